@@ -1,0 +1,171 @@
+"""One error type per domain condition, and the one handler that turns any of them into HTTP.
+
+Every error body has the same shape: ``{"code": ..., "detail": ..., "fields": {...}}``
+(``fields`` only for validation errors), plus condition-specific extras such as
+``current_version``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+
+class DomainError(Exception):
+    """Base of every error a service can raise; subclasses fix the code and the HTTP status."""
+
+    code = "error"
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request could not be completed."
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        self.detail = detail or self.default_detail
+        self.extra = extra
+        super().__init__(self.detail)
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, **self.extra}
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+    default_detail = "Some fields are invalid."
+
+    def __init__(self, fields: dict[str, Any], detail: str | None = None) -> None:
+        super().__init__(detail, fields=fields)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Not found."
+
+
+class Forbidden(DomainError):
+    code = "permission_denied"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "Your role in this project does not allow this."
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status_code = status.HTTP_409_CONFLICT
+
+
+class AlreadyMember(Conflict):
+    code = "already_member"
+    default_detail = "That user is already a member of this project."
+
+
+class FolderNotEmpty(Conflict):
+    code = "folder_not_empty"
+    default_detail = "The folder is not empty; delete with recursive=true to remove its contents."
+
+
+class FolderCycle(DomainError):
+    code = "folder_cycle"
+    default_detail = "A folder cannot be moved into itself or one of its descendants."
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    default_detail = "A project must keep at least one admin."
+
+
+class VersionConflict(DomainError):
+    code = "version_conflict"
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "This was changed by someone else since you read it; nothing was written."
+
+
+def _join_path(prefix: str, key: Any) -> str:
+    key = str(key)
+    if not prefix:
+        return key
+    if key.isdigit():
+        return f"{prefix}[{key}]"
+    if key.startswith("["):
+        return prefix + key
+    return f"{prefix}.{key}"
+
+
+def flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF nests errors in dicts and lists; clients get one flat map such as
+    ``{"messages[2].body": ["Invalid JSON at line 1, column 5: ..."]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            for path, messages in flatten_field_errors(value, _join_path(prefix, key)).items():
+                out.setdefault(path, []).extend(messages)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            if detail:
+                out.setdefault(prefix or "non_field_errors", []).extend(str(i) for i in detail)
+        else:
+            for index, item in enumerate(detail):
+                for path, messages in flatten_field_errors(item, _join_path(prefix, index)).items():
+                    out.setdefault(path, []).extend(messages)
+    else:
+        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
+    return out
+
+
+_DRF_CODES = {
+    drf_exceptions.NotAuthenticated: "not_authenticated",
+    drf_exceptions.AuthenticationFailed: "authentication_failed",
+    drf_exceptions.PermissionDenied: "permission_denied",
+    drf_exceptions.NotFound: "not_found",
+    drf_exceptions.MethodNotAllowed: "method_not_allowed",
+    drf_exceptions.NotAcceptable: "not_acceptable",
+    drf_exceptions.UnsupportedMediaType: "unsupported_media_type",
+    drf_exceptions.ParseError: "parse_error",
+    drf_exceptions.Throttled: "throttled",
+}
+
+
+def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "detail": detail, **extra}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(exc.body(), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    if not isinstance(exc, drf_exceptions.APIException):
+        return None
+    set_rollback()
+    headers: dict[str, str] = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, drf_exceptions.ValidationError):
+        fields = flatten_field_errors(exc.detail)
+        body = error_body("validation_error", "Some fields are invalid.", fields=fields)
+    else:
+        code = next(
+            (code for cls, code in _DRF_CODES.items() if isinstance(exc, cls)),
+            str(exc.default_code),
+        )
+        body = error_body(code, str(exc.detail))
+    status_code = exc.status_code
+    if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
+        status_code = status.HTTP_401_UNAUTHORIZED
+    return Response(body, status=status_code, headers=headers)
+
+
+def json_not_found(request: Any, rest: str = "") -> Any:
+    """Unknown API paths answer in the error shape too, not with an HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse(error_body("not_found", "No such API path."), status=404)

@@ -1,0 +1,3 @@
+"""WebSocket URL roots; each app contributes its own routes."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Share links and docs pages (built by the shared-docs issue)."""

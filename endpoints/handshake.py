@@ -1,0 +1,156 @@
+"""Validation and defaults for an endpoint's handshake: URL, key/value rows, subprotocols, settings.
+
+Pure functions, reused by endpoints and by debug-session drafts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+# Defaults and bounds of connection settings, documented in the README.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "open_timeout": 10.0,
+    "max_message_size": 1024 * 1024,
+    "verify_tls": True,
+    "ping_interval": 20.0,
+}
+SETTING_BOUNDS: dict[str, tuple[float, float]] = {
+    "open_timeout": (0.1, 120.0),
+    "max_message_size": (1, 64 * 1024 * 1024),
+    "ping_interval": (0.0, 3600.0),
+}
+ROW_KEYS = ("name", "value", "enabled", "description")
+MAX_ROWS = 200
+_TOKEN_CHARS = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z{}$]+$")
+
+
+class HandshakeError(ValueError):
+    """Invalid handshake input; ``fields`` maps a field path to its messages."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self.fields = fields
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()))
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable WebSocket URL, or None when it is."""
+    if not isinstance(url, str) or not url.strip():
+        return "Enter a ws:// or wss:// URL."
+    if any(ch in url for ch in "\r\n\t\x00 "):
+        return "The URL must not contain spaces or control characters."
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"The URL is malformed: {exc}."
+    del port
+    if parts.scheme.lower() not in ("ws", "wss"):
+        return f"The scheme must be ws or wss, not {parts.scheme or 'missing'!r}."
+    if not parts.hostname:
+        return "The URL has no host."
+    return None
+
+
+def clean_rows(rows: Any, field: str) -> list[dict[str, Any]]:
+    """Normalize ordered {name, value, enabled, description} rows; raise HandshakeError on bad input."""
+    errors: dict[str, list[str]] = {}
+    if rows is None:
+        return []
+    if not isinstance(rows, list):
+        raise HandshakeError({field: ["Expected a list of {name, value, enabled, description}."]})
+    if len(rows) > MAX_ROWS:
+        raise HandshakeError({field: [f"At most {MAX_ROWS} rows."]})
+    cleaned: list[dict[str, Any]] = []
+    for index, row in enumerate(rows):
+        path = f"{field}[{index}]"
+        if not isinstance(row, dict):
+            errors[path] = ["Expected an object with name, value, enabled, description."]
+            continue
+        unknown = set(row) - set(ROW_KEYS)
+        if unknown:
+            errors[path] = [f"Unknown keys: {', '.join(sorted(unknown))}."]
+            continue
+        name, value = row.get("name", ""), row.get("value", "")
+        enabled, description = row.get("enabled", True), row.get("description", "")
+        if not isinstance(name, str) or not name.strip():
+            errors[f"{path}.name"] = ["A name is required."]
+        elif len(name) > 256:
+            errors[f"{path}.name"] = ["At most 256 characters."]
+        elif any(ch in name for ch in "\r\n\x00"):
+            errors[f"{path}.name"] = ["Line breaks and NUL are not allowed."]
+        if not isinstance(value, str):
+            errors[f"{path}.value"] = ["Must be a string."]
+        elif len(value) > 8192:
+            errors[f"{path}.value"] = ["At most 8192 characters."]
+        elif any(ch in value for ch in "\r\n\x00"):
+            errors[f"{path}.value"] = ["Line breaks and NUL are not allowed."]
+        if not isinstance(enabled, bool):
+            errors[f"{path}.enabled"] = ["Must be true or false."]
+        if not isinstance(description, str):
+            errors[f"{path}.description"] = ["Must be a string."]
+        elif len(description) > 2000:
+            errors[f"{path}.description"] = ["At most 2000 characters."]
+        if field == "headers" and isinstance(name, str) and name and not _TOKEN_CHARS.match(name):
+            errors.setdefault(f"{path}.name", []).append(
+                "Header names may only contain token characters (no spaces, colons or quotes)."
+            )
+        if not any(key.startswith(path) for key in errors):
+            cleaned.append(
+                {"name": name, "value": value, "enabled": enabled, "description": description}
+            )
+    if errors:
+        raise HandshakeError(errors)
+    return cleaned
+
+
+def clean_subprotocols(values: Any) -> list[str]:
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise HandshakeError({"subprotocols": ["Expected a list of strings."]})
+    errors: dict[str, list[str]] = {}
+    for index, value in enumerate(values):
+        if not isinstance(value, str) or not value or not _TOKEN_CHARS.match(value):
+            errors[f"subprotocols[{index}]"] = [
+                "A subprotocol is a non-empty token (letters, digits, !#$%&'*+-.^_`|~)."
+            ]
+    if len(values) > 32:
+        errors["subprotocols"] = ["At most 32 subprotocols."]
+    if errors:
+        raise HandshakeError(errors)
+    return list(values)
+
+
+def clean_settings(values: Any, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge ``values`` over ``base`` (or the defaults) and check each setting's type and bounds."""
+    merged = dict(DEFAULT_SETTINGS)
+    merged.update(base or {})
+    if values is None:
+        return merged
+    if not isinstance(values, dict):
+        raise HandshakeError({"settings": ["Expected an object."]})
+    errors: dict[str, list[str]] = {}
+    for key, value in values.items():
+        path = f"settings.{key}"
+        if key not in DEFAULT_SETTINGS:
+            errors[path] = [f"Unknown setting; known: {', '.join(DEFAULT_SETTINGS)}."]
+        elif key == "verify_tls":
+            if not isinstance(value, bool):
+                errors[path] = ["Must be true or false."]
+            else:
+                merged[key] = value
+        else:
+            low, high = SETTING_BOUNDS[key]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                errors[path] = ["Must be a number."]
+            elif not low <= value <= high:
+                errors[path] = [f"Must be between {low:g} and {high:g}."]
+            elif key == "max_message_size" and value != int(value):
+                errors[path] = ["Must be a whole number of bytes."]
+            else:
+                merged[key] = int(value) if key == "max_message_size" else float(value)
+    if errors:
+        raise HandshakeError(errors)
+    return merged

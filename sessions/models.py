@@ -1,0 +1,1 @@
+"""Debug sessions and their frame log (built by the debug-session issue)."""
