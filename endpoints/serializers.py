@@ -108,7 +108,7 @@ def endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
         "messages": [message_data(m) for m in endpoint.messages.all()],
         "status": endpoint.status,
         "assignee": user_brief(endpoint.assignee),
-        "tags": [t.name for t in endpoint.tags.all()],
+        "tags": endpoint.tag_names,
         "description": endpoint.description,
         "version": endpoint.version,
         "created_at": _iso(endpoint.created_at),
@@ -140,9 +140,12 @@ def token_data(token: AccessToken) -> dict[str, Any]:
 
 
 class UserBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    id = serializers.IntegerField(source="pk")
+    username = serializers.CharField(source="get_username")
+    display_name = serializers.SerializerMethodField()
+
+    def get_display_name(self, user: Any) -> str:
+        return user_brief(user)["display_name"]
 
 
 class RowSerializer(serializers.Serializer):
@@ -198,7 +201,7 @@ class EndpointOutSerializer(serializers.Serializer):
     messages = SavedMessageOutSerializer(many=True, source="messages.all")
     status = serializers.ChoiceField(choices=EndpointStatus.choices)
     assignee = UserBriefSerializer(allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField())
+    tags = serializers.ListField(child=serializers.CharField(), source="tag_names")
     description = serializers.CharField(allow_blank=True)
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()

@@ -80,7 +80,8 @@ def check_version(obj: Model, expected_version: int | None) -> None:
 
 
 def _lock(queryset: QuerySet, pk: int) -> Any:
-    obj = queryset.select_for_update().filter(pk=pk).first()
+    # of=("self",): related rows (nullable joins such as updated_by) cannot be locked in Postgres.
+    obj = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
     if obj is None:
         raise NotFound()
     return obj
@@ -499,7 +500,7 @@ def endpoints_batch(
     """
     unique_ids = list(dict.fromkeys(ids))
     endpoints = list(
-        Endpoint.objects.select_for_update()
+        Endpoint.objects.select_for_update(of=("self",))
         .filter(project=project, pk__in=unique_ids)
         .select_related("updated_by")
         .order_by("pk")
