@@ -25,6 +25,8 @@ serve: migrate
 
 test: $(STAMP)
 	$(BIN)/python tests/check_services.py
+	$(BIN)/ruff check --quiet .
+	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

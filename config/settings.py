@@ -147,7 +147,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve straight from app static folders too, so tests and a first `make serve` need no collectstatic.
 WHITENOISE_USE_FINDERS = True
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

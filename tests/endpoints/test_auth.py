@@ -109,3 +109,27 @@ def test_ensure_admin_creates_one_admin_with_a_random_password_once(db):
         TOKENS, {"username": "admin", "password": password, "name": "x"}, format="json"
     )
     assert response.status_code == 201
+
+
+def test_browser_login_session_with_csrf(make_user):
+    from django.test import Client
+
+    make_user("sam", password="s3cret-pass")
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get("/accounts/login/")
+    assert page.status_code == 200 and b'name="password"' in page.content
+    csrf = browser.cookies["csrftoken"].value
+    logged_in = browser.post(
+        "/accounts/login/",
+        {"username": "sam", "password": "s3cret-pass", "csrfmiddlewaretoken": csrf},
+    )
+    assert logged_in.status_code == 302
+    assert browser.get("/api/v1/auth/me/").json()["username"] == "sam"
+    body = '{"name": "From the browser"}'
+    refused = browser.post("/api/v1/projects/", body, content_type="application/json")
+    assert_error(refused, 403, "permission_denied")
+    csrf = browser.cookies["csrftoken"].value
+    accepted = browser.post(
+        "/api/v1/projects/", body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf
+    )
+    assert accepted.status_code == 201

@@ -1,0 +1,37 @@
+"""Operators manage projects and memberships in the Django admin (accounts use Django's own)."""
+
+from django.contrib import admin
+
+from endpoints.models import AccessToken, Endpoint, Folder, Membership, Project
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at", "updated_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Folder)
+class FolderAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "parent", "position"]
+    list_filter = ["project"]
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "folder", "status", "assignee", "updated_at"]
+    list_filter = ["status", "project"]
+    search_fields = ["name", "url"]
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at"]
+    readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
