@@ -7,6 +7,7 @@ Every error body has the same shape: ``{"code": ..., "detail": ..., "fields": {.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -92,6 +93,9 @@ def _join_path(prefix: str, key: Any) -> str:
         return f"{prefix}[{key}]"
     if key.startswith("["):
         return prefix + key
+    if key == "non_field_errors":
+        # A nested list/object that is wrong as a whole: the path is the field itself.
+        return prefix
     return f"{prefix}.{key}"
 
 
@@ -133,10 +137,24 @@ def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "detail": detail, **extra}
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(value: Any) -> Any:
+    """Errors echo input (keys, choices); a lone surrogate in it cannot be encoded as UTF-8."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    return value
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(exc.body(), status=exc.status_code)
+        return Response(_encodable(exc.body()), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -161,11 +179,28 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     status_code = exc.status_code
     if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
         status_code = status.HTTP_401_UNAUTHORIZED
-    return Response(body, status=status_code, headers=headers)
+    return Response(_encodable(body), status=status_code, headers=headers)
 
 
 def json_not_found(request: Any, rest: str = "") -> Any:
-    """Unknown API paths answer in the error shape too, not with an HTML page."""
-    from django.http import JsonResponse
+    """Unknown API paths answer in the error shape too, not with an HTML page.
 
+    A known path missing its trailing slash is redirected with 308, which keeps the method and
+    body (Django's APPEND_SLASH cannot: this catch-all matches first).
+    """
+    from django.http import HttpResponsePermanentRedirect, JsonResponse
+    from django.urls import Resolver404, resolve
+
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not json_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            response = HttpResponsePermanentRedirect(
+                request.path + "/" + (f"?{query}" if query else "")
+            )
+            response.status_code = 308
+            return response
     return JsonResponse(error_body("not_found", "No such API path."), status=404)

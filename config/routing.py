@@ -1,3 +1,6 @@
 """WebSocket URL roots; each app contributes its own routes."""
 
-websocket_urlpatterns: list = []
+from endpoints.routing import websocket_urlpatterns as endpoint_routes
+from sessions.routing import websocket_urlpatterns as session_routes
+
+websocket_urlpatterns: list = [*endpoint_routes, *session_routes]

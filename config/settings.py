@@ -123,7 +123,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py >= 8 reads with a 5 s socket timeout by default, which cuts channels_redis'
+            # 5 s blocking receive and makes every idle receive() fail; give reads room.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }
 else:
@@ -158,7 +160,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -174,10 +176,60 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several serializers take a message format; give the shared choice set one schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageFormatEnum": "endpoints.models.MessageFormat",
+        "EndpointStatusEnum": "endpoints.models.EndpointStatus",
+        "RoleEnum": "endpoints.models.Role",
+    },
 }
 
+# Upper bound on a JSON request body, in bytes.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(8 * 1024 * 1024)))
 # Upper bound on a page of any list endpoint.
 API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "500"))
+
+# Shared docs: wrong passwords one client may try on one link per window (seconds).
+DOCS_PASSWORD_ATTEMPTS = int(os.environ.get("DOCS_PASSWORD_ATTEMPTS", "5"))
+DOCS_PASSWORD_WINDOW = int(os.environ.get("DOCS_PASSWORD_WINDOW", "900"))
+
+# Debug sessions and the relay (README "Debug sessions"). Embedded: the relay runs inside the
+# server process; otherwise `manage.py relay_worker` processes hold the upstream connections.
+RELAY_EMBEDDED = env_bool("RELAY_EMBEDDED", not REDIS_URL)
+RELAY_HEARTBEAT_INTERVAL = float(os.environ.get("RELAY_HEARTBEAT_INTERVAL", "5"))
+RELAY_LOST_AFTER = float(os.environ.get("RELAY_LOST_AFTER", "15"))
+RELAY_MAX_CONNECTIONS = int(os.environ.get("RELAY_MAX_CONNECTIONS", "10000"))
+SESSION_MAX_OPEN_PER_USER = int(os.environ.get("SESSION_MAX_OPEN_PER_USER", "20"))
+SESSION_IDLE_TIMEOUT = float(os.environ.get("SESSION_IDLE_TIMEOUT", "1800"))
+# Equal to Daphne's default --websocket-max-message-size, so what the relay accepts from an
+# upstream can also be sent in by a viewer; raise both together.
+SESSION_MAX_MESSAGE_SIZE = int(os.environ.get("SESSION_MAX_MESSAGE_SIZE", str(1024 * 1024)))
+SESSION_STORED_BYTES_PER_FRAME = int(
+    os.environ.get("SESSION_STORED_BYTES_PER_FRAME", str(1024 * 1024))
+)
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = SESSION_MAX_MESSAGE_SIZE + 64 * 1024  # `runserver` reads it
+# Egress policy of the relay (an SSRF guard): deny wins over allow; an empty allow list allows
+# everything not denied. Link-local and cloud metadata addresses are always in the default deny
+# list; loopback is denied by default when REDIS_URL is set (a shared, scaled deployment).
+UPSTREAM_ALLOW_CIDRS = env_list("UPSTREAM_ALLOW_CIDRS", [])
+UPSTREAM_DENY_CIDRS = env_list(
+    "UPSTREAM_DENY_CIDRS",
+    [
+        "0.0.0.0/8",
+        "169.254.0.0/16",
+        "100.100.100.200/32",
+        "192.0.0.192/32",
+        "224.0.0.0/3",
+        "::/128",
+        "fe80::/10",
+        "fd00:ec2::254/128",
+        "ff00::/8",
+    ]
+    + (["127.0.0.0/8", "::1/128"] if REDIS_URL else []),
+)
+UPSTREAM_MAX_REDIRECTS = int(os.environ.get("UPSTREAM_MAX_REDIRECTS", "0"))
+UPSTREAM_CA_BUNDLE = os.environ.get("UPSTREAM_CA_BUNDLE", "")
+UPSTREAM_COMPRESSION = env_bool("UPSTREAM_COMPRESSION", False)
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,11 @@ REDIS_URL = TEST_REDIS_URL
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [TEST_REDIS_URL], "prefix": "switchboard-test"},
+        "CONFIG": {
+            # Same socket timeout as config.settings (see there why).
+            "hosts": [{"address": TEST_REDIS_URL, "socket_timeout": 30}],
+            "prefix": "switchboard-test",
+        },
     }
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -14,5 +14,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("endpoints.urls")),
+    path("api/v1/", include("sessions.urls")),
     path("api/<path:rest>", json_not_found),
+    path("share/", include("docs_app.urls")),
+    path("projects/<int:project_id>/docs/", include("docs_app.preview_urls")),
 ]

@@ -14,12 +14,16 @@ class Action(StrEnum):
     READ = "read"  # see the project, tree, endpoints, members
     WRITE = "write"  # change folders, endpoints, tags
     MANAGE = "manage"  # change members and the project itself
+    # Comment on endpoints: every member, viewers included (a reviewer's feedback does not
+    # change the endpoint). Editing, deleting and resolving have per-comment rules in services.
+    COMMENT = "comment"
 
 
 ALLOWED: dict[Action, frozenset[str]] = {
     Action.READ: frozenset({Role.VIEWER, Role.EDITOR, Role.ADMIN}),
     Action.WRITE: frozenset({Role.EDITOR, Role.ADMIN}),
     Action.MANAGE: frozenset({Role.ADMIN}),
+    Action.COMMENT: frozenset({Role.VIEWER, Role.EDITOR, Role.ADMIN}),
 }
 
 

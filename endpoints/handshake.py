@@ -24,6 +24,9 @@ SETTING_BOUNDS: dict[str, tuple[float, float]] = {
 ROW_KEYS = ("name", "value", "enabled", "description")
 MAX_ROWS = 200
 _TOKEN_CHARS = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z{}$]+$")
+# PostgreSQL cannot store NUL or unpaired UTF-16 surrogates in text or jsonb.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_NOT_STORABLE = "NUL and unpaired surrogate characters are not allowed."
 
 
 class HandshakeError(ValueError):
@@ -78,20 +81,22 @@ def clean_rows(rows: Any, field: str) -> list[dict[str, Any]]:
             errors[f"{path}.name"] = ["A name is required."]
         elif len(name) > 256:
             errors[f"{path}.name"] = ["At most 256 characters."]
-        elif any(ch in name for ch in "\r\n\x00"):
-            errors[f"{path}.name"] = ["Line breaks and NUL are not allowed."]
+        elif any(ch in name for ch in "\r\n") or _UNSTORABLE.search(name):
+            errors[f"{path}.name"] = ["Line breaks, NUL and unpaired surrogates are not allowed."]
         if not isinstance(value, str):
             errors[f"{path}.value"] = ["Must be a string."]
         elif len(value) > 8192:
             errors[f"{path}.value"] = ["At most 8192 characters."]
-        elif any(ch in value for ch in "\r\n\x00"):
-            errors[f"{path}.value"] = ["Line breaks and NUL are not allowed."]
+        elif any(ch in value for ch in "\r\n") or _UNSTORABLE.search(value):
+            errors[f"{path}.value"] = ["Line breaks, NUL and unpaired surrogates are not allowed."]
         if not isinstance(enabled, bool):
             errors[f"{path}.enabled"] = ["Must be true or false."]
         if not isinstance(description, str):
             errors[f"{path}.description"] = ["Must be a string."]
         elif len(description) > 2000:
             errors[f"{path}.description"] = ["At most 2000 characters."]
+        elif _UNSTORABLE.search(description):
+            errors[f"{path}.description"] = [_NOT_STORABLE]
         if field == "headers" and isinstance(name, str) and name and not _TOKEN_CHARS.match(name):
             errors.setdefault(f"{path}.name", []).append(
                 "Header names may only contain token characters (no spaces, colons or quotes)."

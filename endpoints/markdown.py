@@ -72,3 +72,28 @@ def render_markdown(text: str) -> str:
     if not text:
         return ""
     return sanitize_html(_renderer.render(text))
+
+
+def markdown_summary(text: str, limit: int = 200) -> str:
+    """The plain text of the first paragraph (markup dropped), cut at a word near ``limit``.
+
+    For lists and search results, where a whole rendered description would be too much.
+    Plain text, so the caller escapes it like any other text.
+    """
+    if not text:
+        return ""
+    tokens = _renderer.parse(text)
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open" and index + 1 < len(tokens):
+            inline = tokens[index + 1]
+            parts = [
+                " " if child.type in ("softbreak", "hardbreak") else child.content
+                for child in inline.children or []
+                if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+            ]
+            summary = " ".join("".join(parts).split())
+            if len(summary) <= limit:
+                return summary
+            cut = summary[:limit].rsplit(" ", 1)[0] or summary[:limit]
+            return cut.rstrip(" ,;:.") + "…"
+    return ""

@@ -44,6 +44,9 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Sequence number of the project's last live event (see endpoints.events); the row lock
+    # taken to advance it makes events commit in sequence order.
+    last_event_seq = models.PositiveBigIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return self.name
@@ -187,3 +190,212 @@ class AccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Environment(models.Model):
+    """A named set of variable values (staging, production...) chosen per debug session."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments")
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    # Offered to references as {{baseUrl}} when this environment is chosen (see README).
+    base_url = models.CharField(max_length=2048, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "project", name="environment_unique_name_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Variable(models.Model):
+    """A shared variable: a project global (no environment) or one environment's value."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="variables")
+    environment = models.ForeignKey(
+        Environment, null=True, blank=True, on_delete=models.CASCADE, related_name="variables"
+    )
+    name = models.CharField(max_length=100)
+    initial_value = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    # A secret's value never leaves the server except in the handshake/messages it is used in.
+    secret = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "name"],
+                condition=models.Q(environment__isnull=True),
+                name="variable_unique_global_name",
+            ),
+            models.UniqueConstraint(
+                fields=["environment", "name"],
+                condition=models.Q(environment__isnull=False),
+                name="variable_unique_environment_name",
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "environment", "position"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CurrentValue(models.Model):
+    """One member's private value of a variable; only that member ever sees it."""
+
+    variable = models.ForeignKey(Variable, on_delete=models.CASCADE, related_name="current_values")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="variable_values"
+    )
+    value = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["variable", "user"], name="current_value_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"value of {self.variable_id} for {self.user_id}"
+
+
+class RevisionAction(models.TextChoices):
+    CREATED = "created"
+    UPDATED = "updated"
+    MOVED = "moved"
+    REVERTED = "reverted"
+
+
+class Revision(models.Model):
+    """One recorded change to an endpoint or a folder: who, when, the field-level diff, the result.
+
+    History is never rewritten: a revert is a new revision whose ``revert_of`` names the
+    revision it restored.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(
+        Endpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions"
+    )
+    folder = models.ForeignKey(
+        Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions"
+    )
+    # The object's version after this change.
+    version = models.PositiveIntegerField()
+    action = models.CharField(max_length=10, choices=RevisionAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # [{"field": ..., "old": ..., "new": ...}] in the order of endpoints.history's field lists.
+    changes = models.JSONField(default=list, blank=True)
+    # The object as it was right after this change (endpoints.history.*_snapshot).
+    snapshot = models.JSONField(default=dict, blank=True)
+    # A plain id, not a foreign key: deleting an endpoint's revisions stays one DELETE.
+    revert_of = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["endpoint", "-id"], name="revision_endpoint_newest"),
+            models.Index(fields=["folder", "-id"], name="revision_folder_newest"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(endpoint__isnull=False, folder__isnull=True)
+                | models.Q(endpoint__isnull=True, folder__isnull=False),
+                name="revision_of_endpoint_or_folder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} v{self.version} of {self.endpoint_id or self.folder_id}"
+
+
+class Comment(models.Model):
+    """A member's Markdown comment on an endpoint; open until someone resolves it."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    # Members named as @username when the comment was written (non-members stay plain text).
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["endpoint", "resolved_at", "id"])]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.endpoint_id}"
+
+
+class ProjectEvent(models.Model):
+    """A stored live event, so a socket that reconnects with ?after=N gets what it missed."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    # The event as sent on the socket, minus ``seq``.
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "seq"], name="project_event_unique_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.seq} in {self.project_id}"
+
+
+class Presence(models.Model):
+    """One open project socket: who, in which web process (channel), with which endpoint open.
+
+    Kept in the database so every web process sees every socket; a row whose ``seen_at`` is
+    older than endpoints.presence.PRESENCE_TTL belongs to a process that died and is ignored.
+    """
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(
+        Endpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.project_id} on {self.endpoint_id}"

@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    F,
+    FilteredRelation,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Lower
 
 from config.errors import NotFound, ValidationFailed
 from endpoints.models import (
     AccessToken,
+    Comment,
     Endpoint,
     EndpointStatus,
+    Environment,
     Folder,
     Membership,
     Project,
+    ProjectEvent,
+    Revision,
     SavedMessage,
     Tag,
+    Variable,
 )
+from endpoints.variables import Dynamics, ResolvedHandshake, resolve_body, resolve_handshake
 
 ENDPOINT_ORDERINGS = {
     "position": ("folder_id", "position", "id"),
@@ -172,13 +190,19 @@ def endpoints_filtered(
         queryset = queryset.filter(condition)
 
     tags = values("tag")
+    if any("\x00" in tag for tag in tags):
+        # PostgreSQL rejects NUL in a query parameter; no tag can contain one anyway.
+        errors["tag"] = ["NUL characters are not allowed."]
+        tags = []
     for tag in tags:
         queryset = queryset.filter(tags__name__iexact=tag)
     if tags:
         queryset = queryset.distinct()
 
     text = " ".join(params.get("q") or []).strip()
-    if text:
+    if "\x00" in text:
+        errors["q"] = ["NUL characters are not allowed."]
+    elif text:
         queryset = queryset.filter(
             Q(name__icontains=text) | Q(url__icontains=text) | Q(description__icontains=text)
         )
@@ -188,7 +212,115 @@ def endpoints_filtered(
         errors["ordering"] = [f"Use one of {', '.join(ENDPOINT_ORDERINGS)}."]
     if errors:
         raise ValidationFailed(errors)
-    return endpoints_with_relations(queryset.order_by(*ENDPOINT_ORDERINGS[ordering]))
+    # No relations here: a list page reads ``endpoint_rows`` of it (plain values), and a caller
+    # that wants model instances wraps it in ``endpoints_with_relations``.
+    return queryset.order_by(*ENDPOINT_ORDERINGS[ordering])
+
+
+# The columns of an endpoint's full representation and of the three people shown with it.
+ENDPOINT_ROW_FIELDS = (
+    "id",
+    "project_id",
+    "folder_id",
+    "position",
+    "name",
+    "url",
+    "params",
+    "headers",
+    "cookies",
+    "subprotocols",
+    "connection_settings",
+    "status",
+    "description",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_ROW_PEOPLE = ("assignee", "created_by", "updated_by")
+_PERSON_FIELDS = ("id", "username", "first_name", "last_name")
+
+
+class EndpointRows:
+    """``queryset`` as named rows (``row.url``, ``row.assignee__username``), for a paginator.
+
+    For list pages: Django model instances and ``prefetch_related`` cost several times the
+    query itself per row (tests/bench/bench_workspace.py measures it), plain values do not.
+    A slice is one query; ``count()`` counts ``queryset`` itself, without the people's joins.
+    """
+
+    def __init__(self, queryset: QuerySet[Endpoint]) -> None:
+        people = [f"{person}__{field}" for person in _ROW_PEOPLE for field in _PERSON_FIELDS]
+        self.queryset = queryset
+        self.rows = queryset.values_list(*ENDPOINT_ROW_FIELDS, *people, named=True)
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, index: slice) -> QuerySet[Any]:
+        return self.rows[index]
+
+
+def endpoint_rows(queryset: QuerySet[Endpoint]) -> EndpointRows:
+    """A list page's endpoints as plain values; complete a page with ``endpoint_rows_complete``."""
+    return EndpointRows(queryset)
+
+
+@dataclass(frozen=True)
+class EndpointRow:
+    """One endpoint as plain values: what ``serializers.endpoint_row_data`` needs."""
+
+    fields: Any  # a row of ``endpoint_rows``: ENDPOINT_ROW_FIELDS as attributes
+    messages: list[Any]  # saved messages in order, rows with id, name, format, body, description
+    tags: list[str]  # ordered like ``Endpoint.tag_names``
+    assignee: dict[str, Any] | None
+    created_by: dict[str, Any] | None
+    updated_by: dict[str, Any] | None
+
+
+def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
+    """Rows of ``endpoint_rows`` with their saved messages and tags, in two more queries."""
+    ids = [row.id for row in rows]
+    tags: dict[int, list[str]] = defaultdict(list)
+    for endpoint_id, tag_name in (
+        Endpoint.tags.through.objects.filter(endpoint_id__in=ids)
+        .order_by(Lower("tag__name"), "tag_id")
+        .values_list("endpoint_id", "tag__name")
+    ):
+        tags[endpoint_id].append(tag_name)
+    messages: dict[int, list[Any]] = defaultdict(list)
+    for message in (
+        SavedMessage.objects.filter(endpoint_id__in=ids)
+        .order_by("position", "id")
+        .values_list("id", "endpoint_id", "name", "format", "body", "description", named=True)
+    ):
+        messages[message.endpoint_id].append(message)
+
+    return [
+        EndpointRow(
+            fields=row,
+            messages=messages[row.id],
+            tags=tags[row.id],
+            assignee=_person(
+                row.assignee__id,
+                row.assignee__username,
+                row.assignee__first_name,
+                row.assignee__last_name,
+            ),
+            created_by=_person(
+                row.created_by__id,
+                row.created_by__username,
+                row.created_by__first_name,
+                row.created_by__last_name,
+            ),
+            updated_by=_person(
+                row.updated_by__id,
+                row.updated_by__username,
+                row.updated_by__first_name,
+                row.updated_by__last_name,
+            ),
+        )
+        for row in rows
+    ]
 
 
 def _person(pk: int | None, username: str | None, first: str | None, last: str | None) -> Any:
@@ -276,3 +408,300 @@ def project_tree(*, project: Project) -> dict[str, Any]:
         "folders": root["folders"],
         "endpoints": root["endpoints"],
     }
+
+
+# --- environments and variables -------------------------------------------------------------
+
+
+def project_environments(*, project: Project) -> QuerySet[Environment]:
+    return (
+        Environment.objects.filter(project=project)
+        .select_related("updated_by")
+        .annotate(variable_count=Count("variables"))
+        .order_by("position", "id")
+    )
+
+
+def environment_get(*, project: Project, environment_id: int | str) -> Environment:
+    environment = project_environments(project=project).filter(pk=_as_int(environment_id)).first()
+    if environment is None:
+        raise NotFound()
+    return environment
+
+
+def _with_own_value(
+    queryset: QuerySet[Variable], user: AbstractBaseUser | None
+) -> QuerySet[Variable]:
+    """Annotate ``own_value_id``/``own_value``: ``user``'s current value, joined in the same query.
+
+    ``user=None`` (the shared docs pages: no member) joins nobody's current value.
+    """
+    if user is None:
+        return queryset.annotate(
+            own_value_id=Value(None, output_field=BigIntegerField()),
+            own_value=Value(None, output_field=TextField()),
+        )
+    return queryset.annotate(
+        own=FilteredRelation("current_values", condition=Q(current_values__user_id=user.pk)),
+        own_value_id=F("own__id"),
+        own_value=F("own__value"),
+    )
+
+
+def project_variables(
+    *, project: Project, user: AbstractBaseUser, environment: str | None = None
+) -> QuerySet[Variable]:
+    """Variables of ``project``, each with the caller's own current value; one query.
+
+    ``environment`` narrows: ``"global"`` for the project globals, an environment id for
+    that environment's variables, None for all (globals first, then by environment).
+    """
+    queryset = Variable.objects.filter(project=project)
+    if environment is not None:
+        ref = str(environment).strip().lower()
+        if ref in {"global", "none", "null"}:
+            queryset = queryset.filter(environment__isnull=True)
+        elif ref.isdigit():
+            queryset = queryset.filter(environment_id=int(ref))
+        else:
+            raise ValidationFailed({"environment": ["Use an environment id or 'global'."]})
+    return _with_own_value(queryset.select_related("updated_by"), user).order_by(
+        F("environment__position").asc(nulls_first=True), "environment_id", "position", "id"
+    )
+
+
+def variable_get(*, project: Project, user: AbstractBaseUser, variable_id: int | str) -> Variable:
+    variable = (
+        _with_own_value(Variable.objects.select_related("updated_by"), user)
+        .filter(project=project, pk=_as_int(variable_id))
+        .first()
+    )
+    if variable is None:
+        raise NotFound()
+    return variable
+
+
+@dataclass(frozen=True)
+class VariableValue:
+    """The value a name resolves to for one member, and which layer it came from."""
+
+    value: str
+    source: str  # override | current_value | environment | base_url | global
+    secret: bool
+
+
+# Narrowest first: a smaller number wins.
+_LAYERS = {
+    "override": 0,
+    "environment_current": 1,
+    "global_current": 2,
+    "environment": 3,
+    "base_url": 4,
+    "global": 5,
+}
+_SOURCE_NAMES = {"environment_current": "current_value", "global_current": "current_value"}
+BASE_URL_NAME = "baseUrl"
+
+
+def variable_sources_for(
+    *,
+    project: Project,
+    user: AbstractBaseUser | None,
+    environment_id: int | None,
+    overrides: Mapping[str, str] | None = None,
+) -> dict[str, VariableValue]:
+    """Every name ``user`` can reference with ``environment_id`` chosen; two queries at most.
+
+    Precedence, narrowest first: ``overrides`` (values for one session or send) → the
+    member's current value (of the environment's variable, then of the global) → the
+    environment variable's initial value → the environment's base URL as ``{{baseUrl}}`` →
+    the global's initial value. A name is secret when a variable of that name is secret in
+    the globals or the chosen environment, whichever layer supplies the value.
+    ``user=None`` gives the shared values only, as the docs pages show them.
+    """
+    base_url = ""
+    if environment_id is not None:
+        found = (
+            Environment.objects.filter(project=project, pk=environment_id)
+            .values_list("base_url", flat=True)
+            .first()
+        )
+        if found is None:
+            raise ValidationFailed({"environment": [f"No environment {environment_id} here."]})
+        base_url = found
+    scope = Q(environment__isnull=True)
+    if environment_id is not None:
+        scope |= Q(environment_id=environment_id)
+    rows = _with_own_value(Variable.objects.filter(scope, project=project), user).values_list(
+        "name", "environment_id", "initial_value", "secret", "own_value_id", "own_value"
+    )
+    candidates: dict[str, tuple[int, str, str]] = {}
+    secret_names: set[str] = set()
+
+    def offer(name: str, layer: str, value: str) -> None:
+        rank = _LAYERS[layer]
+        if name not in candidates or rank < candidates[name][0]:
+            candidates[name] = (rank, layer, value)
+
+    for name, env_id, initial_value, secret, own_id, own_value in rows:
+        in_environment = env_id is not None
+        if secret:
+            secret_names.add(name)
+        offer(name, "environment" if in_environment else "global", initial_value)
+        if own_id is not None:
+            offer(name, "environment_current" if in_environment else "global_current", own_value)
+    if base_url:
+        offer(BASE_URL_NAME, "base_url", base_url)
+    for name, value in (overrides or {}).items():
+        offer(name, "override", value)
+    return {
+        name: VariableValue(value, _SOURCE_NAMES.get(layer, layer), name in secret_names)
+        for name, (_, layer, value) in candidates.items()
+    }
+
+
+def variable_values_for(
+    *,
+    project: Project,
+    user: AbstractBaseUser,
+    environment_id: int | None,
+    overrides: Mapping[str, str] | None = None,
+) -> tuple[dict[str, str], set[str]]:
+    """``(values, secrets)`` for the resolver: what ``user`` sends with ``environment_id``.
+
+    See ``variable_sources_for`` for the precedence. Two queries, whatever the counts.
+    """
+    sources = variable_sources_for(
+        project=project, user=user, environment_id=environment_id, overrides=overrides
+    )
+    values = {name: item.value for name, item in sources.items()}
+    return values, {name for name, item in sources.items() if item.secret}
+
+
+def endpoint_handshake(endpoint: Endpoint) -> dict[str, Any]:
+    """The handshake fields of a stored endpoint, in the shape the resolver takes."""
+    return {
+        "url": endpoint.url,
+        "params": endpoint.params,
+        "headers": endpoint.headers,
+        "cookies": endpoint.cookies,
+        "subprotocols": endpoint.subprotocols,
+    }
+
+
+def resolve_handshake_for(
+    *,
+    project: Project,
+    user: AbstractBaseUser,
+    environment_id: int | None,
+    handshake: Mapping[str, Any],
+    overrides: Mapping[str, str] | None = None,
+    dynamics: Dynamics | None = None,
+) -> ResolvedHandshake:
+    """``handshake`` resolved for ``user`` (raises UnresolvedVariables / ValidationFailed)."""
+    values, secrets = variable_values_for(
+        project=project, user=user, environment_id=environment_id, overrides=overrides
+    )
+    return resolve_handshake(handshake, values, secrets, dynamics=dynamics)
+
+
+def resolve_body_for(
+    *,
+    project: Project,
+    user: AbstractBaseUser,
+    environment_id: int | None,
+    body: str,
+    overrides: Mapping[str, str] | None = None,
+    dynamics: Dynamics | None = None,
+    where: str = "body",
+) -> tuple[str, str]:
+    """``(text to send, text with secrets masked)``; call at every send so edits take effect."""
+    values, secrets = variable_values_for(
+        project=project, user=user, environment_id=environment_id, overrides=overrides
+    )
+    return resolve_body(body, values, secrets, dynamics=dynamics, where=where)
+
+
+# --- history, comments and project events ---------------------------------------------------
+
+
+def endpoint_head(*, project: Project, endpoint_id: int | str) -> Endpoint:
+    """Just enough of an endpoint to scope its history or comments (one query)."""
+    endpoint = (
+        Endpoint.objects.filter(project=project, pk=_as_int(endpoint_id))
+        .only("pk", "project_id", "name", "version")
+        .first()
+    )
+    if endpoint is None:
+        raise NotFound()
+    return endpoint
+
+
+def endpoint_history(*, endpoint: Endpoint) -> QuerySet[Revision]:
+    """Newest first, without the snapshots (a page is one query, joined with the actor)."""
+    return (
+        Revision.objects.filter(endpoint=endpoint)
+        .select_related("actor")
+        .defer("snapshot")
+        .order_by("-id")
+    )
+
+
+def folder_history(*, folder: Folder) -> QuerySet[Revision]:
+    return Revision.objects.filter(folder=folder).select_related("actor").order_by("-id")
+
+
+def revision_get(*, endpoint: Endpoint, revision_id: int | str) -> Revision:
+    revision = (
+        Revision.objects.filter(endpoint=endpoint, pk=_as_int(revision_id))
+        .select_related("actor")
+        .first()
+    )
+    if revision is None:
+        raise NotFound("No such revision of this endpoint.")
+    return revision
+
+
+COMMENT_STATES = ("all", "open", "resolved")
+
+
+def endpoint_comments(*, endpoint: Endpoint, state: str = "all") -> QuerySet[Comment]:
+    """Oldest first; ``state`` is all, open or resolved. A page is three queries."""
+    if state not in COMMENT_STATES:
+        raise ValidationFailed({"state": [f"Use one of {', '.join(COMMENT_STATES)}."]})
+    comments = (
+        Comment.objects.filter(endpoint=endpoint)
+        .select_related("author", "resolved_by")
+        .prefetch_related("mentions")
+        .order_by("created_at", "id")
+    )
+    if state == "open":
+        comments = comments.filter(resolved_at__isnull=True)
+    elif state == "resolved":
+        comments = comments.filter(resolved_at__isnull=False)
+    return comments
+
+
+def comment_get(*, endpoint: Endpoint, comment_id: int | str) -> Comment:
+    comment = endpoint_comments(endpoint=endpoint).filter(pk=_as_int(comment_id)).first()
+    if comment is None:
+        raise NotFound("No such comment on this endpoint.")
+    return comment
+
+
+def project_events(
+    *, project_id: int, after: int, upto: int | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Stored events with ``after < seq <= upto``, oldest first, as sent on the socket."""
+    rows = ProjectEvent.objects.filter(project_id=project_id, seq__gt=after)
+    if upto is not None:
+        rows = rows.filter(seq__lte=upto)
+    return [
+        {"seq": seq, **data}
+        for seq, data in rows.order_by("seq").values_list("seq", "data")[:limit]
+    ]
+
+
+def project_last_seq(*, project_id: int) -> int | None:
+    """The project's latest event sequence number; None if the project is gone."""
+    return Project.objects.filter(pk=project_id).values_list("last_event_seq", flat=True).first()

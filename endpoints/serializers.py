@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from endpoints.formats import BodyFormatError, validate_body
@@ -17,20 +18,32 @@ from endpoints.handshake import (
     clean_rows,
     clean_settings,
     clean_subprotocols,
-    url_problem,
 )
+from endpoints.markdown import render_markdown
+from endpoints.mentions import highlight_mentions
 from endpoints.models import (
     AccessToken,
+    Comment,
     Endpoint,
     EndpointStatus,
+    Environment,
     Folder,
     MessageFormat,
     Project,
+    Revision,
     Role,
     SavedMessage,
     Tag,
+    Variable,
 )
-from endpoints.services import user_brief
+from endpoints.people import user_brief
+from endpoints.variables import (
+    is_valid_name,
+    references_in_endpoint,
+    static_text,
+    url_template_problem,
+    usage_summary,
+)
 
 # --- output ---------------------------------------------------------------------------------
 
@@ -82,8 +95,9 @@ def folder_data(folder: Folder) -> dict[str, Any]:
 
 
 def message_data(message: SavedMessage) -> dict[str, Any]:
+    """A saved message; also takes a row with the same names (``selectors.EndpointRow``)."""
     return {
-        "id": message.pk,
+        "id": message.id,
         "name": message.name,
         "format": message.format,
         "body": message.body,
@@ -93,29 +107,80 @@ def message_data(message: SavedMessage) -> dict[str, Any]:
 
 def endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
     """An endpoint with everything it holds; expects ``selectors.endpoints_with_relations``."""
+    messages = list(endpoint.messages.all())
+    return _endpoint_representation(
+        endpoint,
+        messages=messages,
+        tags=endpoint.tag_names,
+        people=(
+            user_brief(endpoint.assignee),
+            user_brief(endpoint.created_by),
+            user_brief(endpoint.updated_by),
+        ),
+    )
+
+
+def endpoint_row_data(row: Any) -> dict[str, Any]:
+    """The same as ``endpoint_data``, from a ``selectors.EndpointRow`` (list pages: plain values)."""
+    return _endpoint_representation(
+        row.fields,
+        messages=row.messages,
+        tags=row.tags,
+        people=(row.assignee, row.created_by, row.updated_by),
+    )
+
+
+def _endpoint_representation(
+    fields: Any,
+    *,
+    messages: list[Any],
+    tags: list[str],
+    people: tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None],
+) -> dict[str, Any]:
+    """The one endpoint shape. ``fields`` is an Endpoint or a row with its attribute names,
+    ``messages`` SavedMessages or rows alike, ``people`` the assignee, creator and last editor."""
+    assignee, created_by, updated_by = people
     return {
-        "id": endpoint.pk,
-        "project": endpoint.project_id,
-        "folder": endpoint.folder_id,
-        "position": endpoint.position,
-        "name": endpoint.name,
-        "url": endpoint.url,
-        "params": endpoint.params,
-        "headers": endpoint.headers,
-        "cookies": endpoint.cookies,
-        "subprotocols": endpoint.subprotocols,
-        "settings": clean_settings(None, base=endpoint.connection_settings),
-        "messages": [message_data(m) for m in endpoint.messages.all()],
-        "status": endpoint.status,
-        "assignee": user_brief(endpoint.assignee),
-        "tags": endpoint.tag_names,
-        "description": endpoint.description,
-        "version": endpoint.version,
-        "created_at": _iso(endpoint.created_at),
-        "updated_at": _iso(endpoint.updated_at),
-        "created_by": user_brief(endpoint.created_by),
-        "updated_by": user_brief(endpoint.updated_by),
+        "id": fields.id,
+        "project": fields.project_id,
+        "folder": fields.folder_id,
+        "position": fields.position,
+        "name": fields.name,
+        "url": fields.url,
+        "params": fields.params,
+        "headers": fields.headers,
+        "cookies": fields.cookies,
+        "subprotocols": fields.subprotocols,
+        "settings": clean_settings(None, base=fields.connection_settings),
+        "messages": [message_data(m) for m in messages],
+        "variables": _variables_used(fields, messages),
+        "status": fields.status,
+        "assignee": assignee,
+        "tags": tags,
+        "description": fields.description,
+        "version": fields.version,
+        "created_at": _iso(fields.created_at),
+        "updated_at": _iso(fields.updated_at),
+        "created_by": created_by,
+        "updated_by": updated_by,
     }
+
+
+def endpoint_variables_used(endpoint: Endpoint) -> list[dict[str, Any]]:
+    """Which ``{{names}}`` the endpoint uses and where (``headers[2].value``, ``messages[0].body``)."""
+    return _variables_used(endpoint, endpoint.messages.all())
+
+
+def _variables_used(fields: Any, messages: Any) -> list[dict[str, Any]]:
+    handshake = {
+        "url": fields.url,
+        "params": fields.params,
+        "headers": fields.headers,
+        "cookies": fields.cookies,
+        "subprotocols": fields.subprotocols,
+    }
+    bodies = [{"body": m.body} for m in messages]
+    return usage_summary(references_in_endpoint(handshake, bodies))
 
 
 def tag_data(tag: Tag) -> dict[str, Any]:
@@ -186,6 +251,14 @@ class SavedMessageOutSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True)
 
 
+class VariableUsageSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Variable name, or $name for a dynamic value.")
+    dynamic = serializers.BooleanField()
+    where = serializers.ListField(
+        child=serializers.CharField(), help_text="Locations such as url or headers[2].value."
+    )
+
+
 class EndpointOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.IntegerField(source="project_id")
@@ -199,6 +272,7 @@ class EndpointOutSerializer(serializers.Serializer):
     subprotocols = serializers.ListField(child=serializers.CharField())
     settings = SettingsSerializer(source="connection_settings")
     messages = SavedMessageOutSerializer(many=True, source="messages.all")
+    variables = serializers.SerializerMethodField(help_text="The {{names}} used, and where.")
     status = serializers.ChoiceField(choices=EndpointStatus.choices)
     assignee = UserBriefSerializer(allow_null=True)
     tags = serializers.ListField(child=serializers.CharField(), source="tag_names")
@@ -208,6 +282,10 @@ class EndpointOutSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     created_by = UserBriefSerializer(allow_null=True)
     updated_by = UserBriefSerializer(allow_null=True)
+
+    @extend_schema_field(VariableUsageSerializer(many=True))
+    def get_variables(self, endpoint: Endpoint) -> list[dict[str, Any]]:
+        return endpoint_variables_used(endpoint)
 
 
 class EndpointSummarySerializer(serializers.Serializer):
@@ -354,8 +432,12 @@ class SavedMessageInSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True, max_length=100_000, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A body with {{references}} is checked after substitution, at send; one without is
+        # checked as it will be sent (escapes such as \{{ applied).
+        body = static_text(attrs.get("body", ""))
         try:
-            validate_body(attrs.get("format", MessageFormat.TEXT), attrs.get("body", ""))
+            if body is not None:
+                validate_body(attrs.get("format", MessageFormat.TEXT), body)
         except BodyFormatError as exc:
             raise serializers.ValidationError({"body": [str(exc)]}) from None
         return attrs
@@ -371,7 +453,7 @@ class EndpointInSerializer(VersionedInput):
     cookies = RowSerializer(many=True, required=False)
     subprotocols = serializers.ListField(child=serializers.CharField(), required=False)
     settings = SettingsInSerializer(required=False)
-    messages = SavedMessageInSerializer(many=True, required=False)
+    messages = SavedMessageInSerializer(many=True, required=False, max_length=200)
     status = serializers.ChoiceField(choices=EndpointStatus.choices, required=False)
     assignee = serializers.IntegerField(allow_null=True, required=False, min_value=1)
     tags = serializers.ListField(
@@ -404,7 +486,7 @@ class EndpointInSerializer(VersionedInput):
             except HandshakeError as exc:
                 errors.update(exc.fields)
         if "url" in attrs:
-            problem = url_problem(attrs["url"])
+            problem = url_template_problem(attrs["url"])
             if problem:
                 errors["url"] = [problem]
         if errors:
@@ -464,3 +546,335 @@ class SignupSerializer(serializers.Serializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     password = serializers.CharField(style={"input_type": "password"}, min_length=8, max_length=256)
     email = serializers.EmailField(required=False, allow_blank=True)
+
+
+# --- environments and variables -------------------------------------------------------------
+
+MAX_VARIABLE_VALUE = 1_000_000
+
+
+def environment_data(environment: Environment) -> dict[str, Any]:
+    data = {
+        "id": environment.pk,
+        "name": environment.name,
+        "position": environment.position,
+        "base_url": environment.base_url,
+        "version": environment.version,
+        "created_at": _iso(environment.created_at),
+        "updated_at": _iso(environment.updated_at),
+        "updated_by": user_brief(environment.updated_by),
+    }
+    if hasattr(environment, "variable_count"):
+        data["variable_count"] = environment.variable_count
+    return data
+
+
+def variable_data(variable: Variable) -> dict[str, Any]:
+    """A variable as the caller may see it: never a secret's value, only their own current value.
+
+    Expects ``selectors.project_variables``/``variable_get``, which join the caller's own
+    current value as ``own_value_id``/``own_value``; nobody else's is ever read.
+    """
+    own_set = getattr(variable, "own_value_id", None) is not None
+    return {
+        "id": variable.pk,
+        "environment": variable.environment_id,
+        "name": variable.name,
+        "description": variable.description,
+        "secret": variable.secret,
+        "initial_value": None if variable.secret else variable.initial_value,
+        "value_set": variable.initial_value != "",
+        "current_value": variable.own_value if own_set and not variable.secret else None,
+        "current_value_set": own_set,
+        "position": variable.position,
+        "version": variable.version,
+        "created_at": _iso(variable.created_at),
+        "updated_at": _iso(variable.updated_at),
+        "updated_by": user_brief(variable.updated_by),
+    }
+
+
+class EnvironmentOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    position = serializers.IntegerField()
+    base_url = serializers.CharField(
+        allow_blank=True, help_text="Offered to references as {{baseUrl}}."
+    )
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    updated_by = UserBriefSerializer(allow_null=True)
+    variable_count = serializers.IntegerField(required=False)
+
+
+class VariableOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    environment = serializers.IntegerField(allow_null=True, help_text="null: a project global.")
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    secret = serializers.BooleanField()
+    initial_value = serializers.CharField(
+        allow_null=True, allow_blank=True, help_text="The shared value; always null for a secret."
+    )
+    value_set = serializers.BooleanField(help_text="Whether the shared value is non-empty.")
+    current_value = serializers.CharField(
+        allow_null=True,
+        allow_blank=True,
+        help_text="Your own private value; null when unset or secret.",
+    )
+    current_value_set = serializers.BooleanField(help_text="Whether you have a current value.")
+    position = serializers.IntegerField()
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    updated_by = UserBriefSerializer(allow_null=True)
+
+
+class EndpointVariableStatusSerializer(VariableUsageSerializer):
+    resolves = serializers.BooleanField(help_text="Whether it has a value for you, here.")
+    source = serializers.ChoiceField(
+        choices=["override", "current_value", "environment", "base_url", "global", "dynamic"],
+        allow_null=True,
+    )
+    secret = serializers.BooleanField()
+
+
+class EndpointVariablesSerializer(serializers.Serializer):
+    environment = serializers.IntegerField(allow_null=True)
+    variables = EndpointVariableStatusSerializer(many=True)
+    unresolved = serializers.ListField(child=serializers.DictField(), help_text="{name, where}")
+
+
+class PairSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.CharField(allow_blank=True)
+
+
+class ResolvedHandshakeSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="With the enabled params appended.")
+    params = PairSerializer(many=True)
+    headers = PairSerializer(many=True)
+    cookies = PairSerializer(many=True)
+    subprotocols = serializers.ListField(child=serializers.CharField())
+
+
+class PreviewOutSerializer(serializers.Serializer):
+    environment = serializers.IntegerField(allow_null=True)
+    handshake = ResolvedHandshakeSerializer(help_text="Secrets are shown as ••••.")
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL text cannot hold unpaired surrogates (NUL is refused by CharField already).
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise serializers.ValidationError("Unpaired surrogate characters are not allowed.")
+    return value
+
+
+class EnvironmentInSerializer(VersionedInput):
+    name = serializers.CharField(max_length=100, validators=[_storable])
+    base_url = serializers.CharField(
+        allow_blank=True, required=False, max_length=2048, trim_whitespace=False
+    )
+    position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
+
+    def validate_base_url(self, value: str) -> str:
+        if any(ch.isspace() or ord(ch) < 32 or ch == "\x7f" for ch in value):
+            raise serializers.ValidationError("No spaces or control characters.")
+        return _storable(value)
+
+
+class VariableInSerializer(VersionedInput):
+    name = serializers.CharField(max_length=100, trim_whitespace=False)
+    environment = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        min_value=1,
+        help_text="An environment id; null or absent for a project global. Fixed once created.",
+    )
+    initial_value = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        max_length=MAX_VARIABLE_VALUE,
+        trim_whitespace=False,
+        validators=[_storable],
+    )
+    description = serializers.CharField(
+        allow_blank=True, required=False, max_length=100_000, validators=[_storable]
+    )
+    secret = serializers.BooleanField(required=False)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
+
+    def validate_name(self, value: str) -> str:
+        if not is_valid_name(value):
+            raise serializers.ValidationError(
+                "A name starts with a letter or '_' and continues with letters, digits, "
+                "'_', '-' or '.'."
+            )
+        return value
+
+
+class CurrentValueInSerializer(serializers.Serializer):
+    value = serializers.CharField(
+        allow_blank=True,
+        max_length=MAX_VARIABLE_VALUE,
+        trim_whitespace=False,
+        validators=[_storable],
+    )
+
+
+class PreviewInSerializer(serializers.Serializer):
+    environment = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    values = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=100_000),
+        required=False,
+        help_text="Values for this preview only; they win over every stored value.",
+    )
+
+    def validate_values(self, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 500:
+            raise serializers.ValidationError("At most 500 values.")
+        return value
+
+
+# --- history, comments and project events ---------------------------------------------------
+
+
+def revision_data(revision: Revision, *, with_snapshot: bool = False) -> dict[str, Any]:
+    """A revision; with the snapshot, it also shows the endpoint or folder as it was then."""
+    data: dict[str, Any] = {
+        "id": revision.pk,
+        "version": revision.version,
+        "action": revision.action,
+        "actor": user_brief(revision.actor),
+        "created_at": _iso(revision.created_at),
+        "changes": revision.changes,
+        "revert_of": revision.revert_of,
+    }
+    if with_snapshot:
+        if revision.endpoint_id is not None:
+            data["endpoint"] = {
+                "id": revision.endpoint_id,
+                "version": revision.version,
+                **revision.snapshot,
+            }
+        else:
+            data["folder"] = {
+                "id": revision.folder_id,
+                "version": revision.version,
+                **revision.snapshot,
+            }
+    return data
+
+
+def comment_data(comment: Comment) -> dict[str, Any]:
+    """A comment with its Markdown rendered (sanitized) and members' @mentions marked.
+
+    Expects ``author``, ``resolved_by`` and ``mentions`` loaded (``selectors.endpoint_comments``).
+    """
+    mentions = sorted(comment.mentions.all(), key=lambda user: user.get_username().lower())
+    members = {user.get_username().lower(): user_brief(user) for user in mentions}
+    return {
+        "id": comment.pk,
+        "endpoint": comment.endpoint_id,
+        "author": user_brief(comment.author),
+        "body": comment.body,
+        "body_html": highlight_mentions(render_markdown(comment.body), members),
+        "mentions": [members[user.get_username().lower()] for user in mentions],
+        "resolved": comment.resolved_at is not None,
+        "resolved_at": _iso(comment.resolved_at),
+        "resolved_by": user_brief(comment.resolved_by),
+        "created_at": _iso(comment.created_at),
+        "updated_at": _iso(comment.updated_at),
+        "edited_at": _iso(comment.edited_at),
+    }
+
+
+class RevisionChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True, help_text="Value before; null when created.")
+    new = serializers.JSONField(allow_null=True)
+
+
+class RevisionOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="The version this change produced.")
+    action = serializers.ChoiceField(choices=["created", "updated", "moved", "reverted"])
+    actor = UserBriefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    changes = RevisionChangeSerializer(many=True)
+    revert_of = serializers.IntegerField(
+        allow_null=True, help_text="For a revert: the revision that was restored."
+    )
+
+
+class EndpointSnapshotSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+    folder = serializers.IntegerField(allow_null=True)
+    position = serializers.IntegerField()
+    params = RowSerializer(many=True)
+    headers = RowSerializer(many=True)
+    cookies = RowSerializer(many=True)
+    subprotocols = serializers.ListField(child=serializers.CharField())
+    settings = SettingsSerializer()
+    messages = SavedMessageOutSerializer(many=True)
+    status = serializers.ChoiceField(choices=EndpointStatus.choices)
+    assignee = UserBriefSerializer(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField(allow_blank=True)
+
+
+class FolderSnapshotSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    name = serializers.CharField()
+    parent = serializers.IntegerField(allow_null=True)
+    position = serializers.IntegerField()
+
+
+class EndpointRevisionDetailSerializer(RevisionOutSerializer):
+    endpoint = EndpointSnapshotSerializer(help_text="The endpoint as it was after this change.")
+
+
+class FolderRevisionOutSerializer(RevisionOutSerializer):
+    folder = FolderSnapshotSerializer(help_text="The folder as it was after this change.")
+
+
+class CommentOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    endpoint = serializers.IntegerField()
+    author = UserBriefSerializer(allow_null=True)
+    body = serializers.CharField(help_text="Markdown source.")
+    body_html = serializers.CharField(
+        help_text='Sanitized HTML; members\' @mentions are <span class="mention">.'
+    )
+    mentions = UserBriefSerializer(many=True)
+    resolved = serializers.BooleanField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolved_by = UserBriefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+
+
+class CommentInSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000, trim_whitespace=False, validators=[_storable])
+
+
+class RevertInSerializer(VersionedInput):
+    """Optionally the endpoint version you read (or send If-Match)."""
+
+
+class ProjectEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(help_text="Per-project sequence number, from 1, no gaps.")
+    kind = serializers.CharField(help_text="e.g. endpoint.updated, comment.added, member.left")
+    at = serializers.DateTimeField()
+    actor = UserBriefSerializer(allow_null=True)
+
+
+class ProjectEventsSerializer(serializers.Serializer):
+    events = ProjectEventSerializer(many=True)
+    last_seq = serializers.IntegerField(help_text="The project's latest sequence number.")

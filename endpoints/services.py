@@ -2,6 +2,8 @@
 
 Every function validates before it writes, runs in one transaction, and leaves nothing
 behind when it raises. Version checks lock the row first so two writers cannot both win.
+Changes to endpoints, folders, members and comments are recorded through
+``endpoints.recording`` (history revisions, and live events sent only after commit).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Model, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -21,22 +23,32 @@ from config.errors import (
     Conflict,
     FolderCycle,
     FolderNotEmpty,
+    Forbidden,
     LastAdmin,
     NotFound,
     ValidationFailed,
     VersionConflict,
 )
+from endpoints import history, recording
 from endpoints.handshake import clean_settings
+from endpoints.mentions import mentioned_names
 from endpoints.models import (
+    Comment,
+    CurrentValue,
     Endpoint,
     EndpointStatus,
+    Environment,
     Folder,
     Membership,
     Project,
+    Revision,
     Role,
     SavedMessage,
     Tag,
+    Variable,
 )
+from endpoints.people import user_brief  # also re-exported: services.user_brief
+from endpoints.variables import MAX_NAME_LENGTH, is_valid_name
 
 User = get_user_model()
 
@@ -53,17 +65,6 @@ ENDPOINT_SCALAR_FIELDS = (
 
 
 # --- versions -------------------------------------------------------------------------------
-
-
-def user_brief(user: AbstractBaseUser | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return {
-        "id": user.pk,
-        "username": user.get_username(),
-        "display_name": full_name or user.get_username(),
-    }
 
 
 def check_version(obj: Model, expected_version: int | None) -> None:
@@ -130,6 +131,7 @@ def project_update(
     expected_version: int | None = None,
     name: str | None = None,
     description: str | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> Project:
     project = _lock(Project.objects.all(), project.pk)
     check_version(project, expected_version)
@@ -139,6 +141,7 @@ def project_update(
         project.description = description
     project.version += 1
     project.save()
+    recording.project_changed(project=project, actor=actor)
     return project
 
 
@@ -146,6 +149,7 @@ def project_update(
 def project_delete(*, project: Project, expected_version: int | None = None) -> None:
     project = _lock(Project.objects.all(), project.pk)
     check_version(project, expected_version)
+    recording.project_deleted(project_id=project.pk)
     project.delete()
 
 
@@ -160,11 +164,17 @@ def _find_user(user_ref: int | str) -> AbstractBaseUser:
 
 
 @transaction.atomic
-def member_add(*, project: Project, user_ref: int | str, role: str) -> Membership:
+def member_add(
+    *, project: Project, user_ref: int | str, role: str, actor: AbstractBaseUser | None = None
+) -> Membership:
     user = _find_user(user_ref)
     if Membership.objects.filter(project=project, user=user).exists():
         raise AlreadyMember(f"{user.get_username()} is already a member.")
-    return Membership.objects.create(project=project, user=user, role=role)
+    membership = Membership.objects.create(project=project, user=user, role=role)
+    recording.member_changed(
+        project=project, actor=actor, membership=membership, kind="member.joined"
+    )
+    return membership
 
 
 def _admins_left_without(project: Project, membership: Membership) -> int:
@@ -173,8 +183,11 @@ def _admins_left_without(project: Project, membership: Membership) -> int:
 
 
 @transaction.atomic
-def member_update(*, project: Project, user_id: int, role: str) -> Membership:
+def member_update(
+    *, project: Project, user_id: int, role: str, actor: AbstractBaseUser | None = None
+) -> Membership:
     membership = _lock(Membership.objects.filter(project=project), _membership_pk(project, user_id))
+    previous_role = membership.role
     if (
         membership.role == Role.ADMIN
         and role != Role.ADMIN
@@ -183,6 +196,14 @@ def member_update(*, project: Project, user_id: int, role: str) -> Membership:
         raise LastAdmin()
     membership.role = role
     membership.save(update_fields=["role"])
+    if role != previous_role:
+        recording.member_changed(
+            project=project,
+            actor=actor,
+            membership=membership,
+            kind="member.role_changed",
+            previous_role=previous_role,
+        )
     return membership
 
 
@@ -192,10 +213,19 @@ def member_remove(*, project: Project, user_id: int, actor: AbstractBaseUser) ->
     if membership.role == Role.ADMIN and not _admins_left_without(project, membership):
         raise LastAdmin()
     # The responsible person of an endpoint must be a member; a leaving member stops being one.
-    Endpoint.objects.filter(project=project, assignee_id=user_id).update(
-        assignee=None, version=F("version") + 1, updated_by=actor
+    # update() skips auto_now, so updated_at is set here to match the version bump.
+    assigned = Endpoint.objects.filter(project=project, assignee_id=user_id)
+    before = recording.endpoint_snapshots(assigned.values_list("pk", flat=True))
+    assigned.update(
+        assignee=None, version=F("version") + 1, updated_by=actor, updated_at=timezone.now()
     )
+    # Private current values belong to membership; a former member keeps none behind.
+    CurrentValue.objects.filter(variable__project=project, user_id=user_id).delete()
     membership.delete()
+    recording.endpoints_changed(project=project, actor=actor, before=before)
+    recording.member_changed(
+        project=project, actor=actor, membership=membership, kind="member.left"
+    )
 
 
 def _membership_pk(project: Project, user_id: int) -> int:
@@ -250,6 +280,7 @@ def folder_create(
     )
     if position is not None:
         folder.position = _place(siblings, folder.pk, position)
+    recording.folder_changed(project=project, actor=actor, folder=folder, before=None)
     return folder
 
 
@@ -268,6 +299,7 @@ def folder_update(
 ) -> Folder:
     folder = _lock(Folder.objects.all(), folder.pk)
     check_version(folder, expected_version)
+    before = history.folder_snapshot(folder)
     project = folder.project
     moving = parent_id is not _UNSET and parent_id != folder.parent_id
     if moving:
@@ -283,12 +315,17 @@ def folder_update(
     if moving or position is not None:
         siblings = Folder.objects.filter(project=project, parent_id=folder.parent_id)
         folder.position = _place(siblings, folder.pk, position)
+    recording.folder_changed(project=project, actor=actor, folder=folder, before=before)
     return folder
 
 
 @transaction.atomic
 def folder_delete(
-    *, folder: Folder, recursive: bool = False, expected_version: int | None = None
+    *,
+    folder: Folder,
+    recursive: bool = False,
+    expected_version: int | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> None:
     folder = _lock(Folder.objects.all(), folder.pk)
     check_version(folder, expected_version)
@@ -305,7 +342,15 @@ def folder_delete(
         current = stack.pop()
         subtree.append(current)
         stack.extend(children.get(current, []))
-    Endpoint.objects.filter(folder_id__in=subtree).delete()
+    contents = Endpoint.objects.filter(folder_id__in=subtree)
+    recording.folder_deleted(
+        project=project,
+        actor=actor,
+        folder=folder,
+        folder_ids=subtree,
+        endpoint_ids=list(contents.values_list("pk", flat=True)),
+    )
+    contents.delete()
     Folder.objects.filter(pk__in=subtree).delete()
 
 
@@ -341,8 +386,24 @@ def tags_resolve(*, project: Project, names: Iterable[str]) -> list[Tag]:
     return [existing[key] for key in wanted]
 
 
+def _tagged_endpoints_changing(tag: Tag) -> dict[int, dict[str, Any] | None]:
+    """Snapshots of the endpoints carrying ``tag``, taken before a rename or delete changes them."""
+    tagged = Endpoint.tags.through.objects.filter(tag=tag).values_list("endpoint_id", flat=True)
+    return recording.endpoint_snapshots(tagged)
+
+
+def _tagged_endpoints_changed(
+    tag: Tag, before: dict[int, dict[str, Any] | None], actor: AbstractBaseUser | None
+) -> None:
+    # Their tags field changed: a new version, so a stale write cannot bring the old name back.
+    Endpoint.objects.filter(pk__in=list(before)).update(
+        version=F("version") + 1, updated_by=actor, updated_at=timezone.now()
+    )
+    recording.endpoints_changed(project=tag.project, actor=actor, before=before)
+
+
 @transaction.atomic
-def tag_rename(*, tag: Tag, name: str) -> Tag:
+def tag_rename(*, tag: Tag, name: str, actor: AbstractBaseUser | None = None) -> Tag:
     clash = (
         Tag.objects.annotate(lname=Lower("name"))
         .filter(project_id=tag.project_id, lname=name.lower())
@@ -350,25 +411,29 @@ def tag_rename(*, tag: Tag, name: str) -> Tag:
     )
     if clash.exists():
         raise Conflict(f"A tag named {name!r} already exists.")
+    before = _tagged_endpoints_changing(tag)
     tag.name = name
     tag.save(update_fields=["name"])
+    _tagged_endpoints_changed(tag, before, actor)
     return tag
 
 
 @transaction.atomic
-def tag_delete(*, tag: Tag) -> None:
+def tag_delete(*, tag: Tag, actor: AbstractBaseUser | None = None) -> None:
+    before = _tagged_endpoints_changing(tag)
     tag.delete()
+    _tagged_endpoints_changed(tag, before, actor)
 
 
 # --- endpoints ------------------------------------------------------------------------------
 
 
-def _check_assignee(project: Project, assignee_id: int | None) -> None:
+def _check_assignee(project: Project, assignee_id: int | None, field: str = "assignee") -> None:
     if (
         assignee_id is not None
         and not Membership.objects.filter(project=project, user_id=assignee_id).exists()
     ):
-        raise ValidationFailed({"assignee": ["The responsible person must be a project member."]})
+        raise ValidationFailed({field: ["The responsible person must be a project member."]})
 
 
 def _write_messages(endpoint: Endpoint, messages: Sequence[dict[str, Any]]) -> None:
@@ -431,6 +496,7 @@ def endpoint_create(*, project: Project, actor: AbstractBaseUser, data: dict[str
         endpoint.tags.set(tags_resolve(project=project, names=data["tags"]))
     if data.get("messages"):
         _write_messages(endpoint, data["messages"])
+    recording.endpoints_changed(project=project, actor=actor, before={endpoint.pk: None})
     return endpoint
 
 
@@ -445,6 +511,14 @@ def endpoint_update(
     """Apply the fields present in ``data``; absent fields stay as they are."""
     endpoint = _lock(Endpoint.objects.select_related("project", "updated_by"), endpoint.pk)
     check_version(endpoint, expected_version)
+    before = recording.endpoint_snapshots([endpoint.pk])
+    _endpoint_apply(endpoint, actor, data)
+    recording.endpoints_changed(project=endpoint.project, actor=actor, before=before)
+    return endpoint
+
+
+def _endpoint_apply(endpoint: Endpoint, actor: AbstractBaseUser, data: dict[str, Any]) -> None:
+    """Write ``data`` into the locked, version-checked ``endpoint`` and bump its version."""
     project = endpoint.project
     moving = "folder" in data and data["folder"] != endpoint.folder_id
     if moving:
@@ -470,13 +544,18 @@ def endpoint_update(
         endpoint.tags.set(tags_resolve(project=project, names=data["tags"]))
     if "messages" in data:
         _write_messages(endpoint, data["messages"])
-    return endpoint
 
 
 @transaction.atomic
-def endpoint_delete(*, endpoint: Endpoint, expected_version: int | None = None) -> None:
-    endpoint = _lock(Endpoint.objects.select_related("updated_by"), endpoint.pk)
+def endpoint_delete(
+    *,
+    endpoint: Endpoint,
+    expected_version: int | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> None:
+    endpoint = _lock(Endpoint.objects.select_related("project", "updated_by"), endpoint.pk)
     check_version(endpoint, expected_version)
+    recording.endpoints_deleted(project=endpoint.project, actor=actor, endpoints=[endpoint])
     endpoint.delete()
 
 
@@ -521,16 +600,19 @@ def endpoints_batch(
             raise ValidationFailed(
                 {"operations": ["delete cannot be combined with other operations."]}
             )
+        recording.endpoints_deleted(project=project, actor=actor, endpoints=endpoints)
         Endpoint.objects.filter(pk__in=found).delete()
         return {"deleted": sorted(found), "updated": []}
+
+    before = recording.endpoint_snapshots(found)
 
     changed_fields: set[str] = set()
     move_folder: Any = _UNSET
     tag_through = Endpoint.tags.through
-    for op in operations:
+    for index, op in enumerate(operations):
         kind = op["op"]
         if kind == "move":
-            folder = _folder_in_project(project, op.get("folder"), "operations.folder")
+            folder = _folder_in_project(project, op.get("folder"), f"operations[{index}].folder")
             move_folder = folder.pk if folder else None
             for e in endpoints:
                 e.folder_id = move_folder
@@ -540,7 +622,7 @@ def endpoints_batch(
                 e.status = op["status"]
             changed_fields.add("status")
         elif kind == "set_assignee":
-            _check_assignee(project, op.get("assignee"))
+            _check_assignee(project, op.get("assignee"), f"operations[{index}].assignee")
             for e in endpoints:
                 e.assignee_id = op.get("assignee")
             changed_fields.add("assignee")
@@ -573,4 +655,338 @@ def endpoints_batch(
     Endpoint.objects.bulk_update(
         endpoints, [*changed_fields, "version", "updated_by", "updated_at"], batch_size=500
     )
+    recording.endpoints_changed(project=project, actor=actor, before=before)
     return {"deleted": [], "updated": sorted(found)}
+
+
+# --- environments and variables -------------------------------------------------------------
+
+
+def _save_unique(obj: Model, field: str, message: str) -> None:
+    """Save ``obj``; a concurrent writer that took the same name becomes a field error."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise ValidationFailed({field: [message]}) from None
+
+
+def _check_environment_name(project: Project, name: str, exclude_pk: int | None = None) -> str:
+    name = name.strip()
+    clash = Environment.objects.annotate(lname=Lower("name")).filter(
+        project=project, lname=name.lower()
+    )
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if not name:
+        raise ValidationFailed({"name": ["A name is required."]})
+    if clash.exists():
+        raise ValidationFailed({"name": [f"An environment named {name!r} already exists."]})
+    return name
+
+
+@transaction.atomic
+def environment_create(
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    name: str,
+    base_url: str = "",
+    position: int | None = None,
+) -> Environment:
+    name = _check_environment_name(project, name)
+    siblings = Environment.objects.filter(project=project)
+    environment = Environment(
+        project=project,
+        name=name,
+        base_url=base_url,
+        position=_append_position(siblings),
+        updated_by=actor,
+    )
+    _save_unique(environment, "name", f"An environment named {name!r} already exists.")
+    if position is not None:
+        environment.position = _place(siblings, environment.pk, position)
+    return environment
+
+
+@transaction.atomic
+def environment_update(
+    *,
+    environment: Environment,
+    actor: AbstractBaseUser,
+    expected_version: int | None = None,
+    name: str | None = None,
+    base_url: str | None = None,
+    position: int | None = None,
+) -> Environment:
+    """Rename, change the base URL, or reorder (``position`` among the project's environments)."""
+    environment = _lock(Environment.objects.select_related("updated_by", "project"), environment.pk)
+    check_version(environment, expected_version)
+    if name is not None:
+        environment.name = _check_environment_name(
+            environment.project, name, exclude_pk=environment.pk
+        )
+    if base_url is not None:
+        environment.base_url = base_url
+    environment.version += 1
+    environment.updated_by = actor
+    _save_unique(environment, "name", f"An environment named {environment.name!r} already exists.")
+    if position is not None:
+        siblings = Environment.objects.filter(project_id=environment.project_id)
+        environment.position = _place(siblings, environment.pk, position)
+    return environment
+
+
+@transaction.atomic
+def environment_delete(*, environment: Environment, expected_version: int | None = None) -> None:
+    """Delete an environment and its variables (and so everyone's current values of them)."""
+    environment = _lock(Environment.objects.select_related("updated_by"), environment.pk)
+    check_version(environment, expected_version)
+    environment.delete()
+
+
+def _check_variable_name(
+    project: Project, environment_id: int | None, name: str, exclude_pk: int | None = None
+) -> None:
+    if not is_valid_name(name):
+        raise ValidationFailed(
+            {
+                "name": [
+                    f"A name starts with a letter or '_' and has at most {MAX_NAME_LENGTH} "
+                    "letters, digits, '_', '-' or '.'."
+                ]
+            }
+        )
+    clash = Variable.objects.filter(project=project, environment_id=environment_id, name=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        scope = "this environment" if environment_id else "the project globals"
+        raise ValidationFailed({"name": [f"A variable named {name!r} already exists in {scope}."]})
+
+
+@transaction.atomic
+def variable_create(
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    name: str,
+    environment_id: int | None = None,
+    initial_value: str = "",
+    description: str = "",
+    secret: bool = False,
+    position: int | None = None,
+) -> Variable:
+    """A project global (``environment_id`` None) or a variable of one of its environments."""
+    if (
+        environment_id is not None
+        and not Environment.objects.filter(project=project, pk=environment_id).exists()
+    ):
+        raise ValidationFailed(
+            {"environment": [f"No environment {environment_id} in this project."]}
+        )
+    _check_variable_name(project, environment_id, name)
+    siblings = Variable.objects.filter(project=project, environment_id=environment_id)
+    variable = Variable(
+        project=project,
+        environment_id=environment_id,
+        name=name,
+        initial_value=initial_value,
+        description=description,
+        secret=secret,
+        position=_append_position(siblings),
+        updated_by=actor,
+    )
+    _save_unique(variable, "name", f"A variable named {name!r} already exists here.")
+    if position is not None:
+        variable.position = _place(siblings, variable.pk, position)
+    return variable
+
+
+@transaction.atomic
+def variable_update(
+    *,
+    variable: Variable,
+    actor: AbstractBaseUser,
+    expected_version: int | None = None,
+    name: str | None = None,
+    initial_value: str | None = None,
+    description: str | None = None,
+    secret: bool | None = None,
+    position: int | None = None,
+) -> Variable:
+    """Change a shared variable. Its scope (global or environment) stays as created.
+
+    Turning ``secret`` off clears the shared initial value unless a new one is given in the
+    same call, so unmarking a secret can never be used to read it.
+    """
+    variable = _lock(Variable.objects.select_related("updated_by", "project"), variable.pk)
+    check_version(variable, expected_version)
+    if name is not None and name != variable.name:
+        _check_variable_name(variable.project, variable.environment_id, name, variable.pk)
+        variable.name = name
+    if secret is not None:
+        if variable.secret and not secret and initial_value is None:
+            initial_value = ""
+        variable.secret = secret
+    if initial_value is not None:
+        variable.initial_value = initial_value
+    if description is not None:
+        variable.description = description
+    variable.version += 1
+    variable.updated_by = actor
+    _save_unique(variable, "name", f"A variable named {variable.name!r} already exists here.")
+    if position is not None:
+        siblings = Variable.objects.filter(
+            project_id=variable.project_id, environment_id=variable.environment_id
+        )
+        variable.position = _place(siblings, variable.pk, position)
+    return variable
+
+
+@transaction.atomic
+def variable_delete(*, variable: Variable, expected_version: int | None = None) -> None:
+    variable = _lock(Variable.objects.select_related("updated_by"), variable.pk)
+    check_version(variable, expected_version)
+    variable.delete()
+
+
+@transaction.atomic
+def current_value_set(*, variable: Variable, user: AbstractBaseUser, value: str) -> CurrentValue:
+    """Set ``user``'s private current value of ``variable``; it wins over shared values for them."""
+    current, _ = CurrentValue.objects.update_or_create(
+        variable=variable, user=user, defaults={"value": value}
+    )
+    return current
+
+
+@transaction.atomic
+def current_value_clear(*, variable: Variable, user: AbstractBaseUser) -> None:
+    """Forget ``user``'s current value; the shared values apply to them again."""
+    CurrentValue.objects.filter(variable=variable, user=user).delete()
+
+
+# --- history and comments -------------------------------------------------------------------
+
+
+@transaction.atomic
+def endpoint_revert(
+    *,
+    endpoint: Endpoint,
+    revision: Revision,
+    actor: AbstractBaseUser,
+    expected_version: int | None = None,
+) -> Endpoint:
+    """Make ``endpoint`` as it was after ``revision``, recorded as a new revision.
+
+    History is never rewritten, and the version check works as for any other write.
+    """
+    endpoint = _lock(Endpoint.objects.select_related("project", "updated_by"), endpoint.pk)
+    check_version(endpoint, expected_version)
+    if revision.endpoint_id != endpoint.pk:
+        raise NotFound("No such revision of this endpoint.")
+    project = endpoint.project
+    snapshot = revision.snapshot
+    folder_id = snapshot.get("folder")
+    assignee_id = (snapshot.get("assignee") or {}).get("id")
+    data = history.revert_data(
+        snapshot,
+        message_ids=set(endpoint.messages.values_list("pk", flat=True)),
+        folder_ids=set(
+            Folder.objects.filter(project=project, pk=folder_id).values_list("pk", flat=True)
+        )
+        if folder_id is not None
+        else set(),
+        member_ids=set(
+            Membership.objects.filter(project=project, user_id=assignee_id).values_list(
+                "user_id", flat=True
+            )
+        )
+        if assignee_id is not None
+        else set(),
+    )
+    before = recording.endpoint_snapshots([endpoint.pk])
+    _endpoint_apply(endpoint, actor, data)
+    recording.endpoints_changed(project=project, actor=actor, before=before, revert_of=revision)
+    return endpoint
+
+
+def _comment_body(body: str) -> str:
+    if not body.strip():
+        raise ValidationFailed({"body": ["A comment needs some text."]})
+    return body
+
+
+def _comment_mentions(project: Project, body: str) -> list[AbstractBaseUser]:
+    """Members named as @username in ``body``; a name that is not a member's stays plain text."""
+    names = mentioned_names(body)
+    if not names:
+        return []
+    return list(
+        User.objects.annotate(lname=Lower("username"))
+        .filter(lname__in=names, memberships__project=project)
+        .order_by("username")
+    )
+
+
+def _lock_comment(comment: Comment) -> Comment:
+    return _lock(Comment.objects.select_related("project", "author", "resolved_by"), comment.pk)
+
+
+@transaction.atomic
+def comment_create(*, endpoint: Endpoint, actor: AbstractBaseUser, body: str) -> Comment:
+    project = endpoint.project
+    comment = Comment.objects.create(
+        project=project, endpoint=endpoint, author=actor, body=_comment_body(body)
+    )
+    comment.mentions.set(_comment_mentions(project, body))
+    recording.comment_changed(project=project, actor=actor, kind="comment.added", comment=comment)
+    return comment
+
+
+@transaction.atomic
+def comment_update(*, comment: Comment, actor: AbstractBaseUser, body: str) -> Comment:
+    """Only the author edits a comment: nobody may put words in someone else's mouth."""
+    comment = _lock_comment(comment)
+    if comment.author_id != actor.pk:
+        raise Forbidden("Only the author may edit a comment.")
+    comment.body = _comment_body(body)
+    comment.edited_at = timezone.now()
+    comment.save()
+    comment.mentions.set(_comment_mentions(comment.project, body))
+    recording.comment_changed(
+        project=comment.project, actor=actor, kind="comment.edited", comment=comment
+    )
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, actor: AbstractBaseUser, role: str) -> None:
+    """The author deletes a comment; a project admin may delete any (moderation)."""
+    comment = _lock_comment(comment)
+    if comment.author_id != actor.pk and role != Role.ADMIN:
+        raise Forbidden("Only the author or a project admin may delete a comment.")
+    recording.comment_deleted(project=comment.project, actor=actor, comment=comment)
+    comment.delete()
+
+
+@transaction.atomic
+def comment_set_resolved(
+    *, comment: Comment, actor: AbstractBaseUser, role: str, resolved: bool
+) -> Comment:
+    """Resolve or reopen: editors and admins, and the comment's author whatever their role."""
+    comment = _lock_comment(comment)
+    if comment.author_id != actor.pk and role not in {Role.EDITOR, Role.ADMIN}:
+        raise Forbidden("Only editors, admins and the comment's author may resolve or reopen it.")
+    if resolved == (comment.resolved_at is not None):
+        return comment
+    comment.resolved_at = timezone.now() if resolved else None
+    comment.resolved_by = actor if resolved else None
+    comment.save(update_fields=["resolved_at", "resolved_by", "updated_at"])
+    recording.comment_changed(
+        project=comment.project,
+        actor=actor,
+        kind="comment.resolved" if resolved else "comment.reopened",
+        comment=comment,
+    )
+    return comment
