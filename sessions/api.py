@@ -1,0 +1,402 @@
+"""REST API of debug sessions: parse, check access, call one service or selector, serialize.
+
+Sessions are private: every view looks a session up through ``_own_session``, which answers
+404 for anyone but its owner (and for an owner who left the project).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import NotFound, ValidationFailed
+from endpoints import selectors as endpoint_selectors
+from endpoints.access import Action, project_membership
+from endpoints.api import ERRORS, Pagination, expected_version, paginated_schema, parse, versioned
+from endpoints.formats import BodyFormatError, pretty
+from endpoints.models import Endpoint
+from endpoints.serializers import EndpointOutSerializer, ErrorSerializer, endpoint_data
+from sessions import selectors, services
+from sessions import serializers as s
+from sessions.errors import ConnectFailed, EgressDenied
+from sessions.models import DebugSession, ProjectCABundle
+from sessions.relay.protocol import event_data, iso
+
+SESSION_ERRORS = {**ERRORS, **dict.fromkeys((413, 429, 502, 503, 504), ErrorSerializer)}
+
+
+def _own_session(request: Request, session_id: Any) -> DebugSession:
+    """The caller's session, marked lost first if its relay stopped; touches its activity."""
+    session = selectors.session_get(user=request.user, session_id=session_id)
+    if services.session_check_relay(session=session):
+        session = selectors.session_get(user=request.user, session_id=session_id)
+    services.session_touch(session=session)
+    return session
+
+
+def _session_response(session: DebugSession, code: int = status.HTTP_200_OK) -> Response:
+    connection = selectors.session_connection(session=session)
+    return Response(s.session_data(session, connection), status=code)
+
+
+def _int_param(request: Request, name: str, default: int | None, low: int, high: int) -> Any:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed({name: ["Must be a whole number."]}) from None
+    if not low <= value <= high:
+        raise ValidationFailed({name: [f"Must be between {low} and {high}."]})
+    return value
+
+
+class SessionListCreate(APIView):
+    @extend_schema(
+        operation_id="sessions_list",
+        parameters=[
+            OpenApiParameter("project", int, description="Only sessions of this project."),
+            OpenApiParameter("state", str, description="A state, or 'active'."),
+        ],
+        responses={200: paginated_schema(s.SessionOutSerializer, "PaginatedSessionList"), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        project = _int_param(request, "project", None, 1, 2**62)
+        queryset = selectors.sessions_of_user(
+            user=request.user, project_id=project, state=request.query_params.get("state")
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response([s.session_data(x) for x in page])
+
+    @extend_schema(
+        request=s.SessionCreateSerializer,
+        responses={201: s.SessionOutSerializer, **ERRORS},
+        description="Open a session from an endpoint (its handshake is copied into the draft) "
+        "or blank in a project. Any project member may, viewers included.",
+    )
+    def post(self, request: Request) -> Response:
+        data = parse(s.SessionCreateSerializer, request)
+        endpoint = None
+        if "endpoint" in data:
+            project_id = (
+                Endpoint.objects.filter(pk=data["endpoint"])
+                .values_list("project_id", flat=True)
+                .first()
+            )
+            if project_id is None or ("project" in data and data["project"] != project_id):
+                raise ValidationFailed({"endpoint": ["No such endpoint in your projects."]})
+            try:
+                membership = project_membership(
+                    user=request.user, project_id=project_id, action=Action.READ
+                )
+            except NotFound:
+                raise ValidationFailed(
+                    {"endpoint": ["No such endpoint in your projects."]}
+                ) from None
+            endpoint = Endpoint.objects.get(pk=data["endpoint"])
+        else:
+            membership = project_membership(
+                user=request.user, project_id=data["project"], action=Action.READ
+            )
+        session = services.session_create(
+            actor=request.user,
+            project=membership.project,
+            endpoint=endpoint,
+            data={k: v for k, v in data.items() if k not in ("endpoint", "project")},
+        )
+        session = selectors.session_get(user=request.user, session_id=session.pk)
+        return _session_response(session, status.HTTP_201_CREATED)
+
+
+class SessionDetail(APIView):
+    @extend_schema(responses={200: s.SessionOutSerializer, **ERRORS})
+    def get(self, request: Request, session_id: int) -> Response:
+        return _session_response(_own_session(request, session_id))
+
+    @extend_schema(
+        request=s.DraftSerializer,
+        responses={200: s.SessionOutSerializer, **ERRORS},
+        description="Edit the draft. While the session is connecting or connected the "
+        "handshake cannot change: 409 session_connected.",
+    )
+    def patch(self, request: Request, session_id: int) -> Response:
+        session = _own_session(request, session_id)
+        data = parse(s.DraftSerializer, request)
+        services.session_update(session=session, data=data)
+        return _session_response(selectors.session_get(user=request.user, session_id=session_id))
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, session_id: int) -> Response:
+        services.session_delete(session=_own_session(request, session_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionConnect(APIView):
+    @extend_schema(
+        request=s.ConnectSerializer,
+        responses={200: s.SessionOutSerializer, 202: s.SessionOutSerializer, **SESSION_ERRORS},
+        description="Open the upstream connection with the draft's handshake. Waits for the "
+        "outcome: 200 open; 403 egress_denied; 502 connect_failed with the reason (dns, "
+        "refused, tls, timeout, handshake with the refused status...). 202 when not waiting.",
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        session = _own_session(request, session_id)
+        data = parse(s.ConnectSerializer, request)
+        if request.query_params.get("wait", "").lower() in ("0", "false", "no"):
+            data["wait"] = False
+        outcome = services.session_connect(session=session, actor=request.user, wait=data["wait"])
+        session = selectors.session_get(user=request.user, session_id=session_id)
+        if outcome is None or outcome.get("code") == "already_connected":
+            return _session_response(session, status.HTTP_202_ACCEPTED)
+        if outcome.get("ok"):
+            return _session_response(session)
+        connection = s.connection_data(selectors.session_connection(session=session))
+        error = EgressDenied if outcome.get("code") == "egress_denied" else ConnectFailed
+        raise error(
+            outcome.get("detail"),
+            kind=outcome.get("kind"),
+            state=session.state,
+            connection=connection,
+        )
+
+
+class SessionDisconnect(APIView):
+    @extend_schema(
+        request=s.DisconnectSerializer,
+        responses={200: s.SessionOutSerializer, **SESSION_ERRORS},
+        description="Close the upstream connection (code 1000 or 3000-4999, optional reason). "
+        "Answers once the close is logged; a session that is not connected is left as it is.",
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        session = _own_session(request, session_id)
+        data = parse(s.DisconnectSerializer, request)
+        services.session_disconnect(
+            session=session, code=data["code"], reason=data["reason"], wait=data["wait"]
+        )
+        return _session_response(selectors.session_get(user=request.user, session_id=session_id))
+
+
+class SessionMessages(APIView):
+    @extend_schema(
+        request=s.SendSerializer,
+        responses={201: s.SentSerializer, **SESSION_ERRORS},
+        description="Send a message: text, json, xml, html as a text frame; base64, hex decoded "
+        "into a binary frame; or a saved message by id. Answers once the relay sent and "
+        "stored it, with its sequence number. An invalid body is a 400 and nothing is sent.",
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        session = _own_session(request, session_id)
+        data = parse(s.SendSerializer, request)
+        sent = services.message_send(
+            session=session,
+            fmt=data.get("format"),
+            body=data.get("body"),
+            message_id=data.get("message_id"),
+        )
+        return Response(sent, status=status.HTTP_201_CREATED)
+
+
+class SessionEvents(APIView):
+    @extend_schema(
+        operation_id="session_events_list",
+        parameters=[
+            OpenApiParameter("after", int, description="Only events with a larger seq."),
+            OpenApiParameter("limit", int, description="At most this many (default 100)."),
+            OpenApiParameter("direction", str, enum=["in", "out"]),
+            OpenApiParameter("kind", str, description="Kinds, comma-separated."),
+            OpenApiParameter("q", str, description="Text contained (case-insensitive)."),
+            OpenApiParameter("connection", int, description="Only this connection's events."),
+        ],
+        responses={200: s.EventPageSerializer, **ERRORS},
+    )
+    def get(self, request: Request, session_id: int) -> Response:
+        session = _own_session(request, session_id)
+        params = request.query_params
+        after = _int_param(request, "after", 0, 0, 2**62)
+        limit = _int_param(request, "limit", 100, 1, settings.API_MAX_PAGE_SIZE)
+        kinds = [k.strip() for k in params.get("kind", "").split(",") if k.strip()]
+        events, has_more = selectors.session_events(
+            session=session,
+            after=after,
+            limit=limit,
+            direction=params.get("direction") or None,
+            kind=kinds or None,
+            text=params.get("q") or None,
+            connection=_int_param(request, "connection", None, 1, 2**31),
+        )
+        next_after = events[-1].seq if events and has_more else None
+        next_url = None
+        if next_after is not None:
+            query = params.copy()
+            query["after"] = str(next_after)
+            next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query, doseq=True)}")
+        return Response(
+            {
+                "results": [event_data(e) for e in events],
+                "has_more": has_more,
+                "next_after": next_after,
+                "next": next_url,
+            }
+        )
+
+
+class _FormatIsAView(DefaultContentNegotiation):
+    """Here ``?format=`` picks how a message is shown, not DRF's response renderer."""
+
+    class settings:
+        URL_FORMAT_OVERRIDE = None
+
+
+class SessionEventDetail(APIView):
+    content_negotiation_class = _FormatIsAView
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=list(s.DETAIL_VIEWS)),
+            OpenApiParameter("encoding", str, description="utf-8, utf-16, latin-1, ..."),
+            OpenApiParameter(
+                "as", str, enum=["json", "base64", "raw"], description="raw: download the bytes."
+            ),
+        ],
+        responses={200: s.EventDetailSerializer, **ERRORS},
+        description="One message in full: text pretty-printed when it parses (or as ?format=, "
+        "re-decoded with ?encoding=), binary as a hexdump; ?as=base64 or ?as=raw (download).",
+    )
+    def get(self, request: Request, session_id: int, seq: int) -> Any:
+        session = _own_session(request, session_id)
+        event = selectors.event_get(session=session, seq=seq)
+        mode = request.query_params.get("as", "json").lower()
+        if mode == "raw":
+            binary = event.opcode == "binary"
+            response = HttpResponse(
+                s.event_bytes(event),
+                content_type="application/octet-stream" if binary else "text/plain; charset=utf-8",
+            )
+            suffix = "bin" if binary else "txt"
+            response["Content-Disposition"] = (
+                f'attachment; filename="session-{session.pk}-{event.seq}.{suffix}"'
+            )
+            response["X-Content-Type-Options"] = "nosniff"
+            return response
+        if mode not in ("json", "base64"):
+            raise ValidationFailed({"as": ["Use json, base64 or raw."]})
+        view = "base64" if mode == "base64" else request.query_params.get("format")
+        return Response(
+            s.event_detail_data(event, view=view, encoding=request.query_params.get("encoding"))
+        )
+
+
+class SessionConnections(APIView):
+    @extend_schema(
+        operation_id="session_connections_list",
+        responses={200: s.ConnectionOutSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, session_id: int) -> Response:
+        session = _own_session(request, session_id)
+        return Response(
+            [s.connection_data(c) for c in selectors.session_connections(session=session)]
+        )
+
+
+class SessionSave(APIView):
+    @extend_schema(
+        request=s.SaveSerializer,
+        parameters=[
+            OpenApiParameter(
+                "If-Match", str, OpenApiParameter.HEADER, description="Source endpoint version."
+            )
+        ],
+        responses={200: EndpointOutSerializer, 201: EndpointOutSerializer, **ERRORS},
+        description="Save the draft as a new endpoint (target=new, in folder) or back into the "
+        "endpoint it came from (target=source, with its version check). Editors and admins.",
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        session = _own_session(request, session_id)
+        data = parse(s.SaveSerializer, request)
+        membership = project_membership(
+            user=request.user, project_id=session.project_id, action=Action.WRITE
+        )
+        target = data.get("target") or ("source" if session.endpoint_id else "new")
+        messages = data.get("messages")
+        saved = services.session_save(
+            session=session,
+            actor=request.user,
+            target=target,
+            name=data.get("name"),
+            folder_id=data.get("folder"),
+            messages=[dict(m) for m in messages] if messages is not None else None,
+            expected_version=expected_version(request, data.get("version")),
+        )
+        endpoint = endpoint_selectors.endpoint_get(project=membership.project, endpoint_id=saved.pk)
+        response = versioned(endpoint_data(endpoint), endpoint.version)
+        if target == "new":
+            response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class FormatBody(APIView):
+    @extend_schema(
+        request=s.FormatSerializer,
+        responses={200: s.FormattedSerializer, **ERRORS},
+        description="Pretty-print a JSON, XML or HTML body; invalid JSON/XML is a 400 saying where.",
+    )
+    def post(self, request: Request) -> Response:
+        data = parse(s.FormatSerializer, request)
+        try:
+            formatted = pretty(data["format"], data["body"])
+        except BodyFormatError as exc:
+            raise ValidationFailed({"body": [str(exc)]}) from None
+        return Response({"format": data["format"], "formatted": formatted})
+
+
+class ProjectCABundleView(APIView):
+    """Extra CA certificates trusted for this project's wss:// upstreams."""
+
+    def _data(self, bundle: ProjectCABundle) -> dict[str, Any]:
+        return {
+            "project": bundle.project_id,
+            "pem": bundle.pem,
+            "updated_at": iso(bundle.updated_at),
+        }
+
+    @extend_schema(responses={200: s.CABundleOutSerializer, **ERRORS})
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        bundle = ProjectCABundle.objects.filter(project=membership.project).first()
+        if bundle is None:
+            raise NotFound("This project has no CA bundle.")
+        return Response(self._data(bundle))
+
+    @extend_schema(
+        request=s.CABundleInSerializer, responses={200: s.CABundleOutSerializer, **ERRORS}
+    )
+    def put(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.MANAGE
+        )
+        data = parse(s.CABundleInSerializer, request)
+        bundle = services.ca_bundle_set(
+            project=membership.project, actor=request.user, pem=data["pem"]
+        )
+        return Response(self._data(bundle))
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.MANAGE
+        )
+        services.ca_bundle_delete(project=membership.project)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,263 @@
+"""Live WebSockets of debug sessions: the session stream (replay, then live, and sending) and
+the built-in echo server.
+
+Session stream protocol (all messages are JSON text; see README "Debug sessions"):
+
+* server → client ``{"type": "session", "session": {...}}`` once, then
+  ``{"type": "events", "state": <state or null>, "events": [...]}`` batches, each event with
+  its ``seq``; a batch carries every event after the previous one, none twice.
+* client → server ``{"type": "send", "format": "json", "body": "...", "ref": "any"}`` or
+  ``{"type": "send", "message_id": 3, "ref": ...}``; answered by ``{"type": "ack", "ref",
+  "seq", ...}`` once stored, or ``{"type": "error", "ref", "code", "detail"}``.
+  ``{"type": "ping"}`` is answered by ``{"type": "pong"}``.
+* Close codes: 4400 bad ``after``, 4401 not authenticated, 4404 no such session of yours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from config.errors import DomainError, ValidationFailed
+from sessions import selectors, services
+from sessions.errors import NotConnected
+from sessions.models import DebugSession
+from sessions.relay.protocol import event_data, session_group
+from sessions.serializers import session_data
+
+logger = logging.getLogger("switchboard.sessions")
+
+REPLAY_PAGE = 500
+
+
+class SessionStreamConsumer(AsyncWebsocketConsumer):
+    session_id = 0
+    last_seq = 0
+    joined = False
+    touch_task: asyncio.Task[None] | None = None
+    # The session as last read; sends use it without a query until a batch says the state
+    # changed (then it is read again), so sending stays off the database on the hot path.
+    session: DebugSession | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self._refuse(
+                4401,
+                "not_authenticated",
+                "Log in, or send a token (Authorization: Bearer or ?token=).",
+            )
+            return
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:
+            after = int((query.get("after") or ["0"])[-1])
+            if after < 0:
+                raise ValueError
+        except ValueError:
+            await self._refuse(4400, "validation_error", "after must be a whole number >= 0.")
+            return
+        snapshot = await database_sync_to_async(self._snapshot)()
+        if snapshot is None:
+            await self._refuse(4404, "not_found", "No such session of yours.")
+            return
+        # Subscribe before reading the log: whatever is stored from now on is also published
+        # to us, and duplicates are dropped by seq.
+        await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
+        self.joined = True
+        self.last_seq = after
+        await self.send(text_data=json.dumps({"type": "session", "session": snapshot}))
+        await self._replay(before=None)
+        self.touch_task = asyncio.get_running_loop().create_task(self._touch_loop())
+
+    async def _refuse(self, code: int, error: str, detail: str) -> None:
+        await self.send(text_data=json.dumps({"type": "error", "code": error, "detail": detail}))
+        await self.close(code)
+
+    def _own_session(self) -> DebugSession:
+        session = selectors.session_get(user=self.scope["user"], session_id=self.session_id)
+        if services.session_check_relay(session=session):
+            session = selectors.session_get(user=self.scope["user"], session_id=self.session_id)
+        return session
+
+    def _snapshot(self) -> dict[str, Any] | None:
+        try:
+            session = self._own_session()
+        except DomainError:
+            return None
+        services.session_touch(session=session)
+        self.session = session
+        return session_data(session, selectors.session_connection(session=session))
+
+    def _page(self, after: int, before: int | None) -> list[dict[str, Any]]:
+        events = selectors.events_between(
+            session_id=self.session_id, after=after, before=before, limit=REPLAY_PAGE
+        )
+        return [event_data(e) for e in events]
+
+    async def _replay(self, before: int | None) -> None:
+        """Send stored events after ``last_seq`` (and before ``before``), a page per message."""
+        while before is None or self.last_seq + 1 < before:
+            events = await database_sync_to_async(self._page)(self.last_seq, before)
+            if not events:
+                return
+            await self._send_events(events, None)
+            if len(events) < REPLAY_PAGE:
+                return
+
+    async def _send_events(self, events: list[dict[str, Any]], state: str | None) -> None:
+        self.last_seq = events[-1]["seq"]
+        await self.send(
+            text_data=json.dumps(
+                {"type": "events", "state": state, "events": events}, ensure_ascii=False
+            )
+        )
+
+    async def session_events(self, message: dict[str, Any]) -> None:
+        """A stored batch from the relay: forward it once, in order, without gaps."""
+        first, last = message["first"], message["last"]
+        if last <= self.last_seq:
+            return
+        if first > self.last_seq + 1:
+            # A batch went missing (a full channel drops messages): read the gap from the log.
+            await self._replay(before=first)
+        state = message.get("state")
+        if state is not None:
+            self.session = None
+        if first <= self.last_seq:
+            events = [e for e in json.loads(message["events_json"]) if e["seq"] > self.last_seq]
+            if events:
+                await self._send_events(events, state)
+            return
+        self.last_seq = last
+        # The relay encoded the events once for every viewer; only the envelope is added here.
+        envelope = f'{{"type": "events", "state": {json.dumps(state)}, "events": '
+        await self.send(text_data=envelope + message["events_json"] + "}")
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self._error(None, "parse_error", "Send JSON text messages.")
+            return
+        try:
+            message = json.loads(text_data)
+            if not isinstance(message, dict):
+                raise ValueError
+        except ValueError:
+            await self._error(None, "parse_error", "Send a JSON object.")
+            return
+        kind, ref = message.get("type"), message.get("ref")
+        if kind == "ping":
+            await self.send(text_data=json.dumps({"type": "pong", "ref": ref}))
+        elif kind == "send":
+            await self._send_message(message, ref)
+        else:
+            await self._error(ref, "parse_error", "Unknown type; use send or ping.")
+
+    async def _error(self, ref: Any, code: str, detail: str, **extra: Any) -> None:
+        body = {"type": "error", "ref": ref, "code": code, "detail": detail, **extra}
+        await self.send(text_data=json.dumps(body))
+
+    def _prepare(self, message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        fields: dict[str, list[str]] = {}
+        fmt, body, message_id = (
+            message.get("format"),
+            message.get("body"),
+            message.get("message_id"),
+        )
+        if fmt is not None and not isinstance(fmt, str):
+            fields["format"] = ["Must be a string."]
+        if body is not None and not isinstance(body, str):
+            fields["body"] = ["Must be a string."]
+        if message_id is not None and (
+            isinstance(message_id, bool) or not isinstance(message_id, int)
+        ):
+            fields["message_id"] = ["Must be a saved message id."]
+        if message_id is None and body is None:
+            fields["body"] = ["Give a body (it may be empty) or a message_id."]
+        if fields:
+            raise ValidationFailed(fields)
+        cached = self.session
+        session = cached or self._own_session()
+        services.session_touch(session=session)
+        try:
+            prepared = services.message_prepare(
+                session=session, fmt=fmt, body=body, message_id=message_id
+            )
+        except NotConnected:
+            if cached is None:
+                raise
+            # The connection may have opened before its batch reached this socket.
+            session = self._own_session()
+            prepared = services.message_prepare(
+                session=session, fmt=fmt, body=body, message_id=message_id
+            )
+        self.session = session
+        return prepared
+
+    async def _send_message(self, message: dict[str, Any], ref: Any) -> None:
+        try:
+            channel, command = await database_sync_to_async(self._prepare)(message)
+        except DomainError as exc:
+            await self.send(text_data=json.dumps({"type": "error", "ref": ref, **exc.body()}))
+            return
+        command.update(reply_to=self.channel_name, ref=ref)
+        try:
+            await self.channel_layer.send(channel, command)
+        except ChannelFull:
+            await self._error(ref, "relay_unavailable", "The relay is overloaded; try again.")
+
+    async def relay_reply(self, message: dict[str, Any]) -> None:
+        """The relay's answer to a send from this socket."""
+        fields = {k: v for k, v in message.items() if k not in ("type", "ok")}
+        if message.get("ok"):
+            await self.send(text_data=json.dumps({"type": "ack", **fields}))
+        else:
+            await self.send(text_data=json.dumps({"type": "error", **fields}))
+
+    async def _touch_loop(self) -> None:
+        """A watching viewer keeps the session from idling out."""
+        interval = max(1.0, min(60.0, settings.SESSION_IDLE_TIMEOUT / 4))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await database_sync_to_async(self._touch)()
+            except Exception:
+                logger.warning("Could not record viewer activity", exc_info=True)
+
+    def _touch(self) -> None:
+        DebugSession.objects.filter(pk=self.session_id).update(last_activity_at=timezone.now())
+
+    async def disconnect(self, code: int) -> None:
+        if self.touch_task is not None:
+            self.touch_task.cancel()
+        if self.joined:
+            await self.channel_layer.group_discard(
+                session_group(self.session_id), self.channel_name
+            )
+
+
+class EchoConsumer(AsyncWebsocketConsumer):
+    """Sends every message back as it came (text as text, binary as binary); no login needed.
+
+    Daphne drops empty messages an application sends, so an empty message is not echoed.
+    """
+
+    async def connect(self) -> None:
+        offered = self.scope.get("subprotocols") or []
+        await self.accept(subprotocol=offered[0] if offered else None)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is not None:
+            await self.send(text_data=text_data)
+        elif bytes_data is not None:
+            await self.send(bytes_data=bytes_data)

@@ -1,0 +1,69 @@
+"""Errors of debug sessions; the one handler in config.errors turns them into HTTP."""
+
+from __future__ import annotations
+
+from rest_framework import status
+
+from config.errors import Conflict, DomainError
+
+
+class SessionConnected(Conflict):
+    code = "session_connected"
+    default_detail = (
+        "The handshake (URL, params, headers, cookies, subprotocols, settings) cannot change "
+        "while the session is connecting or connected; disconnect first."
+    )
+
+
+class AlreadyConnected(Conflict):
+    code = "already_connected"
+    default_detail = "The session is already connecting or connected; disconnect first."
+
+
+class NotConnected(Conflict):
+    code = "not_connected"
+    default_detail = "The session is not connected; connect first."
+
+
+class NoSourceEndpoint(Conflict):
+    code = "no_source_endpoint"
+    default_detail = (
+        "This session was not opened from an endpoint (or it was deleted); save it as a new "
+        'endpoint with "target": "new".'
+    )
+
+
+class EgressDenied(DomainError):
+    code = "egress_denied"
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "The egress policy does not allow connecting to this address."
+
+
+class ConnectFailed(DomainError):
+    code = "connect_failed"
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "The upstream connection could not be opened."
+
+
+class MessageTooLarge(DomainError):
+    code = "message_too_large"
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The message is larger than the session's maximum message size."
+
+
+class ConnectionLimit(DomainError):
+    code = "connection_limit"
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "You have as many open connections as allowed; disconnect one first."
+
+
+class RelayUnavailable(DomainError):
+    code = "relay_unavailable"
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "No relay can take the connection right now."
+
+
+class RelayTimeout(DomainError):
+    code = "relay_timeout"
+    status_code = status.HTTP_504_GATEWAY_TIMEOUT
+    default_detail = "The relay holding the connection did not answer in time."

@@ -1,0 +1,56 @@
+"""The web side of the relay: send a command to the relay holding a session, wait for its reply,
+and publish to a session's viewers. Sync wrappers serve the (sync) REST views."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.exceptions import ChannelFull
+from channels.layers import get_channel_layer
+
+from sessions.errors import RelayUnavailable
+from sessions.relay.protocol import session_group
+
+
+async def call(channel: str, message: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+    """Send ``message`` to a relay and wait for its reply; None when none came in ``timeout``."""
+    layer = get_channel_layer()
+    reply_to = await layer.new_channel("reply.")
+    await send(channel, {**message, "reply_to": reply_to, "ref": uuid.uuid4().hex})
+    try:
+        return await asyncio.wait_for(layer.receive(reply_to), timeout)
+    except TimeoutError:
+        return None
+
+
+async def send(channel: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    try:
+        await layer.send(channel, message)
+    except ChannelFull:
+        raise RelayUnavailable(
+            "The relay holding this session is overloaded (its command queue is full); "
+            "try again in a moment."
+        ) from None
+
+
+async def publish(messages: list[dict[str, Any]]) -> None:
+    layer = get_channel_layer()
+    for message in messages:
+        await layer.group_send(session_group(message["session"]), message)
+
+
+def call_sync(channel: str, message: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+    return async_to_sync(call)(channel, message, timeout)
+
+
+def send_sync(channel: str, message: dict[str, Any]) -> None:
+    async_to_sync(send)(channel, message)
+
+
+def publish_sync(messages: list[dict[str, Any]]) -> None:
+    if messages:
+        async_to_sync(publish)(messages)

@@ -1,0 +1,75 @@
+"""What travels on the channel layer between web processes, relays and live viewers.
+
+Commands go to a relay's own channel (recorded on the session); replies go to the channel
+named in ``reply_to``; stored batches of events go to the session's group.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+CONNECT = "relay.connect"  # {session, connection, request{...}, reply_to}
+SEND = "relay.send"  # {session, connection, opcode, payload, reply_to, ref}
+DISCONNECT = "relay.disconnect"  # {session, code, reason, reply_to}
+REPLY = "relay.reply"  # {ref, ok, ...}: handled by SessionStreamConsumer.relay_reply
+EVENTS = "session.events"  # {session, first, last, state, events_json}: viewers' live batches
+
+
+def session_group(session_id: int) -> str:
+    return f"sb-session.{session_id}"
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    """One log entry as the API and live viewers show it (a stored Event or a relay record).
+
+    Text messages carry ``text``; binary messages carry ``base64``; status entries carry a
+    human ``text`` and structured ``info``.
+    """
+    data: dict[str, Any] = {
+        "seq": event.seq,
+        "connection": event.connection_number,
+        "kind": event.kind,
+        "direction": event.direction,
+        "timestamp": iso(event.created_at),
+        "opcode": event.opcode,
+        "size": event.size,
+        "truncated": event.truncated,
+        "text": None,
+        "base64": None,
+        "info": event.info,
+    }
+    if event.opcode == "binary":
+        data["base64"] = base64.b64encode(bytes(event.data or b"")).decode("ascii")
+    elif event.text is not None:
+        data["text"] = event.text
+    elif event.data is not None:
+        data["text"] = bytes(event.data).decode("utf-8", errors="replace")
+    return data
+
+
+def events_message(
+    session_id: int, events: list[dict[str, Any]], state: str | None
+) -> dict[str, Any]:
+    """The group message carrying a stored batch to live viewers, JSON-encoded once here."""
+    return {
+        "type": EVENTS,
+        "session": session_id,
+        "first": events[0]["seq"],
+        "last": events[-1]["seq"],
+        "state": state,
+        "events_json": json.dumps(events, ensure_ascii=False),
+    }
+
+
+def reply(ref: Any, ok: bool, **fields: Any) -> dict[str, Any]:
+    return {"type": REPLY, "ref": ref, "ok": ok, **fields}

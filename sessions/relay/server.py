@@ -1,0 +1,387 @@
+"""The relay process part: receives commands on its own channel, holds upstream connections,
+stores their log through one batch writer, publishes stored batches, keeps a heartbeat, and
+marks the sessions of relays that stopped beating as lost.
+
+The same class runs inside the web server (embedded mode) and in ``manage.py relay_worker``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import socket
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
+from django.db import connections as db_connections
+
+from sessions.models import ClosedBy, FailureKind
+from sessions.relay import store
+from sessions.relay.egress import EgressPolicy, Resolver
+from sessions.relay.protocol import (
+    CONNECT,
+    DISCONNECT,
+    SEND,
+    event_data,
+    events_message,
+    reply,
+    session_group,
+)
+from sessions.relay.store import Record, Writer
+from sessions.relay.upstream import CLOSE_TIMEOUT, Failure, UpstreamConnection
+
+logger = logging.getLogger("switchboard.relay")
+
+# Records waiting for the writer; beyond this, upstream readers pause (TCP backpressure).
+MAX_PENDING_RECORDS = 50_000
+SHUTDOWN_REASON = "Switchboard relay shutting down"
+
+
+class SessionLog:
+    """The relay's counter of a session's sequence numbers while it holds the session."""
+
+    __slots__ = ("last_seq", "session_id")
+
+    def __init__(self, session_id: int, last_seq: int) -> None:
+        self.session_id = session_id
+        self.last_seq = last_seq
+
+
+class Relay:
+    def __init__(
+        self,
+        *,
+        mode: str,
+        layer: BaseChannelLayer | None = None,
+        resolver: Resolver | None = None,
+        capacity: int | None = None,
+    ) -> None:
+        self.mode = mode
+        self.layer = layer if layer is not None else get_channel_layer()
+        self.resolver = resolver
+        self._policy: tuple[tuple[Any, ...], EgressPolicy] | None = None
+        self.capacity = capacity or settings.RELAY_MAX_CONNECTIONS
+        self.connections: dict[int, UpstreamConnection] = {}
+        self.logs: dict[int, SessionLog] = {}
+        self.pk: int = 0
+        self.channel_name = ""
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stopping = False
+        self.control = ThreadPoolExecutor(1, thread_name_prefix="relay-control")
+        self.writer = Writer(
+            relay_pk=lambda: self.pk,
+            after_store=self._after_store,
+            max_pending=MAX_PENDING_RECORDS,
+        )
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[Any]] = []
+        self._writer_task: asyncio.Task[None] | None = None
+        self._publishing: asyncio.Task[None] | None = None
+        self._shutdown: asyncio.Task[None] | None = None
+
+    @property
+    def policy(self) -> EgressPolicy:
+        """The egress policy of the current settings (parsed again only when they change)."""
+        key = (tuple(settings.UPSTREAM_ALLOW_CIDRS), tuple(settings.UPSTREAM_DENY_CIDRS))
+        if self._policy is None or self._policy[0] != key:
+            self._policy = (key, EgressPolicy.from_settings())
+        return self._policy[1]
+
+    @property
+    def name(self) -> str:
+        return f"{socket.gethostname()}:{os.getpid()} ({self.mode})"
+
+    async def db(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        call = functools.partial(store.run_db, function, *args, **kwargs)
+        return await loop.run_in_executor(self.control, call)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.policy  # noqa: B018 - a bad CIDR in the settings stops the relay here, named
+        self.loop = asyncio.get_running_loop()
+        self.channel_name = await self.layer.new_channel("relay.")
+        await self._register()
+        self._writer_task = self.loop.create_task(self.writer.run())
+        self._loops = [
+            self.loop.create_task(self._receive_loop()),
+            self.loop.create_task(self._heartbeat_loop()),
+        ]
+        logger.info("Relay %s started on channel %s", self.name, self.channel_name)
+
+    async def _register(self) -> None:
+        self.pk = await self.db(
+            store.relay_register,
+            channel_name=self.channel_name,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            mode=self.mode,
+            capacity=self.capacity,
+        )
+
+    def shutdown(self) -> asyncio.Task[None]:
+        """Close every upstream with 1001, record it, and leave the registry (idempotent)."""
+        if self._shutdown is None:
+            self._shutdown = asyncio.get_running_loop().create_task(self._stop())
+        return self._shutdown
+
+    async def _stop(self) -> None:
+        self.stopping = True
+        for task in self._loops:
+            task.cancel()
+        connections = list(self.connections.values())
+        if connections:
+            logger.info("Relay %s closing %d upstream connections", self.name, len(connections))
+            closers = [
+                self.spawn(c.close(by=ClosedBy.RELAY, code=1001, reason=SHUTDOWN_REASON))
+                for c in connections
+            ]
+            await asyncio.wait(closers, timeout=CLOSE_TIMEOUT + 1)
+            readers = [c.task for c in connections if c.task is not None]
+            if readers:
+                await asyncio.wait(readers, timeout=2)
+            for c in connections:
+                if not c.ended:
+                    c.abort()
+        await self.writer.drain(timeout=10)
+        if self._publishing is not None:
+            await asyncio.wait([self._publishing], timeout=5)
+        if self._writer_task is not None:
+            self.writer.stopping = True
+            self._writer_task.cancel()
+        try:
+            await self.db(store.relay_unregister, self.pk)
+        except Exception:
+            logger.exception("Relay %s could not remove itself from the registry", self.name)
+        loop = asyncio.get_running_loop()
+        for executor in (self.control, self.writer.executor):
+            # Each thread keeps its own database connection; leave nothing open behind.
+            await loop.run_in_executor(executor, db_connections.close_all)
+            executor.shutdown(wait=False)
+        logger.info("Relay %s stopped", self.name)
+
+    # --- commands -----------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Relay %s could not read its channel", self.name)
+                await asyncio.sleep(0.5)
+                continue
+            kind = message.get("type")
+            if kind == SEND:
+                self.spawn(self._on_send(message))
+            elif kind == CONNECT:
+                self.spawn(self._on_connect(message))
+            elif kind == DISCONNECT:
+                self.spawn(self._on_disconnect(message))
+            else:
+                logger.warning("Relay %s ignored a %r message", self.name, kind)
+
+    async def reply(self, channel: str | None, message: dict[str, Any]) -> None:
+        if not channel:
+            return
+        try:
+            await self.layer.send(channel, message)
+        except Exception:
+            logger.warning("Relay %s could not reply on %s", self.name, channel, exc_info=True)
+
+    async def _on_connect(self, message: dict[str, Any]) -> None:
+        session_id = int(message["session"])
+        reply_to, ref = message.get("reply_to"), message.get("ref")
+        existing = self.connections.get(session_id)
+        if existing is not None and not existing.ended:
+            await self.reply(
+                reply_to,
+                reply(ref, False, code="already_connected", detail="Already connected."),
+            )
+            return
+        connection = UpstreamConnection(
+            relay=self,
+            session_id=session_id,
+            number=int(message["connection"]),
+            request=message["request"],
+            log=SessionLog(session_id, 0),
+            connect_reply=(reply_to, ref) if reply_to else None,
+        )
+        # Taken before any await, so a second connect cannot slip in while the log loads.
+        self.connections[session_id] = connection
+        log = self.logs.get(session_id)
+        if log is None:
+            last_seq = await self.db(store.session_last_seq, session_id)
+            log = self.logs.setdefault(session_id, SessionLog(session_id, last_seq))
+        connection.log = log
+        if self.stopping or len(self.connections) > self.capacity:
+            detail = (
+                SHUTDOWN_REASON
+                if self.stopping
+                else f"This relay already holds its maximum of {self.capacity} connections "
+                "(RELAY_MAX_CONNECTIONS); try again later."
+            )
+            connection.ended = True
+            self.connection_ended(connection)
+            await connection._fail(Failure(FailureKind.RELAY, detail), {})
+            return
+        connection.task = self.spawn(connection.run())
+
+    async def _on_send(self, message: dict[str, Any]) -> None:
+        connection = self.connections.get(int(message["session"]))
+        if connection is None or connection.number != message.get("connection"):
+            await self.reply(
+                message.get("reply_to"),
+                reply(
+                    message.get("ref"),
+                    False,
+                    code="not_connected",
+                    detail="The connection is not open.",
+                ),
+            )
+            return
+        await connection.send(
+            message["opcode"], message["payload"], message.get("reply_to", ""), message.get("ref")
+        )
+
+    async def _on_disconnect(self, message: dict[str, Any]) -> None:
+        connection = self.connections.get(int(message["session"]))
+        if connection is None or connection.ended:
+            await self.reply(
+                message.get("reply_to"),
+                reply(message.get("ref"), False, code="not_connected", detail="Not connected."),
+            )
+            return
+        await connection.close(
+            by=ClosedBy.CLIENT,
+            code=int(message.get("code") or 1000),
+            reason=str(message.get("reason") or ""),
+            reply_to=message.get("reply_to"),
+            ref=message.get("ref"),
+        )
+
+    def connection_ended(self, connection: UpstreamConnection) -> None:
+        if self.connections.get(connection.session_id) is connection:
+            del self.connections[connection.session_id]
+
+    # --- after a batch is stored --------------------------------------------------------
+
+    async def _after_store(self, batch: list[Record], fenced: set[int]) -> None:
+        groups: dict[int, list[Record]] = {}
+        replies: list[tuple[str, dict[str, Any]]] = []
+        finals: list[int] = []
+        for record in batch:
+            if record.session_id in fenced:
+                for channel, message in record.replies or ():
+                    replies.append(
+                        (
+                            channel,
+                            reply(
+                                message.get("ref"),
+                                False,
+                                code="not_connected",
+                                detail="The connection was lost before this was stored.",
+                            ),
+                        )
+                    )
+                continue
+            groups.setdefault(record.session_id, []).append(record)
+            if record.replies:
+                replies.extend(record.replies)
+            if record.final:
+                finals.append(record.session_id)
+        for session_id in fenced:
+            connection = self.connections.get(session_id)
+            if connection is not None and not connection.ended:
+                logger.warning(
+                    "Relay %s no longer holds session %s; dropping its connection",
+                    self.name,
+                    session_id,
+                )
+                connection.abort()
+            self.logs.pop(session_id, None)
+        for session_id in finals:
+            if session_id not in self.connections:
+                self.logs.pop(session_id, None)
+        # Publishing overlaps the next write; at most one batch is being published at a time,
+        # so viewers get every session's batches in order.
+        if self._publishing is not None and not self._publishing.done():
+            await self._publishing
+        self._publishing = asyncio.get_running_loop().create_task(self._publish(groups, replies))
+
+    async def _publish(
+        self, groups: dict[int, list[Record]], replies: list[tuple[str, dict[str, Any]]]
+    ) -> None:
+        sends = []
+        for session_id, records in groups.items():
+            message = batch_message(session_id, records)
+            if message is not None:
+                sends.append(self.layer.group_send(session_group(session_id), message))
+        sends.extend(self.layer.send(channel, message) for channel, message in replies)
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                logger.warning("Relay %s could not publish: %r", self.name, result)
+
+    async def publish(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            await self.layer.group_send(session_group(message["session"]), message)
+
+    # --- heartbeat, reaping, idle sessions ----------------------------------------------
+
+    async def _heartbeat_loop(self) -> None:
+        from sessions import services
+
+        interval = settings.RELAY_HEARTBEAT_INTERVAL
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await self.db(store.relay_heartbeat, self.pk):
+                    await self._lost_registration()
+                await self.publish(await self.db(services.relays_reap))
+                idle = await self.db(store.idle_session_ids, self.pk, settings.SESSION_IDLE_TIMEOUT)
+                for session_id in idle:
+                    connection = self.connections.get(session_id)
+                    if connection is not None and not connection.ended:
+                        minutes = settings.SESSION_IDLE_TIMEOUT / 60
+                        self.spawn(
+                            connection.close(
+                                by=ClosedBy.RELAY,
+                                code=1000,
+                                reason=f"Idle for {minutes:g} min with no viewer or API activity",
+                            )
+                        )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Relay %s heartbeat failed", self.name)
+
+    async def _lost_registration(self) -> None:
+        """Another process declared this relay lost; its sessions are no longer its own."""
+        logger.warning("Relay %s was declared lost; dropping its connections", self.name)
+        for connection in list(self.connections.values()):
+            connection.abort()
+        self.logs.clear()
+        await self._register()
+
+
+def batch_message(session_id: int, records: list[Record]) -> dict[str, Any] | None:
+    """The live message for viewers: every stored event of the session in this batch."""
+    events = [event_data(r) for r in records if r.kind]
+    if not events:
+        return None
+    state = next((r.state for r in reversed(records) if r.state), None)
+    return events_message(session_id, events, state)

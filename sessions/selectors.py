@@ -1,0 +1,132 @@
+"""How debug sessions are read: each function answers in a fixed number of queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from config.errors import NotFound, ValidationFailed
+from sessions.models import (
+    ACTIVE_STATES,
+    Connection,
+    DebugSession,
+    Direction,
+    Event,
+    EventKind,
+    SessionState,
+)
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def _last_seq() -> Subquery:
+    return Subquery(Event.objects.filter(session=OuterRef("pk")).order_by("-seq").values("seq")[:1])
+
+
+def sessions_of_user(
+    *, user: AbstractBaseUser, project_id: int | None = None, state: str | None = None
+) -> QuerySet[DebugSession]:
+    """The caller's sessions in projects they are still a member of, most recently used first."""
+    queryset = (
+        DebugSession.objects.filter(owner=user, project__memberships__user=user)
+        .select_related("relay")
+        .annotate(last_seq=_last_seq())
+        .order_by("-last_activity_at", "-pk")
+    )
+    if project_id is not None:
+        queryset = queryset.filter(project_id=project_id)
+    if state is not None:
+        if state == "active":
+            queryset = queryset.filter(state__in=ACTIVE_STATES)
+        elif state in SessionState.values:
+            queryset = queryset.filter(state=state)
+        else:
+            raise ValidationFailed(
+                {"state": [f"Use one of {', '.join(SessionState.values)} or active."]}
+            )
+    return queryset
+
+
+def session_get(*, user: AbstractBaseUser, session_id: Any) -> DebugSession:
+    """The caller's own session; anyone else's (or an unknown id) is a 404."""
+    if not user.is_authenticated:
+        raise NotFound()
+    session = (
+        DebugSession.objects.filter(
+            pk=_as_int(session_id), owner=user, project__memberships__user=user
+        )
+        .select_related("relay", "project")
+        .annotate(last_seq=_last_seq())
+        .first()
+    )
+    if session is None:
+        raise NotFound()
+    return session
+
+
+def session_connection(*, session: DebugSession, number: int | None = None) -> Connection | None:
+    """The session's connection ``number``, by default the latest."""
+    number = session.connection_count if number is None else number
+    if not number:
+        return None
+    return Connection.objects.filter(session=session, number=number).first()
+
+
+def session_connections(*, session: DebugSession) -> QuerySet[Connection]:
+    return Connection.objects.filter(session=session).order_by("number")
+
+
+def session_events(
+    *,
+    session: DebugSession,
+    after: int = 0,
+    limit: int = 100,
+    direction: str | None = None,
+    kind: list[str] | None = None,
+    text: str | None = None,
+    connection: int | None = None,
+) -> tuple[list[Event], bool]:
+    """Events with ``seq > after`` matching the filters, in order; and whether more follow."""
+    errors: dict[str, list[str]] = {}
+    queryset = Event.objects.filter(session=session, seq__gt=after)
+    if direction:
+        if direction not in (Direction.IN, Direction.OUT):
+            errors["direction"] = ["Use in (from the server) or out (sent)."]
+        queryset = queryset.filter(direction=direction)
+    if kind:
+        unknown = [k for k in kind if k not in EventKind.values]
+        if unknown:
+            errors["kind"] = [
+                f"Unknown kind {', '.join(unknown)}; use {', '.join(EventKind.values)}."
+            ]
+        queryset = queryset.filter(kind__in=kind)
+    if text:
+        queryset = queryset.filter(text__icontains=text)
+    if connection is not None:
+        queryset = queryset.filter(connection_number=connection)
+    if errors:
+        raise ValidationFailed(errors)
+    rows = list(queryset.order_by("seq")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def events_between(*, session_id: int, after: int, before: int | None, limit: int) -> list[Event]:
+    """Events with ``after < seq < before`` in order (the live stream's replay and gap filling)."""
+    queryset = Event.objects.filter(session_id=session_id, seq__gt=after)
+    if before is not None:
+        queryset = queryset.filter(seq__lt=before)
+    return list(queryset.order_by("seq")[:limit])
+
+
+def event_get(*, session: DebugSession, seq: Any) -> Event:
+    event = Event.objects.filter(session=session, seq=_as_int(seq)).first()
+    if event is None:
+        raise NotFound(f"No event {seq} in this session.")
+    return event

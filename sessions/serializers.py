@@ -1,0 +1,438 @@
+"""HTTP in/out for debug sessions: input serializers (shapes only; services check the rest),
+the plain ``*_data`` functions that build responses, and the message detail view."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.core.validators import ProhibitNullCharactersValidator
+from rest_framework import serializers
+
+from config.errors import ValidationFailed
+from endpoints.formats import (
+    PRETTY_FORMATS,
+    TEXT_ENCODINGS,
+    BodyFormatError,
+    decode_bytes,
+    detect_text_format,
+    hexdump,
+    pretty,
+)
+from endpoints.handshake import (
+    HandshakeError,
+    clean_rows,
+    clean_settings,
+    clean_subprotocols,
+    url_problem,
+)
+from endpoints.models import MessageFormat
+from endpoints.serializers import RowSerializer, SavedMessageInSerializer, SettingsInSerializer
+from endpoints.serializers import SettingsSerializer as EndpointSettingsSerializer
+from sessions.models import Connection, DebugSession, Event, SessionState
+from sessions.relay.protocol import event_data, iso
+from sessions.services import reserved_header_errors
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def connection_data(connection: Connection | None) -> dict[str, Any] | None:
+    if connection is None:
+        return None
+    return {
+        "number": connection.number,
+        "relay": connection.relay_name,
+        "started_at": iso(connection.started_at),
+        "opened_at": iso(connection.opened_at),
+        "ended_at": iso(connection.ended_at),
+        "request": {
+            "url": connection.request_url,
+            "headers": connection.request_headers,
+            "cookies": connection.request_cookies,
+            "subprotocols": connection.subprotocols_offered,
+            "remote_address": connection.remote_address or None,
+        },
+        "response": {
+            "status": connection.response_status,
+            "headers": connection.response_headers,
+            "body": connection.response_body,
+            "subprotocol": connection.subprotocol or None,
+            "extensions": connection.extensions,
+        },
+        "failure": (
+            {"kind": connection.failure_kind, "detail": connection.failure_detail}
+            if connection.failure_kind
+            else None
+        ),
+        "close": (
+            {
+                "code": connection.close_code,
+                "reason": connection.close_reason,
+                "by": connection.closed_by,
+            }
+            if connection.close_code is not None
+            else None
+        ),
+    }
+
+
+def session_data(session: DebugSession, connection: Connection | None = None) -> dict[str, Any]:
+    data = {
+        "id": session.pk,
+        "project": session.project_id,
+        "endpoint": session.endpoint_id,
+        "name": session.name,
+        "url": session.url,
+        "params": session.params,
+        "headers": session.headers,
+        "cookies": session.cookies,
+        "subprotocols": session.subprotocols,
+        "settings": clean_settings(None, base=session.connection_settings),
+        "state": session.state,
+        "connection_count": session.connection_count,
+        "last_seq": getattr(session, "last_seq", None) or 0,
+        "created_at": iso(session.created_at),
+        "updated_at": iso(session.updated_at),
+        "last_activity_at": iso(session.last_activity_at),
+        "live_url": f"/ws/sessions/{session.pk}/",
+    }
+    if connection is not None or session.connection_count == 0:
+        data["connection"] = connection_data(connection)
+    return data
+
+
+# --- message detail -------------------------------------------------------------------------
+
+DETAIL_VIEWS = ("auto", "text", "json", "xml", "html", "hexdump", "base64")
+
+
+def event_bytes(event: Event) -> bytes:
+    if event.data is not None:
+        return bytes(event.data)
+    return (event.text or "").encode("utf-8")
+
+
+def event_detail_data(
+    event: Event, *, view: str | None = None, encoding: str | None = None
+) -> dict[str, Any]:
+    """One log entry shown in full: text pretty-printed when it parses, binary as a hexdump.
+
+    ``view`` picks the format (auto, text, json, xml, html, hexdump, base64); ``encoding``
+    re-reads the message's bytes with another text encoding. A view the message does not
+    parse as falls back to plain text and says why in ``problem``.
+    """
+    errors: dict[str, list[str]] = {}
+    view = (view or "auto").lower()
+    if view not in DETAIL_VIEWS:
+        errors["format"] = [f"Use one of {', '.join(DETAIL_VIEWS)}."]
+    if encoding and encoding.lower().replace("_", "-") not in TEXT_ENCODINGS:
+        errors["encoding"] = [f"Use one of {', '.join(TEXT_ENCODINGS)}."]
+    if errors:
+        raise ValidationFailed(errors)
+    data = event_data(event)
+    data.pop("text")
+    data.pop("base64")
+    problem = None
+    raw = event_bytes(event)
+    if not event.opcode:
+        shown, content = "text", event.text or ""
+    elif view == "base64":
+        shown, content = "base64", base64.b64encode(raw).decode("ascii")
+    elif view == "hexdump" or (event.opcode == "binary" and view == "auto" and not encoding):
+        shown, content = "hexdump", hexdump(raw)
+    else:
+        if encoding:
+            text = decode_bytes(raw, encoding)
+        elif event.opcode == "binary":
+            text = decode_bytes(raw, "utf-8")
+        else:
+            text = event.text if event.text is not None else raw.decode("utf-8", "replace")
+        target = detect_text_format(text) if view == "auto" else view
+        shown, content = "text", text
+        if target in PRETTY_FORMATS:
+            try:
+                content, shown = pretty(target, text), target
+            except BodyFormatError as exc:
+                if view != "auto":
+                    problem = str(exc)
+        if event.truncated and problem is None and shown == "text" and view != "text":
+            problem = "Only the start of this message is stored, so it is shown as plain text."
+    data.update(
+        view=shown,
+        encoding=(encoding or "utf-8") if shown not in ("hexdump", "base64") else None,
+        content=content,
+        problem=problem,
+    )
+    return data
+
+
+# --- schema-only descriptions of the output -------------------------------------------------
+
+
+class ConnectionRequestSerializer(serializers.Serializer):
+    url = serializers.CharField()
+    headers = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    cookies = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    subprotocols = serializers.ListField(child=serializers.CharField())
+    remote_address = serializers.CharField(allow_null=True)
+
+
+class ConnectionResponseSerializer(serializers.Serializer):
+    status = serializers.IntegerField(allow_null=True)
+    headers = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    body = serializers.CharField(allow_blank=True, help_text="Start of a refused handshake's body.")
+    subprotocol = serializers.CharField(allow_null=True)
+    extensions = serializers.ListField(child=serializers.CharField())
+
+
+class FailureSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="egress, dns, refused, network, tls, timeout, handshake, redirect, protocol, "
+        "relay, lost or cancelled."
+    )
+    detail = serializers.CharField()
+
+
+class CloseSerializer(serializers.Serializer):
+    code = serializers.IntegerField()
+    reason = serializers.CharField(allow_blank=True)
+    by = serializers.CharField(help_text="client, upstream, relay or network.")
+
+
+class ConnectionOutSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    relay = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    request = ConnectionRequestSerializer()
+    response = ConnectionResponseSerializer()
+    failure = FailureSerializer(allow_null=True)
+    close = CloseSerializer(allow_null=True)
+
+
+class SessionOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField()
+    endpoint = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
+    params = RowSerializer(many=True)
+    headers = RowSerializer(many=True)
+    cookies = RowSerializer(many=True)
+    subprotocols = serializers.ListField(child=serializers.CharField())
+    settings = EndpointSettingsSerializer()
+    state = serializers.ChoiceField(choices=SessionState.choices)
+    connection_count = serializers.IntegerField()
+    last_seq = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    last_activity_at = serializers.DateTimeField()
+    live_url = serializers.CharField()
+    connection = ConnectionOutSerializer(
+        allow_null=True, required=False, help_text="The latest connection (detail views)."
+    )
+
+
+class EventOutSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    connection = serializers.IntegerField()
+    kind = serializers.CharField()
+    direction = serializers.CharField(allow_blank=True, help_text="out (sent), in, or blank.")
+    timestamp = serializers.DateTimeField()
+    opcode = serializers.CharField(allow_blank=True, help_text="text, binary, or blank.")
+    size = serializers.IntegerField(help_text="Full size in bytes, even when truncated.")
+    truncated = serializers.BooleanField()
+    text = serializers.CharField(allow_null=True)
+    base64 = serializers.CharField(allow_null=True)
+    info = serializers.DictField(allow_null=True)
+
+
+class EventPageSerializer(serializers.Serializer):
+    results = EventOutSerializer(many=True)
+    has_more = serializers.BooleanField()
+    next_after = serializers.IntegerField(allow_null=True)
+    next = serializers.CharField(allow_null=True)
+
+
+class EventDetailSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    connection = serializers.IntegerField()
+    kind = serializers.CharField()
+    direction = serializers.CharField(allow_blank=True)
+    timestamp = serializers.DateTimeField()
+    opcode = serializers.CharField(allow_blank=True)
+    size = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+    info = serializers.DictField(allow_null=True)
+    view = serializers.CharField(help_text="text, json, xml, html, hexdump or base64.")
+    encoding = serializers.CharField(allow_null=True)
+    content = serializers.CharField(allow_blank=True)
+    problem = serializers.CharField(allow_null=True)
+
+
+class SentSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    connection = serializers.IntegerField()
+    opcode = serializers.CharField()
+    size = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+    timestamp = serializers.DateTimeField()
+
+
+class FormattedSerializer(serializers.Serializer):
+    format = serializers.CharField()
+    formatted = serializers.CharField()
+
+
+class CABundleOutSerializer(serializers.Serializer):
+    project = serializers.IntegerField()
+    pem = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+# --- input ----------------------------------------------------------------------------------
+
+_HANDSHAKE_FIELDS = ("params", "headers", "cookies", "subprotocols", "settings")
+
+
+class DraftSerializer(serializers.Serializer):
+    """The editable handshake; rows, subprotocols and settings are checked like an endpoint's."""
+
+    name = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    url = serializers.CharField(
+        max_length=2048, allow_blank=True, required=False, trim_whitespace=False
+    )
+    params = RowSerializer(many=True, required=False)
+    headers = RowSerializer(many=True, required=False)
+    cookies = RowSerializer(many=True, required=False)
+    subprotocols = serializers.ListField(child=serializers.CharField(), required=False)
+    settings = SettingsInSerializer(required=False)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        raw = {key: data[key] for key in _HANDSHAKE_FIELDS if key in data}
+        rest = {key: value for key, value in data.items() if key not in _HANDSHAKE_FIELDS}
+        errors: dict[str, Any] = {}
+        try:
+            attrs = super().to_internal_value(rest)
+        except serializers.ValidationError as exc:
+            errors.update(exc.detail)
+            attrs = {}
+        for key, value in raw.items():
+            try:
+                if key == "subprotocols":
+                    attrs[key] = clean_subprotocols(value)
+                elif key == "settings":
+                    clean_settings(value)
+                    attrs[key] = value
+                else:
+                    attrs[key] = clean_rows(value, key)
+            except HandshakeError as exc:
+                errors.update(exc.fields)
+        if "headers" in attrs:
+            errors.update(reserved_header_errors(attrs["headers"]))
+        if attrs.get("url"):
+            problem = url_problem(attrs["url"])
+            if problem:
+                errors["url"] = [problem]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class SessionCreateSerializer(DraftSerializer):
+    endpoint = serializers.IntegerField(
+        required=False, min_value=1, help_text="Copy the draft from this endpoint."
+    )
+    project = serializers.IntegerField(
+        required=False, min_value=1, help_text="For a blank session: the project it belongs to."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "endpoint" not in attrs and "project" not in attrs:
+            raise serializers.ValidationError(
+                {"endpoint": ["Give an endpoint to copy, or a project for a blank session."]}
+            )
+        return attrs
+
+
+class ConnectSerializer(serializers.Serializer):
+    wait = serializers.BooleanField(
+        default=True,
+        help_text="Wait for the outcome (open or failed) before answering (default true).",
+    )
+
+
+class DisconnectSerializer(serializers.Serializer):
+    code = serializers.IntegerField(default=1000, help_text="1000, or 3000-4999.")
+    reason = serializers.CharField(
+        allow_blank=True, default="", trim_whitespace=False, max_length=123
+    )
+    wait = serializers.BooleanField(default=True)
+
+    def validate_code(self, value: int) -> int:
+        if value != 1000 and not 3000 <= value <= 4999:
+            raise serializers.ValidationError("Use 1000 or an application code 3000-4999.")
+        return value
+
+    def validate_reason(self, value: str) -> str:
+        if len(value.encode("utf-8", errors="surrogatepass")) > 123:
+            raise serializers.ValidationError("At most 123 bytes in UTF-8.")
+        return value
+
+
+class MessageText(serializers.CharField):
+    """A message body: any text a WebSocket text frame can carry, NUL included."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+
+class SendSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=MessageFormat.choices, required=False)
+    body = MessageText(
+        allow_blank=True, trim_whitespace=False, required=False, max_length=64 * 1024 * 1024
+    )
+    message_id = serializers.IntegerField(
+        required=False, min_value=1, help_text="Send this saved message instead of a body."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "message_id" in attrs and ("body" in attrs or "format" in attrs):
+            raise serializers.ValidationError(
+                {"message_id": ["Send either a saved message or a format and body, not both."]}
+            )
+        if "message_id" not in attrs and "body" not in attrs:
+            raise serializers.ValidationError(
+                {"body": ["Give a body (it may be empty) or a message_id."]}
+            )
+        return attrs
+
+
+class SaveSerializer(serializers.Serializer):
+    target = serializers.ChoiceField(
+        choices=["new", "source"],
+        required=False,
+        help_text="new: a new endpoint; source: the endpoint the session came from "
+        "(default when there is one).",
+    )
+    name = serializers.CharField(max_length=200, required=False)
+    folder = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    messages = SavedMessageInSerializer(many=True, required=False)
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The source endpoint's version you read."
+    )
+
+
+class FormatSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=sorted(PRETTY_FORMATS))
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=16_000_000)
+
+
+class CABundleInSerializer(serializers.Serializer):
+    pem = serializers.CharField(trim_whitespace=False)

@@ -1,0 +1,631 @@
+"""How debug sessions change: drafts, connecting and disconnecting through the relay, sending,
+saving into the endpoint tree, and marking sessions of stopped relays as lost.
+
+Database changes happen in one transaction each; commands to the relay are sent only after the
+transaction that claimed the session committed, so the relay always finds the claim.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from config.errors import NotFound, ValidationFailed
+from endpoints.formats import BodyFormatError, encode_body
+from endpoints.handshake import clean_settings, url_problem
+from endpoints.models import Endpoint, Project, SavedMessage
+from endpoints.services import endpoint_create, endpoint_update
+from sessions.errors import (
+    AlreadyConnected,
+    ConnectionLimit,
+    MessageTooLarge,
+    NoSourceEndpoint,
+    NotConnected,
+    RelayTimeout,
+    RelayUnavailable,
+    SessionConnected,
+)
+from sessions.models import (
+    ACTIVE_STATES,
+    Connection,
+    DebugSession,
+    Event,
+    EventKind,
+    FailureKind,
+    ProjectCABundle,
+    Relay,
+    SessionState,
+)
+from sessions.relay import client
+from sessions.relay.protocol import CONNECT, DISCONNECT, SEND, event_data, events_message
+
+# Headers the WebSocket handshake itself writes; a row with one of these names would break it.
+RESERVED_HEADERS = frozenset(
+    {
+        "host",
+        "upgrade",
+        "connection",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-protocol",
+        "sec-websocket-accept",
+        "content-length",
+        "transfer-encoding",
+    }
+)
+DRAFT_FIELDS = ("name", "url", "params", "headers", "cookies", "subprotocols")
+# Extra seconds a web process waits for a relay beyond the operation's own timeout.
+REPLY_MARGIN = 5.0
+SEND_TIMEOUT = 30.0
+DISCONNECT_TIMEOUT = 10.0
+# Touching last_activity_at on every read would turn reads into writes.
+TOUCH_RESOLUTION = timedelta(seconds=30)
+_QUERY_SAFE = ",:@/!$'()*"
+
+
+# --- the seams where {{variables}} get resolved (issue 4 wires the resolver in here) ---------
+
+
+def _enabled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [row for row in rows if row.get("enabled", True)]
+
+
+def _resolved_handshake(session: DebugSession) -> dict[str, Any]:
+    """The handshake to send at connect: disabled rows dropped, values as written."""
+    return {
+        "url": session.url,
+        "params": _enabled(session.params),
+        "headers": _enabled(session.headers),
+        "cookies": _enabled(session.cookies),
+        "subprotocols": list(session.subprotocols),
+    }
+
+
+def _resolved_body(session: DebugSession, body: str) -> str:
+    """A message body as it is sent: as written."""
+    return body
+
+
+# --- building the request -------------------------------------------------------------------
+
+
+def reserved_header_errors(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for index, row in enumerate(rows):
+        name = str(row.get("name", "")).lower()
+        if name in RESERVED_HEADERS:
+            hint = " Use the subprotocols field." if name == "sec-websocket-protocol" else ""
+            errors[f"headers[{index}].name"] = [
+                f"{row['name']} is written by the WebSocket handshake itself.{hint}"
+            ]
+    return errors
+
+
+def build_request(handshake: dict[str, Any]) -> dict[str, Any]:
+    """The URL (params appended to its query), header pairs and cookie pairs to send."""
+    problem = url_problem(handshake["url"])
+    if problem:
+        raise ValidationFailed({"url": [problem]})
+    errors = reserved_header_errors(handshake["headers"])
+    if errors:
+        raise ValidationFailed(errors)
+    url = handshake["url"]
+    if handshake["params"]:
+        parts = urlsplit(url)
+        extra = "&".join(
+            f"{quote(p['name'], safe=_QUERY_SAFE)}={quote(p['value'], safe=_QUERY_SAFE)}"
+            for p in handshake["params"]
+        )
+        query = f"{parts.query}&{extra}" if parts.query else extra
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, parts.fragment))
+    headers = [[row["name"], row["value"]] for row in handshake["headers"]]
+    cookies = [[row["name"], row["value"]] for row in handshake["cookies"]]
+    if cookies:
+        cookie_text = "; ".join(f"{name}={value}" for name, value in cookies)
+        existing = next((pair for pair in headers if pair[0].lower() == "cookie"), None)
+        if existing is not None:
+            existing[1] = f"{existing[1]}; {cookie_text}"
+        else:
+            headers.append(["Cookie", cookie_text])
+    return {
+        "url": url,
+        "headers": headers,
+        "cookies": cookies,
+        "subprotocols": handshake["subprotocols"],
+    }
+
+
+def session_settings(session: DebugSession) -> dict[str, Any]:
+    return clean_settings(None, base=session.connection_settings)
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_create(
+    *,
+    actor: AbstractBaseUser,
+    project: Project,
+    endpoint: Endpoint | None = None,
+    data: dict[str, Any] | None = None,
+) -> DebugSession:
+    """A new session, its draft copied from ``endpoint`` (when given) and then ``data``."""
+    data = data or {}
+    session = DebugSession(owner=actor, project=project, endpoint=endpoint)
+    if endpoint is not None:
+        session.name = endpoint.name
+        session.url = endpoint.url
+        session.params = list(endpoint.params)
+        session.headers = list(endpoint.headers)
+        session.cookies = list(endpoint.cookies)
+        session.subprotocols = list(endpoint.subprotocols)
+        session.connection_settings = clean_settings(None, base=endpoint.connection_settings)
+    else:
+        session.connection_settings = clean_settings(None)
+    for field in DRAFT_FIELDS:
+        if field in data:
+            setattr(session, field, data[field])
+    if "settings" in data:
+        session.connection_settings = clean_settings(
+            data["settings"], base=session.connection_settings
+        )
+    session.save()
+    return session
+
+
+@transaction.atomic
+def session_update(*, session: DebugSession, data: dict[str, Any]) -> DebugSession:
+    """Change the draft; refused (409) while a connection is being opened or is open."""
+    locked = DebugSession.objects.select_for_update().get(pk=session.pk)
+    handshake_change = any(field != "name" for field in data)
+    if handshake_change and locked.state in ACTIVE_STATES:
+        raise SessionConnected(state=locked.state)
+    for field in DRAFT_FIELDS:
+        if field in data:
+            setattr(locked, field, data[field])
+    if "settings" in data:
+        locked.connection_settings = clean_settings(
+            data["settings"], base=locked.connection_settings
+        )
+    locked.last_activity_at = timezone.now()
+    locked.save()
+    return locked
+
+
+def session_delete(*, session: DebugSession) -> None:
+    """Delete the session and its log; an open connection is closed first (best effort)."""
+    if session.state in ACTIVE_STATES and session.relay_channel:
+        with contextlib.suppress(RelayUnavailable):
+            client.call_sync(
+                session.relay_channel,
+                {"type": DISCONNECT, "session": session.pk, "code": 1000, "reason": ""},
+                DISCONNECT_TIMEOUT,
+            )
+    DebugSession.objects.filter(pk=session.pk).delete()
+
+
+def session_touch(*, session: DebugSession) -> None:
+    """Record API or viewer activity (the idle timeout counts from it), at most every 30 s."""
+    now = timezone.now()
+    if now - session.last_activity_at >= TOUCH_RESOLUTION:
+        DebugSession.objects.filter(pk=session.pk).update(last_activity_at=now)
+        session.last_activity_at = now
+
+
+# --- connecting -----------------------------------------------------------------------------
+
+
+def _embedded_relay() -> Relay:
+    from sessions.relay import embedded
+
+    relay = async_to_sync(embedded.ensure_started)()
+    found = Relay.objects.filter(pk=relay.pk).first()
+    if found is None:
+        raise RelayUnavailable("The embedded relay is restarting; try again in a moment.")
+    return found
+
+
+def _choose_relay() -> Relay:
+    """The live relay worker holding the fewest connections, if any has room."""
+    cutoff = timezone.now() - timedelta(seconds=settings.RELAY_LOST_AFTER)
+    relays = (
+        Relay.objects.filter(heartbeat_at__gte=cutoff)
+        .annotate(active=Count("sessions", filter=Q(sessions__state__in=ACTIVE_STATES)))
+        .order_by("active", "pk")
+    )
+    candidates = list(relays)
+    for relay in candidates:
+        if relay.active < relay.capacity:
+            return relay
+    if candidates:
+        raise RelayUnavailable(
+            "Every relay holds its maximum number of connections (RELAY_MAX_CONNECTIONS); "
+            "try again later or start another relay worker."
+        )
+    raise RelayUnavailable(
+        "No relay worker is running. Start one with `python manage.py relay_worker` "
+        "(it needs the same REDIS_URL and DATABASE_URL as the web server)."
+    )
+
+
+def session_connect(
+    *, session: DebugSession, actor: AbstractBaseUser, wait: bool = True
+) -> dict[str, Any] | None:
+    """Claim the session for a relay and ask it to connect.
+
+    Returns the relay's reply (``ok``, ``code``, ``kind``, ``detail``) once the outcome is
+    stored, or None when not waiting or no reply came in time (the session stays
+    ``connecting`` and the log shows the outcome later).
+    """
+    request = build_request(_resolved_handshake(session))
+    conn_settings = session_settings(session)
+    ca_pem = (
+        ProjectCABundle.objects.filter(project_id=session.project_id)
+        .values_list("pem", flat=True)
+        .first()
+    )
+    embedded_relay = _embedded_relay() if settings.RELAY_EMBEDDED else None
+    with transaction.atomic():
+        # One connect at a time per user, so two cannot both slip under the limit.
+        get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+        locked = DebugSession.objects.select_for_update().get(pk=session.pk)
+        if locked.state in ACTIVE_STATES:
+            raise AlreadyConnected(state=locked.state)
+        limit = settings.SESSION_MAX_OPEN_PER_USER
+        if DebugSession.objects.filter(owner_id=actor.pk, state__in=ACTIVE_STATES).count() >= limit:
+            raise ConnectionLimit(
+                f"You already have {limit} open connections, the most allowed "
+                "(SESSION_MAX_OPEN_PER_USER); disconnect one first.",
+                limit=limit,
+            )
+        if embedded_relay is not None:
+            relay = embedded_relay
+            held = DebugSession.objects.filter(relay=relay, state__in=ACTIVE_STATES).count()
+            if held >= relay.capacity:
+                raise RelayUnavailable(
+                    f"The relay holds its maximum of {relay.capacity} connections "
+                    "(RELAY_MAX_CONNECTIONS); try again later."
+                )
+        else:
+            relay = _choose_relay()
+        locked.connection_count += 1
+        locked.state = SessionState.CONNECTING
+        locked.relay = relay
+        locked.relay_channel = relay.channel_name
+        locked.last_activity_at = timezone.now()
+        locked.save(
+            update_fields=[
+                "connection_count",
+                "state",
+                "relay",
+                "relay_channel",
+                "last_activity_at",
+                "updated_at",
+            ]
+        )
+        Connection.objects.create(
+            session=locked,
+            number=locked.connection_count,
+            relay_name=f"{relay.host}:{relay.pid} ({relay.mode})",
+            request_url=request["url"],
+            request_headers=request["headers"],
+            request_cookies=request["cookies"],
+            subprotocols_offered=request["subprotocols"],
+        )
+    message = {
+        "type": CONNECT,
+        "session": locked.pk,
+        "connection": locked.connection_count,
+        "request": {**request, "settings": conn_settings, "ca_pem": ca_pem or ""},
+    }
+    try:
+        if not wait:
+            client.send_sync(relay.channel_name, message)
+            return None
+        timeout = float(conn_settings["open_timeout"]) + REPLY_MARGIN
+        return client.call_sync(relay.channel_name, message, timeout)
+    except RelayUnavailable as exc:
+        # The relay never got the command: release the claim rather than leave it connecting.
+        client.publish_sync(
+            _sessions_end(
+                session_ids=[locked.pk],
+                detail=exc.detail,
+                state=SessionState.FAILED,
+                kind=FailureKind.RELAY,
+            )
+        )
+        raise
+
+
+def session_disconnect(
+    *, session: DebugSession, code: int = 1000, reason: str = "", wait: bool = True
+) -> None:
+    """Close the upstream connection with ``code`` and ``reason`` (a no-op when not connected)."""
+    with transaction.atomic():
+        locked = DebugSession.objects.select_for_update().get(pk=session.pk)
+        if locked.state not in ACTIVE_STATES or not locked.relay_channel:
+            return
+        if locked.state != SessionState.CLOSING:
+            locked.state = SessionState.CLOSING
+            locked.last_activity_at = timezone.now()
+            locked.save(update_fields=["state", "last_activity_at", "updated_at"])
+    message = {"type": DISCONNECT, "session": locked.pk, "code": code, "reason": reason}
+    if wait:
+        client.call_sync(locked.relay_channel, message, DISCONNECT_TIMEOUT)
+    else:
+        client.send_sync(locked.relay_channel, message)
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def message_prepare(
+    *,
+    session: DebugSession,
+    fmt: str | None = None,
+    body: str | None = None,
+    message_id: int | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Validate and encode a message for the session's open connection.
+
+    Returns the relay channel and the send command. Nothing is sent here; every error
+    (format, size, not connected) is raised before anything could be.
+    """
+    if message_id is not None:
+        saved = (
+            SavedMessage.objects.filter(pk=message_id, endpoint__project_id=session.project_id)
+            .only("format", "body")
+            .first()
+        )
+        if saved is None:
+            raise ValidationFailed(
+                {"message_id": [f"No saved message {message_id} in this session's project."]}
+            )
+        fmt, body = saved.format, saved.body
+    fmt = fmt or "text"
+    body = _resolved_body(session, body or "")
+    try:
+        payload = encode_body(fmt, body)
+    except BodyFormatError as exc:
+        raise ValidationFailed({"body": [str(exc)]}) from None
+    if isinstance(payload, str):
+        try:
+            size = len(payload.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise ValidationFailed(
+                {"body": [f"Unpaired surrogate at character {exc.start + 1}; not valid text."]}
+            ) from None
+    else:
+        size = len(payload)
+    limit = min(
+        int(session_settings(session)["max_message_size"]), settings.SESSION_MAX_MESSAGE_SIZE
+    )
+    if size > limit:
+        raise MessageTooLarge(
+            f"The message is {size} bytes; at most {limit} bytes may be sent "
+            "(the session's max_message_size, capped by SESSION_MAX_MESSAGE_SIZE).",
+            size=size,
+            limit=limit,
+        )
+    if session.state != SessionState.OPEN or not session.relay_channel:
+        raise NotConnected(state=session.state)
+    return session.relay_channel, {
+        "type": SEND,
+        "session": session.pk,
+        "connection": session.connection_count,
+        "opcode": "text" if isinstance(payload, str) else "binary",
+        "payload": payload,
+    }
+
+
+def message_send(
+    *,
+    session: DebugSession,
+    fmt: str | None = None,
+    body: str | None = None,
+    message_id: int | None = None,
+) -> dict[str, Any]:
+    """Send one message; returns once the relay sent it and stored it (with its ``seq``)."""
+    channel, command = message_prepare(session=session, fmt=fmt, body=body, message_id=message_id)
+    answer = client.call_sync(channel, command, SEND_TIMEOUT)
+    if answer is None:
+        raise RelayTimeout(
+            f"The relay did not confirm the message within {SEND_TIMEOUT:g} s; "
+            "check the log before sending it again."
+        )
+    if not answer.get("ok"):
+        raise NotConnected(answer.get("detail") or None, state=session.state)
+    return {key: value for key, value in answer.items() if key not in ("type", "ref", "ok")}
+
+
+# --- saving into the endpoint tree ----------------------------------------------------------
+
+
+def _endpoint_fields(session: DebugSession) -> dict[str, Any]:
+    problem = url_problem(session.url)
+    if problem:
+        raise ValidationFailed({"url": [problem]})
+    return {
+        "url": session.url,
+        "params": session.params,
+        "headers": session.headers,
+        "cookies": session.cookies,
+        "subprotocols": session.subprotocols,
+        "settings": session_settings(session),
+    }
+
+
+@transaction.atomic
+def session_save(
+    *,
+    session: DebugSession,
+    actor: AbstractBaseUser,
+    target: str,
+    name: str | None = None,
+    folder_id: int | None = None,
+    messages: list[dict[str, Any]] | None = None,
+    expected_version: int | None = None,
+) -> Endpoint:
+    """Write the draft as a new endpoint (``target="new"``) or into its source endpoint."""
+    data = _endpoint_fields(session)
+    if messages is not None:
+        data["messages"] = messages
+    if target == "new":
+        data["name"] = name or session.name or "Untitled endpoint"
+        data["folder"] = folder_id
+        endpoint = endpoint_create(project=session.project, actor=actor, data=data)
+        DebugSession.objects.filter(pk=session.pk).update(endpoint=endpoint, name=data["name"])
+        session.endpoint, session.name = endpoint, data["name"]
+        return endpoint
+    source = (
+        Endpoint.objects.filter(pk=session.endpoint_id, project_id=session.project_id).first()
+        if session.endpoint_id
+        else None
+    )
+    if source is None:
+        raise NoSourceEndpoint()
+    if name:
+        data["name"] = name
+    return endpoint_update(
+        endpoint=source, actor=actor, data=data, expected_version=expected_version
+    )
+
+
+# --- relays that stopped --------------------------------------------------------------------
+
+
+def _lost_detail() -> str:
+    return (
+        "The relay holding this connection stopped (no heartbeat for more than "
+        f"{settings.RELAY_LOST_AFTER:g} s); the upstream connection is lost."
+    )
+
+
+def sessions_mark_lost(*, session_ids: list[int], detail: str) -> list[dict[str, Any]]:
+    """Mark active sessions ``lost`` with a closing log entry; returns the viewer messages.
+
+    The caller publishes the messages after the transaction commits.
+    """
+    return _sessions_end(
+        session_ids=session_ids, detail=detail, state=SessionState.LOST, kind=FailureKind.LOST
+    )
+
+
+def _sessions_end(
+    *, session_ids: list[int], detail: str, state: str, kind: str
+) -> list[dict[str, Any]]:
+    """End active sessions no relay is holding: log entry, connection record, new state.
+
+    Only used when no relay can write for these sessions any more (it stopped, or never got
+    the command), so numbering the entry here cannot collide with a relay's numbers.
+    """
+    messages: list[dict[str, Any]] = []
+    if not session_ids:
+        return messages
+    with transaction.atomic():
+        sessions = list(
+            DebugSession.objects.select_for_update()
+            .filter(pk__in=session_ids, state__in=ACTIVE_STATES)
+            .order_by("pk")
+        )
+        now = timezone.now()
+        for session in sessions:
+            last = (
+                Event.objects.filter(session=session)
+                .order_by("-seq")
+                .values_list("seq", flat=True)
+                .first()
+            )
+            event = Event.objects.create(
+                session=session,
+                seq=(last or 0) + 1,
+                connection_number=session.connection_count,
+                kind=EventKind.ERROR,
+                created_at=now,
+                text=detail,
+                info={"kind": kind, "detail": detail},
+            )
+            Connection.objects.filter(session=session, number=session.connection_count).update(
+                failure_kind=kind, failure_detail=detail, ended_at=now
+            )
+            DebugSession.objects.filter(pk=session.pk).update(
+                state=state, relay=None, relay_channel="", updated_at=now
+            )
+            messages.append(events_message(session.pk, [event_data(event)], state))
+    return messages
+
+
+def relays_reap() -> list[dict[str, Any]]:
+    """Drop relays whose heartbeat stopped; their sessions become ``lost``."""
+    cutoff = timezone.now() - timedelta(seconds=settings.RELAY_LOST_AFTER)
+    with transaction.atomic():
+        dead = list(Relay.objects.filter(heartbeat_at__lt=cutoff).values_list("pk", flat=True))
+        orphans = list(
+            DebugSession.objects.filter(
+                Q(relay_id__in=dead) | Q(relay__isnull=True), state__in=ACTIVE_STATES
+            ).values_list("pk", flat=True)
+        )
+        messages = sessions_mark_lost(session_ids=orphans, detail=_lost_detail())
+        if dead:
+            Relay.objects.filter(pk__in=dead).delete()
+    return messages
+
+
+def session_check_relay(*, session: DebugSession) -> bool:
+    """On access: if the relay holding ``session`` stopped, mark it lost now. True if it was."""
+    if session.state not in ACTIVE_STATES:
+        return False
+    cutoff = timezone.now() - timedelta(seconds=settings.RELAY_LOST_AFTER)
+    relay = session.relay
+    if settings.RELAY_EMBEDDED:
+        # Only this process can hold connections; one held by another relay (a previous run
+        # of the server) is gone, whatever its last heartbeat says.
+        from sessions.relay import embedded
+
+        alive = embedded.running_relay_pk() == session.relay_id
+    else:
+        alive = relay is not None and relay.heartbeat_at >= cutoff
+    if alive:
+        return False
+    messages = sessions_mark_lost(session_ids=[session.pk], detail=_lost_detail())
+    client.publish_sync(messages)
+    return bool(messages)
+
+
+# --- extra CA certificates ------------------------------------------------------------------
+
+MAX_CA_BUNDLE = 1024 * 1024
+
+
+def ca_bundle_set(*, project: Project, actor: AbstractBaseUser, pem: str) -> ProjectCABundle:
+    if len(pem) > MAX_CA_BUNDLE:
+        raise ValidationFailed({"pem": [f"At most {MAX_CA_BUNDLE} characters."]})
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise ValidationFailed({"pem": ["Paste one or more PEM certificates (BEGIN CERTIFICATE)."]})
+    try:
+        ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ValidationFailed({"pem": [f"Not a valid PEM certificate bundle: {exc}."]}) from None
+    bundle, _ = ProjectCABundle.objects.update_or_create(
+        project=project, defaults={"pem": pem, "updated_by": actor}
+    )
+    return bundle
+
+
+def ca_bundle_delete(*, project: Project) -> None:
+    deleted, _ = ProjectCABundle.objects.filter(project=project).delete()
+    if not deleted:
+        raise NotFound("This project has no CA bundle.")

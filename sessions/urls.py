@@ -1,0 +1,17 @@
+from django.urls import path
+
+from sessions import api
+
+urlpatterns = [
+    path("sessions/", api.SessionListCreate.as_view()),
+    path("sessions/format/", api.FormatBody.as_view()),
+    path("sessions/<int:session_id>/", api.SessionDetail.as_view()),
+    path("sessions/<int:session_id>/connect/", api.SessionConnect.as_view()),
+    path("sessions/<int:session_id>/disconnect/", api.SessionDisconnect.as_view()),
+    path("sessions/<int:session_id>/messages/", api.SessionMessages.as_view()),
+    path("sessions/<int:session_id>/events/", api.SessionEvents.as_view()),
+    path("sessions/<int:session_id>/events/<int:seq>/", api.SessionEventDetail.as_view()),
+    path("sessions/<int:session_id>/connections/", api.SessionConnections.as_view()),
+    path("sessions/<int:session_id>/save/", api.SessionSave.as_view()),
+    path("projects/<int:project_id>/ca-bundle/", api.ProjectCABundleView.as_view()),
+]

@@ -1,0 +1,327 @@
+"""Upstream WebSocket servers the session tests connect to, each on loopback in its own thread.
+
+Two implementations (``websockets`` and aiohttp) answer the same paths:
+
+* ``/echo`` sends every message back as it came;
+* ``/auth`` wants header ``X-Token: secret``, cookie ``sid=abc`` and query ``key=k1``, and
+  answers 401 with a body otherwise;
+* ``/close/<code>`` sends ``bye`` and closes with that code;
+* ``/types`` sends a text, a binary, a unicode and an empty message, then echoes;
+* ``/burst?n=N`` sends ``frame-0`` .. ``frame-N-1`` at once, then echoes;
+* ``/redirect?to=URL`` (websockets only) answers 302 to URL.
+
+Every message a server receives is kept in ``received`` so tests can check what arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from aiohttp import WSMsgType, web
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
+
+TYPES_MESSAGES: list[str | bytes] = ["hello", b"\x00\x01\xfe\xff", "héllo wörld ✓ 🚀 日本", ""]
+
+
+class LoopThread:
+    """An event loop running in a daemon thread; coroutines are run on it from tests."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Awaitable[Any], timeout: float = 10) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        if not self.loop.is_running():
+            self.loop.close()
+
+
+class Upstream:
+    """Common bookkeeping: the port, what was received, how many connections were made."""
+
+    host = "127.0.0.1"
+    scheme = "ws"
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.received: list[tuple[str, str | bytes]] = []
+        self.connections = 0
+        self.lock = threading.Lock()
+
+    def url(self, path: str, host: str | None = None) -> str:
+        return f"{self.scheme}://{host or self.host}:{self.port}{path}"
+
+    def note(self, path: str, message: str | bytes) -> None:
+        with self.lock:
+            self.received.append((path, message))
+
+    def received_on(self, path: str) -> list[str | bytes]:
+        with self.lock:
+            return [m for p, m in self.received if p == path]
+
+
+def _auth_problem(path: str, headers: Any, query: dict[str, list[str]]) -> str | None:
+    cookies = headers.get("Cookie") or ""
+    if headers.get("X-Token") != "secret":
+        return "missing X-Token"
+    if "sid=abc" not in [c.strip() for c in cookies.split(";")]:
+        return "missing sid cookie"
+    if query.get("key") != ["k1"]:
+        return "missing key param"
+    return None
+
+
+class WebsocketsUpstream(Upstream):
+    """The reference implementation: the ``websockets`` server."""
+
+    def __init__(self, runner: LoopThread, ssl_context: ssl.SSLContext | None = None) -> None:
+        super().__init__()
+        self.runner = runner
+        self.ssl_context = ssl_context
+        if ssl_context is not None:
+            self.scheme = "wss"
+        self.server: Any = None
+
+    def start(self) -> WebsocketsUpstream:
+        async def start() -> Any:
+            return await serve(
+                self._handler,
+                self.host,
+                0,
+                process_request=self._process_request,
+                select_subprotocol=lambda _conn, offered: (
+                    "v2.json" if "v2.json" in offered else None
+                ),
+                max_size=4 * 1024 * 1024,
+                compression=None,
+                ssl=self.ssl_context,
+            )
+
+        self.server = self.runner.run(start())
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        async def stop() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+
+        self.runner.run(stop())
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        parts = urlsplit(request.path)
+        query = parse_qs(parts.query)
+        if parts.path == "/auth":
+            problem = _auth_problem(parts.path, request.headers, query)
+            if problem:
+                return connection.respond(401, f"unauthorized: {problem}\n")
+        if parts.path == "/redirect":
+            response = connection.respond(302, "moved\n")
+            response.headers["Location"] = query["to"][0]
+            return response
+        return None
+
+    async def _handler(self, connection: ServerConnection) -> None:
+        with self.lock:
+            self.connections += 1
+        parts = urlsplit(connection.request.path)
+        path = parts.path
+        if path.startswith("/close/"):
+            await connection.send("bye")
+            await connection.close(int(path.rsplit("/", 1)[1]), "server closing")
+            return
+        if path == "/types":
+            for message in TYPES_MESSAGES:
+                await connection.send(message)
+        if path == "/burst":
+            count = int(parse_qs(parts.query).get("n", ["100"])[0])
+            for index in range(count):
+                await connection.send(f"frame-{index}")
+                if index % 200 == 199:
+                    await asyncio.sleep(0.005)
+        async for message in connection:
+            self.note(path, message)
+            await connection.send(message)
+
+
+class AiohttpUpstream(Upstream):
+    """A second implementation: aiohttp's WebSocket server."""
+
+    def __init__(self, runner: LoopThread) -> None:
+        super().__init__()
+        self.runner = runner
+        self.app_runner: web.AppRunner | None = None
+
+    def start(self) -> AiohttpUpstream:
+        app = web.Application()
+        app.router.add_get("/echo", self._echo)
+        app.router.add_get("/auth", self._auth)
+        app.router.add_get("/types", self._echo)
+        app.router.add_get("/close/{code}", self._close)
+
+        async def start() -> int:
+            self.app_runner = web.AppRunner(app)
+            await self.app_runner.setup()
+            site = web.TCPSite(self.app_runner, self.host, 0)
+            await site.start()
+            return site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+        self.port = self.runner.run(start())
+        return self
+
+    def stop(self) -> None:
+        if self.app_runner is not None:
+            self.runner.run(self.app_runner.cleanup())
+
+    async def _prepare(self, request: web.Request) -> web.WebSocketResponse:
+        with self.lock:
+            self.connections += 1
+        ws = web.WebSocketResponse(protocols=("v2.json",), max_msg_size=4 * 1024 * 1024)
+        await ws.prepare(request)
+        return ws
+
+    async def _echo(self, request: web.Request) -> web.WebSocketResponse:
+        ws = await self._prepare(request)
+        if request.path == "/types":
+            for message in TYPES_MESSAGES:
+                if isinstance(message, bytes):
+                    await ws.send_bytes(message)
+                else:
+                    await ws.send_str(message)
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                self.note(request.path, msg.data)
+                await ws.send_str(msg.data)
+            elif msg.type == WSMsgType.BINARY:
+                self.note(request.path, msg.data)
+                await ws.send_bytes(msg.data)
+        return ws
+
+    async def _auth(self, request: web.Request) -> web.StreamResponse:
+        query = {key: request.query.getall(key) for key in request.query}
+        problem = _auth_problem(request.path, request.headers, query)
+        if problem:
+            return web.Response(status=401, text=f"unauthorized: {problem}\n")
+        return await self._echo(request)
+
+    async def _close(self, request: web.Request) -> web.WebSocketResponse:
+        ws = await self._prepare(request)
+        await ws.send_str("bye")
+        await ws.close(code=int(request.match_info["code"]), message=b"server closing")
+        return ws
+
+
+class SilentServer:
+    """Accepts TCP connections and never answers: a server that hangs the handshake."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket()
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        # shutdown() wakes the thread blocked in accept(); close() alone would not.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.thread.join(2)
+        for conn in self.accepted:
+            conn.close()
+
+
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on (connections to it are refused)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1, made with ``cryptography``; (cert, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def hosts_resolver(
+    names: dict[str, str],
+) -> Callable[..., Awaitable[list[tuple[Any, ...]]]]:
+    """A getaddrinfo for the relay that knows test names and IP literals, and nothing else.
+
+    Tests use it instead of real DNS, so no query ever leaves the machine.
+    """
+
+    async def resolve(host: str, port: int, **_: Any) -> list[tuple[Any, ...]]:
+        address = names.get(host, host)
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+        family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
+        sockaddr = (str(ip), port) if ip.version == 4 else (str(ip), port, 0, 0)
+        return [(family, socket.SOCK_STREAM, 6, "", sockaddr)]
+
+    return resolve
