@@ -1,0 +1,160 @@
+"""REST API of share links: viewers list them (without their URLs); editors and admins create,
+edit, revoke, rotate and delete them and see their URLs. Non-members get 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from docs_app import selectors, services
+from docs_app.models import ShareLink
+from docs_app.serializers import ShareLinkInSerializer, ShareLinkOutSerializer, share_link_data
+from endpoints.access import ALLOWED, Action, project_membership
+from endpoints.api import ERRORS, VERSION_HEADER, expected_version, parse
+from endpoints.models import Membership
+
+
+def _origin(request: Request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _out(request: Request, membership: Membership, link: ShareLink) -> dict[str, Any]:
+    return share_link_data(
+        link,
+        base_url=_origin(request),
+        with_url=membership.role in ALLOWED[Action.WRITE],
+    )
+
+
+def _changes(data: dict[str, Any]) -> dict[str, Any]:
+    """Serializer fields → service keyword arguments, for the fields that were sent."""
+    renamed = {
+        "folders": "folder_ids",
+        "endpoints": "endpoint_ids",
+        "environment": "environment_id",
+    }
+    keys = (
+        "name",
+        "whole_project",
+        "folders",
+        "endpoints",
+        "password",
+        "expires_at",
+        "environment",
+        "show_assignee",
+        "public",
+    )
+    return {renamed.get(key, key): data[key] for key in keys if key in data}
+
+
+class ShareLinkListCreate(APIView):
+    @extend_schema(
+        operation_id="share_links_list",
+        responses={200: ShareLinkOutSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        links = selectors.share_links_of_project(project=membership.project)
+        return Response([_out(request, membership, link) for link in links])
+
+    @extend_schema(
+        request=ShareLinkInSerializer,
+        responses={201: ShareLinkOutSerializer, **ERRORS},
+        description="Share the whole project (default) or chosen folders and endpoints.",
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(ShareLinkInSerializer, request)
+        data.pop("version", None)
+        link, _ = services.share_link_create(
+            project=membership.project, actor=request.user, **_changes(data)
+        )
+        link = selectors.share_link_get(project=membership.project, link_id=link.pk)
+        return Response(
+            _out(request, membership, link),
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": f'"{link.version}"'},
+        )
+
+
+class ShareLinkDetail(APIView):
+    @extend_schema(responses={200: ShareLinkOutSerializer, **ERRORS})
+    def get(self, request: Request, project_id: int, link_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        return Response(_out(request, membership, link), headers={"ETag": f'"{link.version}"'})
+
+    @extend_schema(
+        request=ShareLinkInSerializer(partial=True),
+        parameters=[VERSION_HEADER],
+        responses={200: ShareLinkOutSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, project_id: int, link_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(ShareLinkInSerializer, request, partial=True)
+        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        services.share_link_update(
+            link=link,
+            actor=request.user,
+            expected_version=expected_version(request, data.pop("version", None)),
+            **_changes(data),
+        )
+        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        return Response(_out(request, membership, link), headers={"ETag": f'"{link.version}"'})
+
+    @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
+    def delete(self, request: Request, project_id: int, link_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        services.share_link_delete(link=link, expected_version=expected_version(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ShareLinkRevoke(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: ShareLinkOutSerializer, **ERRORS},
+        description="Stop the link for good; its pages answer 'not available' from now on.",
+    )
+    def post(self, request: Request, project_id: int, link_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        services.share_link_revoke(link=link, actor=request.user)
+        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        return Response(_out(request, membership, link))
+
+
+class ShareLinkRotate(APIView):
+    @extend_schema(
+        request=None,
+        parameters=[VERSION_HEADER],
+        responses={200: ShareLinkOutSerializer, **ERRORS},
+        description="Give the link a new token; the old URL stops working at once.",
+    )
+    def post(self, request: Request, project_id: int, link_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        services.share_link_rotate(
+            link=link, actor=request.user, expected_version=expected_version(request)
+        )
+        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        return Response(_out(request, membership, link))

@@ -1,0 +1,433 @@
+"""Pure helpers that turn docs data into page fragments and Markdown: highlighting, examples,
+handshake rows, the tree, and the Markdown/llms.txt variants.
+
+Everything user-written is escaped here (``html.escape``) or comes from the one sanitizing
+Markdown renderer; the big lists are built as strings because a template loop over 1,000
+endpoints would cost more than the queries that fetch them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from django.utils.safestring import SafeString, mark_safe
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import HtmlLexer, JsonLexer, XmlLexer
+
+from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
+from endpoints.formats import (
+    BINARY_FORMATS,
+    PRETTY_FORMATS,
+    BodyFormatError,
+    decode_base64,
+    decode_hex,
+    hexdump,
+    pretty,
+)
+from endpoints.models import EndpointStatus
+from endpoints.variables import fill_known
+
+STATUS_LABELS: dict[str, str] = {str(value): str(label) for value, label in EndpointStatus.choices}
+FORMAT_LABELS = {
+    "text": "Text",
+    "json": "JSON",
+    "xml": "XML",
+    "html": "HTML",
+    "base64": "Binary (Base64)",
+    "hex": "Binary (hex)",
+}
+# Bigger examples are shown as they are: highlighting megabytes would stall the page.
+MAX_HIGHLIGHT_CHARS = 64 * 1024
+MAX_HEXDUMP_BYTES = 4096
+
+_LEXERS = {"json": JsonLexer, "xml": XmlLexer, "html": HtmlLexer}
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.title())
+
+
+def highlight(text: str, fmt: str) -> SafeString:
+    """``text`` as HTML spans for ``fmt`` (Pygments escapes everything it emits)."""
+    lexer = _LEXERS.get(fmt)
+    if lexer is None or len(text) > MAX_HIGHLIGHT_CHARS:
+        return mark_safe(escape(text, quote=False))
+    return mark_safe(pygments_highlight(text, lexer(), _FORMATTER).rstrip("\n"))
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+def shift_headings(html: str, by: int) -> SafeString:
+    """Sanitized Markdown HTML with headings moved ``by`` levels down (at most h6), so that a
+    description's ``# Title`` sits below the page's own headings instead of competing with
+    its h1. The sanitizer allows no attributes on headings, so the tags are exactly ``<hN>``.
+    """
+    shifted = _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + by)}>", html)
+    return mark_safe(shifted)
+
+
+# --- examples and handshake rows ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    """A saved message as the docs show it."""
+
+    name: str
+    format: str
+    format_label: str
+    description: str
+    code_html: SafeString  # highlighted text, or the hexdump of a binary message
+    text: str  # what a reader copies: the (pretty) text, or the Base64/hex as written
+    binary: bool
+    byte_count: int | None
+    truncated: bool
+    note: str
+    dump: str = ""  # the hexdump as plain text (binary messages)
+
+
+def example_view(message: Any, values: Mapping[str, str]) -> Example:
+    """Fill shared values in, pretty-print text formats, hexdump binary ones.
+
+    A body that no longer parses once filled (a ``{{placeholder}}`` left where a number
+    goes, say) is shown as written rather than not at all.
+    """
+    fmt = message.format
+    body = fill_known(message.body, values)
+    label = FORMAT_LABELS.get(fmt, fmt)
+    if fmt in BINARY_FORMATS:
+        try:
+            data = decode_base64(body) if fmt == "base64" else decode_hex(body)
+        except BodyFormatError:
+            return Example(
+                message.name, fmt, label, message.description, highlight(body, "text"), body,
+                True, None, False, "Holds placeholders; shown as written.",
+            )  # fmt: skip
+        shown = data[:MAX_HEXDUMP_BYTES]
+        truncated = len(data) > len(shown)
+        dump = hexdump(shown)
+        return Example(
+            message.name, fmt, label, message.description, mark_safe(escape(dump, quote=False)),
+            body.strip(), True, len(data), truncated, "", dump,
+        )  # fmt: skip
+    text = body
+    if fmt in PRETTY_FORMATS and len(body) <= MAX_HIGHLIGHT_CHARS:
+        try:
+            text = pretty(fmt, body)
+        except BodyFormatError:
+            text = body
+    return Example(
+        message.name, fmt, label, message.description, highlight(text, fmt), text,
+        False, None, False, "",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    value: str
+    description: str
+
+
+def rows_view(rows: Iterable[Mapping[str, Any]], values: Mapping[str, str]) -> list[Row]:
+    """Enabled handshake rows with shared values filled in (secrets stay placeholders)."""
+    return [
+        Row(
+            fill_known(str(row.get("name", "")), values),
+            fill_known(str(row.get("value", "")), values),
+            str(row.get("description", "")),
+        )
+        for row in rows
+        if row.get("enabled", True)
+    ]
+
+
+# --- the tree -------------------------------------------------------------------------------
+
+
+def _badge(status: str) -> str:
+    return f'<span class="badge s-{escape(status)}">{escape(status_label(status))}</span>'
+
+
+def _dot(status: str) -> str:
+    label = escape(status_label(status))
+    return f'<span class="dot s-{escape(status)}" title="{label}"></span><span class="sr">{label}: </span>'
+
+
+def _tags(tags: Sequence[str]) -> str:
+    if not tags:
+        return ""
+    items = "".join(f"<li>{escape(tag)}</li>" for tag in tags)
+    return f'<ul class="tags" aria-label="Tags">{items}</ul>'
+
+
+def _endpoint_card(item: DocsEndpointSummary, root: str, path: str = "") -> str:
+    crumbs = f'<p class="card-path">{escape(path)}</p>' if path else ""
+    summary = f'<p class="card-summary">{escape(item.summary)}</p>' if item.summary else ""
+    return (
+        f'<li class="card">{crumbs}<div class="card-head">'
+        f'<a class="card-name" href="{root}endpoints/{item.id}/">{escape(item.name)}</a>'
+        f"{_badge(item.status)}</div>"
+        f'<code class="card-url">{escape(item.url)}</code>{summary}{_tags(item.tags)}</li>'
+    )
+
+
+def listing_html(tree: DocsTree, root: str) -> SafeString:
+    """The index body: a contents tree of folders, then one section per folder of cards."""
+    parts: list[str] = []
+    if tree.folders:
+        parts.append('<nav class="contents" aria-label="Folders"><h2>Contents</h2>')
+        parts.append(_contents(tree.folders))
+        parts.append("</nav>")
+    if tree.endpoints:
+        parts.append('<section class="group" aria-label="Endpoints at the top level">')
+        parts.append('<ul class="cards">')
+        parts.extend(_endpoint_card(item, root) for item in tree.endpoints)
+        parts.append("</ul></section>")
+
+    def sections(folders: list[DocsFolder]) -> None:
+        for folder in folders:
+            if folder.endpoints:
+                parent = " / ".join(folder.path[:-1])
+                crumbs = f'<span class="crumbs">{escape(parent)} / </span>' if parent else ""
+                parts.append(
+                    f'<section class="group" id="folder-{folder.id}" '
+                    f'aria-labelledby="folder-{folder.id}-title">'
+                    f'<h2 class="group-title" id="folder-{folder.id}-title">{crumbs}'
+                    f"{escape(folder.name)}</h2>"
+                    '<ul class="cards">'
+                )
+                parts.extend(_endpoint_card(item, root) for item in folder.endpoints)
+                parts.append("</ul></section>")
+            sections(folder.folders)
+
+    sections(tree.folders)
+    return mark_safe("".join(parts))
+
+
+def _count(folder: DocsFolder) -> int:
+    return len(folder.endpoints) + sum(_count(child) for child in folder.folders)
+
+
+def _contents(folders: list[DocsFolder]) -> str:
+    items = []
+    for folder in folders:
+        target = folder
+        # A folder with no endpoints of its own links to its first section below.
+        while not target.endpoints and target.folders:
+            target = target.folders[0]
+        inner = _contents(folder.folders) if folder.folders else ""
+        items.append(
+            f'<li><a href="#folder-{target.id}">{escape(folder.name)}</a> '
+            f'<span class="count">{_count(folder)}</span>{inner}</li>'
+        )
+    return f"<ul>{''.join(items)}</ul>"
+
+
+def results_html(tree: DocsTree, items: Sequence[DocsEndpointSummary], root: str) -> SafeString:
+    cards = "".join(
+        _endpoint_card(item, root, " / ".join(f.name for f in tree.folder_path(item.folder_id)))
+        for item in items
+    )
+    return mark_safe(f'<ul class="cards">{cards}</ul>')
+
+
+def nav_html(tree: DocsTree, root: str, current_id: int | None) -> SafeString:
+    """The sidebar: folders as disclosure widgets (open along the current page's path)."""
+    open_ids: set[int] = set()
+    for item in tree.ordered:
+        if item.id == current_id:
+            open_ids = {folder.id for folder in tree.folder_path(item.folder_id)}
+            break
+
+    def link(item: DocsEndpointSummary) -> str:
+        current = ' aria-current="page"' if item.id == current_id else ""
+        return (
+            f'<li><a href="{root}endpoints/{item.id}/"{current}>{_dot(item.status)}'
+            f"{escape(item.name)}</a></li>"
+        )
+
+    def folder_html(folder: DocsFolder) -> str:
+        opened = " open" if folder.id in open_ids else ""
+        inner = "".join(folder_html(child) for child in folder.folders)
+        inner += "".join(link(item) for item in folder.endpoints)
+        return (
+            f'<li class="folder"><details{opened}><summary>{escape(folder.name)}</summary>'
+            f"<ul>{inner}</ul></details></li>"
+        )
+
+    body = "".join(link(item) for item in tree.endpoints)
+    body += "".join(folder_html(folder) for folder in tree.folders)
+    return mark_safe(f'<ul class="tree">{body}</ul>')
+
+
+# --- Markdown variants ----------------------------------------------------------------------
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def md_fence(text: str, info: str = "") -> str:
+    """A fenced code block that no run of backticks inside ``text`` can close early."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def md_code(text: str) -> str:
+    """Inline code for any text (backticks inside get a longer delimiter)."""
+    if not text:
+        return "` `"
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def md_cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|") or " "
+
+
+def md_link_text(text: str) -> str:
+    return re.sub(r"([\[\]\\])", r"\\\1", " ".join(text.split()))
+
+
+def md_table(rows: Sequence[Row]) -> str:
+    lines = ["| Name | Value | Description |", "| --- | --- | --- |"]
+    lines += [
+        f"| {md_code(row.name)} | {md_code(row.value)} | {md_cell(row.description)} |"
+        for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def index_markdown(
+    project_name: str, description: str, tree: DocsTree, link_prefix: str = ""
+) -> str:
+    """The whole index as Markdown: description, then every folder's endpoints as a list."""
+    out = [f"# {' '.join(project_name.split())}", ""]
+    if description.strip():
+        out += [description.strip(), ""]
+
+    def entry(item: DocsEndpointSummary) -> str:
+        line = (
+            f"- [{md_link_text(item.name)}]({link_prefix}endpoints/{item.id}.md) — "
+            f"{status_label(item.status)} — {md_code(item.url)}"
+        )
+        if item.tags:
+            line += " — tags: " + ", ".join(item.tags)
+        if item.summary:
+            line += f"\n  {item.summary}"
+        return line
+
+    if tree.endpoints:
+        out += [entry(item) for item in tree.endpoints] + [""]
+
+    def walk(folders: list[DocsFolder], depth: int) -> None:
+        for folder in folders:
+            out.append(f"{'#' * min(6, depth)} {' '.join(folder.name.split())}")
+            out.append("")
+            if folder.endpoints:
+                out.extend(entry(item) for item in folder.endpoints)
+                out.append("")
+            walk(folder.folders, depth + 1)
+
+    walk(tree.folders, 2)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def endpoint_markdown(
+    endpoint: DocsEndpoint,
+    *,
+    path: Sequence[str],
+    url: str,
+    params: Sequence[Row],
+    headers: Sequence[Row],
+    cookies: Sequence[Row],
+    subprotocols: Sequence[str],
+    examples: Sequence[Example],
+) -> str:
+    out = [f"# {' '.join(endpoint.name.split())}", ""]
+    facts = [f"- Status: {status_label(endpoint.status)}"]
+    if path:
+        facts.append("- Folder: " + " / ".join(path))
+    if endpoint.tags:
+        facts.append("- Tags: " + ", ".join(endpoint.tags))
+    if endpoint.assignee:
+        facts.append(f"- Responsible: {endpoint.assignee}")
+    facts.append(f"- Last updated: {endpoint.updated_at:%Y-%m-%d %H:%M} UTC")
+    out += [*facts, "", "## URL", "", md_fence(url), ""]
+    if endpoint.description.strip():
+        out += ["## Description", "", endpoint.description.strip(), ""]
+    for title, rows in (("Query parameters", params), ("Headers", headers), ("Cookies", cookies)):
+        if rows:
+            out += [f"## {title}", "", md_table(rows), ""]
+    if subprotocols:
+        out += ["## Subprotocols", "", *(f"- {md_code(item)}" for item in subprotocols), ""]
+    if examples:
+        out += ["## Example messages", ""]
+        for example in examples:
+            out += [f"### {' '.join(example.name.split())}", "", f"Format: {example.format_label}"]
+            out.append("")
+            if example.description.strip():
+                out += [example.description.strip(), ""]
+            if example.binary and example.byte_count is not None:
+                encoding = "hex" if example.format == "hex" else "Base64"
+                out += [
+                    f"{example.byte_count} bytes, sent as one binary frame. Hexdump"
+                    + (" of the first 4,096 bytes:" if example.truncated else ":"),
+                    "",
+                    md_fence(example.dump),
+                    "",
+                    f"As {encoding}:",
+                    "",
+                    md_fence(example.text),
+                    "",
+                ]
+            else:
+                info = example.format if example.format in PRETTY_FORMATS else ""
+                out += [md_fence(example.text, info), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def llms_txt(
+    project_name: str, description: str, tree: DocsTree, base_url: str, summary: str
+) -> str:
+    """An llms.txt (llmstxt.org): what the docs are, then a link to each Markdown page."""
+    out = [f"# {' '.join(project_name.split())}", ""]
+    if summary:
+        out += [f"> {summary}", ""]
+    out += [
+        "WebSocket API documentation shared read-only. Each page below is Markdown; "
+        f"the whole index is at {base_url}index.md. Values written as {{{{name}}}} are "
+        "placeholders you supply (secrets are never shown).",
+        "",
+    ]
+    if description.strip() and description.strip() != summary:
+        out += ["## About", "", description.strip(), ""]
+
+    def entry(item: DocsEndpointSummary) -> str:
+        line = f"- [{md_link_text(item.name)}]({base_url}endpoints/{item.id}.md)"
+        extra = item.summary or f"{status_label(item.status)} WebSocket endpoint {item.url}"
+        return f"{line}: {extra}"
+
+    if tree.endpoints:
+        out += ["## Endpoints", "", *(entry(item) for item in tree.endpoints), ""]
+
+    def walk(folders: list[DocsFolder]) -> None:
+        for folder in folders:
+            if folder.endpoints:
+                out.append("## " + " / ".join(" ".join(p.split()) for p in folder.path))
+                out.append("")
+                out.extend(entry(item) for item in folder.endpoints)
+                out.append("")
+            walk(folder.folders)
+
+    walk(tree.folders)
+    return "\n".join(out).rstrip() + "\n"

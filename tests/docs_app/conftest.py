@@ -1,0 +1,190 @@
+"""A realistic shared project: folders, endpoints with every kind of row and example, tags, a
+responsible person with an email, an environment with plain and secret values, a member's
+private current value, and helpers to make share links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from docs_app import services as docs_services
+from docs_app.models import ShareLink
+from endpoints import services
+from endpoints.models import Endpoint, Environment, Folder
+
+SECRET_VALUE = "sk_live_SECRET_9f8e7d6c5b4a"
+PRIVATE_VALUE = "PRIVATE_current_value_4242"
+GLOBAL_SECRET_VALUE = "GLOBAL_secret_0123456789"
+
+
+@dataclass
+class Docs:
+    team: Any
+    environment: Environment
+    folders: dict[str, Folder]
+    endpoints: dict[str, Endpoint]
+    secrets: list[str] = field(default_factory=list)
+
+    def link(self, **options: Any) -> tuple[ShareLink, str]:
+        options.setdefault("name", "Partner docs")
+        return docs_services.share_link_create(
+            project=self.team.project, actor=self.team.admin, **options
+        )
+
+
+def rows(*items: tuple[str, str, str], disabled: tuple[str, str] | None = None) -> list[dict]:
+    out = [{"name": n, "value": v, "enabled": True, "description": d} for n, v, d in items]
+    if disabled:
+        out.append({"name": disabled[0], "value": disabled[1], "enabled": False, "description": ""})
+    return out
+
+
+@pytest.fixture
+def docs(team: Any) -> Docs:
+    project, admin = team.project, team.admin
+    admin.first_name, admin.last_name = "Ada", "Lovelace"
+    admin.save()
+    services.project_update(
+        project=project,
+        description="Real-time **market data** and order entry over WebSockets.\n\n"
+        "Connect, subscribe, and receive snapshots followed by deltas.",
+    )
+    environment = services.environment_create(
+        project=project, actor=admin, name="Production", base_url="wss://api.example.com"
+    )
+    services.variable_create(
+        project=project, actor=admin, name="region", initial_value="eu-west", description=""
+    )
+    key = services.variable_create(
+        project=project,
+        actor=admin,
+        name="apiKey",
+        environment_id=environment.pk,
+        initial_value=SECRET_VALUE,
+        secret=True,
+    )
+    services.variable_create(
+        project=project,
+        actor=admin,
+        name="globalToken",
+        initial_value=GLOBAL_SECRET_VALUE,
+        secret=True,
+    )
+    channel = services.variable_create(
+        project=project,
+        actor=admin,
+        name="channel",
+        environment_id=environment.pk,
+        initial_value="ticker.v2",
+    )
+    services.current_value_set(variable=channel, user=team.viewer, value=PRIVATE_VALUE)
+    services.current_value_set(variable=key, user=team.editor, value=PRIVATE_VALUE + "_key")
+
+    market = services.folder_create(project=project, actor=admin, name="Market data")
+    spot = services.folder_create(project=project, actor=admin, name="Spot", parent_id=market.pk)
+    orders = services.folder_create(project=project, actor=admin, name="Orders")
+    internal = services.folder_create(project=project, actor=admin, name="Internal tools")
+
+    def create(name: str, folder: Folder | None, **data: Any) -> Endpoint:
+        data.setdefault("url", "wss://{{baseUrl}}/x")
+        return services.endpoint_create(
+            project=project,
+            actor=admin,
+            data={"name": name, "folder": folder.pk if folder else None, **data},
+        )
+
+    ticker = create(
+        "Ticker stream",
+        spot,
+        url="{{baseUrl}}/v2/ticker?region={{region}}",
+        params=rows(
+            ("symbols", "BTC,ETH", "Comma-separated instruments."), disabled=("debug", "1")
+        ),
+        headers=rows(
+            ("X-Api-Key", "{{apiKey}}", "Issued per team; keep it out of logs."),
+            ("X-Client", "docs-{{channel}}", ""),
+            disabled=("X-Disabled-Header", "nope"),
+        ),
+        cookies=rows(("session", "{{globalToken}}", "Only for browser clients.")),
+        subprotocols=["v2.ticker", "json"],
+        messages=[
+            {
+                "name": "Subscribe",
+                "format": "json",
+                "body": '{"op":"subscribe","channel":"{{channel}}","depth":10,"price":1.50}',
+                "description": "Send right after connecting.",
+            },
+            {"name": "Ping", "format": "text", "body": "ping"},
+            {
+                "name": "Order book (XML)",
+                "format": "xml",
+                "body": '<book><level price="1"/><level price="2"/></book>',
+            },
+            {"name": "Banner", "format": "html", "body": "<div><p>Hi</p></div>"},
+            {"name": "Binary frame", "format": "base64", "body": "AAECAwQFBgcICQoLDA0ODxAREhM="},
+            {"name": "Heartbeat", "format": "hex", "body": "de ad be ef"},
+        ],
+        tags=["market", "public"],
+        assignee=admin.pk,
+        description="# Ticker\n\nStreams **every trade**.\n\n| field | meaning |\n|---|---|\n"
+        '| p | price |\n\n```json\n{"p": 1}\n```\n',
+    )
+    depth = create(
+        "Depth stream",
+        spot,
+        url="wss://depth.example.com/v1",
+        tags=["market"],
+        description="Order book depth, 20 levels.",
+        status="released",
+    )
+    place = create(
+        "Place order",
+        orders,
+        url="wss://orders.example.com/v1",
+        tags=["orders", "trading"],
+        description="Submit limit and market orders.",
+        messages=[{"name": "limit", "format": "json", "body": '{"side":"buy"}'}],
+    )
+    audit = create(
+        "Audit firehose",
+        internal,
+        url="wss://internal.example.com/audit",
+        tags=["internal-only"],
+        description="Everything that happens, for the compliance team.",
+    )
+    health = create("Health probe", None, url="wss://health.example.com/", description="Up?")
+    return Docs(
+        team=team,
+        environment=environment,
+        folders={"market": market, "spot": spot, "orders": orders, "internal": internal},
+        endpoints={
+            "ticker": ticker,
+            "depth": depth,
+            "place": place,
+            "audit": audit,
+            "health": health,
+        },
+        secrets=[SECRET_VALUE, PRIVATE_VALUE, GLOBAL_SECRET_VALUE],
+    )
+
+
+@pytest.fixture
+def browser() -> Client:
+    """A plain Django client with no login: what a reader of a share link has."""
+    return Client()
+
+
+@pytest.fixture
+def page_text() -> Callable[[Any], str]:
+    def text(response: Any) -> str:
+        return (
+            b"".join(response.streaming_content).decode()
+            if response.streaming
+            else (response.content.decode())
+        )
+
+    return text

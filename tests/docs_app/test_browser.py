@@ -1,0 +1,319 @@
+"""A real Chromium (Debian's, driven by Playwright) reads a share link served by Daphne.
+
+It navigates the tree, searches, opens an endpoint, copies the URL, unlocks a protected link,
+reads the pages at phone width and without JavaScript, and keeps screenshots under
+``test-artifacts/docs/``. The console must show no CSP violation and no error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
+
+from endpoints import services
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "docs"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _require_browser() -> Any:
+    if not CHROMIUM.exists():
+        message = "Debian's chromium is missing: apt-get install -y chromium (make browser)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    """The test database this process uses, as a URL the server subprocess can open."""
+    params = connection.settings_dict
+    user = params.get("USER") or "postgres"
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """Daphne in a subprocess, on the committed test data (same database, same SECRET_KEY)."""
+    from django.conf import settings
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=_database_url(),
+        SECRET_KEY=settings.SECRET_KEY,
+        SWITCHBOARD_DATA_DIR=str(tmp_path / "data"),
+        STATIC_ROOT=str(tmp_path / "static"),
+        LOG_LEVEL="WARNING",
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(process.stderr.read().decode()[-2000:]) from None
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+class Console:
+    """Everything the page said: console messages, uncaught errors, failed requests."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def watch(self, page: Any) -> None:
+        page.on("console", self._message)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on(
+            "requestfailed",
+            lambda request: self.problems.append(f"request failed: {request.url}"),
+        )
+        page.on("response", self._response)
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.problems.append(f"a script ran: {dialog.type} {dialog.message}")
+        dialog.dismiss()
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400 and not getattr(self, "allow_404", False):
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def _message(self, message: Any) -> None:
+        text = message.text
+        expected_404 = "status of 404" in text and getattr(self, "allow_404", False)
+        if message.type in ("error", "warning") and not expected_404:
+            self.problems.append(f"console {message.type}: {text}")
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            self.problems.append(f"CSP: {text}")
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _no_sideways_scroll(page: Any) -> None:
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"the page scrolls sideways by {overflow}px"
+
+
+def test_a_reader_browses_a_share_link_in_chromium(docs: Any, server: str) -> None:
+    sync_api = _require_browser()
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    # A hostile author: markup in a name, a tag, a description and an example.
+    services.endpoint_create(
+        project=docs.team.project,
+        actor=docs.team.admin,
+        data={
+            "name": "<img src=x onerror=alert(1)>",
+            "url": "wss://evil.example/",
+            "folder": docs.folders["market"].pk,
+            "tags": ["<script>alert(2)</script>"],
+            "description": "<script>alert(3)</script>\n\n[click](javascript:alert(4))",
+            "messages": [{"name": "x", "format": "html", "body": "<svg onload=alert(5)>"}],
+        },
+    )
+    _, token = docs.link(
+        environment_id=docs.environment.pk,
+        show_assignee=True,
+        whole_project=False,
+        folder_ids=[docs.folders["market"].pk, docs.folders["orders"].pk],
+        endpoint_ids=[docs.endpoints["health"].pk],
+    )
+    locked, locked_token = docs.link(name="Locked", password="open sesame")
+    # The test settings hash with MD5 for speed; the server runs the real settings.
+    locked.password_hash = PBKDF2PasswordHasher().encode("open sesame", "browser-test-salt")
+    locked.save(update_fields=["password_hash"])
+    base = f"{server}/share/{token}/"
+    console = Console()
+
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            desktop = chromium.new_context(viewport={"width": 1280, "height": 900})
+            desktop.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+            page = desktop.new_page()
+            console.watch(page)
+
+            # The index: project, description, the tree with status marks.
+            page.goto(base)
+            assert page.title().startswith("Trading API")
+            assert page.locator("h1").inner_text() == "Trading API"
+            assert page.locator(".contents").get_by_role("link", name="Market data").is_visible()
+            assert page.locator(".card").count() == 5
+            assert page.locator(".card .badge").first.is_visible()
+            assert "Audit firehose" not in page.content()
+            _shot(page, "01-index-desktop")
+
+            # Tree navigation: a folder in the contents jumps to its section.
+            page.locator(".contents").get_by_role("link", name="Orders").click()
+            assert page.url.endswith(f"#folder-{docs.folders['orders'].pk}")
+
+            # Search (server-side): a tag finds its endpoints.
+            page.fill("#q", "trading")
+            page.keyboard.press("Enter")
+            page.wait_for_load_state()
+            assert "1 result" in page.locator(".results h2").inner_text()
+            _shot(page, "02-search-desktop")
+
+            # Open the result: the endpoint page.
+            page.locator(".results .card-name").first.click()
+            page.wait_for_load_state()
+            assert page.locator("h1").inner_text() == "Place order"
+            sidebar = page.locator(".sidebar")
+            assert not sidebar.get_by_role("link", name="Ticker stream").is_visible()
+            sidebar.locator("summary", has_text="Market data").click()
+            sidebar.locator("summary", has_text="Spot").click()
+            sidebar.get_by_role("link", name="Ticker stream").click()
+            page.wait_for_load_state()
+            assert page.locator("h1").inner_text() == "Ticker stream"
+            assert page.locator(".badge").first.inner_text().lower() == "developing"
+            assert "Ada Lovelace" in page.locator(".meta").inner_text()
+            assert page.locator("pre.url").inner_text() == (
+                "wss://api.example.com/v2/ticker?region=eu-west"
+            )
+            assert page.locator(".hl .nt").count() > 0, "JSON is highlighted"
+            assert page.locator(".hexdump").count() == 2
+            _shot(page, "03-endpoint-desktop")
+
+            # Copy (progressive enhancement): the button puts the URL on the clipboard.
+            button = page.locator(".copyable .copy-button").first
+            button.click()
+            sync_api.expect(button).to_have_text("Copied")
+            assert page.evaluate("navigator.clipboard.readText()") == (
+                "wss://api.example.com/v2/ticker?region=eu-west"
+            )
+
+            # A hostile author's markup is shown as text, and nothing runs (no dialog opens).
+            page.goto(f"{base}?q=evil.example")
+            hostile = page.locator(".results .card-name")
+            assert hostile.inner_text() == "<img src=x onerror=alert(1)>"
+            hostile.click()
+            page.wait_for_load_state()
+            assert page.locator("h1").inner_text() == "<img src=x onerror=alert(1)>"
+
+            # Markdown of the same page, and a page outside the scope.
+            page.goto(f"{base}endpoints/{docs.endpoints['ticker'].pk}.md")
+            assert "# Ticker stream" in page.inner_text("body")
+            console.allow_404 = True
+            page.goto(f"{base}endpoints/{docs.endpoints['audit'].pk}/")
+            assert page.locator("h1").inner_text() == "Page not found"
+            page.goto(f"{server}/share/{'x' * 43}/")
+            assert page.locator("h1").inner_text() == "This link is not available"
+            _shot(page, "04-not-available")
+            console.allow_404 = False
+
+            # A protected link: the password form first, then the docs.
+            page.goto(f"{server}/share/{locked_token}/")
+            assert page.locator("h1").inner_text() == "Password required"
+            assert "Trading API" not in page.content()
+            _shot(page, "05-password")
+            page.fill("#password", "open sesame")
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+            assert page.locator("h1").inner_text() == "Trading API"
+            desktop.close()
+
+            # A phone: 375 px wide, nothing scrolls sideways.
+            phone = chromium.new_context(
+                viewport={"width": 375, "height": 812},
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+            )
+            page = phone.new_page()
+            console.watch(page)
+            page.goto(base)
+            _no_sideways_scroll(page)
+            _shot(page, "06-index-phone")
+            page.goto(f"{base}endpoints/{docs.endpoints['ticker'].pk}/")
+            _no_sideways_scroll(page)
+            _shot(page, "07-endpoint-phone")
+            for name, anchor in (
+                ("08-phone-handshake", "#handshake-title"),
+                ("09-phone-examples", "#examples-title"),
+            ):
+                page.locator(anchor).scroll_into_view_if_needed()
+                page.evaluate(f"document.querySelector('{anchor}').scrollIntoView()")
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(ARTIFACTS / "10-phone-top.png"))
+            phone.close()
+
+            # No JavaScript: everything is still there, only the copy buttons are not.
+            plain = chromium.new_context(java_script_enabled=False)
+            page = plain.new_page()
+            console.watch(page)
+            page.goto(f"{base}endpoints/{docs.endpoints['ticker'].pk}/")
+            assert page.locator(".copy-button").count() == 0
+            assert page.locator(".example").count() == 6
+            page.goto(f"{base}?q=depth")
+            assert page.locator(".results .card").count() == 1
+            plain.close()
+        finally:
+            chromium.close()
+
+    assert console.problems == []
