@@ -647,14 +647,15 @@ def endpoints_batch(
         for offset, e in enumerate(endpoints):
             e.position = start + offset
         changed_fields.add("position")
-    now = timezone.now()
-    for e in endpoints:
-        e.version += 1
-        e.updated_by = actor
-        e.updated_at = now
-    Endpoint.objects.bulk_update(
-        endpoints, [*changed_fields, "version", "updated_by", "updated_at"], batch_size=500
-    )
+    # Every field but position gets one value for all rows: one UPDATE, not a CASE per row.
+    shared: dict[str, Any] = {"updated_by": actor, "updated_at": timezone.now()}
+    first = endpoints[0]
+    for field in changed_fields - {"position"}:
+        attname = Endpoint._meta.get_field(field).attname
+        shared[attname] = getattr(first, attname)
+    Endpoint.objects.filter(pk__in=found).update(version=F("version") + 1, **shared)
+    if "position" in changed_fields:
+        Endpoint.objects.bulk_update(endpoints, ["position"], batch_size=1000)
     recording.endpoints_changed(project=project, actor=actor, before=before)
     return {"deleted": [], "updated": sorted(found)}
 
