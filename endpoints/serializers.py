@@ -12,6 +12,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.errors import ValidationFailed
 from endpoints.formats import BodyFormatError, validate_body
 from endpoints.handshake import (
     HandshakeError,
@@ -443,7 +444,56 @@ class SavedMessageInSerializer(serializers.Serializer):
         return attrs
 
 
-class EndpointInSerializer(VersionedInput):
+class HandshakeInput(serializers.Serializer):
+    """Parses rows, subprotocols and settings with the shared handshake module, not DRF fields.
+
+    Errors keep the module's flat paths (``headers[2].value``); the DRF fields of the same names
+    only describe the shapes in the schema. Subclasses add fields or checks through the hooks.
+    """
+
+    handshake_fields: tuple[str, ...] = ("params", "headers", "cookies", "subprotocols", "settings")
+
+    def clean_handshake_field(self, key: str, value: Any) -> Any:
+        if key == "subprotocols":
+            return clean_subprotocols(value)
+        if key == "settings":
+            clean_settings(value)
+            return value
+        return clean_rows(value, key)
+
+    def handshake_errors(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
+        return {}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        raw = {key: data[key] for key in self.handshake_fields if key in data}
+        rest = {key: value for key, value in data.items() if key not in self.handshake_fields}
+        errors: dict[str, Any] = {}
+        try:
+            attrs = super().to_internal_value(rest)
+        except serializers.ValidationError as exc:
+            errors.update(exc.detail)
+            attrs = {}
+        for key, value in raw.items():
+            try:
+                attrs[key] = self.clean_handshake_field(key, value)
+            except HandshakeError as exc:
+                errors.update(exc.fields)
+            except ValidationFailed as exc:
+                errors.update(exc.extra["fields"])
+        if attrs.get("url"):
+            # A URL may hold {{references}}; the resolved URL is checked fully at connect.
+            problem = url_template_problem(attrs["url"])
+            if problem:
+                errors["url"] = [problem]
+        errors.update(self.handshake_errors(attrs))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class EndpointInSerializer(HandshakeInput, VersionedInput):
     name = serializers.CharField(max_length=200)
     url = serializers.CharField(max_length=2048, trim_whitespace=False)
     folder = serializers.IntegerField(allow_null=True, required=False, min_value=1)
@@ -460,38 +510,6 @@ class EndpointInSerializer(VersionedInput):
         child=serializers.CharField(max_length=64), required=False, max_length=50
     )
     description = serializers.CharField(allow_blank=True, required=False, max_length=100_000)
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        """Rows, subprotocols and settings are checked by the shared handshake module."""
-        if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        handshake_fields = ("params", "headers", "cookies", "subprotocols", "settings")
-        raw = {key: data[key] for key in handshake_fields if key in data}
-        rest = {key: value for key, value in data.items() if key not in handshake_fields}
-        errors: dict[str, Any] = {}
-        try:
-            attrs = super().to_internal_value(rest)
-        except serializers.ValidationError as exc:
-            errors.update(exc.detail)
-            attrs = {}
-        for key, value in raw.items():
-            try:
-                if key == "subprotocols":
-                    attrs[key] = clean_subprotocols(value)
-                elif key == "settings":
-                    clean_settings(value)
-                    attrs[key] = value
-                else:
-                    attrs[key] = clean_rows(value, key)
-            except HandshakeError as exc:
-                errors.update(exc.fields)
-        if "url" in attrs:
-            problem = url_template_problem(attrs["url"])
-            if problem:
-                errors["url"] = [problem]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
 
 
 class BatchOperationSerializer(serializers.Serializer):

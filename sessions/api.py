@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -50,7 +51,7 @@ def _session_response(session: DebugSession, code: int = status.HTTP_200_OK) -> 
 
 def _int_param(request: Request, name: str, default: int | None, low: int, high: int) -> Any:
     raw = request.query_params.get(name)
-    if raw in (None, ""):
+    if raw is None:  # an empty value is a mistake, not "use the default" (the schema says so)
         return default
     try:
         value = int(raw)
@@ -77,7 +78,10 @@ class SessionListCreate(APIView):
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response([s.session_data(x) for x in page])
+        secret_names = selectors.sessions_secret_names(sessions=page)
+        return paginator.get_paginated_response(
+            [s.session_data(x, secret_names=secret_names.get(x.pk, ())) for x in page]
+        )
 
     @extend_schema(
         request=s.SessionCreateSerializer,
@@ -128,7 +132,7 @@ class SessionDetail(APIView):
         request=s.DraftSerializer,
         responses={200: s.SessionOutSerializer, **ERRORS},
         description="Edit the draft. While the session is connecting or connected the "
-        "handshake cannot change: 409 session_connected.",
+        "handshake (everything but name and variables) cannot change: 409 session_connected.",
     )
     def patch(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
@@ -192,8 +196,10 @@ class SessionMessages(APIView):
         request=s.SendSerializer,
         responses={201: s.SentSerializer, **SESSION_ERRORS},
         description="Send a message: text, json, xml, html as a text frame; base64, hex decoded "
-        "into a binary frame; or a saved message by id. Answers once the relay sent and "
-        "stored it, with its sequence number. An invalid body is a 400 and nothing is sent.",
+        "into a binary frame; or a saved message by id. {{variables}} are resolved at every "
+        "send (`variables` gives values for this send only). Answers once the relay sent and "
+        "stored it, with its sequence number. An unknown variable or an invalid body is a 400 "
+        "and nothing is sent.",
     )
     def post(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
@@ -203,6 +209,8 @@ class SessionMessages(APIView):
             fmt=data.get("format"),
             body=data.get("body"),
             message_id=data.get("message_id"),
+            actor=request.user,
+            variables=data.get("variables"),
         )
         return Response(sent, status=status.HTTP_201_CREATED)
 
@@ -269,7 +277,13 @@ class SessionEventDetail(APIView):
                 "as", str, enum=["json", "base64", "raw"], description="raw: download the bytes."
             ),
         ],
-        responses={200: s.EventDetailSerializer, **ERRORS},
+        responses={
+            (200, "application/json"): s.EventDetailSerializer,
+            # ?as=raw: the original bytes, as a download.
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            (200, "text/plain"): OpenApiTypes.STR,
+            **ERRORS,
+        },
         description="One message in full: text pretty-printed when it parses (or as ?format=, "
         "re-decoded with ?encoding=), binary as a hexdump; ?as=base64 or ?as=raw (download).",
     )

@@ -7,7 +7,8 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
   ``{"type": "events", "state": <state or null>, "events": [...]}`` batches, each event with
   its ``seq``; a batch carries every event after the previous one, none twice.
 * client → server ``{"type": "send", "format": "json", "body": "...", "ref": "any"}`` or
-  ``{"type": "send", "message_id": 3, "ref": ...}``; answered by ``{"type": "ack", "ref",
+  ``{"type": "send", "message_id": 3, "ref": ...}`` (either may add ``"variables": {...}``,
+  values for this send only); answered by ``{"type": "ack", "ref",
   "seq", ...}`` once stored, or ``{"type": "error", "ref", "code", "detail"}``.
   ``{"type": "ping"}`` is answered by ``{"type": "pong"}``.
 * Close codes: 4400 bad ``after``, 4401 not authenticated, 4404 no such session of yours.
@@ -21,6 +22,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -30,9 +32,9 @@ from django.utils import timezone
 from config.errors import DomainError, ValidationFailed
 from sessions import selectors, services
 from sessions.errors import NotConnected
-from sessions.models import DebugSession
+from sessions.models import DebugSession, SessionState
 from sessions.relay.protocol import event_data, session_group
-from sessions.serializers import session_data
+from sessions.serializers import clean_variables, session_data
 
 logger = logging.getLogger("switchboard.sessions")
 
@@ -47,6 +49,15 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
     # The session as last read; sends use it without a query until a batch says the state
     # changed (then it is read again), so sending stays off the database on the hot path.
     session: DebugSession | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its hop to a thread (to close stale database connections)
+        before every message: every frame and batch would pay a thread round trip, and all
+        database work here goes through database_sync_to_async, which closes them itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         await self.accept()
@@ -184,14 +195,26 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             fields["message_id"] = ["Must be a saved message id."]
         if message_id is None and body is None:
             fields["body"] = ["Give a body (it may be empty) or a message_id."]
+        variables = message.get("variables")
+        if variables is not None:
+            try:
+                variables = clean_variables(variables)
+            except ValidationFailed as exc:
+                fields.update(exc.extra["fields"])
         if fields:
             raise ValidationFailed(fields)
         cached = self.session
         session = cached or self._own_session()
         services.session_touch(session=session)
+        user = self.scope["user"]
         try:
             prepared = services.message_prepare(
-                session=session, fmt=fmt, body=body, message_id=message_id
+                session=session,
+                fmt=fmt,
+                body=body,
+                message_id=message_id,
+                actor=user,
+                variables=variables,
             )
         except NotConnected:
             if cached is None:
@@ -199,14 +222,38 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             # The connection may have opened before its batch reached this socket.
             session = self._own_session()
             prepared = services.message_prepare(
-                session=session, fmt=fmt, body=body, message_id=message_id
+                session=session,
+                fmt=fmt,
+                body=body,
+                message_id=message_id,
+                actor=user,
+                variables=variables,
             )
         self.session = session
         return prepared
 
+    def _prepare_is_pure(self, message: dict[str, Any]) -> bool:
+        """True when preparing ``message`` cannot touch the database: an open session as last
+        read, a body without ``{{`` (nothing to resolve), no saved message, no touch due."""
+        session, body = self.session, message.get("body")
+        return (
+            session is not None
+            and session.state == SessionState.OPEN
+            and bool(session.relay_channel)
+            and message.get("message_id") is None
+            and isinstance(body, str)
+            and "{{" not in body
+            and timezone.now() - session.last_activity_at < services.TOUCH_RESOLUTION
+        )
+
     async def _send_message(self, message: dict[str, Any], ref: Any) -> None:
         try:
-            channel, command = await database_sync_to_async(self._prepare)(message)
+            if self._prepare_is_pure(message):
+                # The hot path of a live session: checks and encoding only, on the loop; a
+                # thread round trip would cost more than the work.
+                channel, command = self._prepare(message)
+            else:
+                channel, command = await database_sync_to_async(self._prepare)(message)
         except DomainError as exc:
             await self.send(text_data=json.dumps({"type": "error", "ref": ref, **exc.body()}))
             return

@@ -105,6 +105,17 @@ class DebugSession(models.Model):
     cookies = models.JSONField(default=list, blank=True)
     subprotocols = models.JSONField(default=list, blank=True)
     connection_settings = models.JSONField(default=dict, blank=True)
+    # Where {{variables}} get their values (with the project globals); part of the handshake.
+    environment = models.ForeignKey(
+        "endpoints.Environment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="debug_sessions",
+    )
+    # Values for this session only ({name: value}); they win over every stored value. Not part
+    # of the handshake: sends read them each time, the handshake read them at connect.
+    variables = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=SessionState.choices, default=SessionState.IDLE)
     relay = models.ForeignKey(
         Relay, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"

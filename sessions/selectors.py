@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from config.errors import NotFound, ValidationFailed
+from endpoints.models import Variable
 from sessions.models import (
     ACTIVE_STATES,
     Connection,
@@ -69,6 +71,30 @@ def session_get(*, user: AbstractBaseUser, session_id: Any) -> DebugSession:
     if session is None:
         raise NotFound()
     return session
+
+
+def sessions_secret_names(*, sessions: Sequence[DebugSession]) -> dict[int, set[str]]:
+    """Per session with values of its own: the names that are secret among its project's
+    globals or in its environment (such values are never shown). One query, or none."""
+    with_values = [session for session in sessions if session.variables]
+    if not with_values:
+        return {}
+    rows = list(
+        Variable.objects.filter(
+            Q(environment__isnull=True)
+            | Q(environment_id__in={s.environment_id for s in with_values if s.environment_id}),
+            project_id__in={s.project_id for s in with_values},
+            secret=True,
+        ).values_list("project_id", "environment_id", "name")
+    )
+    return {
+        session.pk: {
+            name
+            for project_id, environment_id, name in rows
+            if project_id == session.project_id and environment_id in (None, session.environment_id)
+        }
+        for session in with_values
+    }
 
 
 def session_connection(*, session: DebugSession, number: int | None = None) -> Connection | None:

@@ -4,6 +4,7 @@ the plain ``*_data`` functions that build responses, and the message detail view
 from __future__ import annotations
 
 import base64
+from collections.abc import Collection
 from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
@@ -20,17 +21,21 @@ from endpoints.formats import (
     pretty,
 )
 from endpoints.handshake import (
-    HandshakeError,
-    clean_rows,
     clean_settings,
-    clean_subprotocols,
-    url_problem,
 )
 from endpoints.models import MessageFormat
-from endpoints.serializers import RowSerializer, SavedMessageInSerializer, SettingsInSerializer
+from endpoints.serializers import (
+    MAX_VARIABLE_VALUE,
+    HandshakeInput,
+    RowSerializer,
+    SavedMessageInSerializer,
+    SettingsInSerializer,
+)
 from endpoints.serializers import SettingsSerializer as EndpointSettingsSerializer
+from endpoints.variables import is_valid_name
 from sessions.models import Connection, DebugSession, Event, SessionState
 from sessions.relay.protocol import event_data, iso
+from sessions.selectors import sessions_secret_names
 from sessions.services import reserved_header_errors
 
 # --- output ---------------------------------------------------------------------------------
@@ -76,7 +81,17 @@ def connection_data(connection: Connection | None) -> dict[str, Any] | None:
     }
 
 
-def session_data(session: DebugSession, connection: Connection | None = None) -> dict[str, Any]:
+def session_data(
+    session: DebugSession,
+    connection: Connection | None = None,
+    secret_names: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """A session as the API shows it. The session's own value of a name that is secret (in
+    the globals or its environment) is shown as null: no response carries a secret's value.
+    ``secret_names`` is looked up (one query) when not given and the session has values."""
+    variables = session.variables or {}
+    if variables and secret_names is None:
+        secret_names = sessions_secret_names(sessions=[session]).get(session.pk, set())
     data = {
         "id": session.pk,
         "project": session.project_id,
@@ -88,6 +103,11 @@ def session_data(session: DebugSession, connection: Connection | None = None) ->
         "cookies": session.cookies,
         "subprotocols": session.subprotocols,
         "settings": clean_settings(None, base=session.connection_settings),
+        "environment": session.environment_id,
+        "variables": {
+            name: None if name in (secret_names or ()) else value
+            for name, value in variables.items()
+        },
         "state": session.state,
         "connection_count": session.connection_count,
         "last_seq": getattr(session, "last_seq", None) or 0,
@@ -136,6 +156,14 @@ def event_detail_data(
     raw = event_bytes(event)
     if not event.opcode:
         shown, content = "text", event.text or ""
+    elif event.opcode == "binary" and event.data is None and event.text is not None:
+        # Sent with a secret substituted: only its source text is kept, secrets masked.
+        shown, content = "text", event.text
+        problem = (
+            "A secret was substituted into this binary message, so its bytes are not stored; "
+            f"this is its {(event.info or {}).get('format') or 'source'} text as written, "
+            "secrets shown as ••••."
+        )
     elif view == "base64":
         shown, content = "base64", base64.b64encode(raw).decode("ascii")
     elif view == "hexdump" or (event.opcode == "binary" and view == "auto" and not encoding):
@@ -222,6 +250,13 @@ class SessionOutSerializer(serializers.Serializer):
     cookies = RowSerializer(many=True)
     subprotocols = serializers.ListField(child=serializers.CharField())
     settings = EndpointSettingsSerializer()
+    environment = serializers.IntegerField(
+        allow_null=True, help_text="The environment {{variables}} come from (with the globals)."
+    )
+    variables = serializers.DictField(
+        child=serializers.CharField(allow_null=True),
+        help_text="This session's own values; a secret name's value is shown as null.",
+    )
     state = serializers.ChoiceField(choices=SessionState.choices)
     connection_count = serializers.IntegerField()
     last_seq = serializers.IntegerField()
@@ -293,11 +328,52 @@ class CABundleOutSerializer(serializers.Serializer):
 
 # --- input ----------------------------------------------------------------------------------
 
-_HANDSHAKE_FIELDS = ("params", "headers", "cookies", "subprotocols", "settings")
+MAX_SESSION_VARIABLES = 500
 
 
-class DraftSerializer(serializers.Serializer):
+def clean_variables(
+    value: Any, field: str = "variables", *, allow_null: bool = False
+) -> dict[str, str | None]:
+    """Values given for a session or one send: ``{name: value}``; raises ValidationFailed.
+
+    ``allow_null`` (a session's draft): null keeps the value the session has for that name.
+    """
+    if not isinstance(value, dict):
+        raise ValidationFailed({field: ["Expected an object of variable names to values."]})
+    if len(value) > MAX_SESSION_VARIABLES:
+        raise ValidationFailed({field: [f"At most {MAX_SESSION_VARIABLES} values."]})
+    errors: dict[str, list[str]] = {}
+    for name, item in value.items():
+        path = f"{field}.{name}"
+        if not is_valid_name(name):
+            errors[path] = [
+                "Not a variable name: it starts with a letter or '_' and continues with "
+                "letters, digits, '_', '-' or '.' (at most 100 characters)."
+            ]
+        elif item is None:
+            if not allow_null:
+                errors[path] = ["Must be a string."]
+        elif not isinstance(item, str):
+            errors[path] = ["Must be a string."]
+        elif len(item) > MAX_VARIABLE_VALUE:
+            errors[path] = [f"At most {MAX_VARIABLE_VALUE} characters."]
+        elif any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in item):
+            errors[path] = ["NUL and unpaired surrogate characters are not allowed."]
+    if errors:
+        raise ValidationFailed(errors)
+    return value
+
+
+class VariablesField(serializers.DictField):
+    """Schema of a ``variables`` input; the values are checked by ``clean_variables``."""
+
+    child = serializers.CharField(allow_blank=True, allow_null=True, trim_whitespace=False)
+
+
+class DraftSerializer(HandshakeInput):
     """The editable handshake; rows, subprotocols and settings are checked like an endpoint's."""
+
+    handshake_fields = (*HandshakeInput.handshake_fields, "variables")
 
     name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     url = serializers.CharField(
@@ -308,38 +384,25 @@ class DraftSerializer(serializers.Serializer):
     cookies = RowSerializer(many=True, required=False)
     subprotocols = serializers.ListField(child=serializers.CharField(), required=False)
     settings = SettingsInSerializer(required=False)
+    environment = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        min_value=1,
+        help_text="An environment of the session's project, or null for the globals only.",
+    )
+    variables = VariablesField(
+        required=False,
+        help_text="This session's own values for {{variables}} (they win over every stored "
+        "value); replaces the whole set. Null keeps the value the session has for that name.",
+    )
 
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        raw = {key: data[key] for key in _HANDSHAKE_FIELDS if key in data}
-        rest = {key: value for key, value in data.items() if key not in _HANDSHAKE_FIELDS}
-        errors: dict[str, Any] = {}
-        try:
-            attrs = super().to_internal_value(rest)
-        except serializers.ValidationError as exc:
-            errors.update(exc.detail)
-            attrs = {}
-        for key, value in raw.items():
-            try:
-                if key == "subprotocols":
-                    attrs[key] = clean_subprotocols(value)
-                elif key == "settings":
-                    clean_settings(value)
-                    attrs[key] = value
-                else:
-                    attrs[key] = clean_rows(value, key)
-            except HandshakeError as exc:
-                errors.update(exc.fields)
-        if "headers" in attrs:
-            errors.update(reserved_header_errors(attrs["headers"]))
-        if attrs.get("url"):
-            problem = url_problem(attrs["url"])
-            if problem:
-                errors["url"] = [problem]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
+    def clean_handshake_field(self, key: str, value: Any) -> Any:
+        if key == "variables":
+            return clean_variables(value, allow_null=True)
+        return super().clean_handshake_field(key, value)
+
+    def handshake_errors(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
+        return reserved_header_errors(attrs["headers"]) if "headers" in attrs else {}
 
 
 class SessionCreateSerializer(DraftSerializer):
@@ -401,6 +464,21 @@ class SendSerializer(serializers.Serializer):
     message_id = serializers.IntegerField(
         required=False, min_value=1, help_text="Send this saved message instead of a body."
     )
+    variables = VariablesField(
+        required=False,
+        help_text="Values for this one send; they win over the session's own values.",
+    )
+
+    def validate_variables(self, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return clean_variables(value)
+        except ValidationFailed as exc:
+            fields = exc.extra["fields"]
+            if "variables" in fields:
+                raise serializers.ValidationError(fields["variables"]) from None
+            raise serializers.ValidationError(
+                {path.removeprefix("variables."): problems for path, problems in fields.items()}
+            ) from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "message_id" in attrs and ("body" in attrs or "format" in attrs):

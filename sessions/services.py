@@ -11,7 +11,6 @@ import contextlib
 import ssl
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -23,9 +22,18 @@ from django.utils import timezone
 
 from config.errors import NotFound, ValidationFailed
 from endpoints.formats import BodyFormatError, encode_body
-from endpoints.handshake import clean_settings, url_problem
-from endpoints.models import Endpoint, Project, SavedMessage
+from endpoints.handshake import clean_settings
+from endpoints.models import Endpoint, Environment, Project, SavedMessage
+from endpoints.selectors import variable_values_for
 from endpoints.services import endpoint_create, endpoint_update
+from endpoints.variables import (
+    ResolvedHandshake,
+    references,
+    references_in_endpoint,
+    resolve_body,
+    resolve_handshake,
+    url_template_problem,
+)
 from sessions.errors import (
     AlreadyConnected,
     ConnectionLimit,
@@ -36,6 +44,7 @@ from sessions.errors import (
     RelayUnavailable,
     SessionConnected,
 )
+from sessions.masking import secret_forms
 from sessions.models import (
     ACTIVE_STATES,
     Connection,
@@ -66,46 +75,117 @@ RESERVED_HEADERS = frozenset(
     }
 )
 DRAFT_FIELDS = ("name", "url", "params", "headers", "cookies", "subprotocols")
+# Draft fields that are not part of the handshake: they may change while connected.
+UNFROZEN_FIELDS = frozenset({"name", "variables"})
 # Extra seconds a web process waits for a relay beyond the operation's own timeout.
 REPLY_MARGIN = 5.0
 SEND_TIMEOUT = 30.0
 DISCONNECT_TIMEOUT = 10.0
 # Touching last_activity_at on every read would turn reads into writes.
 TOUCH_RESOLUTION = timedelta(seconds=30)
-_QUERY_SAFE = ",:@/!$'()*"
 
 
-# --- the seams where {{variables}} get resolved (issue 4 wires the resolver in here) ---------
+# --- the seams where {{variables}} get resolved (README "Variables") ------------------------
 
 
-def _enabled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [row for row in rows if row.get("enabled", True)]
-
-
-def _resolved_handshake(session: DebugSession) -> dict[str, Any]:
-    """The handshake to send at connect: disabled rows dropped, values as written."""
+def session_handshake(session: DebugSession) -> dict[str, Any]:
+    """The draft's handshake fields as stored, in the shape the resolver takes."""
     return {
         "url": session.url,
-        "params": _enabled(session.params),
-        "headers": _enabled(session.headers),
-        "cookies": _enabled(session.cookies),
-        "subprotocols": list(session.subprotocols),
+        "params": session.params,
+        "headers": session.headers,
+        "cookies": session.cookies,
+        "subprotocols": session.subprotocols,
     }
 
 
-def _resolved_body(session: DebugSession, body: str) -> str:
-    """A message body as it is sent: as written."""
-    return body
+def _overrides(*layers: dict[str, str] | None) -> dict[str, str]:
+    """Session values, then a send's own values over them."""
+    merged: dict[str, str] = {}
+    for layer in layers:
+        merged.update(layer or {})
+    return merged
+
+
+def _resolved_handshake(
+    session: DebugSession, actor: AbstractBaseUser
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """The handshake to send at connect, the same for the record (secrets as ••••), and the
+    spellings of the secrets it holds (for the relay to mask wherever they come back).
+
+    Variables come from the session's environment, the project globals and ``actor``'s
+    current values, with the session's own values first. Raises UnresolvedVariables (every
+    unknown reference and where) or ValidationFailed before anything is written or sent.
+    """
+    handshake = session_handshake(session)
+    values, secrets = variable_values_for(
+        project=session.project,
+        user=actor,
+        environment_id=session.environment_id,
+        overrides=_overrides(session.variables),
+    )
+    resolved = resolve_handshake(handshake, values, secrets)
+    request, shown = build_request(resolved, session.headers)
+    used = {
+        usage.name
+        for usage in references_in_endpoint(handshake)
+        if usage.enabled and not usage.dynamic
+    }
+    return request, shown, secret_forms(values[name] for name in sorted(used & secrets))
+
+
+def _resolved_body(
+    session: DebugSession,
+    body: str,
+    *,
+    actor: AbstractBaseUser,
+    overrides: dict[str, str] | None,
+) -> tuple[str, str | None, list[str]]:
+    """``(text to send, text for the log or None, secret spellings)`` of one message body.
+
+    Called at every send, so a variable changed since the last one applies. The log text is
+    given only when a secret was substituted (it is the body with ``••••`` in its place).
+    Bodies without named references never touch the database.
+    """
+    if "{{" not in body:
+        return body, None, []
+    names = {ref.name for ref in references(body) if not ref.dynamic}
+    values: dict[str, str] = {}
+    secrets: set[str] = set()
+    if names:
+        # Read again: a live socket keeps its session object across sends, and the session's
+        # values may change while it is connected.
+        environment_id, stored = (
+            DebugSession.objects.filter(pk=session.pk)
+            .values_list("environment_id", "variables")
+            .first()
+        ) or (session.environment_id, session.variables)
+        values, secrets = variable_values_for(
+            project=session.project,
+            user=actor,
+            environment_id=environment_id,
+            overrides=_overrides(stored, overrides),
+        )
+    text, masked = resolve_body(body, values, secrets, where="body")
+    used = sorted(names & secrets)
+    if not used:
+        return text, None, []
+    return text, masked, secret_forms(values[name] for name in used)
 
 
 # --- building the request -------------------------------------------------------------------
 
 
-def reserved_header_errors(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+def reserved_header_errors(
+    rows: list[dict[str, Any]], indices: list[int] | None = None
+) -> dict[str, list[str]]:
+    """Header rows whose name the handshake writes itself. ``indices`` maps resolved rows
+    back to the draft's rows (disabled ones are dropped before resolving)."""
     errors: dict[str, list[str]] = {}
-    for index, row in enumerate(rows):
+    for position, row in enumerate(rows):
         name = str(row.get("name", "")).lower()
         if name in RESERVED_HEADERS:
+            index = indices[position] if indices is not None else position
             hint = " Use the subprotocols field." if name == "sec-websocket-protocol" else ""
             errors[f"headers[{index}].name"] = [
                 f"{row['name']} is written by the WebSocket handshake itself.{hint}"
@@ -113,23 +193,27 @@ def reserved_header_errors(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
     return errors
 
 
-def build_request(handshake: dict[str, Any]) -> dict[str, Any]:
-    """The URL (params appended to its query), header pairs and cookie pairs to send."""
-    problem = url_problem(handshake["url"])
-    if problem:
-        raise ValidationFailed({"url": [problem]})
-    errors = reserved_header_errors(handshake["headers"])
+def build_request(
+    resolved: ResolvedHandshake, draft_headers: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request to send (URL with its params, header and cookie pairs) and the same as
+    the connection record keeps it, secrets as ••••. ``draft_headers`` are the stored rows,
+    for naming the right row when a name resolves to a header the handshake writes."""
+    indices = [i for i, row in enumerate(draft_headers) if row.get("enabled", True)]
+    # Named from the masked rows, so an error never quotes a secret.
+    errors = reserved_header_errors(resolved.masked["headers"], indices)
+    for position, row in enumerate(resolved.values["headers"]):
+        if row["name"].lower() in RESERVED_HEADERS and position < len(indices):
+            errors.setdefault(
+                f"headers[{indices[position]}].name",
+                ["After substituting variables, the name is one the handshake writes itself."],
+            )
     if errors:
         raise ValidationFailed(errors)
-    url = handshake["url"]
-    if handshake["params"]:
-        parts = urlsplit(url)
-        extra = "&".join(
-            f"{quote(p['name'], safe=_QUERY_SAFE)}={quote(p['value'], safe=_QUERY_SAFE)}"
-            for p in handshake["params"]
-        )
-        query = f"{parts.query}&{extra}" if parts.query else extra
-        url = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, parts.fragment))
+    return _request(resolved.values), _request(resolved.masked)
+
+
+def _request(handshake: dict[str, Any]) -> dict[str, Any]:
     headers = [[row["name"], row["value"]] for row in handshake["headers"]]
     cookies = [[row["name"], row["value"]] for row in handshake["cookies"]]
     if cookies:
@@ -140,10 +224,10 @@ def build_request(handshake: dict[str, Any]) -> dict[str, Any]:
         else:
             headers.append(["Cookie", cookie_text])
     return {
-        "url": url,
+        "url": handshake["url"],
         "headers": headers,
         "cookies": cookies,
-        "subprotocols": handshake["subprotocols"],
+        "subprotocols": list(handshake["subprotocols"]),
     }
 
 
@@ -152,6 +236,48 @@ def session_settings(session: DebugSession) -> dict[str, Any]:
 
 
 # --- drafts ---------------------------------------------------------------------------------
+
+
+def _checked_environment(project_id: int, environment_id: int | None) -> int | None:
+    if environment_id is not None and not (
+        Environment.objects.filter(project_id=project_id, pk=environment_id).exists()
+    ):
+        raise ValidationFailed(
+            {"environment": [f"No environment {environment_id} in this project."]}
+        )
+    return environment_id
+
+
+def _merged_variables(current: dict[str, str], given: dict[str, str | None]) -> dict[str, str]:
+    """``given`` replaces the session's values. ``null`` keeps the value the session already
+    has for that name: responses show values of secret names as null, so a response can be
+    sent back as it is without erasing them."""
+    merged: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for name, value in given.items():
+        if value is not None:
+            merged[name] = value
+        elif name in current:
+            merged[name] = current[name]
+        else:
+            errors[f"variables.{name}"] = ["This session has no value to keep; give a string."]
+    if errors:
+        raise ValidationFailed(errors)
+    return merged
+
+
+def _apply_draft(session: DebugSession, data: dict[str, Any]) -> None:
+    for field in DRAFT_FIELDS:
+        if field in data:
+            setattr(session, field, data[field])
+    if "settings" in data:
+        session.connection_settings = clean_settings(
+            data["settings"], base=session.connection_settings
+        )
+    if "environment" in data:
+        session.environment_id = _checked_environment(session.project_id, data["environment"])
+    if "variables" in data:
+        session.variables = _merged_variables(session.variables or {}, data["variables"])
 
 
 @transaction.atomic
@@ -175,31 +301,20 @@ def session_create(
         session.connection_settings = clean_settings(None, base=endpoint.connection_settings)
     else:
         session.connection_settings = clean_settings(None)
-    for field in DRAFT_FIELDS:
-        if field in data:
-            setattr(session, field, data[field])
-    if "settings" in data:
-        session.connection_settings = clean_settings(
-            data["settings"], base=session.connection_settings
-        )
+    _apply_draft(session, data)
     session.save()
     return session
 
 
 @transaction.atomic
 def session_update(*, session: DebugSession, data: dict[str, Any]) -> DebugSession:
-    """Change the draft; refused (409) while a connection is being opened or is open."""
+    """Change the draft; a handshake change (anything but the name and the session's
+    variable values) is refused (409) while a connection is being opened or is open."""
     locked = DebugSession.objects.select_for_update().get(pk=session.pk)
-    handshake_change = any(field != "name" for field in data)
+    handshake_change = any(field not in UNFROZEN_FIELDS for field in data)
     if handshake_change and locked.state in ACTIVE_STATES:
         raise SessionConnected(state=locked.state)
-    for field in DRAFT_FIELDS:
-        if field in data:
-            setattr(locked, field, data[field])
-    if "settings" in data:
-        locked.connection_settings = clean_settings(
-            data["settings"], base=locked.connection_settings
-        )
+    _apply_draft(locked, data)
     locked.last_activity_at = timezone.now()
     locked.save()
     return locked
@@ -269,8 +384,11 @@ def session_connect(
     Returns the relay's reply (``ok``, ``code``, ``kind``, ``detail``) once the outcome is
     stored, or None when not waiting or no reply came in time (the session stays
     ``connecting`` and the log shows the outcome later).
+
+    Variables are resolved first: an unknown one, or a handshake that is invalid once they
+    are substituted, is an error before anything is written or sent.
     """
-    request = build_request(_resolved_handshake(session))
+    request, shown, redact = _resolved_handshake(session, actor)
     conn_settings = session_settings(session)
     ca_pem = (
         ProjectCABundle.objects.filter(project_id=session.project_id)
@@ -320,10 +438,10 @@ def session_connect(
             session=locked,
             number=locked.connection_count,
             relay_name=f"{relay.host}:{relay.pid} ({relay.mode})",
-            request_url=request["url"],
-            request_headers=request["headers"],
-            request_cookies=request["cookies"],
-            subprotocols_offered=request["subprotocols"],
+            request_url=shown["url"],
+            request_headers=shown["headers"],
+            request_cookies=shown["cookies"],
+            subprotocols_offered=shown["subprotocols"],
         )
     message = {
         "type": CONNECT,
@@ -331,6 +449,10 @@ def session_connect(
         "connection": locked.connection_count,
         "request": {**request, "settings": conn_settings, "ca_pem": ca_pem or ""},
     }
+    if shown != request:
+        # A secret was substituted: the relay records ``shown`` and masks these spellings
+        # wherever they come back.
+        message["request"].update(shown=shown, redact=redact)
     try:
         if not wait:
             client.send_sync(relay.channel_name, message)
@@ -378,11 +500,15 @@ def message_prepare(
     fmt: str | None = None,
     body: str | None = None,
     message_id: int | None = None,
+    actor: AbstractBaseUser | None = None,
+    variables: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Validate and encode a message for the session's open connection.
+    """Resolve, validate and encode a message for the session's open connection.
 
-    Returns the relay channel and the send command. Nothing is sent here; every error
-    (format, size, not connected) is raised before anything could be.
+    ``{{variables}}`` are resolved now, for ``actor`` (the session's owner), with
+    ``variables`` over the session's own values. Returns the relay channel and the send
+    command. Nothing is sent here; every error (unknown variable, format, size, not
+    connected) is raised before anything could be.
     """
     if message_id is not None:
         saved = (
@@ -396,11 +522,24 @@ def message_prepare(
             )
         fmt, body = saved.format, saved.body
     fmt = fmt or "text"
-    body = _resolved_body(session, body or "")
+    body = body or ""
+    text, log_text, redact = _resolved_body(
+        session, body, actor=actor or session.owner, overrides=variables
+    )
     try:
-        payload = encode_body(fmt, body)
+        payload = encode_body(fmt, text)
     except BodyFormatError as exc:
-        raise ValidationFailed({"body": [str(exc)]}) from None
+        if log_text is not None:
+            # Where it fails would tell something about the secret's value.
+            problem = (
+                f"The body is not valid {fmt} once variables are substituted; it holds a "
+                "secret's value, so where is not shown."
+            )
+        elif text != body:
+            problem = f"After substituting variables: {exc}"
+        else:
+            problem = str(exc)
+        raise ValidationFailed({"body": [problem]}) from None
     if isinstance(payload, str):
         try:
             size = len(payload.encode("utf-8"))
@@ -422,13 +561,16 @@ def message_prepare(
         )
     if session.state != SessionState.OPEN or not session.relay_channel:
         raise NotConnected(state=session.state)
-    return session.relay_channel, {
+    command: dict[str, Any] = {
         "type": SEND,
         "session": session.pk,
         "connection": session.connection_count,
         "opcode": "text" if isinstance(payload, str) else "binary",
         "payload": payload,
     }
+    if log_text is not None:
+        command["masked"] = {"text": log_text, "format": fmt, "redact": redact}
+    return session.relay_channel, command
 
 
 def message_send(
@@ -437,9 +579,18 @@ def message_send(
     fmt: str | None = None,
     body: str | None = None,
     message_id: int | None = None,
+    actor: AbstractBaseUser | None = None,
+    variables: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Send one message; returns once the relay sent it and stored it (with its ``seq``)."""
-    channel, command = message_prepare(session=session, fmt=fmt, body=body, message_id=message_id)
+    channel, command = message_prepare(
+        session=session,
+        fmt=fmt,
+        body=body,
+        message_id=message_id,
+        actor=actor,
+        variables=variables,
+    )
     answer = client.call_sync(channel, command, SEND_TIMEOUT)
     if answer is None:
         raise RelayTimeout(
@@ -455,7 +606,7 @@ def message_send(
 
 
 def _endpoint_fields(session: DebugSession) -> dict[str, Any]:
-    problem = url_problem(session.url)
+    problem = url_template_problem(session.url)
     if problem:
         raise ValidationFailed({"url": [problem]})
     return {

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 CONNECT = "relay.connect"  # {session, connection, request{...}, reply_to}
-SEND = "relay.send"  # {session, connection, opcode, payload, reply_to, ref}
+SEND = "relay.send"  # {session, connection, opcode, payload, masked?, reply_to, ref}
 DISCONNECT = "relay.disconnect"  # {session, code, reason, reply_to}
 REPLY = "relay.reply"  # {ref, ok, ...}: handled by SessionStreamConsumer.relay_reply
 EVENTS = "session.events"  # {session, first, last, state, events_json}: viewers' live batches
@@ -33,7 +33,8 @@ def event_data(event: Any) -> dict[str, Any]:
     """One log entry as the API and live viewers show it (a stored Event or a relay record).
 
     Text messages carry ``text``; binary messages carry ``base64``; status entries carry a
-    human ``text`` and structured ``info``.
+    human ``text`` and structured ``info``. A binary message sent with a secret substituted
+    keeps no bytes: it carries its masked source ``text`` and ``info.masked``.
     """
     data: dict[str, Any] = {
         "seq": event.seq,
@@ -48,7 +49,7 @@ def event_data(event: Any) -> dict[str, Any]:
         "base64": None,
         "info": event.info,
     }
-    if event.opcode == "binary":
+    if event.opcode == "binary" and (event.data is not None or event.text is None):
         data["base64"] = base64.b64encode(bytes(event.data or b"")).decode("ascii")
     elif event.text is not None:
         data["text"] = event.text

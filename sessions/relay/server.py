@@ -254,7 +254,11 @@ class Relay:
             )
             return
         await connection.send(
-            message["opcode"], message["payload"], message.get("reply_to", ""), message.get("ref")
+            message["opcode"],
+            message["payload"],
+            message.get("reply_to", ""),
+            message.get("ref"),
+            message.get("masked"),
         )
 
     async def _on_disconnect(self, message: dict[str, Any]) -> None:

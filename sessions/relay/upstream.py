@@ -27,6 +27,7 @@ from websockets.exceptions import (
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from sessions.masking import Masker, shown_pairs
 from sessions.models import ClosedBy, FailureKind, SessionState
 from sessions.relay import egress
 from sessions.relay.protocol import reply
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
     from sessions.relay.server import Relay, SessionLog
 
 logger = logging.getLogger("switchboard.relay")
+# The websockets library logs handshake headers and frame contents at DEBUG; for upstream
+# connections those carry users' tokens and secrets, so its logger for them never goes below
+# INFO, whatever LOG_LEVEL says (the session log is where frames and headers are kept).
+upstream_logger = logging.getLogger("switchboard.relay.upstream")
+upstream_logger.setLevel(max(upstream_logger.level, logging.INFO))
 
 USER_AGENT = f"Switchboard (websockets/{websockets.version.version})"
 CLOSE_TIMEOUT = 5.0
@@ -124,6 +130,7 @@ class UpstreamConnection:
         "connect_reply",
         "ended",
         "log",
+        "masker",
         "number",
         "relay",
         "request",
@@ -156,6 +163,11 @@ class UpstreamConnection:
         self.cancel_reason: tuple[str, str, str] | None = None
         self.close_replies: list[tuple[str, dict[str, Any]]] = []
         self.ended = False
+        # Spellings of the secret values sent on this connection (handshake, then each send
+        # that substituted one); None for the usual connection without secrets.
+        self.masker: Masker | None = (
+            Masker(request.get("redact") or ()) if request.get("shown") else None
+        )
 
     # --- records ------------------------------------------------------------------------
 
@@ -194,19 +206,21 @@ class UpstreamConnection:
     async def _open(self) -> bool:
         request = self.request
         url = request["url"]
+        # What the record shows: the request with secrets as ••••, when any was substituted.
+        shown = request.get("shown") or request
         connecting = self.record(
             "connecting",
-            text=f"Connecting to {url}",
-            info={"url": url, "subprotocols": request["subprotocols"]},
+            text=f"Connecting to {shown['url']}",
+            info={"url": shown["url"], "subprotocols": shown["subprotocols"]},
         )
         await self.emit(connecting)
         conn_settings = request["settings"]
         timeout = float(conn_settings["open_timeout"])
         planned = {
-            "request_url": url,
-            "request_headers": [list(pair) for pair in request["headers"]],
-            "request_cookies": [list(pair) for pair in request["cookies"]],
-            "subprotocols_offered": list(request["subprotocols"]),
+            "request_url": shown["url"],
+            "request_headers": [list(pair) for pair in shown["headers"]],
+            "request_cookies": [list(pair) for pair in shown["cookies"]],
+            "subprotocols_offered": list(shown["subprotocols"]),
         }
         try:
             async with asyncio.timeout(timeout):
@@ -227,6 +241,7 @@ class UpstreamConnection:
         remote_text = f"{remote[0]}:{remote[1]}" if remote else ""
         extensions = response.headers.get_all("Sec-WebSocket-Extensions") if response else []
         subprotocol = ws.subprotocol or ""
+        final_url = self._shown_url(final_url)
         opened = self.record(
             "open",
             text=f"Connected to {final_url}"
@@ -243,7 +258,7 @@ class UpstreamConnection:
         opened.connection_update = {
             **planned,
             "request_url": final_url,
-            "request_headers": sent_headers,
+            "request_headers": self._shown_headers(sent_headers),
             "opened_at": opened.created_at,
             "remote_address": remote_text,
             "response_status": response.status_code if response else 101,
@@ -305,6 +320,7 @@ class UpstreamConnection:
                     ping_timeout=ping,
                     close_timeout=CLOSE_TIMEOUT,
                     max_size=max_size,
+                    logger=upstream_logger,
                     **kwargs,
                 )
                 try:
@@ -388,8 +404,22 @@ class UpstreamConnection:
     def _note_request(self, attempt: _Attempt, planned: dict[str, Any]) -> None:
         sent = attempt.attempt.request if attempt.attempt else None
         if sent is not None:
-            planned["request_headers"] = _raw_headers(sent.headers)
-            planned["request_url"] = attempt.uri
+            planned["request_headers"] = self._shown_headers(_raw_headers(sent.headers))
+            planned["request_url"] = self._shown_url(attempt.uri)
+
+    def _shown_url(self, url: str) -> str:
+        """A URL for the record: the masked request URL, or a redirect target searched."""
+        if self.masker is None:
+            return url
+        if url == self.request["url"] and self.request.get("shown"):
+            return str(self.request["shown"]["url"])
+        return self.masker.text(url)
+
+    def _shown_headers(self, sent: list[list[str]]) -> list[list[str]]:
+        if self.masker is None:
+            return sent
+        shown = self.request.get("shown") or self.request
+        return shown_pairs(sent, self.request["headers"], shown["headers"], self.masker)
 
     async def _fail(
         self,
@@ -400,24 +430,31 @@ class UpstreamConnection:
         by: str = "",
     ) -> None:
         self.ended = True
-        info: dict[str, Any] = {"kind": failure.kind, "detail": failure.detail}
+        masker = self.masker
+        detail = masker.text(failure.detail) if masker else failure.detail
+        info: dict[str, Any] = {"kind": failure.kind, "detail": detail}
         update: dict[str, Any] = {
             **planned,
             "failure_kind": failure.kind,
-            "failure_detail": failure.detail,
+            "failure_detail": detail,
             "closed_by": by,
         }
         response = failure.response
         if response is not None:
-            body = bytes(response.body or b"")[:REFUSED_BODY_BYTES]
-            text_body = body.decode("utf-8", errors="replace")
+            body = bytes(response.body or b"")
+            headers = _raw_headers(response.headers)
+            if masker:
+                # A refused handshake may echo the credentials it refused; masked before the
+                # cut, so no half of a secret is kept.
+                body, headers = masker.data(body), masker.pairs(headers)
+            text_body = body[:REFUSED_BODY_BYTES].decode("utf-8", errors="replace")
             info["status"] = response.status_code
             update.update(
                 response_status=response.status_code,
-                response_headers=_raw_headers(response.headers),
+                response_headers=headers,
                 response_body=text_body,
             )
-        record = self.record("error", text=failure.detail, info=info)
+        record = self.record("error", text=detail, info=info)
         update["ended_at"] = record.created_at
         record.state = state
         record.session_update = {"state": state, "relay_id": None, "relay_channel": ""}
@@ -435,7 +472,7 @@ class UpstreamConnection:
                         False,
                         code=code,
                         kind=failure.kind,
-                        detail=failure.detail,
+                        detail=detail,
                         state=state,
                     ),
                 )
@@ -450,12 +487,23 @@ class UpstreamConnection:
         put = self.relay.writer.put
         log = self.log
         session_id, number = self.session_id, self.number
+        # Storing slows a flooding upstream down (backpressure) but would fill the disk.
+        received, received_limit = 0, settings.SESSION_MAX_RECEIVED_BYTES
         try:
             while True:
                 message = await ws.recv()
                 opcode, size, text, data, truncated = message_fields(message, cap)
                 log.last_seq += 1
                 record = Record(session_id, log.last_seq, number, "received", "in", opcode)
+                # Read per frame: a send may add secrets after the connection opened.
+                masker = self.masker
+                if masker is not None:
+                    masked = masker.message(message)
+                    if masked is not message:
+                        # The upstream sent back a secret (an echo): store it masked, keep
+                        # the real size.
+                        _, _, text, data, truncated = message_fields(masked, cap)
+                        record.info = {"masked": True}
                 record.size, record.text, record.data, record.truncated = (
                     size,
                     text,
@@ -463,9 +511,24 @@ class UpstreamConnection:
                     truncated,
                 )
                 await put(record)
+                received += size
+                if received > received_limit:
+                    await self._close_over_limit(received_limit)
         except ConnectionClosed:
             pass
         await self._closed()
+
+    async def _close_over_limit(self, limit: int) -> None:
+        """Close with 1008 and drain what is still in flight, unlogged, until it is closed."""
+        ws = self.ws
+        assert ws is not None
+        reason = (
+            f"more than {limit / 1048576:g} MiB received on this connection "
+            "(SESSION_MAX_RECEIVED_BYTES)"
+        )
+        self.relay.spawn(self.close(by=ClosedBy.RELAY, code=1008, reason=reason))
+        while True:
+            await ws.recv()  # ends with ConnectionClosed once the close completes
 
     async def _closed(self) -> None:
         ws = self.ws
@@ -487,6 +550,8 @@ class UpstreamConnection:
             by, code, reason = ClosedBy.NETWORK, 1006, ""
         if by == ClosedBy.NETWORK and ws.connection_exc is not None:
             reason = str(ws.connection_exc) or type(ws.connection_exc).__name__
+        if self.masker is not None:
+            reason = self.masker.text(reason)
         who = {
             ClosedBy.CLIENT: "Closed by you",
             ClosedBy.UPSTREAM: "Closed by the server",
@@ -498,6 +563,8 @@ class UpstreamConnection:
             info["received"] = {"code": rcvd.code, "reason": rcvd.reason}
         if sent is not None:
             info["sent"] = {"code": sent.code, "reason": sent.reason}
+        if self.masker is not None:
+            info = self.masker.value(info)
         record = self.record("closed", text=f"{who}: {close_description(code, reason)}", info=info)
         record.state = SessionState.CLOSED
         record.session_update = {
@@ -518,7 +585,16 @@ class UpstreamConnection:
 
     # --- commands -----------------------------------------------------------------------
 
-    async def send(self, opcode: str, payload: str | bytes, reply_to: str, ref: Any) -> None:
+    async def send(
+        self,
+        opcode: str,
+        payload: str | bytes,
+        reply_to: str,
+        ref: Any,
+        masked: dict[str, Any] | None = None,
+    ) -> None:
+        """Send one frame and log it; ``masked`` (``text``, ``format``, ``redact``) is given
+        when a secret was substituted into the body: the log keeps that text instead."""
         if self.send_lock is None:
             self.send_lock = asyncio.Lock()
         async with self.send_lock:
@@ -536,6 +612,18 @@ class UpstreamConnection:
             kind, size, text, data, truncated = message_fields(
                 payload, settings.SESSION_STORED_BYTES_PER_FRAME
             )
+            info: dict[str, Any] | None = None
+            if masked is not None:
+                # The body as written with secrets as ••••, and the real wire size. For a
+                # binary frame that is its Base64/hex source text: its bytes hold the secret.
+                _, _, text, data, truncated = message_fields(
+                    masked["text"], settings.SESSION_STORED_BYTES_PER_FRAME
+                )
+                info = {"masked": True, "format": masked.get("format")}
+                if self.masker is None:
+                    self.masker = Masker()
+                # An echo of this secret is masked too.
+                self.masker.add(masked.get("redact") or ())
             # Numbered before it is written, so an echo can never be logged ahead of it.
             record = self.record(
                 "sent",
@@ -545,6 +633,7 @@ class UpstreamConnection:
                 text=text,
                 data=data,
                 truncated=truncated,
+                info=info,
             )
             record.replies = [
                 (
