@@ -207,6 +207,10 @@ SESSION_MAX_MESSAGE_SIZE = int(os.environ.get("SESSION_MAX_MESSAGE_SIZE", str(10
 SESSION_STORED_BYTES_PER_FRAME = int(
     os.environ.get("SESSION_STORED_BYTES_PER_FRAME", str(1024 * 1024))
 )
+# Bytes of messages one connection may receive; then the relay closes it with 1008.
+SESSION_MAX_RECEIVED_BYTES = int(
+    os.environ.get("SESSION_MAX_RECEIVED_BYTES", str(256 * 1024 * 1024))
+)
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = SESSION_MAX_MESSAGE_SIZE + 64 * 1024  # `runserver` reads it
 # Egress policy of the relay (an SSRF guard): deny wins over allow; an empty allow list allows
 # everything not denied. Link-local and cloud metadata addresses are always in the default deny
