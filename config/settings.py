@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "endpoints",
     "sessions.apps.DebugSessionsConfig",
     "docs_app",
+    "workspace",
 ]
 
 MIDDLEWARE = [

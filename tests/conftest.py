@@ -85,3 +85,12 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
     if body["code"] == "validation_error":
         assert isinstance(body.get("fields"), dict) and body["fields"], body
     return body
+
+
+@pytest.fixture
+def server(tmp_path: Any) -> Any:
+    """Daphne in a subprocess on the test database, for browser tests (see tests/browser.py)."""
+    from tests.browser import daphne_server
+
+    with daphne_server(tmp_path) as url:
+        yield url

@@ -7,158 +7,27 @@ reads the pages at phone width and without JavaScript, and keeps screenshots und
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
 
 from endpoints import services
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, Console, require_browser, shot
+from tests.browser import no_sideways_scroll as _no_sideways_scroll
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "docs"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _require_browser() -> Any:
-    if not CHROMIUM.exists():
-        message = "Debian's chromium is missing: apt-get install -y chromium (make browser)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    """The test database this process uses, as a URL the server subprocess can open."""
-    params = connection.settings_dict
-    user = params.get("USER") or "postgres"
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    host = params.get("HOST") or "127.0.0.1"
-    port = params.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """Daphne in a subprocess, on the committed test data (same database, same SECRET_KEY)."""
-    from django.conf import settings
-
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=_database_url(),
-        SECRET_KEY=settings.SECRET_KEY,
-        SWITCHBOARD_DATA_DIR=str(tmp_path / "data"),
-        STATIC_ROOT=str(tmp_path / "static"),
-        LOG_LEVEL="WARNING",
-    )
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(process.stderr.read().decode()[-2000:]) from None
-            time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-class Console:
-    """Everything the page said: console messages, uncaught errors, failed requests."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def watch(self, page: Any) -> None:
-        page.on("console", self._message)
-        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        page.on(
-            "requestfailed",
-            lambda request: self.problems.append(f"request failed: {request.url}"),
-        )
-        page.on("response", self._response)
-        page.on("dialog", self._dialog)
-
-    def _dialog(self, dialog: Any) -> None:
-        self.problems.append(f"a script ran: {dialog.type} {dialog.message}")
-        dialog.dismiss()
-
-    def _response(self, response: Any) -> None:
-        if response.status >= 400 and not getattr(self, "allow_404", False):
-            self.problems.append(f"HTTP {response.status}: {response.url}")
-
-    def _message(self, message: Any) -> None:
-        text = message.text
-        expected_404 = "status of 404" in text and getattr(self, "allow_404", False)
-        if message.type in ("error", "warning") and not expected_404:
-            self.problems.append(f"console {message.type}: {text}")
-        if "Content Security Policy" in text or "Content-Security-Policy" in text:
-            self.problems.append(f"CSP: {text}")
-
-
 def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _no_sideways_scroll(page: Any) -> None:
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 1, f"the page scrolls sideways by {overflow}px"
+    shot(page, "docs", name)
 
 
 def test_a_reader_browses_a_share_link_in_chromium(docs: Any, server: str) -> None:
-    sync_api = _require_browser()
+    sync_api = require_browser()
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     # A hostile author: markup in a name, a tag, a description and an example.

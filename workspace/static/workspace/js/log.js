@@ -1,0 +1,282 @@
+/* The live message log of a debug session: every entry in order, a virtualized list (only the
+   rows in view exist in the DOM, so tens of thousands of messages scroll smoothly), filters by
+   direction and text, and auto-scroll that pauses while the member reads older entries. */
+import { h, icon, clockTime, formatBytes, fromBase64, hexPreview, debounce } from "./dom.js";
+import { segmented } from "./ui.js";
+
+export const ROW_HEIGHT = 30;
+const OVERSCAN = 8;
+const PREVIEW_CHARS = 240;
+
+function preview(entry) {
+  if (entry._preview !== undefined) return entry._preview;
+  let text;
+  if (entry.base64 !== null && entry.base64 !== undefined) {
+    const bytes = fromBase64(entry.base64.slice(0, 64));
+    text = entry.size ? hexPreview(bytes, 24) : "(empty)";
+  } else {
+    text = (entry.text || "").slice(0, PREVIEW_CHARS).replace(/\s+/g, " ");
+    if (!text && (entry.kind === "sent" || entry.kind === "received")) text = "(empty message)";
+  }
+  entry._preview = text;
+  return text;
+}
+
+function searchable(entry) {
+  if (entry._search === undefined) {
+    entry._search = (entry.text || (entry.base64 ? preview(entry) : "")).toLowerCase();
+  }
+  return entry._search;
+}
+
+const STATUS_LABEL = {
+  connecting: "Connecting",
+  open: "Connected",
+  closed: "Closed",
+  error: "Error",
+};
+
+export class MessageLog {
+  constructor({ onSelect }) {
+    this.onSelect = onSelect;
+    this.entries = [];
+    this.bySeq = new Map();
+    this.view = [];
+    this.direction = "all";
+    this.text = "";
+    this.selected = null;
+    this.stick = true;
+    this.unseen = 0;
+    this.frame = 0;
+    this.build();
+  }
+
+  build() {
+    this.count = h("span.log-count", { "aria-live": "off" }, "0 entries");
+    const filter = segmented("Show", [["all", "All"], ["out", "Sent"], ["in", "Received"]], "all", (value) => {
+      this.direction = value;
+      this.refilter();
+    });
+    this.search = h("input.log-search", {
+      type: "search",
+      placeholder: "Filter messages",
+      "aria-label": "Filter messages by text",
+      autocomplete: "off",
+    });
+    const apply = debounce(() => {
+      this.text = this.search.value.trim().toLowerCase();
+      this.refilter();
+    }, 120);
+    this.search.addEventListener("input", apply);
+    this.spacer = h("div.log-spacer");
+    this.layer = h("div.log-rows");
+    this.viewport = h("div.log-viewport", {
+      tabindex: "0",
+      role: "listbox",
+      "aria-label": "Message log",
+    }, this.spacer, this.layer);
+    this.empty = h("div.log-empty", {},
+      h("p.log-empty-title", {}, "No messages yet"),
+      h("p", {}, "Connect, then send a message: everything sent and received shows up here, in order."));
+    this.jump = h("button.log-jump", { type: "button", hidden: true, on: { click: () => this.scrollToEnd() } },
+      icon("arrowDown"), h("span", {}, "New messages"));
+    this.toolbar = h("div.log-toolbar", {}, filter.element, this.search, this.count);
+    this.element = h("section.log", { "aria-label": "Messages" },
+      this.toolbar,
+      h("div.log-body", {}, this.viewport, this.empty, this.jump));
+    this.viewport.addEventListener("scroll", () => {
+      this.stick = this.atBottom();
+      if (this.stick) this.setUnseen(0);
+      this.schedule();
+    });
+    this.viewport.addEventListener("click", (event) => {
+      const row = event.target.closest(".log-row");
+      if (row) this.select(Number(row.dataset.seq), true);
+    });
+    this.viewport.addEventListener("keydown", (event) => this.keydown(event));
+    new ResizeObserver(() => this.schedule()).observe(this.viewport);
+  }
+
+  atBottom() {
+    const v = this.viewport;
+    return v.scrollTop + v.clientHeight >= v.scrollHeight - ROW_HEIGHT / 2;
+  }
+
+  matches(entry) {
+    if (this.direction !== "all" && entry.direction !== this.direction) return false;
+    if (this.text && !searchable(entry).includes(this.text)) return false;
+    return true;
+  }
+
+  reset() {
+    this.entries = [];
+    this.bySeq = new Map();
+    this.view = [];
+    this.selected = null;
+    this.stick = true;
+    this.setUnseen(0);
+    this.update();
+  }
+
+  get lastSeq() {
+    return this.entries.length ? this.entries[this.entries.length - 1].seq : 0;
+  }
+
+  /** New entries from the session stream (in seq order; repeats are ignored). */
+  add(events) {
+    let added = 0;
+    for (const entry of events) {
+      if (entry.seq <= this.lastSeq) continue;
+      this.entries.push(entry);
+      this.bySeq.set(entry.seq, entry);
+      if (this.matches(entry)) {
+        this.view.push(this.entries.length - 1);
+        added += 1;
+      }
+    }
+    if (!added) {
+      this.updateCount();
+      return;
+    }
+    if (!this.stick) this.setUnseen(this.unseen + added);
+    this.update();
+  }
+
+  refilter() {
+    this.view = [];
+    this.entries.forEach((entry, index) => {
+      if (this.matches(entry)) this.view.push(index);
+    });
+    this.stick = true;
+    this.setUnseen(0);
+    this.update();
+  }
+
+  setUnseen(count) {
+    this.unseen = count;
+    this.jump.hidden = count === 0;
+    this.jump.lastChild.textContent = count === 1 ? "1 new message" : `${count} new messages`;
+  }
+
+  updateCount() {
+    const total = this.entries.length;
+    const shown = this.view.length;
+    const noun = total === 1 ? "entry" : "entries";
+    this.count.textContent = shown === total ? `${total.toLocaleString()} ${noun}` :
+      `${shown.toLocaleString()} of ${total.toLocaleString()}`;
+  }
+
+  update() {
+    this.spacer.style.height = `${this.view.length * ROW_HEIGHT}px`;
+    this.empty.hidden = this.entries.length > 0;
+    if (this.entries.length && !this.view.length) {
+      this.empty.hidden = false;
+      this.empty.firstChild.textContent = "Nothing matches the filter";
+      this.empty.lastChild.textContent = "Clear the text or pick All to see every entry.";
+    } else {
+      this.empty.firstChild.textContent = "No messages yet";
+      this.empty.lastChild.textContent = "Connect, then send a message: everything sent and received shows up here, in order.";
+    }
+    this.updateCount();
+    if (this.stick) this.viewport.scrollTop = this.viewport.scrollHeight;
+    this.schedule();
+  }
+
+  scrollToEnd() {
+    this.stick = true;
+    this.setUnseen(0);
+    this.viewport.scrollTop = this.viewport.scrollHeight;
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  render() {
+    const top = this.viewport.scrollTop;
+    const height = this.viewport.clientHeight || 400;
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(this.view.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+    this.layer.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
+    const rows = [];
+    for (let position = first; position < last; position += 1) {
+      rows.push(this.row(this.entries[this.view[position]]));
+    }
+    this.layer.replaceChildren(...rows);
+    const active = this.selected !== null ? `log-row-${this.selected}` : "";
+    if (active && this.layer.querySelector(`#${active}`)) {
+      this.viewport.setAttribute("aria-activedescendant", active);
+    } else {
+      this.viewport.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  row(entry) {
+    const status = !entry.direction;
+    const kind = status ? `status.st-${entry.kind}` : entry.direction;
+    const binary = entry.opcode === "binary";
+    const label = status ? STATUS_LABEL[entry.kind] || entry.kind : entry.direction === "out" ? "Sent" : "Received";
+    const mark = status ? h("span.log-dir", { "aria-hidden": "true" }) :
+      h("span.log-dir", { "aria-hidden": "true" }, icon(entry.direction === "out" ? "up" : "down"));
+    return h(`div.log-row.${kind}${entry.seq === this.selected ? ".selected" : ""}`, {
+      id: `log-row-${entry.seq}`,
+      role: "option",
+      "aria-selected": String(entry.seq === this.selected),
+      dataset: { seq: entry.seq },
+    },
+    mark,
+    h("span.sr-only", {}, `${label}, `),
+    h("span.log-time", {}, clockTime(entry.timestamp)),
+    binary ? h("span.log-kind", {}, "bin") : null,
+    h("span.log-text", {}, status ? entry.text || label : preview(entry)),
+    status ? null : h("span.log-size", {}, formatBytes(entry.size)));
+  }
+
+  select(seq, notify) {
+    this.selected = seq;
+    this.schedule();
+    if (notify && this.bySeq.has(seq)) this.onSelect(this.bySeq.get(seq));
+  }
+
+  clearSelection() {
+    this.selected = null;
+    this.schedule();
+  }
+
+  keydown(event) {
+    if (!this.view.length) return;
+    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: 10, PageUp: -10 };
+    let position = this.view.findIndex((index) => this.entries[index].seq === this.selected);
+    if (event.key in moves) {
+      position = position < 0 ? (moves[event.key] > 0 ? 0 : this.view.length - 1) :
+        Math.max(0, Math.min(this.view.length - 1, position + moves[event.key]));
+    } else if (event.key === "Home") {
+      position = 0;
+    } else if (event.key === "End") {
+      position = this.view.length - 1;
+    } else if (event.key === "Enter" && this.selected !== null) {
+      this.select(this.selected, true);
+      event.preventDefault();
+      return;
+    } else {
+      return;
+    }
+    event.preventDefault();
+    const entry = this.entries[this.view[position]];
+    this.ensureVisible(position);
+    this.select(entry.seq, true);
+  }
+
+  ensureVisible(position) {
+    const top = position * ROW_HEIGHT;
+    const v = this.viewport;
+    if (top < v.scrollTop) v.scrollTop = top;
+    else if (top + ROW_HEIGHT > v.scrollTop + v.clientHeight) v.scrollTop = top + ROW_HEIGHT - v.clientHeight;
+    this.stick = this.atBottom();
+  }
+}

@@ -1,0 +1,133 @@
+/* The project workspace: starts the live project socket, the sidebar tree, and a small router
+   that shows one view per path (so links, reloads and Back work). */
+import { h, toast, avatar } from "./dom.js";
+import { confirmDialog } from "./ui.js";
+import { store, live, boot, projectId } from "./store.js";
+import { setupSidebar, setCurrentEndpoint } from "./tree.js";
+import { RequestView } from "./request.js";
+import { EnvironmentsView } from "./environments.js";
+import { ShareView } from "./share.js";
+import { MembersView } from "./members.js";
+import { HomeView } from "./home.js";
+
+const main = document.getElementById("main");
+let view = null;
+let showing = 0;
+
+function route(path) {
+  const prefix = `/projects/${projectId}/`;
+  const rest = path.startsWith(prefix) ? path.slice(prefix.length) : "";
+  let match;
+  if ((match = rest.match(/^endpoints\/(\d+)\/$/))) return { name: "endpoint", make: () => new RequestView(main, { endpointId: Number(match[1]) }), endpoint: Number(match[1]) };
+  if (rest === "new/") return { name: "new", make: () => new RequestView(main, { endpointId: null }) };
+  if (rest === "environments/") return { name: "environments", make: () => new EnvironmentsView(main) };
+  if (rest === "share/") return { name: "share", make: () => new ShareView(main) };
+  if (rest === "members/") return { name: "members", make: () => new MembersView(main) };
+  return { name: "home", make: () => new HomeView(main) };
+}
+
+async function show(path) {
+  const ticket = ++showing;
+  if (view) view.destroy();
+  const target = route(path);
+  view = target.make();
+  setCurrentEndpoint(target.endpoint || null);
+  document.querySelectorAll(".topnav a[data-nav]").forEach((link) => {
+    if (link.dataset.nav === target.name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  });
+  closeSidebar();
+  main.replaceChildren(h("p.muted.pad", {}, "Loading…"));
+  await view.init();
+  if (ticket === showing && target.name !== "new") main.focus({ preventScroll: true });
+}
+
+async function navigate(url, { replace = false, force = false } = {}) {
+  if (!force && view && view.isDirty && view.isDirty()) {
+    const ok = await confirmDialog({
+      title: "Discard unsaved changes?",
+      message: "This endpoint has changes that are not saved. Leave without saving them?",
+      confirm: "Discard changes",
+      danger: true,
+    });
+    if (!ok) return;
+  }
+  if (replace) history.replaceState({}, "", url);
+  else history.pushState({}, "", url);
+  await show(new URL(url, location.href).pathname);
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-route]");
+  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  navigate(link.getAttribute("href"));
+});
+window.addEventListener("popstate", () => show(location.pathname));
+window.addEventListener("sb:navigate", (event) => navigate(event.detail.url, event.detail));
+window.addEventListener("beforeunload", (event) => {
+  if (view && view.isDirty && view.isDirty()) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});
+
+// The sidebar slides in over the page on narrow screens.
+const toggle = document.getElementById("tree-toggle");
+const scrim = document.getElementById("scrim");
+function closeSidebar() {
+  document.body.classList.remove("tree-open");
+  toggle.setAttribute("aria-expanded", "false");
+  scrim.hidden = true;
+}
+toggle.addEventListener("click", () => {
+  const open = !document.body.classList.contains("tree-open");
+  document.body.classList.toggle("tree-open", open);
+  toggle.setAttribute("aria-expanded", String(open));
+  scrim.hidden = !open;
+  if (open) document.getElementById("tree-search").focus();
+});
+scrim.addEventListener("click", closeSidebar);
+
+document.addEventListener("keydown", (event) => {
+  const typing = event.target.closest("input, textarea, select, [contenteditable]");
+  if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey) {
+    event.preventDefault();
+    if (window.matchMedia("(max-width: 900px)").matches && !document.body.classList.contains("tree-open")) toggle.click();
+    document.getElementById("tree-search").focus();
+  } else if (event.key === "Escape" && document.body.classList.contains("tree-open")) {
+    closeSidebar();
+    toggle.focus();
+  }
+});
+
+// Live status and who else is here.
+const liveStatus = document.getElementById("live-status");
+store.on("live", (status) => {
+  liveStatus.className = `live-dot ${status}`;
+  const text = status === "live" ? "Live: teammates' changes appear as they happen" : status === "offline" ? "Offline: reconnecting…" : "Connecting…";
+  liveStatus.title = text;
+  liveStatus.setAttribute("aria-label", text);
+});
+const presenceHost = document.getElementById("presence");
+store.on("presence", (members) => {
+  const others = members.filter((entry) => entry.user.id !== boot.me.id);
+  presenceHost.replaceChildren(...others.slice(0, 5).map((entry) => avatar(entry.user, "small")));
+  presenceHost.title = others.length ? `Also here: ${others.map((entry) => entry.user.display_name).join(", ")}` : "";
+});
+store.on("project", (project) => {
+  boot.project.name = project.name;
+  document.querySelector(".project-title").textContent = project.name;
+});
+store.on("kicked", () => {
+  if (view) view.destroy();
+  view = null;
+  main.replaceChildren(h("div.empty-state.big", {}, h("h1", {}, "You are no longer a member of this project"), h("p", {}, h("a.btn", { href: "/" }, "Back to your projects"))));
+});
+store.on("role", (role) => toast(`Your role here is now ${role}. Reload the page to see what it allows.`, "info", 8000));
+
+setupSidebar();
+live.start();
+store.loadMembers().catch(() => {});
+store.loadEnvironments().catch(() => {});
+show(location.pathname);

@@ -1,0 +1,88 @@
+"""Server-rendered shells of the web workspace.
+
+The pages carry no data the REST API does not already serve: the projects page lists the
+member's projects, and the project shell embeds who you are and your role there. Everything
+else is loaded by the workspace's scripts from the same REST API and live sockets that scripts
+use, with the login session and the CSRF token. Every page sends a strict
+Content-Security-Policy: scripts and styles only from this server's static files, no inline
+script or style, sockets only to this server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_http_methods
+
+from config.errors import DomainError
+from endpoints import selectors
+from endpoints.access import ALLOWED, Action, project_membership
+from endpoints.models import EndpointStatus, MessageFormat
+from endpoints.people import user_brief
+
+
+def content_security_policy(request: HttpRequest) -> str:
+    """The workspace policy; sockets may only go back to the origin the page came from."""
+    socket_origin = ("wss://" if request.is_secure() else "ws://") + request.get_host()
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        f"connect-src 'self' {socket_origin}; font-src 'self'; object-src 'none'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def workspace_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required, GET only, the CSRF cookie set, and the workspace's security headers."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = content_security_policy(request)
+        response["Referrer-Policy"] = "same-origin"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    return login_required(require_http_methods(["GET", "HEAD"])(ensure_csrf_cookie(wrapper)))
+
+
+@workspace_page
+def projects_page(request: HttpRequest) -> HttpResponse:
+    memberships = list(selectors.projects_of_user(user=request.user))
+    return render(
+        request,
+        "workspace/projects.html",
+        {"memberships": memberships, "me": user_brief(request.user)},
+    )
+
+
+@workspace_page
+def project_page(request: HttpRequest, project_id: int, **route: Any) -> HttpResponse:
+    try:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+    except DomainError:
+        # Not a member and no such project look the same, as everywhere else.
+        return render(request, "workspace/missing.html", status=404)
+    project = membership.project
+    boot = {
+        "project": {"id": project.pk, "name": project.name, "description": project.description},
+        "me": user_brief(request.user),
+        "role": membership.role,
+        "can_write": membership.role in ALLOWED[Action.WRITE],
+        "can_manage": membership.role in ALLOWED[Action.MANAGE],
+        "statuses": list(EndpointStatus.values),
+        "formats": list(MessageFormat.values),
+    }
+    return render(
+        request,
+        "workspace/project.html",
+        {"project": project, "role": membership.role, "boot": boot},
+    )
