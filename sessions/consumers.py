@@ -27,9 +27,11 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.core.exceptions import SynchronousOnlyOperation
 from django.utils import timezone
 
 from config.errors import DomainError, ValidationFailed
+from endpoints.models import MessageFormat
 from sessions import selectors, services
 from sessions.errors import NotConnected
 from sessions.models import DebugSession, SessionState
@@ -39,6 +41,33 @@ from sessions.serializers import clean_variables, session_data
 logger = logging.getLogger("switchboard.sessions")
 
 REPLAY_PAGE = 500
+# Daphne (autobahn) will not send a message over --websocket-max-message-size (1 MiB by
+# default, which SESSION_MAX_MESSAGE_SIZE equals; raise both together): it fails the socket
+# with 1011. Batches are split below this many bytes, and an entry that alone is bigger goes
+# without its content ("omitted": read it through REST).
+LIVE_MESSAGE_BYTES = max(64 * 1024, settings.SESSION_MAX_MESSAGE_SIZE - 16 * 1024)
+
+
+def _fits(text: str) -> bool:
+    return len(text) * 4 <= LIVE_MESSAGE_BYTES or len(text.encode("utf-8")) <= LIVE_MESSAGE_BYTES
+
+
+def _live_chunks(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``events`` in consecutive chunks whose JSON fits in one live message."""
+    chunks: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for event in events:
+        encoded = json.dumps(event, ensure_ascii=False)
+        if not _fits(encoded):
+            event = {**event, "text": None, "base64": None, "omitted": True}
+            encoded = json.dumps(event, ensure_ascii=False)
+        cost = len(encoded.encode("utf-8")) + 2
+        if chunks[-1] and size + cost > LIVE_MESSAGE_BYTES - 1024:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(event)
+        size += cost
+    return chunks
 
 
 class SessionStreamConsumer(AsyncWebsocketConsumer):
@@ -127,15 +156,24 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
                 return
 
     async def _send_events(self, events: list[dict[str, Any]], state: str | None) -> None:
-        self.last_seq = events[-1]["seq"]
-        await self.send(
-            text_data=json.dumps(
-                {"type": "events", "state": state, "events": events}, ensure_ascii=False
-            )
-        )
+        text = json.dumps({"type": "events", "state": state, "events": events}, ensure_ascii=False)
+        if _fits(text):
+            self.last_seq = events[-1]["seq"]
+            await self.send(text_data=text)
+            return
+        chunks = _live_chunks(events)
+        for index, chunk in enumerate(chunks):
+            self.last_seq = chunk[-1]["seq"]
+            chunk_state = state if index == len(chunks) - 1 else None
+            body = {"type": "events", "state": chunk_state, "events": chunk}
+            await self.send(text_data=json.dumps(body, ensure_ascii=False))
 
     async def session_events(self, message: dict[str, Any]) -> None:
         """A stored batch from the relay: forward it once, in order, without gaps."""
+        for channel, ack in message.get("acks") or ():
+            if channel == self.channel_name:
+                # This socket's sends the batch holds; acknowledged like a direct reply.
+                await self.relay_reply(ack)
         first, last = message["first"], message["last"]
         if last <= self.last_seq:
             return
@@ -150,6 +188,9 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             if events:
                 await self._send_events(events, state)
             return
+        if not _fits(message["events_json"]):
+            await self._send_events(json.loads(message["events_json"]), state)
+            return
         self.last_seq = last
         # The relay encoded the events once for every viewer; only the envelope is added here.
         envelope = f'{{"type": "events", "state": {json.dumps(state)}, "events": '
@@ -163,7 +204,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             message = json.loads(text_data)
             if not isinstance(message, dict):
                 raise ValueError
-        except ValueError:
+        except (ValueError, RecursionError):  # very deep nesting is a RecursionError
             await self._error(None, "parse_error", "Send a JSON object.")
             return
         kind, ref = message.get("type"), message.get("ref")
@@ -187,6 +228,9 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         )
         if fmt is not None and not isinstance(fmt, str):
             fields["format"] = ["Must be a string."]
+        elif fmt is not None and fmt not in MessageFormat.values:
+            # Named like the REST answer, which its serializer gives for the same mistake.
+            fields["format"] = [f"Use one of {', '.join(MessageFormat.values)}."]
         if body is not None and not isinstance(body, str):
             fields["body"] = ["Must be a string."]
         if message_id is not None and (
@@ -251,13 +295,17 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             if self._prepare_is_pure(message):
                 # The hot path of a live session: checks and encoding only, on the loop; a
                 # thread round trip would cost more than the work.
-                channel, command = self._prepare(message)
+                try:
+                    channel, command = self._prepare(message)
+                except SynchronousOnlyOperation:
+                    channel, command = await database_sync_to_async(self._prepare)(message)
             else:
                 channel, command = await database_sync_to_async(self._prepare)(message)
         except DomainError as exc:
             await self.send(text_data=json.dumps({"type": "error", "ref": ref, **exc.body()}))
             return
-        command.update(reply_to=self.channel_name, ref=ref)
+        # ack_in_events: the ack comes inside the stored batch (one layer message, not two).
+        command.update(reply_to=self.channel_name, ref=ref, ack_in_events=True)
         try:
             await self.channel_layer.send(channel, command)
         except ChannelFull:
@@ -280,6 +328,14 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
                 await database_sync_to_async(self._touch)()
             except Exception:
                 logger.warning("Could not record viewer activity", exc_info=True)
+            try:
+                # Joined again: a Redis restart forgets every group, and this socket would
+                # wait for batches that no longer reach it (a gap is re-read from the log).
+                await self.channel_layer.group_add(
+                    session_group(self.session_id), self.channel_name
+                )
+            except Exception:
+                logger.warning("Could not renew the live subscription", exc_info=True)
 
     def _touch(self) -> None:
         DebugSession.objects.filter(pk=self.session_id).update(last_activity_at=timezone.now())

@@ -18,7 +18,10 @@ from sessions.relay.protocol import session_group
 async def call(channel: str, message: dict[str, Any], timeout: float) -> dict[str, Any] | None:
     """Send ``message`` to a relay and wait for its reply; None when none came in ``timeout``."""
     layer = get_channel_layer()
-    reply_to = await layer.new_channel("reply.")
+    # The default prefix on purpose: channels_redis lets one receiver at a time pop messages
+    # for every process-local channel, but only from its own prefix's list, so a reply on a
+    # "reply." channel waits behind any socket consumer of this process blocked on "specific.".
+    reply_to = await layer.new_channel()
     await send(channel, {**message, "reply_to": reply_to, "ref": uuid.uuid4().hex})
     try:
         return await asyncio.wait_for(layer.receive(reply_to), timeout)

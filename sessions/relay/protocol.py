@@ -15,7 +15,9 @@ CONNECT = "relay.connect"  # {session, connection, request{...}, reply_to}
 SEND = "relay.send"  # {session, connection, opcode, payload, masked?, reply_to, ref}
 DISCONNECT = "relay.disconnect"  # {session, code, reason, reply_to}
 REPLY = "relay.reply"  # {ref, ok, ...}: handled by SessionStreamConsumer.relay_reply
-EVENTS = "session.events"  # {session, first, last, state, events_json}: viewers' live batches
+# {session, first, last, state, events_json, acks?}: viewers' live batches; ``acks`` are
+# [channel, reply] for the sockets whose sends the batch holds (sent with ack_in_events)
+EVENTS = "session.events"
 
 
 def session_group(session_id: int) -> str:

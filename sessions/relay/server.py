@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -40,6 +41,17 @@ logger = logging.getLogger("switchboard.relay")
 # Records waiting for the writer; beyond this, upstream readers pause (TCP backpressure).
 MAX_PENDING_RECORDS = 50_000
 SHUTDOWN_REASON = "Switchboard relay shutting down"
+# Channel-layer sends one publish runs at once: channels_redis takes a pooled Redis connection
+# for each, and redis-py's pool gives at most 100 (beyond: MaxConnectionsError, batch lost).
+PUBLISH_CONCURRENCY = 32
+
+
+class EventsAck(str):
+    """The channel of a viewer socket that sent a message: its acknowledgement travels in the
+    stored batch that holds the message (``acks`` of the session's events message), so each
+    send costs the channel layer one message to the viewers instead of two."""
+
+    __slots__ = ()
 
 
 class SessionLog:
@@ -253,10 +265,13 @@ class Relay:
                 ),
             )
             return
+        reply_to = message.get("reply_to", "")
+        if reply_to and message.get("ack_in_events"):
+            reply_to = EventsAck(reply_to)
         await connection.send(
             message["opcode"],
             message["payload"],
-            message.get("reply_to", ""),
+            reply_to,
             message.get("ref"),
             message.get("masked"),
         )
@@ -286,6 +301,7 @@ class Relay:
     async def _after_store(self, batch: list[Record], fenced: set[int]) -> None:
         groups: dict[int, list[Record]] = {}
         replies: list[tuple[str, dict[str, Any]]] = []
+        acks: dict[int, list[list[Any]]] = {}
         finals: list[int] = []
         for record in batch:
             if record.session_id in fenced:
@@ -303,8 +319,11 @@ class Relay:
                     )
                 continue
             groups.setdefault(record.session_id, []).append(record)
-            if record.replies:
-                replies.extend(record.replies)
+            for channel, message in record.replies or ():
+                if isinstance(channel, EventsAck) and message.get("ok"):
+                    acks.setdefault(record.session_id, []).append([str(channel), message])
+                else:
+                    replies.append((channel, message))
             if record.final:
                 finals.append(record.session_id)
         for session_id in fenced:
@@ -324,18 +343,32 @@ class Relay:
         # so viewers get every session's batches in order.
         if self._publishing is not None and not self._publishing.done():
             await self._publishing
-        self._publishing = asyncio.get_running_loop().create_task(self._publish(groups, replies))
+        self._publishing = asyncio.get_running_loop().create_task(
+            self._publish(groups, replies, acks)
+        )
 
     async def _publish(
-        self, groups: dict[int, list[Record]], replies: list[tuple[str, dict[str, Any]]]
+        self,
+        groups: dict[int, list[Record]],
+        replies: list[tuple[str, dict[str, Any]]],
+        acks: dict[int, list[list[Any]]] | None = None,
     ) -> None:
-        sends = []
+        acks = acks or {}
+        # Replies first: a REST call is waiting for each.
+        sends = [self.layer.send(channel, message) for channel, message in replies]
         for session_id, records in groups.items():
             message = batch_message(session_id, records)
             if message is not None:
+                if session_id in acks:
+                    message["acks"] = acks.pop(session_id)
                 sends.append(self.layer.group_send(session_group(session_id), message))
-        sends.extend(self.layer.send(channel, message) for channel, message in replies)
-        results = await asyncio.gather(*sends, return_exceptions=True)
+        sends.extend(
+            self.layer.send(channel, ack) for left in acks.values() for channel, ack in left
+        )
+        results: list[Any] = []
+        for start in range(0, len(sends), PUBLISH_CONCURRENCY):
+            chunk = sends[start : start + PUBLISH_CONCURRENCY]
+            results.extend(await asyncio.gather(*chunk, return_exceptions=True))
         for result in results:
             if isinstance(result, BaseException):
                 logger.warning("Relay %s could not publish: %r", self.name, result)
@@ -350,12 +383,25 @@ class Relay:
         from sessions import services
 
         interval = settings.RELAY_HEARTBEAT_INTERVAL
+        # Since when this relay's heartbeats have reached the database without a break. It
+        # sweeps for dead relays only after RELAY_LOST_AFTER of that: when a database outage
+        # ends, every relay's heartbeat is old, and the first one back must not declare the
+        # others lost before they had the chance to beat again.
+        beating_since: float | None = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             try:
-                if not await self.db(store.relay_heartbeat, self.pk):
+                try:
+                    registered = await self.db(store.relay_heartbeat, self.pk)
+                except Exception:
+                    beating_since = None
+                    raise
+                if not registered:
                     await self._lost_registration()
-                await self.publish(await self.db(services.relays_reap))
+                if beating_since is None:
+                    beating_since = time.monotonic()
+                if time.monotonic() - beating_since >= settings.RELAY_LOST_AFTER:
+                    await self.publish(await self.db(services.relays_reap))
                 idle = await self.db(store.idle_session_ids, self.pk, settings.SESSION_IDLE_TIMEOUT)
                 for session_id in idle:
                     connection = self.connections.get(session_id)

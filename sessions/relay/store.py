@@ -3,16 +3,20 @@
 Frames are numbered in memory by the relay that holds the connection and written many at a
 time (PostgreSQL COPY, or bulk inserts elsewhere) by one writer per relay: when the database
 is idle a frame is stored at once, when it is busy the queue grows and the next write takes
-everything queued. Only after a batch is committed are replies sent and viewers sent it.
+everything queued (and frames of its sessions that arrive before it commits). Only after a
+batch is committed are replies sent and viewers sent it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -131,13 +135,17 @@ def message_fields(
 
 
 def _insert(records: Sequence[Record]) -> None:
+    """Write the rows in one statement. Plain SQL: this runs for every batch of frames, and
+    building model instances cost more than SQLite's own insert (README "Benchmarks")."""
+    ops = connection.ops
+    table = ops.quote_name(Event._meta.db_table)
     if connection.vendor == "postgresql":
         from psycopg.types.json import Jsonb
 
         columns = ", ".join(_EVENT_COLUMNS)
         with (
             connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {Event._meta.db_table} ({columns}) FROM STDIN") as copy,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
             for r in records:
                 copy.write_row(
@@ -157,45 +165,97 @@ def _insert(records: Sequence[Record]) -> None:
                     )
                 )
         return
-    Event.objects.bulk_create(
-        [Event(**{column: getattr(r, column) for column in _EVENT_COLUMNS}) for r in records],
-        batch_size=500,
-    )
+    # The values as Event's fields would prepare them for this database.
+    adapt_datetime, binary = ops.adapt_datetimefield_value, connection.Database.Binary
+    rows = [
+        (
+            r.session_id,
+            r.seq,
+            r.connection_number,
+            r.kind,
+            r.direction,
+            adapt_datetime(r.created_at),
+            r.opcode,
+            r.size,
+            r.text,
+            None if r.data is None else binary(r.data),
+            r.truncated,
+            None if r.info is None else ops.adapt_json_value(r.info, None),
+        )
+        for r in records
+    ]
+    columns = ", ".join(ops.quote_name(column) for column in _EVENT_COLUMNS)
+    marks = ", ".join(["%s"] * len(_EVENT_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
-def store_batch(relay_pk: int, records: Sequence[Record]) -> set[int]:
+def _lock_owned(relay_pk: int, session_ids: set[int]) -> set[int]:
+    """Lock the sessions that still name this relay (in id order) and return their ids."""
+    ops = connection.ops
+    table = ops.quote_name(DebugSession._meta.db_table)
+    relay_column = ops.quote_name(DebugSession._meta.get_field("relay").column)
+    ids = sorted(session_ids)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    if connection.vendor == "postgresql":
+        where, params = "id = ANY(%s)", [ids]
+    else:
+        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE {where} AND {relay_column} = %s ORDER BY id{lock}",
+            [*params, relay_pk],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def store_batch(
+    relay_pk: int,
+    records: list[Record],
+    more: Callable[[set[int], int], list[Record]] | None = None,
+) -> set[int]:
     """Write ``records`` in one transaction; return the sessions this relay no longer holds.
 
     A session's rows are written only while the session still names this relay. If another
     process declared the relay lost (and wrote its own closing entry), this relay's late
     entries are dropped rather than numbered twice.
+
+    ``more(session_ids, room)`` gives records of the same sessions that were queued while
+    this transaction ran; they are written in it before the commit, and ``records`` is
+    extended with them (a group commit: an echo that came back while its message was being
+    stored is committed with it, instead of waiting for a transaction of its own).
     """
     session_ids = {r.session_id for r in records}
     with transaction.atomic():
-        owned = set(
-            DebugSession.objects.select_for_update()
-            .filter(pk__in=session_ids, relay_id=relay_pk)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        rows = [r for r in records if r.session_id in owned and r.kind is not None]
-        if rows:
-            _insert(rows)
-        session_updates: dict[int, dict[str, Any]] = {}
-        connection_updates: dict[tuple[int, int], dict[str, Any]] = {}
-        for r in records:
-            if r.session_id not in owned:
-                continue
-            if r.session_update:
-                session_updates.setdefault(r.session_id, {}).update(r.session_update)
-            if r.connection_update:
-                key = (r.session_id, r.connection_number)
-                connection_updates.setdefault(key, {}).update(r.connection_update)
-        for session_id, fields in session_updates.items():
-            DebugSession.objects.filter(pk=session_id).update(**fields)
-        for (session_id, number), fields in connection_updates.items():
-            Connection.objects.filter(session_id=session_id, number=number).update(**fields)
+        owned = _lock_owned(relay_pk, session_ids)
+        _write(records, owned)
+        while more is not None and len(records) < MAX_BATCH:
+            extra = more(session_ids, MAX_BATCH - len(records))
+            if not extra:
+                break
+            records.extend(extra)
+            _write(extra, owned)
     return session_ids - owned
+
+
+def _write(records: Sequence[Record], owned: set[int]) -> None:
+    rows = [r for r in records if r.session_id in owned and r.kind is not None]
+    if rows:
+        _insert(rows)
+    session_updates: dict[int, dict[str, Any]] = {}
+    connection_updates: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in records:
+        if r.session_id not in owned:
+            continue
+        if r.session_update:
+            session_updates.setdefault(r.session_id, {}).update(r.session_update)
+        if r.connection_update:
+            key = (r.session_id, r.connection_number)
+            connection_updates.setdefault(key, {}).update(r.connection_update)
+    for session_id, fields in session_updates.items():
+        DebugSession.objects.filter(pk=session_id).update(**fields)
+    for (session_id, number), fields in connection_updates.items():
+        Connection.objects.filter(session_id=session_id, number=number).update(**fields)
 
 
 def relay_register(*, channel_name: str, host: str, pid: int, mode: str, capacity: int) -> int:
@@ -259,8 +319,110 @@ def _cost(record: Record) -> int:
     return len(record.text or "") + len(record.data or b"")
 
 
+class _WriterThread(Executor):
+    """The writer's one thread, and so its one database connection: it stores batches of
+    records and runs submitted jobs (like an executor) in the order they were queued.
+
+    A daemon thread, so a relay that was never stopped cannot keep the interpreter alive.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[list[Record], Callable[[set[int], int], list[Record]]], None],
+    ) -> None:
+        self._write = write
+        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._carry: Any = None  # taken from the inbox, not handled yet (thread only)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="relay-writer", daemon=True
+                )
+                self._thread.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self.start()
+        self.inbox.put((future, functools.partial(fn, *args, **kwargs)))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inbox.put(_STOP)
+        thread = self._thread
+        if wait and thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _next(self, block: bool) -> Any:
+        item, self._carry = self._carry, None
+        if item is not None:
+            return item
+        if block:
+            return self.inbox.get()
+        try:
+            return self.inbox.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _serve(self) -> None:
+        while True:
+            item = self._next(block=True)
+            if item is _STOP:
+                return
+            if not isinstance(item, Record):
+                future, job = item
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(job())
+                    except BaseException as exc:
+                        future.set_exception(exc)
+                continue
+            # Everything queued while the previous batch was written goes into this one.
+            batch = [item]
+            while len(batch) < MAX_BATCH:
+                item = self._next(block=False)
+                if item is None:
+                    break
+                if not isinstance(item, Record):
+                    self._carry = item
+                    break
+                batch.append(item)
+            try:
+                self._write(batch, self._more)
+            except _LoopClosed:
+                return
+
+    def _more(self, session_ids: set[int], room: int) -> list[Record]:
+        """Up to ``room`` records of ``session_ids`` queued since, in order, stopping at the
+        first other item (it starts the next batch)."""
+        taken: list[Record] = []
+        while len(taken) < room:
+            item = self._next(block=False)
+            if item is None:
+                break
+            if not isinstance(item, Record) or item.session_id not in session_ids:
+                self._carry = item
+                break
+            taken.append(item)
+        return taken
+
+
+class _LoopClosed(Exception):
+    """The relay's event loop is gone; nobody is left to hand stored batches to."""
+
+
+_STOP = object()
+
+
 class Writer:
-    """Stores records in batches on its own thread and connection, then hands them back."""
+    """Stores records in batches on its own thread and connection, then hands them back.
+
+    The thread takes whatever was queued as soon as the previous write committed, while the
+    loop publishes that previous batch: a write never waits for the loop to come round.
+    """
 
     def __init__(
         self,
@@ -271,58 +433,79 @@ class Writer:
     ) -> None:
         self._relay_pk = relay_pk
         self._after_store = after_store
-        self.queue: asyncio.Queue[Record] = asyncio.Queue(max_pending)
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix="relay-writer")
-        self.busy = False
+        self.max_pending = max_pending
+        self.executor = _WriterThread(self._write)
         self.stopping = False
+        self.queued = 0  # records put and not stored yet
         self.pending_bytes = 0
+        self.unfinished = 0  # records put and not through after_store yet
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stored: asyncio.Queue[tuple[list[Record], set[int]]] | None = None
         self._room = asyncio.Event()
         self._room.set()
 
+    @property
+    def busy(self) -> bool:
+        return self.unfinished > 0
+
     async def put(self, record: Record) -> None:
         """Queue ``record``; waits (so the upstream reader pauses) only when the writer is behind."""
-        try:
-            self.queue.put_nowait(record)
-        except asyncio.QueueFull:
-            await self.queue.put(record)
+        while self.queued >= self.max_pending:
+            self._room.clear()
+            await self._room.wait()
+        self.queued += 1
+        self.unfinished += 1
         self.pending_bytes += _cost(record)
+        self.executor.inbox.put(record)
         if self.pending_bytes > MAX_PENDING_BYTES:
             self._room.clear()
             await self._room.wait()
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _write(self, batch: list[Record], more: Callable[[set[int], int], list[Record]]) -> None:
+        """On the writer thread: store ``batch`` and what ``more`` adds to it (retrying while
+        the database is down), then hand it back to the loop."""
+        delay = 0.2
         while True:
-            first = await self.queue.get()
-            self.busy = True
-            batch = [first]
-            while len(batch) < MAX_BATCH and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            delay = 0.2
-            while True:
-                try:
-                    fenced = await loop.run_in_executor(
-                        self.executor, run_db, store_batch, self._relay_pk(), batch
-                    )
+            try:
+                fenced = run_db(store_batch, self._relay_pk(), batch, more)
+                break
+            except Exception:
+                # Kept and tried again, never dropped: while it fails, the queue fills and
+                # the upstream readers pause.
+                logger.exception("Storing %d log entries failed; retrying", len(batch))
+                if self.stopping and delay > 2:
+                    fenced = {r.session_id for r in batch}
                     break
-                except DatabaseError:
-                    logger.exception("Storing %d log entries failed; retrying", len(batch))
-                    if self.stopping and delay > 2:
-                        fenced = {r.session_id for r in batch}
-                        break
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        loop, stored = self._loop, self._stored
+        if loop is None or stored is None:
+            raise _LoopClosed
+        try:
+            loop.call_soon_threadsafe(stored.put_nowait, (batch, fenced))
+        except RuntimeError:
+            raise _LoopClosed from None
+
+    async def run(self) -> None:
+        """Start the writer thread, then pass each stored batch, in order, to ``after_store``."""
+        self._loop = asyncio.get_running_loop()
+        self._stored = stored = asyncio.Queue()
+        self.executor.start()
+        while True:
+            batch, fenced = await stored.get()
+            self.queued -= len(batch)
             self.pending_bytes -= sum(_cost(r) for r in batch)
-            if self.pending_bytes <= MAX_PENDING_BYTES:
+            if self.pending_bytes <= MAX_PENDING_BYTES and self.queued < self.max_pending:
                 self._room.set()
             try:
                 await self._after_store(batch, fenced)
             except Exception:
                 logger.exception("Publishing a stored batch failed")
-            self.busy = False
+            finally:
+                self.unfinished -= len(batch)
 
     async def drain(self, timeout: float) -> None:
         """Wait until everything queued so far is stored (bounded by ``timeout``)."""
         deadline = time.monotonic() + timeout
-        while (not self.queue.empty() or self.busy) and time.monotonic() < deadline:
+        while self.unfinished and time.monotonic() < deadline:
             await asyncio.sleep(0.01)

@@ -4,10 +4,11 @@ the web process (this test process) only talks to it over the channel layer."""
 from __future__ import annotations
 
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,21 +36,34 @@ class Worker:
             text=True,
         )
         self.output: list[str] = []
-        self.wait_for_line("relay worker ready", 30)
+        # Read by a thread: select() on the pipe misses a line already in the stream's buffer
+        # (two lines written at once), and the worker would then never seem ready.
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        try:
+            self.wait_for_line("relay worker ready", 30)
+        except BaseException:
+            self.stop()  # never leave a worker behind holding the test database
+            raise
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
 
     def wait_for_line(self, text: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
-        stream = self.process.stdout
-        assert stream is not None
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([stream], [], [], 0.2)
-            if ready:
-                line = stream.readline()
-                if not line and self.process.poll() is not None:
-                    break
-                self.output.append(line)
-                if text in line:
-                    return line
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.output.append(line)
+            if text in line:
+                return line
         raise AssertionError(f"worker never said {text!r}:\n{''.join(self.output)}")
 
     def stop(self) -> None:

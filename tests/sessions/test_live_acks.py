@@ -1,0 +1,44 @@
+"""Acknowledgements of sends over the live socket travel inside the stored batch that holds the
+message: the socket that sent gets its ack, other viewers of the session only the events."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from tests.sessions.test_live import api_for, bearer, collect, open_stream
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_only_the_sending_socket_gets_the_ack(relay, team, ws_upstream):
+    api = api_for(team.editor)
+    session = await sync_to_async(api.create)(project=team.project.pk, url=ws_upstream.url("/echo"))
+    sid = session["id"]
+    await sync_to_async(api.connect)(sid)
+    sender = await open_stream(f"/ws/sessions/{sid}/", await bearer(team.editor))
+    watcher = await open_stream(f"/ws/sessions/{sid}/", await bearer(team.editor))
+    await collect(sender, until_seq=2)
+    await collect(watcher, until_seq=2)
+
+    await sender.send_to(json.dumps({"type": "send", "format": "text", "body": "hi", "ref": "a"}))
+    seqs, others = await collect(sender, until_seq=4)
+    assert seqs == [3, 4]
+    assert [m for m in others if m["type"] == "ack"] == [
+        {
+            "type": "ack",
+            "ref": "a",
+            "seq": 3,
+            "connection": 1,
+            "opcode": "text",
+            "size": 2,
+            "truncated": False,
+            "timestamp": others[0]["timestamp"],
+        }
+    ]
+    seqs, others = await collect(watcher, until_seq=4)
+    assert seqs == [3, 4] and others == []
+    for communicator in (sender, watcher):
+        await communicator.disconnect()
