@@ -7,15 +7,21 @@ Every error body has the same shape: ``{"code": ..., "detail": ..., "fields": {.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+logger = logging.getLogger("switchboard.errors")
 
 
 class DomainError(Exception):
@@ -77,6 +83,22 @@ class FolderCycle(DomainError):
 class LastAdmin(Conflict):
     code = "last_admin"
     default_detail = "A project must keep at least one admin."
+
+
+class DatabaseUnavailable(DomainError):
+    """The database did not answer (down, restarting, out of connections): try again soon."""
+
+    code = "database_unavailable"
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is not reachable right now; try again in a few seconds."
+    retry_after = 5
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A failure to reach the database, as opposed to a bad query (which stays a 500)."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)
 
 
 class VersionConflict(DomainError):
@@ -152,11 +174,24 @@ def _encodable(value: Any) -> Any:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if is_database_unavailable(exc):
+        logger.warning("Database unavailable: %s", exc)
+        unavailable = DatabaseUnavailable()
+        return Response(
+            unavailable.body(),
+            status=unavailable.status_code,
+            headers={"Retry-After": str(unavailable.retry_after)},
+        )
     if isinstance(exc, DomainError):
         set_rollback()
         return Response(_encodable(exc.body()), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        # DRF reads JSON bodies through request.body, where Django enforces its own limit.
+        from config.parsers import RequestTooLarge
+
+        exc = RequestTooLarge()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied()
     if not isinstance(exc, drf_exceptions.APIException):
@@ -182,13 +217,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return Response(_encodable(body), status=status_code, headers=headers)
 
 
+@csrf_exempt  # it changes nothing; a POST must get this 404, not CSRF's HTML 403 page
 def json_not_found(request: Any, rest: str = "") -> Any:
     """Unknown API paths answer in the error shape too, not with an HTML page.
 
     A known path missing its trailing slash is redirected with 308, which keeps the method and
     body (Django's APPEND_SLASH cannot: this catch-all matches first).
     """
-    from django.http import HttpResponsePermanentRedirect, JsonResponse
+    from django.http import HttpResponsePermanentRedirect
     from django.urls import Resolver404, resolve
 
     if not request.path.endswith("/"):
@@ -204,3 +240,34 @@ def json_not_found(request: Any, rest: str = "") -> Any:
             response.status_code = 308
             return response
     return JsonResponse(error_body("not_found", "No such API path."), status=404)
+
+
+# Django's own error views (config.urls handler400/404/500) for what never reaches DRF: a path
+# no pattern matches (such as one with a line break), a rejected Host, a body over Django's
+# limits, a crash. Under /api/ they answer in the error shape too; elsewhere Django's pages.
+
+
+def _is_api(request: Any) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: Any, exception: Exception | None = None) -> Any:
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        body = error_body("request_too_large", "The request body is too large.")
+        return JsonResponse(body, status=413)
+    return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
+
+
+def page_not_found(request: Any, exception: Exception | None = None) -> Any:
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse(error_body("not_found", "No such API path."), status=404)
+
+
+def server_error(request: Any) -> Any:
+    if not _is_api(request):
+        return defaults.server_error(request)
+    body = error_body("server_error", "Something went wrong on the server; it has been logged.")
+    return JsonResponse(body, status=500)

@@ -18,3 +18,8 @@ urlpatterns = [
     path("share/", include("docs_app.urls")),
     path("projects/<int:project_id>/docs/", include("docs_app.preview_urls")),
 ]
+
+# Under /api/ even Django's own error pages answer in the one error shape.
+handler400 = "config.errors.bad_request"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

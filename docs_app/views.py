@@ -43,7 +43,10 @@ UNLOCK_MAX_AGE = 12 * 3600
 MAX_QUERY_LENGTH = 200
 _NEXT = re.compile(r"(?:endpoints/\d{1,18}/|endpoints/\d{1,18}\.md|index\.md|llms\.txt)?\Z")
 
-safe_methods = require_http_methods(["GET", "HEAD"])
+def safe_methods(view: Any) -> Any:
+    """GET and HEAD only (405 otherwise). Exempt from CSRF, which would answer another method
+    with its 403 before the 405: these pages change nothing a forged request could use."""
+    return csrf_exempt(require_http_methods(["GET", "HEAD"])(view))
 
 
 @dataclass(frozen=True)

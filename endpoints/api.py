@@ -92,6 +92,7 @@ ERRORS = {
     404: s.ErrorSerializer,
     409: s.ErrorSerializer,
     412: s.ErrorSerializer,
+    413: s.ErrorSerializer,  # request_too_large: a body over API_MAX_BODY_BYTES
 }
 VERSION_HEADER = OpenApiParameter(
     "If-Match",
@@ -345,7 +346,12 @@ class FolderDetail(APIView):
     @extend_schema(
         parameters=[
             VERSION_HEADER,
-            OpenApiParameter("recursive", bool, description="Delete contents too."),
+            OpenApiParameter(
+                "recursive",
+                str,
+                enum=list(selectors.BOOLEAN_WORDS),
+                description="Delete contents too.",
+            ),
         ],
         responses={204: None, **ERRORS},
     )
@@ -354,7 +360,10 @@ class FolderDetail(APIView):
             user=request.user, project_id=project_id, action=Action.WRITE
         )
         folder = selectors.folder_get(project=membership.project, folder_id=folder_id)
-        recursive = request.query_params.get("recursive", "").lower() in {"1", "true", "yes"}
+        recursive_word = request.query_params.get("recursive", "false")
+        if recursive_word not in selectors.BOOLEAN_WORDS:
+            raise ValidationFailed({"recursive": ["Use true or false."]})
+        recursive = selectors.BOOLEAN_WORDS[recursive_word]
         services.folder_delete(
             folder=folder,
             recursive=recursive,
@@ -368,7 +377,12 @@ class FolderDetail(APIView):
 
 LIST_FILTERS = [
     OpenApiParameter("folder", str, description="Folder id, or 'root' for the top level."),
-    OpenApiParameter("recursive", bool, description="With folder: include sub-folders."),
+    OpenApiParameter(
+        "recursive",
+        str,
+        enum=list(selectors.BOOLEAN_WORDS),
+        description="With folder: include sub-folders.",
+    ),
     OpenApiParameter("status", str, description="One or more statuses, comma-separated."),
     OpenApiParameter("assignee", str, description="User id, 'me' or 'none'."),
     OpenApiParameter("tag", str, many=True, description="Tag name; repeat to require several."),
@@ -783,7 +797,12 @@ def _environment_param(raw: str | None) -> int | None:
 class EndpointVariables(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("environment", int, description="Resolve with this environment.")
+            OpenApiParameter(
+                "environment",
+                str,
+                description="Resolve with this environment (its id); empty, 'global' or 'none' "
+                "for the globals only.",
+            )
         ],
         responses={200: s.EndpointVariablesSerializer, **ERRORS},
         description="Which variables the endpoint uses and where, and whether each has a "

@@ -138,6 +138,10 @@ def _descendant_ids(project: Project, folder_id: int) -> list[int]:
     return found
 
 
+# The spellings a boolean query parameter may take (documented as an enum in the schema).
+BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+
 def endpoints_filtered(
     *, project: Project, user: AbstractBaseUser, params: dict[str, Any]
 ) -> QuerySet[Endpoint]:
@@ -152,10 +156,18 @@ def endpoints_filtered(
         raw = params.get(name) or []
         return [part.strip() for item in raw for part in item.split(",") if part.strip()]
 
+    def last(name: str, default: str) -> str:
+        """A single-valued parameter as sent: empty is not the default but a wrong value."""
+        raw = params.get(name)
+        return raw[-1].strip() if raw else default
+
+    recursive_word = last("recursive", "false")
+    if recursive_word not in BOOLEAN_WORDS:
+        errors["recursive"] = ["Use true or false."]
+    recursive = BOOLEAN_WORDS.get(recursive_word, False)
     folder_values = values("folder")
     if folder_values:
         folder_ref = folder_values[-1]
-        recursive = (values("recursive") or ["false"])[-1].lower() in {"1", "true", "yes"}
         if folder_ref in {"root", "none"}:
             queryset = queryset.filter(folder__isnull=True) if not recursive else queryset
         elif folder_ref.isdigit():
@@ -207,7 +219,7 @@ def endpoints_filtered(
             Q(name__icontains=text) | Q(url__icontains=text) | Q(description__icontains=text)
         )
 
-    ordering = (values("ordering") or ["position"])[-1]
+    ordering = last("ordering", "position")
     if ordering not in ENDPOINT_ORDERINGS:
         errors["ordering"] = [f"Use one of {', '.join(ENDPOINT_ORDERINGS)}."]
     if errors:

@@ -7,6 +7,7 @@ serializers describe the same shapes for the OpenAPI schema, and a test keeps th
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -561,7 +562,8 @@ class TagInSerializer(serializers.Serializer):
 
 
 class SignupSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    # ASCII, as the schema's pattern reads in JSON Schema (and most clients' regex engines).
+    username = serializers.RegexField(re.compile(r"^[\w.@+-]+\Z", re.ASCII), max_length=150)
     password = serializers.CharField(style={"input_type": "password"}, min_length=8, max_length=256)
     email = serializers.EmailField(required=False, allow_blank=True)
 

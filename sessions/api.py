@@ -238,7 +238,7 @@ class SessionEvents(APIView):
             session=session,
             after=after,
             limit=limit,
-            direction=params.get("direction") or None,
+            direction=params.get("direction"),
             kind=kinds or None,
             text=params.get("q") or None,
             connection=_int_param(request, "connection", None, 1, 2**31),
@@ -290,7 +290,10 @@ class SessionEventDetail(APIView):
     def get(self, request: Request, session_id: int, seq: int) -> Any:
         session = _own_session(request, session_id)
         event = selectors.event_get(session=session, seq=seq)
-        mode = request.query_params.get("as", "json").lower()
+        mode = request.query_params.get("as", "json")
+        view = request.query_params.get("format")
+        if view is not None and view not in s.DETAIL_VIEWS:  # checked whatever ``as`` says
+            raise ValidationFailed({"format": [f"Use one of {', '.join(s.DETAIL_VIEWS)}."]})
         if mode == "raw":
             binary = event.opcode == "binary"
             response = HttpResponse(
@@ -305,7 +308,7 @@ class SessionEventDetail(APIView):
             return response
         if mode not in ("json", "base64"):
             raise ValidationFailed({"as": ["Use json, base64 or raw."]})
-        view = "base64" if mode == "base64" else request.query_params.get("format")
+        view = "base64" if mode == "base64" else view
         return Response(
             s.event_detail_data(event, view=view, encoding=request.query_params.get("encoding"))
         )

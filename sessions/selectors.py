@@ -122,7 +122,7 @@ def session_events(
     """Events with ``seq > after`` matching the filters, in order; and whether more follow."""
     errors: dict[str, list[str]] = {}
     queryset = Event.objects.filter(session=session, seq__gt=after)
-    if direction:
+    if direction is not None:  # given empty is a mistake too
         if direction not in (Direction.IN, Direction.OUT):
             errors["direction"] = ["Use in (from the server) or out (sent)."]
         queryset = queryset.filter(direction=direction)
@@ -133,7 +133,9 @@ def session_events(
                 f"Unknown kind {', '.join(unknown)}; use {', '.join(EventKind.values)}."
             ]
         queryset = queryset.filter(kind__in=kind)
-    if text:
+    if text and "\x00" in text:
+        errors["q"] = ["NUL characters are not allowed."]  # PostgreSQL text cannot hold them
+    elif text:
         queryset = queryset.filter(text__icontains=text)
     if connection is not None:
         queryset = queryset.filter(connection_number=connection)

@@ -455,6 +455,12 @@ class MessageText(serializers.CharField):
             v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
         ]
 
+    def to_internal_value(self, data: Any) -> str:
+        # A number is not sent as its digits (DRF's CharField would); the socket refuses it too.
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 class SendSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=MessageFormat.choices, required=False)

@@ -1,0 +1,219 @@
+"""A seeded project that gives the API fuzzer real ids to hit, rebuilt when the fuzzer breaks it.
+
+The fuzzer is an admin of the project, so it may delete the project, the folder, the endpoint
+and so on. Before every generated request ``World.ensure`` checks (a dozen indexed ``EXISTS``)
+that each seeded object is still there and that the fuzzer is still an admin; if not, it seeds
+a whole new project and the ids change. Requests then get their path parameters from
+``World.ids``, so most of them reach a handler instead of ending as a trivial 404.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from docs_app import services as docs_services
+from docs_app.models import ShareLink
+from endpoints import services
+from endpoints.models import (
+    AccessToken,
+    Comment,
+    Endpoint,
+    Environment,
+    Folder,
+    Membership,
+    Revision,
+    Role,
+    Tag,
+    Variable,
+)
+from endpoints.tokens import token_create
+from sessions import services as session_services
+from sessions.models import DebugSession, Event, ProjectCABundle
+
+User = get_user_model()
+_generation = itertools.count(1)
+
+# Path parameter name -> key in World.ids (the names the schema uses).
+PATH_PARAMETERS = (
+    "project_id",
+    "token_id",
+    "user_id",
+    "folder_id",
+    "endpoint_id",
+    "tag_id",
+    "link_id",
+    "environment_id",
+    "variable_id",
+    "revision_id",
+    "comment_id",
+    "session_id",
+    "seq",
+)
+
+
+@dataclass
+class World:
+    """The fuzzer's account and the ids of everything seeded for it."""
+
+    fuzzer: Any
+    token: str  # the fuzzer's bearer token (never the one `token_id` points at)
+    editor: Any
+    upstream_url: str  # a loopback echo server the seeded session connects to
+    ca_pem: str
+    ids: dict[str, int] = field(default_factory=dict)
+    rebuilds: int = 0
+
+    @classmethod
+    def create(cls, *, upstream_url: str, ca_pem: str) -> World:
+        fuzzer = User.objects.create_user("fuzzer", "fuzzer@example.test", "pw-fuzz-correct")
+        editor = User.objects.create_user("fuzz-editor", "editor@example.test", "pw-fuzz-editor")
+        _, secret = token_create(user=fuzzer, name="fuzzer")
+        world = cls(
+            fuzzer=fuzzer, token=secret, editor=editor, upstream_url=upstream_url, ca_pem=ca_pem
+        )
+        world.seed()
+        return world
+
+    def seed(self) -> None:
+        """A new project with one of everything the API has a path parameter for."""
+        n = next(_generation)
+        actor = self.fuzzer
+        project = services.project_create(actor=actor, name=f"Fuzzed {n}", description="Seeded")
+        services.member_add(project=project, user_ref=self.editor.pk, role=Role.EDITOR)
+        folder = services.folder_create(project=project, actor=actor, name="Market data")
+        endpoint = services.endpoint_create(
+            project=project,
+            actor=actor,
+            data={
+                "name": "Ticker",
+                "url": "ws://127.0.0.1:9/{{path}}",
+                "folder": folder.pk,
+                "params": [{"name": "symbols", "value": "BTC"}],
+                "headers": [{"name": "X-Key", "value": "{{key}}"}],
+                "messages": [
+                    {"name": "hello", "format": "json", "body": '{"op": "hello"}'},
+                    {"name": "bytes", "format": "hex", "body": "de ad be ef"},
+                ],
+                "tags": ["market"],
+                "description": "Live **ticks**.",
+            },
+        )
+        services.endpoint_update(endpoint=endpoint, actor=actor, data={"status": "testing"})
+        environment = services.environment_create(
+            project=project, actor=actor, name="Staging", base_url="ws://127.0.0.1:9"
+        )
+        variable = services.variable_create(
+            project=project, actor=actor, name="key", initial_value="k1", description="API key"
+        )
+        services.variable_create(
+            project=project,
+            actor=actor,
+            name="path",
+            environment_id=environment.pk,
+            initial_value="echo",
+        )
+        comment = services.comment_create(endpoint=endpoint, actor=actor, body="Looks @fuzzer good")
+        link, _ = docs_services.share_link_create(project=project, actor=actor, name="Partners")
+        sacrificial, _ = token_create(user=actor, name=f"to delete {n}")
+        ProjectCABundle.objects.create(project=project, pem=self.ca_pem, updated_by=actor)
+        session = session_services.session_create(
+            actor=actor, project=project, endpoint=endpoint, data={"url": self.upstream_url}
+        )
+        self._seed_log(session)
+        self.ids = {
+            "project_id": project.pk,
+            "token_id": sacrificial.pk,
+            "user_id": self.editor.pk,
+            "folder_id": folder.pk,
+            "endpoint_id": endpoint.pk,
+            "tag_id": Tag.objects.get(project=project, name="market").pk,
+            "link_id": link.pk,
+            "environment_id": environment.pk,
+            "variable_id": variable.pk,
+            "revision_id": Revision.objects.filter(endpoint=endpoint).order_by("id").first().pk,
+            "comment_id": comment.pk,
+            "session_id": session.pk,
+            "seq": 3,
+        }
+
+    @staticmethod
+    def _seed_log(session: DebugSession) -> None:
+        """A closed first connection's log, so event pages and event details have entries."""
+        start = timezone.now() - timedelta(minutes=1)
+        rows = [
+            ("connecting", "", "", None, None, {"url": "ws://127.0.0.1/"}),
+            ("open", "", "", None, None, {"status": 101}),
+            ("sent", "out", "text", '{"op": "hello"}', None, None),
+            ("received", "in", "binary", None, b"\x00\xffhi", None),
+            ("received", "in", "text", "<a><b>1</b></a>", None, None),
+            ("closed", "", "", None, None, {"code": 1000, "reason": "", "by": "client"}),
+        ]
+        Event.objects.bulk_create(
+            Event(
+                session=session,
+                seq=index,
+                connection_number=1,
+                kind=kind,
+                direction=direction,
+                opcode=opcode,
+                text=text,
+                data=data,
+                size=len(text.encode()) if text else len(data or b""),
+                info=info,
+                created_at=start + timedelta(seconds=index),
+            )
+            for index, (kind, direction, opcode, text, data, info) in enumerate(rows, start=1)
+        )
+        DebugSession.objects.filter(pk=session.pk).update(connection_count=1, state="closed")
+
+    def intact(self) -> bool:
+        ids = self.ids
+        project = ids["project_id"]
+        checks = (
+            Membership.objects.filter(project_id=project, user=self.fuzzer, role=Role.ADMIN),
+            Membership.objects.filter(project_id=project, user_id=ids["user_id"]),
+            Folder.objects.filter(project_id=project, pk=ids["folder_id"]),
+            Endpoint.objects.filter(project_id=project, pk=ids["endpoint_id"]),
+            Tag.objects.filter(project_id=project, pk=ids["tag_id"]),
+            ShareLink.objects.filter(project_id=project, pk=ids["link_id"]),
+            Environment.objects.filter(project_id=project, pk=ids["environment_id"]),
+            Variable.objects.filter(project_id=project, pk=ids["variable_id"]),
+            Revision.objects.filter(endpoint_id=ids["endpoint_id"], pk=ids["revision_id"]),
+            Comment.objects.filter(endpoint_id=ids["endpoint_id"], pk=ids["comment_id"]),
+            DebugSession.objects.filter(project_id=project, pk=ids["session_id"]),
+            AccessToken.objects.filter(pk=ids["token_id"]),
+            ProjectCABundle.objects.filter(project_id=project),
+        )
+        return all(query.exists() for query in checks)
+
+    def ensure(self) -> None:
+        """Seed a new project if the fuzzer deleted or demoted any part of the current one."""
+        if not self.intact():
+            self.rebuilds += 1
+            self.seed()
+
+    def reset_session_draft(self) -> None:
+        """Point the seeded session at the loopback echo server with a short open timeout.
+
+        The fuzzer may PATCH the draft to any URL; a connect must still only reach the echo
+        server this test started (anything else is denied by the egress policy or refused).
+        """
+        DebugSession.objects.filter(pk=self.ids["session_id"]).update(
+            url=self.upstream_url,
+            params=[],
+            headers=[],
+            cookies=[],
+            subprotocols=[],
+            connection_settings={
+                "open_timeout": 2.0,
+                "max_message_size": 1024 * 1024,
+                "verify_tls": True,
+                "ping_interval": 0.0,
+            },
+        )
