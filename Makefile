@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench migrate clean browser
+.PHONY: serve test lint format bench migrate clean browser fuzz scaled faults load
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -23,7 +23,8 @@ serve: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-# The docs browser test drives Debian's chromium; Playwright never downloads a browser here.
+# The browser tests (docs pages, web workspace) drive Debian's chromium; Playwright never
+# downloads a browser here.
 browser:
 	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
@@ -41,9 +42,38 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# A longer API fuzz than the one in `make test` (8 examples per operation and mode, fixed seed):
+# FUZZ_EXAMPLES per operation and mode, new random cases every run. Summary and failures go to
+# test-artifacts/fuzz/.
+FUZZ_EXAMPLES ?= 50
+fuzz: $(STAMP)
+	$(BIN)/python tests/check_services.py
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/fuzz -q $(PYTEST_ARGS); \
+		status=$$?; tail -n 1 test-artifacts/fuzz/summary.txt; exit $$status
+
 bench: $(STAMP)
 	$(BIN)/python tests/check_services.py
 	$(BIN)/python -m tests.bench
+
+# The scaled topology as local processes (scripts/scaled.py): WEBS Daphne processes and RELAYS
+# relay workers on the local PostgreSQL and Redis, in a database of their own; Ctrl-C stops it.
+WEBS ?= 2
+RELAYS ?= 2
+SCALED_PORT ?= 8100
+scaled: $(STAMP)
+	$(BIN)/python tests/check_services.py
+	$(BIN)/python -m scripts.scaled --webs $(WEBS) --relays $(RELAYS) --port $(SCALED_PORT) $(SCALED_ARGS)
+
+# Fault injection and load against that topology (README "Reliability"); not part of `make test`:
+# they take minutes, and `faults` restarts this machine's PostgreSQL and Redis.
+# `make faults FAULTS="flood relay-kill"`, `make load LOAD=api` run a part.
+faults: $(STAMP)
+	$(BIN)/python tests/check_services.py
+	$(BIN)/python -m tests.reliability.faults $(FAULTS)
+
+load: $(STAMP)
+	$(BIN)/python tests/check_services.py
+	$(BIN)/python -m tests.reliability.load $(LOAD)
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -11,10 +11,15 @@ django_asgi_app = get_asgi_application()
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.ws_auth import WebSocketAuthStack  # noqa: E402
+from config.ws_backpressure import WebSocketBackpressure  # noqa: E402
+from config.ws_close_codes import WebSocketCloseCodes  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": WebSocketAuthStack(URLRouter(websocket_urlpatterns)),
+        # Outermost: they need Daphne's own send (the close codes one passes it on unchanged).
+        "websocket": WebSocketCloseCodes(
+            WebSocketBackpressure(WebSocketAuthStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

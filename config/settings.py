@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +108,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or DEFAULT_SQLITE_URL,
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # A reused connection is checked first, so one broken by a database restart is replaced
+        # instead of failing the next request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -117,16 +121,51 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["OPTIONS"]["timeout"] = 20
+# PostgreSQL: each process keeps at most this many connections in a pool. Under Daphne every
+# request runs in a thread of its own, so without a pool each opens a connection, and a burst
+# of slow requests exhausts the server's max_connections ("too many clients").
+DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "10"))
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and DATABASE_POOL_SIZE > 0
+    and DATABASES["default"]["CONN_MAX_AGE"] == 0
+):
+    # CONN_HEALTH_CHECKS makes the pool check a connection before handing it out.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(4, DATABASE_POOL_SIZE),
+        "max_size": DATABASE_POOL_SIZE,
+        # Seconds a request waits for a connection, then fails with 503 database_unavailable:
+        # while the database is down, or when it is so overloaded that waiting is no use.
+        "timeout": 3,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def redis_host(url: str) -> dict[str, object]:
+    """channels_redis connection options for the Redis at ``url``."""
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    return {
+        "address": url,
+        # redis-py >= 8 reads with a 5 s socket timeout by default, which cuts channels_redis'
+        # 5 s blocking receive and makes every idle receive() fail; give reads room.
+        "socket_timeout": 30,
+        # After a Redis restart every pooled connection is dead; without a retry the first
+        # command on each fails (a relay's reply lost, a REST call answered 500).
+        "retry_on_error": [RedisConnectionError],
+        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+    }
+
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py >= 8 reads with a 5 s socket timeout by default, which cuts channels_redis'
-            # 5 s blocking receive and makes every idle receive() fail; give reads room.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+            "CONFIG": {"hosts": [redis_host(REDIS_URL)]},
         }
     }
 else:
@@ -187,6 +226,9 @@ SPECTACULAR_SETTINGS = {
 
 # Upper bound on a JSON request body, in bytes.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(8 * 1024 * 1024)))
+# DRF reads JSON through request.body, which Django caps at this (2.5 MiB by default): make the
+# documented limit the one that applies (a larger body is 413 request_too_large).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2621440)
 # Upper bound on a page of any list endpoint.
 API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "500"))
 
@@ -212,6 +254,8 @@ SESSION_STORED_BYTES_PER_FRAME = int(
 SESSION_MAX_RECEIVED_BYTES = int(
     os.environ.get("SESSION_MAX_RECEIVED_BYTES", str(256 * 1024 * 1024))
 )
+# `manage.py prune_session_logs` deletes log entries older than this many days (0: keep all).
+SESSION_LOG_RETENTION_DAYS = float(os.environ.get("SESSION_LOG_RETENTION_DAYS", "30"))
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = SESSION_MAX_MESSAGE_SIZE + 64 * 1024  # `runserver` reads it
 # Egress policy of the relay (an SSRF guard): deny wins over allow; an empty allow list allows
 # everything not denied. Link-local and cloud metadata addresses are always in the default deny

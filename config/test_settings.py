@@ -3,7 +3,7 @@
 import os
 
 from config.settings import *  # noqa: F403
-from config.settings import dj_database_url
+from config.settings import dj_database_url, redis_host
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
@@ -17,8 +17,8 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            # Same socket timeout as config.settings (see there why).
-            "hosts": [{"address": TEST_REDIS_URL, "socket_timeout": 30}],
+            # Same connection options as config.settings (see there why).
+            "hosts": [redis_host(TEST_REDIS_URL)],
             "prefix": "switchboard-test",
         },
     }

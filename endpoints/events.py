@@ -59,6 +59,12 @@ def publish(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publish() belongs inside the service's transaction.")
     count = len(events)
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        # The transaction's deferred foreign-key checks run now, before the project row is
+        # locked: at COMMIT they would wait for rows another writer holds (an endpoint it
+        # locked) while that writer waits for this project row, a deadlock.
+        connection.check_constraints()
     # The stored events are the truth: should anything ever write a stale counter back (a
     # full save of an old Project instance), numbering resumes after the last stored event.
     last_stored = (

@@ -1,0 +1,1 @@
+"""Reliability: the scaled deployment, fault injection and load (README "Reliability")."""

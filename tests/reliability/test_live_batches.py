@@ -1,0 +1,100 @@
+"""Every message of a session's live socket fits what Daphne will send (its
+--websocket-max-message-size, 1 MiB by default; a bigger one fails the socket with 1011): a
+replay of many large entries is split, and an entry too big for any message comes without its
+content, marked ``omitted``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from config.asgi import application
+from endpoints.tokens import token_create
+from sessions import services
+from sessions.consumers import LIVE_MESSAGE_BYTES
+from sessions.models import Event
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def seed(team) -> tuple[int, str]:
+    session = services.session_create(
+        actor=team.editor, project=team.project, data={"url": "ws://upstream.test/"}
+    )
+    now = datetime.now(UTC)
+    frame = "f" * 10_000
+    events = [
+        Event(
+            session=session,
+            seq=seq,
+            connection_number=1,
+            kind="received",
+            direction="in",
+            created_at=now,
+            opcode="text",
+            size=len(frame),
+            text=f"{seq}:{frame}",
+        )
+        for seq in range(1, 601)
+    ]
+    # One entry whose JSON alone is far over the limit: control characters escape to 6 bytes.
+    huge = "\x01" * (1024 * 1024)
+    events.append(
+        Event(
+            session=session,
+            seq=601,
+            connection_number=1,
+            kind="received",
+            direction="in",
+            created_at=now,
+            opcode="text",
+            size=len(huge),
+            text=huge,
+        )
+    )
+    events.append(
+        Event(
+            session=session,
+            seq=602,
+            connection_number=1,
+            kind="received",
+            direction="in",
+            created_at=now,
+            opcode="binary",
+            size=3,
+            data=b"\x00\x01\x02",
+        )
+    )
+    Event.objects.bulk_create(events)
+    _, token = token_create(user=team.editor, name="live")
+    return session.pk, token
+
+
+async def test_a_replay_of_large_entries_is_split_to_fit(team):
+    session_id, token = await sync_to_async(seed)(team)
+    communicator = WebsocketCommunicator(
+        application, f"/ws/sessions/{session_id}/?after=0&token={token}"
+    )
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    assert json.loads(await communicator.receive_from(timeout=10))["type"] == "session"
+    seqs: list[int] = []
+    sizes: list[int] = []
+    omitted = []
+    while not seqs or seqs[-1] < 602:
+        raw = await communicator.receive_from(timeout=10)
+        sizes.append(len(raw.encode()))
+        message = json.loads(raw)
+        assert message["type"] == "events"
+        seqs.extend(e["seq"] for e in message["events"])
+        omitted.extend(e for e in message["events"] if e.get("omitted"))
+    await communicator.disconnect()
+    assert seqs == list(range(1, 603))
+    assert max(sizes) <= LIVE_MESSAGE_BYTES < 1024 * 1024
+    assert len(sizes) >= 6  # 6 MB of entries
+    assert [e["seq"] for e in omitted] == [601]
+    assert omitted[0]["text"] is None and omitted[0]["size"] == 1024 * 1024
