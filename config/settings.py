@@ -244,8 +244,8 @@ RELAY_LOST_AFTER = float(os.environ.get("RELAY_LOST_AFTER", "15"))
 RELAY_MAX_CONNECTIONS = int(os.environ.get("RELAY_MAX_CONNECTIONS", "10000"))
 SESSION_MAX_OPEN_PER_USER = int(os.environ.get("SESSION_MAX_OPEN_PER_USER", "20"))
 SESSION_IDLE_TIMEOUT = float(os.environ.get("SESSION_IDLE_TIMEOUT", "1800"))
-# Equal to Daphne's default --websocket-max-message-size, so what the relay accepts from an
-# upstream can also be sent in by a viewer; raise both together.
+# Largest message sent or received upstream. Daphne's own per-connection limit follows it
+# (DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE, set by config/ws_close_codes.py whatever its command line).
 SESSION_MAX_MESSAGE_SIZE = int(os.environ.get("SESSION_MAX_MESSAGE_SIZE", str(1024 * 1024)))
 SESSION_STORED_BYTES_PER_FRAME = int(
     os.environ.get("SESSION_STORED_BYTES_PER_FRAME", str(1024 * 1024))
@@ -256,7 +256,8 @@ SESSION_MAX_RECEIVED_BYTES = int(
 )
 # `manage.py prune_session_logs` deletes log entries older than this many days (0: keep all).
 SESSION_LOG_RETENTION_DAYS = float(os.environ.get("SESSION_LOG_RETENTION_DAYS", "30"))
-DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = SESSION_MAX_MESSAGE_SIZE + 64 * 1024  # `runserver` reads it
+# Room for the JSON around a message on the session socket. `runserver` reads it too.
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = SESSION_MAX_MESSAGE_SIZE + 64 * 1024
 # Egress policy of the relay (an SSRF guard): deny wins over allow; an empty allow list allows
 # everything not denied. Link-local and cloud metadata addresses are always in the default deny
 # list; loopback is denied by default when REDIS_URL is set (a shared, scaled deployment).
