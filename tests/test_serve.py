@@ -5,22 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests import daphne
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
@@ -48,38 +42,12 @@ def embedded_server(tmp_path: Path):
     first = subprocess.run(
         [*manage, "ensure_admin"], env=env, check=True, cwd=ROOT, capture_output=True, text=True
     )
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server, port = daphne.start(env=env)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(server.stderr.read().decode()) from None
-            time.sleep(0.1)
     try:
         yield base, first.stdout, tmp_path
     finally:
-        server.terminate()
-        server.wait(10)
+        daphne.stop(server)
 
 
 def test_embedded_server_serves_health_schema_and_docs(embedded_server):

@@ -11,9 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +30,7 @@ from config.asgi import application
 from endpoints import services
 from endpoints.models import Presence, Project, ProjectEvent, Revision, Role
 from endpoints.tokens import token_create
+from tests import daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -482,10 +481,12 @@ async def test_socket_authentication_and_origin_rules(team, settings):
 # --- two web processes ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+            return True
+    except (OSError, urllib.error.URLError):
+        return False
 
 
 @pytest.fixture
@@ -502,49 +503,18 @@ def two_web_processes(transactional_db: None, tmp_path: Path):
         if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(DJANGO_SETTINGS_MODULE="config.test_settings", TEST_DATABASE_URL=database_url)
-    ports = [free_port(), free_port()]
-    logs = [(tmp_path / f"daphne-{port}.log").open("w+") for port in ports]
-    servers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "config.asgi:application",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        for port, log in zip(ports, logs, strict=True)
-    ]
+    logs = [(tmp_path / f"daphne-{index}.log").open("w+") for index in range(2)]
+    servers: list[subprocess.Popen[bytes]] = []
     try:
-        for server, port, log in zip(servers, ports, logs, strict=True):
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                        break
-                except (OSError, urllib.error.URLError):
-                    if server.poll() is not None:
-                        raise RuntimeError(Path(log.name).read_text()) from None
-                    assert time.monotonic() < deadline, "Daphne did not start within 30 s"
-                    time.sleep(0.1)
+        ports = []
+        for log in logs:
+            server, port = daphne.start(env=env, stderr=log, ready=healthy)
+            servers.append(server)
+            ports.append(port)
         yield [f"127.0.0.1:{port}" for port in ports]
     finally:
         for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(5)
+            daphne.stop(server)
         for log in logs:
             log.seek(0)
             output = log.read()

@@ -8,7 +8,6 @@ import base64
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,40 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from scripts.scaled import free_port
+from tests import daphne
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def daphne() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "tests.reliability.flood_app:application",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+def flood_server() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    process, port = daphne.start("tests.reliability.flood_app:application")
     yield process, port
-    process.kill()
-    process.wait(10)
+    daphne.stop(process)
 
 
 def sent(port: int) -> int:
@@ -80,8 +56,8 @@ def open_and_stop_reading(port: int) -> socket.socket:
     return sock
 
 
-def test_sends_wait_while_the_client_does_not_read(daphne):
-    process, port = daphne
+def test_sends_wait_while_the_client_does_not_read(flood_server):
+    process, port = flood_server
     baseline = rss(process.pid)
     sock = open_and_stop_reading(port)
     time.sleep(1.5)
@@ -100,8 +76,8 @@ def test_sends_wait_while_the_client_does_not_read(daphne):
     sock.close()
 
 
-def test_a_client_that_reads_nothing_is_dropped_after_the_stall_timeout(daphne):
-    _, port = daphne
+def test_a_client_that_reads_nothing_is_dropped_after_the_stall_timeout(flood_server):
+    _, port = flood_server
     sock = open_and_stop_reading(port)
     time.sleep(5 + 2)  # flood_app's stall timeout is 5 s
     sock.settimeout(5)
