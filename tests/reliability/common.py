@@ -169,3 +169,43 @@ def print_outcomes(outcomes: list[Outcome]) -> None:
         f"\n{len(outcomes) - len(failed)}/{len(outcomes)} passed"
         + (f"; failed: {failed}" if failed else "")
     )
+
+
+def run_parts(
+    parts: list[tuple[str, Callable[[ScaledDeployment, Upstream], Outcome]]],
+    *,
+    db_name: str,
+    redis_url: str,
+    after: Callable[[], None] | None = None,
+) -> int:
+    """Run each part against one scaled deployment (2 web, 2 relays) and one loopback
+    upstream, print the figures, and return the exit status: 1 when a target was missed.
+    ``after`` runs last, whatever happened (to bring back what a part stopped)."""
+    upstream = Upstream()
+    outcomes: list[Outcome] = []
+    try:
+        with ScaledDeployment(
+            webs=2,
+            relays=2,
+            db_name=db_name,
+            redis_url=redis_url,
+            allow_loopback=True,
+            log_dir=Path("var/scaled") / db_name,
+        ) as deployment:
+            for name, part in parts:
+                print(f"--- {name}", flush=True)
+                started = time.monotonic()
+                try:
+                    outcome = part(deployment, upstream)
+                except Exception as exc:
+                    outcome = Outcome(name, problems=[f"crashed: {exc!r}"])
+                outcome.figures["run time"] = f"{time.monotonic() - started:.0f} s"
+                outcomes.append(outcome)
+                print_outcomes([outcome])
+    finally:
+        upstream.stop()
+        if after is not None:
+            after()
+    print("\n=== summary")
+    print_outcomes(outcomes)
+    return 0 if outcomes and all(o.ok for o in outcomes) else 1

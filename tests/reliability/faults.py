@@ -40,7 +40,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from scripts.scaled import Api, ScaledDeployment
@@ -51,8 +50,8 @@ from tests.reliability.common import (
     Upstream,
     Viewer,
     gaps,
-    print_outcomes,
     rss_mib,
+    run_parts,
     session_state,
     stored_events,
     wait_for,
@@ -578,35 +577,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [name for name in names if name not in FAULTS]
     if unknown:
         parser.error(f"unknown fault {unknown[0]!r}; choose from {', '.join(FAULTS)}")
-    upstream = Upstream()
-    outcomes: list[Outcome] = []
-    try:
-        with ScaledDeployment(
-            webs=2,
-            relays=2,
-            db_name=args.db_name,
-            redis_url=args.redis_url,
-            allow_loopback=True,
-            log_dir=Path("var/scaled") / args.db_name,
-        ) as deployment:
-            faults = Faults(deployment, upstream)
-            for name in names:
-                print(f"--- {name}", flush=True)
-                started = time.monotonic()
-                try:
-                    outcome = FAULTS[name](faults)
-                except Exception as exc:
-                    outcome = Outcome(name, problems=[f"crashed: {exc!r}"])
-                outcome.figures["run time"] = f"{time.monotonic() - started:.0f} s"
-                outcomes.append(outcome)
-                print_outcomes([outcome])
-    finally:
-        upstream.stop()
+    made: list[Faults] = []  # one per run: its client user is provisioned once
+
+    def part(name: str) -> Callable[[ScaledDeployment, Upstream], Outcome]:
+        def run(deployment: ScaledDeployment, upstream: Upstream) -> Outcome:
+            if not made:
+                made.append(Faults(deployment, upstream))
+            return FAULTS[name](made[0])
+
+        return run
+
+    def restore() -> None:
         _start_redis()
         _pg_cluster("start")
-    print("\n=== summary")
-    print_outcomes(outcomes)
-    return 0 if outcomes and all(o.ok for o in outcomes) else 1
+
+    return run_parts(
+        [(name, part(name)) for name in names],
+        db_name=args.db_name,
+        redis_url=args.redis_url,
+        after=restore,
+    )
 
 
 if __name__ == "__main__":

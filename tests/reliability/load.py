@@ -25,13 +25,13 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from scripts.scaled import Api, ScaledDeployment
-from tests.reliability.common import Outcome, Upstream, print_outcomes, rss_mib, wait_for
+from tests.reliability.common import Outcome, Upstream, rss_mib, run_parts, wait_for
 
 API_CLIENTS = 200
 API_SECONDS = 60.0
@@ -352,33 +352,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = args.parts or list(PARTS)
     if any(part not in PARTS for part in parts):
         parser.error(f"parts are {', '.join(PARTS)}")
-    upstream = Upstream()
-    outcomes: list[Outcome] = []
-    try:
-        with ScaledDeployment(
-            webs=2,
-            relays=2,
-            db_name=args.db_name,
-            redis_url=args.redis_url,
-            allow_loopback=True,
-            log_dir=Path("var/scaled") / args.db_name,
-        ) as deployment:
-            for part in parts:
-                print(f"--- {part}", flush=True)
-                try:
-                    if part == "api":
-                        outcome = api_load(deployment, args.api_seconds, tuple(args.think))
-                    else:
-                        outcome = sessions_load(deployment, upstream, args.session_seconds)
-                except Exception as exc:
-                    outcome = Outcome(part, problems=[f"crashed: {exc!r}"])
-                outcomes.append(outcome)
-                print_outcomes([outcome])
-    finally:
-        upstream.stop()
-    print("\n=== summary")
-    print_outcomes(outcomes)
-    return 0 if outcomes and all(o.ok for o in outcomes) else 1
+    runners: dict[str, Callable[[ScaledDeployment, Upstream], Outcome]] = {
+        "api": lambda deployment, _: api_load(deployment, args.api_seconds, tuple(args.think)),
+        "sessions": lambda deployment, upstream: sessions_load(
+            deployment, upstream, args.session_seconds
+        ),
+    }
+    return run_parts(
+        [(part, runners[part]) for part in parts], db_name=args.db_name, redis_url=args.redis_url
+    )
 
 
 if __name__ == "__main__":
