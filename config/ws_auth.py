@@ -15,6 +15,10 @@ WebSockets authenticate like the API:
 With no credentials at all ``scope["user"]`` is an ``AnonymousUser`` and each consumer decides
 (the echo server needs no login; project and session streams close with code 4401).
 ``scope["auth"]`` says how the user was identified: ``"token"``, ``"session"`` or ``None``.
+
+A socket outlives the check at its handshake, so consumers that stay open call
+``credentials_valid`` on their heartbeat and close with 4401 once the token is revoked or
+expired, the login session ended, or the user was deactivated.
 """
 
 from __future__ import annotations
@@ -26,8 +30,12 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http.request import split_domain_port, validate_host
+from django.utils import timezone
 
+from endpoints.models import AccessToken
 from endpoints.tokens import token_lookup
 
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
@@ -111,10 +119,31 @@ class TokenOriginMiddleware:
                 return await WebsocketDenier()(scope, receive, send)
             scope["user"] = token.user
             scope["auth"] = "token"
+            scope["token_id"] = token.pk
         else:
             user = scope.get("user")
             scope["auth"] = "session" if user is not None and user.is_authenticated else None
         return await self.inner(scope, receive, send)
+
+
+def credentials_valid(scope: dict[str, Any]) -> bool:
+    """Whether what identified this socket's user at its handshake still does (sync, one or two
+    queries): the token exists, has not expired and its user is active; or the login session
+    still exists and its user is active."""
+    user = scope.get("user")
+    if user is None or not user.is_authenticated:
+        return False
+    if scope.get("auth") == "token":
+        return (
+            AccessToken.objects.filter(pk=scope.get("token_id"), user__is_active=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            .exists()
+        )
+    session = scope.get("session")
+    key = getattr(session, "session_key", None)
+    if not key or not session.exists(key):
+        return False
+    return get_user_model().objects.filter(pk=user.pk, is_active=True).exists()
 
 
 def WebSocketAuthStack(inner: Any) -> Any:

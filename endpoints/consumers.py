@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config.ws_auth import credentials_valid
 from endpoints import presence, selectors
 from endpoints.events import project_group
 from endpoints.models import Membership
@@ -234,9 +235,13 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "presence", "members": members})
 
     async def _heartbeat(self) -> None:
-        """Keep this socket's presence alive; re-check membership; heal missed events."""
+        """Keep this socket's presence alive; re-check credentials and membership; heal missed
+        events."""
         while not self.closed:
             await asyncio.sleep(presence.HEARTBEAT_SECONDS)
+            if not await database_sync_to_async(credentials_valid)(self.scope):
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
             role = await database_sync_to_async(_role_of)(self.user.pk, self.project_id)
             if role is None:
                 await self.close(code=CLOSE_NOT_MEMBER)

@@ -21,14 +21,16 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, connections, transaction
 from django.db.models import F
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.asgi import application
 from endpoints import services
-from endpoints.models import Presence, Project, ProjectEvent, Revision, Role
+from endpoints.models import AccessToken, Presence, Project, ProjectEvent, Revision, Role
 from endpoints.tokens import token_create
 from tests import daphne
 
@@ -301,6 +303,45 @@ async def test_a_removed_members_socket_is_closed_within_a_second(team):
     )
     code = await wait_closed(communicator, within=1.0)
     assert code == 4404 and time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize("ending", ["token revoked", "token expired", "user deactivated"])
+async def test_a_socket_whose_token_no_longer_works_is_closed_on_the_next_heartbeat(
+    team, monkeypatch, ending
+):
+    monkeypatch.setattr("endpoints.presence.HEARTBEAT_SECONDS", 0.2)
+    secret = await sync_to_async(token_for)(team.editor)
+    communicator = project_socket(team.project.pk, token=secret)
+    assert (await communicator.connect(timeout=5))[0]
+    await next_message(communicator, "ready")
+    await asyncio.sleep(0.5)  # heartbeats pass while the token works
+    await no_events(communicator, 0.1)
+
+    def end() -> None:
+        tokens = AccessToken.objects.filter(user=team.editor)
+        if ending == "token revoked":
+            tokens.delete()
+        elif ending == "token expired":
+            tokens.update(expires_at=timezone.now())
+        else:
+            type(team.editor).objects.filter(pk=team.editor.pk).update(is_active=False)
+
+    await sync_to_async(end)()
+    assert await wait_closed(communicator, within=2.0) == 4401
+
+
+async def test_a_socket_whose_login_session_ended_is_closed_on_the_next_heartbeat(
+    team, monkeypatch
+):
+    monkeypatch.setattr("endpoints.presence.HEARTBEAT_SECONDS", 0.2)
+    cookie = await sync_to_async(session_cookie)(team.editor)
+    communicator = project_socket(team.project.pk, cookie=cookie)
+    assert (await communicator.connect(timeout=5))[0]
+    await next_message(communicator, "ready")
+    await asyncio.sleep(0.5)
+    await no_events(communicator, 0.1)
+    await sync_to_async(SessionStore(session_key=cookie).delete)()  # what logging out does
+    assert await wait_closed(communicator, within=2.0) == 4401
 
 
 async def test_presence_shows_who_has_which_endpoint_open(team):
