@@ -5,8 +5,9 @@ local PostgreSQL and Redis, two Daphne web processes, two relay workers, default
 runs the named parts (both by default), prints their figures and exits 1 when a target is
 missed:
 
-* **api**: 200 concurrent API clients for 60 s, spread over both web processes, each a member
-  working in its own project: a request, a think time of 0.5-1.5 s (1 s on average), the next.
+* **api**: 200 concurrent API clients for 60 s, spread over both web processes, ten per member
+  (each member with a project of its own): a request, a think time of 2-6 s (``--think``), the
+  next.
   About 70 % reads (the tree, a filtered list page, an endpoint, its history, the project list)
   and 30 % writes (edit an endpoint, create one, comment, delete one it created). Targets:
   no error (every answer 2xx), p99 <= 500 ms.
