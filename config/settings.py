@@ -161,15 +161,34 @@ def redis_host(url: str) -> dict[str, object]:
     }
 
 
+def live_layer(url: str) -> dict[str, object]:
+    """The "live" channel layer (session streams: viewers' sends, stored batches) on Redis
+    pub/sub. Pub/sub channels ignore the database number, so the prefix carries it: two
+    deployments on different databases of one Redis stay apart, as with the default layer."""
+    from urllib.parse import urlsplit
+
+    database = urlsplit(url).path.strip("/") or "0"
+    return {
+        "BACKEND": "sessions.relay.live_layer.LiveChannelLayer",
+        "CONFIG": {"hosts": [redis_host(url)], "prefix": f"switchboard-live.{database}."},
+    }
+
+
+# "live": what a session's viewers wait for (see sessions/relay/live_layer.py); everything
+# else (REST calls to relays, workspace events) goes through "default".
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [redis_host(REDIS_URL)]},
-        }
+        },
+        "live": live_layer(REDIS_URL),
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+        "live": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

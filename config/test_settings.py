@@ -3,7 +3,7 @@
 import os
 
 from config.settings import *  # noqa: F403
-from config.settings import dj_database_url, redis_host
+from config.settings import dj_database_url, live_layer, redis_host
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
@@ -21,7 +21,8 @@ CHANNEL_LAYERS = {
             "hosts": [redis_host(TEST_REDIS_URL)],
             "prefix": "switchboard-test",
         },
-    }
+    },
+    "live": live_layer(TEST_REDIS_URL),
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}  # noqa: F405

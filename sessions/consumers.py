@@ -71,6 +71,9 @@ def _live_chunks(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 class SessionStreamConsumer(AsyncWebsocketConsumer):
+    # Redis pub/sub in scaled mode: at most once, so a batch may go missing; the stream
+    # notices (a gap in seq, or ``live.resync`` from the layer) and re-reads the log.
+    channel_layer_alias = LIVE_LAYER
     session_id = 0
     last_seq = 0
     joined = False
@@ -196,6 +199,12 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         envelope = f'{{"type": "events", "state": {json.dumps(state)}, "events": '
         await self.send(text_data=envelope + message["events_json"] + "}")
 
+    async def live_resync(self, message: dict[str, Any]) -> None:
+        """Batches for this socket may have been lost (the layer dropped one for a full queue,
+        or its Redis subscription was interrupted): re-read the log after ``last_seq``."""
+        self.session = None  # a lost batch may have changed the state
+        await self._replay(before=None)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
             await self._error(None, "parse_error", "Send JSON text messages.")
@@ -307,9 +316,17 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         # ack_in_events: the ack comes inside the stored batch (one layer message, not two).
         command.update(reply_to=self.channel_name, ref=ref, ack_in_events=True)
         try:
-            await self.channel_layer.send(channel, command)
+            # The pub/sub layer says how many relays got it: none means the relay is gone
+            # (or reconnecting to Redis), and no answer would ever come.
+            delivered = await self.channel_layer.send(channel, command)
         except ChannelFull:
             await self._error(ref, "relay_unavailable", "The relay is overloaded; try again.")
+            return
+        if delivered == 0:
+            self.session = None
+            await self._error(
+                ref, "relay_unavailable", "The relay holding this session is not reachable."
+            )
 
     async def relay_reply(self, message: dict[str, Any]) -> None:
         """The relay's answer to a send from this socket."""

@@ -12,7 +12,7 @@ from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
 from sessions.errors import RelayUnavailable
-from sessions.relay.protocol import session_group
+from sessions.relay.protocol import LIVE_LAYER, session_group
 
 
 async def call(channel: str, message: dict[str, Any], timeout: float) -> dict[str, Any] | None:
@@ -41,7 +41,8 @@ async def send(channel: str, message: dict[str, Any]) -> None:
 
 
 async def publish(messages: list[dict[str, Any]]) -> None:
-    layer = get_channel_layer()
+    """To the sessions' viewers, on the live layer."""
+    layer = get_channel_layer(LIVE_LAYER)
     for message in messages:
         await layer.group_send(session_group(message["session"]), message)
 

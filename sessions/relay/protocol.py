@@ -11,6 +11,9 @@ import json
 from datetime import datetime
 from typing import Any
 
+# The channel layer alias of session streams: viewer sockets' channels, the sessions' groups,
+# and the commands those sockets send to relays (config/settings.py CHANNEL_LAYERS).
+LIVE_LAYER = "live"
 CONNECT = "relay.connect"  # {session, connection, request{...}, reply_to}
 SEND = "relay.send"  # {session, connection, opcode, payload, masked?, reply_to, ref}
 DISCONNECT = "relay.disconnect"  # {session, code, reason, reply_to}

@@ -24,9 +24,11 @@ from django.db import connections as db_connections
 from sessions.models import ClosedBy, FailureKind
 from sessions.relay import store
 from sessions.relay.egress import EgressPolicy, Resolver
+from sessions.relay.live_layer import RESYNC
 from sessions.relay.protocol import (
     CONNECT,
     DISCONNECT,
+    LIVE_LAYER,
     SEND,
     event_data,
     events_message,
@@ -44,12 +46,18 @@ SHUTDOWN_REASON = "Switchboard relay shutting down"
 # Channel-layer sends one publish runs at once: channels_redis takes a pooled Redis connection
 # for each, and redis-py's pool gives at most 100 (beyond: MaxConnectionsError, batch lost).
 PUBLISH_CONCURRENCY = 32
+# A stored batch bigger than this is published only if its session has viewers (on the live
+# layer a publish encodes and sends it even when nobody listens; a flooding upstream would
+# make the relay hold each batch twice more). A viewer that subscribes just after reads the
+# batch from the log: it subscribes before it reads.
+WATCHED_CHECK_BYTES = 1024 * 1024
 
 
 class EventsAck(str):
-    """The channel of a viewer socket that sent a message: its acknowledgement travels in the
-    stored batch that holds the message (``acks`` of the session's events message), so each
-    send costs the channel layer one message to the viewers instead of two."""
+    """The channel of a viewer socket that sent a message, on the live layer: its
+    acknowledgement travels in the stored batch that holds the message (``acks`` of the
+    session's events message), so each send costs one message to the viewers instead of two;
+    an error goes to it directly, on the live layer too."""
 
     __slots__ = ()
 
@@ -70,11 +78,15 @@ class Relay:
         *,
         mode: str,
         layer: BaseChannelLayer | None = None,
+        live: BaseChannelLayer | None = None,
         resolver: Resolver | None = None,
         capacity: int | None = None,
     ) -> None:
         self.mode = mode
         self.layer = layer if layer is not None else get_channel_layer()
+        # Viewer sockets' traffic: their sends come in on it (to this relay's channel name),
+        # stored batches and their acks go out on it.
+        self.live = live if live is not None else get_channel_layer(LIVE_LAYER) or self.layer
         self.resolver = resolver
         self._policy: tuple[tuple[Any, ...], EgressPolicy] | None = None
         self.capacity = capacity or settings.RELAY_MAX_CONNECTIONS
@@ -125,12 +137,15 @@ class Relay:
         self.policy  # noqa: B018 - a bad CIDR in the settings stops the relay here, named
         self.loop = asyncio.get_running_loop()
         self.channel_name = await self.layer.new_channel("relay.")
+        self._loops = [self.loop.create_task(self._receive_loop(self.layer))]
+        if self.live is not self.layer:
+            # Viewers' sends come to the same channel name on the live layer. It subscribes on
+            # its first receive, long before a viewer can send: a session names this relay
+            # only once a connect came through the default layer.
+            self._loops.append(self.loop.create_task(self._receive_loop(self.live)))
         await self._register()
         self._writer_task = self.loop.create_task(self.writer.run())
-        self._loops = [
-            self.loop.create_task(self._receive_loop()),
-            self.loop.create_task(self._heartbeat_loop()),
-        ]
+        self._loops.append(self.loop.create_task(self._heartbeat_loop()))
         logger.info("Relay %s started on channel %s", self.name, self.channel_name)
 
     async def _register(self) -> None:
@@ -186,10 +201,10 @@ class Relay:
 
     # --- commands -----------------------------------------------------------------------
 
-    async def _receive_loop(self) -> None:
+    async def _receive_loop(self, layer: BaseChannelLayer) -> None:
         while True:
             try:
-                message = await self.layer.receive(self.channel_name)
+                message = await layer.receive(self.channel_name)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -203,14 +218,21 @@ class Relay:
                 self.spawn(self._on_connect(message))
             elif kind == DISCONNECT:
                 self.spawn(self._on_disconnect(message))
+            elif kind == RESYNC:
+                pass  # commands are not re-read; a sender whose command was lost is not acked
             else:
                 logger.warning("Relay %s ignored a %r message", self.name, kind)
+
+    def layer_of(self, channel: str) -> BaseChannelLayer:
+        """Where ``channel`` listens: a viewer socket on the live layer, a REST call on the
+        default one."""
+        return self.live if isinstance(channel, EventsAck) else self.layer
 
     async def reply(self, channel: str | None, message: dict[str, Any]) -> None:
         if not channel:
             return
         try:
-            await self.layer.send(channel, message)
+            await self.layer_of(channel).send(channel, message)
         except Exception:
             logger.warning("Relay %s could not reply on %s", self.name, channel, exc_info=True)
 
@@ -253,10 +275,13 @@ class Relay:
         connection.task = self.spawn(connection.run())
 
     async def _on_send(self, message: dict[str, Any]) -> None:
+        reply_to = message.get("reply_to", "")
+        if reply_to and message.get("ack_in_events"):
+            reply_to = EventsAck(reply_to)
         connection = self.connections.get(int(message["session"]))
         if connection is None or connection.number != message.get("connection"):
             await self.reply(
-                message.get("reply_to"),
+                reply_to,
                 reply(
                     message.get("ref"),
                     False,
@@ -265,9 +290,6 @@ class Relay:
                 ),
             )
             return
-        reply_to = message.get("reply_to", "")
-        if reply_to and message.get("ack_in_events"):
-            reply_to = EventsAck(reply_to)
         await connection.send(
             message["opcode"],
             message["payload"],
@@ -355,15 +377,19 @@ class Relay:
     ) -> None:
         acks = acks or {}
         # Replies first: a REST call is waiting for each.
-        sends = [self.layer.send(channel, message) for channel, message in replies]
+        sends = [self.layer_of(channel).send(channel, message) for channel, message in replies]
         for session_id, records in groups.items():
             message = batch_message(session_id, records)
             if message is not None:
                 if session_id in acks:
                     message["acks"] = acks.pop(session_id)
-                sends.append(self.layer.group_send(session_group(session_id), message))
+                elif len(message["events_json"]) > WATCHED_CHECK_BYTES and not await self._watched(
+                    session_id
+                ):
+                    continue
+                sends.append(self.live.group_send(session_group(session_id), message))
         sends.extend(
-            self.layer.send(channel, ack) for left in acks.values() for channel, ack in left
+            self.live.send(channel, ack) for left in acks.values() for channel, ack in left
         )
         results: list[Any] = []
         for start in range(0, len(sends), PUBLISH_CONCURRENCY):
@@ -373,9 +399,18 @@ class Relay:
             if isinstance(result, BaseException):
                 logger.warning("Relay %s could not publish: %r", self.name, result)
 
+    async def _watched(self, session_id: int) -> bool:
+        watched = getattr(self.live, "group_watched", None)
+        if watched is None:
+            return True  # the in-memory layer copies nothing for a group without members
+        try:
+            return bool(await watched(session_group(session_id)))
+        except Exception:
+            return True
+
     async def publish(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
-            await self.layer.group_send(session_group(message["session"]), message)
+            await self.live.group_send(session_group(message["session"]), message)
 
     # --- heartbeat, reaping, idle sessions ----------------------------------------------
 

@@ -10,8 +10,9 @@ echoes every message and floods on request), it measures five paths:
 - (d1) Switchboard embedded: a real Daphne on SQLite, no ``REDIS_URL``: viewer socket
   (``/ws/sessions/{id}/``) → in-process relay → upstream and back, every frame stored;
 - (d2) Switchboard scaled: a Daphne web process and a ``manage.py relay_worker`` process,
-  the Redis channel layer, every frame stored in PostgreSQL (a database of its own on the
-  ``TEST_DATABASE_URL`` server, dropped at the end).
+  the Redis channel layers (the live one, Redis pub/sub, between viewer socket and relay),
+  every frame stored in PostgreSQL (a database of its own on the ``TEST_DATABASE_URL``
+  server, dropped at the end).
 
 For each: p50/p99 round-trip time of 100-byte text frames (sent over the viewer socket, timed
 until the echoed frame is back at the viewer; the paths interleaved in a random order each
@@ -20,7 +21,7 @@ round), and sustained frames/s from the upstream flooding 50,000 frames through 
 equal what was sent and received) and the RSS per idle open session: a fresh relay process
 (the embedded server; the worker) holding 5,000 open upstream connections (opened by 250
 members, 20 each, the default per-member limit), its RSS with 20 open and after 5,000 more.
-Finally it times what (d2) cannot avoid: a PostgreSQL commit and channels_redis hops.
+Finally it times what (d2) cannot avoid: a PostgreSQL commit and Redis channel-layer hops.
 
 Targets (exit 1 when one is missed): p50 RTT of (d1) ≤ 1.5x (c) and of (d2) ≤ 3x (c);
 (d2) ≥ 20,000 frames/s stored and delivered to a viewer; ≤ 64 KiB RSS per idle open session.
@@ -960,29 +961,33 @@ async def run_all(run: Run, deadline: float) -> bool:
 
 async def measure_parts(redis_url: str, count: int = 300) -> dict[str, float]:
     """p50s (µs) of what (d2)'s round trip cannot avoid: a PostgreSQL commit of one row (as
-    the writer does: fsync included) and channel-layer hops, with the layer Switchboard uses
-    (channels_redis' default) and, for comparison, its pub/sub layer."""
+    the writer does: a logged table, so fsync included) and channel-layer hops, with the
+    layer of Switchboard's live traffic (``LiveChannelLayer``, channels_redis' pub/sub) and,
+    for comparison, channels_redis' default layer (which REST calls to relays use)."""
     from channels_redis.core import RedisChannelLayer
-    from channels_redis.pubsub import RedisPubSubChannelLayer
     from django.db import connection
+
+    from sessions.relay.live_layer import LiveChannelLayer
 
     def commits() -> list[float]:
         samples = []
         with connection.cursor() as cursor:
-            cursor.execute("CREATE TEMPORARY TABLE bench_commit (n integer)")
-            for n in range(count):
-                started = time.perf_counter()
-                cursor.execute("BEGIN")
-                cursor.execute("INSERT INTO bench_commit VALUES (%s)", [n])
-                cursor.execute("COMMIT")
-                samples.append(time.perf_counter() - started)
-            cursor.execute("DROP TABLE bench_commit")
+            cursor.execute("CREATE TABLE bench_commit (n integer)")
+            try:
+                for n in range(count):
+                    started = time.perf_counter()
+                    cursor.execute("BEGIN")
+                    cursor.execute("INSERT INTO bench_commit VALUES (%s)", [n])
+                    cursor.execute("COMMIT")
+                    samples.append(time.perf_counter() - started)
+            finally:
+                cursor.execute("DROP TABLE bench_commit")
         connection.close()  # this thread's own connection
         return samples
 
     parts = {"pg_commit": percentile(await asyncio.to_thread(commits), 0.5) * 1e6}
     hosts = [{"address": redis_url}]
-    for name, layer_class in (("core", RedisChannelLayer), ("pubsub", RedisPubSubChannelLayer)):
+    for name, layer_class in (("core", RedisChannelLayer), ("live", LiveChannelLayer)):
         sender = layer_class(hosts=hosts, prefix="bench-relay")
         receiver = layer_class(hosts=hosts, prefix="bench-relay")
         channel = await receiver.new_channel("bench.")
@@ -1035,14 +1040,17 @@ def start_scaled(run: Run, upstream_url: str) -> Switchboard:
     from django.conf import settings
     from django.core.management import call_command
 
+    from config.settings import live_layer, redis_host
+
     sessions = 1 + WARM_SESSIONS + run.args.idle_sessions
     # This process connects (d2)'s idle sessions itself (connect_in_process), as a web
     # process of that deployment would.
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": run.args.redis_url, "socket_timeout": 30}]},
-        }
+            "CONFIG": {"hosts": [redis_host(run.args.redis_url)]},
+        },
+        "live": live_layer(run.args.redis_url),
     }
     settings.RELAY_EMBEDDED = False
     call_command("migrate", verbosity=0, interactive=False)
@@ -1124,20 +1132,20 @@ def report(run: Run, paths: list[ViewerPath], load: tuple[Any, Any, Any]) -> boo
         )
     parts = run.parts
     if parts:
-        least = parts["pg_commit"] + parts["core_send"] + parts["core_group_send"]
+        least = parts["pg_commit"] + parts["live_send"] + parts["live_group_send"]
         print(
             f"(d2) adds to (c) at least (p50s): a PostgreSQL commit of one row "
             f"{parts['pg_commit']:.0f} µs (two when the echo misses its message's commit), "
-            f"a channels_redis send->receive {parts['core_send']:.0f} µs (viewer -> relay) and "
-            f"a group_send->receive {parts['core_group_send']:.0f} µs (relay -> viewer): "
-            f"{least:.0f} µs"
+            f"a live-layer (Redis pub/sub) send->receive {parts['live_send']:.0f} µs "
+            f"(viewer -> relay) and a group_send->receive {parts['live_group_send']:.0f} µs "
+            f"(relay -> viewer): {least:.0f} µs"
             + (
                 f", so (d2) >= {(floor + least) / floor:.2f}x (c) before any of its own code"
                 if not math.isnan(floor)
                 else ""
             )
-            + f"; channels_redis' pub/sub layer would make the hops {parts['pubsub_send']:.0f} "
-            f"and {parts['pubsub_group_send']:.0f} µs"
+            + f"; with channels_redis' default layer the hops are {parts['core_send']:.0f} "
+            f"and {parts['core_group_send']:.0f} µs"
         )
     for key, idle in run.idle.items():
         print(

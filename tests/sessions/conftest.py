@@ -12,6 +12,7 @@ import pytest
 from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from rest_framework.test import APIClient
 
+from sessions.relay.protocol import LIVE_LAYER
 from sessions.relay.server import Relay
 from tests.sessions.upstreams import (
     AiohttpUpstream,
@@ -97,7 +98,8 @@ class RelayThread:
     def __init__(self, **kwargs: Any) -> None:
         self.runner = LoopThread()
         layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
-        self.relay = Relay(mode="worker", layer=layer, **kwargs)
+        live = channel_layers.make_backend(LIVE_LAYER)
+        self.relay = Relay(mode="worker", layer=layer, live=live, **kwargs)
         self.runner.run(self.relay.start())
 
     def stop(self) -> None:

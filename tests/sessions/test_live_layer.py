@@ -1,0 +1,136 @@
+"""The live channel layer (Redis pub/sub for session streams): what it adds to channels_redis'
+pub/sub layer, and that a viewer gets every entry once, in order, when pub/sub loses some."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import pytest
+import redis
+from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
+from django.conf import settings
+
+from sessions.models import DebugSession
+from sessions.relay.live_layer import RESYNC, LiveChannelLayer
+from sessions.relay.protocol import LIVE_LAYER
+from tests.sessions.test_live import api_for, bearer, collect, open_stream
+
+
+def make_layers(**kwargs: Any) -> tuple[LiveChannelLayer, LiveChannelLayer]:
+    """A receiving and a sending layer (as in two processes), with a prefix of their own so
+    that nothing else on this Redis reaches their channels."""
+    config = {
+        **settings.CHANNEL_LAYERS[LIVE_LAYER]["CONFIG"],
+        "prefix": f"test-live-{uuid.uuid4().hex}.",
+    }
+    return LiveChannelLayer(**config, **kwargs), LiveChannelLayer(**config)
+
+
+def kill_subscriber(layer: Any) -> None:
+    """Close this process's pub/sub connection of ``layer`` from the Redis side (as a Redis
+    restart or a dropped connection would)."""
+    loop_layer = layer._get_layer()
+    for shard in loop_layer._shards:
+        connection = shard._pubsub.connection
+        host, port = connection._writer.get_extra_info("sockname")[:2]
+        client = redis.Redis.from_url(
+            settings.CHANNEL_LAYERS[LIVE_LAYER]["CONFIG"]["hosts"][0]["address"]
+        )
+        try:
+            assert client.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
+        finally:
+            client.close()
+
+
+async def test_send_says_how_many_got_it_and_receivers_unsubscribe():
+    layer, other = make_layers()
+    channel = await layer.new_channel()
+    await layer.group_add("g", channel)
+    assert await other.send(channel, {"type": "x"}) == 1
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "x"}
+    assert await other.send("nobody-listens", {"type": "x"}) == 0
+
+    waiting = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0.05)
+    waiting.cancel()  # a consumer that ends: its channel is unsubscribed
+    await asyncio.sleep(0.05)
+    assert await other.send(channel, {"type": "x"}) == 0
+    await layer.group_discard("g", channel)
+    shard = other._get_layer()._shards[0]
+    assert await shard.publish(other._get_layer()._get_group_channel_name("g"), b"x") == 0
+    await layer.flush()
+    await other.flush()
+
+
+async def test_a_full_channel_drops_and_then_says_resync():
+    layer, other = make_layers(capacity=3)
+    channel = await layer.new_channel()
+    for n in range(5):
+        await other.send(channel, {"type": "x", "n": n})
+    await asyncio.sleep(0.2)
+    got = [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(4)]
+    assert got == [*({"type": "x", "n": n} for n in range(3)), {"type": RESYNC}]
+    await other.send(channel, {"type": "x", "n": 9})
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "x", "n": 9}
+    await layer.flush()
+    await other.flush()
+
+
+async def test_a_lost_subscription_comes_back_and_says_resync():
+    layer, other = make_layers()
+    channel = await layer.new_channel()
+    await layer.group_add("g", channel)
+    kill_subscriber(layer)
+    assert await asyncio.wait_for(layer.receive(channel), 10) == {"type": RESYNC}
+    # Subscribed again, to the channel and to the group.
+    for _ in range(50):
+        if await other.send(channel, {"type": "x"}):
+            break
+        await asyncio.sleep(0.1)
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "x"}
+    await other.group_send("g", {"type": "g"})
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "g"}
+    await layer.flush()
+    await other.flush()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_viewer_whose_subscription_broke_still_gets_every_entry(relay, team, ws_upstream):
+    api = api_for(team.editor)
+    session = await sync_to_async(api.create)(project=team.project.pk, url=ws_upstream.url("/echo"))
+    sid = session["id"]
+    await sync_to_async(api.connect)(sid)
+    viewer = await open_stream(f"/ws/sessions/{sid}/", await bearer(team.editor))
+    await collect(viewer, until_seq=2)
+
+    # The web side's subscription drops while entries are stored: the batches published
+    # meanwhile reach nobody; the stream re-reads them from the log.
+    kill_subscriber(channel_layers[LIVE_LAYER])
+    for n in range(5):
+        await sync_to_async(api.send)(sid, format="text", body=f"m{n}")
+    seqs, _ = await collect(viewer, until_seq=12)
+    assert seqs == list(range(3, 13))
+    await viewer.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_send_that_reaches_no_relay_is_answered(relay, team, ws_upstream):
+    api = api_for(team.editor)
+    session = await sync_to_async(api.create)(project=team.project.pk, url=ws_upstream.url("/echo"))
+    sid = session["id"]
+    await sync_to_async(api.connect)(sid)
+    # The relay the session names is gone (its channel has no subscriber).
+    await sync_to_async(DebugSession.objects.filter(pk=sid).update)(relay_channel="relay.gone!0123")
+    viewer = await open_stream(f"/ws/sessions/{sid}/", await bearer(team.editor))
+    await collect(viewer, until_seq=2)
+    await viewer.send_to(json.dumps({"type": "send", "format": "text", "body": "x", "ref": 1}))
+    while True:
+        message = json.loads(await viewer.receive_from(timeout=10))
+        if message["type"] == "error":
+            break
+    assert message["ref"] == 1 and message["code"] == "relay_unavailable"
+    await viewer.disconnect()
