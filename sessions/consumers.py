@@ -11,7 +11,8 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
   values for this send only); answered by ``{"type": "ack", "ref",
   "seq", ...}`` once stored, or ``{"type": "error", "ref", "code", "detail"}``.
   ``{"type": "ping"}`` is answered by ``{"type": "pong"}``.
-* Close codes: 4400 bad ``after``, 4401 not authenticated, 4404 no such session of yours.
+* Close codes: 4400 bad ``after``, 4401 not authenticated (at the handshake, or later once the
+  token or login stops working), 4404 no such session of yours.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.utils import timezone
 
 from config.errors import DomainError, ValidationFailed
+from config.ws_auth import credentials_valid
 from endpoints.models import MessageFormat
 from sessions import selectors, services
 from sessions.errors import NotConnected
 from sessions.models import DebugSession, SessionState
-from sessions.relay.protocol import event_data, session_group
+from sessions.relay.protocol import LIVE_LAYER, event_data, session_group
 from sessions.serializers import clean_variables, session_data
 
 logger = logging.getLogger("switchboard.sessions")
@@ -337,14 +339,24 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=json.dumps({"type": "error", **fields}))
 
     async def _touch_loop(self) -> None:
-        """A watching viewer keeps the session from idling out."""
+        """A watching viewer keeps the session from idling out, as long as its credentials
+        still work (checked on the same beat: at most a minute apart)."""
         interval = max(1.0, min(60.0, settings.SESSION_IDLE_TIMEOUT / 4))
         while True:
             await asyncio.sleep(interval)
             try:
-                await database_sync_to_async(self._touch)()
+                allowed = await database_sync_to_async(self._touch)()
             except Exception:
                 logger.warning("Could not record viewer activity", exc_info=True)
+                allowed = True  # the database is down: say so on the next beat, not 4401
+            if not allowed:
+                self.touch_task = None  # disconnect() runs from here; nothing to cancel
+                await self._refuse(
+                    4401,
+                    "not_authenticated",
+                    "Your token or login no longer works; log in again.",
+                )
+                return
             try:
                 # Joined again: a Redis restart forgets every group, and this socket would
                 # wait for batches that no longer reach it (a gap is re-read from the log).
@@ -354,8 +366,13 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             except Exception:
                 logger.warning("Could not renew the live subscription", exc_info=True)
 
-    def _touch(self) -> None:
+    def _touch(self) -> bool:
+        """Record viewer activity; False (and nothing recorded) once the token was revoked or
+        expired, the login session ended or the user was deactivated."""
+        if not credentials_valid(self.scope):
+            return False
         DebugSession.objects.filter(pk=self.session_id).update(last_activity_at=timezone.now())
+        return True
 
     async def disconnect(self, code: int) -> None:
         if self.touch_task is not None:

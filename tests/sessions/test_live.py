@@ -17,6 +17,7 @@ from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
 from config.asgi import application
+from endpoints.models import AccessToken
 from endpoints.tokens import token_create
 from tests.sessions.conftest import SessionClient
 
@@ -207,3 +208,24 @@ async def test_a_viewer_opened_before_connecting_can_send_right_away(relay, team
             break
     assert message["type"] == "ack" and message["ref"] == "now", message
     await viewer.disconnect()
+
+
+@pytest.mark.parametrize("ending", ["token revoked", "user deactivated"])
+async def test_a_stream_whose_token_no_longer_works_is_closed(relay, team, settings, ending):
+    settings.SESSION_IDLE_TIMEOUT = 4  # the stream's beat: max(1 s, timeout / 4)
+    api = api_for(team.viewer)
+    session = await sync_to_async(api.create)(project=team.project.pk, url="ws://127.0.0.1:9/")
+    communicator = await open_stream(f"/ws/sessions/{session['id']}/", await bearer(team.viewer))
+    await asyncio.sleep(1.5)  # a beat passes while the token works: still open
+    assert await communicator.receive_nothing(timeout=0.1)
+
+    def end() -> None:
+        if ending == "token revoked":
+            AccessToken.objects.filter(user=team.viewer).delete()
+        else:
+            type(team.viewer).objects.filter(pk=team.viewer.pk).update(is_active=False)
+
+    await sync_to_async(end)()
+    error, code = await closed_with(communicator)
+    assert code == 4401 and error["code"] == "not_authenticated"
+    await communicator.disconnect()
