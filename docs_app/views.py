@@ -43,6 +43,7 @@ UNLOCK_MAX_AGE = 12 * 3600
 MAX_QUERY_LENGTH = 200
 _NEXT = re.compile(r"(?:endpoints/\d{1,18}/|endpoints/\d{1,18}\.md|index\.md|llms\.txt)?\Z")
 
+
 def safe_methods(view: Any) -> Any:
     """GET and HEAD only (405 otherwise). Exempt from CSRF, which would answer another method
     with its 403 before the 405: these pages change nothing a forged request could use."""
