@@ -22,8 +22,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -44,8 +42,9 @@ from endpoints import services
 from endpoints.models import Presence, Role
 from endpoints.tokens import token_create
 from sessions.models import DebugSession
+from tests import daphne as daphne_server
 from tests.sessions.conftest import RelayThread
-from tests.sessions.upstreams import LoopThread, WebsocketsUpstream, closed_port
+from tests.sessions.upstreams import LoopThread, WebsocketsUpstream
 from tests.wire import RawWebSocket, Reply, http
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,34 +113,11 @@ class Stage:
         return http(self.port, method, self.path(template), headers=all_headers, body=data)
 
 
-def _start_daphne(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = closed_port()
-    with log.open("wb") as out:
-        daphne = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("daphne")),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "config.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if http(port, "GET", "/healthz").status in (200, 503):
-                return daphne, port
-        except OSError:
-            pass
-        if time.monotonic() > deadline or daphne.poll() is not None:
-            daphne.kill()
-            raise AssertionError(f"daphne did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
+def _healthz_answers(port: int) -> bool:
+    try:
+        return http(port, "GET", "/healthz").status in (200, 503)
+    except OSError:
+        return False
 
 
 def _seed(upstream: WebsocketsUpstream) -> tuple[dict[str, Any], str, str]:
@@ -258,7 +234,8 @@ def stage(transactional_db: None, tmp_path: Path) -> Iterator[Stage]:
             RELAY_EMBEDDED="false",
             LOG_LEVEL="WARNING",
         )
-        daphne, port = _start_daphne(env, tmp_path / "daphne.log")
+        with (tmp_path / "daphne.log").open("wb") as log:
+            daphne, port = daphne_server.start(env=env, stderr=log, ready=_healthz_answers)
         stage = Stage(port=port, upstream=upstream, token=token, viewer_token=viewer_token)
         stage.ids = ids
         # The session the socket rows send on: open, with a small message limit.
@@ -279,12 +256,7 @@ def stage(transactional_db: None, tmp_path: Path) -> Iterator[Stage]:
         yield stage
     finally:
         if daphne is not None:
-            daphne.terminate()
-            try:
-                daphne.wait(15)
-            except subprocess.TimeoutExpired:
-                daphne.kill()
-                daphne.wait(5)
+            daphne_server.stop(daphne)
         relay.stop()
         upstream.stop()
         runner.stop()

@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.sessions.upstreams import closed_port
+from tests import daphne as daphne_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,36 +48,19 @@ def call(base: str, token: str, method: str, path: str, body: Any = None) -> tup
         return error.code, json.loads(error.read() or b"null")
 
 
-def start_daphne(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
-    port = closed_port()
-    daphne = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("daphne")),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-            return daphne, port
-        except (urllib.error.URLError, ConnectionError):
-            if time.monotonic() > deadline or daphne.poll() is not None:
-                daphne.kill()
-                raise AssertionError("daphne did not start") from None
-            time.sleep(0.1)
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+            return True
+    except (urllib.error.URLError, ConnectionError):
+        return False
 
 
-def stop(daphne: subprocess.Popen[str], signum: int) -> None:
+def start_daphne(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    return daphne_server.start(env=env, stderr=subprocess.DEVNULL, ready=_healthy)
+
+
+def stop(daphne: subprocess.Popen[bytes], signum: int) -> None:
     if daphne.poll() is None:
         daphne.send_signal(signum)
     try:

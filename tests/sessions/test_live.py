@@ -44,6 +44,21 @@ async def open_stream(path: str, headers: list[tuple[bytes, bytes]]) -> Websocke
     return communicator
 
 
+async def connected_session(user: Any, project_id: int, upstream: Any) -> tuple[SessionClient, int]:
+    """A session of ``user`` on ``upstream``'s echo, connected (its log: connecting, open)."""
+    api = api_for(user)
+    session = await sync_to_async(api.create)(project=project_id, url=upstream.url("/echo"))
+    await sync_to_async(api.connect)(session["id"])
+    return api, session["id"]
+
+
+async def live_viewer(user: Any, sid: int) -> WebsocketCommunicator:
+    """A stream of session ``sid`` that has read the first two entries."""
+    viewer = await open_stream(f"/ws/sessions/{sid}/", await bearer(user))
+    await collect(viewer, until_seq=2)
+    return viewer
+
+
 async def collect(
     communicator: WebsocketCommunicator, until_seq: int, timeout: float = 20
 ) -> tuple[list[int], list[dict[str, Any]]]:
@@ -102,12 +117,8 @@ async def test_replay_then_live_without_gap_or_duplicate(relay, team):
 
 
 async def test_sending_over_the_live_socket(relay, team, ws_upstream):
-    api = api_for(team.editor)
-    session = await sync_to_async(api.create)(project=team.project.pk, url=ws_upstream.url("/echo"))
-    sid = session["id"]
-    await sync_to_async(api.connect)(sid)
-    viewer = await open_stream(f"/ws/sessions/{sid}/", await bearer(team.editor))
-    await collect(viewer, until_seq=2)
+    _, sid = await connected_session(team.editor, team.project.pk, ws_upstream)
+    viewer = await live_viewer(team.editor, sid)
 
     await viewer.send_to(
         json.dumps({"type": "send", "format": "json", "body": '{"x": 1}', "ref": 7})

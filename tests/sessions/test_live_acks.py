@@ -6,22 +6,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from asgiref.sync import sync_to_async
 
-from tests.sessions.test_live import api_for, bearer, collect, open_stream
+from tests.sessions.test_live import collect, connected_session, live_viewer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_only_the_sending_socket_gets_the_ack(relay, team, ws_upstream):
-    api = api_for(team.editor)
-    session = await sync_to_async(api.create)(project=team.project.pk, url=ws_upstream.url("/echo"))
-    sid = session["id"]
-    await sync_to_async(api.connect)(sid)
-    sender = await open_stream(f"/ws/sessions/{sid}/", await bearer(team.editor))
-    watcher = await open_stream(f"/ws/sessions/{sid}/", await bearer(team.editor))
-    await collect(sender, until_seq=2)
-    await collect(watcher, until_seq=2)
+    _, sid = await connected_session(team.editor, team.project.pk, ws_upstream)
+    sender = await live_viewer(team.editor, sid)
+    watcher = await live_viewer(team.editor, sid)
 
     await sender.send_to(json.dumps({"type": "send", "format": "text", "body": "hi", "ref": "a"}))
     seqs, others = await collect(sender, until_seq=4)

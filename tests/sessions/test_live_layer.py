@@ -17,7 +17,7 @@ from django.conf import settings
 from sessions.models import DebugSession
 from sessions.relay.live_layer import RESYNC, LiveChannelLayer
 from sessions.relay.protocol import LIVE_LAYER
-from tests.sessions.test_live import api_for, bearer, collect, open_stream
+from tests.sessions.test_live import collect, connected_session, live_viewer
 
 
 def make_layers(**kwargs: Any) -> tuple[LiveChannelLayer, LiveChannelLayer]:
@@ -100,12 +100,8 @@ async def test_a_lost_subscription_comes_back_and_says_resync():
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_viewer_whose_subscription_broke_still_gets_every_entry(relay, team, ws_upstream):
-    api = api_for(team.editor)
-    session = await sync_to_async(api.create)(project=team.project.pk, url=ws_upstream.url("/echo"))
-    sid = session["id"]
-    await sync_to_async(api.connect)(sid)
-    viewer = await open_stream(f"/ws/sessions/{sid}/", await bearer(team.editor))
-    await collect(viewer, until_seq=2)
+    api, sid = await connected_session(team.editor, team.project.pk, ws_upstream)
+    viewer = await live_viewer(team.editor, sid)
 
     # The web side's subscription drops while entries are stored: the batches published
     # meanwhile reach nobody; the stream re-reads them from the log.
@@ -119,14 +115,10 @@ async def test_a_viewer_whose_subscription_broke_still_gets_every_entry(relay, t
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_send_that_reaches_no_relay_is_answered(relay, team, ws_upstream):
-    api = api_for(team.editor)
-    session = await sync_to_async(api.create)(project=team.project.pk, url=ws_upstream.url("/echo"))
-    sid = session["id"]
-    await sync_to_async(api.connect)(sid)
+    _, sid = await connected_session(team.editor, team.project.pk, ws_upstream)
     # The relay the session names is gone (its channel has no subscriber).
     await sync_to_async(DebugSession.objects.filter(pk=sid).update)(relay_channel="relay.gone!0123")
-    viewer = await open_stream(f"/ws/sessions/{sid}/", await bearer(team.editor))
-    await collect(viewer, until_seq=2)
+    viewer = await live_viewer(team.editor, sid)
     await viewer.send_to(json.dumps({"type": "send", "format": "text", "body": "x", "ref": 1}))
     while True:
         message = json.loads(await viewer.receive_from(timeout=10))
