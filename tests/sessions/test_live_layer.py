@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -46,10 +47,33 @@ def kill_subscriber(layer: Any) -> None:
             client.close()
 
 
+async def until_subscribed(layer: LiveChannelLayer, other: LiveChannelLayer, channel: str) -> None:
+    """Wait until ``other``'s sends reach ``channel`` of ``layer``: a SUBSCRIBE is written
+    without waiting for Redis to confirm it, so a publish on another connection just after may
+    still find nobody. Probes that reached nobody are gone; the one that arrived is read."""
+    for _ in range(250):
+        if await other.send(channel, {"type": "probe"}):
+            assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "probe"}
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{channel} was never subscribed")
+
+
+async def until_nobody_gets(publish: Callable[[], Awaitable[int]], within: float = 5.0) -> None:
+    """``publish`` until it reaches no subscriber. An UNSUBSCRIBE is written without waiting
+    for Redis to confirm it, so a publish on another connection right after may still count
+    the subscriber; it must stop counting it soon after."""
+    deadline = asyncio.get_running_loop().time() + within
+    while (count := await publish()) != 0:
+        assert asyncio.get_running_loop().time() < deadline, f"still {count} subscriber(s)"
+        await asyncio.sleep(0.02)
+
+
 async def test_send_says_how_many_got_it_and_receivers_unsubscribe():
     layer, other = make_layers()
     channel = await layer.new_channel()
     await layer.group_add("g", channel)
+    await until_subscribed(layer, other, channel)
     assert await other.send(channel, {"type": "x"}) == 1
     assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "x"}
     assert await other.send("nobody-listens", {"type": "x"}) == 0
@@ -57,11 +81,11 @@ async def test_send_says_how_many_got_it_and_receivers_unsubscribe():
     waiting = asyncio.ensure_future(layer.receive(channel))
     await asyncio.sleep(0.05)
     waiting.cancel()  # a consumer that ends: its channel is unsubscribed
-    await asyncio.sleep(0.05)
-    assert await other.send(channel, {"type": "x"}) == 0
+    await until_nobody_gets(lambda: other.send(channel, {"type": "x"}))
     await layer.group_discard("g", channel)
     shard = other._get_layer()._shards[0]
-    assert await shard.publish(other._get_layer()._get_group_channel_name("g"), b"x") == 0
+    group = other._get_layer()._get_group_channel_name("g")
+    await until_nobody_gets(lambda: shard.publish(group, b"x"))
     await layer.flush()
     await other.flush()
 
@@ -69,6 +93,7 @@ async def test_send_says_how_many_got_it_and_receivers_unsubscribe():
 async def test_a_full_channel_drops_and_then_says_resync():
     layer, other = make_layers(capacity=3)
     channel = await layer.new_channel()
+    await until_subscribed(layer, other, channel)
     for n in range(5):
         await other.send(channel, {"type": "x", "n": n})
     await asyncio.sleep(0.2)
