@@ -37,12 +37,14 @@ from endpoints.models import MessageFormat
 from sessions import selectors, services
 from sessions.errors import NotConnected
 from sessions.models import DebugSession, SessionState
-from sessions.relay.protocol import LIVE_LAYER, event_data, session_group
+from sessions.relay.protocol import ACKS, LIVE_LAYER, event_data, ref_key, session_group
 from sessions.serializers import clean_variables, session_data
 
 logger = logging.getLogger("switchboard.sessions")
 
 REPLAY_PAGE = 500
+# Unanswered sends a socket keeps asking about after a lost batch (the oldest are given up).
+MAX_UNACKED = 256
 # Daphne (autobahn) will not send a message over --websocket-max-message-size (1 MiB by
 # default, which SESSION_MAX_MESSAGE_SIZE equals; raise both together): it fails the socket
 # with 1011. Batches are split below this many bytes, and an entry that alone is bigger goes
@@ -83,6 +85,9 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
     # The session as last read; sends use it without a query until a batch says the state
     # changed (then it is read again), so sending stays off the database on the hot path.
     session: DebugSession | None = None
+    # Sends of this socket not answered yet: ref_key(ref) -> the relay's channel. Their acks
+    # ride in stored batches; when a batch is lost the stream asks the relay for them again.
+    unacked: dict[str, str]
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without its hop to a thread (to close stale database connections)
@@ -94,6 +99,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        self.unacked = {}
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -185,6 +191,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         if first > self.last_seq + 1:
             # A batch went missing (a full channel drops messages): read the gap from the log.
             await self._replay(before=first)
+            await self._ask_for_lost_acks()
         state = message.get("state")
         if state is not None:
             self.session = None
@@ -206,6 +213,33 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         or its Redis subscription was interrupted): re-read the log after ``last_seq``."""
         self.session = None  # a lost batch may have changed the state
         await self._replay(before=None)
+        await self._ask_for_lost_acks()
+
+    async def _ask_for_lost_acks(self) -> None:
+        """Sends whose ack may have been in a lost batch: ask their relays, which remember
+        the latest acks per socket (answered in ``session_acks``). An ack still on its way
+        comes as usual; one that was lost comes from the relay; none comes twice."""
+        by_relay: dict[str, list[str]] = {}
+        for key, relay in self.unacked.items():
+            by_relay.setdefault(relay, []).append(key)
+        for relay, keys in by_relay.items():
+            command = {
+                "type": ACKS,
+                "session": self.session_id,
+                "reply_to": self.channel_name,
+                "refs": keys,
+            }
+            try:
+                await self.channel_layer.send(relay, command)
+            except Exception:
+                logger.warning("Could not ask relay %s for lost acks", relay, exc_info=True)
+
+    async def session_acks(self, message: dict[str, Any]) -> None:
+        """The acks a relay still had for sends of this socket (see ``_ask_for_lost_acks``)."""
+        # Newest first: a ref used twice stands for its latest send.
+        for ack in reversed(message.get("acks") or ()):
+            if ref_key(ack.get("ref")) in self.unacked:
+                await self.relay_reply(ack)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
@@ -329,9 +363,16 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             await self._error(
                 ref, "relay_unavailable", "The relay holding this session is not reachable."
             )
+            return
+        if ref is None:
+            return  # nothing to tell its ack from another's: not asked for again
+        self.unacked[ref_key(ref)] = channel
+        if len(self.unacked) > MAX_UNACKED:
+            del self.unacked[next(iter(self.unacked))]  # the oldest: given up on
 
     async def relay_reply(self, message: dict[str, Any]) -> None:
         """The relay's answer to a send from this socket."""
+        self.unacked.pop(ref_key(message.get("ref")), None)
         fields = {k: v for k, v in message.items() if k not in ("type", "ok")}
         if message.get("ok"):
             await self.send(text_data=json.dumps({"type": "ack", **fields}))

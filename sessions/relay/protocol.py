@@ -21,6 +21,16 @@ REPLY = "relay.reply"  # {ref, ok, ...}: handled by SessionStreamConsumer.relay_
 # {session, first, last, state, events_json, acks?}: viewers' live batches; ``acks`` are
 # [channel, reply] for the sockets whose sends the batch holds (sent with ack_in_events)
 EVENTS = "session.events"
+# {session, reply_to, refs}: a viewer socket that re-read the log after lost batches asks for
+# the acks those batches carried (``refs``: ref_key() of its sends still unanswered); the
+# relay answers ACKS_FOUND {acks: [reply, ...]} with those it still remembers.
+ACKS = "relay.acks"
+ACKS_FOUND = "session.acks"
+
+
+def ref_key(ref: Any) -> str:
+    """A send's ``ref`` (any JSON value) as a string both sides compare."""
+    return json.dumps(ref, sort_keys=True, separators=(",", ":"))
 
 
 def session_group(session_id: int) -> str:

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -26,12 +27,15 @@ from sessions.relay import store
 from sessions.relay.egress import EgressPolicy, Resolver
 from sessions.relay.live_layer import RESYNC
 from sessions.relay.protocol import (
+    ACKS,
+    ACKS_FOUND,
     CONNECT,
     DISCONNECT,
     LIVE_LAYER,
     SEND,
     event_data,
     events_message,
+    ref_key,
     reply,
     session_group,
 )
@@ -51,6 +55,10 @@ PUBLISH_CONCURRENCY = 32
 # make the relay hold each batch twice more). A viewer that subscribes just after reads the
 # batch from the log: it subscribes before it reads.
 WATCHED_CHECK_BYTES = 1024 * 1024
+# Acks that travelled inside stored batches, kept for the viewer sockets that lost a batch
+# and ask again (ACKS): the latest this many per socket, for this many sockets.
+RECENT_ACKS_PER_SOCKET = 64
+RECENT_ACK_SOCKETS = 512
 
 
 class EventsAck(str):
@@ -106,6 +114,7 @@ class Relay:
         self._loops: list[asyncio.Task[Any]] = []
         self._writer_task: asyncio.Task[None] | None = None
         self._publishing: asyncio.Task[None] | None = None
+        self.recent_acks: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         self._shutdown: asyncio.Task[None] | None = None
 
     @property
@@ -218,6 +227,8 @@ class Relay:
                 self.spawn(self._on_connect(message))
             elif kind == DISCONNECT:
                 self.spawn(self._on_disconnect(message))
+            elif kind == ACKS:
+                self.spawn(self._on_acks(message))
             elif kind == RESYNC:
                 pass  # commands are not re-read; a sender whose command was lost is not acked
             else:
@@ -314,6 +325,23 @@ class Relay:
             ref=message.get("ref"),
         )
 
+    async def _on_acks(self, message: dict[str, Any]) -> None:
+        channel = str(message.get("reply_to") or "")
+        wanted = {str(ref) for ref in message.get("refs") or ()}
+        recent = self.recent_acks.get(channel, ())
+        found = [ack for ack in recent if ref_key(ack.get("ref")) in wanted]
+        await self.reply(EventsAck(channel), {"type": ACKS_FOUND, "acks": found})
+
+    def _remember_ack(self, channel: str, ack: dict[str, Any]) -> None:
+        recent = self.recent_acks.get(channel)
+        if recent is None:
+            recent = self.recent_acks[channel] = deque(maxlen=RECENT_ACKS_PER_SOCKET)
+            if len(self.recent_acks) > RECENT_ACK_SOCKETS:
+                self.recent_acks.popitem(last=False)
+        else:
+            self.recent_acks.move_to_end(channel)
+        recent.append(ack)
+
     def connection_ended(self, connection: UpstreamConnection) -> None:
         if self.connections.get(connection.session_id) is connection:
             del self.connections[connection.session_id]
@@ -344,6 +372,7 @@ class Relay:
             for channel, message in record.replies or ():
                 if isinstance(channel, EventsAck) and message.get("ok"):
                     acks.setdefault(record.session_id, []).append([str(channel), message])
+                    self._remember_ack(str(channel), message)
                 else:
                     replies.append((channel, message))
             if record.final:

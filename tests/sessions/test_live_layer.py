@@ -17,7 +17,7 @@ from django.conf import settings
 
 from sessions.models import DebugSession
 from sessions.relay.live_layer import RESYNC, LiveChannelLayer
-from sessions.relay.protocol import LIVE_LAYER
+from sessions.relay.protocol import LIVE_LAYER, session_group
 from tests.sessions.test_live import collect, connected_session, live_viewer
 
 
@@ -150,4 +150,46 @@ async def test_a_send_that_reaches_no_relay_is_answered(relay, team, ws_upstream
         if message["type"] == "error":
             break
     assert message["ref"] == 1 and message["code"] == "relay_unavailable"
+    await viewer.disconnect()
+
+
+async def until_watched(layer: Any, group: str, watched: bool) -> None:
+    for _ in range(250):
+        if await layer.group_watched(group) == watched:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{group} never became {'watched' if watched else 'unwatched'}")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_ack_in_a_lost_batch_is_asked_for_again(relay, team, ws_upstream):
+    api, sid = await connected_session(team.editor, team.project.pk, ws_upstream)
+    viewer = await live_viewer(team.editor, sid)
+    layer = channel_layers[LIVE_LAYER]
+    group = session_group(sid)
+    loop_layer = layer._get_layer()
+    members = set(loop_layer.groups[loop_layer._get_group_channel_name(group)])
+
+    # The stream stops getting batches (as when Redis forgot its subscription) while it sends:
+    # the batches holding its message, its echo and its ack reach nobody.
+    for channel in members:
+        await layer.group_discard(group, channel)
+    await until_watched(layer, group, False)
+    send = {"type": "send", "format": "text", "body": "lost", "ref": {"n": 1}}
+    await viewer.send_to(json.dumps(send))
+    await sync_to_async(api.wait_events)(sid, lambda events: len(events) >= 4)
+
+    # Subscribed again (the stream renews it on its beat); the next batch shows the gap.
+    for channel in members:
+        await layer.group_add(group, channel)
+    await until_watched(layer, group, True)
+    await sync_to_async(api.send)(sid, format="text", body="next")
+    seqs, others = await collect(viewer, until_seq=6)
+    assert seqs == [3, 4, 5, 6]
+    while not any(message["type"] == "ack" for message in others):
+        others.append(json.loads(await viewer.receive_from(timeout=5)))
+    answers = [m for m in others if m["type"] in ("ack", "error")]
+    assert len(answers) == 1 and answers[0]["type"] == "ack", answers
+    assert answers[0]["ref"] == {"n": 1} and answers[0]["seq"] == 3
+    assert await viewer.receive_nothing(timeout=0.3)  # once, not twice
     await viewer.disconnect()
