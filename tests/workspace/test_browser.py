@@ -699,3 +699,112 @@ def test_editor_tabs_a_refused_handshake_and_link_revocation(
             connections.close_all()
 
     assert console.problems == []
+
+
+def test_comments_and_history_in_the_activity_tab(
+    make_user: Any, server: str, upstream: str
+) -> None:
+    """An endpoint's Activity tab: comments with mentions (a teammate's arrive live, resolving
+    hides them), and its history with what each change did; restoring a version is a new one."""
+    sync_api = require_browser()
+    expect = sync_api.expect
+    _clean("workspace-activity")
+    ada = make_user("ada", first_name="Ada", last_name="Lovelace")
+    eve = make_user("eve", first_name="Eve", last_name="Moneypenny")
+    project = services.project_create(actor=ada, name="Quotes desk")
+    services.member_add(project=project, user_ref="eve", role=Role.VIEWER, actor=ada)
+    endpoint = services.endpoint_create(
+        project=project, actor=ada, data={"name": "Quotes", "url": upstream}
+    )
+    services.endpoint_update(endpoint=endpoint, actor=ada, data={"url": f"{upstream}?v=2"})
+    services.endpoint_update(endpoint=endpoint, actor=ada, data={"name": "Quotes v3"})
+    console = Console()
+
+    def step(page: Any, name: str) -> None:
+        shot(page, "workspace-activity", name, full_page=False)
+
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch(playwright)
+        try:
+            context = chromium.new_context(viewport=DESKTOP)
+            context.add_cookies([_session_cookie(ada, server)])
+            page = context.new_page()
+            console.watch(page)
+            page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+            expect(page.locator(".req-name")).to_have_value("Quotes v3")
+
+            # History: newest first, who changed what, the current version marked.
+            page.click("#tab-activity")
+            revisions = page.locator(".revision")
+            expect(revisions).to_have_count(3)
+            expect(revisions.nth(0)).to_contain_text("v3")
+            expect(revisions.nth(0)).to_contain_text("Ada Lovelace changed name")
+            expect(revisions.nth(0).locator(".pill")).to_have_text("current")
+            expect(revisions.nth(1)).to_contain_text("changed url")
+            expect(revisions.nth(2)).to_contain_text("created it")
+
+            # Comments: one with a mention; Eve (a viewer) answers from her browser, live.
+            page.fill("#comment-body", "Is **v2** right, @eve?")
+            page.click("#comment-post")
+            comments = page.locator(".comment")
+            expect(comments).to_have_count(1)
+            expect(comments.first.locator(".mention")).to_have_text("@eve")
+            expect(comments.first.locator("strong").first).to_have_text("Ada Lovelace")
+            teammate = chromium.new_context(viewport=DESKTOP)
+            teammate.add_cookies([_session_cookie(eve, server)])
+            eve_page = teammate.new_page()
+            console.watch(eve_page)
+            eve_page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+            eve_page.click("#tab-activity")
+            expect(eve_page.locator(".comment")).to_have_count(1)
+            # A viewer comments but cannot resolve others' comments or restore versions.
+            expect(eve_page.get_by_role("button", name="Resolve")).to_have_count(0)
+            expect(eve_page.get_by_role("button", name=re.compile("^Restore"))).to_have_count(0)
+            eve_page.fill("#comment-body", "Yes, ship it.")
+            eve_page.keyboard.press("Control+Enter")
+            expect(eve_page.locator(".comment")).to_have_count(2)
+            expect(comments).to_have_count(2)
+            expect(comments.nth(1)).to_contain_text("Eve Moneypenny")
+
+            # Markup in a comment is shown, never run; deleting one asks first.
+            page.fill("#comment-body", "<script>alert(1)</script> <b onclick=alert(2)>x</b>")
+            page.click("#comment-post")
+            expect(comments).to_have_count(3)
+            expect(comments.nth(2)).to_contain_text("<script>alert(1)</script>")
+            assert comments.nth(2).locator("script, [onclick]").count() == 0
+            comments.nth(2).get_by_role("button", name=re.compile("^Delete")).click()
+            page.locator("dialog[open]").get_by_role("button", name="Delete").click()
+            expect(comments).to_have_count(2)
+            expect(page.locator("#tab-activity .tab-count")).to_have_text("2")
+            _all_labelled(page)
+            step(page, "01-comments-and-history")
+
+            # Resolving hides a comment unless resolved ones are shown.
+            comments.first.get_by_role("button", name="Resolve").click()
+            expect(comments).to_have_count(1)
+            expect(page.locator("#tab-activity .tab-count")).to_have_text("1")
+            page.check("#comments-resolved")
+            expect(comments).to_have_count(2)
+            expect(page.locator(".comment.resolved")).to_contain_text("Is v2 right")
+
+            # Restoring version 1: the URL and name come back, as version 4.
+            revisions.nth(2).locator("summary").click()
+            expect(revisions.nth(2).locator(".rev-changes")).to_contain_text(upstream)
+            revisions.nth(2).get_by_role("button", name="Restore v1").click()
+            page.locator("dialog[open]").get_by_role("button", name="Restore").click()
+            expect(page.locator(".req-name")).to_have_value("Quotes")
+            expect(page.locator("#req-url")).to_have_value(upstream)
+            expect(revisions).to_have_count(4)
+            expect(revisions.nth(0)).to_contain_text("restored")
+            expect(revisions.nth(0).locator(".pill")).to_have_text("current")
+            step(page, "02-restored")
+            endpoint.refresh_from_db()
+            assert (endpoint.version, endpoint.name, endpoint.url) == (4, "Quotes", upstream)
+            # Eve's editor follows the restore, as it follows any change.
+            expect(eve_page.locator(".req-name")).to_have_value("Quotes")
+            teammate.close()
+            context.close()
+        finally:
+            chromium.close()
+            connections.close_all()
+    assert console.problems == []

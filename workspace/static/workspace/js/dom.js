@@ -76,6 +76,7 @@ const ICONS = {
   dot: "M12 12h.01",
   plug: "M9 7V3m6 4V3M7 7h10v4a5 5 0 0 1-10 0zM12 16v5",
   trash: "M5 7h14M10 7V4h4v3M7 7l1 13h8l1-13",
+  undo: "M9 14L4 9l5-5M4 9h11a5 5 0 0 1 0 10h-3",
   external: "M14 4h6v6M20 4l-9 9M18 14v5H5V6h5",
   search: "M11 18a7 7 0 1 1 0-14 7 7 0 0 1 0 14zm5-2l5 5",
   info: "M12 8h.01M11 12h1v5h1M12 21a9 9 0 1 1 0-18 9 9 0 0 1 0 18z",

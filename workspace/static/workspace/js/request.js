@@ -1,7 +1,8 @@
 /* The request view: an endpoint's editor (or a blank request) with the debug workbench under it.
 
    Editing: URL; Params, Headers, Cookies tables; saved Messages; Settings; Docs (status,
-   responsible person, tags, Markdown description with preview). Saving sends only what changed,
+   responsible person, tags, Markdown description with preview); Activity (comments and history,
+   activity.js). Saving sends only what changed,
    with the version read (If-Match); a stale save (412) shows who changed what and lets the
    member reload theirs or overwrite deliberately.
 
@@ -14,6 +15,7 @@ import { dialog, confirmDialog, menuButton, showFieldErrors, segmented } from ".
 import { rowsEditor, chipsInput } from "./rows.js";
 import { MessageLog } from "./log.js";
 import { DetailPanel } from "./detail.js";
+import { ActivityPanel } from "./activity.js";
 import { store, boot, base, projectId, live } from "./store.js";
 import { folderOptions } from "./tree.js";
 
@@ -63,6 +65,7 @@ export class RequestView {
     this.ref = 0;
     this.unsubscribe = [];
     this.activeTab = "params";
+    this.writing = 0; // own writes of this endpoint on their way (their events may come first)
     this.envId = localStorage.getItem(envKey()) || "";
   }
 
@@ -187,7 +190,7 @@ export class RequestView {
 
     // tabs
     const tabs = [["params", "Params"], ["headers", "Headers"], ["cookies", "Cookies"], ["messages", "Messages"], ["settings", "Settings"]];
-    if (this.isEndpoint) tabs.push(["docs", "Docs"]);
+    if (this.isEndpoint) tabs.push(["docs", "Docs"], ["activity", "Activity"]);
     this.tabButtons = {};
     this.panels = {};
     const tablist = h("div.tabs", { role: "tablist", "aria-label": "Request parts" });
@@ -231,6 +234,7 @@ export class RequestView {
     this.buildMessagesPanel();
     this.buildSettingsPanel();
     if (this.isEndpoint) this.buildDocsPanel();
+    if (this.isEndpoint) this.buildActivityPanel();
 
     // workbench: composer + log, detail on the right
     this.buildComposer();
@@ -419,6 +423,21 @@ export class RequestView {
         h("a.muted-link", { href: `/projects/${projectId}/docs/endpoints/${this.endpointId}/`, target: "_blank", rel: "noopener" }, "Docs preview ", icon("external"))),
       this.descriptionInput,
       this.previewBox);
+  }
+
+  buildActivityPanel() {
+    this.activity = new ActivityPanel({
+      endpointId: this.endpointId,
+      version: () => this.baseline.version,
+      isDirty: () => this.isDirty(),
+      onRestored: (endpoint) => this.applySaved(endpoint),
+      writing: (delta) => { this.writing += delta; },
+      onCount: (open) => {
+        this.tabButtons.activity.querySelector(".tab-count").textContent = open ? String(open) : "";
+      },
+    });
+    this.panels.activity.append(this.activity.element);
+    this.activity.loadComments(); // for the open count on the tab
   }
 
   async showDescription(mode) {
@@ -612,6 +631,7 @@ export class RequestView {
       button.tabIndex = on ? 0 : -1;
       this.panels[name].hidden = !on;
     }
+    if (key === "activity" && !this.activity.loaded) this.activity.load();
   }
 
   async checkVariables() {
@@ -671,11 +691,12 @@ export class RequestView {
     }
     this.clearErrors();
     this.saveButton.disabled = true;
+    this.writing += 1;
     try {
       const saved = await api("PATCH", `${base}/endpoints/${this.endpointId}/`, {
         body: this.payload(fields),
         version: overwriteVersion || this.baseline.version,
-      });
+      }).finally(() => { this.writing -= 1; });
       this.applySaved(saved);
       toast(`Saved · version ${saved.version}`, "success");
     } catch (error) {
@@ -826,6 +847,10 @@ export class RequestView {
   onProjectEvents(events) {
     if (!this.isEndpoint) return;
     for (const event of events) {
+      if (this.activity && event.comment && event.comment.endpoint === this.endpointId) this.activity.loadComments();
+      if (this.activity && this.activity.loaded && event.endpoint && event.endpoint.id === this.endpointId && event.kind !== "endpoint.deleted") {
+        this.activity.loadHistory();
+      }
       if (!event.endpoint || event.endpoint.id !== this.endpointId) continue;
       const by = event.actor ? event.actor.display_name : "Someone";
       if (event.kind === "endpoint.deleted") {
@@ -833,8 +858,9 @@ export class RequestView {
         this.saveButton.disabled = true;
         continue;
       }
-      // Our own saves come back with the version we already hold.
+      // Our own saves come back with the version we already hold, or before their answer.
       if (event.endpoint.version <= this.baseline.version) continue;
+      if (this.writing > 0 && event.actor && event.actor.id === boot.me.id) continue;
       if (!this.isDirty()) {
         this.reload().then(() => toast(`${by} updated this endpoint (${(event.changed || []).join(", ")})`));
       } else {
