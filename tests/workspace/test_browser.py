@@ -102,6 +102,16 @@ def _session_cookie(user: Any, server: str) -> dict[str, Any]:
     return {"name": "sessionid", "value": store.session_key, "url": server}
 
 
+def _logged_in(chromium: Any, user: Any, server: str, console: Console) -> tuple[Any, Any]:
+    """A desktop browser context logged in as ``user``, and a page in it that ``console``
+    watches."""
+    context = chromium.new_context(viewport=DESKTOP)
+    context.add_cookies([_session_cookie(user, server)])
+    page = context.new_page()
+    console.watch(page)
+    return context, page
+
+
 UNLABELLED = """() => Array.from(document.querySelectorAll(
     "input:not([type=hidden]), select, textarea, button, a[href], [role=tab], [role=radio]"))
   .filter((el) => el.offsetParent !== null)
@@ -410,10 +420,7 @@ def test_twenty_thousand_log_entries_render_only_the_visible_rows(
     with sync_api.sync_playwright() as playwright:
         chromium = launch(playwright)
         try:
-            context = chromium.new_context(viewport=DESKTOP)
-            context.add_cookies([_session_cookie(ada, server)])
-            page = context.new_page()
-            console.watch(page)
+            context, page = _logged_in(chromium, ada, server, console)
             page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
             expect(page.locator(".log-count")).to_have_text("20,000 entries", timeout=20000)
             rows = page.locator(".log-row")
@@ -620,10 +627,7 @@ def test_editor_tabs_a_refused_handshake_and_link_revocation(
     with sync_api.sync_playwright() as playwright:
         chromium = launch(playwright)
         try:
-            context = chromium.new_context(viewport=DESKTOP)
-            context.add_cookies([_session_cookie(ada, server)])
-            page = context.new_page()
-            console.watch(page)
+            context, page = _logged_in(chromium, ada, server, console)
             page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
 
             # No header: the upstream refuses the handshake, and the page says how.
@@ -726,10 +730,7 @@ def test_comments_and_history_in_the_activity_tab(
     with sync_api.sync_playwright() as playwright:
         chromium = launch(playwright)
         try:
-            context = chromium.new_context(viewport=DESKTOP)
-            context.add_cookies([_session_cookie(ada, server)])
-            page = context.new_page()
-            console.watch(page)
+            context, page = _logged_in(chromium, ada, server, console)
             page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
             expect(page.locator(".req-name")).to_have_value("Quotes v3")
 
@@ -750,10 +751,7 @@ def test_comments_and_history_in_the_activity_tab(
             expect(comments).to_have_count(1)
             expect(comments.first.locator(".mention")).to_have_text("@eve")
             expect(comments.first.locator("strong").first).to_have_text("Ada Lovelace")
-            teammate = chromium.new_context(viewport=DESKTOP)
-            teammate.add_cookies([_session_cookie(eve, server)])
-            eve_page = teammate.new_page()
-            console.watch(eve_page)
+            teammate, eve_page = _logged_in(chromium, eve, server, console)
             eve_page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
             eve_page.click("#tab-activity")
             expect(eve_page.locator(".comment")).to_have_count(1)
