@@ -174,16 +174,21 @@ def live_layer(url: str) -> dict[str, object]:
     }
 
 
-# "live": what a session's viewers wait for (see sessions/relay/live_layer.py); everything
-# else (REST calls to relays, workspace events) goes through "default".
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_host(REDIS_URL)]},
-        },
-        "live": live_layer(REDIS_URL),
+def redis_channel_layers(url: str, prefix: str | None = None) -> dict[str, object]:
+    """CHANNEL_LAYERS on the Redis at ``url``. "live": what a session's viewers wait for (see
+    sessions/relay/live_layer.py); everything else (REST calls to relays, workspace events)
+    goes through "default" (its key ``prefix``, if given)."""
+    default: dict[str, object] = {"hosts": [redis_host(url)]}
+    if prefix is not None:
+        default["prefix"] = prefix
+    return {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": default},
+        "live": live_layer(url),
     }
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = redis_channel_layers(REDIS_URL)
 else:
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},

@@ -1040,18 +1040,12 @@ def start_scaled(run: Run, upstream_url: str) -> Switchboard:
     from django.conf import settings
     from django.core.management import call_command
 
-    from config.settings import live_layer, redis_host
+    from config.settings import redis_channel_layers
 
     sessions = 1 + WARM_SESSIONS + run.args.idle_sessions
     # This process connects (d2)'s idle sessions itself (connect_in_process), as a web
     # process of that deployment would.
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_host(run.args.redis_url)]},
-        },
-        "live": live_layer(run.args.redis_url),
-    }
+    settings.CHANNEL_LAYERS = redis_channel_layers(run.args.redis_url)
     settings.RELAY_EMBEDDED = False
     call_command("migrate", verbosity=0, interactive=False)
     data = seed(upstream_url, sessions)
