@@ -38,7 +38,7 @@ export class ActivityPanel {
     this.onRestored = onRestored;
     this.onCount = onCount;
     this.writing = writing;
-    this.loaded = false;
+    this.historyLoaded = false; // read when the tab is first opened; comments at once
     this.path = `${base}/endpoints/${endpointId}`;
 
     this.commentList = h("ol.comment-list", { "aria-label": "Comments" });
@@ -76,9 +76,10 @@ export class ActivityPanel {
         this.historyNote));
   }
 
-  async load() {
-    this.loaded = true;
-    await Promise.all([this.loadComments(), this.loadHistory()]);
+  /** The tab was opened: its history is read now (the comments are already, for the count). */
+  async open() {
+    this.historyLoaded = true;
+    await this.loadHistory();
   }
 
   // --- comments ------------------------------------------------------------------------------

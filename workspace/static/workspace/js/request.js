@@ -631,7 +631,7 @@ export class RequestView {
       button.tabIndex = on ? 0 : -1;
       this.panels[name].hidden = !on;
     }
-    if (key === "activity" && !this.activity.loaded) this.activity.load();
+    if (key === "activity" && !this.activity.historyLoaded) this.activity.open();
   }
 
   async checkVariables() {
@@ -846,12 +846,15 @@ export class RequestView {
 
   onProjectEvents(events) {
     if (!this.isEndpoint) return;
-    for (const event of events) {
-      if (this.activity && event.comment && event.comment.endpoint === this.endpointId) this.activity.loadComments();
-      if (this.activity && this.activity.loaded && event.endpoint && event.endpoint.id === this.endpointId && event.kind !== "endpoint.deleted") {
-        this.activity.loadHistory();
-      }
-      if (!event.endpoint || event.endpoint.id !== this.endpointId) continue;
+    const mine = events.filter((event) => (event.endpoint && event.endpoint.id === this.endpointId) ||
+      (event.comment && event.comment.endpoint === this.endpointId));
+    // The Activity tab reads each list once for a whole batch of events.
+    if (mine.some((event) => event.comment)) this.activity.loadComments();
+    if (this.activity.historyLoaded && mine.some((event) => event.endpoint && event.kind !== "endpoint.deleted")) {
+      this.activity.loadHistory();
+    }
+    for (const event of mine) {
+      if (!event.endpoint) continue;
       const by = event.actor ? event.actor.display_name : "Someone";
       if (event.kind === "endpoint.deleted") {
         this.showBanner(`${by} deleted this endpoint. Save it as a new endpoint to keep your copy.`, []);
