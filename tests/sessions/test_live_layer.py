@@ -47,26 +47,31 @@ def kill_subscriber(layer: Any) -> None:
             client.close()
 
 
-async def until_subscribed(layer: LiveChannelLayer, other: LiveChannelLayer, channel: str) -> None:
-    """Wait until ``other``'s sends reach ``channel`` of ``layer``: a SUBSCRIBE is written
-    without waiting for Redis to confirm it, so a publish on another connection just after may
-    still find nobody. Probes that reached nobody are gone; the one that arrived is read."""
-    for _ in range(250):
-        if await other.send(channel, {"type": "probe"}):
-            assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "probe"}
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{channel} was never subscribed")
-
-
-async def until_nobody_gets(publish: Callable[[], Awaitable[int]], within: float = 5.0) -> None:
-    """``publish`` until it reaches no subscriber. An UNSUBSCRIBE is written without waiting
-    for Redis to confirm it, so a publish on another connection right after may still count
-    the subscriber; it must stop counting it soon after."""
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, within: float = 5.0) -> Any:
+    """Await ``check()`` every 20 ms until it is truthy (and return it); fail after ``within``
+    seconds. Redis confirms a (UN)SUBSCRIBE on its own time: redis-py writes it without
+    waiting, so a publish on another connection right after may still see the old state."""
     deadline = asyncio.get_running_loop().time() + within
-    while (count := await publish()) != 0:
-        assert asyncio.get_running_loop().time() < deadline, f"still {count} subscriber(s)"
+    while not (result := await check()):
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.02)
+    return result
+
+
+async def until_subscribed(layer: LiveChannelLayer, other: LiveChannelLayer, channel: str) -> None:
+    """Wait until ``other``'s sends reach ``channel`` of ``layer``. Probes that reached nobody
+    are gone; the one that arrived is read."""
+    await eventually(lambda: other.send(channel, {"type": "probe"}), f"{channel} subscribed")
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "probe"}
+
+
+async def until_nobody_gets(publish: Callable[[], Awaitable[int]]) -> None:
+    """``publish`` until it reaches no subscriber."""
+
+    async def nobody() -> bool:
+        return await publish() == 0
+
+    await eventually(nobody, "no subscriber")
 
 
 async def test_send_says_how_many_got_it_and_receivers_unsubscribe():
@@ -112,10 +117,8 @@ async def test_a_lost_subscription_comes_back_and_says_resync():
     kill_subscriber(layer)
     assert await asyncio.wait_for(layer.receive(channel), 10) == {"type": RESYNC}
     # Subscribed again, to the channel and to the group.
-    for _ in range(50):
-        if await other.send(channel, {"type": "x"}):
-            break
-        await asyncio.sleep(0.1)
+    await until_subscribed(layer, other, channel)
+    await other.send(channel, {"type": "x"})
     assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "x"}
     await other.group_send("g", {"type": "g"})
     assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "g"}
@@ -154,11 +157,10 @@ async def test_a_send_that_reaches_no_relay_is_answered(relay, team, ws_upstream
 
 
 async def until_watched(layer: Any, group: str, watched: bool) -> None:
-    for _ in range(250):
-        if await layer.group_watched(group) == watched:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{group} never became {'watched' if watched else 'unwatched'}")
+    async def now() -> bool:
+        return await layer.group_watched(group) == watched
+
+    await eventually(now, f"{group} {'watched' if watched else 'unwatched'}")
 
 
 @pytest.mark.django_db(transaction=True)
