@@ -240,6 +240,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Each operation's operationId and tag come from one table (core/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.name_operations",
+    ],
     # Several serializers take a message format; give the shared choice set one schema name.
     "ENUM_NAME_OVERRIDES": {
         "MessageFormatEnum": "endpoints.models.MessageFormat",

@@ -425,10 +425,8 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
 
 
 class EchoConsumer(AsyncWebsocketConsumer):
-    """Sends every message back as it came (text as text, binary as binary); no login needed.
-
-    Daphne drops empty messages an application sends, so an empty message is not echoed.
-    """
+    """Sends every message back as it came (text as text, binary as binary, empty ones too:
+    config/ws_empty_messages.py); no login needed."""
 
     async def connect(self) -> None:
         offered = self.scope.get("subprotocols") or []

@@ -1,0 +1,1 @@
+"""Building blocks shared by every app; this package imports no app."""
