@@ -8,8 +8,8 @@ that says why (1007 invalid payload, 1009 too big, 1002 protocol error) before t
 ends.
 
 It also sets the connection's message and frame limits to
-``DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE`` (``SESSION_MAX_MESSAGE_SIZE`` plus room for the JSON
-around a message), whatever ``--websocket-max-message-size`` and ``--websocket-max-frame-size``
+``DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE`` (room for a ``SESSION_MAX_MESSAGE_SIZE`` body however
+its JSON writes it, see config/settings.py), whatever ``--websocket-max-message-size`` and ``--websocket-max-frame-size``
 Daphne was started with: raising the setting is enough for a viewer to send the largest message
 the relay accepts. Under any other server it does nothing.
 """

@@ -10,7 +10,11 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
   ``{"type": "send", "message_id": 3, "ref": ...}`` (either may add ``"variables": {...}``,
   values for this send only); answered by ``{"type": "ack", "ref",
   "seq", ...}`` once stored, or ``{"type": "error", "ref", "code", "detail"}``.
-  ``{"type": "ping"}`` is answered by ``{"type": "pong"}``.
+  ``{"type": "ping"}`` is answered by ``{"type": "pong"}``. A send is measured by the size
+  its body decodes to: over the limit it is an ``error`` with ``message_too_large``, and the
+  socket stays open. Daphne takes a client message of up to
+  ``DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE`` (a body of the maximum size however its JSON is
+  written); Daphne closes the socket with 1009 on a longer one, before it reaches this code.
 * Close codes: 4400 bad ``after``, 4401 not authenticated (at the handshake, or later once the
   token or login stops working), 4404 no such session of yours.
 """
