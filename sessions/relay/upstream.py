@@ -27,6 +27,7 @@ from websockets.exceptions import (
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from sessions.errors import EgressDenied
 from sessions.masking import Masker, shown_pairs
 from sessions.models import ClosedBy, FailureKind, SessionState
 from sessions.relay import egress
@@ -296,7 +297,7 @@ class UpstreamConnection:
                 raise Failure(FailureKind.DNS, f"Could not resolve {uri.host}: {reason}.") from None
             try:
                 egress.check(uri.host, targets, relay.policy)
-            except egress.EgressDenied as exc:
+            except EgressDenied as exc:
                 raise Failure(FailureKind.EGRESS, str(exc)) from None
             failure: Failure | None = None
             redirect_to: str | None = None
