@@ -38,7 +38,7 @@ SESSION_ERRORS = {**ERRORS, **dict.fromkeys((413, 429, 502, 503, 504), ErrorSeri
 def _own_session(request: Request, session_id: Any) -> DebugSession:
     """The caller's session, marked lost first if its relay stopped; touches its activity."""
     session = selectors.session_get(user=request.user, session_id=session_id)
-    if services.session_check_relay(session=session):
+    if services.session_mark_lost_if_relay_stopped(session=session):
         session = selectors.session_get(user=request.user, session_id=session_id)
     services.session_touch(session=session)
     return session

@@ -141,7 +141,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
 
     def _own_session(self) -> DebugSession:
         session = selectors.session_get(user=self.scope["user"], session_id=self.session_id)
-        if services.session_check_relay(session=session):
+        if services.session_mark_lost_if_relay_stopped(session=session):
             session = selectors.session_get(user=self.scope["user"], session_id=self.session_id)
         return session
 
