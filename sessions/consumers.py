@@ -139,7 +139,8 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"type": "error", "code": error, "detail": detail}))
         await self.close(code)
 
-    def _own_session(self) -> DebugSession:
+    def _own_session_marking_lost(self) -> DebugSession:
+        """The owner's session, read again; if its relay stopped, it is marked lost first."""
         session = selectors.session_get(user=self.scope["user"], session_id=self.session_id)
         if services.session_mark_lost_if_relay_stopped(session=session):
             session = selectors.session_get(user=self.scope["user"], session_id=self.session_id)
@@ -147,7 +148,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
 
     def _snapshot(self) -> dict[str, Any] | None:
         try:
-            session = self._own_session()
+            session = self._own_session_marking_lost()
         except DomainError:
             return None
         services.session_touch(session=session)
@@ -297,7 +298,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         if fields:
             raise ValidationFailed(fields)
         cached = self.session
-        session = cached or self._own_session()
+        session = cached or self._own_session_marking_lost()
         services.session_touch(session=session)
         user = self.scope["user"]
         try:
@@ -313,7 +314,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             if cached is None:
                 raise
             # The connection may have opened before its batch reached this socket.
-            session = self._own_session()
+            session = self._own_session_marking_lost()
             prepared = services.message_prepare(
                 session=session,
                 fmt=fmt,
