@@ -5,6 +5,7 @@ Chromium against Daphne: every test here failed before its fix.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from django.db import connections
 
 from endpoints import services
+from sessions.models import DebugSession
 from tests.browser import Console, launch, require_browser
 from tests.workspace.test_browser import DESKTOP, KeyedUpstream, _session_cookie
 
@@ -83,3 +85,44 @@ def test_dialogs_without_a_description_show_no_null(make_user: Any, server: str)
         page.click("#env-new")
         opened("New environment")
     assert console.problems == []
+
+
+def test_the_environment_choice_survives_a_slow_environments_list(
+    make_user: Any, server: str, upstream: str
+) -> None:
+    """The endpoint's key comes from the chosen environment: without it the upstream says 401."""
+    expect = _expect()
+    ada = make_user("ada")
+    project = services.project_create(actor=ada, name="Slow lists")
+    staging = services.environment_create(project=project, actor=ada, name="Staging")
+    services.variable_create(
+        project=project, actor=ada, name="apiKey", environment_id=staging.pk, initial_value="k1"
+    )
+    header = {**KEY_HEADER, "value": "{{apiKey}}"}
+    endpoint = services.endpoint_create(
+        project=project, actor=ada, data={"name": "Ticker", "url": upstream, "headers": [header]}
+    )
+    console = Console()
+    with browsing(ada, server, console) as page:
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+        expect(page.locator("#req-env option")).to_have_count(2)
+        with page.expect_response(re.compile(r"/variables/\?environment=")):
+            page.select_option("#req-env", label="Staging")
+        page.wait_for_load_state("networkidle")
+        held: list[Any] = []
+        page.route(
+            re.compile(r"/api/v1/projects/\d+/environments/$"), lambda route: held.append(route)
+        )
+        page.reload()
+        expect(page.locator(".req-name")).to_have_value("Ticker")
+        page.wait_for_timeout(300)  # the editor is built while the list is still on its way
+        assert len(held) == 1
+        held[0].continue_()
+        expect(page.locator("#req-env option")).to_have_count(2)
+        expect(page.locator("#req-env")).to_have_value(str(staging.pk))
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        expect(page.locator(".log-row.in").first).to_contain_text('"hello": "k1"')
+    session = DebugSession.objects.get(endpoint=endpoint)
+    assert session.environment_id == staging.pk
+    assert console.problems == [], console.problems

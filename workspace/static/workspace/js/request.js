@@ -608,8 +608,9 @@ export class RequestView {
     const options = [h("option", { value: "" }, "No environment")];
     for (const environment of store.environments) options.push(h("option", { value: environment.id }, environment.name));
     this.envSelect.replaceChildren(...options);
-    if (!store.environments.some((e) => String(e.id) === String(this.envId))) this.envId = "";
-    this.envSelect.value = String(this.envId);
+    // Until the list has arrived, the remembered choice stays (it may come after the endpoint).
+    if (store.environmentsLoaded && !store.environments.some((e) => String(e.id) === String(this.envId))) this.envId = "";
+    this.envSelect.value = store.environmentsLoaded ? String(this.envId) : "";
   }
 
   renderPresence() {

@@ -20,6 +20,7 @@ class Store extends EventTarget {
     this.members = [];
     this.tags = [];
     this.environments = [];
+    this.environmentsLoaded = false;
     this.presence = [];
     this.lastSeq = 0;
     this.loaded = false;
@@ -71,6 +72,7 @@ class Store extends EventTarget {
 
   async loadEnvironments() {
     this.environments = await get(`${base}/environments/`);
+    this.environmentsLoaded = true;
     this.emit("environments");
   }
 
