@@ -126,3 +126,50 @@ def test_the_environment_choice_survives_a_slow_environments_list(
     session = DebugSession.objects.get(endpoint=endpoint)
     assert session.environment_id == staging.pk
     assert console.problems == [], console.problems
+
+
+def test_the_composer_starts_in_text_and_remembers_the_format(
+    make_user: Any, server: str, upstream: str
+) -> None:
+    expect = _expect()
+    ada = make_user("ada")
+    project = services.project_create(actor=ada, name="Composer")
+    services.endpoint_create(project=project, actor=ada, data={"name": "Quotes", "url": upstream})
+    console = Console()
+    with browsing(ada, server, console) as page:
+        # A blank request: plain text is sent as it is.
+        page.goto(f"{server}/projects/{project.pk}/new/")
+        expect(page.locator("#composer-format")).to_have_value("text")
+        page.fill("#req-url", upstream)
+        page.click("#tab-headers")
+        page.get_by_label("New header name").fill("X-Api-Key")
+        page.locator('[data-field="headers[0].value"]').fill("k1")
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        page.fill("#composer", "hello there")
+        page.click("#send")
+        expect(page.locator(".log-row.in").last).to_contain_text("hello there")
+
+        # Save as endpoint keeps what is in the composer.
+        page.select_option("#composer-format", "hex")
+        page.fill("#composer", "ca fe")
+        page.click("#save")
+        page.fill("#save-name", "Echo")
+        page.click("#save-new-confirm")
+        expect(page).to_have_url(re.compile(r"/endpoints/\d+/$"))
+        expect(page.locator(".req-name")).to_have_value("Echo")
+        expect(page.locator("#composer-format")).to_have_value("hex")
+        expect(page.locator("#composer")).to_have_value("ca fe")
+        expect(page.locator(".log-row.in").last).to_contain_text("hello there")  # replayed
+
+        # An endpoint starts in Text, and remembers the format last used with it.
+        page.locator("#tree").get_by_role("link", name=re.compile("Quotes")).click()
+        expect(page.locator(".req-name")).to_have_value("Quotes")
+        expect(page.locator("#composer-format")).to_have_value("text")
+        page.select_option("#composer-format", "base64")
+        page.locator(".project-title").click()
+        expect(page.locator("#home-title")).to_have_text("Composer")
+        page.locator("#tree").get_by_role("link", name=re.compile("Quotes")).click()
+        expect(page.locator(".req-name")).to_have_value("Quotes")
+        expect(page.locator("#composer-format")).to_have_value("base64")
+    assert console.problems == []

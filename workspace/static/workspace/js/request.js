@@ -49,6 +49,13 @@ function sessionKey(endpointId) {
   return `sb.session.${projectId}.${endpointId || "new"}`;
 }
 
+function formatKey(endpointId) {
+  return `sb.format.${projectId}.${endpointId}`;
+}
+
+/** What the composer held when a request was saved as endpoint `endpointId`, for its view. */
+let carried = null;
+
 function envKey() {
   return `sb.env.${projectId}`;
 }
@@ -458,9 +465,12 @@ export class RequestView {
   buildComposer() {
     this.composerFormat = h("select#composer-format", { "aria-label": "Message format" },
       Object.entries(FORMAT_LABELS).map(([value, label]) => h("option", { value }, label)));
-    this.composerFormat.value = "json";
+
     this.formatButton = h("button.btn.small.ghost#format-body", { type: "button", title: "Pretty-print JSON, XML or HTML", on: { click: () => this.formatBody() } }, icon("wand"), "Format");
-    this.composerFormat.addEventListener("change", () => this.updateComposer());
+    this.composerFormat.addEventListener("change", () => {
+      this.rememberFormat();
+      this.updateComposer();
+    });
     this.composerBody = h("textarea#composer.mono", {
       rows: "4",
       spellcheck: "false",
@@ -468,6 +478,12 @@ export class RequestView {
       "aria-keyshortcuts": "Control+Enter Meta+Enter",
       placeholder: "{\"op\": \"subscribe\", \"channel\": \"ticker\"}",
     });
+    const remembered = this.isEndpoint ? localStorage.getItem(formatKey(this.endpointId)) : null;
+    this.composerFormat.value = FORMAT_LABELS[remembered] ? remembered : "text";
+    if (carried && carried.endpointId === this.endpointId) {
+      this.composerBody.value = carried.body;
+      carried = null;
+    }
     this.composerBody.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
@@ -486,6 +502,11 @@ export class RequestView {
       this.composerBody,
       this.composerError);
     this.updateComposer();
+  }
+
+  /** The format last used with an endpoint is where its composer starts next time. */
+  rememberFormat() {
+    if (this.isEndpoint) localStorage.setItem(formatKey(this.endpointId), this.composerFormat.value);
   }
 
   updateComposer() {
@@ -808,6 +829,8 @@ export class RequestView {
     const key = sessionKey(result.id);
     if (this.session) sessionStorage.setItem(key, String(this.session.id));
     this.baseline = clone(this.draft);
+    localStorage.setItem(formatKey(result.id), this.composerFormat.value);
+    carried = { endpointId: result.id, body: this.composerBody.value };
     toast(`Saved "${result.name}"`, "success");
     window.dispatchEvent(new CustomEvent("sb:navigate", { detail: { url: `/projects/${projectId}/endpoints/${result.id}/`, replace: !this.isEndpoint } }));
   }
@@ -1103,6 +1126,7 @@ export class RequestView {
 
   useMessage(message) {
     this.composerFormat.value = message.format;
+    this.rememberFormat();
     this.composerBody.value = message.body;
     this.updateComposer();
     this.composerError.hidden = true;
