@@ -7,13 +7,15 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from endpoints import services
-from sessions.models import DebugSession
+from sessions.models import DebugSession, Event
 from tests.browser import Console, launch, require_browser
 from tests.workspace.test_browser import DESKTOP, KeyedUpstream, _session_cookie
 
@@ -172,4 +174,43 @@ def test_the_composer_starts_in_text_and_remembers_the_format(
         page.locator("#tree").get_by_role("link", name=re.compile("Quotes")).click()
         expect(page.locator(".req-name")).to_have_value("Quotes")
         expect(page.locator("#composer-format")).to_have_value("base64")
+    assert console.problems == []
+
+
+def test_the_hexdump_fits_the_detail_pane_at_1440_px(make_user: Any, server: str) -> None:
+    expect = _expect()
+    ada = make_user("ada")
+    project = services.project_create(actor=ada, name="Bytes")
+    endpoint = services.endpoint_create(
+        project=project, actor=ada, data={"name": "Frames", "url": "ws://127.0.0.1:9/frames"}
+    )
+    session = DebugSession.objects.create(
+        owner=ada,
+        project=project,
+        endpoint=endpoint,
+        name="Frames",
+        url=endpoint.url,
+        state="closed",
+        connection_count=1,
+    )
+    data = bytes(range(64))
+    Event.objects.create(
+        session=session,
+        seq=1,
+        connection_number=1,
+        kind="received",
+        direction="in",
+        created_at=timezone.now() - timedelta(seconds=5),
+        opcode="binary",
+        size=len(data),
+        data=data,
+    )
+    console = Console()
+    with browsing(ada, server, console, viewport={"width": 1440, "height": 900}) as page:
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+        page.locator(".log-row.in").first.click()
+        dump = page.locator(".detail-pre.view-hexdump")
+        expect(dump).to_contain_text("|0123456789:;<=>?|")
+        hidden = dump.evaluate("pre => pre.scrollWidth - pre.clientWidth")
+        assert hidden <= 0, f"the hexdump is cut off by {hidden}px"
     assert console.problems == []
