@@ -214,3 +214,23 @@ def test_the_hexdump_fits_the_detail_pane_at_1440_px(make_user: Any, server: str
         hidden = dump.evaluate("pre => pre.scrollWidth - pre.clientWidth")
         assert hidden <= 0, f"the hexdump is cut off by {hidden}px"
     assert console.problems == []
+
+
+def test_project_descriptions_are_rendered_markdown(make_user: Any, server: str) -> None:
+    expect = _expect()
+    ada = make_user("ada")
+    project = services.project_create(
+        actor=ada, name="Markets", description="Live **prices** <script>alert(1)</script>"
+    )
+    console = Console()
+    with browsing(ada, server, console) as page:
+        page.goto(f"{server}/")
+        card = page.locator(".project-card")
+        expect(card.locator("strong")).to_have_text("prices")
+        expect(card).not_to_contain_text("**")
+        page.goto(f"{server}/projects/{project.pk}/")
+        lead = page.locator(".home .lead")
+        expect(lead.locator("strong")).to_have_text("prices")
+        expect(lead).not_to_contain_text("**")
+        assert page.locator(".home script").count() == 0
+    assert console.problems == []

@@ -21,6 +21,14 @@ export class HomeView {
     this.off.forEach((off) => off());
   }
 
+  description() {
+    if (!boot.project.description_html) return null;
+    const lead = h("div.lead.markdown");
+    // Rendered and sanitized by the server's one Markdown renderer (the docs pages use it too).
+    lead.innerHTML = boot.project.description_html;
+    return lead;
+  }
+
   render() {
     const counts = new Map();
     for (const endpoint of store.endpoints.values()) counts.set(endpoint.status, (counts.get(endpoint.status) || 0) + 1);
@@ -45,7 +53,7 @@ export class HomeView {
     this.main.replaceChildren(h("section.page.home", { "aria-labelledby": "home-title" },
       h("header.page-head", {}, h("div", {},
         h("h1#home-title", {}, boot.project.name),
-        boot.project.description ? h("p.lead", {}, boot.project.description) : null)),
+        this.description())),
       h("div.home-stats", {},
         h("div.stat", {}, h("span.stat-value", {}, String(total)), h("span.stat-label", {}, total === 1 ? "endpoint" : "endpoints")),
         h("div.stat", {}, h("span.stat-value", {}, String(store.folders.size)), h("span.stat-label", {}, store.folders.size === 1 ? "folder" : "folders")),
