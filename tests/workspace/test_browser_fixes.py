@@ -234,3 +234,31 @@ def test_project_descriptions_are_rendered_markdown(make_user: Any, server: str)
         expect(lead).not_to_contain_text("**")
         assert page.locator(".home script").count() == 0
     assert console.problems == []
+
+
+def test_keys_typed_while_connecting_reach_the_composer(
+    make_user: Any, server: str, upstream: str
+) -> None:
+    expect = _expect()
+    ada = make_user("ada")
+    project = services.project_create(actor=ada, name="Focus")
+    endpoint = services.endpoint_create(
+        project=project,
+        actor=ada,
+        data={"name": "Quotes", "url": upstream, "headers": [KEY_HEADER]},
+    )
+    console = Console()
+    with browsing(ada, server, console) as page:
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+        held: list[Any] = []
+        page.route(re.compile(r"/api/v1/sessions/\d+/connect/$"), lambda route: held.append(route))
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-idle"))
+        with page.expect_request(re.compile(r"/connect/$")):
+            page.locator("#req-url").press("Enter")
+        page.keyboard.type("ping")  # the connect request has not answered yet
+        assert len(held) == 1
+        held[0].continue_()
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        expect(page.locator("#composer")).to_have_value("ping")
+        expect(page.locator("#req-url")).to_have_value(upstream)
+    assert console.problems == []

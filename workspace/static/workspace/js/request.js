@@ -943,7 +943,9 @@ export class RequestView {
         session = null;
       }
     }
-    if (session && !this.destroyed) this.attach(session, true);
+    // A Connect pressed meanwhile has made (and follows) a session of its own.
+    if (this.destroyed || this.session) return;
+    if (session) this.attach(session, true);
     else this.setState("idle");
   }
 
@@ -1061,6 +1063,8 @@ export class RequestView {
       this.urlInput.focus();
       return;
     }
+    // What is typed from now on is a message: the URL field is about to lock.
+    if (this.urlInput === document.activeElement || this.connectButton === document.activeElement) this.composerBody.focus();
     this.connectButton.disabled = true;
     try {
       if (!this.session) {
