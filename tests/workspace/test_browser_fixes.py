@@ -262,3 +262,26 @@ def test_keys_typed_while_connecting_reach_the_composer(
         expect(page.locator("#composer")).to_have_value("ping")
         expect(page.locator("#req-url")).to_have_value(upstream)
     assert console.problems == []
+
+
+def test_a_phone_shows_the_whole_name_and_docs_preview(make_user: Any, server: str) -> None:
+    expect = _expect()
+    ada = make_user("ada")
+    project = services.project_create(actor=ada, name="Phone")
+    endpoint = services.endpoint_create(
+        project=project, actor=ada, data={"name": "Ticker stream", "url": "wss://x.example/"}
+    )
+    console = Console()
+    phone = {"width": 390, "height": 844}
+    with browsing(ada, server, console, viewport=phone) as page:
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+        name = page.locator(".req-name")
+        expect(name).to_have_value("Ticker stream")
+        clipped = name.evaluate("input => input.scrollWidth - input.clientWidth")
+        assert clipped <= 0, f"the endpoint name is clipped by {clipped}px"
+        docs = page.locator(".topnav").get_by_role("link", name="Docs preview")
+        box = docs.bounding_box()
+        nav = page.locator(".topnav").bounding_box()
+        assert box["x"] >= nav["x"] and box["x"] + box["width"] <= nav["x"] + nav["width"] + 0.5
+        assert box["x"] + box["width"] <= phone["width"]
+    assert console.problems == []
