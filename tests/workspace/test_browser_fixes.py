@@ -285,3 +285,22 @@ def test_a_phone_shows_the_whole_name_and_docs_preview(make_user: Any, server: s
         assert box["x"] >= nav["x"] and box["x"] + box["width"] <= nav["x"] + nav["width"] + 0.5
         assert box["x"] + box["width"] <= phone["width"]
     assert console.problems == []
+
+
+def test_a_folder_created_during_a_search_is_shown(make_user: Any, server: str) -> None:
+    expect = _expect()
+    ada = make_user("ada")
+    project = services.project_create(actor=ada, name="Search")
+    services.endpoint_create(project=project, actor=ada, data={"name": "Ticker", "url": ""})
+    console = Console()
+    with browsing(ada, server, console) as page:
+        page.goto(f"{server}/projects/{project.pk}/")
+        tree = page.locator("#tree")
+        expect(tree.get_by_role("link", name=re.compile("Ticker"))).to_be_visible()
+        page.fill("#tree-search", "tick")
+        expect(page.locator("#tree-summary")).to_have_text("1 of 1 endpoint match")
+        page.click("#new-folder")
+        page.fill("#folder-name", "Archive")
+        page.click("#folder-create")
+        expect(tree.get_by_role("button", name=re.compile("^Archive"))).to_be_visible()
+    assert console.problems == []

@@ -270,6 +270,8 @@ async function newFolder(parent = null) {
   if (!folder) return;
   collapsed.delete(folder.id);
   store.upsertFolder(folder);
+  // A search shows only folders with matching endpoints: a new, empty one would stay hidden.
+  if (filtering()) clearFilters();
   toast(`Folder "${folder.name}" created`, "success");
   focusNode("folder", folder.id);
 }
