@@ -9,14 +9,15 @@
    Debugging: a debug session (REST /api/v1/sessions/) holds the upstream connection; its live
    socket (/ws/sessions/{id}/) streams the log and carries sends. While connecting or connected
    the handshake cannot change (the API answers 409), so its fields are locked, visibly. */
-import { api, get, describeError, ApiError, socketUrl } from "./api.js";
+import { api, get, describeError, ApiError } from "./api.js";
 import { h, icon, toast, relativeTime, modKey, avatar, copyText } from "./dom.js";
 import { dialog, confirmDialog, menuButton, showFieldErrors, segmented } from "./ui.js";
 import { rowsEditor, chipsInput } from "./rows.js";
 import { MessageLog } from "./log.js";
 import { DetailPanel } from "./detail.js";
 import { ActivityPanel } from "./activity.js";
-import { store, boot, base, projectId, live } from "./store.js";
+import { boot, base, projectId } from "./boot.js";
+import { LiveSocket } from "./live.js";
 import { folderOptions } from "./tree.js";
 
 const FIELDS = ["name", "url", "params", "headers", "cookies", "subprotocols", "settings", "messages", "status", "assignee", "tags", "description"];
@@ -61,8 +62,10 @@ function envKey() {
 }
 
 export class RequestView {
-  constructor(main, { endpointId }) {
+  constructor(main, { store, live }, { endpointId }) {
     this.main = main;
+    this.store = store;
+    this.live = live;
     this.endpointId = endpointId || null;
     this.session = null;
     this.socket = null;
@@ -98,15 +101,15 @@ export class RequestView {
     this.draft = clone(endpoint);
     this.build();
     this.fill();
-    this.unsubscribe.push(store.on("events", (events) => this.onProjectEvents(events)));
-    this.unsubscribe.push(store.on("presence", () => this.renderPresence()));
-    this.unsubscribe.push(store.on("environments", () => this.renderEnvironments()));
-    this.unsubscribe.push(store.on("members", () => this.renderAssignees()));
-    this.unsubscribe.push(store.on("tags", () => this.tagsInput && this.tagsInput.setSuggestions(store.tags.map((t) => t.name))));
-    this.unsubscribe.push(store.on("tree", () => this.renderCrumbs()));
+    this.unsubscribe.push(this.store.on("events", (events) => this.onProjectEvents(events)));
+    this.unsubscribe.push(this.store.on("presence", () => this.renderPresence()));
+    this.unsubscribe.push(this.store.on("environments", () => this.renderEnvironments()));
+    this.unsubscribe.push(this.store.on("members", () => this.renderAssignees()));
+    this.unsubscribe.push(this.store.on("tags", () => this.tagsInput && this.tagsInput.setSuggestions(this.store.tags.map((t) => t.name))));
+    this.unsubscribe.push(this.store.on("tree", () => this.renderCrumbs()));
     this.keys = (event) => this.shortcuts(event);
     document.addEventListener("keydown", this.keys);
-    live.show(this.endpointId);
+    this.live.show(this.endpointId);
     this.findSession();
     this.checkVariables();
     return true;
@@ -116,8 +119,8 @@ export class RequestView {
     this.destroyed = true;
     this.unsubscribe.forEach((off) => off());
     document.removeEventListener("keydown", this.keys);
-    if (this.socket) this.socket.close(1000);
-    live.show(null);
+    if (this.socket) this.socket.close();
+    this.live.show(null);
   }
 
   /** Unsaved edits of an endpoint; a blank request lives in its debug session instead. */
@@ -404,14 +407,14 @@ export class RequestView {
     this.assigneeSelect = h("select#doc-assignee", { dataset: { field: "assignee" }, disabled: !canWrite });
     this.assigneeSelect.addEventListener("change", () => {
       const id = Number(this.assigneeSelect.value) || null;
-      const member = store.members.find((m) => m.user.id === id);
+      const member = this.store.members.find((m) => m.user.id === id);
       this.set("assignee", member ? member.user : null);
     });
     this.tagsInput = chipsInput({
       id: "doc-tags",
       label: "Tags",
       values: [],
-      suggestions: store.tags.map((t) => t.name),
+      suggestions: this.store.tags.map((t) => t.name),
       placeholder: "Add a tag, then Enter",
       onChange: (values) => this.set("tags", values),
     });
@@ -602,9 +605,9 @@ export class RequestView {
       this.crumbs.textContent = "New request · not saved";
       return;
     }
-    const summary = store.endpoints.get(this.endpointId);
+    const summary = this.store.endpoints.get(this.endpointId);
     const folder = summary ? summary.folder : this.draft.folder;
-    const path = store.folderPath(folder);
+    const path = this.store.folderPath(folder);
     this.crumbs.textContent = path.length ? path.join(" / ") : boot.project.name;
   }
 
@@ -613,7 +616,7 @@ export class RequestView {
     const current = this.draft.assignee ? this.draft.assignee.id : "";
     const options = [h("option", { value: "" }, "Nobody")];
     const seen = new Set();
-    for (const member of store.members) {
+    for (const member of this.store.members) {
       seen.add(member.user.id);
       options.push(h("option", { value: member.user.id }, `${member.user.display_name} (@${member.user.username})`));
     }
@@ -627,16 +630,16 @@ export class RequestView {
   renderEnvironments() {
     if (!this.envSelect) return;
     const options = [h("option", { value: "" }, "No environment")];
-    for (const environment of store.environments) options.push(h("option", { value: environment.id }, environment.name));
+    for (const environment of this.store.environments) options.push(h("option", { value: environment.id }, environment.name));
     this.envSelect.replaceChildren(...options);
     // Until the list has arrived, the remembered choice stays (it may come after the endpoint).
-    if (store.environmentsLoaded && !store.environments.some((e) => String(e.id) === String(this.envId))) this.envId = "";
-    this.envSelect.value = store.environmentsLoaded ? String(this.envId) : "";
+    if (this.store.environmentsLoaded && !this.store.environments.some((e) => String(e.id) === String(this.envId))) this.envId = "";
+    this.envSelect.value = this.store.environmentsLoaded ? String(this.envId) : "";
   }
 
   renderPresence() {
     if (!this.presenceHost || !this.isEndpoint) return;
-    const others = store.presence.filter((entry) => entry.user.id !== boot.me.id && entry.endpoints.includes(this.endpointId));
+    const others = this.store.presence.filter((entry) => entry.user.id !== boot.me.id && entry.endpoints.includes(this.endpointId));
     this.presenceHost.replaceChildren(...others.map((entry) => avatar(entry.user, "small")));
     if (others.length) {
       const names = others.map((entry) => entry.user.display_name).join(", ");
@@ -741,7 +744,7 @@ export class RequestView {
     this.draft = clone(saved);
     this.banner.hidden = true;
     this.fill();
-    store.upsertEndpoint(saved);
+    this.store.upsertEndpoint(saved);
     this.checkVariables();
     if (focused) {
       const again = this.element.querySelector(`[data-field="${CSS.escape(focused)}"]`);
@@ -795,7 +798,7 @@ export class RequestView {
     this.draft = clone(fresh);
     this.banner.hidden = true;
     this.fill();
-    store.upsertEndpoint(fresh);
+    this.store.upsertEndpoint(fresh);
     toast(`Loaded version ${fresh.version}`);
   }
 
@@ -803,7 +806,7 @@ export class RequestView {
     if (!boot.can_write) return;
     const name = h("input#save-name", { value: this.isEndpoint ? `${this.draft.name} copy` : (this.draft.name === "Untitled request" ? "" : this.draft.name), autocomplete: "off", autofocus: true, dataset: { field: "name" }, placeholder: "e.g. Ticker stream" });
     const folder = h("select#save-folder", { dataset: { field: "folder" } }, folderOptions("Top level"));
-    const currentFolder = this.isEndpoint ? (store.endpoints.get(this.endpointId) || {}).folder : null;
+    const currentFolder = this.isEndpoint ? (this.store.endpoints.get(this.endpointId) || {}).folder : null;
     if (currentFolder) folder.value = String(currentFolder);
     const result = await dialog({
       title: "Save as a new endpoint",
@@ -825,7 +828,7 @@ export class RequestView {
       }],
     });
     if (!result) return;
-    store.upsertEndpoint(result);
+    this.store.upsertEndpoint(result);
     const key = sessionKey(result.id);
     if (this.session) sessionStorage.setItem(key, String(this.session.id));
     this.baseline = clone(this.draft);
@@ -859,7 +862,7 @@ export class RequestView {
     if (!ok) return;
     try {
       await api("DELETE", `${base}/endpoints/${this.endpointId}/`, { version: this.baseline.version });
-      store.removeEndpoint(this.endpointId);
+      this.store.removeEndpoint(this.endpointId);
       this.baseline = clone(this.draft);
       toast("Endpoint deleted");
       window.dispatchEvent(new CustomEvent("sb:navigate", { detail: { url: `/projects/${projectId}/` } }));
@@ -971,36 +974,37 @@ export class RequestView {
   }
 
   openSocket() {
-    if (!this.session || this.destroyed) return;
-    if (this.socket && this.socket.readyState <= WebSocket.OPEN) return;
+    if (!this.session || this.destroyed || this.socket) return;
     const sid = this.session.id;
-    const socket = new WebSocket(socketUrl(`/ws/sessions/${sid}/?after=${this.log.lastSeq}`));
-    this.socket = socket;
-    socket.addEventListener("message", (message) => {
-      const data = JSON.parse(message.data);
-      if (data.type === "session") {
-        this.session = data.session;
-        this.setState(data.session.state);
-      } else if (data.type === "events") {
-        this.log.add(data.events);
-        if (data.state) this.setState(data.state);
-        else this.stateFromEvents(data.events);
-      } else if (data.type === "ack") {
-        this.settle(data.ref, null, data);
-      } else if (data.type === "error" && data.ref !== undefined && data.ref !== null) {
-        this.settle(data.ref, new ApiError(400, data));
-      }
-    });
-    socket.addEventListener("close", (event) => {
-      for (const [ref] of this.pending) this.settle(ref, new ApiError(0, { code: "network", detail: "The live connection dropped; try again." }));
-      if (this.destroyed || this.socket !== socket || event.code === 4404 || (this.session && this.session.id !== sid)) return;
-      setTimeout(() => {
-        if (!this.destroyed && this.socket === socket) {
-          this.socket = null;
-          this.openSocket();
-        }
-      }, 1000);
-    });
+    this.socket = new LiveSocket({
+      path: () => `/ws/sessions/${sid}/?after=${this.log.lastSeq}`,
+      onMessage: (data) => this.receive(data),
+      onDrop: () => this.dropPending(),
+      onStop: ({ detail }) => {
+        this.dropPending();
+        toast(`The live log stopped: ${detail}`, "error", 10000);
+      },
+    }).start();
+  }
+
+  receive(data) {
+    if (data.type === "session") {
+      this.socket.healthy();
+      this.session = data.session;
+      this.setState(data.session.state);
+    } else if (data.type === "events") {
+      this.log.add(data.events);
+      if (data.state) this.setState(data.state);
+      else this.stateFromEvents(data.events);
+    } else if (data.type === "ack") {
+      this.settle(data.ref, null, data);
+    } else if (data.type === "error" && data.ref !== undefined && data.ref !== null) {
+      this.settle(data.ref, new ApiError(400, data));
+    }
+  }
+
+  dropPending() {
+    for (const [ref] of this.pending) this.settle(ref, new ApiError(0, { code: "network", detail: "The live connection dropped; try again." }));
   }
 
   stateFromEvents(events) {
@@ -1118,7 +1122,7 @@ export class RequestView {
   async newSession() {
     if (!this.session || ACTIVE.has(this.state)) return;
     sessionStorage.removeItem(sessionKey(this.endpointId));
-    if (this.socket) this.socket.close(1000);
+    if (this.socket) this.socket.close();
     this.socket = null;
     this.session = null;
     this.log.reset();
@@ -1155,12 +1159,12 @@ export class RequestView {
     }
     this.sendButton.disabled = true;
     try {
-      if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      if (this.socket && this.socket.isOpen) {
         const ref = ++this.ref;
         await new Promise((resolve, reject) => {
           const timer = setTimeout(() => this.settle(ref, new ApiError(0, { code: "timeout", detail: "No answer from the server in 30 s." })), 30000);
           this.pending.set(ref, { resolve, reject, timer });
-          this.socket.send(JSON.stringify({ type: "send", format, body, ref }));
+          this.socket.send({ type: "send", format, body, ref });
         });
       } else {
         await api("POST", `/api/v1/sessions/${this.session.id}/messages/`, { body: { format, body } });
