@@ -141,7 +141,7 @@ def test_the_scripts_never_write_markup_from_data() -> None:
         assert 'setAttribute("style"' not in source, path.name
         assert "insertAdjacentHTML" not in source, path.name
         assert "eval(" not in source and "new Function" not in source, path.name
-    assert [name for name, _ in uses] == ["activity.js", "home.js", "request.js"], uses
+    assert [name for name, _ in uses] == ["activity.js", "home.js", "panels.js"], uses
     assert uses[0][1].strip() == "body.innerHTML = comment.body_html;", uses
     assert uses[1][1].strip() == "lead.innerHTML = boot.project.description_html;", uses
 
