@@ -64,6 +64,7 @@ def project_data(
         "id": project.pk,
         "name": project.name,
         "description": project.description,
+        "description_html": render_markdown(project.description),
         "version": project.version,
         "created_at": _iso(project.created_at),
         "updated_at": _iso(project.updated_at),
@@ -329,6 +330,9 @@ class ProjectOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
+    description_html = serializers.CharField(
+        allow_blank=True, help_text="The description's Markdown as sanitized HTML."
+    )
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -17,12 +17,14 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
 from endpoints import selectors
 from endpoints.access import ALLOWED, Action, project_membership
+from endpoints.markdown import render_markdown
 from endpoints.models import EndpointStatus, MessageFormat
 from endpoints.people import user_brief
 
@@ -55,6 +57,9 @@ def workspace_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 @workspace_page
 def projects_page(request: HttpRequest) -> HttpResponse:
     memberships = list(selectors.projects_of_user(user=request.user))
+    for membership in memberships:
+        # Sanitized by the one Markdown renderer, as on the docs pages.
+        membership.description_html = mark_safe(render_markdown(membership.project.description))
     return render(
         request,
         "workspace/projects.html",
@@ -73,7 +78,12 @@ def project_page(request: HttpRequest, project_id: int, **route: Any) -> HttpRes
         return render(request, "workspace/missing.html", status=404)
     project = membership.project
     boot = {
-        "project": {"id": project.pk, "name": project.name, "description": project.description},
+        "project": {
+            "id": project.pk,
+            "name": project.name,
+            "description": project.description,
+            "description_html": render_markdown(project.description),
+        },
         "me": user_brief(request.user),
         "role": membership.role,
         "can_write": membership.role in ALLOWED[Action.WRITE],

@@ -132,8 +132,8 @@ def test_static_files_are_served_by_the_app(team: Any) -> None:
 
 def test_the_scripts_never_write_markup_from_data() -> None:
     """Text goes in as text: the only innerHTML are the server's sanitized Markdown (the
-    description preview, a comment's ``body_html``), and no script sets a style attribute (the
-    policy would refuse it)."""
+    description preview, a comment's ``body_html``, the project's ``description_html``), and no
+    script sets a style attribute (the policy would refuse it)."""
     uses = []
     for path in sorted((STATIC / "js").glob("*.js")):
         source = path.read_text()
@@ -141,8 +141,9 @@ def test_the_scripts_never_write_markup_from_data() -> None:
         assert 'setAttribute("style"' not in source, path.name
         assert "insertAdjacentHTML" not in source, path.name
         assert "eval(" not in source and "new Function" not in source, path.name
-    assert [name for name, _ in uses] == ["activity.js", "request.js"], uses
+    assert [name for name, _ in uses] == ["activity.js", "home.js", "panels.js"], uses
     assert uses[0][1].strip() == "body.innerHTML = comment.body_html;", uses
+    assert uses[1][1].strip() == "lead.innerHTML = boot.project.description_html;", uses
 
 
 def test_the_markdown_preview_refuses_what_is_not_text(team: Any) -> None:

@@ -4,7 +4,7 @@
 import { api, get, describeError, ApiError } from "./api.js";
 import { h, icon, toast, relativeTime, avatar, modKey } from "./dom.js";
 import { confirmDialog } from "./ui.js";
-import { boot, base } from "./store.js";
+import { boot, base } from "./boot.js";
 
 const SHOWN_REVISIONS = 50;
 const SHOWN_VALUE = 600; // characters of an old or new value shown before "…"

@@ -1,5 +1,5 @@
 /* Small DOM helpers. Every piece of user data goes in as text (textContent, value), never as
-   markup; the only HTML ever inserted is the server's sanitized Markdown preview. */
+   markup; the only HTML ever inserted is Markdown the server rendered and sanitized. */
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 

@@ -3,11 +3,12 @@
 import { api, get, describeError, ApiError } from "./api.js";
 import { h, icon, toast, relativeTime } from "./dom.js";
 import { confirmDialog, promptDialog, showFieldErrors } from "./ui.js";
-import { store, boot, base, projectId } from "./store.js";
+import { boot, base, projectId } from "./boot.js";
 
 export class EnvironmentsView {
-  constructor(main) {
+  constructor(main, { store }) {
     this.main = main;
+    this.store = store;
     this.selected = sessionStorage.getItem(`sb.envview.${projectId}`) || "global";
     this.off = [];
   }
@@ -23,9 +24,9 @@ export class EnvironmentsView {
           h("p.lead", {}, "Write ", h("code", {}, "{{name}}"), " in URLs, params, headers, cookies and messages. ",
             "Your current value wins over the shared value and is visible only to you; secret values are never shown to anyone."))),
       h("div.env-layout", {}, this.list, this.detail)));
-    this.off.push(store.on("environments", () => this.renderList()));
-    await store.loadEnvironments().catch(() => {});
-    if (this.selected !== "global" && !store.environments.some((e) => String(e.id) === this.selected)) this.selected = "global";
+    this.off.push(this.store.on("environments", () => this.renderList()));
+    await this.store.loadEnvironments().catch(() => {});
+    if (this.selected !== "global" && !this.store.environments.some((e) => String(e.id) === this.selected)) this.selected = "global";
     this.renderList();
     await this.renderDetail();
     return true;
@@ -43,7 +44,7 @@ export class EnvironmentsView {
         on: { click: () => this.select(value) },
       }, h("span", {}, label), extra !== null ? h("span.env-count", {}, extra) : null));
     const items = [item("global", "Globals", null)];
-    for (const environment of store.environments) {
+    for (const environment of this.store.environments) {
       items.push(item(String(environment.id), environment.name, String(environment.variable_count ?? 0)));
     }
     const add = boot.can_write ? h("button.btn.small#env-new", { type: "button", on: { click: () => this.createEnvironment() } }, icon("plus"), "New environment") : null;
@@ -62,7 +63,7 @@ export class EnvironmentsView {
     if (!name) return;
     try {
       const environment = await api("POST", `${base}/environments/`, { body: { name } });
-      await store.loadEnvironments();
+      await this.store.loadEnvironments();
       await this.select(String(environment.id));
       toast(`Environment "${environment.name}" created`, "success");
     } catch (error) {
@@ -71,7 +72,7 @@ export class EnvironmentsView {
   }
 
   environment() {
-    return store.environments.find((e) => String(e.id) === this.selected) || null;
+    return this.store.environments.find((e) => String(e.id) === this.selected) || null;
   }
 
   async renderDetail() {
@@ -87,7 +88,7 @@ export class EnvironmentsView {
           click: async () => {
             try {
               await api("PATCH", `${base}/environments/${environment.id}/`, { body: { name: name.value, base_url: baseUrl.value }, version: environment.version });
-              await store.loadEnvironments();
+              await this.store.loadEnvironments();
               toast("Environment saved", "success");
             } catch (error) {
               showFieldErrors(head, error.fields);
@@ -240,7 +241,7 @@ export class EnvironmentsView {
           try {
             await api("DELETE", `${base}/variables/${variable.id}/`, { version: variable.version });
             this.renderDetail();
-            store.loadEnvironments().catch(() => {});
+            this.store.loadEnvironments().catch(() => {});
           } catch (error) {
             toast(describeError(error), "error");
           }
@@ -275,7 +276,7 @@ export class EnvironmentsView {
         });
         toast(`Added {{${name.value.trim()}}}`, "success");
         await this.renderDetail();
-        store.loadEnvironments().catch(() => {});
+        this.store.loadEnvironments().catch(() => {});
         const again = document.getElementById("new-var-name");
         if (again) again.focus();
       } catch (error) {
@@ -307,7 +308,7 @@ export class EnvironmentsView {
     if (!ok) return;
     try {
       await api("DELETE", `${base}/environments/${environment.id}/`, { version: environment.version });
-      await store.loadEnvironments();
+      await this.store.loadEnvironments();
       await this.select("global");
     } catch (error) {
       toast(describeError(error), "error");

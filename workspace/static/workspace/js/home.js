@@ -1,19 +1,20 @@
 /* The project's start page: what is in it, and the first things to do. */
 import { h, icon, modKey } from "./dom.js";
-import { store, boot, projectId } from "./store.js";
+import { boot, projectId } from "./boot.js";
 import { newEndpoint, newFolder } from "./tree.js";
 
 export class HomeView {
-  constructor(main) {
+  constructor(main, { store }) {
     this.main = main;
+    this.store = store;
     this.off = [];
   }
 
   async init() {
     document.title = `${boot.project.name} · Switchboard`;
     this.render();
-    this.off.push(store.on("tree", () => this.render()));
-    this.off.push(store.on("project", () => this.render()));
+    this.off.push(this.store.on("tree", () => this.render()));
+    this.off.push(this.store.on("project", () => this.render()));
     return true;
   }
 
@@ -21,10 +22,18 @@ export class HomeView {
     this.off.forEach((off) => off());
   }
 
+  description() {
+    if (!boot.project.description_html) return null;
+    const lead = h("div.lead.markdown");
+    // Rendered and sanitized by the server's one Markdown renderer (the docs pages use it too).
+    lead.innerHTML = boot.project.description_html;
+    return lead;
+  }
+
   render() {
     const counts = new Map();
-    for (const endpoint of store.endpoints.values()) counts.set(endpoint.status, (counts.get(endpoint.status) || 0) + 1);
-    const total = store.endpoints.size;
+    for (const endpoint of this.store.endpoints.values()) counts.set(endpoint.status, (counts.get(endpoint.status) || 0) + 1);
+    const total = this.store.endpoints.size;
     const statusBar = total ? h("div.status-bar", { role: "img", "aria-label": [...counts].map(([s, n]) => `${n} ${s}`).join(", ") },
       boot.statuses.filter((s) => counts.has(s)).map((status) => {
         const part = h(`span.s-bg-${status}`, { title: `${counts.get(status)} ${status}` });
@@ -45,11 +54,11 @@ export class HomeView {
     this.main.replaceChildren(h("section.page.home", { "aria-labelledby": "home-title" },
       h("header.page-head", {}, h("div", {},
         h("h1#home-title", {}, boot.project.name),
-        boot.project.description ? h("p.lead", {}, boot.project.description) : null)),
+        this.description())),
       h("div.home-stats", {},
         h("div.stat", {}, h("span.stat-value", {}, String(total)), h("span.stat-label", {}, total === 1 ? "endpoint" : "endpoints")),
-        h("div.stat", {}, h("span.stat-value", {}, String(store.folders.size)), h("span.stat-label", {}, store.folders.size === 1 ? "folder" : "folders")),
-        h("div.stat.grow", {}, statusBar, legend || h("p.muted", {}, store.loaded ? "No endpoints yet." : "Loading…"))),
+        h("div.stat", {}, h("span.stat-value", {}, String(this.store.folders.size)), h("span.stat-label", {}, this.store.folders.size === 1 ? "folder" : "folders")),
+        h("div.stat.grow", {}, statusBar, legend || h("p.muted", {}, this.store.loaded ? "No endpoints yet." : "Loading…"))),
       h("h2.section-title", {}, "Get going"),
       h("div.actions-grid", {}, actions),
       h("h2.section-title", {}, "Keyboard"),

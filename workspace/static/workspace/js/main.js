@@ -1,14 +1,20 @@
-/* The project workspace: starts the live project socket, the sidebar tree, and a small router
-   that shows one view per path (so links, reloads and Back work). */
+/* The project workspace, wired in one place: creates the project's store and its live socket,
+   the sidebar tree, and a small router that shows one view per path (so links, reloads and Back
+   work); every view gets the store (and the request view the socket) from here. */
 import { h, toast, avatar } from "./dom.js";
 import { confirmDialog } from "./ui.js";
-import { store, live, boot, projectId } from "./store.js";
+import { boot, base, projectId } from "./boot.js";
+import { Store, ProjectSocket } from "./store.js";
 import { setupSidebar, setCurrentEndpoint } from "./tree.js";
 import { RequestView } from "./request.js";
 import { EnvironmentsView } from "./environments.js";
 import { ShareView } from "./share.js";
 import { MembersView } from "./members.js";
 import { HomeView } from "./home.js";
+
+const store = new Store({ base, me: boot.me });
+const live = new ProjectSocket({ store, projectId, role: boot.role });
+const app = { store, live };
 
 const main = document.getElementById("main");
 let view = null;
@@ -18,12 +24,12 @@ function route(path) {
   const prefix = `/projects/${projectId}/`;
   const rest = path.startsWith(prefix) ? path.slice(prefix.length) : "";
   let match;
-  if ((match = rest.match(/^endpoints\/(\d+)\/$/))) return { name: "endpoint", make: () => new RequestView(main, { endpointId: Number(match[1]) }), endpoint: Number(match[1]) };
-  if (rest === "new/") return { name: "new", make: () => new RequestView(main, { endpointId: null }) };
-  if (rest === "environments/") return { name: "environments", make: () => new EnvironmentsView(main) };
-  if (rest === "share/") return { name: "share", make: () => new ShareView(main) };
-  if (rest === "members/") return { name: "members", make: () => new MembersView(main) };
-  return { name: "home", make: () => new HomeView(main) };
+  if ((match = rest.match(/^endpoints\/(\d+)\/$/))) return { name: "endpoint", make: () => new RequestView(main, app, { endpointId: Number(match[1]) }), endpoint: Number(match[1]) };
+  if (rest === "new/") return { name: "new", make: () => new RequestView(main, app, { endpointId: null }) };
+  if (rest === "environments/") return { name: "environments", make: () => new EnvironmentsView(main, app) };
+  if (rest === "share/") return { name: "share", make: () => new ShareView(main, app) };
+  if (rest === "members/") return { name: "members", make: () => new MembersView(main, app) };
+  return { name: "home", make: () => new HomeView(main, app) };
 }
 
 async function show(path) {
@@ -103,9 +109,14 @@ document.addEventListener("keydown", (event) => {
 
 // Live status and who else is here.
 const liveStatus = document.getElementById("live-status");
-store.on("live", (status) => {
-  liveStatus.className = `live-dot ${status}`;
-  const text = status === "live" ? "Live: teammates' changes appear as they happen" : status === "offline" ? "Offline: reconnecting…" : "Connecting…";
+const LIVE_TEXT = {
+  live: "Live: teammates' changes appear as they happen",
+  offline: "Offline: reconnecting…",
+  connecting: "Connecting…",
+};
+store.on("live", ({ status, detail }) => {
+  liveStatus.className = `live-dot ${status === "stopped" ? "offline" : status}`;
+  const text = status === "stopped" ? `Live updates stopped: ${detail} Reload the page to try again.` : LIVE_TEXT[status];
   liveStatus.title = text;
   liveStatus.setAttribute("aria-label", text);
 });
@@ -124,9 +135,10 @@ store.on("kicked", () => {
   view = null;
   main.replaceChildren(h("div.empty-state.big", {}, h("h1", {}, "You are no longer a member of this project"), h("p", {}, h("a.btn", { href: "/" }, "Back to your projects"))));
 });
+store.on("live-stopped", (detail) => toast(`Live updates stopped: ${detail} Reload the page to try again.`, "error", 10000));
 store.on("role", (role) => toast(`Your role here is now ${role}. Reload the page to see what it allows.`, "info", 8000));
 
-setupSidebar();
+setupSidebar(store);
 live.start();
 store.loadMembers().catch(() => {});
 store.loadEnvironments().catch(() => {});

@@ -2,15 +2,16 @@
 import { api, describeError } from "./api.js";
 import { h, toast, avatar, relativeTime } from "./dom.js";
 import { confirmDialog, showFieldErrors } from "./ui.js";
-import { store, boot, base } from "./store.js";
+import { boot, base } from "./boot.js";
 
 const ROLES = [["admin", "Admin — everything, members too"], ["editor", "Editor — changes endpoints, variables, links"], ["viewer", "Viewer — reads, debugs, comments"]];
 
 const article = (role) => (/^[aeiou]/.test(role) ? "an" : "a");
 
 export class MembersView {
-  constructor(main) {
+  constructor(main, { store }) {
     this.main = main;
+    this.store = store;
     this.off = [];
   }
 
@@ -24,8 +25,8 @@ export class MembersView {
       h("div.members-layout", {},
         h("section", { "aria-label": "Member list" }, this.listHost),
         boot.can_manage ? h("div.side-panels", {}, this.addForm(), this.projectForm()) : null)));
-    this.off.push(store.on("members", () => this.render()));
-    await store.loadMembers().catch((error) => this.listHost.replaceChildren(h("p.form-error", {}, describeError(error))));
+    this.off.push(this.store.on("members", () => this.render()));
+    await this.store.loadMembers().catch((error) => this.listHost.replaceChildren(h("p.form-error", {}, describeError(error))));
     return true;
   }
 
@@ -34,8 +35,8 @@ export class MembersView {
   }
 
   render() {
-    const admins = store.members.filter((m) => m.role === "admin").length;
-    const rows = store.members.map((member) => {
+    const admins = this.store.members.filter((m) => m.role === "admin").length;
+    const rows = this.store.members.map((member) => {
       const you = member.user.id === boot.me.id;
       const cell = boot.can_manage ? h("select", {
         "aria-label": `Role of ${member.user.display_name}`,
@@ -77,7 +78,7 @@ export class MembersView {
         const added = await api("POST", `${base}/members/`, { body: { user: user.value.trim(), role: role.value } });
         user.value = "";
         toast(`${added.user.display_name} is now ${article(added.role)} ${added.role}`, "success");
-        await store.loadMembers();
+        await this.store.loadMembers();
       } catch (problem) {
         showFieldErrors(form, problem.fields);
         error.textContent = describeError(problem);
@@ -102,7 +103,7 @@ export class MembersView {
         const project = await api("PATCH", `${base}/`, { body: { name: name.value, description: description.value } });
         boot.project.name = project.name;
         boot.project.description = project.description;
-        store.emit("project", project);
+        this.store.emit("project", project);
         toast("Project saved", "success");
       } catch (problem) {
         showFieldErrors(form, problem.fields);
@@ -116,7 +117,7 @@ export class MembersView {
     try {
       await api("PATCH", `${base}/members/${member.user.id}/`, { body: { role } });
       toast(`${member.user.display_name} is now ${article(role)} ${role}`);
-      await store.loadMembers();
+      await this.store.loadMembers();
     } catch (error) {
       select.value = member.role;
       toast(describeError(error), "error");
@@ -138,7 +139,7 @@ export class MembersView {
         window.location.assign("/");
         return;
       }
-      await store.loadMembers();
+      await this.store.loadMembers();
     } catch (error) {
       toast(describeError(error), "error");
     }

@@ -4,11 +4,12 @@
 import { api, get, describeError } from "./api.js";
 import { h, icon, toast, copyText, relativeTime, parseTime } from "./dom.js";
 import { confirmDialog, showFieldErrors, segmented, menuButton } from "./ui.js";
-import { store, boot, base, projectId } from "./store.js";
+import { boot, base, projectId } from "./boot.js";
 
 export class ShareView {
-  constructor(main) {
+  constructor(main, { store }) {
     this.main = main;
+    this.store = store;
     this.off = [];
   }
 
@@ -25,7 +26,7 @@ export class ShareView {
       h("div.share-layout", {},
         boot.can_write ? this.form() : h("div.panel", {}, h("p.muted", {}, "Editors and admins create share links.")),
         h("section", { "aria-labelledby": "links-title" }, h("h2#links-title.section-title", {}, "Links"), this.listHost))));
-    await store.loadEnvironments().catch(() => {});
+    await this.store.loadEnvironments().catch(() => {});
     this.fillEnvironments();
     await this.load();
     return true;
@@ -38,7 +39,7 @@ export class ShareView {
   fillEnvironments() {
     if (!this.envSelect) return;
     this.envSelect.replaceChildren(h("option", { value: "" }, "None (show {{placeholders}})"),
-      ...store.environments.map((e) => h("option", { value: e.id }, e.name)));
+      ...this.store.environments.map((e) => h("option", { value: e.id }, e.name)));
   }
 
   form() {
@@ -118,8 +119,8 @@ export class ShareView {
   renderPicker(host) {
     const byPosition = (a, b) => a.position - b.position || a.id - b.id;
     const walk = (parent) => {
-      const folders = [...store.folders.values()].filter((f) => (f.parent || null) === parent).sort(byPosition);
-      const endpoints = [...store.endpoints.values()].filter((e) => (e.folder || null) === parent).sort(byPosition);
+      const folders = [...this.store.folders.values()].filter((f) => (f.parent || null) === parent).sort(byPosition);
+      const endpoints = [...this.store.endpoints.values()].filter((e) => (e.folder || null) === parent).sort(byPosition);
       if (!folders.length && !endpoints.length) return null;
       return h("ul", {},
         folders.map((folder) => h("li", {}, h("label.check", {}, h("input", { type: "checkbox", dataset: { folder: folder.id } }), h("strong", {}, folder.name), h("span.muted", {}, " (with everything inside)")), walk(folder.id))),

@@ -1,25 +1,26 @@
 /* The project as this tab knows it: the tree, members, tags and environments loaded over REST,
-   kept current by the project's live socket (WS /ws/projects/{id}/), plus presence.
+   kept current by the project's live socket (WS /ws/projects/{id}/), plus presence. main.js
+   creates one Store and one ProjectSocket and hands them to the views.
 
    Order of loading, as the README recommends: connect the socket first, note `last_seq` from
    `ready`, then load over REST; events are applied by version, so nothing is missed and an old
    event never overwrites newer data. */
-import { get, socketUrl } from "./api.js";
+import { get } from "./api.js";
+import { applyProjectEvents } from "./events.js";
+import { LiveSocket } from "./live.js";
 
-export const boot = JSON.parse(document.getElementById("boot").textContent);
-export const projectId = boot.project.id;
-export const base = `/api/v1/projects/${projectId}`;
-
-const DETAIL_FIELDS = new Set(["url", "assignee", "tags"]);
-
-class Store extends EventTarget {
-  constructor() {
+export class Store extends EventTarget {
+  /** base: the project's API root; me: who this tab is. */
+  constructor({ base, me }) {
     super();
+    this.base = base;
+    this.me = me;
     this.folders = new Map();
     this.endpoints = new Map();
     this.members = [];
     this.tags = [];
     this.environments = [];
+    this.environmentsLoaded = false;
     this.presence = [];
     this.lastSeq = 0;
     this.loaded = false;
@@ -39,7 +40,7 @@ class Store extends EventTarget {
   }
 
   async loadTree() {
-    const tree = await get(`${base}/tree/`);
+    const tree = await get(`${this.base}/tree/`);
     const folders = new Map();
     const endpoints = new Map();
     const walk = (node) => {
@@ -60,17 +61,18 @@ class Store extends EventTarget {
   }
 
   async loadMembers() {
-    this.members = await get(`${base}/members/`);
+    this.members = await get(`${this.base}/members/`);
     this.emit("members");
   }
 
   async loadTags() {
-    this.tags = await get(`${base}/tags/`);
+    this.tags = await get(`${this.base}/tags/`);
     this.emit("tags");
   }
 
   async loadEnvironments() {
-    this.environments = await get(`${base}/environments/`);
+    this.environments = await get(`${this.base}/environments/`);
+    this.environmentsLoaded = true;
     this.emit("environments");
   }
 
@@ -116,11 +118,15 @@ class Store extends EventTarget {
   upsertFolder(folder) {
     const current = this.folders.get(folder.id);
     if (current && current.version > folder.version) return;
+    this.setFolder(folder);
+    this.emit("tree");
+  }
+
+  setFolder(folder) {
     this.folders.set(folder.id, {
       id: folder.id, name: folder.name, parent: folder.parent,
       position: folder.position, version: folder.version,
     });
-    this.emit("tree");
   }
 
   removeEndpoint(id) {
@@ -148,85 +154,40 @@ class Store extends EventTarget {
   }
 
   applyEvents(events) {
-    let refresh = false;
-    let membersChanged = false;
-    for (const event of events) {
-      this.lastSeq = Math.max(this.lastSeq, event.seq);
-      const byOther = event.actor && event.actor.id !== boot.me.id;
-      switch (event.kind) {
-        case "endpoint.created":
-        case "endpoint.updated":
-        case "endpoint.moved": {
-          const summary = event.endpoint;
-          const current = this.endpoints.get(summary.id);
-          if (!current || current.version < summary.version) {
-            this.endpoints.set(summary.id, {
-              url: "", tags: [], assignee: null, ...(current || {}), ...summary,
-            });
-          }
-          if (!current || (event.changed || []).some((field) => DETAIL_FIELDS.has(field))) {
-            refresh = true;
-          }
-          if (event.kind === "endpoint.created" && byOther) this.fresh.add(summary.id);
-          break;
-        }
-        case "endpoint.deleted":
-          this.endpoints.delete(event.endpoint.id);
-          break;
-        case "folder.created":
-        case "folder.updated":
-        case "folder.moved": {
-          const folder = event.folder;
-          const current = this.folders.get(folder.id);
-          if (!current || current.version < folder.version) {
-            this.folders.set(folder.id, {
-              id: folder.id, name: folder.name, parent: folder.parent,
-              position: folder.position, version: folder.version,
-            });
-          }
-          break;
-        }
-        case "folder.deleted":
-          for (const id of event.deleted_folders || []) this.folders.delete(id);
-          this.folders.delete(event.folder.id);
-          for (const id of event.deleted_endpoints || []) this.endpoints.delete(id);
-          break;
-        case "member.joined":
-        case "member.role_changed":
-        case "member.left":
-          membersChanged = true;
-          break;
-        case "project.updated":
-          this.emit("project", event.project);
-          break;
-        default:
-          break;
-      }
-    }
+    const effects = applyProjectEvents(this, events);
     this.emit("events", events);
     this.emit("tree");
-    if (refresh) this.refreshSoon();
-    if (membersChanged) this.loadMembers().catch(() => {});
+    if (effects.refreshTree) this.refreshSoon();
+    if (effects.reloadMembers) this.loadMembers().catch(() => {});
   }
 }
 
-export const store = new Store();
-
-/** The project socket: events and presence; reconnects and resumes from the last seq. */
-class Live {
-  constructor() {
-    this.socket = null;
-    this.attempt = 0;
+/** The project socket: events and presence, through a LiveSocket (resumes from the last seq). */
+export class ProjectSocket {
+  constructor({ store, projectId, role }) {
+    this.store = store;
+    this.projectId = projectId;
+    this.role = role;
     this.openEndpoint = null;
     this.pending = [];
     this.started = false;
     this.status = "connecting";
+    this.socket = new LiveSocket({
+      path: () => `/ws/projects/${projectId}/${store.lastSeq ? `?after=${store.lastSeq}` : ""}`,
+      onMessage: (message) => this.receive(message),
+      onDrop: () => this.setStatus("offline"),
+      onStop: ({ code, detail }) => {
+        this.setStatus("stopped", detail);
+        if (code === 4404) store.emit("kicked");
+        else store.emit("live-stopped", detail);
+      },
+    });
   }
 
   start() {
     if (this.started) return;
     this.started = true;
-    this.connect();
+    this.socket.start();
     // If the socket is slow (or blocked by a proxy), the tree still loads; events catch up.
     setTimeout(() => this.loadOnce(), 1500);
     setInterval(() => this.send({ type: "ping" }), 30000);
@@ -236,44 +197,23 @@ class Live {
     if (this.loading) return;
     this.loading = true;
     try {
-      await Promise.all([store.loadTree(), store.loadTags()]);
+      await Promise.all([this.store.loadTree(), this.store.loadTags()]);
     } catch (error) {
       this.loading = false;
-      store.emit("tree-error", error);
+      this.store.emit("tree-error", error);
       return;
     }
     const queued = this.pending;
     this.pending = [];
-    if (queued.length) store.applyEvents(queued);
-  }
-
-  connect() {
-    const after = store.lastSeq ? `?after=${store.lastSeq}` : "";
-    const socket = new WebSocket(socketUrl(`/ws/projects/${projectId}/${after}`));
-    this.socket = socket;
-    socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
-    socket.addEventListener("close", (event) => {
-      if (this.socket !== socket) return;
-      this.setStatus("offline");
-      if (event.code === 4404) {
-        store.emit("kicked");
-        return;
-      }
-      if (event.code === 4401) {
-        window.location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
-        return;
-      }
-      const delay = Math.min(10000, 500 * 2 ** this.attempt);
-      this.attempt += 1;
-      setTimeout(() => this.connect(), delay);
-    });
+    if (queued.length) this.store.applyEvents(queued);
   }
 
   receive(message) {
+    const store = this.store;
     if (message.type === "ready") {
-      this.attempt = 0;
+      this.socket.healthy();
       store.lastSeq = Math.max(store.lastSeq, message.last_seq);
-      if (message.role && message.role !== boot.role) store.emit("role", message.role);
+      if (message.role && message.role !== this.role) store.emit("role", message.role);
       this.setStatus("live");
       this.loadOnce();
       this.announce();
@@ -286,15 +226,13 @@ class Live {
     }
   }
 
-  setStatus(status) {
+  setStatus(status, detail = "") {
     this.status = status;
-    store.emit("live", status);
+    this.store.emit("live", { status, detail });
   }
 
   send(message) {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
-      this.socket.send(JSON.stringify(message));
-    }
+    this.socket.send(message);
   }
 
   /** Tell teammates which endpoint this tab shows (null: none). */
@@ -308,6 +246,3 @@ class Live {
     else this.send({ type: "close" });
   }
 }
-
-export const live = new Live();
-

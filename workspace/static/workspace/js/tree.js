@@ -4,12 +4,14 @@
 import { api, describeError, ApiError } from "./api.js";
 import { h, icon, toast, debounce, avatar } from "./dom.js";
 import { dialog, confirmDialog, promptDialog, menuButton } from "./ui.js";
-import { store, boot, base, projectId } from "./store.js";
+import { boot, base, projectId } from "./boot.js";
 
 const collapsedKey = `sb.collapsed.${projectId}`;
 const collapsed = new Set(JSON.parse(localStorage.getItem(collapsedKey) || "[]"));
 const filters = { text: "", status: "", assignee: "", tag: "" };
 let current = null;
+/** The project's store, handed over by main.js in setupSidebar(). */
+let store = null;
 
 const byPosition = (a, b) => a.position - b.position || a.id - b.id;
 
@@ -270,6 +272,8 @@ async function newFolder(parent = null) {
   if (!folder) return;
   collapsed.delete(folder.id);
   store.upsertFolder(folder);
+  // A search shows only folders with matching endpoints: a new, empty one would stay hidden.
+  if (filtering()) clearFilters();
   toast(`Folder "${folder.name}" created`, "success");
   focusNode("folder", folder.id);
 }
@@ -504,7 +508,8 @@ function setupDragAndDrop(host) {
   host.addEventListener("dragend", () => { dragged = null; });
 }
 
-export function setupSidebar() {
+export function setupSidebar(projectStore) {
+  store = projectStore;
   const host = document.getElementById("tree");
   host.addEventListener("keydown", onKeydown);
   if (boot.can_write) setupDragAndDrop(host);

@@ -1,6 +1,6 @@
 /* Modal dialogs (the native <dialog>: focus stays inside, Esc cancels), pop-up menus, and the
    field-error display shared by every form. No window.alert/confirm/prompt anywhere. */
-import { h, icon } from "./dom.js";
+import { h, icon, append } from "./dom.js";
 import { describeError } from "./api.js";
 
 let closeCurrent = null;
@@ -60,7 +60,8 @@ export function dialog({ title, description, content, actions = [], size = "", o
       event.preventDefault();
       if (primary) run(primary);
     });
-    form.append(
+    // dom.js's append skips the parts a dialog does not have (Node.append would write "null").
+    append(form, [
       h("div.dialog-head",
         h("h2#dialog-title", {}, title),
         h("button.icon-btn.dialog-close", { type: "button", "aria-label": "Close", on: { click: () => finish(null) } }, icon("x"))),
@@ -68,7 +69,7 @@ export function dialog({ title, description, content, actions = [], size = "", o
       content ? h("div.dialog-content", {}, content) : null,
       error,
       footer,
-    );
+    ]);
     element.className = `dialog ${size}`;
     element.replaceChildren(form);
     element.onclose = () => { if (!element.open) finish(null); };
