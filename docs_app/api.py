@@ -11,11 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ERRORS, parse
+from core.versioning import VERSION_HEADER, expected_version
 from docs_app import selectors, services
 from docs_app.models import ShareLink
 from docs_app.serializers import ShareLinkInSerializer, ShareLinkOutSerializer, share_link_data
 from endpoints.access import ALLOWED, Action, project_membership
-from endpoints.api import ERRORS, VERSION_HEADER, expected_version, parse
 from endpoints.models import Membership
 
 

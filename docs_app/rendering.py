@@ -19,8 +19,7 @@ from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import HtmlLexer, JsonLexer, XmlLexer
 
-from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
-from endpoints.formats import (
+from core.formats import (
     BINARY_FORMATS,
     PRETTY_FORMATS,
     BodyFormatError,
@@ -29,6 +28,7 @@ from endpoints.formats import (
     hexdump,
     pretty,
 )
+from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
 from endpoints.models import EndpointStatus
 from endpoints.variables import fill_known
 

@@ -13,7 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from docs_app import services
 from docs_app.models import ShareLink
 from docs_app.tokens import looks_like_token, token_digest

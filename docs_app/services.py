@@ -18,40 +18,25 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Min
 from django.utils import timezone
-from rest_framework import status
 
-from config.errors import Conflict, DomainError, NotFound, ValidationFailed
-from docs_app.models import PasswordFailure, RenderedDescription, ShareLink
-from docs_app.tokens import new_seed, token_digest, token_for
-from endpoints.markdown import (
+from core.errors import NotFound, ValidationFailed
+from core.markdown import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     ALLOWED_URL_SCHEMES,
     markdown_summary,
     render_markdown,
 )
+from core.versioning import check_version
+from docs_app.errors import LinkRevoked, TooManyPasswordAttempts
+from docs_app.models import PasswordFailure, RenderedDescription, ShareLink
+from docs_app.tokens import new_seed, token_digest, token_for
 from endpoints.models import Endpoint, Environment, Folder, Project
-from endpoints.services import check_version
 
 PASSWORD_MIN_LENGTH = 6
 PASSWORD_MAX_LENGTH = 128
 # All clients together may fail this many times the per-client limit on one link per window.
 LINK_WIDE_FACTOR = 10
-
-
-class LinkRevoked(Conflict):
-    code = "link_revoked"
-    default_detail = "This share link is revoked; create a new one."
-
-
-class TooManyPasswordAttempts(DomainError):
-    code = "throttled"
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = "Too many wrong passwords. Try again later."
-
-    def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__(retry_after=retry_after)
 
 
 # --- validation -----------------------------------------------------------------------------

@@ -23,11 +23,12 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.errors import DomainError
+from core.errors import DomainError
+from core.markdown import markdown_summary, render_markdown
 from docs_app import rendering, selectors, services
+from docs_app.errors import TooManyPasswordAttempts
 from docs_app.models import ShareLink
 from endpoints.access import Action, project_membership
-from endpoints.markdown import markdown_summary, render_markdown
 from endpoints.variables import fill_known
 
 PAGE_CSP = (
@@ -408,7 +409,7 @@ def share_unlock(request: HttpRequest, token: str) -> HttpResponse:
             password=password,
             client=services.client_fingerprint(_client_address(request)),
         )
-    except services.TooManyPasswordAttempts as exc:
+    except TooManyPasswordAttempts as exc:
         return _password_form(
             request,
             link,

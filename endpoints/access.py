@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from config.errors import Forbidden, NotFound
+from core.errors import Forbidden, NotFound
 from endpoints.models import Membership, Role
 
 

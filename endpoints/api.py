@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
-from rest_framework.pagination import PageNumberPagination
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.errors import DomainError, NotFound, ValidationFailed
+from core.api import ERRORS, Pagination, paginated_schema, parse
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.people import user_brief
+from core.query import whole_number
+from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints import selectors, services
 from endpoints import serializers as s
 from endpoints.access import Action, project_membership
@@ -27,80 +28,11 @@ from endpoints.variables import is_known_dynamic
 
 User = get_user_model()
 
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
-
 
 class AuthenticationRequired(DomainError):
     code = "authentication_failed"
     status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "Wrong username or password."
-
-
-def expected_version(request: Request, body_version: int | None = None) -> int | None:
-    """The version the client read: If-Match wins over a ``version`` field; neither means none."""
-    header = request.headers.get("If-Match")
-    if header and header.strip() == "*":
-        # RFC 9110: "*" matches any current representation, so it pins no version.
-        return body_version
-    if header:
-        match = _IF_MATCH.match(header)
-        if not match:
-            raise ValidationFailed({"If-Match": ['Send the version you read, e.g. If-Match: "3".']})
-        return int(match.group(1))
-    return body_version
-
-
-def versioned(data: dict[str, Any], version: int) -> Response:
-    return Response(data, headers={"ETag": f'"{version}"'})
-
-
-def parse(
-    serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any
-) -> dict[str, Any]:
-    try:
-        payload = request.data
-    except RecursionError:
-        # The JSON parser gives up on very deep nesting with RecursionError, not ParseError.
-        raise ParseError("The JSON body is nested too deeply.") from None
-    serializer = serializer_class(data=payload, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-class Pagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = settings.API_MAX_PAGE_SIZE
-
-
-def paginated_schema(item: type[serializers.Serializer], name: str) -> serializers.Serializer:
-    return inline_serializer(
-        name=name,
-        fields={
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": item(many=True),
-        },
-    )
-
-
-ERRORS = {
-    400: s.ErrorSerializer,
-    401: s.ErrorSerializer,
-    403: s.ErrorSerializer,
-    404: s.ErrorSerializer,
-    409: s.ErrorSerializer,
-    412: s.ErrorSerializer,
-    413: s.ErrorSerializer,  # request_too_large: a body over API_MAX_BODY_BYTES
-}
-VERSION_HEADER = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The version you read, e.g. "3". A stale version is rejected with 412.',
-)
 
 
 # --- auth -----------------------------------------------------------------------------------
@@ -150,7 +82,7 @@ class TokenDetail(APIView):
 class Me(APIView):
     @extend_schema(responses={200: s.UserBriefSerializer, **ERRORS})
     def get(self, request: Request) -> Response:
-        return Response(services.user_brief(request.user))
+        return Response(user_brief(request.user))
 
 
 class Signup(APIView):
@@ -168,7 +100,7 @@ class Signup(APIView):
         if User.objects.filter(username__iexact=data["username"]).exists():
             raise ValidationFailed({"username": ["That username is taken."]})
         user = User.objects.create_user(data["username"], data.get("email", ""), data["password"])
-        return Response(services.user_brief(user), status=status.HTTP_201_CREATED)
+        return Response(user_brief(user), status=status.HTTP_201_CREATED)
 
 
 # --- projects and members -------------------------------------------------------------------
@@ -1056,16 +988,6 @@ class CommentReopen(CommentResolve):
     resolved = False
 
 
-_WHOLE = re.compile(r"[0-9]{1,18}")
-
-
-def query_number(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name, str(default))
-    if not _WHOLE.fullmatch(raw) or not low <= int(raw) <= high:
-        raise ValidationFailed({name: [f"Use a whole number from {low} to {high}."]})
-    return int(raw)
-
-
 class ProjectEvents(APIView):
     @extend_schema(
         operation_id="project_events_list",
@@ -1081,8 +1003,8 @@ class ProjectEvents(APIView):
         membership = project_membership(
             user=request.user, project_id=project_id, action=Action.READ
         )
-        after = query_number(request, "after", 0, 0, 10**18)
-        limit = query_number(request, "limit", 500, 1, 1000)
+        after = whole_number(request.query_params, "after", default=0, low=0, high=10**18)
+        limit = whole_number(request.query_params, "limit", default=500, low=1, high=1000)
         events = selectors.project_events(
             project_id=membership.project.pk, after=after, limit=limit
         )

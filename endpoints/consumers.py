@@ -29,10 +29,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from config.ws_auth import credentials_valid
+from core.people import user_brief
 from endpoints import presence, selectors
 from endpoints.events import project_group
 from endpoints.models import Membership
-from endpoints.people import user_brief
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401

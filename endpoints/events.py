@@ -21,10 +21,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Max, Subquery
 from django.db.models.functions import Coalesce, Greatest
-from django.utils import timezone
 
+from core.people import user_brief
+from core.timestamps import iso_now
 from endpoints.models import Project, ProjectEvent
-from endpoints.people import user_brief
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +34,6 @@ SEND_CHUNK = 100
 
 def project_group(project_id: int) -> str:
     return f"project.{project_id}"
-
-
-def iso_now() -> tuple[Any, str]:
-    now = timezone.now()
-    text = now.isoformat()
-    # Same timestamp format as the REST API (UTC with a Z).
-    return now, (text[:-6] + "Z" if text.endswith("+00:00") else text)
 
 
 def publish(

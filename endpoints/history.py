@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from core.people import user_brief
 from endpoints.handshake import clean_settings
 from endpoints.models import Endpoint, Folder, RevisionAction
-from endpoints.people import user_brief
 from endpoints.serializers import message_data
 
 # Every field a user can change, in the order a diff lists them.

@@ -39,7 +39,7 @@ def mentioned_names(source: str) -> list[str]:
 def highlight_mentions(rendered: str, members: Mapping[str, Mapping[str, Any]]) -> str:
     """Wrap each mention of a member (lower-cased username → user brief) in a span.
 
-    ``rendered`` is sanitized HTML from ``endpoints.markdown.render_markdown``; only text
+    ``rendered`` is sanitized HTML from ``core.markdown.render_markdown``; only text
     outside tags, code and links is touched, and the inserted markup is built here, escaped.
     """
     if not members or "@" not in rendered:

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.people import user_brief
 from endpoints.models import Endpoint, Presence
-from endpoints.people import user_brief
 
 HEARTBEAT_SECONDS = 15.0
 PRESENCE_TTL = timedelta(seconds=45)

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from core.people import user_brief
 from endpoints import events, history
 from endpoints.models import (
     Comment,
@@ -25,7 +26,6 @@ from endpoints.models import (
     Project,
     Revision,
 )
-from endpoints.people import user_brief
 from endpoints.selectors import endpoints_with_relations
 from endpoints.serializers import comment_data
 

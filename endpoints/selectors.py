@@ -21,7 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Lower
 
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from endpoints.models import (
     AccessToken,
     Comment,

@@ -13,15 +13,18 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.errors import ValidationFailed
-from endpoints.formats import BodyFormatError, validate_body
+from core.errors import ValidationFailed
+from core.formats import BodyFormatError, validate_body
+from core.markdown import render_markdown
+from core.people import user_brief
+from core.timestamps import iso
+from core.versioning import VersionedInput
 from endpoints.handshake import (
     HandshakeError,
     clean_rows,
     clean_settings,
     clean_subprotocols,
 )
-from endpoints.markdown import render_markdown
 from endpoints.mentions import highlight_mentions
 from endpoints.models import (
     AccessToken,
@@ -38,7 +41,6 @@ from endpoints.models import (
     Tag,
     Variable,
 )
-from endpoints.people import user_brief
 from endpoints.variables import (
     is_valid_name,
     references_in_endpoint,
@@ -50,13 +52,6 @@ from endpoints.variables import (
 # --- output ---------------------------------------------------------------------------------
 
 
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def project_data(
     project: Project, role: str | None = None, member_count: int | None = None
 ) -> dict[str, Any]:
@@ -65,8 +60,8 @@ def project_data(
         "name": project.name,
         "description": project.description,
         "version": project.version,
-        "created_at": _iso(project.created_at),
-        "updated_at": _iso(project.updated_at),
+        "created_at": iso(project.created_at),
+        "updated_at": iso(project.updated_at),
     }
     if role is not None:
         data["role"] = role
@@ -80,7 +75,7 @@ def member_data(membership: Any) -> dict[str, Any]:
     return {
         "user": user_brief(user),
         "role": membership.role,
-        "joined_at": _iso(membership.created_at),
+        "joined_at": iso(membership.created_at),
     }
 
 
@@ -91,7 +86,7 @@ def folder_data(folder: Folder) -> dict[str, Any]:
         "parent": folder.parent_id,
         "position": folder.position,
         "version": folder.version,
-        "updated_at": _iso(folder.updated_at),
+        "updated_at": iso(folder.updated_at),
         "updated_by": user_brief(folder.updated_by),
     }
 
@@ -161,8 +156,8 @@ def _endpoint_representation(
         "tags": tags,
         "description": fields.description,
         "version": fields.version,
-        "created_at": _iso(fields.created_at),
-        "updated_at": _iso(fields.updated_at),
+        "created_at": iso(fields.created_at),
+        "updated_at": iso(fields.updated_at),
         "created_by": created_by,
         "updated_by": updated_by,
     }
@@ -197,9 +192,9 @@ def token_data(token: AccessToken) -> dict[str, Any]:
         "id": token.pk,
         "name": token.name,
         "prefix": token.prefix,
-        "created_at": _iso(token.created_at),
-        "expires_at": _iso(token.expires_at),
-        "last_used_at": _iso(token.last_used_at),
+        "created_at": iso(token.created_at),
+        "expires_at": iso(token.expires_at),
+        "last_used_at": iso(token.last_used_at),
     }
 
 
@@ -376,23 +371,7 @@ class BatchResultSerializer(serializers.Serializer):
     deleted = serializers.ListField(child=serializers.IntegerField())
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
 # --- input ----------------------------------------------------------------------------------
-
-
-class VersionedInput(serializers.Serializer):
-    version = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        help_text="The version you read; a stale one is rejected (412).",
-    )
 
 
 class TokenCreateSerializer(serializers.Serializer):
@@ -580,8 +559,8 @@ def environment_data(environment: Environment) -> dict[str, Any]:
         "position": environment.position,
         "base_url": environment.base_url,
         "version": environment.version,
-        "created_at": _iso(environment.created_at),
-        "updated_at": _iso(environment.updated_at),
+        "created_at": iso(environment.created_at),
+        "updated_at": iso(environment.updated_at),
         "updated_by": user_brief(environment.updated_by),
     }
     if hasattr(environment, "variable_count"):
@@ -608,8 +587,8 @@ def variable_data(variable: Variable) -> dict[str, Any]:
         "current_value_set": own_set,
         "position": variable.position,
         "version": variable.version,
-        "created_at": _iso(variable.created_at),
-        "updated_at": _iso(variable.updated_at),
+        "created_at": iso(variable.created_at),
+        "updated_at": iso(variable.updated_at),
         "updated_by": user_brief(variable.updated_by),
     }
 
@@ -767,7 +746,7 @@ def revision_data(revision: Revision, *, with_snapshot: bool = False) -> dict[st
         "version": revision.version,
         "action": revision.action,
         "actor": user_brief(revision.actor),
-        "created_at": _iso(revision.created_at),
+        "created_at": iso(revision.created_at),
         "changes": revision.changes,
         "revert_of": revision.revert_of,
     }
@@ -802,11 +781,11 @@ def comment_data(comment: Comment) -> dict[str, Any]:
         "body_html": highlight_mentions(render_markdown(comment.body), members),
         "mentions": [members[user.get_username().lower()] for user in mentions],
         "resolved": comment.resolved_at is not None,
-        "resolved_at": _iso(comment.resolved_at),
+        "resolved_at": iso(comment.resolved_at),
         "resolved_by": user_brief(comment.resolved_by),
-        "created_at": _iso(comment.created_at),
-        "updated_at": _iso(comment.updated_at),
-        "edited_at": _iso(comment.edited_at),
+        "created_at": iso(comment.created_at),
+        "updated_at": iso(comment.updated_at),
+        "edited_at": iso(comment.edited_at),
     }
 
 

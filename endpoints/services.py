@@ -18,18 +18,10 @@ from django.db.models import F, Max, Model, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.errors import (
-    AlreadyMember,
-    Conflict,
-    FolderCycle,
-    FolderNotEmpty,
-    Forbidden,
-    LastAdmin,
-    NotFound,
-    ValidationFailed,
-    VersionConflict,
-)
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, VersionConflict
+from core.versioning import check_version
 from endpoints import history, recording
+from endpoints.errors import AlreadyMember, FolderCycle, FolderNotEmpty, LastAdmin
 from endpoints.handshake import clean_settings
 from endpoints.mentions import mentioned_names
 from endpoints.models import (
@@ -47,7 +39,6 @@ from endpoints.models import (
     Tag,
     Variable,
 )
-from endpoints.people import user_brief  # also re-exported: services.user_brief
 from endpoints.variables import MAX_NAME_LENGTH, is_valid_name
 
 User = get_user_model()
@@ -65,19 +56,6 @@ ENDPOINT_SCALAR_FIELDS = (
 
 
 # --- versions -------------------------------------------------------------------------------
-
-
-def check_version(obj: Model, expected_version: int | None) -> None:
-    """Raise VersionConflict (with the current version and who last changed it) when stale."""
-    if expected_version is None or expected_version == obj.version:
-        return
-    updated_by = getattr(obj, "updated_by", None)
-    raise VersionConflict(
-        current_version=obj.version,
-        your_version=expected_version,
-        updated_by=user_brief(updated_by),
-        updated_at=obj.updated_at.isoformat() if getattr(obj, "updated_at", None) else None,
-    )
 
 
 def _lock(queryset: QuerySet, pk: int) -> Any:

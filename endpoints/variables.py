@@ -32,7 +32,7 @@ from random import SystemRandom
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from config.errors import DomainError, ValidationFailed
+from core.errors import DomainError, ValidationFailed
 from endpoints.handshake import url_problem
 
 MASK = "••••"

@@ -19,13 +19,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import NotFound, ValidationFailed
+from core.api import ERRORS, ErrorSerializer, Pagination, paginated_schema, parse
+from core.errors import NotFound, ValidationFailed
+from core.formats import BodyFormatError, pretty
+from core.query import whole_number
+from core.versioning import expected_version, versioned
 from endpoints import selectors as endpoint_selectors
 from endpoints.access import Action, project_membership
-from endpoints.api import ERRORS, Pagination, expected_version, paginated_schema, parse, versioned
-from endpoints.formats import BodyFormatError, pretty
 from endpoints.models import Endpoint
-from endpoints.serializers import EndpointOutSerializer, ErrorSerializer, endpoint_data
+from endpoints.serializers import EndpointOutSerializer, endpoint_data
 from sessions import selectors, services
 from sessions import serializers as s
 from sessions.errors import ConnectFailed, EgressDenied
@@ -49,19 +51,6 @@ def _session_response(session: DebugSession, code: int = status.HTTP_200_OK) -> 
     return Response(s.session_data(session, connection), status=code)
 
 
-def _int_param(request: Request, name: str, default: int | None, low: int, high: int) -> Any:
-    raw = request.query_params.get(name)
-    if raw is None:  # an empty value is a mistake, not "use the default" (the schema says so)
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed({name: ["Must be a whole number."]}) from None
-    if not low <= value <= high:
-        raise ValidationFailed({name: [f"Must be between {low} and {high}."]})
-    return value
-
-
 class SessionListCreate(APIView):
     @extend_schema(
         operation_id="sessions_list",
@@ -72,7 +61,7 @@ class SessionListCreate(APIView):
         responses={200: paginated_schema(s.SessionOutSerializer, "PaginatedSessionList"), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        project = _int_param(request, "project", None, 1, 2**62)
+        project = whole_number(request.query_params, "project", default=None, low=1, high=2**62)
         queryset = selectors.sessions_of_user(
             user=request.user, project_id=project, state=request.query_params.get("state")
         )
@@ -231,8 +220,10 @@ class SessionEvents(APIView):
     def get(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
         params = request.query_params
-        after = _int_param(request, "after", 0, 0, 2**62)
-        limit = _int_param(request, "limit", 100, 1, settings.API_MAX_PAGE_SIZE)
+        after = whole_number(request.query_params, "after", default=0, low=0, high=2**62)
+        limit = whole_number(
+            request.query_params, "limit", default=100, low=1, high=settings.API_MAX_PAGE_SIZE
+        )
         kinds = [k.strip() for k in params.get("kind", "").split(",") if k.strip()]
         events, has_more = selectors.session_events(
             session=session,
@@ -241,7 +232,9 @@ class SessionEvents(APIView):
             direction=params.get("direction"),
             kind=kinds or None,
             text=params.get("q") or None,
-            connection=_int_param(request, "connection", None, 1, 2**31),
+            connection=whole_number(
+                request.query_params, "connection", default=None, low=1, high=2**31
+            ),
         )
         next_after = events[-1].seq if events and has_more else None
         next_url = None

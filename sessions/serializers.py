@@ -10,8 +10,8 @@ from typing import Any
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
-from config.errors import ValidationFailed
-from endpoints.formats import (
+from core.errors import ValidationFailed
+from core.formats import (
     PRETTY_FORMATS,
     TEXT_ENCODINGS,
     BodyFormatError,

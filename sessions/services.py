@@ -20,8 +20,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from config.errors import NotFound, ValidationFailed
-from endpoints.formats import BodyFormatError, encode_body
+from core.errors import NotFound, ValidationFailed
+from core.formats import BodyFormatError, encode_body
 from endpoints.handshake import clean_settings
 from endpoints.models import Endpoint, Environment, Project, SavedMessage
 from endpoints.selectors import variable_values_for

@@ -20,11 +20,11 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
-from config.errors import DomainError
+from core.errors import DomainError
+from core.people import user_brief
 from endpoints import selectors
 from endpoints.access import ALLOWED, Action, project_membership
 from endpoints.models import EndpointStatus, MessageFormat
-from endpoints.people import user_brief
 
 
 def content_security_policy(request: HttpRequest) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import FolderCycle, FolderNotEmpty, ValidationFailed, VersionConflict
+from core.errors import ValidationFailed, VersionConflict
 from endpoints import services
+from endpoints.errors import FolderCycle, FolderNotEmpty
 from endpoints.models import Endpoint, Folder, SavedMessage, Tag
 
 
@@ -190,7 +191,7 @@ def test_batch_is_all_or_nothing(team):
 
 
 def test_member_rules(team):
-    from config.errors import LastAdmin
+    from endpoints.errors import LastAdmin
 
     p = team.project
     with pytest.raises(LastAdmin):

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from endpoints.variables import (
     MASK,
     Dynamics,

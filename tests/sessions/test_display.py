@@ -1,10 +1,10 @@
-"""The pure display helpers in endpoints.formats: pretty-printing, hexdump, re-decoding."""
+"""The pure display helpers in core.formats: pretty-printing, hexdump, re-decoding."""
 
 from __future__ import annotations
 
 import pytest
 
-from endpoints.formats import (
+from core.formats import (
     BodyFormatError,
     decode_bytes,
     detect_text_format,

@@ -65,26 +65,6 @@ class Conflict(DomainError):
     status_code = status.HTTP_409_CONFLICT
 
 
-class AlreadyMember(Conflict):
-    code = "already_member"
-    default_detail = "That user is already a member of this project."
-
-
-class FolderNotEmpty(Conflict):
-    code = "folder_not_empty"
-    default_detail = "The folder is not empty; delete with recursive=true to remove its contents."
-
-
-class FolderCycle(DomainError):
-    code = "folder_cycle"
-    default_detail = "A folder cannot be moved into itself or one of its descendants."
-
-
-class LastAdmin(Conflict):
-    code = "last_admin"
-    default_detail = "A project must keep at least one admin."
-
-
 class DatabaseUnavailable(DomainError):
     """The database did not answer (down, restarting, out of connections): try again soon."""
 

@@ -1,0 +1,1 @@
+"""Shared building blocks every app uses; imports no app (errors, API helpers, formats, Markdown)."""

@@ -1,0 +1,28 @@
+"""Query-parameter parsing shared by every API view: one rule for whole numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from core.errors import ValidationFailed
+
+_WHOLE = re.compile(r"[0-9]{1,18}")
+
+Default = TypeVar("Default", int, None)
+
+
+def whole_number(
+    params: Mapping[str, Any], name: str, *, default: Default, low: int, high: int
+) -> int | Default:
+    """``params[name]`` as a whole number from ``low`` to ``high``; absent means ``default``.
+
+    An empty value is a mistake, not "use the default" (the schema says so).
+    """
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not _WHOLE.fullmatch(raw) or not low <= int(raw) <= high:
+        raise ValidationFailed({name: [f"Use a whole number from {low} to {high}."]})
+    return int(raw)
