@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from rest_framework import serializers
 
 
 def user_brief(user: AbstractBaseUser | None) -> dict[str, Any] | None:
@@ -16,3 +17,13 @@ def user_brief(user: AbstractBaseUser | None) -> dict[str, Any] | None:
         "username": user.get_username(),
         "display_name": full_name or user.get_username(),
     }
+
+
+# The schema of ``user_brief``.
+class UserBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    username = serializers.CharField(source="get_username")
+    display_name = serializers.SerializerMethodField()
+
+    def get_display_name(self, user: Any) -> str:
+        return user_brief(user)["display_name"]

@@ -8,12 +8,11 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.people import user_brief
+from core.people import UserBriefSerializer, user_brief
 from core.timestamps import iso
 from core.versioning import VersionedInput
 from docs_app.models import ShareLink
 from docs_app.tokens import recoverable_token
-from endpoints.serializers import UserBriefSerializer
 
 
 def share_link_data(link: ShareLink, *, base_url: str, with_url: bool) -> dict[str, Any]:

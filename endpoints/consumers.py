@@ -28,7 +28,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from config.ws_auth import credentials_valid
+from accounts.ws_auth import credentials_valid
 from core.people import user_brief
 from endpoints import presence, selectors
 from endpoints.events import project_group

@@ -23,7 +23,6 @@ from django.db.models.functions import Lower
 
 from core.errors import NotFound, ValidationFailed
 from endpoints.models import (
-    AccessToken,
     Comment,
     Endpoint,
     EndpointStatus,
@@ -94,10 +93,6 @@ def tag_get(*, project: Project, tag_id: int | str) -> Tag:
     if tag is None:
         raise NotFound()
     return tag
-
-
-def user_tokens(*, user: AbstractBaseUser) -> QuerySet[AccessToken]:
-    return AccessToken.objects.filter(user=user)
 
 
 def _as_int(value: int | str) -> int:

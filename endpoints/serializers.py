@@ -7,7 +7,6 @@ serializers describe the same shapes for the OpenAPI schema, and a test keeps th
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -16,7 +15,7 @@ from rest_framework import serializers
 from core.errors import ValidationFailed
 from core.formats import BodyFormatError, validate_body
 from core.markdown import render_markdown
-from core.people import user_brief
+from core.people import UserBriefSerializer, user_brief
 from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.handshake import (
@@ -27,7 +26,6 @@ from endpoints.handshake import (
 )
 from endpoints.mentions import highlight_mentions
 from endpoints.models import (
-    AccessToken,
     Comment,
     Endpoint,
     EndpointStatus,
@@ -187,27 +185,7 @@ def tag_data(tag: Tag) -> dict[str, Any]:
     return data
 
 
-def token_data(token: AccessToken) -> dict[str, Any]:
-    return {
-        "id": token.pk,
-        "name": token.name,
-        "prefix": token.prefix,
-        "created_at": iso(token.created_at),
-        "expires_at": iso(token.expires_at),
-        "last_used_at": iso(token.last_used_at),
-    }
-
-
 # --- schema-only descriptions of the output (kept equal to the functions above by a test) ---
-
-
-class UserBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    username = serializers.CharField(source="get_username")
-    display_name = serializers.SerializerMethodField()
-
-    def get_display_name(self, user: Any) -> str:
-        return user_brief(user)["display_name"]
 
 
 class RowSerializer(serializers.Serializer):
@@ -353,32 +331,12 @@ class TagOutSerializer(serializers.Serializer):
     endpoint_count = serializers.IntegerField(required=False)
 
 
-class TokenOutSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    prefix = serializers.CharField(help_text="The first characters of the token, to recognise it.")
-    created_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField(allow_null=True)
-    last_used_at = serializers.DateTimeField(allow_null=True)
-
-
-class TokenCreatedSerializer(TokenOutSerializer):
-    token = serializers.CharField(help_text="The secret. Shown once; store it now.")
-
-
 class BatchResultSerializer(serializers.Serializer):
     updated = serializers.ListField(child=serializers.IntegerField())
     deleted = serializers.ListField(child=serializers.IntegerField())
 
 
 # --- input ----------------------------------------------------------------------------------
-
-
-class TokenCreateSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
-    name = serializers.CharField(max_length=100)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 class ProjectInSerializer(VersionedInput):
@@ -538,13 +496,6 @@ class BatchSerializer(serializers.Serializer):
 
 class TagInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=64)
-
-
-class SignupSerializer(serializers.Serializer):
-    # ASCII, as the schema's pattern reads in JSON Schema (and most clients' regex engines).
-    username = serializers.RegexField(re.compile(r"^[\w.@+-]+\Z", re.ASCII), max_length=150)
-    password = serializers.CharField(style={"input_type": "password"}, min_length=8, max_length=256)
-    email = serializers.EmailField(required=False, allow_blank=True)
 
 
 # --- environments and variables -------------------------------------------------------------

@@ -3,10 +3,6 @@ from django.urls import include, path
 from endpoints import api
 
 urlpatterns = [
-    path("auth/tokens/", api.TokenListCreate.as_view()),
-    path("auth/tokens/<int:token_id>/", api.TokenDetail.as_view()),
-    path("auth/me/", api.Me.as_view()),
-    path("auth/signup/", api.Signup.as_view()),
     path("projects/", api.ProjectListCreate.as_view()),
     path("projects/<int:project_id>/", api.ProjectDetail.as_view()),
     path("projects/<int:project_id>/members/", api.MemberListCreate.as_view()),

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.exceptions import SynchronousOnlyOperation
 from django.utils import timezone
 
-from config.ws_auth import credentials_valid
+from accounts.ws_auth import credentials_valid
 from core.errors import DomainError, ValidationFailed
 from endpoints.models import MessageFormat
 from sessions import selectors, services

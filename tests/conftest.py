@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from accounts.tokens import token_create
 from endpoints import services
 from endpoints.models import Project, Role
-from endpoints.tokens import token_create
 
 User = get_user_model()
 _counter = itertools.count(1)

@@ -37,10 +37,10 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.tokens import token_create
 from docs_app import services as docs_services
 from endpoints import services
 from endpoints.models import Presence, Role
-from endpoints.tokens import token_create
 from sessions.models import DebugSession
 from tests import daphne as daphne_server
 from tests.sessions.conftest import RelayThread

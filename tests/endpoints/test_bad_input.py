@@ -18,8 +18,8 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from accounts.models import AccessToken
 from endpoints.models import (
-    AccessToken,
     Endpoint,
     Folder,
     Membership,

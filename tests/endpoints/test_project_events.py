@@ -28,10 +28,11 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import AccessToken
+from accounts.tokens import token_create
 from config.asgi import application
 from endpoints import services
-from endpoints.models import AccessToken, Presence, Project, ProjectEvent, Revision, Role
-from endpoints.tokens import token_create
+from endpoints.models import Presence, Project, ProjectEvent, Revision, Role
 from tests import daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)

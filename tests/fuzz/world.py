@@ -17,11 +17,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounts.models import AccessToken
+from accounts.tokens import token_create
 from docs_app import services as docs_services
 from docs_app.models import ShareLink
 from endpoints import services
 from endpoints.models import (
-    AccessToken,
     Comment,
     Endpoint,
     Environment,
@@ -32,7 +33,6 @@ from endpoints.models import (
     Tag,
     Variable,
 )
-from endpoints.tokens import token_create
 from sessions import services as session_services
 from sessions.models import DebugSession, Event, ProjectCABundle
 

@@ -22,10 +22,10 @@ from rest_framework.test import APIClient
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from accounts.tokens import token_create
 from config.asgi import application
 from endpoints import services as endpoint_services
 from endpoints.models import Environment, Variable
-from endpoints.tokens import token_create
 from sessions.models import Connection, DebugSession, Event
 from tests.conftest import Team, assert_error
 from tests.sessions.conftest import API, SessionClient, wait_for

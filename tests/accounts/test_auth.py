@@ -11,8 +11,8 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from endpoints.models import AccessToken
-from endpoints.tokens import token_digest
+from accounts.models import AccessToken
+from accounts.tokens import token_digest
 from tests.conftest import assert_error
 
 TOKENS = "/api/v1/auth/tokens/"

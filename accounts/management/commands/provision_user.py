@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from endpoints.tokens import token_create
+from accounts.tokens import token_create
 
 
 class Command(BaseCommand):

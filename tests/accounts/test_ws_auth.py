@@ -1,10 +1,10 @@
-"""The WebSocket origin rule and token extraction shared by every consumer (config.ws_auth)."""
+"""The WebSocket origin rule and token extraction shared by every consumer (accounts.ws_auth)."""
 
 from __future__ import annotations
 
 import pytest
 
-from config.ws_auth import origin_allowed, token_from_scope
+from accounts.ws_auth import origin_allowed, token_from_scope
 
 
 def scope(host: str | None, origin: str | None, scheme: str = "ws", **extra) -> dict:

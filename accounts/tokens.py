@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from endpoints.models import AccessToken
+from accounts.models import AccessToken
 
 TOKEN_PREFIX = "sb_"
 # Touching last_used_at on every request would turn each read into a write.

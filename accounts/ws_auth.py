@@ -35,8 +35,8 @@ from django.db.models import Q
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
-from endpoints.models import AccessToken
-from endpoints.tokens import token_lookup
+from accounts.models import AccessToken
+from accounts.tokens import token_lookup
 
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 
