@@ -16,8 +16,8 @@ from core.versioning import VERSION_HEADER, expected_version
 from docs_app import selectors, services
 from docs_app.models import ShareLink
 from docs_app.serializers import ShareLinkInSerializer, ShareLinkOutSerializer, share_link_data
-from endpoints.access import ALLOWED, Action, project_membership
 from endpoints.models import Membership
+from endpoints.projects.access import ALLOWED, Action, project_membership
 
 
 def _origin(request: Request) -> str:

@@ -29,8 +29,8 @@ from core.formats import (
     pretty,
 )
 from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
+from endpoints.environments.resolver import fill_known
 from endpoints.models import EndpointStatus
-from endpoints.variables import fill_known
 
 STATUS_LABELS: dict[str, str] = {str(value): str(label) for value, label in EndpointStatus.choices}
 FORMAT_LABELS = {

@@ -17,9 +17,9 @@ from core.errors import NotFound, ValidationFailed
 from docs_app import services
 from docs_app.models import ShareLink
 from docs_app.tokens import looks_like_token, token_digest
+from endpoints.environments.resolver import fill_known
+from endpoints.environments.selectors import variable_sources_for
 from endpoints.models import Endpoint, Folder, Project, SavedMessage, Tag
-from endpoints.selectors import variable_sources_for
-from endpoints.variables import fill_known
 
 # --- links ----------------------------------------------------------------------------------
 

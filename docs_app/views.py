@@ -28,8 +28,8 @@ from core.markdown import markdown_summary, render_markdown
 from docs_app import rendering, selectors, services
 from docs_app.errors import TooManyPasswordAttempts
 from docs_app.models import ShareLink
-from endpoints.access import Action, project_membership
-from endpoints.variables import fill_known
+from endpoints.environments.resolver import fill_known
+from endpoints.projects.access import Action, project_membership
 
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "

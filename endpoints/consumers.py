@@ -30,8 +30,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.ws_auth import credentials_valid
 from core.people import user_brief
-from endpoints import presence, selectors
-from endpoints.events import project_group
+from endpoints.activity import presence
+from endpoints.activity.events import project_group
+from endpoints.activity.selectors import project_events, project_last_seq
 from endpoints.models import Membership
 
 CLOSE_BAD_REQUEST = 4400
@@ -97,7 +98,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         # read arrives live, whatever committed before is replayed, overlaps are dropped by seq.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        current = await database_sync_to_async(selectors.project_last_seq)(project_id=project_id)
+        current = await database_sync_to_async(project_last_seq)(project_id=project_id)
         if current is None:
             await self.close(code=CLOSE_NOT_MEMBER)
             return
@@ -208,7 +209,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
     async def _send_stored(self, *, upto: int, replay: bool) -> None:
         """Send stored events after ``last_seq`` up to ``upto``, in chunks (hold ``sending``)."""
         while self.last_seq < upto:
-            chunk = await database_sync_to_async(selectors.project_events)(
+            chunk = await database_sync_to_async(project_events)(
                 project_id=self.project_id, after=self.last_seq, upto=upto, limit=REPLAY_CHUNK
             )
             if not chunk:
@@ -252,9 +253,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
                 user_id=self.user.pk,
                 endpoint_id=self.open_endpoint,
             )
-            current = await database_sync_to_async(selectors.project_last_seq)(
-                project_id=self.project_id
-            )
+            current = await database_sync_to_async(project_last_seq)(project_id=self.project_id)
             if current is None:
                 await self.close(code=CLOSE_NOT_MEMBER)
                 return

@@ -44,7 +44,7 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Sequence number of the project's last live event (see endpoints.events); the row lock
+    # Sequence number of the project's last live event (see endpoints.activity.events); the row lock
     # taken to advance it makes events commit in sequence order.
     last_event_seq = models.PositiveBigIntegerField(default=0, editable=False)
 
@@ -284,9 +284,9 @@ class Revision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # [{"field": ..., "old": ..., "new": ...}] in the order of endpoints.history's field lists.
+    # [{"field": ..., "old": ..., "new": ...}] in the order of endpoints.activity.history's field lists.
     changes = models.JSONField(default=list, blank=True)
-    # The object as it was right after this change (endpoints.history.*_snapshot).
+    # The object as it was right after this change (endpoints.activity.history.*_snapshot).
     snapshot = models.JSONField(default=dict, blank=True)
     # A plain id, not a foreign key: deleting an endpoint's revisions stays one DELETE.
     revert_of = models.PositiveBigIntegerField(null=True, blank=True)
@@ -363,7 +363,7 @@ class Presence(models.Model):
     """One open project socket: who, in which web process (channel), with which endpoint open.
 
     Kept in the database so every web process sees every socket; a row whose ``seen_at`` is
-    older than endpoints.presence.PRESENCE_TTL belongs to a process that died and is ignored.
+    older than endpoints.activity.presence.PRESENCE_TTL belongs to a process that died and is ignored.
     """
 
     channel_name = models.CharField(max_length=200, unique=True)

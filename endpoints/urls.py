@@ -1,68 +1,98 @@
 from django.urls import include, path
 
-from endpoints import api
+from endpoints.activity.api import (
+    CommentDetail,
+    CommentListCreate,
+    CommentReopen,
+    CommentResolve,
+    EndpointHistory,
+    EndpointRevert,
+    EndpointRevisionDetail,
+    FolderHistory,
+    ProjectEvents,
+)
+from endpoints.environments.api import (
+    EndpointPreview,
+    EndpointVariables,
+    EnvironmentDetail,
+    EnvironmentListCreate,
+    VariableCurrentValue,
+    VariableDetail,
+    VariableListCreate,
+)
+from endpoints.projects.api import MemberDetail, MemberListCreate, ProjectDetail, ProjectListCreate
+from endpoints.tree.api import (
+    EndpointBatch,
+    EndpointDetail,
+    EndpointListCreate,
+    FolderDetail,
+    FolderListCreate,
+    TagDetail,
+    TagListCreate,
+    Tree,
+)
 
 urlpatterns = [
-    path("projects/", api.ProjectListCreate.as_view()),
-    path("projects/<int:project_id>/", api.ProjectDetail.as_view()),
-    path("projects/<int:project_id>/members/", api.MemberListCreate.as_view()),
-    path("projects/<int:project_id>/members/<int:user_id>/", api.MemberDetail.as_view()),
-    path("projects/<int:project_id>/folders/", api.FolderListCreate.as_view()),
-    path("projects/<int:project_id>/folders/<int:folder_id>/", api.FolderDetail.as_view()),
-    path("projects/<int:project_id>/endpoints/", api.EndpointListCreate.as_view()),
-    path("projects/<int:project_id>/endpoints/batch/", api.EndpointBatch.as_view()),
-    path("projects/<int:project_id>/endpoints/<int:endpoint_id>/", api.EndpointDetail.as_view()),
-    path("projects/<int:project_id>/tree/", api.Tree.as_view()),
-    path("projects/<int:project_id>/tags/", api.TagListCreate.as_view()),
-    path("projects/<int:project_id>/tags/<int:tag_id>/", api.TagDetail.as_view()),
+    path("projects/", ProjectListCreate.as_view()),
+    path("projects/<int:project_id>/", ProjectDetail.as_view()),
+    path("projects/<int:project_id>/members/", MemberListCreate.as_view()),
+    path("projects/<int:project_id>/members/<int:user_id>/", MemberDetail.as_view()),
+    path("projects/<int:project_id>/folders/", FolderListCreate.as_view()),
+    path("projects/<int:project_id>/folders/<int:folder_id>/", FolderDetail.as_view()),
+    path("projects/<int:project_id>/endpoints/", EndpointListCreate.as_view()),
+    path("projects/<int:project_id>/endpoints/batch/", EndpointBatch.as_view()),
+    path("projects/<int:project_id>/endpoints/<int:endpoint_id>/", EndpointDetail.as_view()),
+    path("projects/<int:project_id>/tree/", Tree.as_view()),
+    path("projects/<int:project_id>/tags/", TagListCreate.as_view()),
+    path("projects/<int:project_id>/tags/<int:tag_id>/", TagDetail.as_view()),
     path("projects/<int:project_id>/share-links/", include("docs_app.api_urls")),
-    path("projects/<int:project_id>/environments/", api.EnvironmentListCreate.as_view()),
+    path("projects/<int:project_id>/environments/", EnvironmentListCreate.as_view()),
     path(
         "projects/<int:project_id>/environments/<int:environment_id>/",
-        api.EnvironmentDetail.as_view(),
+        EnvironmentDetail.as_view(),
     ),
-    path("projects/<int:project_id>/variables/", api.VariableListCreate.as_view()),
-    path("projects/<int:project_id>/variables/<int:variable_id>/", api.VariableDetail.as_view()),
+    path("projects/<int:project_id>/variables/", VariableListCreate.as_view()),
+    path("projects/<int:project_id>/variables/<int:variable_id>/", VariableDetail.as_view()),
     path(
         "projects/<int:project_id>/variables/<int:variable_id>/current/",
-        api.VariableCurrentValue.as_view(),
+        VariableCurrentValue.as_view(),
     ),
     path(
         "projects/<int:project_id>/endpoints/<int:endpoint_id>/variables/",
-        api.EndpointVariables.as_view(),
+        EndpointVariables.as_view(),
     ),
     path(
         "projects/<int:project_id>/endpoints/<int:endpoint_id>/preview/",
-        api.EndpointPreview.as_view(),
+        EndpointPreview.as_view(),
     ),
     path(
         "projects/<int:project_id>/endpoints/<int:endpoint_id>/history/",
-        api.EndpointHistory.as_view(),
+        EndpointHistory.as_view(),
     ),
     path(
         "projects/<int:project_id>/endpoints/<int:endpoint_id>/history/<int:revision_id>/",
-        api.EndpointRevisionDetail.as_view(),
+        EndpointRevisionDetail.as_view(),
     ),
     path(
         "projects/<int:project_id>/endpoints/<int:endpoint_id>/history/<int:revision_id>/revert/",
-        api.EndpointRevert.as_view(),
+        EndpointRevert.as_view(),
     ),
-    path("projects/<int:project_id>/folders/<int:folder_id>/history/", api.FolderHistory.as_view()),
+    path("projects/<int:project_id>/folders/<int:folder_id>/history/", FolderHistory.as_view()),
     path(
         "projects/<int:project_id>/endpoints/<int:endpoint_id>/comments/",
-        api.CommentListCreate.as_view(),
+        CommentListCreate.as_view(),
     ),
     path(
         "projects/<int:project_id>/endpoints/<int:endpoint_id>/comments/<int:comment_id>/",
-        api.CommentDetail.as_view(),
+        CommentDetail.as_view(),
     ),
     path(
         "projects/<int:project_id>/endpoints/<int:endpoint_id>/comments/<int:comment_id>/resolve/",
-        api.CommentResolve.as_view(),
+        CommentResolve.as_view(),
     ),
     path(
         "projects/<int:project_id>/endpoints/<int:endpoint_id>/comments/<int:comment_id>/reopen/",
-        api.CommentReopen.as_view(),
+        CommentReopen.as_view(),
     ),
-    path("projects/<int:project_id>/events/", api.ProjectEvents.as_view()),
+    path("projects/<int:project_id>/events/", ProjectEvents.as_view()),
 ]

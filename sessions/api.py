@@ -24,10 +24,10 @@ from core.errors import NotFound, ValidationFailed
 from core.formats import BodyFormatError, pretty
 from core.query import whole_number
 from core.versioning import expected_version, versioned
-from endpoints import selectors as endpoint_selectors
-from endpoints.access import Action, project_membership
 from endpoints.models import Endpoint
-from endpoints.serializers import EndpointOutSerializer, endpoint_data
+from endpoints.projects.access import Action, project_membership
+from endpoints.tree.selectors import endpoint_get
+from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
 from sessions import selectors, services
 from sessions import serializers as s
 from sessions.errors import ConnectFailed, EgressDenied
@@ -348,7 +348,7 @@ class SessionSave(APIView):
             messages=[dict(m) for m in messages] if messages is not None else None,
             expected_version=expected_version(request, data.get("version")),
         )
-        endpoint = endpoint_selectors.endpoint_get(project=membership.project, endpoint_id=saved.pk)
+        endpoint = endpoint_get(project=membership.project, endpoint_id=saved.pk)
         response = versioned(endpoint_data(endpoint), endpoint.version)
         if target == "new":
             response.status_code = status.HTTP_201_CREATED

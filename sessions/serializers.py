@@ -20,19 +20,19 @@ from core.formats import (
     hexdump,
     pretty,
 )
+from endpoints.environments.resolver import is_valid_name
+from endpoints.environments.serializers import MAX_VARIABLE_VALUE
 from endpoints.handshake import (
     clean_settings,
 )
 from endpoints.models import MessageFormat
-from endpoints.serializers import (
-    MAX_VARIABLE_VALUE,
+from endpoints.tree.serializers import (
     HandshakeInput,
     RowSerializer,
     SavedMessageInSerializer,
     SettingsInSerializer,
 )
-from endpoints.serializers import SettingsSerializer as EndpointSettingsSerializer
-from endpoints.variables import is_valid_name
+from endpoints.tree.serializers import SettingsSerializer as EndpointSettingsSerializer
 from sessions.models import Connection, DebugSession, Event, SessionState
 from sessions.relay.protocol import event_data, iso
 from sessions.selectors import sessions_secret_names

@@ -22,11 +22,7 @@ from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
 from core.formats import BodyFormatError, encode_body
-from endpoints.handshake import clean_settings
-from endpoints.models import Endpoint, Environment, Project, SavedMessage
-from endpoints.selectors import variable_values_for
-from endpoints.services import endpoint_create, endpoint_update
-from endpoints.variables import (
+from endpoints.environments.resolver import (
     ResolvedHandshake,
     references,
     references_in_endpoint,
@@ -34,6 +30,10 @@ from endpoints.variables import (
     resolve_handshake,
     url_template_problem,
 )
+from endpoints.environments.selectors import variable_values_for
+from endpoints.handshake import clean_settings
+from endpoints.models import Endpoint, Environment, Project, SavedMessage
+from endpoints.tree.services import endpoint_create, endpoint_update
 from sessions.errors import (
     AlreadyConnected,
     ConnectionLimit,

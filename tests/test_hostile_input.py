@@ -39,8 +39,9 @@ from django.utils import timezone
 
 from accounts.tokens import token_create
 from docs_app import services as docs_services
-from endpoints import services
 from endpoints.models import Presence, Role
+from endpoints.projects.services import member_add, project_create
+from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
 from sessions.models import DebugSession
 from tests import daphne as daphne_server
 from tests.sessions.conftest import RelayThread
@@ -129,10 +130,10 @@ def _seed(upstream: WebsocketsUpstream) -> tuple[dict[str, Any], str, str]:
     stranger = users.objects.create_user("sid", "sid@example.test", "pw-sid-correct")
     _, token = token_create(user=owner, name="hostile")
     _, viewer_token = token_create(user=viewer, name="hostile")
-    project = services.project_create(actor=owner, name="Hostile", description="Under fire")
-    services.member_add(project=project, user_ref=viewer.pk, role=Role.VIEWER)
-    folder = services.folder_create(project=project, actor=owner, name="Streams")
-    endpoint = services.endpoint_create(
+    project = project_create(actor=owner, name="Hostile", description="Under fire")
+    member_add(project=project, user_ref=viewer.pk, role=Role.VIEWER)
+    folder = folder_create(project=project, actor=owner, name="Streams")
+    endpoint = endpoint_create(
         project=project,
         actor=owner,
         data={
@@ -143,10 +144,10 @@ def _seed(upstream: WebsocketsUpstream) -> tuple[dict[str, Any], str, str]:
             "description": "Ticks <b>live</b>.",
         },
     )
-    services.endpoint_update(endpoint=endpoint, actor=owner, data={"status": "testing"})
-    theirs = services.project_create(actor=stranger, name="Not yours")
-    their_folder = services.folder_create(project=theirs, actor=stranger, name="Theirs")
-    their_endpoint = services.endpoint_create(
+    endpoint_update(endpoint=endpoint, actor=owner, data={"status": "testing"})
+    theirs = project_create(actor=stranger, name="Not yours")
+    their_folder = folder_create(project=theirs, actor=stranger, name="Theirs")
+    their_endpoint = endpoint_create(
         project=theirs,
         actor=stranger,
         data={

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
 from core.people import user_brief
-from endpoints import selectors
-from endpoints.access import ALLOWED, Action, project_membership
 from endpoints.models import EndpointStatus, MessageFormat
+from endpoints.projects.access import ALLOWED, Action, project_membership
+from endpoints.projects.selectors import projects_of_user
 
 
 def content_security_policy(request: HttpRequest) -> str:
@@ -54,7 +54,7 @@ def workspace_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 @workspace_page
 def projects_page(request: HttpRequest) -> HttpResponse:
-    memberships = list(selectors.projects_of_user(user=request.user))
+    memberships = list(projects_of_user(user=request.user))
     return render(
         request,
         "workspace/projects.html",

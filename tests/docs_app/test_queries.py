@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from docs_app.models import RenderedDescription
-from endpoints import services
+from endpoints.tree.services import endpoint_create, folder_create
 
 # link lookup + scope (2) + values (2) + folders + endpoints (with stored renderings) + tags + view
 INDEX_QUERIES = 9
@@ -21,12 +21,10 @@ STORE_RENDERINGS = 3
 def grow(docs: Any, folders: int, per_folder: int) -> None:
     project, admin = docs.team.project, docs.team.admin
     for f in range(folders):
-        parent = services.folder_create(project=project, actor=admin, name=f"Area {f}")
-        child = services.folder_create(
-            project=project, actor=admin, name=f"Area {f}.1", parent_id=parent.pk
-        )
+        parent = folder_create(project=project, actor=admin, name=f"Area {f}")
+        child = folder_create(project=project, actor=admin, name=f"Area {f}.1", parent_id=parent.pk)
         for i in range(per_folder):
-            services.endpoint_create(
+            endpoint_create(
                 project=project,
                 actor=admin,
                 data={

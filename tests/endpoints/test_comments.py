@@ -20,15 +20,17 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from endpoints import services
-from endpoints.mentions import highlight_mentions, mentioned_names
+from endpoints.activity.mentions import highlight_mentions, mentioned_names
+from endpoints.activity.services import comment_create, comment_set_resolved
 from endpoints.models import Comment, Role
+from endpoints.projects.services import member_add
+from endpoints.tree.services import endpoint_create
 from tests.conftest import assert_error
 
 
 @pytest.fixture
 def endpoint(team):
-    return services.endpoint_create(
+    return endpoint_create(
         project=team.project, actor=team.editor, data={"name": "Ticker", "url": "wss://h/t"}
     )
 
@@ -112,10 +114,10 @@ def test_edit_resolve_reopen_delete_and_filters(team, endpoint, client_for):
 
 
 def test_a_comment_belongs_to_its_endpoint(team, endpoint, client_for):
-    other = services.endpoint_create(
+    other = endpoint_create(
         project=team.project, actor=team.editor, data={"name": "Other", "url": "wss://h/o"}
     )
-    comment = services.comment_create(endpoint=other, actor=team.editor, body="elsewhere")
+    comment = comment_create(endpoint=other, actor=team.editor, body="elsewhere")
     api = client_for(team.editor)
     assert_error(api.get(url(team, endpoint, f"{comment.pk}/")), 404, "not_found")
     assert_error(api.post(url(team, endpoint, f"{comment.pk}/resolve/")), 404, "not_found")
@@ -162,15 +164,13 @@ ACTIONS = {
 def test_comment_permission_matrix(team, endpoint, make_user, client_for, role, action):
     whose, method, suffix, payload, allowed = ACTIONS[action]
     author = make_user("carol")
-    services.member_add(project=team.project, user_ref=author.pk, role=Role.EDITOR)
+    member_add(project=team.project, user_ref=author.pk, role=Role.EDITOR)
     if whose == "own" and role in {"admin", "editor", "viewer"}:
-        comment = services.comment_create(endpoint=endpoint, actor=team.user(role), body="mine")
+        comment = comment_create(endpoint=endpoint, actor=team.user(role), body="mine")
     else:
-        comment = services.comment_create(endpoint=endpoint, actor=author, body="theirs")
+        comment = comment_create(endpoint=endpoint, actor=author, body="theirs")
     if whose == "resolved":
-        services.comment_set_resolved(
-            comment=comment, actor=author, role=Role.EDITOR, resolved=True
-        )
+        comment_set_resolved(comment=comment, actor=author, role=Role.EDITOR, resolved=True)
     before = list(Comment.objects.order_by("id").values_list("id", "body", "resolved_at"))
     client = APIClient() if role == "anonymous" else client_for(team.user(role))
     kwargs = {"format": "json"} if payload is not None else {}
@@ -192,13 +192,11 @@ def test_comment_list_uses_a_fixed_number_of_queries(
 ):
     for i in range(count):
         author = (team.admin, team.editor, team.viewer)[i % 3]
-        comment = services.comment_create(
+        comment = comment_create(
             endpoint=endpoint, actor=author, body=f"note {i} for @eve and @vic"
         )
         if i % 2:
-            services.comment_set_resolved(
-                comment=comment, actor=team.admin, role=Role.ADMIN, resolved=True
-            )
+            comment_set_resolved(comment=comment, actor=team.admin, role=Role.ADMIN, resolved=True)
     api = client_for(team.viewer)
     # membership + endpoint + count + page (author, resolver joined) + mentions
     with django_assert_max_num_queries(5):

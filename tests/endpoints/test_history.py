@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from endpoints import history, services
+from endpoints.activity import history
 from endpoints.models import Endpoint, Revision
+from endpoints.projects.services import member_remove
+from endpoints.tree.services import (
+    endpoint_create,
+    endpoint_delete,
+    endpoint_update,
+    endpoints_batch,
+    folder_create,
+    folder_delete,
+    folder_update,
+    tag_delete,
+    tag_rename,
+)
 from tests.conftest import assert_error
 
 
 def make_endpoint(team, **data):
     fields = {"name": "Ticker", "url": "wss://example.test/ticker", **data}
-    return services.endpoint_create(project=team.project, actor=team.editor, data=fields)
+    return endpoint_create(project=team.project, actor=team.editor, data=fields)
 
 
 def revisions_of(endpoint) -> list[Revision]:
@@ -78,14 +90,14 @@ def test_revert_data_does_not_resurrect_what_is_gone():
 
 
 def test_every_field_change_is_a_revision_with_old_and_new(team):
-    folder = services.folder_create(project=team.project, actor=team.editor, name="Quotes")
+    folder = folder_create(project=team.project, actor=team.editor, name="Quotes")
     e = make_endpoint(team, messages=[{"name": "sub", "format": "json", "body": "{}"}])
     created = revisions_of(e)[0]
     assert (created.action, created.version, created.actor) == ("created", 1, team.editor)
     assert fields_of(created)["name"] == (None, "Ticker")
     message_id = created.snapshot["messages"][0]["id"]
 
-    services.endpoint_update(
+    endpoint_update(
         endpoint=e,
         actor=team.admin,
         data={
@@ -122,16 +134,16 @@ def test_every_field_change_is_a_revision_with_old_and_new(team):
     assert [m["name"] for m in changed["messages"][0]] == ["sub"]
     assert [m["name"] for m in changed["messages"][1]] == ["subscribe", "ping"]
 
-    services.endpoint_update(endpoint=e, actor=team.editor, data={"folder": folder.pk})
+    endpoint_update(endpoint=e, actor=team.editor, data={"folder": folder.pk})
     moved = revisions_of(e)[2]
     assert moved.action == "moved" and fields_of(moved)["folder"] == (None, folder.pk)
     assert moved.snapshot["folder"] == folder.pk and moved.version == 3
 
 
 def test_batch_records_one_revision_per_endpoint(team):
-    folder = services.folder_create(project=team.project, actor=team.editor, name="dest")
+    folder = folder_create(project=team.project, actor=team.editor, name="dest")
     es = [make_endpoint(team, name=f"e{i}", tags=["old"]) for i in range(3)]
-    services.endpoints_batch(
+    endpoints_batch(
         project=team.project,
         actor=team.admin,
         ids=[e.pk for e in es],
@@ -154,10 +166,10 @@ def test_batch_records_one_revision_per_endpoint(team):
 
 def test_folder_renames_and_moves_are_recorded_on_the_folder(team, client_for):
     p, who = team.project, team.editor
-    top = services.folder_create(project=p, actor=who, name="Top")
-    child = services.folder_create(project=p, actor=who, name="Child")
-    services.folder_update(folder=child, actor=team.admin, name="Renamed")
-    services.folder_update(folder=child, actor=who, parent_id=top.pk)
+    top = folder_create(project=p, actor=who, name="Top")
+    child = folder_create(project=p, actor=who, name="Child")
+    folder_update(folder=child, actor=team.admin, name="Renamed")
+    folder_update(folder=child, actor=who, parent_id=top.pk)
     api = client_for(team.viewer)
     body = api.get(f"/api/v1/projects/{p.pk}/folders/{child.pk}/history/").json()
     assert [r["action"] for r in body["results"]] == ["moved", "updated", "created"]
@@ -170,7 +182,7 @@ def test_folder_renames_and_moves_are_recorded_on_the_folder(team, client_for):
 
 def test_removing_a_member_records_the_cleared_assignee(team):
     e = make_endpoint(team, assignee=team.viewer.pk)
-    services.member_remove(project=team.project, user_id=team.viewer.pk, actor=team.admin)
+    member_remove(project=team.project, user_id=team.viewer.pk, actor=team.admin)
     last = revisions_of(e)[-1]
     assert last.version == 2 and last.actor == team.admin
     assert fields_of(last)["assignee"][1] is None
@@ -180,11 +192,11 @@ def test_renaming_a_tag_is_a_change_of_the_endpoints_carrying_it(team):
     e = make_endpoint(team, tags=["beta"])
     other = make_endpoint(team, name="untagged")
     tag = e.tags.get()
-    services.tag_rename(tag=tag, name="Beta2", actor=team.editor)
+    tag_rename(tag=tag, name="Beta2", actor=team.editor)
     e.refresh_from_db()
     assert e.version == 2 and fields_of(revisions_of(e)[-1])["tags"] == (["beta"], ["Beta2"])
     assert len(revisions_of(other)) == 1
-    services.tag_delete(tag=tag, actor=team.editor)
+    tag_delete(tag=tag, actor=team.editor)
     assert fields_of(revisions_of(e)[-1])["tags"] == (["Beta2"], [])
 
 
@@ -255,10 +267,10 @@ def test_history_is_for_members_only(team, client_for):
 
 def test_revert_into_a_deleted_folder_leaves_the_endpoint_where_it_is(team, client_for):
     p = team.project
-    old_folder = services.folder_create(project=p, actor=team.editor, name="old")
+    old_folder = folder_create(project=p, actor=team.editor, name="old")
     e = make_endpoint(team, folder=old_folder.pk)
-    services.endpoint_update(endpoint=e, actor=team.editor, data={"folder": None})
-    services.folder_delete(folder=old_folder, actor=team.editor)
+    endpoint_update(endpoint=e, actor=team.editor, data={"folder": None})
+    folder_delete(folder=old_folder, actor=team.editor)
     created = Revision.objects.filter(endpoint=e).order_by("id").first()
     response = client_for(team.editor).post(
         f"/api/v1/projects/{p.pk}/endpoints/{e.pk}/history/{created.pk}/revert/"
@@ -273,7 +285,7 @@ def test_history_list_uses_a_fixed_number_of_queries(
 ):
     e = make_endpoint(team)
     for i in range(edits):
-        services.endpoint_update(
+        endpoint_update(
             endpoint=e,
             actor=team.editor if i % 2 else team.admin,
             data={"name": f"n{i}", "tags": [f"t{i}"]},
@@ -287,9 +299,9 @@ def test_history_list_uses_a_fixed_number_of_queries(
     newest = Revision.objects.filter(endpoint=e).first().pk
     with django_assert_max_num_queries(3):
         assert api.get(f"{base}/history/{newest}/").status_code == 200
-    folder = services.folder_create(project=team.project, actor=team.editor, name="f")
+    folder = folder_create(project=team.project, actor=team.editor, name="f")
     for i in range(edits):
-        services.folder_update(folder=folder, actor=team.editor, name=f"f{i}")
+        folder_update(folder=folder, actor=team.editor, name=f"f{i}")
     # membership + folder + count + page
     with django_assert_max_num_queries(4):
         folders = api.get(f"/api/v1/projects/{team.project.pk}/folders/{folder.pk}/history/")
@@ -298,8 +310,8 @@ def test_history_list_uses_a_fixed_number_of_queries(
 
 def test_deleting_an_endpoint_takes_its_history_along(team):
     e = make_endpoint(team)
-    services.endpoint_update(endpoint=e, actor=team.editor, data={"name": "x"})
-    services.endpoint_delete(endpoint=e, actor=team.editor)
+    endpoint_update(endpoint=e, actor=team.editor, data={"name": "x"})
+    endpoint_delete(endpoint=e, actor=team.editor)
     assert not Revision.objects.filter(endpoint_id=e.pk).exists()
     assert not Endpoint.objects.filter(pk=e.pk).exists()
 

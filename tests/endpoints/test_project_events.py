@@ -31,8 +31,9 @@ from rest_framework.test import APIClient
 from accounts.models import AccessToken
 from accounts.tokens import token_create
 from config.asgi import application
-from endpoints import services
 from endpoints.models import Presence, Project, ProjectEvent, Revision, Role
+from endpoints.projects.services import member_add, member_remove, project_delete
+from endpoints.tree.services import endpoint_create, endpoint_update, folder_create, folder_update
 from tests import daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,7 +148,7 @@ async def close_worker_connections():
 async def test_a_edits_b_sees_it_live_b_stale_write_fails_b_reverts_history_has_three(team):
     a, b = team.editor, team.admin
     project = team.project
-    endpoint = await call(services.endpoint_create)(
+    endpoint = await call(endpoint_create)(
         project=project, actor=a, data={"name": "Ticker", "url": "wss://h/ticker"}
     )
     base = f"/api/v1/projects/{project.pk}/endpoints/{endpoint.pk}/"
@@ -204,7 +205,7 @@ class Rollback(Exception):
 
 async def test_a_rolled_back_change_is_never_announced(team):
     project = team.project
-    endpoint = await call(services.endpoint_create)(
+    endpoint = await call(endpoint_create)(
         project=project, actor=team.editor, data={"name": "e", "url": "ws://h"}
     )
     communicator = await open_socket(project.pk, team.viewer)
@@ -212,8 +213,8 @@ async def test_a_rolled_back_change_is_never_announced(team):
 
     def change_then_fail() -> None:
         with contextlib.suppress(Rollback), transaction.atomic():
-            services.endpoint_update(endpoint=endpoint, actor=team.editor, data={"name": "x"})
-            services.folder_create(project=project, actor=team.editor, name="ghost")
+            endpoint_update(endpoint=endpoint, actor=team.editor, data={"name": "x"})
+            folder_create(project=project, actor=team.editor, name="ghost")
             raise Rollback
 
     await call(change_then_fail)()
@@ -222,7 +223,7 @@ async def test_a_rolled_back_change_is_never_announced(team):
     assert await call(Revision.objects.filter(endpoint=endpoint).count)() == 1
 
     # The numbers the rolled-back change took were never used: the next event follows on.
-    await call(services.endpoint_update)(endpoint=endpoint, actor=team.editor, data={"name": "y"})
+    await call(endpoint_update)(endpoint=endpoint, actor=team.editor, data={"name": "y"})
     (event,) = await next_events(communicator, 1)
     assert event["seq"] == last_seq + 1 and event["endpoint"]["name"] == "y"
     await communicator.disconnect()
@@ -232,13 +233,13 @@ async def test_reconnecting_with_after_replays_what_was_missed_then_goes_live(te
     monkeypatch.setattr("endpoints.consumers.REPLAY_CHUNK", 2)  # so the replay takes two chunks
     project, who = team.project, team.editor
     first = await open_socket(project.pk, team.viewer)
-    await call(services.folder_create)(project=project, actor=who, name="seen")
+    await call(folder_create)(project=project, actor=who, name="seen")
     (seen,) = await next_events(first, 1)
     await first.disconnect()
 
-    folder = await call(services.folder_create)(project=project, actor=who, name="missed 1")
-    await call(services.folder_update)(folder=folder, actor=who, name="missed 2")
-    await call(services.folder_update)(folder=folder, actor=team.admin, name="missed 3")
+    folder = await call(folder_create)(project=project, actor=who, name="missed 1")
+    await call(folder_update)(folder=folder, actor=who, name="missed 2")
+    await call(folder_update)(folder=folder, actor=team.admin, name="missed 3")
 
     second = project_socket(
         project.pk, token=await call(token_for)(team.viewer), query=f"after={seen['seq']}"
@@ -254,7 +255,7 @@ async def test_reconnecting_with_after_replays_what_was_missed_then_goes_live(te
     ready = chunks[2]
     assert ready["last_seq"] == seen["seq"] + 3 and ready["role"] == "viewer"
 
-    await call(services.folder_update)(folder=folder, actor=who, name="live")
+    await call(folder_update)(folder=folder, actor=who, name="live")
     (live,) = await next_events(second, 1)
     assert live["seq"] == seen["seq"] + 4 and live["folder"]["name"] == "live"
     await no_events(second, 0.3)  # nothing twice
@@ -287,7 +288,7 @@ async def test_a_lost_message_is_filled_in_from_storage(team):
         return seq
 
     lost = await call(lose_one)()
-    await call(services.folder_create)(project=project, actor=team.editor, name="next")
+    await call(folder_create)(project=project, actor=team.editor, name="next")
     events = await next_events(communicator, 2)
     assert [e["seq"] for e in events] == [lost, lost + 1]
     await communicator.disconnect()
@@ -299,9 +300,7 @@ async def test_a_lost_message_is_filled_in_from_storage(team):
 async def test_a_removed_members_socket_is_closed_within_a_second(team):
     communicator = await open_socket(team.project.pk, team.viewer)
     started = time.monotonic()
-    await call(services.member_remove)(
-        project=team.project, user_id=team.viewer.pk, actor=team.admin
-    )
+    await call(member_remove)(project=team.project, user_id=team.viewer.pk, actor=team.admin)
     code = await wait_closed(communicator, within=1.0)
     assert code == 4404 and time.monotonic() - started < 1.0
 
@@ -310,7 +309,7 @@ async def test_a_removed_members_socket_is_closed_within_a_second(team):
 async def test_a_socket_whose_token_no_longer_works_is_closed_on_the_next_heartbeat(
     team, monkeypatch, ending
 ):
-    monkeypatch.setattr("endpoints.presence.HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr("endpoints.activity.presence.HEARTBEAT_SECONDS", 0.2)
     secret = await sync_to_async(token_for)(team.editor)
     communicator = project_socket(team.project.pk, token=secret)
     assert (await communicator.connect(timeout=5))[0]
@@ -334,7 +333,7 @@ async def test_a_socket_whose_token_no_longer_works_is_closed_on_the_next_heartb
 async def test_a_socket_whose_login_session_ended_is_closed_on_the_next_heartbeat(
     team, monkeypatch
 ):
-    monkeypatch.setattr("endpoints.presence.HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr("endpoints.activity.presence.HEARTBEAT_SECONDS", 0.2)
     cookie = await sync_to_async(session_cookie)(team.editor)
     communicator = project_socket(team.project.pk, cookie=cookie)
     assert (await communicator.connect(timeout=5))[0]
@@ -347,7 +346,7 @@ async def test_a_socket_whose_login_session_ended_is_closed_on_the_next_heartbea
 
 async def test_presence_shows_who_has_which_endpoint_open(team):
     project = team.project
-    endpoint = await call(services.endpoint_create)(
+    endpoint = await call(endpoint_create)(
         project=project, actor=team.editor, data={"name": "e", "url": "ws://h"}
     )
     watcher = await open_socket(project.pk, team.viewer)
@@ -466,7 +465,7 @@ async def test_tree_comment_and_member_changes_are_announced(team, make_user):
 
 async def test_deleting_the_project_closes_its_sockets(team):
     communicator = await open_socket(team.project.pk, team.editor)
-    await call(services.project_delete)(project=team.project)
+    await call(project_delete)(project=team.project)
     assert await wait_closed(communicator, within=1.0) == 4404
 
 
@@ -588,10 +587,10 @@ async def test_an_edit_through_one_process_reaches_a_socket_on_the_other(team, t
 
     first, second = two_web_processes
     project = team.project
-    endpoint = await call(services.endpoint_create)(
+    endpoint = await call(endpoint_create)(
         project=project, actor=team.editor, data={"name": "Ticker", "url": "wss://h/t"}
     )
-    await call(services.member_add)(project=project, user_ref=team.outsider.pk, role=Role.VIEWER)
+    await call(member_add)(project=project, user_ref=team.outsider.pk, role=Role.VIEWER)
     editor_token = await call(token_for)(team.editor)
     watcher_token = await call(token_for)(team.outsider)
 
@@ -647,10 +646,10 @@ async def test_an_edit_through_one_process_reaches_a_socket_on_the_other(team, t
 
 
 def test_numbering_resumes_after_the_last_stored_event_even_if_the_counter_is_stale(team):
-    services.folder_create(project=team.project, actor=team.editor, name="a")
-    services.folder_create(project=team.project, actor=team.editor, name="b")
+    folder_create(project=team.project, actor=team.editor, name="a")
+    folder_create(project=team.project, actor=team.editor, name="b")
     Project.objects.filter(pk=team.project.pk).update(last_event_seq=0)  # a stale full save
-    services.folder_create(project=team.project, actor=team.editor, name="c")
+    folder_create(project=team.project, actor=team.editor, name="c")
     seqs = list(ProjectEvent.objects.filter(project=team.project).values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))  # two members joined, then a, b, c
     assert len(seqs) == 5 and Project.objects.get(pk=team.project.pk).last_event_seq == 5

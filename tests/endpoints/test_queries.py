@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from endpoints import selectors, services
 from endpoints.models import Endpoint
-from endpoints.serializers import EndpointOutSerializer, endpoint_data
+from endpoints.tree.selectors import endpoints_with_relations
+from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
+from endpoints.tree.services import endpoint_create, folder_create
 
 
 def grow(team, folders: int, per_folder: int) -> None:
     p, who = team.project, team.editor
     for f in range(folders):
-        parent = services.folder_create(project=p, actor=who, name=f"f{f}")
-        child = services.folder_create(project=p, actor=who, name=f"f{f}.1", parent_id=parent.pk)
+        parent = folder_create(project=p, actor=who, name=f"f{f}")
+        child = folder_create(project=p, actor=who, name=f"f{f}.1", parent_id=parent.pk)
         for i in range(per_folder):
-            services.endpoint_create(
+            endpoint_create(
                 project=p,
                 actor=who,
                 data={
@@ -63,7 +64,7 @@ def test_tree_and_list_query_counts_do_not_grow(
 
 def test_fast_representation_matches_the_documented_schema(team):
     grow(team, 1, 3)
-    for endpoint in selectors.endpoints_with_relations(Endpoint.objects.all()):
+    for endpoint in endpoints_with_relations(Endpoint.objects.all()):
         documented = dict(EndpointOutSerializer(endpoint).data)
         fast = endpoint_data(endpoint)
         assert set(documented) == set(fast)

@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
-from endpoints import selectors, services
+from endpoints.environments.selectors import variable_sources_for, variable_values_for
+from endpoints.environments.services import current_value_set, environment_create, variable_create
 from endpoints.models import CurrentValue, Environment, Role, Variable
+from endpoints.projects.services import member_remove, project_create
+from endpoints.tree.services import endpoint_create
 from tests.conftest import Team, assert_error
 
 SECRET = "S3CR3T-shared-value-Zq9"
@@ -25,13 +28,11 @@ def base(team: Team) -> str:
 
 
 def make_env(team: Team, name: str, base_url: str = "") -> Any:
-    return services.environment_create(
-        project=team.project, actor=team.admin, name=name, base_url=base_url
-    )
+    return environment_create(project=team.project, actor=team.admin, name=name, base_url=base_url)
 
 
 def make_var(team: Team, name: str, value: str = "", env: Any = None, **extra: Any) -> Variable:
-    return services.variable_create(
+    return variable_create(
         project=team.project,
         actor=team.admin,
         name=name,
@@ -43,7 +44,7 @@ def make_var(team: Team, name: str, value: str = "", env: Any = None, **extra: A
 
 def make_endpoint(team: Team, **data: Any) -> Any:
     payload = {"name": "Ticker", "url": "wss://example.test/ticker", **data}
-    return services.endpoint_create(project=team.project, actor=team.admin, data=payload)
+    return endpoint_create(project=team.project, actor=team.admin, data=payload)
 
 
 # --- environments ---------------------------------------------------------------------------
@@ -119,8 +120,8 @@ def test_variable_crud_scopes_and_versions(team: Team, client_for: Callable) -> 
     dollar = api.post(url, {"name": "$timestamp"}, format="json")
     assert_error(dollar, 400, "validation_error")
 
-    other_team_env = services.environment_create(
-        project=services.project_create(actor=team.outsider, name="Other"),
+    other_team_env = environment_create(
+        project=project_create(actor=team.outsider, name="Other"),
         actor=team.outsider,
         name="Theirs",
     )
@@ -188,7 +189,7 @@ def test_current_values_are_private_to_their_owner(team: Team, client_for: Calla
     empty = client_for(team.viewer).put(url, {"value": ""}, format="json").json()
     assert empty["current_value"] == "" and empty["current_value_set"] is True
 
-    services.member_remove(project=team.project, user_id=team.editor.pk, actor=team.admin)
+    member_remove(project=team.project, user_id=team.editor.pk, actor=team.admin)
     assert not CurrentValue.objects.filter(user=team.editor).exists()
 
 
@@ -297,13 +298,13 @@ def test_precedence(
         "two": make_var(team, "host", "env-two", env=envs["two"]),
     }
     for scope, value in currents.items():
-        services.current_value_set(variable=variables[scope], user=team.viewer, value=value)
+        current_value_set(variable=variables[scope], user=team.viewer, value=value)
     # Another member's current values never apply to this one.
-    services.current_value_set(variable=variables["global"], user=team.editor, value="eve's")
-    services.current_value_set(variable=variables["one"], user=team.editor, value="eve's")
+    current_value_set(variable=variables["global"], user=team.editor, value="eve's")
+    current_value_set(variable=variables["one"], user=team.editor, value="eve's")
     env_id = envs[env_name].pk if env_name else None
 
-    values, secrets = selectors.variable_values_for(
+    values, secrets = variable_values_for(
         project=team.project, user=team.viewer, environment_id=env_id, overrides=overrides
     )
     assert values["host"] == expected and secrets == set()
@@ -335,7 +336,7 @@ def test_base_url_of_the_environment(team: Team, client_for: Callable) -> None:
     global_base = make_var(team, "baseUrl", "wss://global.test")
 
     def resolved(env: Any) -> str:
-        values, _ = selectors.variable_values_for(
+        values, _ = variable_values_for(
             project=team.project, user=team.editor, environment_id=env.pk if env else None
         )
         return values.get("baseUrl", "<none>")
@@ -344,7 +345,7 @@ def test_base_url_of_the_environment(team: Team, client_for: Callable) -> None:
     assert resolved(explicit) == "wss://explicit.test"  # a variable named baseUrl wins
     assert resolved(bare) == "wss://global.test"
     assert resolved(None) == "wss://global.test"
-    services.current_value_set(variable=global_base, user=team.editor, value="wss://mine.test")
+    current_value_set(variable=global_base, user=team.editor, value="wss://mine.test")
     assert resolved(staging) == "wss://mine.test"  # a member's current value wins over both
 
     endpoint = make_endpoint(team, url="{{baseUrl}}/ticker")
@@ -509,9 +510,9 @@ def test_secrets_and_private_values_never_appear_in_any_response(
     token = make_var(team, "token", SECRET, secret=True, description="the API token")
     env_token = make_var(team, "envtoken", SECRET_ENV, env=env, secret=True)
     user_var = make_var(team, "user", "shared-user")
-    services.current_value_set(variable=token, user=team.admin, value=ADA_SECRET_CURRENT)
-    services.current_value_set(variable=user_var, user=team.editor, value=EVE_PRIVATE)
-    services.current_value_set(variable=user_var, user=team.viewer, value=VIC_PRIVATE)
+    current_value_set(variable=token, user=team.admin, value=ADA_SECRET_CURRENT)
+    current_value_set(variable=user_var, user=team.editor, value=EVE_PRIVATE)
+    current_value_set(variable=user_var, user=team.viewer, value=VIC_PRIVATE)
     endpoint = make_endpoint(
         team,
         url="{{baseUrl}}/x/{{token}}",
@@ -618,8 +619,8 @@ def _populate(team: Team, count: int) -> Any:
     for index in range(count):
         variable = make_var(team, f"g{index}", "v", secret=index % 3 == 0)
         scoped = make_var(team, f"e{index}", "v", env=env)
-        services.current_value_set(variable=variable, user=team.editor, value="mine")
-        services.current_value_set(variable=scoped, user=team.viewer, value="theirs")
+        current_value_set(variable=variable, user=team.editor, value="mine")
+        current_value_set(variable=scoped, user=team.viewer, value="theirs")
     return env
 
 
@@ -653,7 +654,7 @@ def test_query_counts_do_not_grow(
         )
     assert preview.status_code == 200
     with django_assert_max_num_queries(2):
-        values, secrets = selectors.variable_values_for(
+        values, secrets = variable_values_for(
             project=team.project, user=team.editor, environment_id=env.pk
         )
     assert len(values) == 2 * count + 1 and len(secrets) == (count + 2) // 3
@@ -671,8 +672,8 @@ def test_shared_values_only_without_a_member(team: Team) -> None:
     env = make_env(team, "Staging", base_url="wss://stg.test")
     host = make_var(team, "host", "shared")
     make_var(team, "token", SECRET, secret=True)
-    services.current_value_set(variable=host, user=team.editor, value=EVE_PRIVATE)
-    sources = selectors.variable_sources_for(project=team.project, user=None, environment_id=env.pk)
+    current_value_set(variable=host, user=team.editor, value=EVE_PRIVATE)
+    sources = variable_sources_for(project=team.project, user=None, environment_id=env.pk)
     assert sources["host"].value == "shared" and sources["host"].source == "global"
     assert sources["token"].secret and not sources["host"].secret
     assert sources["baseUrl"].source == "base_url"

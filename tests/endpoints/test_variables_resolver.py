@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from core.errors import ValidationFailed
-from endpoints.variables import (
+from endpoints.environments.resolver import (
     MASK,
     Dynamics,
     Reference,

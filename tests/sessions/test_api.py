@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from endpoints import services as endpoint_services
+from endpoints.projects.services import member_remove
+from endpoints.tree.services import endpoint_create, folder_create
 from sessions.models import Connection, DebugSession, Event, Relay
 from tests.conftest import assert_error
 
@@ -19,7 +20,7 @@ API = "/api/v1/sessions/"
 
 @pytest.fixture
 def endpoint(team):
-    return endpoint_services.endpoint_create(
+    return endpoint_create(
         project=team.project,
         actor=team.editor,
         data={
@@ -159,7 +160,7 @@ def test_sessions_are_private_to_their_owner(team, client_for):
 
 def test_an_owner_who_left_the_project_loses_the_session(team, client_for):
     session = make_session(team, user=team.viewer)
-    endpoint_services.member_remove(project=team.project, user_id=team.viewer.pk, actor=team.admin)
+    member_remove(project=team.project, user_id=team.viewer.pk, actor=team.admin)
     assert_error(client_for(team.viewer).get(f"{API}{session.pk}/"), 404)
 
 
@@ -269,7 +270,7 @@ def test_format_helper(team, client_for):
 
 
 def test_save_as_new_endpoint_and_back_into_it(team, client_for, endpoint):
-    folder = endpoint_services.folder_create(project=team.project, actor=team.admin, name="Dbg")
+    folder = folder_create(project=team.project, actor=team.admin, name="Dbg")
     editor = client_for(team.editor)
     session_id = editor.post(API, {"endpoint": endpoint.pk}, format="json").json()["id"]
     editor.patch(

@@ -1,42 +1,30 @@
-"""How workspace data is read: each function fetches what a view needs in a fixed number of queries."""
+"""Reads of the tree: folders, endpoints (filtered, paginated rows, full), tags, the whole tree."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
-    BigIntegerField,
     Count,
-    F,
-    FilteredRelation,
     Prefetch,
     Q,
     QuerySet,
-    TextField,
-    Value,
 )
 from django.db.models.functions import Lower
 
 from core.errors import NotFound, ValidationFailed
 from endpoints.models import (
-    Comment,
     Endpoint,
     EndpointStatus,
-    Environment,
     Folder,
-    Membership,
     Project,
-    ProjectEvent,
-    Revision,
     SavedMessage,
     Tag,
-    Variable,
 )
-from endpoints.variables import Dynamics, ResolvedHandshake, resolve_body, resolve_handshake
+from endpoints.rows import as_int
 
 ENDPOINT_ORDERINGS = {
     "position": ("folder_id", "position", "id"),
@@ -48,21 +36,6 @@ ENDPOINT_ORDERINGS = {
     "created_at": ("created_at", "id"),
     "-created_at": ("-created_at", "-id"),
 }
-
-
-def projects_of_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(user=user)
-        .select_related("project")
-        .annotate(member_count=Count("project__memberships"))
-        .order_by("project__name", "project_id")
-    )
-
-
-def project_members(*, project: Project) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(project=project).select_related("user").order_by("user__username")
-    )
 
 
 def project_folders(*, project: Project) -> QuerySet[Folder]:
@@ -80,7 +53,7 @@ def project_tags(*, project: Project) -> QuerySet[Tag]:
 def folder_get(*, project: Project, folder_id: int | str) -> Folder:
     folder = (
         Folder.objects.select_related("updated_by", "project")
-        .filter(project=project, pk=_as_int(folder_id))
+        .filter(project=project, pk=as_int(folder_id))
         .first()
     )
     if folder is None:
@@ -89,17 +62,10 @@ def folder_get(*, project: Project, folder_id: int | str) -> Folder:
 
 
 def tag_get(*, project: Project, tag_id: int | str) -> Tag:
-    tag = Tag.objects.filter(project=project, pk=_as_int(tag_id)).first()
+    tag = Tag.objects.filter(project=project, pk=as_int(tag_id)).first()
     if tag is None:
         raise NotFound()
     return tag
-
-
-def _as_int(value: int | str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
 
 
 def endpoints_with_relations(queryset: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
@@ -113,7 +79,7 @@ def endpoints_with_relations(queryset: QuerySet[Endpoint]) -> QuerySet[Endpoint]
 def endpoint_get(*, project: Project, endpoint_id: int | str) -> Endpoint:
     endpoint = (
         endpoints_with_relations(Endpoint.objects.filter(project=project))
-        .filter(pk=_as_int(endpoint_id))
+        .filter(pk=as_int(endpoint_id))
         .first()
     )
     if endpoint is None:
@@ -243,7 +209,11 @@ ENDPOINT_ROW_FIELDS = (
     "created_at",
     "updated_at",
 )
+
+
 _ROW_PEOPLE = ("assignee", "created_by", "updated_by")
+
+
 _PERSON_FIELDS = ("id", "username", "first_name", "last_name")
 
 
@@ -417,174 +387,6 @@ def project_tree(*, project: Project) -> dict[str, Any]:
     }
 
 
-# --- environments and variables -------------------------------------------------------------
-
-
-def project_environments(*, project: Project) -> QuerySet[Environment]:
-    return (
-        Environment.objects.filter(project=project)
-        .select_related("updated_by")
-        .annotate(variable_count=Count("variables"))
-        .order_by("position", "id")
-    )
-
-
-def environment_get(*, project: Project, environment_id: int | str) -> Environment:
-    environment = project_environments(project=project).filter(pk=_as_int(environment_id)).first()
-    if environment is None:
-        raise NotFound()
-    return environment
-
-
-def _with_own_value(
-    queryset: QuerySet[Variable], user: AbstractBaseUser | None
-) -> QuerySet[Variable]:
-    """Annotate ``own_value_id``/``own_value``: ``user``'s current value, joined in the same query.
-
-    ``user=None`` (the shared docs pages: no member) joins nobody's current value.
-    """
-    if user is None:
-        return queryset.annotate(
-            own_value_id=Value(None, output_field=BigIntegerField()),
-            own_value=Value(None, output_field=TextField()),
-        )
-    return queryset.annotate(
-        own=FilteredRelation("current_values", condition=Q(current_values__user_id=user.pk)),
-        own_value_id=F("own__id"),
-        own_value=F("own__value"),
-    )
-
-
-def project_variables(
-    *, project: Project, user: AbstractBaseUser, environment: str | None = None
-) -> QuerySet[Variable]:
-    """Variables of ``project``, each with the caller's own current value; one query.
-
-    ``environment`` narrows: ``"global"`` for the project globals, an environment id for
-    that environment's variables, None for all (globals first, then by environment).
-    """
-    queryset = Variable.objects.filter(project=project)
-    if environment is not None:
-        ref = str(environment).strip().lower()
-        if ref in {"global", "none", "null"}:
-            queryset = queryset.filter(environment__isnull=True)
-        elif ref.isdigit():
-            queryset = queryset.filter(environment_id=int(ref))
-        else:
-            raise ValidationFailed({"environment": ["Use an environment id or 'global'."]})
-    return _with_own_value(queryset.select_related("updated_by"), user).order_by(
-        F("environment__position").asc(nulls_first=True), "environment_id", "position", "id"
-    )
-
-
-def variable_get(*, project: Project, user: AbstractBaseUser, variable_id: int | str) -> Variable:
-    variable = (
-        _with_own_value(Variable.objects.select_related("updated_by"), user)
-        .filter(project=project, pk=_as_int(variable_id))
-        .first()
-    )
-    if variable is None:
-        raise NotFound()
-    return variable
-
-
-@dataclass(frozen=True)
-class VariableValue:
-    """The value a name resolves to for one member, and which layer it came from."""
-
-    value: str
-    source: str  # override | current_value | environment | base_url | global
-    secret: bool
-
-
-# Narrowest first: a smaller number wins.
-_LAYERS = {
-    "override": 0,
-    "environment_current": 1,
-    "global_current": 2,
-    "environment": 3,
-    "base_url": 4,
-    "global": 5,
-}
-_SOURCE_NAMES = {"environment_current": "current_value", "global_current": "current_value"}
-BASE_URL_NAME = "baseUrl"
-
-
-def variable_sources_for(
-    *,
-    project: Project,
-    user: AbstractBaseUser | None,
-    environment_id: int | None,
-    overrides: Mapping[str, str] | None = None,
-) -> dict[str, VariableValue]:
-    """Every name ``user`` can reference with ``environment_id`` chosen; two queries at most.
-
-    Precedence, narrowest first: ``overrides`` (values for one session or send) → the
-    member's current value (of the environment's variable, then of the global) → the
-    environment variable's initial value → the environment's base URL as ``{{baseUrl}}`` →
-    the global's initial value. A name is secret when a variable of that name is secret in
-    the globals or the chosen environment, whichever layer supplies the value.
-    ``user=None`` gives the shared values only, as the docs pages show them.
-    """
-    base_url = ""
-    if environment_id is not None:
-        found = (
-            Environment.objects.filter(project=project, pk=environment_id)
-            .values_list("base_url", flat=True)
-            .first()
-        )
-        if found is None:
-            raise ValidationFailed({"environment": [f"No environment {environment_id} here."]})
-        base_url = found
-    scope = Q(environment__isnull=True)
-    if environment_id is not None:
-        scope |= Q(environment_id=environment_id)
-    rows = _with_own_value(Variable.objects.filter(scope, project=project), user).values_list(
-        "name", "environment_id", "initial_value", "secret", "own_value_id", "own_value"
-    )
-    candidates: dict[str, tuple[int, str, str]] = {}
-    secret_names: set[str] = set()
-
-    def offer(name: str, layer: str, value: str) -> None:
-        rank = _LAYERS[layer]
-        if name not in candidates or rank < candidates[name][0]:
-            candidates[name] = (rank, layer, value)
-
-    for name, env_id, initial_value, secret, own_id, own_value in rows:
-        in_environment = env_id is not None
-        if secret:
-            secret_names.add(name)
-        offer(name, "environment" if in_environment else "global", initial_value)
-        if own_id is not None:
-            offer(name, "environment_current" if in_environment else "global_current", own_value)
-    if base_url:
-        offer(BASE_URL_NAME, "base_url", base_url)
-    for name, value in (overrides or {}).items():
-        offer(name, "override", value)
-    return {
-        name: VariableValue(value, _SOURCE_NAMES.get(layer, layer), name in secret_names)
-        for name, (_, layer, value) in candidates.items()
-    }
-
-
-def variable_values_for(
-    *,
-    project: Project,
-    user: AbstractBaseUser,
-    environment_id: int | None,
-    overrides: Mapping[str, str] | None = None,
-) -> tuple[dict[str, str], set[str]]:
-    """``(values, secrets)`` for the resolver: what ``user`` sends with ``environment_id``.
-
-    See ``variable_sources_for`` for the precedence. Two queries, whatever the counts.
-    """
-    sources = variable_sources_for(
-        project=project, user=user, environment_id=environment_id, overrides=overrides
-    )
-    values = {name: item.value for name, item in sources.items()}
-    return values, {name for name, item in sources.items() if item.secret}
-
-
 def endpoint_handshake(endpoint: Endpoint) -> dict[str, Any]:
     """The handshake fields of a stored endpoint, in the shape the resolver takes."""
     return {
@@ -596,119 +398,13 @@ def endpoint_handshake(endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
-def resolve_handshake_for(
-    *,
-    project: Project,
-    user: AbstractBaseUser,
-    environment_id: int | None,
-    handshake: Mapping[str, Any],
-    overrides: Mapping[str, str] | None = None,
-    dynamics: Dynamics | None = None,
-) -> ResolvedHandshake:
-    """``handshake`` resolved for ``user`` (raises UnresolvedVariables / ValidationFailed)."""
-    values, secrets = variable_values_for(
-        project=project, user=user, environment_id=environment_id, overrides=overrides
-    )
-    return resolve_handshake(handshake, values, secrets, dynamics=dynamics)
-
-
-def resolve_body_for(
-    *,
-    project: Project,
-    user: AbstractBaseUser,
-    environment_id: int | None,
-    body: str,
-    overrides: Mapping[str, str] | None = None,
-    dynamics: Dynamics | None = None,
-    where: str = "body",
-) -> tuple[str, str]:
-    """``(text to send, text with secrets masked)``; call at every send so edits take effect."""
-    values, secrets = variable_values_for(
-        project=project, user=user, environment_id=environment_id, overrides=overrides
-    )
-    return resolve_body(body, values, secrets, dynamics=dynamics, where=where)
-
-
-# --- history, comments and project events ---------------------------------------------------
-
-
 def endpoint_head(*, project: Project, endpoint_id: int | str) -> Endpoint:
     """Just enough of an endpoint to scope its history or comments (one query)."""
     endpoint = (
-        Endpoint.objects.filter(project=project, pk=_as_int(endpoint_id))
+        Endpoint.objects.filter(project=project, pk=as_int(endpoint_id))
         .only("pk", "project_id", "name", "version")
         .first()
     )
     if endpoint is None:
         raise NotFound()
     return endpoint
-
-
-def endpoint_history(*, endpoint: Endpoint) -> QuerySet[Revision]:
-    """Newest first, without the snapshots (a page is one query, joined with the actor)."""
-    return (
-        Revision.objects.filter(endpoint=endpoint)
-        .select_related("actor")
-        .defer("snapshot")
-        .order_by("-id")
-    )
-
-
-def folder_history(*, folder: Folder) -> QuerySet[Revision]:
-    return Revision.objects.filter(folder=folder).select_related("actor").order_by("-id")
-
-
-def revision_get(*, endpoint: Endpoint, revision_id: int | str) -> Revision:
-    revision = (
-        Revision.objects.filter(endpoint=endpoint, pk=_as_int(revision_id))
-        .select_related("actor")
-        .first()
-    )
-    if revision is None:
-        raise NotFound("No such revision of this endpoint.")
-    return revision
-
-
-COMMENT_STATES = ("all", "open", "resolved")
-
-
-def endpoint_comments(*, endpoint: Endpoint, state: str = "all") -> QuerySet[Comment]:
-    """Oldest first; ``state`` is all, open or resolved. A page is three queries."""
-    if state not in COMMENT_STATES:
-        raise ValidationFailed({"state": [f"Use one of {', '.join(COMMENT_STATES)}."]})
-    comments = (
-        Comment.objects.filter(endpoint=endpoint)
-        .select_related("author", "resolved_by")
-        .prefetch_related("mentions")
-        .order_by("created_at", "id")
-    )
-    if state == "open":
-        comments = comments.filter(resolved_at__isnull=True)
-    elif state == "resolved":
-        comments = comments.filter(resolved_at__isnull=False)
-    return comments
-
-
-def comment_get(*, endpoint: Endpoint, comment_id: int | str) -> Comment:
-    comment = endpoint_comments(endpoint=endpoint).filter(pk=_as_int(comment_id)).first()
-    if comment is None:
-        raise NotFound("No such comment on this endpoint.")
-    return comment
-
-
-def project_events(
-    *, project_id: int, after: int, upto: int | None = None, limit: int = 500
-) -> list[dict[str, Any]]:
-    """Stored events with ``after < seq <= upto``, oldest first, as sent on the socket."""
-    rows = ProjectEvent.objects.filter(project_id=project_id, seq__gt=after)
-    if upto is not None:
-        rows = rows.filter(seq__lte=upto)
-    return [
-        {"seq": seq, **data}
-        for seq, data in rows.order_by("seq").values_list("seq", "data")[:limit]
-    ]
-
-
-def project_last_seq(*, project_id: int) -> int | None:
-    """The project's latest event sequence number; None if the project is gone."""
-    return Project.objects.filter(pk=project_id).values_list("last_event_seq", flat=True).first()

@@ -13,7 +13,7 @@ from typing import Any
 from core.people import user_brief
 from endpoints.handshake import clean_settings
 from endpoints.models import Endpoint, Folder, RevisionAction
-from endpoints.serializers import message_data
+from endpoints.tree.serializers import message_data
 
 # Every field a user can change, in the order a diff lists them.
 ENDPOINT_FIELDS = (

@@ -17,7 +17,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from core.people import user_brief
-from endpoints import events, history
+from endpoints.activity import events, history
+from endpoints.activity.serializers import comment_data
 from endpoints.models import (
     Comment,
     Endpoint,
@@ -26,8 +27,7 @@ from endpoints.models import (
     Project,
     Revision,
 )
-from endpoints.selectors import endpoints_with_relations
-from endpoints.serializers import comment_data
+from endpoints.tree.selectors import endpoints_with_relations
 
 Actor = AbstractBaseUser | None
 

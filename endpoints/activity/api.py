@@ -1,0 +1,256 @@
+"""REST API of activity: history and revert, comments, project events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import ERRORS, Pagination, paginated_schema, parse
+from core.query import whole_number
+from core.versioning import VERSION_HEADER, expected_version, versioned
+from endpoints.activity.selectors import (
+    COMMENT_STATES,
+    comment_get,
+    endpoint_comments,
+    endpoint_history,
+    folder_history,
+    project_events,
+    revision_get,
+)
+from endpoints.activity.serializers import (
+    CommentInSerializer,
+    CommentOutSerializer,
+    EndpointRevisionDetailSerializer,
+    FolderRevisionOutSerializer,
+    ProjectEventsSerializer,
+    RevertInSerializer,
+    RevisionOutSerializer,
+    comment_data,
+    revision_data,
+)
+from endpoints.activity.services import (
+    comment_create,
+    comment_delete,
+    comment_set_resolved,
+    comment_update,
+    endpoint_revert,
+)
+from endpoints.projects.access import Action, project_membership
+from endpoints.tree.selectors import endpoint_get, endpoint_head, folder_get
+from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
+
+
+class EndpointHistory(APIView):
+    @extend_schema(
+        operation_id="endpoint_history_list",
+        responses={
+            200: paginated_schema(RevisionOutSerializer, "PaginatedRevisionList"),
+            **ERRORS,
+        },
+        description="Every change to the endpoint, newest first: who, when, and each changed "
+        "field's old and new value.",
+    )
+    def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(endpoint_history(endpoint=endpoint), request, view=self)
+        return paginator.get_paginated_response([revision_data(r) for r in page])
+
+
+class EndpointRevisionDetail(APIView):
+    @extend_schema(
+        responses={200: EndpointRevisionDetailSerializer, **ERRORS},
+        description="One revision, with the endpoint as it was right after it.",
+    )
+    def get(
+        self, request: Request, project_id: int, endpoint_id: int, revision_id: int
+    ) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        revision = revision_get(endpoint=endpoint, revision_id=revision_id)
+        return Response(revision_data(revision, with_snapshot=True))
+
+
+class EndpointRevert(APIView):
+    @extend_schema(
+        request=RevertInSerializer,
+        parameters=[VERSION_HEADER],
+        responses={200: EndpointOutSerializer, **ERRORS},
+        description="Make the endpoint as it was after this revision. The revert is a new "
+        "revision (history is never rewritten); a stale version is rejected with 412.",
+    )
+    def post(
+        self, request: Request, project_id: int, endpoint_id: int, revision_id: int
+    ) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(RevertInSerializer, request)
+        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        revision = revision_get(endpoint=endpoint, revision_id=revision_id)
+        endpoint_revert(
+            endpoint=endpoint,
+            revision=revision,
+            actor=request.user,
+            expected_version=expected_version(request, data.get("version")),
+        )
+        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        return versioned(endpoint_data(endpoint), endpoint.version)
+
+
+class FolderHistory(APIView):
+    @extend_schema(
+        operation_id="folder_history_list",
+        responses={
+            200: paginated_schema(FolderRevisionOutSerializer, "PaginatedFolderRevisionList"),
+            **ERRORS,
+        },
+        description="Creation, renames and moves of the folder, newest first.",
+    )
+    def get(self, request: Request, project_id: int, folder_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        folder = folder_get(project=membership.project, folder_id=folder_id)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(folder_history(folder=folder), request, view=self)
+        return paginator.get_paginated_response(
+            [revision_data(r, with_snapshot=True) for r in page]
+        )
+
+
+class CommentListCreate(APIView):
+    @extend_schema(
+        operation_id="comments_list",
+        parameters=[OpenApiParameter("state", str, enum=list(COMMENT_STATES))],
+        responses={
+            200: paginated_schema(CommentOutSerializer, "PaginatedCommentList"),
+            **ERRORS,
+        },
+        description="Comments on the endpoint, oldest first; state=open or resolved filters.",
+    )
+    def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        comments = endpoint_comments(
+            endpoint=endpoint, state=request.query_params.get("state", "all")
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(comments, request, view=self)
+        return paginator.get_paginated_response([comment_data(c) for c in page])
+
+    @extend_schema(
+        request=CommentInSerializer,
+        responses={201: CommentOutSerializer, **ERRORS},
+        description="Any member may comment, viewers included. @username of a member is a "
+        "mention; of anyone else, plain text.",
+    )
+    def post(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.COMMENT
+        )
+        data = parse(CommentInSerializer, request)
+        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        comment = comment_create(endpoint=endpoint, actor=request.user, body=data["body"])
+        return Response(comment_data(comment), status=status.HTTP_201_CREATED)
+
+
+class CommentDetail(APIView):
+    def _comment(
+        self, request: Request, project_id: int, endpoint_id: int, comment_id: int, action: Action
+    ) -> tuple[Any, Any]:
+        membership = project_membership(user=request.user, project_id=project_id, action=action)
+        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        return membership, comment_get(endpoint=endpoint, comment_id=comment_id)
+
+    @extend_schema(responses={200: CommentOutSerializer, **ERRORS})
+    def get(self, request: Request, project_id: int, endpoint_id: int, comment_id: int) -> Response:
+        _, comment = self._comment(request, project_id, endpoint_id, comment_id, Action.READ)
+        return Response(comment_data(comment))
+
+    @extend_schema(
+        request=CommentInSerializer,
+        responses={200: CommentOutSerializer, **ERRORS},
+        description="Edit the body; only its author may.",
+    )
+    def patch(
+        self, request: Request, project_id: int, endpoint_id: int, comment_id: int
+    ) -> Response:
+        _, comment = self._comment(request, project_id, endpoint_id, comment_id, Action.COMMENT)
+        data = parse(CommentInSerializer, request)
+        comment = comment_update(comment=comment, actor=request.user, body=data["body"])
+        return Response(comment_data(comment))
+
+    @extend_schema(
+        responses={204: None, **ERRORS},
+        description="Delete; the author may, and project admins may delete any comment.",
+    )
+    def delete(
+        self, request: Request, project_id: int, endpoint_id: int, comment_id: int
+    ) -> Response:
+        membership, comment = self._comment(
+            request, project_id, endpoint_id, comment_id, Action.COMMENT
+        )
+        comment_delete(comment=comment, actor=request.user, role=membership.role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentResolve(APIView):
+    resolved = True
+
+    @extend_schema(
+        request=None,
+        responses={200: CommentOutSerializer, **ERRORS},
+        description="Editors, admins and the comment's author may resolve and reopen.",
+    )
+    def post(
+        self, request: Request, project_id: int, endpoint_id: int, comment_id: int
+    ) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.COMMENT
+        )
+        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        comment = comment_set_resolved(
+            comment=comment_get(endpoint=endpoint, comment_id=comment_id),
+            actor=request.user,
+            role=membership.role,
+            resolved=self.resolved,
+        )
+        return Response(comment_data(comment))
+
+
+class CommentReopen(CommentResolve):
+    resolved = False
+
+
+class ProjectEvents(APIView):
+    @extend_schema(
+        operation_id="project_events_list",
+        parameters=[
+            OpenApiParameter("after", int, description="Last sequence number you have (0: all)."),
+            OpenApiParameter("limit", int, description="At most this many (1-1000, default 500)."),
+        ],
+        responses={200: ProjectEventsSerializer, **ERRORS},
+        description="The project's stored live events after a sequence number: the same "
+        "events WS /ws/projects/{id}/ sends, for scripts that poll.",
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        after = whole_number(request.query_params, "after", default=0, low=0, high=10**18)
+        limit = whole_number(request.query_params, "limit", default=500, low=1, high=1000)
+        events = project_events(project_id=membership.project.pk, after=after, limit=limit)
+        return Response({"events": events, "last_seq": membership.project.last_event_seq})

@@ -1,0 +1,339 @@
+"""REST API of environments, variables, and what an endpoint resolves to."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import ERRORS, parse
+from core.errors import ValidationFailed
+from core.versioning import VERSION_HEADER, expected_version, versioned
+from endpoints.environments.resolver import is_known_dynamic
+from endpoints.environments.selectors import (
+    environment_get,
+    project_environments,
+    project_variables,
+    resolve_handshake_for,
+    variable_get,
+    variable_sources_for,
+)
+from endpoints.environments.serializers import (
+    CurrentValueInSerializer,
+    EndpointVariablesSerializer,
+    EnvironmentInSerializer,
+    EnvironmentOutSerializer,
+    PreviewInSerializer,
+    PreviewOutSerializer,
+    VariableInSerializer,
+    VariableOutSerializer,
+    environment_data,
+    variable_data,
+)
+from endpoints.environments.services import (
+    current_value_clear,
+    current_value_set,
+    environment_create,
+    environment_delete,
+    environment_update,
+    variable_create,
+    variable_delete,
+    variable_update,
+)
+from endpoints.projects.access import Action, project_membership
+from endpoints.tree.selectors import endpoint_get, endpoint_handshake
+from endpoints.tree.serializers import endpoint_variables_used
+
+
+class EnvironmentListCreate(APIView):
+    @extend_schema(
+        operation_id="environments_list",
+        responses={200: EnvironmentOutSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        environments = project_environments(project=membership.project)
+        return Response([environment_data(e) for e in environments])
+
+    @extend_schema(
+        request=EnvironmentInSerializer, responses={201: EnvironmentOutSerializer, **ERRORS}
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(EnvironmentInSerializer, request)
+        created = environment_create(
+            project=membership.project,
+            actor=request.user,
+            name=data["name"],
+            base_url=data.get("base_url", ""),
+            position=data.get("position"),
+        )
+        environment = environment_get(project=membership.project, environment_id=created.pk)
+        return Response(
+            environment_data(environment),
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": f'"{environment.version}"'},
+        )
+
+
+class EnvironmentDetail(APIView):
+    @extend_schema(responses={200: EnvironmentOutSerializer, **ERRORS})
+    def get(self, request: Request, project_id: int, environment_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        environment = environment_get(project=membership.project, environment_id=environment_id)
+        return versioned(environment_data(environment), environment.version)
+
+    @extend_schema(
+        request=EnvironmentInSerializer(partial=True),
+        parameters=[VERSION_HEADER],
+        responses={200: EnvironmentOutSerializer, **ERRORS},
+        description="Rename (name), change base_url, or reorder (position).",
+    )
+    def patch(self, request: Request, project_id: int, environment_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(EnvironmentInSerializer, request, partial=True)
+        environment = environment_get(project=membership.project, environment_id=environment_id)
+        environment_update(
+            environment=environment,
+            actor=request.user,
+            expected_version=expected_version(request, data.get("version")),
+            name=data.get("name"),
+            base_url=data.get("base_url"),
+            position=data.get("position"),
+        )
+        environment = environment_get(project=membership.project, environment_id=environment_id)
+        return versioned(environment_data(environment), environment.version)
+
+    @extend_schema(
+        parameters=[VERSION_HEADER],
+        responses={204: None, **ERRORS},
+        description="Deletes the environment and its variables.",
+    )
+    def delete(self, request: Request, project_id: int, environment_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        environment = environment_get(project=membership.project, environment_id=environment_id)
+        environment_delete(environment=environment, expected_version=expected_version(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VariableListCreate(APIView):
+    @extend_schema(
+        operation_id="variables_list",
+        parameters=[
+            OpenApiParameter(
+                "environment", str, description="An environment id, or 'global' for globals."
+            )
+        ],
+        responses={200: VariableOutSerializer(many=True), **ERRORS},
+        description="Globals and environment variables. Secret values are never returned; "
+        "current_value is your own private value.",
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        variables = project_variables(
+            project=membership.project,
+            user=request.user,
+            environment=request.query_params.get("environment"),
+        )
+        return Response([variable_data(v) for v in variables])
+
+    @extend_schema(request=VariableInSerializer, responses={201: VariableOutSerializer, **ERRORS})
+    def post(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(VariableInSerializer, request)
+        created = variable_create(
+            project=membership.project,
+            actor=request.user,
+            name=data["name"],
+            environment_id=data.get("environment"),
+            initial_value=data.get("initial_value", ""),
+            description=data.get("description", ""),
+            secret=data.get("secret", False),
+            position=data.get("position"),
+        )
+        variable = variable_get(
+            project=membership.project, user=request.user, variable_id=created.pk
+        )
+        return Response(
+            variable_data(variable),
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": f'"{variable.version}"'},
+        )
+
+
+class VariableDetail(APIView):
+    @extend_schema(responses={200: VariableOutSerializer, **ERRORS})
+    def get(self, request: Request, project_id: int, variable_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        variable = variable_get(
+            project=membership.project, user=request.user, variable_id=variable_id
+        )
+        return versioned(variable_data(variable), variable.version)
+
+    @extend_schema(
+        request=VariableInSerializer(partial=True),
+        parameters=[VERSION_HEADER],
+        responses={200: VariableOutSerializer, **ERRORS},
+        description="Change name, initial_value, description, secret or position. Turning "
+        "secret off clears the initial value unless a new one is sent too.",
+    )
+    def patch(self, request: Request, project_id: int, variable_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(VariableInSerializer, request, partial=True)
+        variable = variable_get(
+            project=membership.project, user=request.user, variable_id=variable_id
+        )
+        if "environment" in data and data["environment"] != variable.environment_id:
+            raise ValidationFailed(
+                {"environment": ["A variable stays in its scope; create it in the other one."]}
+            )
+        variable_update(
+            variable=variable,
+            actor=request.user,
+            expected_version=expected_version(request, data.get("version")),
+            name=data.get("name"),
+            initial_value=data.get("initial_value"),
+            description=data.get("description"),
+            secret=data.get("secret"),
+            position=data.get("position"),
+        )
+        variable = variable_get(
+            project=membership.project, user=request.user, variable_id=variable_id
+        )
+        return versioned(variable_data(variable), variable.version)
+
+    @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
+    def delete(self, request: Request, project_id: int, variable_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        variable = variable_get(
+            project=membership.project, user=request.user, variable_id=variable_id
+        )
+        variable_delete(variable=variable, expected_version=expected_version(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VariableCurrentValue(APIView):
+    """Your own private current value; any member, viewers included, may set theirs."""
+
+    @extend_schema(
+        request=CurrentValueInSerializer, responses={200: VariableOutSerializer, **ERRORS}
+    )
+    def put(self, request: Request, project_id: int, variable_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        data = parse(CurrentValueInSerializer, request)
+        variable = variable_get(
+            project=membership.project, user=request.user, variable_id=variable_id
+        )
+        current_value_set(variable=variable, user=request.user, value=data["value"])
+        variable = variable_get(
+            project=membership.project, user=request.user, variable_id=variable_id
+        )
+        return Response(variable_data(variable))
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, project_id: int, variable_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        variable = variable_get(
+            project=membership.project, user=request.user, variable_id=variable_id
+        )
+        current_value_clear(variable=variable, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _environment_param(raw: str | None) -> int | None:
+    if raw is None or raw.strip().lower() in {"", "none", "null", "global"}:
+        return None
+    if not raw.strip().isdigit():
+        raise ValidationFailed({"environment": ["Use an environment id, or leave it out."]})
+    return int(raw)
+
+
+class EndpointVariables(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "environment",
+                str,
+                description="Resolve with this environment (its id); empty, 'global' or 'none' "
+                "for the globals only.",
+            )
+        ],
+        responses={200: EndpointVariablesSerializer, **ERRORS},
+        description="Which variables the endpoint uses and where, and whether each has a "
+        "value for you with the chosen environment. Values are not shown.",
+    )
+    def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        environment_id = _environment_param(request.query_params.get("environment"))
+        sources = variable_sources_for(
+            project=membership.project, user=request.user, environment_id=environment_id
+        )
+        variables, unresolved = [], []
+        for entry in endpoint_variables_used(endpoint):
+            name = entry["name"]
+            if entry["dynamic"]:
+                resolves, source, secret = is_known_dynamic(name), "dynamic", False
+            else:
+                found = sources.get(name)
+                resolves = found is not None
+                source = found.source if found else None
+                secret = bool(found and found.secret)
+            variables.append({**entry, "resolves": resolves, "source": source, "secret": secret})
+            if not resolves:
+                unresolved.extend({"name": name, "where": where} for where in entry["where"])
+        return Response(
+            {"environment": environment_id, "variables": variables, "unresolved": unresolved}
+        )
+
+
+class EndpointPreview(APIView):
+    @extend_schema(
+        request=PreviewInSerializer,
+        responses={200: PreviewOutSerializer, **ERRORS},
+        description="The endpoint's handshake resolved for you with the chosen environment, "
+        "secrets shown as ••••, without connecting. 400 unresolved_variables names every "
+        "unknown variable and where it is used.",
+    )
+    def post(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        data = parse(PreviewInSerializer, request)
+        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        resolved = resolve_handshake_for(
+            project=membership.project,
+            user=request.user,
+            environment_id=data.get("environment"),
+            handshake=endpoint_handshake(endpoint),
+            overrides=data.get("values"),
+        )
+        return Response({"environment": data.get("environment"), "handshake": resolved.masked})

@@ -1,0 +1,129 @@
+"""REST API of projects and members."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import ERRORS, parse
+from core.versioning import VERSION_HEADER, expected_version, versioned
+from endpoints.projects.access import Action, project_membership
+from endpoints.projects.selectors import project_members, projects_of_user
+from endpoints.projects.serializers import (
+    MemberAddSerializer,
+    MemberOutSerializer,
+    MemberRoleSerializer,
+    ProjectInSerializer,
+    ProjectOutSerializer,
+    member_data,
+    project_data,
+)
+from endpoints.projects.services import (
+    member_add,
+    member_remove,
+    member_update,
+    project_create,
+    project_delete,
+    project_update,
+)
+
+
+class ProjectListCreate(APIView):
+    @extend_schema(
+        operation_id="projects_list", responses={200: ProjectOutSerializer(many=True), **ERRORS}
+    )
+    def get(self, request: Request) -> Response:
+        memberships = projects_of_user(user=request.user)
+        return Response([project_data(m.project, m.role, m.member_count) for m in memberships])
+
+    @extend_schema(request=ProjectInSerializer, responses={201: ProjectOutSerializer, **ERRORS})
+    def post(self, request: Request) -> Response:
+        data = parse(ProjectInSerializer, request)
+        project = project_create(
+            actor=request.user, name=data["name"], description=data.get("description", "")
+        )
+        return Response(project_data(project, "admin", 1), status=status.HTTP_201_CREATED)
+
+
+class ProjectDetail(APIView):
+    @extend_schema(responses={200: ProjectOutSerializer, **ERRORS})
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        return versioned(
+            project_data(membership.project, membership.role), membership.project.version
+        )
+
+    @extend_schema(
+        request=ProjectInSerializer(partial=True),
+        parameters=[VERSION_HEADER],
+        responses={200: ProjectOutSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.MANAGE
+        )
+        data = parse(ProjectInSerializer, request, partial=True)
+        project = project_update(
+            project=membership.project,
+            expected_version=expected_version(request, data.get("version")),
+            name=data.get("name"),
+            description=data.get("description"),
+            actor=request.user,
+        )
+        return versioned(project_data(project, membership.role), project.version)
+
+    @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
+    def delete(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.MANAGE
+        )
+        project_delete(project=membership.project, expected_version=expected_version(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MemberListCreate(APIView):
+    @extend_schema(
+        operation_id="members_list", responses={200: MemberOutSerializer(many=True), **ERRORS}
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        return Response([member_data(m) for m in project_members(project=membership.project)])
+
+    @extend_schema(request=MemberAddSerializer, responses={201: MemberOutSerializer, **ERRORS})
+    def post(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.MANAGE
+        )
+        data = parse(MemberAddSerializer, request)
+        added = member_add(
+            project=membership.project, user_ref=data["user"], role=data["role"], actor=request.user
+        )
+        return Response(member_data(added), status=status.HTTP_201_CREATED)
+
+
+class MemberDetail(APIView):
+    @extend_schema(request=MemberRoleSerializer, responses={200: MemberOutSerializer, **ERRORS})
+    def patch(self, request: Request, project_id: int, user_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.MANAGE
+        )
+        data = parse(MemberRoleSerializer, request)
+        changed = member_update(
+            project=membership.project, user_id=user_id, role=data["role"], actor=request.user
+        )
+        return Response(member_data(changed))
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, project_id: int, user_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.MANAGE
+        )
+        member_remove(project=membership.project, user_id=user_id, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,309 @@
+"""REST API of the tree: folders, endpoints, batch edits, tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import ERRORS, Pagination, paginated_schema, parse
+from core.errors import ValidationFailed
+from core.versioning import VERSION_HEADER, expected_version, versioned
+from endpoints.projects.access import Action, project_membership
+from endpoints.tree.selectors import (
+    BOOLEAN_WORDS,
+    ENDPOINT_ORDERINGS,
+    endpoint_get,
+    endpoint_rows,
+    endpoint_rows_complete,
+    endpoints_filtered,
+    folder_get,
+    project_folders,
+    project_tags,
+    project_tree,
+    tag_get,
+)
+from endpoints.tree.serializers import (
+    BatchResultSerializer,
+    BatchSerializer,
+    EndpointInSerializer,
+    EndpointOutSerializer,
+    FolderInSerializer,
+    FolderOutSerializer,
+    TagInSerializer,
+    TagOutSerializer,
+    TreeSerializer,
+    endpoint_data,
+    endpoint_row_data,
+    folder_data,
+    tag_data,
+)
+from endpoints.tree.services import (
+    endpoint_create,
+    endpoint_delete,
+    endpoint_update,
+    endpoints_batch,
+    folder_create,
+    folder_delete,
+    folder_update,
+    tag_delete,
+    tag_rename,
+    tags_resolve,
+)
+
+
+class FolderListCreate(APIView):
+    @extend_schema(
+        operation_id="folders_list", responses={200: FolderOutSerializer(many=True), **ERRORS}
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        return Response([folder_data(f) for f in project_folders(project=membership.project)])
+
+    @extend_schema(request=FolderInSerializer, responses={201: FolderOutSerializer, **ERRORS})
+    def post(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(FolderInSerializer, request)
+        folder = folder_create(
+            project=membership.project,
+            actor=request.user,
+            name=data["name"],
+            parent_id=data.get("parent"),
+            position=data.get("position"),
+        )
+        return Response(
+            folder_data(folder),
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": f'"{folder.version}"'},
+        )
+
+
+class FolderDetail(APIView):
+    @extend_schema(responses={200: FolderOutSerializer, **ERRORS})
+    def get(self, request: Request, project_id: int, folder_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        folder = folder_get(project=membership.project, folder_id=folder_id)
+        return versioned(folder_data(folder), folder.version)
+
+    @extend_schema(
+        request=FolderInSerializer(partial=True),
+        parameters=[VERSION_HEADER],
+        responses={200: FolderOutSerializer, **ERRORS},
+        description="Rename (name), move (parent; null is the root) or reorder (position).",
+    )
+    def patch(self, request: Request, project_id: int, folder_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(FolderInSerializer, request, partial=True)
+        folder = folder_get(project=membership.project, folder_id=folder_id)
+        changes: dict[str, Any] = {"name": data.get("name"), "position": data.get("position")}
+        if "parent" in data:
+            changes["parent_id"] = data["parent"]
+        folder = folder_update(
+            folder=folder,
+            actor=request.user,
+            expected_version=expected_version(request, data.get("version")),
+            **changes,
+        )
+        return versioned(folder_data(folder), folder.version)
+
+    @extend_schema(
+        parameters=[
+            VERSION_HEADER,
+            OpenApiParameter(
+                "recursive",
+                str,
+                enum=list(BOOLEAN_WORDS),
+                description="Delete contents too.",
+            ),
+        ],
+        responses={204: None, **ERRORS},
+    )
+    def delete(self, request: Request, project_id: int, folder_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        folder = folder_get(project=membership.project, folder_id=folder_id)
+        recursive_word = request.query_params.get("recursive", "false")
+        if recursive_word not in BOOLEAN_WORDS:
+            raise ValidationFailed({"recursive": ["Use true or false."]})
+        recursive = BOOLEAN_WORDS[recursive_word]
+        folder_delete(
+            folder=folder,
+            recursive=recursive,
+            expected_version=expected_version(request),
+            actor=request.user,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+LIST_FILTERS = [
+    OpenApiParameter("folder", str, description="Folder id, or 'root' for the top level."),
+    OpenApiParameter(
+        "recursive",
+        str,
+        enum=list(BOOLEAN_WORDS),
+        description="With folder: include sub-folders.",
+    ),
+    OpenApiParameter("status", str, description="One or more statuses, comma-separated."),
+    OpenApiParameter("assignee", str, description="User id, 'me' or 'none'."),
+    OpenApiParameter("tag", str, many=True, description="Tag name; repeat to require several."),
+    OpenApiParameter("q", str, description="Text in name, URL or description."),
+    OpenApiParameter("ordering", str, enum=list(ENDPOINT_ORDERINGS)),
+]
+
+
+class EndpointListCreate(APIView):
+    @extend_schema(
+        operation_id="endpoints_list",
+        parameters=LIST_FILTERS,
+        responses={
+            200: paginated_schema(EndpointOutSerializer, "PaginatedEndpointList"),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        queryset = endpoints_filtered(
+            project=membership.project, user=request.user, params=dict(request.query_params.lists())
+        )
+        paginator = Pagination()
+        rows = paginator.paginate_queryset(endpoint_rows(queryset), request, view=self)
+        return paginator.get_paginated_response(
+            [endpoint_row_data(row) for row in endpoint_rows_complete(rows)]
+        )
+
+    @extend_schema(request=EndpointInSerializer, responses={201: EndpointOutSerializer, **ERRORS})
+    def post(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(EndpointInSerializer, request)
+        created = endpoint_create(project=membership.project, actor=request.user, data=data)
+        endpoint = endpoint_get(project=membership.project, endpoint_id=created.pk)
+        return Response(
+            endpoint_data(endpoint),
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": f'"{endpoint.version}"'},
+        )
+
+
+class EndpointDetail(APIView):
+    @extend_schema(responses={200: EndpointOutSerializer, **ERRORS})
+    def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        return versioned(endpoint_data(endpoint), endpoint.version)
+
+    @extend_schema(
+        request=EndpointInSerializer(partial=True),
+        parameters=[VERSION_HEADER],
+        responses={200: EndpointOutSerializer, **ERRORS},
+        description="Change any fields; `folder` moves, `position` reorders, `messages` "
+        "replaces the saved messages (keep an item's `id` to keep it).",
+    )
+    def patch(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(EndpointInSerializer, request, partial=True)
+        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        version = expected_version(request, data.pop("version", None))
+        endpoint_update(endpoint=endpoint, actor=request.user, data=data, expected_version=version)
+        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        return versioned(endpoint_data(endpoint), endpoint.version)
+
+    @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
+    def delete(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        endpoint_delete(
+            endpoint=endpoint, expected_version=expected_version(request), actor=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EndpointBatch(APIView):
+    @extend_schema(
+        request=BatchSerializer,
+        responses={200: BatchResultSerializer, **ERRORS},
+        description="Apply operations in order to many endpoints, all or nothing.",
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(BatchSerializer, request)
+        result = endpoints_batch(
+            project=membership.project,
+            actor=request.user,
+            ids=data["ids"],
+            operations=data["operations"],
+            versions=data.get("versions"),
+        )
+        return Response(result)
+
+
+class Tree(APIView):
+    @extend_schema(responses={200: TreeSerializer, **ERRORS})
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        return Response(project_tree(project=membership.project))
+
+
+class TagListCreate(APIView):
+    @extend_schema(operation_id="tags_list", responses={200: TagOutSerializer(many=True), **ERRORS})
+    def get(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.READ
+        )
+        return Response([tag_data(t) for t in project_tags(project=membership.project)])
+
+    @extend_schema(request=TagInSerializer, responses={201: TagOutSerializer, **ERRORS})
+    def post(self, request: Request, project_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(TagInSerializer, request)
+        with transaction.atomic():
+            (tag,) = tags_resolve(project=membership.project, names=[data["name"]])
+        return Response(tag_data(tag), status=status.HTTP_201_CREATED)
+
+
+class TagDetail(APIView):
+    @extend_schema(request=TagInSerializer, responses={200: TagOutSerializer, **ERRORS})
+    def patch(self, request: Request, project_id: int, tag_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        data = parse(TagInSerializer, request)
+        tag = tag_get(project=membership.project, tag_id=tag_id)
+        return Response(tag_data(tag_rename(tag=tag, name=data["name"], actor=request.user)))
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, project_id: int, tag_id: int) -> Response:
+        membership = project_membership(
+            user=request.user, project_id=project_id, action=Action.WRITE
+        )
+        tag_delete(tag=tag_get(project=membership.project, tag_id=tag_id), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
