@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Columns that change on reads, by design; everything else must stay byte for byte.
 VOLATILE = {
     # A bearer token records when it was last used (at most once a minute).
-    "endpoints.AccessToken": {"last_used_at"},
+    "accounts.AccessToken": {"last_used_at"},
     # API calls and live viewers touch a session; the idle timeout counts from it.
     "debug_sessions.DebugSession": {"last_activity_at"},
     # The relay running beside the server writes its heartbeat every second.
