@@ -25,7 +25,7 @@ from core.formats import BodyFormatError, pretty
 from core.query import whole_number
 from core.versioning import expected_version, versioned
 from endpoints.models import Endpoint
-from endpoints.projects.access import Action, project_membership
+from endpoints.projects.access import Action, ProjectView, project_actions, project_membership
 from endpoints.tree.selectors import endpoint_get
 from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
 from sessions import selectors, services
@@ -370,8 +370,10 @@ class FormatBody(APIView):
         return Response({"format": data["format"], "formatted": formatted})
 
 
-class ProjectCABundleView(APIView):
+class ProjectCABundleView(ProjectView):
     """Extra CA certificates trusted for this project's wss:// upstreams."""
+
+    actions = project_actions(put=Action.MANAGE, delete=Action.MANAGE)
 
     def _data(self, bundle: ProjectCABundle) -> dict[str, Any]:
         return {
@@ -382,10 +384,7 @@ class ProjectCABundleView(APIView):
 
     @extend_schema(responses={200: s.CABundleOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        bundle = ProjectCABundle.objects.filter(project=membership.project).first()
+        bundle = ProjectCABundle.objects.filter(project=self.project).first()
         if bundle is None:
             raise NotFound("This project has no CA bundle.")
         return Response(self._data(bundle))
@@ -394,19 +393,11 @@ class ProjectCABundleView(APIView):
         request=s.CABundleInSerializer, responses={200: s.CABundleOutSerializer, **ERRORS}
     )
     def put(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.MANAGE
-        )
         data = parse(s.CABundleInSerializer, request)
-        bundle = services.ca_bundle_set(
-            project=membership.project, actor=request.user, pem=data["pem"]
-        )
+        bundle = services.ca_bundle_set(project=self.project, actor=request.user, pem=data["pem"])
         return Response(self._data(bundle))
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.MANAGE
-        )
-        services.ca_bundle_delete(project=membership.project)
+        services.ca_bundle_delete(project=self.project)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.api import ERRORS, Pagination, paginated_schema, parse
 from core.query import whole_number
@@ -40,12 +39,12 @@ from endpoints.activity.services import (
     comment_update,
     endpoint_revert,
 )
-from endpoints.projects.access import Action, project_membership
+from endpoints.projects.access import Action, ProjectView, project_actions
 from endpoints.tree.selectors import endpoint_get, endpoint_head, folder_get
 from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
 
 
-class EndpointHistory(APIView):
+class EndpointHistory(ProjectView):
     @extend_schema(
         operation_id="endpoint_history_list",
         responses={
@@ -56,16 +55,13 @@ class EndpointHistory(APIView):
         "field's old and new value.",
     )
     def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         paginator = Pagination()
         page = paginator.paginate_queryset(endpoint_history(endpoint=endpoint), request, view=self)
         return paginator.get_paginated_response([revision_data(r) for r in page])
 
 
-class EndpointRevisionDetail(APIView):
+class EndpointRevisionDetail(ProjectView):
     @extend_schema(
         responses={200: EndpointRevisionDetailSerializer, **ERRORS},
         description="One revision, with the endpoint as it was right after it.",
@@ -73,15 +69,12 @@ class EndpointRevisionDetail(APIView):
     def get(
         self, request: Request, project_id: int, endpoint_id: int, revision_id: int
     ) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         revision = revision_get(endpoint=endpoint, revision_id=revision_id)
         return Response(revision_data(revision, with_snapshot=True))
 
 
-class EndpointRevert(APIView):
+class EndpointRevert(ProjectView):
     @extend_schema(
         request=RevertInSerializer,
         parameters=[VERSION_HEADER],
@@ -92,11 +85,8 @@ class EndpointRevert(APIView):
     def post(
         self, request: Request, project_id: int, endpoint_id: int, revision_id: int
     ) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(RevertInSerializer, request)
-        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         revision = revision_get(endpoint=endpoint, revision_id=revision_id)
         endpoint_revert(
             endpoint=endpoint,
@@ -104,11 +94,11 @@ class EndpointRevert(APIView):
             actor=request.user,
             expected_version=expected_version(request, data.get("version")),
         )
-        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         return versioned(endpoint_data(endpoint), endpoint.version)
 
 
-class FolderHistory(APIView):
+class FolderHistory(ProjectView):
     @extend_schema(
         operation_id="folder_history_list",
         responses={
@@ -118,10 +108,7 @@ class FolderHistory(APIView):
         description="Creation, renames and moves of the folder, newest first.",
     )
     def get(self, request: Request, project_id: int, folder_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        folder = folder_get(project=membership.project, folder_id=folder_id)
+        folder = folder_get(project=self.project, folder_id=folder_id)
         paginator = Pagination()
         page = paginator.paginate_queryset(folder_history(folder=folder), request, view=self)
         return paginator.get_paginated_response(
@@ -129,7 +116,9 @@ class FolderHistory(APIView):
         )
 
 
-class CommentListCreate(APIView):
+class CommentListCreate(ProjectView):
+    actions = project_actions(post=Action.COMMENT)
+
     @extend_schema(
         operation_id="comments_list",
         parameters=[OpenApiParameter("state", str, enum=list(COMMENT_STATES))],
@@ -140,10 +129,7 @@ class CommentListCreate(APIView):
         description="Comments on the endpoint, oldest first; state=open or resolved filters.",
     )
     def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         comments = endpoint_comments(
             endpoint=endpoint, state=request.query_params.get("state", "all")
         )
@@ -158,27 +144,22 @@ class CommentListCreate(APIView):
         "mention; of anyone else, plain text.",
     )
     def post(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.COMMENT
-        )
         data = parse(CommentInSerializer, request)
-        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         comment = comment_create(endpoint=endpoint, actor=request.user, body=data["body"])
         return Response(comment_data(comment), status=status.HTTP_201_CREATED)
 
 
-class CommentDetail(APIView):
-    def _comment(
-        self, request: Request, project_id: int, endpoint_id: int, comment_id: int, action: Action
-    ) -> tuple[Any, Any]:
-        membership = project_membership(user=request.user, project_id=project_id, action=action)
-        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
-        return membership, comment_get(endpoint=endpoint, comment_id=comment_id)
+class CommentDetail(ProjectView):
+    actions = project_actions(patch=Action.COMMENT, delete=Action.COMMENT)
+
+    def _comment(self, endpoint_id: int, comment_id: int) -> Any:
+        endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
+        return comment_get(endpoint=endpoint, comment_id=comment_id)
 
     @extend_schema(responses={200: CommentOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, endpoint_id: int, comment_id: int) -> Response:
-        _, comment = self._comment(request, project_id, endpoint_id, comment_id, Action.READ)
-        return Response(comment_data(comment))
+        return Response(comment_data(self._comment(endpoint_id, comment_id)))
 
     @extend_schema(
         request=CommentInSerializer,
@@ -188,7 +169,7 @@ class CommentDetail(APIView):
     def patch(
         self, request: Request, project_id: int, endpoint_id: int, comment_id: int
     ) -> Response:
-        _, comment = self._comment(request, project_id, endpoint_id, comment_id, Action.COMMENT)
+        comment = self._comment(endpoint_id, comment_id)
         data = parse(CommentInSerializer, request)
         comment = comment_update(comment=comment, actor=request.user, body=data["body"])
         return Response(comment_data(comment))
@@ -200,14 +181,14 @@ class CommentDetail(APIView):
     def delete(
         self, request: Request, project_id: int, endpoint_id: int, comment_id: int
     ) -> Response:
-        membership, comment = self._comment(
-            request, project_id, endpoint_id, comment_id, Action.COMMENT
-        )
-        comment_delete(comment=comment, actor=request.user, role=membership.role)
+        comment = self._comment(endpoint_id, comment_id)
+        comment_delete(comment=comment, actor=request.user, role=self.membership.role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CommentResolve(APIView):
+class CommentResolve(ProjectView):
+    actions = project_actions(post=Action.COMMENT)
+
     resolved = True
 
     @extend_schema(
@@ -218,14 +199,11 @@ class CommentResolve(APIView):
     def post(
         self, request: Request, project_id: int, endpoint_id: int, comment_id: int
     ) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.COMMENT
-        )
-        endpoint = endpoint_head(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         comment = comment_set_resolved(
             comment=comment_get(endpoint=endpoint, comment_id=comment_id),
             actor=request.user,
-            role=membership.role,
+            role=self.membership.role,
             resolved=self.resolved,
         )
         return Response(comment_data(comment))
@@ -235,7 +213,7 @@ class CommentReopen(CommentResolve):
     resolved = False
 
 
-class ProjectEvents(APIView):
+class ProjectEvents(ProjectView):
     @extend_schema(
         operation_id="project_events_list",
         parameters=[
@@ -247,10 +225,7 @@ class ProjectEvents(APIView):
         "events WS /ws/projects/{id}/ sends, for scripts that poll.",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
         after = whole_number(request.query_params, "after", default=0, low=0, high=10**18)
         limit = whole_number(request.query_params, "limit", default=500, low=1, high=1000)
-        events = project_events(project_id=membership.project.pk, after=after, limit=limit)
-        return Response({"events": events, "last_seq": membership.project.last_event_seq})
+        events = project_events(project_id=self.project.pk, after=after, limit=limit)
+        return Response({"events": events, "last_seq": self.project.last_event_seq})

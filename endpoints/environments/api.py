@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.api import ERRORS, parse
 from core.errors import ValidationFailed
@@ -42,39 +41,33 @@ from endpoints.environments.services import (
     variable_delete,
     variable_update,
 )
-from endpoints.projects.access import Action, project_membership
+from endpoints.projects.access import Action, ProjectView, project_actions
 from endpoints.tree.selectors import endpoint_get, endpoint_handshake
 from endpoints.tree.serializers import endpoint_variables_used
 
 
-class EnvironmentListCreate(APIView):
+class EnvironmentListCreate(ProjectView):
     @extend_schema(
         operation_id="environments_list",
         responses={200: EnvironmentOutSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        environments = project_environments(project=membership.project)
+        environments = project_environments(project=self.project)
         return Response([environment_data(e) for e in environments])
 
     @extend_schema(
         request=EnvironmentInSerializer, responses={201: EnvironmentOutSerializer, **ERRORS}
     )
     def post(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(EnvironmentInSerializer, request)
         created = environment_create(
-            project=membership.project,
+            project=self.project,
             actor=request.user,
             name=data["name"],
             base_url=data.get("base_url", ""),
             position=data.get("position"),
         )
-        environment = environment_get(project=membership.project, environment_id=created.pk)
+        environment = environment_get(project=self.project, environment_id=created.pk)
         return Response(
             environment_data(environment),
             status=status.HTTP_201_CREATED,
@@ -82,13 +75,10 @@ class EnvironmentListCreate(APIView):
         )
 
 
-class EnvironmentDetail(APIView):
+class EnvironmentDetail(ProjectView):
     @extend_schema(responses={200: EnvironmentOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, environment_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        environment = environment_get(project=membership.project, environment_id=environment_id)
+        environment = environment_get(project=self.project, environment_id=environment_id)
         return versioned(environment_data(environment), environment.version)
 
     @extend_schema(
@@ -98,11 +88,8 @@ class EnvironmentDetail(APIView):
         description="Rename (name), change base_url, or reorder (position).",
     )
     def patch(self, request: Request, project_id: int, environment_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(EnvironmentInSerializer, request, partial=True)
-        environment = environment_get(project=membership.project, environment_id=environment_id)
+        environment = environment_get(project=self.project, environment_id=environment_id)
         environment_update(
             environment=environment,
             actor=request.user,
@@ -111,7 +98,7 @@ class EnvironmentDetail(APIView):
             base_url=data.get("base_url"),
             position=data.get("position"),
         )
-        environment = environment_get(project=membership.project, environment_id=environment_id)
+        environment = environment_get(project=self.project, environment_id=environment_id)
         return versioned(environment_data(environment), environment.version)
 
     @extend_schema(
@@ -120,15 +107,12 @@ class EnvironmentDetail(APIView):
         description="Deletes the environment and its variables.",
     )
     def delete(self, request: Request, project_id: int, environment_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
-        environment = environment_get(project=membership.project, environment_id=environment_id)
+        environment = environment_get(project=self.project, environment_id=environment_id)
         environment_delete(environment=environment, expected_version=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class VariableListCreate(APIView):
+class VariableListCreate(ProjectView):
     @extend_schema(
         operation_id="variables_list",
         parameters=[
@@ -141,11 +125,8 @@ class VariableListCreate(APIView):
         "current_value is your own private value.",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
         variables = project_variables(
-            project=membership.project,
+            project=self.project,
             user=request.user,
             environment=request.query_params.get("environment"),
         )
@@ -153,12 +134,9 @@ class VariableListCreate(APIView):
 
     @extend_schema(request=VariableInSerializer, responses={201: VariableOutSerializer, **ERRORS})
     def post(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(VariableInSerializer, request)
         created = variable_create(
-            project=membership.project,
+            project=self.project,
             actor=request.user,
             name=data["name"],
             environment_id=data.get("environment"),
@@ -167,9 +145,7 @@ class VariableListCreate(APIView):
             secret=data.get("secret", False),
             position=data.get("position"),
         )
-        variable = variable_get(
-            project=membership.project, user=request.user, variable_id=created.pk
-        )
+        variable = variable_get(project=self.project, user=request.user, variable_id=created.pk)
         return Response(
             variable_data(variable),
             status=status.HTTP_201_CREATED,
@@ -177,15 +153,10 @@ class VariableListCreate(APIView):
         )
 
 
-class VariableDetail(APIView):
+class VariableDetail(ProjectView):
     @extend_schema(responses={200: VariableOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, variable_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        variable = variable_get(
-            project=membership.project, user=request.user, variable_id=variable_id
-        )
+        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
         return versioned(variable_data(variable), variable.version)
 
     @extend_schema(
@@ -196,13 +167,8 @@ class VariableDetail(APIView):
         "secret off clears the initial value unless a new one is sent too.",
     )
     def patch(self, request: Request, project_id: int, variable_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(VariableInSerializer, request, partial=True)
-        variable = variable_get(
-            project=membership.project, user=request.user, variable_id=variable_id
-        )
+        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
         if "environment" in data and data["environment"] != variable.environment_id:
             raise ValidationFailed(
                 {"environment": ["A variable stays in its scope; create it in the other one."]}
@@ -217,51 +183,34 @@ class VariableDetail(APIView):
             secret=data.get("secret"),
             position=data.get("position"),
         )
-        variable = variable_get(
-            project=membership.project, user=request.user, variable_id=variable_id
-        )
+        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
         return versioned(variable_data(variable), variable.version)
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, variable_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
-        variable = variable_get(
-            project=membership.project, user=request.user, variable_id=variable_id
-        )
+        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
         variable_delete(variable=variable, expected_version=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class VariableCurrentValue(APIView):
+class VariableCurrentValue(ProjectView):
     """Your own private current value; any member, viewers included, may set theirs."""
+
+    actions = project_actions(delete=Action.READ, put=Action.READ)
 
     @extend_schema(
         request=CurrentValueInSerializer, responses={200: VariableOutSerializer, **ERRORS}
     )
     def put(self, request: Request, project_id: int, variable_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
         data = parse(CurrentValueInSerializer, request)
-        variable = variable_get(
-            project=membership.project, user=request.user, variable_id=variable_id
-        )
+        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
         current_value_set(variable=variable, user=request.user, value=data["value"])
-        variable = variable_get(
-            project=membership.project, user=request.user, variable_id=variable_id
-        )
+        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
         return Response(variable_data(variable))
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, variable_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        variable = variable_get(
-            project=membership.project, user=request.user, variable_id=variable_id
-        )
+        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
         current_value_clear(variable=variable, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -274,7 +223,7 @@ def _environment_param(raw: str | None) -> int | None:
     return int(raw)
 
 
-class EndpointVariables(APIView):
+class EndpointVariables(ProjectView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -289,13 +238,10 @@ class EndpointVariables(APIView):
         "value for you with the chosen environment. Values are not shown.",
     )
     def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         environment_id = _environment_param(request.query_params.get("environment"))
         sources = variable_sources_for(
-            project=membership.project, user=request.user, environment_id=environment_id
+            project=self.project, user=request.user, environment_id=environment_id
         )
         variables, unresolved = [], []
         for entry in endpoint_variables_used(endpoint):
@@ -315,7 +261,9 @@ class EndpointVariables(APIView):
         )
 
 
-class EndpointPreview(APIView):
+class EndpointPreview(ProjectView):
+    actions = project_actions(post=Action.READ)
+
     @extend_schema(
         request=PreviewInSerializer,
         responses={200: PreviewOutSerializer, **ERRORS},
@@ -324,13 +272,10 @@ class EndpointPreview(APIView):
         "unknown variable and where it is used.",
     )
     def post(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
         data = parse(PreviewInSerializer, request)
-        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         resolved = resolve_handshake_for(
-            project=membership.project,
+            project=self.project,
             user=request.user,
             environment_id=data.get("environment"),
             handshake=endpoint_handshake(endpoint),

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from core.api import ERRORS, parse
 from core.versioning import VERSION_HEADER, expected_version, versioned
-from endpoints.projects.access import Action, project_membership
+from endpoints.projects.access import Action, ProjectView, project_actions
 from endpoints.projects.selectors import project_members, projects_of_user
 from endpoints.projects.serializers import (
     MemberAddSerializer,
@@ -48,15 +48,12 @@ class ProjectListCreate(APIView):
         return Response(project_data(project, "admin", 1), status=status.HTTP_201_CREATED)
 
 
-class ProjectDetail(APIView):
+class ProjectDetail(ProjectView):
+    actions = project_actions(delete=Action.MANAGE, patch=Action.MANAGE)
+
     @extend_schema(responses={200: ProjectOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        return versioned(
-            project_data(membership.project, membership.role), membership.project.version
-        )
+        return versioned(project_data(self.project, self.membership.role), self.project.version)
 
     @extend_schema(
         request=ProjectInSerializer(partial=True),
@@ -64,66 +61,52 @@ class ProjectDetail(APIView):
         responses={200: ProjectOutSerializer, **ERRORS},
     )
     def patch(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.MANAGE
-        )
         data = parse(ProjectInSerializer, request, partial=True)
         project = project_update(
-            project=membership.project,
+            project=self.project,
             expected_version=expected_version(request, data.get("version")),
             name=data.get("name"),
             description=data.get("description"),
             actor=request.user,
         )
-        return versioned(project_data(project, membership.role), project.version)
+        return versioned(project_data(project, self.membership.role), project.version)
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.MANAGE
-        )
-        project_delete(project=membership.project, expected_version=expected_version(request))
+        project_delete(project=self.project, expected_version=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MemberListCreate(APIView):
+class MemberListCreate(ProjectView):
+    actions = project_actions(post=Action.MANAGE)
+
     @extend_schema(
         operation_id="members_list", responses={200: MemberOutSerializer(many=True), **ERRORS}
     )
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        return Response([member_data(m) for m in project_members(project=membership.project)])
+        return Response([member_data(m) for m in project_members(project=self.project)])
 
     @extend_schema(request=MemberAddSerializer, responses={201: MemberOutSerializer, **ERRORS})
     def post(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.MANAGE
-        )
         data = parse(MemberAddSerializer, request)
         added = member_add(
-            project=membership.project, user_ref=data["user"], role=data["role"], actor=request.user
+            project=self.project, user_ref=data["user"], role=data["role"], actor=request.user
         )
         return Response(member_data(added), status=status.HTTP_201_CREATED)
 
 
-class MemberDetail(APIView):
+class MemberDetail(ProjectView):
+    actions = project_actions(delete=Action.MANAGE, patch=Action.MANAGE)
+
     @extend_schema(request=MemberRoleSerializer, responses={200: MemberOutSerializer, **ERRORS})
     def patch(self, request: Request, project_id: int, user_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.MANAGE
-        )
         data = parse(MemberRoleSerializer, request)
         changed = member_update(
-            project=membership.project, user_id=user_id, role=data["role"], actor=request.user
+            project=self.project, user_id=user_id, role=data["role"], actor=request.user
         )
         return Response(member_data(changed))
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, user_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.MANAGE
-        )
-        member_remove(project=membership.project, user_id=user_id, actor=request.user)
+        member_remove(project=self.project, user_id=user_id, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

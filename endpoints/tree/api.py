@@ -9,12 +9,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.api import ERRORS, Pagination, paginated_schema, parse
 from core.errors import ValidationFailed
 from core.versioning import VERSION_HEADER, expected_version, versioned
-from endpoints.projects.access import Action, project_membership
+from endpoints.projects.access import ProjectView
 from endpoints.tree.selectors import (
     BOOLEAN_WORDS,
     ENDPOINT_ORDERINGS,
@@ -57,24 +56,18 @@ from endpoints.tree.services import (
 )
 
 
-class FolderListCreate(APIView):
+class FolderListCreate(ProjectView):
     @extend_schema(
         operation_id="folders_list", responses={200: FolderOutSerializer(many=True), **ERRORS}
     )
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        return Response([folder_data(f) for f in project_folders(project=membership.project)])
+        return Response([folder_data(f) for f in project_folders(project=self.project)])
 
     @extend_schema(request=FolderInSerializer, responses={201: FolderOutSerializer, **ERRORS})
     def post(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(FolderInSerializer, request)
         folder = folder_create(
-            project=membership.project,
+            project=self.project,
             actor=request.user,
             name=data["name"],
             parent_id=data.get("parent"),
@@ -87,13 +80,10 @@ class FolderListCreate(APIView):
         )
 
 
-class FolderDetail(APIView):
+class FolderDetail(ProjectView):
     @extend_schema(responses={200: FolderOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, folder_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        folder = folder_get(project=membership.project, folder_id=folder_id)
+        folder = folder_get(project=self.project, folder_id=folder_id)
         return versioned(folder_data(folder), folder.version)
 
     @extend_schema(
@@ -103,11 +93,8 @@ class FolderDetail(APIView):
         description="Rename (name), move (parent; null is the root) or reorder (position).",
     )
     def patch(self, request: Request, project_id: int, folder_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(FolderInSerializer, request, partial=True)
-        folder = folder_get(project=membership.project, folder_id=folder_id)
+        folder = folder_get(project=self.project, folder_id=folder_id)
         changes: dict[str, Any] = {"name": data.get("name"), "position": data.get("position")}
         if "parent" in data:
             changes["parent_id"] = data["parent"]
@@ -132,10 +119,7 @@ class FolderDetail(APIView):
         responses={204: None, **ERRORS},
     )
     def delete(self, request: Request, project_id: int, folder_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
-        folder = folder_get(project=membership.project, folder_id=folder_id)
+        folder = folder_get(project=self.project, folder_id=folder_id)
         recursive_word = request.query_params.get("recursive", "false")
         if recursive_word not in BOOLEAN_WORDS:
             raise ValidationFailed({"recursive": ["Use true or false."]})
@@ -165,7 +149,7 @@ LIST_FILTERS = [
 ]
 
 
-class EndpointListCreate(APIView):
+class EndpointListCreate(ProjectView):
     @extend_schema(
         operation_id="endpoints_list",
         parameters=LIST_FILTERS,
@@ -175,11 +159,8 @@ class EndpointListCreate(APIView):
         },
     )
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
         queryset = endpoints_filtered(
-            project=membership.project, user=request.user, params=dict(request.query_params.lists())
+            project=self.project, user=request.user, params=dict(request.query_params.lists())
         )
         paginator = Pagination()
         rows = paginator.paginate_queryset(endpoint_rows(queryset), request, view=self)
@@ -189,12 +170,9 @@ class EndpointListCreate(APIView):
 
     @extend_schema(request=EndpointInSerializer, responses={201: EndpointOutSerializer, **ERRORS})
     def post(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(EndpointInSerializer, request)
-        created = endpoint_create(project=membership.project, actor=request.user, data=data)
-        endpoint = endpoint_get(project=membership.project, endpoint_id=created.pk)
+        created = endpoint_create(project=self.project, actor=request.user, data=data)
+        endpoint = endpoint_get(project=self.project, endpoint_id=created.pk)
         return Response(
             endpoint_data(endpoint),
             status=status.HTTP_201_CREATED,
@@ -202,13 +180,10 @@ class EndpointListCreate(APIView):
         )
 
 
-class EndpointDetail(APIView):
+class EndpointDetail(ProjectView):
     @extend_schema(responses={200: EndpointOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         return versioned(endpoint_data(endpoint), endpoint.version)
 
     @extend_schema(
@@ -219,41 +194,32 @@ class EndpointDetail(APIView):
         "replaces the saved messages (keep an item's `id` to keep it).",
     )
     def patch(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(EndpointInSerializer, request, partial=True)
-        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         version = expected_version(request, data.pop("version", None))
         endpoint_update(endpoint=endpoint, actor=request.user, data=data, expected_version=version)
-        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         return versioned(endpoint_data(endpoint), endpoint.version)
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
-        endpoint = endpoint_get(project=membership.project, endpoint_id=endpoint_id)
+        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         endpoint_delete(
             endpoint=endpoint, expected_version=expected_version(request), actor=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EndpointBatch(APIView):
+class EndpointBatch(ProjectView):
     @extend_schema(
         request=BatchSerializer,
         responses={200: BatchResultSerializer, **ERRORS},
         description="Apply operations in order to many endpoints, all or nothing.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(BatchSerializer, request)
         result = endpoints_batch(
-            project=membership.project,
+            project=self.project,
             actor=request.user,
             ids=data["ids"],
             operations=data["operations"],
@@ -262,48 +228,33 @@ class EndpointBatch(APIView):
         return Response(result)
 
 
-class Tree(APIView):
+class Tree(ProjectView):
     @extend_schema(responses={200: TreeSerializer, **ERRORS})
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        return Response(project_tree(project=membership.project))
+        return Response(project_tree(project=self.project))
 
 
-class TagListCreate(APIView):
+class TagListCreate(ProjectView):
     @extend_schema(operation_id="tags_list", responses={200: TagOutSerializer(many=True), **ERRORS})
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        return Response([tag_data(t) for t in project_tags(project=membership.project)])
+        return Response([tag_data(t) for t in project_tags(project=self.project)])
 
     @extend_schema(request=TagInSerializer, responses={201: TagOutSerializer, **ERRORS})
     def post(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(TagInSerializer, request)
         with transaction.atomic():
-            (tag,) = tags_resolve(project=membership.project, names=[data["name"]])
+            (tag,) = tags_resolve(project=self.project, names=[data["name"]])
         return Response(tag_data(tag), status=status.HTTP_201_CREATED)
 
 
-class TagDetail(APIView):
+class TagDetail(ProjectView):
     @extend_schema(request=TagInSerializer, responses={200: TagOutSerializer, **ERRORS})
     def patch(self, request: Request, project_id: int, tag_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(TagInSerializer, request)
-        tag = tag_get(project=membership.project, tag_id=tag_id)
+        tag = tag_get(project=self.project, tag_id=tag_id)
         return Response(tag_data(tag_rename(tag=tag, name=data["name"], actor=request.user)))
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, tag_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
-        tag_delete(tag=tag_get(project=membership.project, tag_id=tag_id), actor=request.user)
+        tag_delete(tag=tag_get(project=self.project, tag_id=tag_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
