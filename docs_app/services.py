@@ -331,15 +331,23 @@ class Rendered:
     summary: str
 
 
+@dataclass(frozen=True)
+class RenderedDescriptions:
+    """Renderings by endpoint id, and those that were stale or missing (not stored yet)."""
+
+    by_endpoint: dict[int, Rendered]
+    stale: list[RenderedDescription]
+
+
 def descriptions_render(
     *, items: Iterable[tuple[int, str, str | None, str | None, str | None]]
-) -> dict[int, Rendered]:
+) -> RenderedDescriptions:
     """Rendered HTML and summary of each ``(endpoint_id, markdown, digest, html, summary)``.
 
     ``digest``/``html``/``summary`` are what is stored (``digest`` None when nothing is; a
     caller that needs only summaries passes ``html`` None and gets "" back for it). Stale or
-    missing renderings are rendered now and stored in one statement, so the next request
-    serves them as they are.
+    missing renderings are rendered now and returned in ``stale``; writes nothing (the view
+    stores them with ``descriptions_store`` so the next request serves them as they are).
     """
     result: dict[int, Rendered] = {}
     stale: list[RenderedDescription] = []
@@ -358,17 +366,22 @@ def descriptions_render(
                 summary=rendered.summary,
             )
         )
-    if stale:
-        try:
-            # A savepoint: an endpoint deleted meanwhile must not fail the page being served.
-            with transaction.atomic():
-                RenderedDescription.objects.bulk_create(
-                    stale,
-                    update_conflicts=True,
-                    unique_fields=["endpoint"],
-                    update_fields=["source_digest", "html", "summary"],
-                    batch_size=500,
-                )
-        except IntegrityError:
-            pass
-    return result
+    return RenderedDescriptions(result, stale)
+
+
+def descriptions_store(*, stale: Sequence[RenderedDescription]) -> None:
+    """Store renderings ``descriptions_render`` found stale, in one statement."""
+    if not stale:
+        return
+    try:
+        # A savepoint: an endpoint deleted meanwhile must not fail the page being served.
+        with transaction.atomic():
+            RenderedDescription.objects.bulk_create(
+                stale,
+                update_conflicts=True,
+                unique_fields=["endpoint"],
+                update_fields=["source_digest", "html", "summary"],
+                batch_size=500,
+            )
+    except IntegrityError:
+        pass

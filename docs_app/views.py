@@ -116,9 +116,13 @@ def conditional(
     response = get_conditional_response(
         request, etag=etag, last_modified=timestamp, response=response
     )
+    return secured(response, public=site.source.public, text=text)
+
+
+def count_view(site: Site) -> None:
+    """One more view of the share link behind a page (not of a member's preview)."""
     if site.source.link is not None and not site.preview:
         services.share_link_record_view(link=site.source.link)
-    return secured(response, public=site.source.public, text=text)
 
 
 def _latest(*moments: datetime | None) -> datetime | None:
@@ -144,6 +148,7 @@ def index_page(request: HttpRequest, site: Site) -> HttpResponse:
     source = site.source
     values = selectors.docs_values(source)
     tree = selectors.docs_tree(source, details=True, values=values)
+    services.descriptions_store(stale=tree.stale_renderings)
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
     context = _page_context(site, "./")
     context.update(
@@ -159,6 +164,7 @@ def index_page(request: HttpRequest, site: Site) -> HttpResponse:
     body = render_to_string("docs_app/index.html", context, request=request)
     response = HttpResponse(body)
     modified = _latest(tree.last_modified, source.project.updated_at, _link_changed(source))
+    count_view(site)
     return conditional(request, response, site, modified)
 
 
@@ -186,6 +192,7 @@ def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
     endpoint = selectors.docs_endpoint(source, endpoint_id, tree)
     if endpoint is None:
         return None
+    services.descriptions_store(stale=endpoint.stale_renderings)
     return EndpointView(
         endpoint=endpoint,
         tree=tree,
@@ -224,6 +231,7 @@ def endpoint_page(request: HttpRequest, site: Site, endpoint_id: int) -> HttpRes
     )
     body = render_to_string("docs_app/endpoint.html", context, request=request)
     modified = _latest(view.endpoint.updated_at, _link_changed(site.source))
+    count_view(site)
     return conditional(request, HttpResponse(body), site, modified)
 
 
@@ -235,8 +243,10 @@ def index_markdown(request: HttpRequest, site: Site) -> HttpResponse:
     source = site.source
     values = selectors.docs_values(source)
     tree = selectors.docs_tree(source, details=True, values=values)
+    services.descriptions_store(stale=tree.stale_renderings)
     body = rendering.index_markdown(source.project.name, source.project.description, tree)
     modified = _latest(tree.last_modified, source.project.updated_at, _link_changed(source))
+    count_view(site)
     return conditional(
         request, _markdown_response(body, "text/markdown"), site, modified, text=True
     )
@@ -246,6 +256,7 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
     source = site.source
     values = selectors.docs_values(source)
     tree = selectors.docs_tree(source, details=True, values=values)
+    services.descriptions_store(stale=tree.stale_renderings)
     body = rendering.llms_txt(
         source.project.name,
         source.project.description,
@@ -254,6 +265,7 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
         markdown_summary(source.project.description, 300),
     )
     modified = _latest(tree.last_modified, source.project.updated_at, _link_changed(source))
+    count_view(site)
     return conditional(request, _markdown_response(body, "text/plain"), site, modified, text=True)
 
 
@@ -272,6 +284,7 @@ def endpoint_markdown(request: HttpRequest, site: Site, endpoint_id: int) -> Htt
         examples=view.examples,
     )
     modified = _latest(view.endpoint.updated_at, _link_changed(site.source))
+    count_view(site)
     return conditional(
         request, _markdown_response(body, "text/markdown"), site, modified, text=True
     )
