@@ -9,6 +9,25 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+# The handshake as {{variables}} fill it and the resolver takes it, in this order; with the
+# connection settings, these are the fields of endpoints.models.HandshakeFields (an endpoint and
+# a debug session's draft share them).
+TEMPLATE_FIELDS: tuple[str, ...] = ("url", "params", "headers", "cookies", "subprotocols")
+HANDSHAKE_FIELDS: tuple[str, ...] = (*TEMPLATE_FIELDS, "connection_settings")
+
+
+def handshake_of(obj: Any) -> dict[str, Any]:
+    """The template fields of a stored endpoint or session draft, in the shape the resolver takes."""
+    return {name: getattr(obj, name) for name in TEMPLATE_FIELDS}
+
+
+def handshake_copy(source: Any, target: Any) -> None:
+    """Copy the template fields from one stored handshake to another (rows as new lists)."""
+    target.url = source.url
+    for name in TEMPLATE_FIELDS[1:]:
+        setattr(target, name, list(getattr(source, name)))
+
+
 # Defaults and bounds of connection settings, documented in the README.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "open_timeout": 10.0,

@@ -105,12 +105,12 @@ class Tag(models.Model):
         return self.name
 
 
-class Endpoint(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="endpoints")
-    folder = models.ForeignKey(
-        Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="endpoints"
-    )
-    name = models.CharField(max_length=200)
+class HandshakeFields(models.Model):
+    """What connecting needs, shared by an endpoint and a debug session's draft.
+
+    endpoints.handshake.HANDSHAKE_FIELDS lists these fields; add one here and there.
+    """
+
     url = models.CharField(max_length=2048)
     # Ordered rows of {name, value, enabled, description}; order is part of the handshake.
     params = models.JSONField(default=list, blank=True)
@@ -119,6 +119,17 @@ class Endpoint(models.Model):
     subprotocols = models.JSONField(default=list, blank=True)
     # Connection settings; see endpoints.handshake.DEFAULT_SETTINGS for defaults and bounds.
     connection_settings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Endpoint(HandshakeFields):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="endpoints")
+    folder = models.ForeignKey(
+        Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="endpoints"
+    )
+    name = models.CharField(max_length=200)
     status = models.CharField(
         max_length=16, choices=EndpointStatus.choices, default=EndpointStatus.DEVELOPING
     )

@@ -31,7 +31,7 @@ from endpoints.environments.resolver import (
     url_template_problem,
 )
 from endpoints.environments.selectors import variable_values_for
-from endpoints.handshake import clean_settings
+from endpoints.handshake import TEMPLATE_FIELDS, clean_settings, handshake_copy, handshake_of
 from endpoints.models import Endpoint, Environment, Project, SavedMessage
 from endpoints.tree.services import endpoint_create, endpoint_update
 from sessions.errors import (
@@ -74,7 +74,7 @@ RESERVED_HEADERS = frozenset(
         "transfer-encoding",
     }
 )
-DRAFT_FIELDS = ("name", "url", "params", "headers", "cookies", "subprotocols")
+DRAFT_FIELDS = ("name", *TEMPLATE_FIELDS)
 # Draft fields that are not part of the handshake: they may change while connected.
 UNFROZEN_FIELDS = frozenset({"name", "variables"})
 # Extra seconds a web process waits for a relay beyond the operation's own timeout.
@@ -90,13 +90,7 @@ TOUCH_RESOLUTION = timedelta(seconds=30)
 
 def session_handshake(session: DebugSession) -> dict[str, Any]:
     """The draft's handshake fields as stored, in the shape the resolver takes."""
-    return {
-        "url": session.url,
-        "params": session.params,
-        "headers": session.headers,
-        "cookies": session.cookies,
-        "subprotocols": session.subprotocols,
-    }
+    return handshake_of(session)
 
 
 def _overrides(*layers: dict[str, str] | None) -> dict[str, str]:
@@ -293,11 +287,7 @@ def session_create(
     session = DebugSession(owner=actor, project=project, endpoint=endpoint)
     if endpoint is not None:
         session.name = endpoint.name
-        session.url = endpoint.url
-        session.params = list(endpoint.params)
-        session.headers = list(endpoint.headers)
-        session.cookies = list(endpoint.cookies)
-        session.subprotocols = list(endpoint.subprotocols)
+        handshake_copy(endpoint, session)
         session.connection_settings = clean_settings(None, base=endpoint.connection_settings)
     else:
         session.connection_settings = clean_settings(None)
@@ -609,14 +599,7 @@ def _endpoint_fields(session: DebugSession) -> dict[str, Any]:
     problem = url_template_problem(session.url)
     if problem:
         raise ValidationFailed({"url": [problem]})
-    return {
-        "url": session.url,
-        "params": session.params,
-        "headers": session.headers,
-        "cookies": session.cookies,
-        "subprotocols": session.subprotocols,
-        "settings": session_settings(session),
-    }
+    return {**handshake_of(session), "settings": session_settings(session)}
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from core.people import user_brief
-from endpoints.handshake import clean_settings
+from endpoints.handshake import TEMPLATE_FIELDS, clean_settings
 from endpoints.models import Endpoint, Folder, RevisionAction
 from endpoints.tree.serializers import message_data
 
@@ -112,11 +112,7 @@ def revert_data(
         key: snapshot[key]
         for key in (
             "name",
-            "url",
-            "params",
-            "headers",
-            "cookies",
-            "subprotocols",
+            *TEMPLATE_FIELDS,
             "settings",
             "status",
             "description",

@@ -16,6 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Lower
 
 from core.errors import NotFound, ValidationFailed
+from endpoints.handshake import HANDSHAKE_FIELDS, handshake_of
 from endpoints.models import (
     Endpoint,
     EndpointStatus,
@@ -197,12 +198,7 @@ ENDPOINT_ROW_FIELDS = (
     "folder_id",
     "position",
     "name",
-    "url",
-    "params",
-    "headers",
-    "cookies",
-    "subprotocols",
-    "connection_settings",
+    *HANDSHAKE_FIELDS,
     "status",
     "description",
     "version",
@@ -389,13 +385,7 @@ def project_tree(*, project: Project) -> dict[str, Any]:
 
 def endpoint_handshake(endpoint: Endpoint) -> dict[str, Any]:
     """The handshake fields of a stored endpoint, in the shape the resolver takes."""
-    return {
-        "url": endpoint.url,
-        "params": endpoint.params,
-        "headers": endpoint.headers,
-        "cookies": endpoint.cookies,
-        "subprotocols": endpoint.subprotocols,
-    }
+    return handshake_of(endpoint)
 
 
 def endpoint_head(*, project: Project, endpoint_id: int | str) -> Endpoint:

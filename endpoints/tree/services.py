@@ -15,7 +15,7 @@ from core.errors import Conflict, ValidationFailed, VersionConflict
 from core.versioning import check_version
 from endpoints.activity import history, recording
 from endpoints.errors import FolderCycle, FolderNotEmpty
-from endpoints.handshake import clean_settings
+from endpoints.handshake import TEMPLATE_FIELDS, clean_settings
 from endpoints.models import (
     Endpoint,
     EndpointStatus,
@@ -27,16 +27,7 @@ from endpoints.models import (
 )
 from endpoints.rows import UNSET, append_position, lock, place
 
-ENDPOINT_SCALAR_FIELDS = (
-    "name",
-    "url",
-    "params",
-    "headers",
-    "cookies",
-    "subprotocols",
-    "status",
-    "description",
-)
+ENDPOINT_SCALAR_FIELDS = ("name", *TEMPLATE_FIELDS, "status", "description")
 
 
 def _folder_in_project(project: Project, folder_id: int | None, field: str) -> Folder | None:
