@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from endpoints.projects.services import member_add, project_create
 from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
 from sessions.models import DebugSession
 from tests import daphne as daphne_server
+from tests.polling import wait_for
 from tests.sessions.conftest import RelayThread
 from tests.sessions.upstreams import LoopThread, WebsocketsUpstream
 from tests.wire import RawWebSocket, Reply, http
@@ -433,10 +433,7 @@ def password_counted(stage: Stage, change: Diff) -> None:
 def presence_cleared(timeout: float = 10) -> None:
     """A project socket records its viewer's presence while open and removes it on close;
     wait for that before the database is compared."""
-    deadline = time.monotonic() + timeout
-    while Presence.objects.exists():
-        assert time.monotonic() < deadline, "a closed project socket left its presence behind"
-        time.sleep(0.05)
+    wait_for(lambda: not Presence.objects.exists(), timeout)
 
 
 def socket_error(

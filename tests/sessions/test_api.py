@@ -11,28 +11,25 @@ import pytest
 from django.utils import timezone
 
 from endpoints.projects.services import member_remove
-from endpoints.tree.services import endpoint_create, folder_create
+from endpoints.tree.services import folder_create
 from sessions.models import Connection, DebugSession, Event, Relay
 from tests.conftest import assert_error
+from tests.factories import make_endpoint
 
 API = "/api/v1/sessions/"
 
 
 @pytest.fixture
 def endpoint(team):
-    return endpoint_create(
-        project=team.project,
-        actor=team.editor,
-        data={
-            "name": "Ticker",
-            "url": "wss://stream.example.test/ticker",
-            "params": [{"name": "symbols", "value": "BTC", "enabled": True, "description": ""}],
-            "headers": [{"name": "X-Key", "value": "k", "enabled": False, "description": "off"}],
-            "cookies": [{"name": "sid", "value": "1", "enabled": True, "description": ""}],
-            "subprotocols": ["v2.json"],
-            "settings": {"open_timeout": 3},
-            "messages": [{"name": "sub", "format": "json", "body": '{"op": "sub"}'}],
-        },
+    return make_endpoint(
+        team,
+        url="wss://stream.example.test/ticker",
+        params=[{"name": "symbols", "value": "BTC", "enabled": True, "description": ""}],
+        headers=[{"name": "X-Key", "value": "k", "enabled": False, "description": "off"}],
+        cookies=[{"name": "sid", "value": "1", "enabled": True, "description": ""}],
+        subprotocols=["v2.json"],
+        settings={"open_timeout": 3},
+        messages=[{"name": "sub", "format": "json", "body": '{"op": "sub"}'}],
     )
 
 

@@ -30,7 +30,8 @@ from endpoints.projects.services import project_create
 from endpoints.tree.services import endpoint_create
 from sessions.models import Connection, DebugSession, Event
 from tests.conftest import Team, assert_error
-from tests.sessions.conftest import API, SessionClient, wait_for
+from tests.polling import wait_for
+from tests.sessions.conftest import API, SessionClient
 from tests.sessions.upstreams import LoopThread
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -26,13 +26,12 @@ from endpoints.models import Comment, Role
 from endpoints.projects.services import member_add
 from endpoints.tree.services import endpoint_create
 from tests.conftest import assert_error
+from tests.factories import make_endpoint
 
 
 @pytest.fixture
 def endpoint(team):
-    return endpoint_create(
-        project=team.project, actor=team.editor, data={"name": "Ticker", "url": "wss://h/t"}
-    )
+    return make_endpoint(team, url="wss://h/t")
 
 
 def url(team, endpoint, suffix: str = "") -> str:

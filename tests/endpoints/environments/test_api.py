@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from endpoints.environments.selectors import variable_sources_for, variable_values_for
-from endpoints.environments.services import current_value_set, environment_create, variable_create
+from endpoints.environments.services import current_value_set, environment_create
 from endpoints.models import CurrentValue, Environment, Role, Variable
 from endpoints.projects.services import member_remove, project_create
-from endpoints.tree.services import endpoint_create
 from tests.conftest import Team, assert_error
+from tests.factories import make_endpoint, make_env, make_var
 
 SECRET = "S3CR3T-shared-value-Zq9"
 SECRET_ENV = "S3CR3T-env-value-Xk2"
@@ -25,26 +25,6 @@ ALL_HIDDEN = (SECRET, SECRET_ENV, ADA_SECRET_CURRENT, EVE_PRIVATE, VIC_PRIVATE)
 
 def base(team: Team) -> str:
     return f"/api/v1/projects/{team.project.pk}"
-
-
-def make_env(team: Team, name: str, base_url: str = "") -> Any:
-    return environment_create(project=team.project, actor=team.admin, name=name, base_url=base_url)
-
-
-def make_var(team: Team, name: str, value: str = "", env: Any = None, **extra: Any) -> Variable:
-    return variable_create(
-        project=team.project,
-        actor=team.admin,
-        name=name,
-        environment_id=env.pk if env else None,
-        initial_value=value,
-        **extra,
-    )
-
-
-def make_endpoint(team: Team, **data: Any) -> Any:
-    payload = {"name": "Ticker", "url": "wss://example.test/ticker", **data}
-    return endpoint_create(project=team.project, actor=team.admin, data=payload)
 
 
 # --- environments ---------------------------------------------------------------------------
@@ -248,7 +228,7 @@ def test_permission_matrix(
 ) -> None:
     env = make_env(team, "Staging")
     variable = make_var(team, "host", "h.test")
-    endpoint = make_endpoint(team, url="wss://{{host}}/x")
+    endpoint = make_endpoint(team, actor=team.admin, url="wss://{{host}}/x")
     response = _call(action, client_for(team.user(role)), team, env, variable, endpoint)
     if role == "outsider":
         assert_error(response, 404, "not_found")
@@ -348,7 +328,7 @@ def test_base_url_of_the_environment(team: Team, client_for: Callable) -> None:
     current_value_set(variable=global_base, user=team.editor, value="wss://mine.test")
     assert resolved(staging) == "wss://mine.test"  # a member's current value wins over both
 
-    endpoint = make_endpoint(team, url="{{baseUrl}}/ticker")
+    endpoint = make_endpoint(team, actor=team.admin, url="{{baseUrl}}/ticker")
     preview = client_for(team.viewer).post(
         f"{base(team)}/endpoints/{endpoint.pk}/preview/",
         {"environment": staging.pk},
@@ -358,7 +338,7 @@ def test_base_url_of_the_environment(team: Team, client_for: Callable) -> None:
 
 
 def test_unknown_environment_is_a_field_error(team: Team, client_for: Callable) -> None:
-    endpoint = make_endpoint(team)
+    endpoint = make_endpoint(team, actor=team.admin)
     response = client_for(team.editor).post(
         f"{base(team)}/endpoints/{endpoint.pk}/preview/", {"environment": 999999}, format="json"
     )
@@ -528,7 +508,9 @@ def test_secrets_and_private_values_never_appear_in_any_response(
         team, name="Broken", headers=[{"name": "X", "value": "{{token}}{{unknown}}"}]
     )
     newline_secret = make_var(team, "nl", "a\nb-" + SECRET, secret=True)
-    bad_header = make_endpoint(team, name="Bad", headers=[{"name": "X", "value": "{{nl}}"}])
+    bad_header = make_endpoint(
+        team, actor=team.admin, name="Bad", headers=[{"name": "X", "value": "{{nl}}"}]
+    )
     root = base(team)
 
     def responses(user: Any, own_private: str | None) -> list[Any]:

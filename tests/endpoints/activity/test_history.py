@@ -8,7 +8,6 @@ from endpoints.activity import history
 from endpoints.models import Endpoint, Revision
 from endpoints.projects.services import member_remove
 from endpoints.tree.services import (
-    endpoint_create,
     endpoint_delete,
     endpoint_update,
     endpoints_batch,
@@ -19,11 +18,7 @@ from endpoints.tree.services import (
     tag_rename,
 )
 from tests.conftest import assert_error
-
-
-def make_endpoint(team, **data):
-    fields = {"name": "Ticker", "url": "wss://example.test/ticker", **data}
-    return endpoint_create(project=team.project, actor=team.editor, data=fields)
+from tests.factories import make_endpoint
 
 
 def revisions_of(endpoint) -> list[Revision]:
