@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -363,36 +364,23 @@ def _shared(request: HttpRequest, token: str, next_page: str) -> Site | HttpResp
     return Site(selectors.docs_source_for_link(link), _share_base(token), preview=False)
 
 
-@safe_methods
-def share_index(request: HttpRequest, token: str) -> HttpResponse:
-    site = _shared(request, token, "")
-    return site if isinstance(site, HttpResponse) else index_page(request, site)
+def shared_page(page: Callable[..., HttpResponse], next_page: str) -> Callable[..., HttpResponse]:
+    """``page`` behind a share link: the token (and its password) first. ``next_page`` is where
+    the password form returns to, with the URL's arguments filled in."""
+
+    @safe_methods
+    def view(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+        site = _shared(request, token, next_page.format(**kwargs))
+        return site if isinstance(site, HttpResponse) else page(request, site, **kwargs)
+
+    return view
 
 
-@safe_methods
-def share_index_markdown(request: HttpRequest, token: str) -> HttpResponse:
-    site = _shared(request, token, "index.md")
-    return site if isinstance(site, HttpResponse) else index_markdown(request, site)
-
-
-@safe_methods
-def share_llms_txt(request: HttpRequest, token: str) -> HttpResponse:
-    site = _shared(request, token, "llms.txt")
-    return site if isinstance(site, HttpResponse) else llms_txt(request, site)
-
-
-@safe_methods
-def share_endpoint(request: HttpRequest, token: str, endpoint_id: int) -> HttpResponse:
-    site = _shared(request, token, f"endpoints/{endpoint_id}/")
-    return site if isinstance(site, HttpResponse) else endpoint_page(request, site, endpoint_id)
-
-
-@safe_methods
-def share_endpoint_markdown(request: HttpRequest, token: str, endpoint_id: int) -> HttpResponse:
-    site = _shared(request, token, f"endpoints/{endpoint_id}.md")
-    if isinstance(site, HttpResponse):
-        return site
-    return endpoint_markdown(request, site, endpoint_id)
+share_index = shared_page(index_page, "")
+share_index_markdown = shared_page(index_markdown, "index.md")
+share_llms_txt = shared_page(llms_txt, "llms.txt")
+share_endpoint = shared_page(endpoint_page, "endpoints/{endpoint_id}/")
+share_endpoint_markdown = shared_page(endpoint_markdown, "endpoints/{endpoint_id}.md")
 
 
 def _client_address(request: HttpRequest) -> str:
@@ -473,39 +461,21 @@ def _preview(request: HttpRequest, project_id: int, link_id: int | None) -> Site
     return Site(source, base, preview=True)
 
 
-@safe_methods
-def preview_index(request: HttpRequest, project_id: int, link_id: int | None = None) -> Any:
-    site = _preview(request, project_id, link_id)
-    return site if isinstance(site, HttpResponse) else index_page(request, site)
+def preview_page(page: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """``page`` as a member previews it (the project, or what one of its links shows)."""
+
+    @safe_methods
+    def view(
+        request: HttpRequest, project_id: int, link_id: int | None = None, **kwargs: Any
+    ) -> HttpResponse:
+        site = _preview(request, project_id, link_id)
+        return site if isinstance(site, HttpResponse) else page(request, site, **kwargs)
+
+    return view
 
 
-@safe_methods
-def preview_index_markdown(
-    request: HttpRequest, project_id: int, link_id: int | None = None
-) -> Any:
-    site = _preview(request, project_id, link_id)
-    return site if isinstance(site, HttpResponse) else index_markdown(request, site)
-
-
-@safe_methods
-def preview_llms_txt(request: HttpRequest, project_id: int, link_id: int | None = None) -> Any:
-    site = _preview(request, project_id, link_id)
-    return site if isinstance(site, HttpResponse) else llms_txt(request, site)
-
-
-@safe_methods
-def preview_endpoint(
-    request: HttpRequest, project_id: int, endpoint_id: int, link_id: int | None = None
-) -> Any:
-    site = _preview(request, project_id, link_id)
-    return site if isinstance(site, HttpResponse) else endpoint_page(request, site, endpoint_id)
-
-
-@safe_methods
-def preview_endpoint_markdown(
-    request: HttpRequest, project_id: int, endpoint_id: int, link_id: int | None = None
-) -> Any:
-    site = _preview(request, project_id, link_id)
-    if isinstance(site, HttpResponse):
-        return site
-    return endpoint_markdown(request, site, endpoint_id)
+preview_index = preview_page(index_page)
+preview_index_markdown = preview_page(index_markdown)
+preview_llms_txt = preview_page(llms_txt)
+preview_endpoint = preview_page(endpoint_page)
+preview_endpoint_markdown = preview_page(endpoint_markdown)

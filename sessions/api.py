@@ -31,6 +31,7 @@ from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
 from sessions import selectors, services
 from sessions import serializers as s
 from sessions.errors import ConnectFailed, EgressDenied
+from sessions.event_detail import DETAIL_VIEWS, event_bytes, event_detail_data
 from sessions.models import DebugSession, ProjectCABundle
 from sessions.relay.protocol import event_data, iso
 
@@ -264,7 +265,7 @@ class SessionEventDetail(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("format", str, enum=list(s.DETAIL_VIEWS)),
+            OpenApiParameter("format", str, enum=list(DETAIL_VIEWS)),
             OpenApiParameter("encoding", str, description="utf-8, utf-16, latin-1, ..."),
             OpenApiParameter(
                 "as", str, enum=["json", "base64", "raw"], description="raw: download the bytes."
@@ -285,12 +286,12 @@ class SessionEventDetail(APIView):
         event = selectors.event_get(session=session, seq=seq)
         mode = request.query_params.get("as", "json")
         view = request.query_params.get("format")
-        if view is not None and view not in s.DETAIL_VIEWS:  # checked whatever ``as`` says
-            raise ValidationFailed({"format": [f"Use one of {', '.join(s.DETAIL_VIEWS)}."]})
+        if view is not None and view not in DETAIL_VIEWS:  # checked whatever ``as`` says
+            raise ValidationFailed({"format": [f"Use one of {', '.join(DETAIL_VIEWS)}."]})
         if mode == "raw":
             binary = event.opcode == "binary"
             response = HttpResponse(
-                s.event_bytes(event),
+                event_bytes(event),
                 content_type="application/octet-stream" if binary else "text/plain; charset=utf-8",
             )
             suffix = "bin" if binary else "txt"
@@ -303,7 +304,7 @@ class SessionEventDetail(APIView):
             raise ValidationFailed({"as": ["Use json, base64 or raw."]})
         view = "base64" if mode == "base64" else view
         return Response(
-            s.event_detail_data(event, view=view, encoding=request.query_params.get("encoding"))
+            event_detail_data(event, view=view, encoding=request.query_params.get("encoding"))
         )
 
 
