@@ -1,4 +1,8 @@
-"""Shapes of the accounts API: the JSON a token is shown as, and what sign-in and sign-up read."""
+"""Shapes of the accounts API: the JSON a token is shown as, and what sign-in and sign-up read.
+
+The ``*_data`` functions produce the JSON; ``*OutSerializer`` classes only describe it for the
+schema, and tests/test_shapes.py keeps the two equal. ``*InSerializer`` classes parse input.
+"""
 
 from __future__ import annotations
 

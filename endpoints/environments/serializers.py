@@ -1,4 +1,8 @@
-"""Shapes of environments and variables in the API."""
+"""Shapes of environments and variables in the API.
+
+The ``*_data`` functions produce the JSON; ``*OutSerializer`` classes only describe it for the
+schema, and tests/test_shapes.py keeps the two equal. ``*InSerializer`` classes parse input.
+"""
 
 from __future__ import annotations
 
