@@ -10,14 +10,10 @@ from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
 from core.errors import ValidationFailed
-from core.formats import (
-    PRETTY_FORMATS,
-)
+from core.formats import PRETTY_FORMATS
 from endpoints.environments.resolver import is_valid_name
 from endpoints.environments.serializers import MAX_VARIABLE_VALUE
-from endpoints.handshake import (
-    clean_settings,
-)
+from endpoints.handshake import clean_settings
 from endpoints.models import MessageFormat
 from endpoints.tree.serializers import (
     HandshakeInput,

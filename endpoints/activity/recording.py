@@ -19,14 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from core.people import user_brief
 from endpoints.activity import events, history
 from endpoints.activity.serializers import comment_data
-from endpoints.models import (
-    Comment,
-    Endpoint,
-    Folder,
-    Membership,
-    Project,
-    Revision,
-)
+from endpoints.models import Comment, Endpoint, Folder, Membership, Project, Revision
 from endpoints.tree.selectors import endpoints_with_relations
 
 Actor = AbstractBaseUser | None

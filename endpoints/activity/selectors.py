@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import (
-    QuerySet,
-)
+from django.db.models import QuerySet
 
 from core.errors import NotFound, ValidationFailed
-from endpoints.models import (
-    Comment,
-    Endpoint,
-    Folder,
-    Project,
-    ProjectEvent,
-    Revision,
-)
+from endpoints.models import Comment, Endpoint, Folder, Project, ProjectEvent, Revision
 from endpoints.rows import as_int
 
 

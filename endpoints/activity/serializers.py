@@ -16,11 +16,7 @@ from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.activity.mentions import highlight_mentions
 from endpoints.environments.serializers import storable
-from endpoints.models import (
-    Comment,
-    EndpointStatus,
-    Revision,
-)
+from endpoints.models import Comment, EndpointStatus, Revision
 from endpoints.tree.serializers import RowSerializer, SavedMessageOutSerializer, SettingsSerializer
 
 

@@ -11,15 +11,7 @@ from core.errors import Forbidden, NotFound, ValidationFailed
 from core.versioning import check_version
 from endpoints.activity import history, recording
 from endpoints.activity.mentions import mentioned_names
-from endpoints.models import (
-    Comment,
-    Endpoint,
-    Folder,
-    Membership,
-    Project,
-    Revision,
-    Role,
-)
+from endpoints.models import Comment, Endpoint, Folder, Membership, Project, Revision, Role
 from endpoints.projects.services import User
 from endpoints.rows import lock
 from endpoints.tree.services import endpoint_apply

@@ -25,11 +25,7 @@ from endpoints.environments.resolver import (
     resolve_body,
     resolve_handshake,
 )
-from endpoints.models import (
-    Environment,
-    Project,
-    Variable,
-)
+from endpoints.models import Environment, Project, Variable
 from endpoints.rows import as_int
 
 

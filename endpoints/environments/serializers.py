@@ -13,13 +13,8 @@ from rest_framework import serializers
 from core.people import UserBriefSerializer, user_brief
 from core.timestamps import iso
 from core.versioning import VersionedInput
-from endpoints.environments.resolver import (
-    is_valid_name,
-)
-from endpoints.models import (
-    Environment,
-    Variable,
-)
+from endpoints.environments.resolver import is_valid_name
+from endpoints.models import Environment, Variable
 from endpoints.tree.serializers import VariableUsageSerializer
 
 MAX_VARIABLE_VALUE = 1_000_000

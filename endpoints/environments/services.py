@@ -9,12 +9,7 @@ from django.db.models.functions import Lower
 from core.errors import ValidationFailed
 from core.versioning import check_version
 from endpoints.environments.resolver import MAX_NAME_LENGTH, is_valid_name
-from endpoints.models import (
-    CurrentValue,
-    Environment,
-    Project,
-    Variable,
-)
+from endpoints.models import CurrentValue, Environment, Project, Variable
 from endpoints.rows import append_position, lock, place, save_unique
 
 

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import (
-    Count,
-    QuerySet,
-)
+from django.db.models import Count, QuerySet
 
-from endpoints.models import (
-    Membership,
-    Project,
-)
+from endpoints.models import Membership, Project
 
 
 def projects_of_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:

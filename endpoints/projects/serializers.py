@@ -13,10 +13,7 @@ from rest_framework import serializers
 from core.people import UserBriefSerializer, user_brief
 from core.timestamps import iso
 from core.versioning import VersionedInput
-from endpoints.models import (
-    Project,
-    Role,
-)
+from endpoints.models import Project, Role
 
 
 def project_data(

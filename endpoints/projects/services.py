@@ -12,13 +12,7 @@ from core.errors import NotFound, ValidationFailed
 from core.versioning import check_version
 from endpoints.activity import recording
 from endpoints.errors import AlreadyMember, LastAdmin
-from endpoints.models import (
-    CurrentValue,
-    Endpoint,
-    Membership,
-    Project,
-    Role,
-)
+from endpoints.models import CurrentValue, Endpoint, Membership, Project, Role
 from endpoints.rows import lock
 
 User = get_user_model()

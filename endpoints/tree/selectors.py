@@ -7,24 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import (
-    Count,
-    Prefetch,
-    Q,
-    QuerySet,
-)
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from core.errors import NotFound, ValidationFailed
 from endpoints.handshake import HANDSHAKE_FIELDS, handshake_of
-from endpoints.models import (
-    Endpoint,
-    EndpointStatus,
-    Folder,
-    Project,
-    SavedMessage,
-    Tag,
-)
+from endpoints.models import Endpoint, EndpointStatus, Folder, Project, SavedMessage, Tag
 from endpoints.rows import as_int
 
 ENDPOINT_ORDERINGS = {

@@ -22,20 +22,8 @@ from endpoints.environments.resolver import (
     url_template_problem,
     usage_summary,
 )
-from endpoints.handshake import (
-    HandshakeError,
-    clean_rows,
-    clean_settings,
-    clean_subprotocols,
-)
-from endpoints.models import (
-    Endpoint,
-    EndpointStatus,
-    Folder,
-    MessageFormat,
-    SavedMessage,
-    Tag,
-)
+from endpoints.handshake import HandshakeError, clean_rows, clean_settings, clean_subprotocols
+from endpoints.models import Endpoint, EndpointStatus, Folder, MessageFormat, SavedMessage, Tag
 
 
 def folder_data(folder: Folder) -> dict[str, Any]:

@@ -19,15 +19,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from accounts.models import AccessToken
-from endpoints.models import (
-    Endpoint,
-    Folder,
-    Membership,
-    Project,
-    Role,
-    SavedMessage,
-    Tag,
-)
+from endpoints.models import Endpoint, Folder, Membership, Project, Role, SavedMessage, Tag
 from tests.conftest import Team, assert_error
 
 User = get_user_model()

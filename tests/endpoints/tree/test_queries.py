@@ -7,34 +7,14 @@ import pytest
 from endpoints.models import Endpoint
 from endpoints.tree.selectors import endpoints_with_relations
 from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
-from endpoints.tree.services import endpoint_create, folder_create
-
-
-def grow(team, folders: int, per_folder: int) -> None:
-    p, who = team.project, team.editor
-    for f in range(folders):
-        parent = folder_create(project=p, actor=who, name=f"f{f}")
-        child = folder_create(project=p, actor=who, name=f"f{f}.1", parent_id=parent.pk)
-        for i in range(per_folder):
-            endpoint_create(
-                project=p,
-                actor=who,
-                data={
-                    "name": f"e{f}.{i}",
-                    "url": "wss://h/x",
-                    "folder": child.pk if i % 2 else parent.pk,
-                    "tags": [f"t{i % 3}", "all"],
-                    "assignee": team.viewer.pk if i % 2 else None,
-                    "messages": [{"name": "m", "format": "json", "body": "{}"}],
-                },
-            )
+from tests.factories import grow_tree
 
 
 @pytest.mark.parametrize("size", [(1, 2), (6, 8)])
 def test_tree_and_list_query_counts_do_not_grow(
     team, client_for, django_assert_max_num_queries, size
 ):
-    grow(team, *size)
+    grow_tree(team, *size)
     api = client_for(team.viewer)
     base = f"/api/v1/projects/{team.project.pk}"
     # membership lookup + folders + endpoint summaries + endpoint tags
@@ -63,7 +43,7 @@ def test_tree_and_list_query_counts_do_not_grow(
 
 
 def test_fast_representation_matches_the_documented_schema(team):
-    grow(team, 1, 3)
+    grow_tree(team, 1, 3)
     for endpoint in endpoints_with_relations(Endpoint.objects.all()):
         documented = dict(EndpointOutSerializer(endpoint).data)
         fast = endpoint_data(endpoint)
