@@ -22,10 +22,10 @@ from endpoints.tree.serializers import (
     SettingsInSerializer,
 )
 from endpoints.tree.serializers import SettingsSerializer as EndpointSettingsSerializer
+from sessions.handshake import reserved_header_errors
 from sessions.models import Connection, DebugSession, SessionState
 from sessions.relay.protocol import iso
 from sessions.selectors import sessions_secret_names
-from sessions.services import reserved_header_errors
 
 # --- output ---------------------------------------------------------------------------------
 
