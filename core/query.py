@@ -13,6 +13,11 @@ _WHOLE = re.compile(r"[0-9]{1,18}")
 Default = TypeVar("Default", int, None)
 
 
+def is_whole_number(raw: str) -> bool:
+    """Digits only (no sign, no spaces), at most 18 of them: the rule for every count and id."""
+    return _WHOLE.fullmatch(raw) is not None
+
+
 def whole_number(
     params: Mapping[str, Any], name: str, *, default: Default, low: int, high: int
 ) -> int | Default:
@@ -23,6 +28,6 @@ def whole_number(
     raw = params.get(name)
     if raw is None:
         return default
-    if not _WHOLE.fullmatch(raw) or not low <= int(raw) <= high:
+    if not is_whole_number(raw) or not low <= int(raw) <= high:
         raise ValidationFailed({name: [f"Use a whole number from {low} to {high}."]})
     return int(raw)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,6 +29,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.ws_auth import credentials_valid
 from core.people import user_brief
+from core.query import is_whole_number
 from endpoints.activity import presence
 from endpoints.activity.events import project_group
 from endpoints.activity.selectors import project_events, project_last_seq
@@ -41,9 +41,6 @@ CLOSE_NOT_MEMBER = 4404
 REPLAY_CHUNK = 200
 # Bursts of presence changes (a team opening the project) become one refresh per socket.
 PRESENCE_COALESCE_SECONDS = 0.05
-
-
-_SEQ = re.compile(r"[0-9]{1,18}")
 
 
 def _role_of(user_id: int, project_id: int) -> str | None:
@@ -83,7 +80,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             return
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         raw_after = (query.get("after") or [None])[-1]
-        if raw_after is not None and not _SEQ.fullmatch(raw_after):
+        if raw_after is not None and not is_whole_number(raw_after):
             await self.accept()
             await self.send_json(
                 {"type": "error", "code": "validation_error", "detail": "after must be 0 or more."}
