@@ -21,6 +21,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.parsers import RequestTooLarge
+
 logger = logging.getLogger("switchboard.errors")
 
 
@@ -169,8 +171,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, RequestDataTooBig):
         # DRF reads JSON bodies through request.body, where Django enforces its own limit.
-        from config.parsers import RequestTooLarge
-
         exc = RequestTooLarge()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied()
