@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench migrate clean browser fuzz scaled faults load
+.PHONY: serve test lint format bench migrate clean browser fuzz scaled faults load schema
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -33,6 +33,11 @@ test: $(STAMP)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The committed copy of the OpenAPI schema that tests/test_schema.py compares /api/schema/ with:
+# run after an intended API change and commit the file with it.
+schema: $(STAMP)
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file tests/schema/openapi.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

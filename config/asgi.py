@@ -13,13 +13,17 @@ from accounts.ws_auth import WebSocketAuthStack  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.ws_backpressure import WebSocketBackpressure  # noqa: E402
 from config.ws_close_codes import WebSocketCloseCodes  # noqa: E402
+from config.ws_empty_messages import WebSocketEmptyMessages  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Outermost: they need Daphne's own send (the close codes one passes it on unchanged).
+        # Outermost: they need Daphne's own send (the close codes and empty messages ones pass
+        # it on unchanged).
         "websocket": WebSocketCloseCodes(
-            WebSocketBackpressure(WebSocketAuthStack(URLRouter(websocket_urlpatterns)))
+            WebSocketEmptyMessages(
+                WebSocketBackpressure(WebSocketAuthStack(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

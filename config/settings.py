@@ -241,6 +241,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Each operation's operationId and tag come from one table (core/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.name_operations",
+    ],
     # Several serializers take a message format; give the shared choice set one schema name.
     "ENUM_NAME_OVERRIDES": {
         "MessageFormatEnum": "endpoints.models.MessageFormat",
@@ -281,8 +286,12 @@ SESSION_MAX_RECEIVED_BYTES = int(
 )
 # `manage.py prune_session_logs` deletes log entries older than this many days (0: keep all).
 SESSION_LOG_RETENTION_DAYS = float(os.environ.get("SESSION_LOG_RETENTION_DAYS", "30"))
-# Room for the JSON around a message on the session socket. `runserver` reads it too.
-DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = SESSION_MAX_MESSAGE_SIZE + 64 * 1024
+# Daphne's limit of a client message on any socket. A session socket's send is measured by
+# what its body decodes to, not by its JSON: Base64 is 4/3 of that, hex 2x, and JSON may write
+# each byte of a text body as \u00XX (6x), so a body of SESSION_MAX_MESSAGE_SIZE fits however
+# it is written, with 64 KiB for the rest of the JSON. A longer message is over the limit
+# whatever it holds; Daphne closes with 1009 before the consumer sees it. `runserver` reads it.
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 6 * SESSION_MAX_MESSAGE_SIZE + 64 * 1024
 # Egress policy of the relay (an SSRF guard): deny wins over allow; an empty allow list allows
 # everything not denied. Link-local and cloud metadata addresses are always in the default deny
 # list; loopback is denied by default when REDIS_URL is set (a shared, scaled deployment).

@@ -1,1 +1,2 @@
-"""Shared building blocks every app uses; imports no app (errors, API helpers, formats, Markdown)."""
+"""Building blocks shared by every app (errors, API helpers, versioning, query numbers, timestamps,
+formats, Markdown, the OpenAPI names); this package imports no app."""

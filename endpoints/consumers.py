@@ -12,8 +12,9 @@ client → server
     {"type": "close"}                  this tab shows no endpoint
     {"type": "ping"}
 
-Close codes: 4401 not authenticated, 4404 not a member (or no longer one, or the project was
-deleted), 4400 bad ``after``. Sequence numbers are contiguous per project; the consumer never
+Close codes (``config.ws_close_codes.CloseCode``): 4401 not authenticated, 4404 not a member
+(or no longer one, or the project was deleted), 4400 bad ``after``; each comes after an
+``{"type": "error"}`` message and with the same detail as its close reason (``refuse``). Sequence numbers are contiguous per project; the consumer never
 sends one twice or skips one, filling any gap from storage.
 """
 
@@ -28,6 +29,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.ws_auth import credentials_valid
+from config.ws_close_codes import CloseCode, refuse
 from core.people import user_brief
 from core.query import is_whole_number
 from endpoints.activity import presence
@@ -35,9 +37,6 @@ from endpoints.activity.events import project_group
 from endpoints.activity.selectors import project_events, project_last_seq
 from endpoints.models import Membership
 
-CLOSE_BAD_REQUEST = 4400
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_MEMBER = 4404
 REPLAY_CHUNK = 200
 # Bursts of presence changes (a team opening the project) become one refresh per socket.
 PRESENCE_COALESCE_SECONDS = 0.05
@@ -67,7 +66,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self._refuse_unauthenticated("Log in, or send a token (Authorization: Bearer).")
             return
         try:
             project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
@@ -76,16 +75,15 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         role = await database_sync_to_async(_role_of)(user.pk, project_id)
         if role is None:
             await self.accept()
-            await self.close(code=CLOSE_NOT_MEMBER)
+            await self._refuse_not_member()
             return
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         raw_after = (query.get("after") or [None])[-1]
         if raw_after is not None and not is_whole_number(raw_after):
             await self.accept()
-            await self.send_json(
-                {"type": "error", "code": "validation_error", "detail": "after must be 0 or more."}
+            await refuse(
+                self, CloseCode.BAD_REQUEST, "validation_error", "after must be 0 or more."
             )
-            await self.close(code=CLOSE_BAD_REQUEST)
             return
 
         self.user = user
@@ -97,7 +95,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         current = await database_sync_to_async(project_last_seq)(project_id=project_id)
         if current is None:
-            await self.close(code=CLOSE_NOT_MEMBER)
+            await self._refuse_not_member()
             return
         async with self.sending:
             if raw_after is None:
@@ -165,6 +163,14 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self._error("unknown_type", "Use type open, close or ping.")
 
+    async def _refuse_unauthenticated(self, detail: str) -> None:
+        await refuse(self, CloseCode.NOT_AUTHENTICATED, "not_authenticated", detail)
+
+    async def _refuse_not_member(
+        self, detail: str = "No such project, or you are not a member of it."
+    ) -> None:
+        await refuse(self, CloseCode.NOT_FOUND, "not_found", detail)
+
     async def _error(self, code: str, detail: str) -> None:
         await self.send_json({"type": "error", "code": code, "detail": detail})
 
@@ -183,12 +189,12 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             for index, event in enumerate(events):
                 if event["kind"] == "member.left" and event["member"]["user"]["id"] == self.user.pk:
                     await self._send_events(events[:index], replay=False)
-                    await self.close(code=CLOSE_NOT_MEMBER)
+                    await self._refuse_not_member()
                     return
             await self._send_events(events, replay=False)
 
     async def project_gone(self, message: dict[str, Any]) -> None:
-        await self.close(code=CLOSE_NOT_MEMBER)
+        await self._refuse_not_member("The project was deleted.")
 
     async def presence_changed(self, message: dict[str, Any]) -> None:
         if self.presence_pending or self.closed:
@@ -238,11 +244,13 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         while not self.closed:
             await asyncio.sleep(presence.HEARTBEAT_SECONDS)
             if not await database_sync_to_async(credentials_valid)(self.scope):
-                await self.close(code=CLOSE_UNAUTHENTICATED)
+                await self._refuse_unauthenticated(
+                    "Your token or login no longer works; log in again."
+                )
                 return
             role = await database_sync_to_async(_role_of)(self.user.pk, self.project_id)
             if role is None:
-                await self.close(code=CLOSE_NOT_MEMBER)
+                await self._refuse_not_member()
                 return
             await database_sync_to_async(presence.presence_touch)(
                 channel_name=self.channel_name,
@@ -252,7 +260,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             )
             current = await database_sync_to_async(project_last_seq)(project_id=self.project_id)
             if current is None:
-                await self.close(code=CLOSE_NOT_MEMBER)
+                await self._refuse_not_member("The project was deleted.")
                 return
             async with self.sending:
                 await self._send_stored(upto=current, replay=False)

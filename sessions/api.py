@@ -1,7 +1,8 @@
 """REST API of debug sessions: parse, check access, call one service or selector, serialize.
 
 Sessions are private: every view looks a session up through ``_own_session``, which answers
-404 for anyone but its owner (and for an owner who left the project).
+404 for anyone but its owner (and for an owner who left the project), and then records the
+access with ``_record_access``: a write, on a GET too (lost relays, activity).
 """
 
 from __future__ import annotations
@@ -39,10 +40,16 @@ SESSION_ERRORS = {**ERRORS, **dict.fromkeys((413, 429, 502, 503, 504), ErrorSeri
 
 
 def _own_session(request: Request, session_id: Any) -> DebugSession:
-    """The caller's session, marked lost first if its relay stopped; touches its activity."""
-    session = selectors.session_get(user=request.user, session_id=session_id)
-    if services.session_check_relay(session=session):
-        session = selectors.session_get(user=request.user, session_id=session_id)
+    """The caller's session (404 for anyone else); a read, nothing is written."""
+    return selectors.session_get(user=request.user, session_id=session_id)
+
+
+def _record_access(request: Request, session: DebugSession) -> DebugSession:
+    """Writes what the owner's use of ``session`` changes, reads included: a session whose
+    relay stopped is marked lost (and its viewers told), and its activity is touched (the idle
+    timeout counts from it). Returns the session as it is now."""
+    if services.session_mark_lost_if_relay_stopped(session=session):
+        session = _own_session(request, session.pk)
     services.session_touch(session=session)
     return session
 
@@ -116,7 +123,9 @@ class SessionListCreate(APIView):
 class SessionDetail(APIView):
     @extend_schema(responses={200: s.SessionOutSerializer, **ERRORS})
     def get(self, request: Request, session_id: int) -> Response:
-        return _session_response(_own_session(request, session_id))
+        session = _own_session(request, session_id)
+        session = _record_access(request, session)
+        return _session_response(session)
 
     @extend_schema(
         request=s.DraftSerializer,
@@ -126,13 +135,16 @@ class SessionDetail(APIView):
     )
     def patch(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
+        session = _record_access(request, session)
         data = parse(s.DraftSerializer, request)
         services.session_update(session=session, data=data)
         return _session_response(selectors.session_get(user=request.user, session_id=session_id))
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, session_id: int) -> Response:
-        services.session_delete(session=_own_session(request, session_id))
+        session = _own_session(request, session_id)
+        session = _record_access(request, session)
+        services.session_delete(session=session)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -146,6 +158,7 @@ class SessionConnect(APIView):
     )
     def post(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
+        session = _record_access(request, session)
         data = parse(s.ConnectSerializer, request)
         if request.query_params.get("wait", "").lower() in ("0", "false", "no"):
             data["wait"] = False
@@ -174,6 +187,7 @@ class SessionDisconnect(APIView):
     )
     def post(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
+        session = _record_access(request, session)
         data = parse(s.DisconnectSerializer, request)
         services.session_disconnect(
             session=session, code=data["code"], reason=data["reason"], wait=data["wait"]
@@ -193,6 +207,7 @@ class SessionMessages(APIView):
     )
     def post(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
+        session = _record_access(request, session)
         data = parse(s.SendSerializer, request)
         sent = services.message_send(
             session=session,
@@ -220,6 +235,7 @@ class SessionEvents(APIView):
     )
     def get(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
+        session = _record_access(request, session)
         params = request.query_params
         after = whole_number(request.query_params, "after", default=0, low=0, high=2**62)
         limit = whole_number(
@@ -283,6 +299,7 @@ class SessionEventDetail(APIView):
     )
     def get(self, request: Request, session_id: int, seq: int) -> Any:
         session = _own_session(request, session_id)
+        session = _record_access(request, session)
         event = selectors.event_get(session=session, seq=seq)
         mode = request.query_params.get("as", "json")
         view = request.query_params.get("format")
@@ -315,6 +332,7 @@ class SessionConnections(APIView):
     )
     def get(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
+        session = _record_access(request, session)
         return Response(
             [s.connection_data(c) for c in selectors.session_connections(session=session)]
         )
@@ -334,6 +352,7 @@ class SessionSave(APIView):
     )
     def post(self, request: Request, session_id: int) -> Response:
         session = _own_session(request, session_id)
+        session = _record_access(request, session)
         data = parse(s.SaveSerializer, request)
         membership = project_membership(
             user=request.user, project_id=session.project_id, action=Action.WRITE

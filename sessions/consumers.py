@@ -10,9 +10,15 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
   ``{"type": "send", "message_id": 3, "ref": ...}`` (either may add ``"variables": {...}``,
   values for this send only); answered by ``{"type": "ack", "ref",
   "seq", ...}`` once stored, or ``{"type": "error", "ref", "code", "detail"}``.
-  ``{"type": "ping"}`` is answered by ``{"type": "pong"}``.
-* Close codes: 4400 bad ``after``, 4401 not authenticated (at the handshake, or later once the
-  token or login stops working), 4404 no such session of yours.
+  ``{"type": "ping"}`` is answered by ``{"type": "pong"}``. A send is measured by the size
+  its body decodes to: over the limit it is an ``error`` with ``message_too_large``, and the
+  socket stays open. Daphne takes a client message of up to
+  ``DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE`` (a body of the maximum size however its JSON is
+  written); Daphne closes the socket with 1009 on a longer one, before it reaches this code.
+* Close codes (``config.ws_close_codes.CloseCode``): 4400 bad ``after``, 4401 not
+  authenticated (at the handshake, or later once the token or login stops working), 4404 no
+  such session of yours; each comes after an ``error`` message and with the same detail as
+  its close reason (``refuse``).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.utils import timezone
 
 from accounts.ws_auth import credentials_valid
+from config.ws_close_codes import CloseCode, refuse
 from core.errors import DomainError, ValidationFailed
 from endpoints.models import MessageFormat
 from sessions import selectors, services
@@ -103,8 +110,9 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self._refuse(
-                4401,
+            await refuse(
+                self,
+                CloseCode.NOT_AUTHENTICATED,
                 "not_authenticated",
                 "Log in, or send a token (Authorization: Bearer or ?token=).",
             )
@@ -116,11 +124,16 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             if after < 0:
                 raise ValueError
         except ValueError:
-            await self._refuse(4400, "validation_error", "after must be a whole number >= 0.")
+            await refuse(
+                self,
+                CloseCode.BAD_REQUEST,
+                "validation_error",
+                "after must be a whole number >= 0.",
+            )
             return
         snapshot = await database_sync_to_async(self._snapshot)()
         if snapshot is None:
-            await self._refuse(4404, "not_found", "No such session of yours.")
+            await refuse(self, CloseCode.NOT_FOUND, "not_found", "No such session of yours.")
             return
         # Subscribe before reading the log: whatever is stored from now on is also published
         # to us, and duplicates are dropped by seq.
@@ -131,19 +144,16 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         await self._replay(before=None)
         self.touch_task = asyncio.get_running_loop().create_task(self._touch_loop())
 
-    async def _refuse(self, code: int, error: str, detail: str) -> None:
-        await self.send(text_data=json.dumps({"type": "error", "code": error, "detail": detail}))
-        await self.close(code)
-
-    def _own_session(self) -> DebugSession:
+    def _own_session_marking_lost(self) -> DebugSession:
+        """The owner's session, read again; if its relay stopped, it is marked lost first."""
         session = selectors.session_get(user=self.scope["user"], session_id=self.session_id)
-        if services.session_check_relay(session=session):
+        if services.session_mark_lost_if_relay_stopped(session=session):
             session = selectors.session_get(user=self.scope["user"], session_id=self.session_id)
         return session
 
     def _snapshot(self) -> dict[str, Any] | None:
         try:
-            session = self._own_session()
+            session = self._own_session_marking_lost()
         except DomainError:
             return None
         services.session_touch(session=session)
@@ -293,7 +303,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         if fields:
             raise ValidationFailed(fields)
         cached = self.session
-        session = cached or self._own_session()
+        session = cached or self._own_session_marking_lost()
         services.session_touch(session=session)
         user = self.scope["user"]
         try:
@@ -309,7 +319,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             if cached is None:
                 raise
             # The connection may have opened before its batch reached this socket.
-            session = self._own_session()
+            session = self._own_session_marking_lost()
             prepared = services.message_prepare(
                 session=session,
                 fmt=fmt,
@@ -392,8 +402,9 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
                 allowed = True  # the database is down: say so on the next beat, not 4401
             if not allowed:
                 self.touch_task = None  # disconnect() runs from here; nothing to cancel
-                await self._refuse(
-                    4401,
+                await refuse(
+                    self,
+                    CloseCode.NOT_AUTHENTICATED,
                     "not_authenticated",
                     "Your token or login no longer works; log in again.",
                 )
@@ -425,10 +436,8 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
 
 
 class EchoConsumer(AsyncWebsocketConsumer):
-    """Sends every message back as it came (text as text, binary as binary); no login needed.
-
-    Daphne drops empty messages an application sends, so an empty message is not echoed.
-    """
+    """Sends every message back as it came (text as text, binary as binary, empty ones too:
+    config/ws_empty_messages.py); no login needed."""
 
     async def connect(self) -> None:
         offered = self.scope.get("subprotocols") or []

@@ -34,6 +34,9 @@ class NoSourceEndpoint(Conflict):
 
 
 class EgressDenied(DomainError):
+    """The egress policy denies an address of the target (raised by the relay's check, and
+    by the connect call that reports it); nothing was sent to it."""
+
     code = "egress_denied"
     status_code = status.HTTP_403_FORBIDDEN
     default_detail = "The egress policy does not allow connecting to this address."

@@ -1,5 +1,6 @@
 """How debug sessions change: drafts, connecting and disconnecting through the relay, sending,
-saving into the endpoint tree, and marking sessions of stopped relays as lost.
+and saving into the endpoint tree. Which relay takes a connection is asked of
+``sessions.relay.registry``; ending sessions no relay holds is ``sessions.relay.reaper``'s.
 
 Database changes happen in one transaction each; commands to the relay are sent only after the
 transaction that claimed the session committed, so the relay always finds the claim.
@@ -12,12 +13,10 @@ import ssl
 from datetime import timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
@@ -43,15 +42,12 @@ from sessions.models import (
     ACTIVE_STATES,
     Connection,
     DebugSession,
-    Event,
-    EventKind,
     FailureKind,
     ProjectCABundle,
-    Relay,
     SessionState,
 )
-from sessions.relay import client
-from sessions.relay.protocol import CONNECT, DISCONNECT, SEND, event_data, events_message
+from sessions.relay import client, reaper, registry
+from sessions.relay.protocol import CONNECT, DISCONNECT, SEND
 
 DRAFT_FIELDS = ("name", *TEMPLATE_FIELDS)
 # Draft fields that are not part of the handshake: they may change while connected.
@@ -168,39 +164,6 @@ def session_touch(*, session: DebugSession) -> None:
 # --- connecting -----------------------------------------------------------------------------
 
 
-def _embedded_relay() -> Relay:
-    from sessions.relay import embedded
-
-    relay = async_to_sync(embedded.ensure_started)()
-    found = Relay.objects.filter(pk=relay.pk).first()
-    if found is None:
-        raise RelayUnavailable("The embedded relay is restarting; try again in a moment.")
-    return found
-
-
-def _choose_relay() -> Relay:
-    """The live relay worker holding the fewest connections, if any has room."""
-    cutoff = timezone.now() - timedelta(seconds=settings.RELAY_LOST_AFTER)
-    relays = (
-        Relay.objects.filter(heartbeat_at__gte=cutoff)
-        .annotate(active=Count("sessions", filter=Q(sessions__state__in=ACTIVE_STATES)))
-        .order_by("active", "pk")
-    )
-    candidates = list(relays)
-    for relay in candidates:
-        if relay.active < relay.capacity:
-            return relay
-    if candidates:
-        raise RelayUnavailable(
-            "Every relay holds its maximum number of connections (RELAY_MAX_CONNECTIONS); "
-            "try again later or start another relay worker."
-        )
-    raise RelayUnavailable(
-        "No relay worker is running. Start one with `python manage.py relay_worker` "
-        "(it needs the same REDIS_URL and DATABASE_URL as the web server)."
-    )
-
-
 def session_connect(
     *, session: DebugSession, actor: AbstractBaseUser, wait: bool = True
 ) -> dict[str, Any] | None:
@@ -220,7 +183,7 @@ def session_connect(
         .values_list("pem", flat=True)
         .first()
     )
-    embedded_relay = _embedded_relay() if settings.RELAY_EMBEDDED else None
+    in_process = registry.embedded_relay() if settings.RELAY_EMBEDDED else None
     with transaction.atomic():
         # One connect at a time per user, so two cannot both slip under the limit.
         get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
@@ -234,16 +197,7 @@ def session_connect(
                 "(SESSION_MAX_OPEN_PER_USER); disconnect one first.",
                 limit=limit,
             )
-        if embedded_relay is not None:
-            relay = embedded_relay
-            held = DebugSession.objects.filter(relay=relay, state__in=ACTIVE_STATES).count()
-            if held >= relay.capacity:
-                raise RelayUnavailable(
-                    f"The relay holds its maximum of {relay.capacity} connections "
-                    "(RELAY_MAX_CONNECTIONS); try again later."
-                )
-        else:
-            relay = _choose_relay()
+        relay = registry.relay_choose(in_process=in_process)
         locked.connection_count += 1
         locked.state = SessionState.CONNECTING
         locked.relay = relay
@@ -287,7 +241,7 @@ def session_connect(
     except RelayUnavailable as exc:
         # The relay never got the command: release the claim rather than leave it connecting.
         client.publish_sync(
-            _sessions_end(
+            reaper.sessions_end(
                 session_ids=[locked.pk],
                 detail=exc.detail,
                 state=SessionState.FAILED,
@@ -476,100 +430,12 @@ def session_save(
 # --- relays that stopped --------------------------------------------------------------------
 
 
-def _lost_detail() -> str:
-    return (
-        "The relay holding this connection stopped (no heartbeat for more than "
-        f"{settings.RELAY_LOST_AFTER:g} s); the upstream connection is lost."
-    )
-
-
-def sessions_mark_lost(*, session_ids: list[int], detail: str) -> list[dict[str, Any]]:
-    """Mark active sessions ``lost`` with a closing log entry; returns the viewer messages.
-
-    The caller publishes the messages after the transaction commits.
-    """
-    return _sessions_end(
-        session_ids=session_ids, detail=detail, state=SessionState.LOST, kind=FailureKind.LOST
-    )
-
-
-def _sessions_end(
-    *, session_ids: list[int], detail: str, state: str, kind: str
-) -> list[dict[str, Any]]:
-    """End active sessions no relay is holding: log entry, connection record, new state.
-
-    Only used when no relay can write for these sessions any more (it stopped, or never got
-    the command), so numbering the entry here cannot collide with a relay's numbers.
-    """
-    messages: list[dict[str, Any]] = []
-    if not session_ids:
-        return messages
-    with transaction.atomic():
-        sessions = list(
-            DebugSession.objects.select_for_update()
-            .filter(pk__in=session_ids, state__in=ACTIVE_STATES)
-            .order_by("pk")
-        )
-        now = timezone.now()
-        for session in sessions:
-            last = (
-                Event.objects.filter(session=session)
-                .order_by("-seq")
-                .values_list("seq", flat=True)
-                .first()
-            )
-            event = Event.objects.create(
-                session=session,
-                seq=(last or 0) + 1,
-                connection_number=session.connection_count,
-                kind=EventKind.ERROR,
-                created_at=now,
-                text=detail,
-                info={"kind": kind, "detail": detail},
-            )
-            Connection.objects.filter(session=session, number=session.connection_count).update(
-                failure_kind=kind, failure_detail=detail, ended_at=now
-            )
-            DebugSession.objects.filter(pk=session.pk).update(
-                state=state, relay=None, relay_channel="", updated_at=now
-            )
-            messages.append(events_message(session.pk, [event_data(event)], state))
-    return messages
-
-
-def relays_reap() -> list[dict[str, Any]]:
-    """Drop relays whose heartbeat stopped; their sessions become ``lost``."""
-    cutoff = timezone.now() - timedelta(seconds=settings.RELAY_LOST_AFTER)
-    with transaction.atomic():
-        dead = list(Relay.objects.filter(heartbeat_at__lt=cutoff).values_list("pk", flat=True))
-        orphans = list(
-            DebugSession.objects.filter(
-                Q(relay_id__in=dead) | Q(relay__isnull=True), state__in=ACTIVE_STATES
-            ).values_list("pk", flat=True)
-        )
-        messages = sessions_mark_lost(session_ids=orphans, detail=_lost_detail())
-        if dead:
-            Relay.objects.filter(pk__in=dead).delete()
-    return messages
-
-
-def session_check_relay(*, session: DebugSession) -> bool:
-    """On access: if the relay holding ``session`` stopped, mark it lost now. True if it was."""
-    if session.state not in ACTIVE_STATES:
+def session_mark_lost_if_relay_stopped(*, session: DebugSession) -> bool:
+    """A write on access: if the relay holding ``session`` stopped, mark the session lost now
+    and tell its viewers. True if it was (read the session again)."""
+    if session.state not in ACTIVE_STATES or registry.session_relay_alive(session=session):
         return False
-    cutoff = timezone.now() - timedelta(seconds=settings.RELAY_LOST_AFTER)
-    relay = session.relay
-    if settings.RELAY_EMBEDDED:
-        # Only this process can hold connections; one held by another relay (a previous run
-        # of the server) is gone, whatever its last heartbeat says.
-        from sessions.relay import embedded
-
-        alive = embedded.running_relay_pk() == session.relay_id
-    else:
-        alive = relay is not None and relay.heartbeat_at >= cutoff
-    if alive:
-        return False
-    messages = sessions_mark_lost(session_ids=[session.pk], detail=_lost_detail())
+    messages = reaper.sessions_mark_lost(session_ids=[session.pk], detail=reaper.lost_detail())
     client.publish_sync(messages)
     return bool(messages)
 

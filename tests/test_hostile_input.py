@@ -796,7 +796,9 @@ CASES: dict[str, Case] = {
         "/ws/sessions/{open}/", 1007, frames=[(TEXT, b'{"type": "ping", "x": "\xff\xfe"}')]
     ),
     "ws-oversized-frame": socket_closed(
-        "/ws/sessions/{open}/", 1009, frames=[(TEXT, b"x" * (2 * 1024 * 1024))]
+        "/ws/sessions/{open}/",
+        1009,
+        frames=[(TEXT, b"x" * (django_settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE + 1))],
     ),
     "ws-malformed-json": socket_error([(TEXT, '{"type": "send", ')], "parse_error"),
     "ws-json-array": socket_error([(TEXT, "[1, 2]")], "parse_error"),

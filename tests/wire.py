@@ -112,7 +112,7 @@ class Closed(Exception):
 class RawWebSocket:
     """A WebSocket client that sends frames exactly as told (masked, as a client must)."""
 
-    TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
+    CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
     def __init__(self, port: int, path: str, headers: dict[str, str] | None = None) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
@@ -134,15 +134,17 @@ class RawWebSocket:
     def accepted(self) -> bool:
         return self.status == 101
 
-    def send_frame(self, opcode: int, payload: bytes) -> None:
+    def send_frame(self, opcode: int, payload: bytes, *, fin: bool = True) -> None:
+        """One frame; ``fin=False`` for all but the last fragment of a fragmented message."""
         mask = os.urandom(4)
         length = len(payload)
+        first = (0x80 if fin else 0) | opcode
         if length < 126:
-            header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
+            header = struct.pack("!BB", first, 0x80 | length)
         elif length < 1 << 16:
-            header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
+            header = struct.pack("!BBH", first, 0x80 | 126, length)
         else:
-            header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
+            header = struct.pack("!BBQ", first, 0x80 | 127, length)
         # XOR with the repeated 4-byte key, done on one big integer (fast for MiB frames).
         key = (mask * (length // 4 + 1))[:length]
         masked = (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.conf import settings
 
+from sessions.errors import EgressDenied
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # getaddrinfo's signature: (host, port, family, type, proto, flags) -> [(family, type, proto,
@@ -23,10 +25,6 @@ Resolver = Callable[..., Awaitable[list[tuple[Any, ...]]]]
 
 # 6to4 and NAT64 embed an IPv4 address that the packet ends up at.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-class EgressDenied(Exception):
-    """The target address is not allowed by the egress policy; nothing was sent to it."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import os
 import socket
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connections as db_connections
 
 from sessions.models import ClosedBy, FailureKind
-from sessions.relay import store
+from sessions.relay import reaper, store
 from sessions.relay.egress import EgressPolicy, Resolver
 from sessions.relay.live_layer import RESYNC
 from sessions.relay.protocol import (
@@ -39,7 +39,7 @@ from sessions.relay.protocol import (
     reply,
     session_group,
 )
-from sessions.relay.store import Record, Writer
+from sessions.relay.store import Record, SessionLog, Writer
 from sessions.relay.upstream import CLOSE_TIMEOUT, Failure, UpstreamConnection
 
 logger = logging.getLogger("switchboard.relay")
@@ -68,16 +68,6 @@ class EventsAck(str):
     an error goes to it directly, on the live layer too."""
 
     __slots__ = ()
-
-
-class SessionLog:
-    """The relay's counter of a session's sequence numbers while it holds the session."""
-
-    __slots__ = ("last_seq", "session_id")
-
-    def __init__(self, session_id: int, last_seq: int) -> None:
-        self.session_id = session_id
-        self.last_seq = last_seq
 
 
 class Relay:
@@ -133,6 +123,10 @@ class Relay:
         loop = asyncio.get_running_loop()
         call = functools.partial(store.run_db, function, *args, **kwargs)
         return await loop.run_in_executor(self.control, call)
+
+    def enqueue(self, record: Record) -> Awaitable[None]:
+        """Hand ``record`` to the batch writer; waits while too many records are pending."""
+        return self.writer.put(record)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -444,8 +438,6 @@ class Relay:
     # --- heartbeat, reaping, idle sessions ----------------------------------------------
 
     async def _heartbeat_loop(self) -> None:
-        from sessions import services
-
         interval = settings.RELAY_HEARTBEAT_INTERVAL
         # Since when this relay's heartbeats have reached the database without a break. It
         # sweeps for dead relays only after RELAY_LOST_AFTER of that: when a database outage
@@ -465,7 +457,7 @@ class Relay:
                 if beating_since is None:
                     beating_since = time.monotonic()
                 if time.monotonic() - beating_since >= settings.RELAY_LOST_AFTER:
-                    await self.publish(await self.db(services.relays_reap))
+                    await self.publish(await self.db(reaper.relays_reap))
                 idle = await self.db(store.idle_session_ids, self.pk, settings.SESSION_IDLE_TIMEOUT)
                 for session_id in idle:
                     connection = self.connections.get(session_id)

@@ -48,6 +48,16 @@ _EVENT_COLUMNS = (
 )
 
 
+class SessionLog:
+    """The relay's counter of a session's sequence numbers while it holds the session."""
+
+    __slots__ = ("last_seq", "session_id")
+
+    def __init__(self, session_id: int, last_seq: int) -> None:
+        self.session_id = session_id
+        self.last_seq = last_seq
+
+
 class Record:
     """One log entry on its way to the database, with what must happen once it is stored.
 

@@ -13,7 +13,8 @@ import socket
 import ssl
 import urllib.parse
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Coroutine
+from typing import Any, Protocol
 
 import websockets
 from django.conf import settings
@@ -27,14 +28,13 @@ from websockets.exceptions import (
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from sessions.errors import EgressDenied
 from sessions.masking import Masker, shown_pairs
 from sessions.models import ClosedBy, FailureKind, SessionState
 from sessions.relay import egress
+from sessions.relay.egress import EgressPolicy, Resolver
 from sessions.relay.protocol import reply
-from sessions.relay.store import Record, message_fields
-
-if TYPE_CHECKING:
-    from sessions.relay.server import Relay, SessionLog
+from sessions.relay.store import Record, SessionLog, message_fields
 
 logger = logging.getLogger("switchboard.relay")
 # The websockets library logs handshake headers and frame contents at DEBUG; for upstream
@@ -122,6 +122,24 @@ def _raw_headers(headers: Any) -> list[list[str]]:
     return [[name, value] for name, value in headers.raw_items()]
 
 
+class RelayLink(Protocol):
+    """What an upstream connection needs from the relay holding it (``server.Relay``)."""
+
+    @property
+    def resolver(self) -> Resolver | None: ...
+
+    @property
+    def policy(self) -> EgressPolicy: ...
+
+    def enqueue(self, record: Record) -> Awaitable[None]: ...
+
+    async def reply(self, channel: str | None, message: dict[str, Any]) -> None: ...
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
+
+    def connection_ended(self, connection: UpstreamConnection) -> None: ...
+
+
 class UpstreamConnection:
     __slots__ = (
         "cancel_reason",
@@ -143,7 +161,7 @@ class UpstreamConnection:
     def __init__(
         self,
         *,
-        relay: Relay,
+        relay: RelayLink,
         session_id: int,
         number: int,
         request: dict[str, Any],
@@ -177,7 +195,7 @@ class UpstreamConnection:
         return Record(self.session_id, self.log.last_seq, self.number, kind, **fields)
 
     async def emit(self, record: Record) -> None:
-        await self.relay.writer.put(record)
+        await self.relay.enqueue(record)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -296,7 +314,7 @@ class UpstreamConnection:
                 raise Failure(FailureKind.DNS, f"Could not resolve {uri.host}: {reason}.") from None
             try:
                 egress.check(uri.host, targets, relay.policy)
-            except egress.EgressDenied as exc:
+            except EgressDenied as exc:
                 raise Failure(FailureKind.EGRESS, str(exc)) from None
             failure: Failure | None = None
             redirect_to: str | None = None
@@ -484,7 +502,7 @@ class UpstreamConnection:
         ws = self.ws
         assert ws is not None
         cap = settings.SESSION_STORED_BYTES_PER_FRAME
-        put = self.relay.writer.put
+        put = self.relay.enqueue
         log = self.log
         session_id, number = self.session_id, self.number
         # Storing slows a flooding upstream down (backpressure) but would fill the disk.

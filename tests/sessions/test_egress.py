@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
+from sessions.errors import EgressDenied
 from sessions.relay.egress import (
-    EgressDenied,
     EgressPolicy,
     Target,
     check,
