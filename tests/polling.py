@@ -17,15 +17,11 @@ def wait_for(
     result, for a caller that reports the outcome itself (the reliability drills).
     """
     deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            if not fail:
-                return result
-            raise AssertionError(f"timed out after {timeout} s waiting for {check}")
+    while not (result := check()) and time.monotonic() <= deadline:
         time.sleep(interval)
+    if not result and fail:
+        raise AssertionError(f"timed out after {timeout} s waiting for {check}")
+    return result
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], what: str, within: float = 5.0) -> Any:

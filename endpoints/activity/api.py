@@ -12,33 +12,8 @@ from rest_framework.response import Response
 from core.api import ERRORS, Pagination, paginated_schema, parse
 from core.query import whole_number
 from core.versioning import VERSION_HEADER, expected_version, versioned
-from endpoints.activity.selectors import (
-    COMMENT_STATES,
-    comment_get,
-    endpoint_comments,
-    endpoint_history,
-    folder_history,
-    project_events,
-    revision_get,
-)
-from endpoints.activity.serializers import (
-    CommentInSerializer,
-    CommentOutSerializer,
-    EndpointRevisionDetailSerializer,
-    FolderRevisionOutSerializer,
-    ProjectEventsSerializer,
-    RevertInSerializer,
-    RevisionOutSerializer,
-    comment_data,
-    revision_data,
-)
-from endpoints.activity.services import (
-    comment_create,
-    comment_delete,
-    comment_set_resolved,
-    comment_update,
-    endpoint_revert,
-)
+from endpoints.activity import selectors, services
+from endpoints.activity import serializers as s
 from endpoints.projects.access import Action, ProjectView, project_actions
 from endpoints.tree.selectors import endpoint_get, endpoint_head, folder_get
 from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
@@ -48,7 +23,7 @@ class EndpointHistory(ProjectView):
     @extend_schema(
         operation_id="endpoint_history_list",
         responses={
-            200: paginated_schema(RevisionOutSerializer, "PaginatedRevisionList"),
+            200: paginated_schema(s.RevisionOutSerializer, "PaginatedRevisionList"),
             **ERRORS,
         },
         description="Every change to the endpoint, newest first: who, when, and each changed "
@@ -57,26 +32,28 @@ class EndpointHistory(ProjectView):
     def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         paginator = Pagination()
-        page = paginator.paginate_queryset(endpoint_history(endpoint=endpoint), request, view=self)
-        return paginator.get_paginated_response([revision_data(r) for r in page])
+        page = paginator.paginate_queryset(
+            selectors.endpoint_history(endpoint=endpoint), request, view=self
+        )
+        return paginator.get_paginated_response([s.revision_data(r) for r in page])
 
 
 class EndpointRevisionDetail(ProjectView):
     @extend_schema(
-        responses={200: EndpointRevisionDetailSerializer, **ERRORS},
+        responses={200: s.EndpointRevisionDetailSerializer, **ERRORS},
         description="One revision, with the endpoint as it was right after it.",
     )
     def get(
         self, request: Request, project_id: int, endpoint_id: int, revision_id: int
     ) -> Response:
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
-        revision = revision_get(endpoint=endpoint, revision_id=revision_id)
-        return Response(revision_data(revision, with_snapshot=True))
+        revision = selectors.revision_get(endpoint=endpoint, revision_id=revision_id)
+        return Response(s.revision_data(revision, with_snapshot=True))
 
 
 class EndpointRevert(ProjectView):
     @extend_schema(
-        request=RevertInSerializer,
+        request=s.RevertInSerializer,
         parameters=[VERSION_HEADER],
         responses={200: EndpointOutSerializer, **ERRORS},
         description="Make the endpoint as it was after this revision. The revert is a new "
@@ -85,10 +62,10 @@ class EndpointRevert(ProjectView):
     def post(
         self, request: Request, project_id: int, endpoint_id: int, revision_id: int
     ) -> Response:
-        data = parse(RevertInSerializer, request)
+        data = parse(s.RevertInSerializer, request)
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
-        revision = revision_get(endpoint=endpoint, revision_id=revision_id)
-        endpoint_revert(
+        revision = selectors.revision_get(endpoint=endpoint, revision_id=revision_id)
+        services.endpoint_revert(
             endpoint=endpoint,
             revision=revision,
             actor=request.user,
@@ -102,7 +79,7 @@ class FolderHistory(ProjectView):
     @extend_schema(
         operation_id="folder_history_list",
         responses={
-            200: paginated_schema(FolderRevisionOutSerializer, "PaginatedFolderRevisionList"),
+            200: paginated_schema(s.FolderRevisionOutSerializer, "PaginatedFolderRevisionList"),
             **ERRORS,
         },
         description="Creation, renames and moves of the folder, newest first.",
@@ -110,9 +87,11 @@ class FolderHistory(ProjectView):
     def get(self, request: Request, project_id: int, folder_id: int) -> Response:
         folder = folder_get(project=self.project, folder_id=folder_id)
         paginator = Pagination()
-        page = paginator.paginate_queryset(folder_history(folder=folder), request, view=self)
+        page = paginator.paginate_queryset(
+            selectors.folder_history(folder=folder), request, view=self
+        )
         return paginator.get_paginated_response(
-            [revision_data(r, with_snapshot=True) for r in page]
+            [s.revision_data(r, with_snapshot=True) for r in page]
         )
 
 
@@ -121,33 +100,33 @@ class CommentListCreate(ProjectView):
 
     @extend_schema(
         operation_id="comments_list",
-        parameters=[OpenApiParameter("state", str, enum=list(COMMENT_STATES))],
+        parameters=[OpenApiParameter("state", str, enum=list(selectors.COMMENT_STATES))],
         responses={
-            200: paginated_schema(CommentOutSerializer, "PaginatedCommentList"),
+            200: paginated_schema(s.CommentOutSerializer, "PaginatedCommentList"),
             **ERRORS,
         },
         description="Comments on the endpoint, oldest first; state=open or resolved filters.",
     )
     def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
-        comments = endpoint_comments(
+        comments = selectors.endpoint_comments(
             endpoint=endpoint, state=request.query_params.get("state", "all")
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(comments, request, view=self)
-        return paginator.get_paginated_response([comment_data(c) for c in page])
+        return paginator.get_paginated_response([s.comment_data(c) for c in page])
 
     @extend_schema(
-        request=CommentInSerializer,
-        responses={201: CommentOutSerializer, **ERRORS},
+        request=s.CommentInSerializer,
+        responses={201: s.CommentOutSerializer, **ERRORS},
         description="Any member may comment, viewers included. @username of a member is a "
         "mention; of anyone else, plain text.",
     )
     def post(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        data = parse(CommentInSerializer, request)
+        data = parse(s.CommentInSerializer, request)
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
-        comment = comment_create(endpoint=endpoint, actor=request.user, body=data["body"])
-        return Response(comment_data(comment), status=status.HTTP_201_CREATED)
+        comment = services.comment_create(endpoint=endpoint, actor=request.user, body=data["body"])
+        return Response(s.comment_data(comment), status=status.HTTP_201_CREATED)
 
 
 class CommentDetail(ProjectView):
@@ -155,24 +134,24 @@ class CommentDetail(ProjectView):
 
     def _comment(self, endpoint_id: int, comment_id: int) -> Any:
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
-        return comment_get(endpoint=endpoint, comment_id=comment_id)
+        return selectors.comment_get(endpoint=endpoint, comment_id=comment_id)
 
-    @extend_schema(responses={200: CommentOutSerializer, **ERRORS})
+    @extend_schema(responses={200: s.CommentOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, endpoint_id: int, comment_id: int) -> Response:
-        return Response(comment_data(self._comment(endpoint_id, comment_id)))
+        return Response(s.comment_data(self._comment(endpoint_id, comment_id)))
 
     @extend_schema(
-        request=CommentInSerializer,
-        responses={200: CommentOutSerializer, **ERRORS},
+        request=s.CommentInSerializer,
+        responses={200: s.CommentOutSerializer, **ERRORS},
         description="Edit the body; only its author may.",
     )
     def patch(
         self, request: Request, project_id: int, endpoint_id: int, comment_id: int
     ) -> Response:
         comment = self._comment(endpoint_id, comment_id)
-        data = parse(CommentInSerializer, request)
-        comment = comment_update(comment=comment, actor=request.user, body=data["body"])
-        return Response(comment_data(comment))
+        data = parse(s.CommentInSerializer, request)
+        comment = services.comment_update(comment=comment, actor=request.user, body=data["body"])
+        return Response(s.comment_data(comment))
 
     @extend_schema(
         responses={204: None, **ERRORS},
@@ -182,7 +161,7 @@ class CommentDetail(ProjectView):
         self, request: Request, project_id: int, endpoint_id: int, comment_id: int
     ) -> Response:
         comment = self._comment(endpoint_id, comment_id)
-        comment_delete(comment=comment, actor=request.user, role=self.membership.role)
+        services.comment_delete(comment=comment, actor=request.user, role=self.membership.role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -193,20 +172,20 @@ class CommentResolve(ProjectView):
 
     @extend_schema(
         request=None,
-        responses={200: CommentOutSerializer, **ERRORS},
+        responses={200: s.CommentOutSerializer, **ERRORS},
         description="Editors, admins and the comment's author may resolve and reopen.",
     )
     def post(
         self, request: Request, project_id: int, endpoint_id: int, comment_id: int
     ) -> Response:
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
-        comment = comment_set_resolved(
-            comment=comment_get(endpoint=endpoint, comment_id=comment_id),
+        comment = services.comment_set_resolved(
+            comment=selectors.comment_get(endpoint=endpoint, comment_id=comment_id),
             actor=request.user,
             role=self.membership.role,
             resolved=self.resolved,
         )
-        return Response(comment_data(comment))
+        return Response(s.comment_data(comment))
 
 
 class CommentReopen(CommentResolve):
@@ -220,12 +199,12 @@ class ProjectEvents(ProjectView):
             OpenApiParameter("after", int, description="Last sequence number you have (0: all)."),
             OpenApiParameter("limit", int, description="At most this many (1-1000, default 500)."),
         ],
-        responses={200: ProjectEventsSerializer, **ERRORS},
+        responses={200: s.ProjectEventsSerializer, **ERRORS},
         description="The project's stored live events after a sequence number: the same "
         "events WS /ws/projects/{id}/ sends, for scripts that poll.",
     )
     def get(self, request: Request, project_id: int) -> Response:
         after = whole_number(request.query_params, "after", default=0, low=0, high=10**18)
         limit = whole_number(request.query_params, "limit", default=500, low=1, high=1000)
-        events = project_events(project_id=self.project.pk, after=after, limit=limit)
+        events = selectors.project_events(project_id=self.project.pk, after=after, limit=limit)
         return Response({"events": events, "last_seq": self.project.last_event_seq})

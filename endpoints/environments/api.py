@@ -10,37 +10,9 @@ from rest_framework.response import Response
 from core.api import ERRORS, parse
 from core.errors import ValidationFailed
 from core.versioning import VERSION_HEADER, expected_version, versioned
+from endpoints.environments import selectors, services
+from endpoints.environments import serializers as s
 from endpoints.environments.resolver import is_known_dynamic
-from endpoints.environments.selectors import (
-    environment_get,
-    project_environments,
-    project_variables,
-    resolve_handshake_for,
-    variable_get,
-    variable_sources_for,
-)
-from endpoints.environments.serializers import (
-    CurrentValueInSerializer,
-    EndpointVariablesSerializer,
-    EnvironmentInSerializer,
-    EnvironmentOutSerializer,
-    PreviewInSerializer,
-    PreviewOutSerializer,
-    VariableInSerializer,
-    VariableOutSerializer,
-    environment_data,
-    variable_data,
-)
-from endpoints.environments.services import (
-    current_value_clear,
-    current_value_set,
-    environment_create,
-    environment_delete,
-    environment_update,
-    variable_create,
-    variable_delete,
-    variable_update,
-)
 from endpoints.projects.access import Action, ProjectView, project_actions
 from endpoints.tree.selectors import endpoint_get, endpoint_handshake
 from endpoints.tree.serializers import endpoint_variables_used
@@ -49,48 +21,48 @@ from endpoints.tree.serializers import endpoint_variables_used
 class EnvironmentListCreate(ProjectView):
     @extend_schema(
         operation_id="environments_list",
-        responses={200: EnvironmentOutSerializer(many=True), **ERRORS},
+        responses={200: s.EnvironmentOutSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, project_id: int) -> Response:
-        environments = project_environments(project=self.project)
-        return Response([environment_data(e) for e in environments])
+        environments = selectors.project_environments(project=self.project)
+        return Response([s.environment_data(e) for e in environments])
 
     @extend_schema(
-        request=EnvironmentInSerializer, responses={201: EnvironmentOutSerializer, **ERRORS}
+        request=s.EnvironmentInSerializer, responses={201: s.EnvironmentOutSerializer, **ERRORS}
     )
     def post(self, request: Request, project_id: int) -> Response:
-        data = parse(EnvironmentInSerializer, request)
-        created = environment_create(
+        data = parse(s.EnvironmentInSerializer, request)
+        created = services.environment_create(
             project=self.project,
             actor=request.user,
             name=data["name"],
             base_url=data.get("base_url", ""),
             position=data.get("position"),
         )
-        environment = environment_get(project=self.project, environment_id=created.pk)
+        environment = selectors.environment_get(project=self.project, environment_id=created.pk)
         return Response(
-            environment_data(environment),
+            s.environment_data(environment),
             status=status.HTTP_201_CREATED,
             headers={"ETag": f'"{environment.version}"'},
         )
 
 
 class EnvironmentDetail(ProjectView):
-    @extend_schema(responses={200: EnvironmentOutSerializer, **ERRORS})
+    @extend_schema(responses={200: s.EnvironmentOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, environment_id: int) -> Response:
-        environment = environment_get(project=self.project, environment_id=environment_id)
-        return versioned(environment_data(environment), environment.version)
+        environment = selectors.environment_get(project=self.project, environment_id=environment_id)
+        return versioned(s.environment_data(environment), environment.version)
 
     @extend_schema(
-        request=EnvironmentInSerializer(partial=True),
+        request=s.EnvironmentInSerializer(partial=True),
         parameters=[VERSION_HEADER],
-        responses={200: EnvironmentOutSerializer, **ERRORS},
+        responses={200: s.EnvironmentOutSerializer, **ERRORS},
         description="Rename (name), change base_url, or reorder (position).",
     )
     def patch(self, request: Request, project_id: int, environment_id: int) -> Response:
-        data = parse(EnvironmentInSerializer, request, partial=True)
-        environment = environment_get(project=self.project, environment_id=environment_id)
-        environment_update(
+        data = parse(s.EnvironmentInSerializer, request, partial=True)
+        environment = selectors.environment_get(project=self.project, environment_id=environment_id)
+        services.environment_update(
             environment=environment,
             actor=request.user,
             expected_version=expected_version(request, data.get("version")),
@@ -98,8 +70,8 @@ class EnvironmentDetail(ProjectView):
             base_url=data.get("base_url"),
             position=data.get("position"),
         )
-        environment = environment_get(project=self.project, environment_id=environment_id)
-        return versioned(environment_data(environment), environment.version)
+        environment = selectors.environment_get(project=self.project, environment_id=environment_id)
+        return versioned(s.environment_data(environment), environment.version)
 
     @extend_schema(
         parameters=[VERSION_HEADER],
@@ -107,8 +79,10 @@ class EnvironmentDetail(ProjectView):
         description="Deletes the environment and its variables.",
     )
     def delete(self, request: Request, project_id: int, environment_id: int) -> Response:
-        environment = environment_get(project=self.project, environment_id=environment_id)
-        environment_delete(environment=environment, expected_version=expected_version(request))
+        environment = selectors.environment_get(project=self.project, environment_id=environment_id)
+        services.environment_delete(
+            environment=environment, expected_version=expected_version(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -120,22 +94,24 @@ class VariableListCreate(ProjectView):
                 "environment", str, description="An environment id, or 'global' for globals."
             )
         ],
-        responses={200: VariableOutSerializer(many=True), **ERRORS},
+        responses={200: s.VariableOutSerializer(many=True), **ERRORS},
         description="Globals and environment variables. Secret values are never returned; "
         "current_value is your own private value.",
     )
     def get(self, request: Request, project_id: int) -> Response:
-        variables = project_variables(
+        variables = selectors.project_variables(
             project=self.project,
             user=request.user,
             environment=request.query_params.get("environment"),
         )
-        return Response([variable_data(v) for v in variables])
+        return Response([s.variable_data(v) for v in variables])
 
-    @extend_schema(request=VariableInSerializer, responses={201: VariableOutSerializer, **ERRORS})
+    @extend_schema(
+        request=s.VariableInSerializer, responses={201: s.VariableOutSerializer, **ERRORS}
+    )
     def post(self, request: Request, project_id: int) -> Response:
-        data = parse(VariableInSerializer, request)
-        created = variable_create(
+        data = parse(s.VariableInSerializer, request)
+        created = services.variable_create(
             project=self.project,
             actor=request.user,
             name=data["name"],
@@ -145,35 +121,41 @@ class VariableListCreate(ProjectView):
             secret=data.get("secret", False),
             position=data.get("position"),
         )
-        variable = variable_get(project=self.project, user=request.user, variable_id=created.pk)
+        variable = selectors.variable_get(
+            project=self.project, user=request.user, variable_id=created.pk
+        )
         return Response(
-            variable_data(variable),
+            s.variable_data(variable),
             status=status.HTTP_201_CREATED,
             headers={"ETag": f'"{variable.version}"'},
         )
 
 
 class VariableDetail(ProjectView):
-    @extend_schema(responses={200: VariableOutSerializer, **ERRORS})
+    @extend_schema(responses={200: s.VariableOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, variable_id: int) -> Response:
-        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
-        return versioned(variable_data(variable), variable.version)
+        variable = selectors.variable_get(
+            project=self.project, user=request.user, variable_id=variable_id
+        )
+        return versioned(s.variable_data(variable), variable.version)
 
     @extend_schema(
-        request=VariableInSerializer(partial=True),
+        request=s.VariableInSerializer(partial=True),
         parameters=[VERSION_HEADER],
-        responses={200: VariableOutSerializer, **ERRORS},
+        responses={200: s.VariableOutSerializer, **ERRORS},
         description="Change name, initial_value, description, secret or position. Turning "
         "secret off clears the initial value unless a new one is sent too.",
     )
     def patch(self, request: Request, project_id: int, variable_id: int) -> Response:
-        data = parse(VariableInSerializer, request, partial=True)
-        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
+        data = parse(s.VariableInSerializer, request, partial=True)
+        variable = selectors.variable_get(
+            project=self.project, user=request.user, variable_id=variable_id
+        )
         if "environment" in data and data["environment"] != variable.environment_id:
             raise ValidationFailed(
                 {"environment": ["A variable stays in its scope; create it in the other one."]}
             )
-        variable_update(
+        services.variable_update(
             variable=variable,
             actor=request.user,
             expected_version=expected_version(request, data.get("version")),
@@ -183,13 +165,17 @@ class VariableDetail(ProjectView):
             secret=data.get("secret"),
             position=data.get("position"),
         )
-        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
-        return versioned(variable_data(variable), variable.version)
+        variable = selectors.variable_get(
+            project=self.project, user=request.user, variable_id=variable_id
+        )
+        return versioned(s.variable_data(variable), variable.version)
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, variable_id: int) -> Response:
-        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
-        variable_delete(variable=variable, expected_version=expected_version(request))
+        variable = selectors.variable_get(
+            project=self.project, user=request.user, variable_id=variable_id
+        )
+        services.variable_delete(variable=variable, expected_version=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -199,19 +185,25 @@ class VariableCurrentValue(ProjectView):
     actions = project_actions(delete=Action.READ, put=Action.READ)
 
     @extend_schema(
-        request=CurrentValueInSerializer, responses={200: VariableOutSerializer, **ERRORS}
+        request=s.CurrentValueInSerializer, responses={200: s.VariableOutSerializer, **ERRORS}
     )
     def put(self, request: Request, project_id: int, variable_id: int) -> Response:
-        data = parse(CurrentValueInSerializer, request)
-        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
-        current_value_set(variable=variable, user=request.user, value=data["value"])
-        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
-        return Response(variable_data(variable))
+        data = parse(s.CurrentValueInSerializer, request)
+        variable = selectors.variable_get(
+            project=self.project, user=request.user, variable_id=variable_id
+        )
+        services.current_value_set(variable=variable, user=request.user, value=data["value"])
+        variable = selectors.variable_get(
+            project=self.project, user=request.user, variable_id=variable_id
+        )
+        return Response(s.variable_data(variable))
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, variable_id: int) -> Response:
-        variable = variable_get(project=self.project, user=request.user, variable_id=variable_id)
-        current_value_clear(variable=variable, user=request.user)
+        variable = selectors.variable_get(
+            project=self.project, user=request.user, variable_id=variable_id
+        )
+        services.current_value_clear(variable=variable, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -233,14 +225,14 @@ class EndpointVariables(ProjectView):
                 "for the globals only.",
             )
         ],
-        responses={200: EndpointVariablesSerializer, **ERRORS},
+        responses={200: s.EndpointVariablesSerializer, **ERRORS},
         description="Which variables the endpoint uses and where, and whether each has a "
         "value for you with the chosen environment. Values are not shown.",
     )
     def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
         endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         environment_id = _environment_param(request.query_params.get("environment"))
-        sources = variable_sources_for(
+        sources = selectors.variable_sources_for(
             project=self.project, user=request.user, environment_id=environment_id
         )
         variables, unresolved = [], []
@@ -265,16 +257,16 @@ class EndpointPreview(ProjectView):
     actions = project_actions(post=Action.READ)
 
     @extend_schema(
-        request=PreviewInSerializer,
-        responses={200: PreviewOutSerializer, **ERRORS},
+        request=s.PreviewInSerializer,
+        responses={200: s.PreviewOutSerializer, **ERRORS},
         description="The endpoint's handshake resolved for you with the chosen environment, "
         "secrets shown as ••••, without connecting. 400 unresolved_variables names every "
         "unknown variable and where it is used.",
     )
     def post(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        data = parse(PreviewInSerializer, request)
+        data = parse(s.PreviewInSerializer, request)
         endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
-        resolved = resolve_handshake_for(
+        resolved = selectors.resolve_handshake_for(
             project=self.project,
             user=request.user,
             environment_id=data.get("environment"),

@@ -14,59 +14,21 @@ from core.api import ERRORS, Pagination, paginated_schema, parse
 from core.errors import ValidationFailed
 from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.projects.access import ProjectView
-from endpoints.tree.selectors import (
-    BOOLEAN_WORDS,
-    ENDPOINT_ORDERINGS,
-    endpoint_get,
-    endpoint_rows,
-    endpoint_rows_complete,
-    endpoints_filtered,
-    folder_get,
-    project_folders,
-    project_tags,
-    project_tree,
-    tag_get,
-)
-from endpoints.tree.serializers import (
-    BatchResultSerializer,
-    BatchSerializer,
-    EndpointInSerializer,
-    EndpointOutSerializer,
-    FolderInSerializer,
-    FolderOutSerializer,
-    TagInSerializer,
-    TagOutSerializer,
-    TreeSerializer,
-    endpoint_data,
-    endpoint_row_data,
-    folder_data,
-    tag_data,
-)
-from endpoints.tree.services import (
-    endpoint_create,
-    endpoint_delete,
-    endpoint_update,
-    endpoints_batch,
-    folder_create,
-    folder_delete,
-    folder_update,
-    tag_delete,
-    tag_rename,
-    tags_resolve,
-)
+from endpoints.tree import selectors, services
+from endpoints.tree import serializers as s
 
 
 class FolderListCreate(ProjectView):
     @extend_schema(
-        operation_id="folders_list", responses={200: FolderOutSerializer(many=True), **ERRORS}
+        operation_id="folders_list", responses={200: s.FolderOutSerializer(many=True), **ERRORS}
     )
     def get(self, request: Request, project_id: int) -> Response:
-        return Response([folder_data(f) for f in project_folders(project=self.project)])
+        return Response([s.folder_data(f) for f in selectors.project_folders(project=self.project)])
 
-    @extend_schema(request=FolderInSerializer, responses={201: FolderOutSerializer, **ERRORS})
+    @extend_schema(request=s.FolderInSerializer, responses={201: s.FolderOutSerializer, **ERRORS})
     def post(self, request: Request, project_id: int) -> Response:
-        data = parse(FolderInSerializer, request)
-        folder = folder_create(
+        data = parse(s.FolderInSerializer, request)
+        folder = services.folder_create(
             project=self.project,
             actor=request.user,
             name=data["name"],
@@ -74,37 +36,37 @@ class FolderListCreate(ProjectView):
             position=data.get("position"),
         )
         return Response(
-            folder_data(folder),
+            s.folder_data(folder),
             status=status.HTTP_201_CREATED,
             headers={"ETag": f'"{folder.version}"'},
         )
 
 
 class FolderDetail(ProjectView):
-    @extend_schema(responses={200: FolderOutSerializer, **ERRORS})
+    @extend_schema(responses={200: s.FolderOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, folder_id: int) -> Response:
-        folder = folder_get(project=self.project, folder_id=folder_id)
-        return versioned(folder_data(folder), folder.version)
+        folder = selectors.folder_get(project=self.project, folder_id=folder_id)
+        return versioned(s.folder_data(folder), folder.version)
 
     @extend_schema(
-        request=FolderInSerializer(partial=True),
+        request=s.FolderInSerializer(partial=True),
         parameters=[VERSION_HEADER],
-        responses={200: FolderOutSerializer, **ERRORS},
+        responses={200: s.FolderOutSerializer, **ERRORS},
         description="Rename (name), move (parent; null is the root) or reorder (position).",
     )
     def patch(self, request: Request, project_id: int, folder_id: int) -> Response:
-        data = parse(FolderInSerializer, request, partial=True)
-        folder = folder_get(project=self.project, folder_id=folder_id)
+        data = parse(s.FolderInSerializer, request, partial=True)
+        folder = selectors.folder_get(project=self.project, folder_id=folder_id)
         changes: dict[str, Any] = {"name": data.get("name"), "position": data.get("position")}
         if "parent" in data:
             changes["parent_id"] = data["parent"]
-        folder = folder_update(
+        folder = services.folder_update(
             folder=folder,
             actor=request.user,
             expected_version=expected_version(request, data.get("version")),
             **changes,
         )
-        return versioned(folder_data(folder), folder.version)
+        return versioned(s.folder_data(folder), folder.version)
 
     @extend_schema(
         parameters=[
@@ -112,19 +74,19 @@ class FolderDetail(ProjectView):
             OpenApiParameter(
                 "recursive",
                 str,
-                enum=list(BOOLEAN_WORDS),
+                enum=list(selectors.BOOLEAN_WORDS),
                 description="Delete contents too.",
             ),
         ],
         responses={204: None, **ERRORS},
     )
     def delete(self, request: Request, project_id: int, folder_id: int) -> Response:
-        folder = folder_get(project=self.project, folder_id=folder_id)
+        folder = selectors.folder_get(project=self.project, folder_id=folder_id)
         recursive_word = request.query_params.get("recursive", "false")
-        if recursive_word not in BOOLEAN_WORDS:
+        if recursive_word not in selectors.BOOLEAN_WORDS:
             raise ValidationFailed({"recursive": ["Use true or false."]})
-        recursive = BOOLEAN_WORDS[recursive_word]
-        folder_delete(
+        recursive = selectors.BOOLEAN_WORDS[recursive_word]
+        services.folder_delete(
             folder=folder,
             recursive=recursive,
             expected_version=expected_version(request),
@@ -138,14 +100,14 @@ LIST_FILTERS = [
     OpenApiParameter(
         "recursive",
         str,
-        enum=list(BOOLEAN_WORDS),
+        enum=list(selectors.BOOLEAN_WORDS),
         description="With folder: include sub-folders.",
     ),
     OpenApiParameter("status", str, description="One or more statuses, comma-separated."),
     OpenApiParameter("assignee", str, description="User id, 'me' or 'none'."),
     OpenApiParameter("tag", str, many=True, description="Tag name; repeat to require several."),
     OpenApiParameter("q", str, description="Text in name, URL or description."),
-    OpenApiParameter("ordering", str, enum=list(ENDPOINT_ORDERINGS)),
+    OpenApiParameter("ordering", str, enum=list(selectors.ENDPOINT_ORDERINGS)),
 ]
 
 
@@ -154,57 +116,61 @@ class EndpointListCreate(ProjectView):
         operation_id="endpoints_list",
         parameters=LIST_FILTERS,
         responses={
-            200: paginated_schema(EndpointOutSerializer, "PaginatedEndpointList"),
+            200: paginated_schema(s.EndpointOutSerializer, "PaginatedEndpointList"),
             **ERRORS,
         },
     )
     def get(self, request: Request, project_id: int) -> Response:
-        queryset = endpoints_filtered(
+        queryset = selectors.endpoints_filtered(
             project=self.project, user=request.user, params=dict(request.query_params.lists())
         )
         paginator = Pagination()
-        rows = paginator.paginate_queryset(endpoint_rows(queryset), request, view=self)
+        rows = paginator.paginate_queryset(selectors.endpoint_rows(queryset), request, view=self)
         return paginator.get_paginated_response(
-            [endpoint_row_data(row) for row in endpoint_rows_complete(rows)]
+            [s.endpoint_row_data(row) for row in selectors.endpoint_rows_complete(rows)]
         )
 
-    @extend_schema(request=EndpointInSerializer, responses={201: EndpointOutSerializer, **ERRORS})
+    @extend_schema(
+        request=s.EndpointInSerializer, responses={201: s.EndpointOutSerializer, **ERRORS}
+    )
     def post(self, request: Request, project_id: int) -> Response:
-        data = parse(EndpointInSerializer, request)
-        created = endpoint_create(project=self.project, actor=request.user, data=data)
-        endpoint = endpoint_get(project=self.project, endpoint_id=created.pk)
+        data = parse(s.EndpointInSerializer, request)
+        created = services.endpoint_create(project=self.project, actor=request.user, data=data)
+        endpoint = selectors.endpoint_get(project=self.project, endpoint_id=created.pk)
         return Response(
-            endpoint_data(endpoint),
+            s.endpoint_data(endpoint),
             status=status.HTTP_201_CREATED,
             headers={"ETag": f'"{endpoint.version}"'},
         )
 
 
 class EndpointDetail(ProjectView):
-    @extend_schema(responses={200: EndpointOutSerializer, **ERRORS})
+    @extend_schema(responses={200: s.EndpointOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
-        return versioned(endpoint_data(endpoint), endpoint.version)
+        endpoint = selectors.endpoint_get(project=self.project, endpoint_id=endpoint_id)
+        return versioned(s.endpoint_data(endpoint), endpoint.version)
 
     @extend_schema(
-        request=EndpointInSerializer(partial=True),
+        request=s.EndpointInSerializer(partial=True),
         parameters=[VERSION_HEADER],
-        responses={200: EndpointOutSerializer, **ERRORS},
+        responses={200: s.EndpointOutSerializer, **ERRORS},
         description="Change any fields; `folder` moves, `position` reorders, `messages` "
         "replaces the saved messages (keep an item's `id` to keep it).",
     )
     def patch(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        data = parse(EndpointInSerializer, request, partial=True)
-        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
+        data = parse(s.EndpointInSerializer, request, partial=True)
+        endpoint = selectors.endpoint_get(project=self.project, endpoint_id=endpoint_id)
         version = expected_version(request, data.pop("version", None))
-        endpoint_update(endpoint=endpoint, actor=request.user, data=data, expected_version=version)
-        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
-        return versioned(endpoint_data(endpoint), endpoint.version)
+        services.endpoint_update(
+            endpoint=endpoint, actor=request.user, data=data, expected_version=version
+        )
+        endpoint = selectors.endpoint_get(project=self.project, endpoint_id=endpoint_id)
+        return versioned(s.endpoint_data(endpoint), endpoint.version)
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, endpoint_id: int) -> Response:
-        endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
-        endpoint_delete(
+        endpoint = selectors.endpoint_get(project=self.project, endpoint_id=endpoint_id)
+        services.endpoint_delete(
             endpoint=endpoint, expected_version=expected_version(request), actor=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -212,13 +178,13 @@ class EndpointDetail(ProjectView):
 
 class EndpointBatch(ProjectView):
     @extend_schema(
-        request=BatchSerializer,
-        responses={200: BatchResultSerializer, **ERRORS},
+        request=s.BatchSerializer,
+        responses={200: s.BatchResultSerializer, **ERRORS},
         description="Apply operations in order to many endpoints, all or nothing.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        data = parse(BatchSerializer, request)
-        result = endpoints_batch(
+        data = parse(s.BatchSerializer, request)
+        result = services.endpoints_batch(
             project=self.project,
             actor=request.user,
             ids=data["ids"],
@@ -229,32 +195,38 @@ class EndpointBatch(ProjectView):
 
 
 class Tree(ProjectView):
-    @extend_schema(responses={200: TreeSerializer, **ERRORS})
+    @extend_schema(responses={200: s.TreeSerializer, **ERRORS})
     def get(self, request: Request, project_id: int) -> Response:
-        return Response(project_tree(project=self.project))
+        return Response(selectors.project_tree(project=self.project))
 
 
 class TagListCreate(ProjectView):
-    @extend_schema(operation_id="tags_list", responses={200: TagOutSerializer(many=True), **ERRORS})
+    @extend_schema(
+        operation_id="tags_list", responses={200: s.TagOutSerializer(many=True), **ERRORS}
+    )
     def get(self, request: Request, project_id: int) -> Response:
-        return Response([tag_data(t) for t in project_tags(project=self.project)])
+        return Response([s.tag_data(t) for t in selectors.project_tags(project=self.project)])
 
-    @extend_schema(request=TagInSerializer, responses={201: TagOutSerializer, **ERRORS})
+    @extend_schema(request=s.TagInSerializer, responses={201: s.TagOutSerializer, **ERRORS})
     def post(self, request: Request, project_id: int) -> Response:
-        data = parse(TagInSerializer, request)
+        data = parse(s.TagInSerializer, request)
         with transaction.atomic():
-            (tag,) = tags_resolve(project=self.project, names=[data["name"]])
-        return Response(tag_data(tag), status=status.HTTP_201_CREATED)
+            (tag,) = services.tags_resolve(project=self.project, names=[data["name"]])
+        return Response(s.tag_data(tag), status=status.HTTP_201_CREATED)
 
 
 class TagDetail(ProjectView):
-    @extend_schema(request=TagInSerializer, responses={200: TagOutSerializer, **ERRORS})
+    @extend_schema(request=s.TagInSerializer, responses={200: s.TagOutSerializer, **ERRORS})
     def patch(self, request: Request, project_id: int, tag_id: int) -> Response:
-        data = parse(TagInSerializer, request)
-        tag = tag_get(project=self.project, tag_id=tag_id)
-        return Response(tag_data(tag_rename(tag=tag, name=data["name"], actor=request.user)))
+        data = parse(s.TagInSerializer, request)
+        tag = selectors.tag_get(project=self.project, tag_id=tag_id)
+        return Response(
+            s.tag_data(services.tag_rename(tag=tag, name=data["name"], actor=request.user))
+        )
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, tag_id: int) -> Response:
-        tag_delete(tag=tag_get(project=self.project, tag_id=tag_id), actor=request.user)
+        services.tag_delete(
+            tag=selectors.tag_get(project=self.project, tag_id=tag_id), actor=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
