@@ -12,10 +12,8 @@ from core.errors import ValidationFailed
 from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.environments import selectors, services
 from endpoints.environments import serializers as s
-from endpoints.environments.resolver import is_known_dynamic
 from endpoints.projects.access import Action, ProjectView, project_actions
 from endpoints.tree.selectors import endpoint_get, endpoint_handshake
-from endpoints.tree.serializers import endpoint_variables_used
 
 
 class EnvironmentListCreate(ProjectView):
@@ -232,24 +230,13 @@ class EndpointVariables(ProjectView):
     def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
         endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         environment_id = _environment_param(request.query_params.get("environment"))
-        sources = selectors.variable_sources_for(
-            project=self.project, user=request.user, environment_id=environment_id
-        )
-        variables, unresolved = [], []
-        for entry in endpoint_variables_used(endpoint):
-            name = entry["name"]
-            if entry["dynamic"]:
-                resolves, source, secret = is_known_dynamic(name), "dynamic", False
-            else:
-                found = sources.get(name)
-                resolves = found is not None
-                source = found.source if found else None
-                secret = bool(found and found.secret)
-            variables.append({**entry, "resolves": resolves, "source": source, "secret": secret})
-            if not resolves:
-                unresolved.extend({"name": name, "where": where} for where in entry["where"])
         return Response(
-            {"environment": environment_id, "variables": variables, "unresolved": unresolved}
+            selectors.endpoint_variable_status(
+                project=self.project,
+                user=request.user,
+                endpoint=endpoint,
+                environment_id=environment_id,
+            )
         )
 
 

@@ -22,11 +22,13 @@ from core.errors import NotFound, ValidationFailed
 from endpoints.environments.resolver import (
     Dynamics,
     ResolvedHandshake,
+    is_known_dynamic,
     resolve_body,
     resolve_handshake,
 )
-from endpoints.models import Environment, Project, Variable
+from endpoints.models import Endpoint, Environment, Project, Variable
 from endpoints.rows import as_int
+from endpoints.tree.serializers import endpoint_variables_used
 
 
 def project_environments(*, project: Project) -> QuerySet[Environment]:
@@ -229,3 +231,25 @@ def resolve_body_for(
         project=project, user=user, environment_id=environment_id, overrides=overrides
     )
     return resolve_body(body, values, secrets, dynamics=dynamics, where=where)
+
+
+def endpoint_variable_status(
+    *, project: Project, user: AbstractBaseUser, endpoint: Endpoint, environment_id: int | None
+) -> dict[str, Any]:
+    """Which variables ``endpoint`` uses and where, whether each has a value for ``user`` with
+    the environment (and where from), and every place a reference would stay unresolved."""
+    sources = variable_sources_for(project=project, user=user, environment_id=environment_id)
+    variables, unresolved = [], []
+    for entry in endpoint_variables_used(endpoint):
+        name = entry["name"]
+        if entry["dynamic"]:
+            resolves, source, secret = is_known_dynamic(name), "dynamic", False
+        else:
+            found = sources.get(name)
+            resolves = found is not None
+            source = found.source if found else None
+            secret = bool(found and found.secret)
+        variables.append({**entry, "resolves": resolves, "source": source, "secret": secret})
+        if not resolves:
+            unresolved.extend({"name": name, "where": where} for where in entry["where"])
+    return {"environment": environment_id, "variables": variables, "unresolved": unresolved}
