@@ -376,11 +376,14 @@ def shared_page(page: Callable[..., HttpResponse], next_page: str) -> Callable[.
     return view
 
 
-share_index = shared_page(index_page, "")
-share_index_markdown = shared_page(index_markdown, "index.md")
-share_llms_txt = shared_page(llms_txt, "llms.txt")
-share_endpoint = shared_page(endpoint_page, "endpoints/{endpoint_id}/")
-share_endpoint_markdown = shared_page(endpoint_markdown, "endpoints/{endpoint_id}.md")
+# Every docs page, by its address under a site's root (a share link's or a member's preview).
+PAGES: tuple[tuple[str, Callable[..., HttpResponse]], ...] = (
+    ("", index_page),
+    ("index.md", index_markdown),
+    ("llms.txt", llms_txt),
+    ("endpoints/<int:endpoint_id>/", endpoint_page),
+    ("endpoints/<int:endpoint_id>.md", endpoint_markdown),
+)
 
 
 def _client_address(request: HttpRequest) -> str:
@@ -472,10 +475,3 @@ def preview_page(page: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         return site if isinstance(site, HttpResponse) else page(request, site, **kwargs)
 
     return view
-
-
-preview_index = preview_page(index_page)
-preview_index_markdown = preview_page(index_markdown)
-preview_llms_txt = preview_page(llms_txt)
-preview_endpoint = preview_page(endpoint_page)
-preview_endpoint_markdown = preview_page(endpoint_markdown)
