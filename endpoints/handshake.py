@@ -75,6 +75,19 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def _cell_problem(text: Any, limit: int, *, required: bool = False) -> str | None:
+    """What is wrong with a row's name or value (one line of header-safe text), if anything."""
+    if required and (not isinstance(text, str) or not text.strip()):
+        return "A name is required."
+    if not isinstance(text, str):
+        return "Must be a string."
+    if len(text) > limit:
+        return f"At most {limit} characters."
+    if any(ch in text for ch in "\r\n") or _UNSTORABLE.search(text):
+        return "Line breaks, NUL and unpaired surrogates are not allowed."
+    return None
+
+
 def clean_rows(rows: Any, field: str) -> list[dict[str, Any]]:
     """Normalize ordered {name, value, enabled, description} rows; raise HandshakeError on bad input."""
     errors: dict[str, list[str]] = {}
@@ -96,18 +109,12 @@ def clean_rows(rows: Any, field: str) -> list[dict[str, Any]]:
             continue
         name, value = row.get("name", ""), row.get("value", "")
         enabled, description = row.get("enabled", True), row.get("description", "")
-        if not isinstance(name, str) or not name.strip():
-            errors[f"{path}.name"] = ["A name is required."]
-        elif len(name) > 256:
-            errors[f"{path}.name"] = ["At most 256 characters."]
-        elif any(ch in name for ch in "\r\n") or _UNSTORABLE.search(name):
-            errors[f"{path}.name"] = ["Line breaks, NUL and unpaired surrogates are not allowed."]
-        if not isinstance(value, str):
-            errors[f"{path}.value"] = ["Must be a string."]
-        elif len(value) > 8192:
-            errors[f"{path}.value"] = ["At most 8192 characters."]
-        elif any(ch in value for ch in "\r\n") or _UNSTORABLE.search(value):
-            errors[f"{path}.value"] = ["Line breaks, NUL and unpaired surrogates are not allowed."]
+        for cell, problem in (
+            ("name", _cell_problem(name, 256, required=True)),
+            ("value", _cell_problem(value, 8192)),
+        ):
+            if problem:
+                errors[f"{path}.{cell}"] = [problem]
         if not isinstance(enabled, bool):
             errors[f"{path}.enabled"] = ["Must be true or false."]
         if not isinstance(description, str):
