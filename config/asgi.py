@@ -9,8 +9,8 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
+from accounts.ws_auth import WebSocketAuthStack  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from config.ws_auth import WebSocketAuthStack  # noqa: E402
 from config.ws_backpressure import WebSocketBackpressure  # noqa: E402
 from config.ws_close_codes import WebSocketCloseCodes  # noqa: E402
 from config.ws_empty_messages import WebSocketEmptyMessages  # noqa: E402

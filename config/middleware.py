@@ -1,6 +1,6 @@
 """Requests that cannot reach the database fail with 503, not 500, outside DRF views too.
 
-DRF views get the same answer from ``config.errors.api_exception_handler``; this covers every
+DRF views get the same answer from ``core.errors.api_exception_handler``; this covers every
 other view (docs pages, admin, login). Connections recover by themselves: a broken one is
 closed at the end of the request (``CONN_HEALTH_CHECKS`` checks a reused one first).
 """
@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.deprecation import MiddlewareMixin
 
-from config.errors import DatabaseUnavailable, is_database_unavailable, logger
+from core.errors import DatabaseUnavailable, is_database_unavailable, logger
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.errors import json_not_found
 from config.health import healthz
+from core.errors import json_not_found
 
 urlpatterns = [
     path("", include("workspace.urls")),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("endpoints.urls")),
     path("api/v1/", include("sessions.urls")),
     path("api/<path:rest>", json_not_found),
@@ -20,6 +21,6 @@ urlpatterns = [
 ]
 
 # Under /api/ even Django's own error pages answer in the one error shape.
-handler400 = "config.errors.bad_request"
-handler404 = "config.errors.page_not_found"
-handler500 = "config.errors.server_error"
+handler400 = "core.errors.bad_request"
+handler404 = "core.errors.page_not_found"
+handler500 = "core.errors.server_error"

@@ -1,1 +1,2 @@
-"""Building blocks shared by every app; this package imports no app."""
+"""Building blocks shared by every app (errors, API helpers, versioning, query numbers, timestamps,
+formats, Markdown, the OpenAPI names); this package imports no app."""

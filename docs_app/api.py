@@ -9,14 +9,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from core.api import ERRORS, parse
+from core.versioning import VERSION_HEADER, expected_version
 from docs_app import selectors, services
 from docs_app.models import ShareLink
 from docs_app.serializers import ShareLinkInSerializer, ShareLinkOutSerializer, share_link_data
-from endpoints.access import ALLOWED, Action, project_membership
-from endpoints.api import ERRORS, VERSION_HEADER, expected_version, parse
 from endpoints.models import Membership
+from endpoints.projects.access import ALLOWED, Action, ProjectView
 
 
 def _origin(request: Request) -> str:
@@ -52,17 +52,14 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
     return {renamed.get(key, key): data[key] for key in keys if key in data}
 
 
-class ShareLinkListCreate(APIView):
+class ShareLinkListCreate(ProjectView):
     @extend_schema(
         operation_id="share_links_list",
         responses={200: ShareLinkOutSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        links = selectors.share_links_of_project(project=membership.project)
-        return Response([_out(request, membership, link) for link in links])
+        links = selectors.share_links_of_project(project=self.project)
+        return Response([_out(request, self.membership, link) for link in links])
 
     @extend_schema(
         request=ShareLinkInSerializer,
@@ -70,30 +67,24 @@ class ShareLinkListCreate(APIView):
         description="Share the whole project (default) or chosen folders and endpoints.",
     )
     def post(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(ShareLinkInSerializer, request)
         data.pop("version", None)
         link, _ = services.share_link_create(
-            project=membership.project, actor=request.user, **_changes(data)
+            project=self.project, actor=request.user, **_changes(data)
         )
-        link = selectors.share_link_get(project=membership.project, link_id=link.pk)
+        link = selectors.share_link_get(project=self.project, link_id=link.pk)
         return Response(
-            _out(request, membership, link),
+            _out(request, self.membership, link),
             status=status.HTTP_201_CREATED,
             headers={"ETag": f'"{link.version}"'},
         )
 
 
-class ShareLinkDetail(APIView):
+class ShareLinkDetail(ProjectView):
     @extend_schema(responses={200: ShareLinkOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int, link_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        link = selectors.share_link_get(project=membership.project, link_id=link_id)
-        return Response(_out(request, membership, link), headers={"ETag": f'"{link.version}"'})
+        link = selectors.share_link_get(project=self.project, link_id=link_id)
+        return Response(_out(request, self.membership, link), headers={"ETag": f'"{link.version}"'})
 
     @extend_schema(
         request=ShareLinkInSerializer(partial=True),
@@ -101,47 +92,38 @@ class ShareLinkDetail(APIView):
         responses={200: ShareLinkOutSerializer, **ERRORS},
     )
     def patch(self, request: Request, project_id: int, link_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
         data = parse(ShareLinkInSerializer, request, partial=True)
-        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        link = selectors.share_link_get(project=self.project, link_id=link_id)
         services.share_link_update(
             link=link,
             actor=request.user,
             expected_version=expected_version(request, data.pop("version", None)),
             **_changes(data),
         )
-        link = selectors.share_link_get(project=membership.project, link_id=link_id)
-        return Response(_out(request, membership, link), headers={"ETag": f'"{link.version}"'})
+        link = selectors.share_link_get(project=self.project, link_id=link_id)
+        return Response(_out(request, self.membership, link), headers={"ETag": f'"{link.version}"'})
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int, link_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
-        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        link = selectors.share_link_get(project=self.project, link_id=link_id)
         services.share_link_delete(link=link, expected_version=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ShareLinkRevoke(APIView):
+class ShareLinkRevoke(ProjectView):
     @extend_schema(
         request=None,
         responses={200: ShareLinkOutSerializer, **ERRORS},
         description="Stop the link for good; its pages answer 'not available' from now on.",
     )
     def post(self, request: Request, project_id: int, link_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
-        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        link = selectors.share_link_get(project=self.project, link_id=link_id)
         services.share_link_revoke(link=link, actor=request.user)
-        link = selectors.share_link_get(project=membership.project, link_id=link_id)
-        return Response(_out(request, membership, link))
+        link = selectors.share_link_get(project=self.project, link_id=link_id)
+        return Response(_out(request, self.membership, link))
 
 
-class ShareLinkRotate(APIView):
+class ShareLinkRotate(ProjectView):
     @extend_schema(
         request=None,
         parameters=[VERSION_HEADER],
@@ -149,12 +131,9 @@ class ShareLinkRotate(APIView):
         description="Give the link a new token; the old URL stops working at once.",
     )
     def post(self, request: Request, project_id: int, link_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.WRITE
-        )
-        link = selectors.share_link_get(project=membership.project, link_id=link_id)
+        link = selectors.share_link_get(project=self.project, link_id=link_id)
         services.share_link_rotate(
             link=link, actor=request.user, expected_version=expected_version(request)
         )
-        link = selectors.share_link_get(project=membership.project, link_id=link_id)
-        return Response(_out(request, membership, link))
+        link = selectors.share_link_get(project=self.project, link_id=link_id)
+        return Response(_out(request, self.membership, link))

@@ -5,15 +5,14 @@ from django.urls import path
 
 from docs_app import views
 
+NAMES = {"": "docs-preview-index", "links/<int:link_id>/": "docs-preview-link"}
+
 urlpatterns = [
-    path("", views.preview_index, name="docs-preview-index"),
-    path("index.md", views.preview_index_markdown),
-    path("llms.txt", views.preview_llms_txt),
-    path("endpoints/<int:endpoint_id>/", views.preview_endpoint),
-    path("endpoints/<int:endpoint_id>.md", views.preview_endpoint_markdown),
-    path("links/<int:link_id>/", views.preview_index, name="docs-preview-link"),
-    path("links/<int:link_id>/index.md", views.preview_index_markdown),
-    path("links/<int:link_id>/llms.txt", views.preview_llms_txt),
-    path("links/<int:link_id>/endpoints/<int:endpoint_id>/", views.preview_endpoint),
-    path("links/<int:link_id>/endpoints/<int:endpoint_id>.md", views.preview_endpoint_markdown),
+    path(
+        prefix + address,
+        views.preview_page(page),
+        name=NAMES[prefix] if address == "" else None,
+    )
+    for prefix in NAMES
+    for address, page in views.PAGES
 ]

@@ -19,8 +19,7 @@ from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import HtmlLexer, JsonLexer, XmlLexer
 
-from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
-from endpoints.formats import (
+from core.formats import (
     BINARY_FORMATS,
     PRETTY_FORMATS,
     BodyFormatError,
@@ -29,8 +28,9 @@ from endpoints.formats import (
     hexdump,
     pretty,
 )
+from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
+from endpoints.environments.resolver import fill_known
 from endpoints.models import EndpointStatus
-from endpoints.variables import fill_known
 
 STATUS_LABELS: dict[str, str] = {str(value): str(label) for value, label in EndpointStatus.choices}
 FORMAT_LABELS = {

@@ -13,13 +13,13 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from docs_app import services
-from docs_app.models import ShareLink
+from docs_app.models import RenderedDescription, ShareLink
 from docs_app.tokens import looks_like_token, token_digest
+from endpoints.environments.resolver import fill_known
+from endpoints.environments.selectors import variable_sources_for
 from endpoints.models import Endpoint, Folder, Project, SavedMessage, Tag
-from endpoints.selectors import variable_sources_for
-from endpoints.variables import fill_known
 
 # --- links ----------------------------------------------------------------------------------
 
@@ -179,6 +179,8 @@ class DocsTree:
     ordered: list[DocsEndpointSummary]
     folder_by_id: dict[int, DocsFolder]
     last_modified: datetime | None
+    # Descriptions rendered for this tree that are not stored yet (services.descriptions_store).
+    stale_renderings: list[RenderedDescription] = field(default_factory=list)
 
     def folder_path(self, folder_id: int | None) -> list[DocsFolder]:
         chain: list[DocsFolder] = []
@@ -245,10 +247,12 @@ def docs_tree(
         ):
             tags[endpoint_id].append(tag_name)
     rendered: dict[int, services.Rendered] = {}
+    stale: list[RenderedDescription] = []
     if details:
-        rendered = services.descriptions_render(
+        renderings = services.descriptions_render(
             items=((row[0], row[6], row[7], None, row[8]) for row in rows)
         )
+        rendered, stale = renderings.by_endpoint, renderings.stale
 
     folders = {pk: DocsFolder(pk, name, parent_id) for pk, parent_id, name, _ in folder_rows}
     folder_updated = {pk: updated for pk, _, _, updated in folder_rows}
@@ -302,7 +306,7 @@ def docs_tree(
 
     ordered.extend(root_endpoints)
     walk(roots, [])
-    return DocsTree(roots, root_endpoints, ordered, by_id, last_modified)
+    return DocsTree(roots, root_endpoints, ordered, by_id, last_modified, stale)
 
 
 @dataclass
@@ -324,6 +328,8 @@ class DocsEndpoint:
     messages: list[SavedMessage]
     description: str
     description_html: str
+    # The description's rendering if it is not stored yet (services.descriptions_store).
+    stale_renderings: list[RenderedDescription] = field(default_factory=list)
 
 
 def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsEndpoint | None:
@@ -342,7 +348,7 @@ def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsE
     if endpoint is None:
         return None
     stored = getattr(endpoint, "docs_rendering", None)
-    rendered = services.descriptions_render(
+    renderings = services.descriptions_render(
         items=[
             (
                 endpoint.pk,
@@ -352,7 +358,8 @@ def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsE
                 stored.summary if stored else None,
             )
         ]
-    )[endpoint.pk]
+    )
+    rendered = renderings.by_endpoint[endpoint.pk]
     assignee = None
     if source.show_assignee and endpoint.assignee is not None:
         # A display name only: never the email, never the username when a name is set.
@@ -373,6 +380,7 @@ def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsE
         messages=list(endpoint.messages.all()),
         description=endpoint.description,
         description_html=rendered.html,
+        stale_renderings=renderings.stale,
     )
 
 

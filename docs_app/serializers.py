@@ -8,10 +8,11 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.people import UserBriefSerializer, user_brief
+from core.timestamps import iso
+from core.versioning import VersionedInput
 from docs_app.models import ShareLink
 from docs_app.tokens import recoverable_token
-from endpoints.serializers import UserBriefSerializer, VersionedInput, _iso
-from endpoints.services import user_brief
 
 
 def share_link_data(link: ShareLink, *, base_url: str, with_url: bool) -> dict[str, Any]:
@@ -33,19 +34,19 @@ def share_link_data(link: ShareLink, *, base_url: str, with_url: bool) -> dict[s
         "folders": [folder.pk for folder in link.folders.all()],
         "endpoints": [endpoint.pk for endpoint in link.endpoints.all()],
         "has_password": link.has_password,
-        "expires_at": _iso(link.expires_at),
+        "expires_at": iso(link.expires_at),
         "expired": expired,
         "environment": link.environment_id,
         "show_assignee": link.show_assignee,
         "public": link.public,
         "revoked": link.revoked,
-        "revoked_at": _iso(link.revoked_at),
+        "revoked_at": iso(link.revoked_at),
         "active": not expired and not link.revoked,
         "view_count": link.view_count,
-        "last_viewed_at": _iso(link.last_viewed_at),
+        "last_viewed_at": iso(link.last_viewed_at),
         "version": link.version,
-        "created_at": _iso(link.created_at),
-        "updated_at": _iso(link.updated_at),
+        "created_at": iso(link.created_at),
+        "updated_at": iso(link.updated_at),
         "created_by": user_brief(link.created_by),
     }
 

@@ -18,40 +18,25 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Min
 from django.utils import timezone
-from rest_framework import status
 
-from config.errors import Conflict, DomainError, NotFound, ValidationFailed
-from docs_app.models import PasswordFailure, RenderedDescription, ShareLink
-from docs_app.tokens import new_seed, token_digest, token_for
-from endpoints.markdown import (
+from core.errors import NotFound, ValidationFailed
+from core.markdown import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     ALLOWED_URL_SCHEMES,
     markdown_summary,
     render_markdown,
 )
+from core.versioning import check_version
+from docs_app.errors import LinkRevoked, TooManyPasswordAttempts
+from docs_app.models import PasswordFailure, RenderedDescription, ShareLink
+from docs_app.tokens import new_seed, token_digest, token_for
 from endpoints.models import Endpoint, Environment, Folder, Project
-from endpoints.services import check_version
 
 PASSWORD_MIN_LENGTH = 6
 PASSWORD_MAX_LENGTH = 128
 # All clients together may fail this many times the per-client limit on one link per window.
 LINK_WIDE_FACTOR = 10
-
-
-class LinkRevoked(Conflict):
-    code = "link_revoked"
-    default_detail = "This share link is revoked; create a new one."
-
-
-class TooManyPasswordAttempts(DomainError):
-    code = "throttled"
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = "Too many wrong passwords. Try again later."
-
-    def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__(retry_after=retry_after)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -346,15 +331,23 @@ class Rendered:
     summary: str
 
 
+@dataclass(frozen=True)
+class RenderedDescriptions:
+    """Renderings by endpoint id, and those that were stale or missing (not stored yet)."""
+
+    by_endpoint: dict[int, Rendered]
+    stale: list[RenderedDescription]
+
+
 def descriptions_render(
     *, items: Iterable[tuple[int, str, str | None, str | None, str | None]]
-) -> dict[int, Rendered]:
+) -> RenderedDescriptions:
     """Rendered HTML and summary of each ``(endpoint_id, markdown, digest, html, summary)``.
 
     ``digest``/``html``/``summary`` are what is stored (``digest`` None when nothing is; a
     caller that needs only summaries passes ``html`` None and gets "" back for it). Stale or
-    missing renderings are rendered now and stored in one statement, so the next request
-    serves them as they are.
+    missing renderings are rendered now and returned in ``stale``; writes nothing (the view
+    stores them with ``descriptions_store`` so the next request serves them as they are).
     """
     result: dict[int, Rendered] = {}
     stale: list[RenderedDescription] = []
@@ -373,17 +366,22 @@ def descriptions_render(
                 summary=rendered.summary,
             )
         )
-    if stale:
-        try:
-            # A savepoint: an endpoint deleted meanwhile must not fail the page being served.
-            with transaction.atomic():
-                RenderedDescription.objects.bulk_create(
-                    stale,
-                    update_conflicts=True,
-                    unique_fields=["endpoint"],
-                    update_fields=["source_digest", "html", "summary"],
-                    batch_size=500,
-                )
-        except IntegrityError:
-            pass
-    return result
+    return RenderedDescriptions(result, stale)
+
+
+def descriptions_store(*, stale: Sequence[RenderedDescription]) -> None:
+    """Store renderings ``descriptions_render`` found stale, in one statement."""
+    if not stale:
+        return
+    try:
+        # A savepoint: an endpoint deleted meanwhile must not fail the page being served.
+        with transaction.atomic():
+            RenderedDescription.objects.bulk_create(
+                stale,
+                update_conflicts=True,
+                unique_fields=["endpoint"],
+                update_fields=["source_digest", "html", "summary"],
+                batch_size=500,
+            )
+    except IntegrityError:
+        pass

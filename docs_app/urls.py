@@ -6,10 +6,14 @@ from django.urls import path
 from docs_app import views
 
 urlpatterns = [
-    path("<str:token>/", views.share_index, name="docs-share-index"),
-    path("<str:token>/index.md", views.share_index_markdown),
-    path("<str:token>/llms.txt", views.share_llms_txt),
     path("<str:token>/unlock/", views.share_unlock),
-    path("<str:token>/endpoints/<int:endpoint_id>/", views.share_endpoint),
-    path("<str:token>/endpoints/<int:endpoint_id>.md", views.share_endpoint_markdown),
+    *(
+        path(
+            f"<str:token>/{address}",
+            # The password form returns to the page, with the endpoint id filled in.
+            views.shared_page(page, address.replace("<int:endpoint_id>", "{endpoint_id}")),
+            name="docs-share-index" if address == "" else None,
+        )
+        for address, page in views.PAGES
+    ),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,12 +24,13 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.errors import DomainError
+from core.errors import DomainError
+from core.markdown import markdown_summary, render_markdown
 from docs_app import rendering, selectors, services
+from docs_app.errors import TooManyPasswordAttempts
 from docs_app.models import ShareLink
-from endpoints.access import Action, project_membership
-from endpoints.markdown import markdown_summary, render_markdown
-from endpoints.variables import fill_known
+from endpoints.environments.resolver import fill_known
+from endpoints.projects.access import Action, project_membership
 
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
@@ -115,9 +117,13 @@ def conditional(
     response = get_conditional_response(
         request, etag=etag, last_modified=timestamp, response=response
     )
+    return secured(response, public=site.source.public, text=text)
+
+
+def count_view(site: Site) -> None:
+    """One more view of the share link behind a page (not of a member's preview)."""
     if site.source.link is not None and not site.preview:
         services.share_link_record_view(link=site.source.link)
-    return secured(response, public=site.source.public, text=text)
 
 
 def _latest(*moments: datetime | None) -> datetime | None:
@@ -143,6 +149,7 @@ def index_page(request: HttpRequest, site: Site) -> HttpResponse:
     source = site.source
     values = selectors.docs_values(source)
     tree = selectors.docs_tree(source, details=True, values=values)
+    services.descriptions_store(stale=tree.stale_renderings)
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
     context = _page_context(site, "./")
     context.update(
@@ -158,6 +165,7 @@ def index_page(request: HttpRequest, site: Site) -> HttpResponse:
     body = render_to_string("docs_app/index.html", context, request=request)
     response = HttpResponse(body)
     modified = _latest(tree.last_modified, source.project.updated_at, _link_changed(source))
+    count_view(site)
     return conditional(request, response, site, modified)
 
 
@@ -185,6 +193,7 @@ def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
     endpoint = selectors.docs_endpoint(source, endpoint_id, tree)
     if endpoint is None:
         return None
+    services.descriptions_store(stale=endpoint.stale_renderings)
     return EndpointView(
         endpoint=endpoint,
         tree=tree,
@@ -223,6 +232,7 @@ def endpoint_page(request: HttpRequest, site: Site, endpoint_id: int) -> HttpRes
     )
     body = render_to_string("docs_app/endpoint.html", context, request=request)
     modified = _latest(view.endpoint.updated_at, _link_changed(site.source))
+    count_view(site)
     return conditional(request, HttpResponse(body), site, modified)
 
 
@@ -234,8 +244,10 @@ def index_markdown(request: HttpRequest, site: Site) -> HttpResponse:
     source = site.source
     values = selectors.docs_values(source)
     tree = selectors.docs_tree(source, details=True, values=values)
+    services.descriptions_store(stale=tree.stale_renderings)
     body = rendering.index_markdown(source.project.name, source.project.description, tree)
     modified = _latest(tree.last_modified, source.project.updated_at, _link_changed(source))
+    count_view(site)
     return conditional(
         request, _markdown_response(body, "text/markdown"), site, modified, text=True
     )
@@ -245,6 +257,7 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
     source = site.source
     values = selectors.docs_values(source)
     tree = selectors.docs_tree(source, details=True, values=values)
+    services.descriptions_store(stale=tree.stale_renderings)
     body = rendering.llms_txt(
         source.project.name,
         source.project.description,
@@ -253,6 +266,7 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
         markdown_summary(source.project.description, 300),
     )
     modified = _latest(tree.last_modified, source.project.updated_at, _link_changed(source))
+    count_view(site)
     return conditional(request, _markdown_response(body, "text/plain"), site, modified, text=True)
 
 
@@ -271,6 +285,7 @@ def endpoint_markdown(request: HttpRequest, site: Site, endpoint_id: int) -> Htt
         examples=view.examples,
     )
     modified = _latest(view.endpoint.updated_at, _link_changed(site.source))
+    count_view(site)
     return conditional(
         request, _markdown_response(body, "text/markdown"), site, modified, text=True
     )
@@ -349,36 +364,26 @@ def _shared(request: HttpRequest, token: str, next_page: str) -> Site | HttpResp
     return Site(selectors.docs_source_for_link(link), _share_base(token), preview=False)
 
 
-@safe_methods
-def share_index(request: HttpRequest, token: str) -> HttpResponse:
-    site = _shared(request, token, "")
-    return site if isinstance(site, HttpResponse) else index_page(request, site)
+def shared_page(page: Callable[..., HttpResponse], next_page: str) -> Callable[..., HttpResponse]:
+    """``page`` behind a share link: the token (and its password) first. ``next_page`` is where
+    the password form returns to, with the URL's arguments filled in."""
+
+    @safe_methods
+    def view(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+        site = _shared(request, token, next_page.format(**kwargs))
+        return site if isinstance(site, HttpResponse) else page(request, site, **kwargs)
+
+    return view
 
 
-@safe_methods
-def share_index_markdown(request: HttpRequest, token: str) -> HttpResponse:
-    site = _shared(request, token, "index.md")
-    return site if isinstance(site, HttpResponse) else index_markdown(request, site)
-
-
-@safe_methods
-def share_llms_txt(request: HttpRequest, token: str) -> HttpResponse:
-    site = _shared(request, token, "llms.txt")
-    return site if isinstance(site, HttpResponse) else llms_txt(request, site)
-
-
-@safe_methods
-def share_endpoint(request: HttpRequest, token: str, endpoint_id: int) -> HttpResponse:
-    site = _shared(request, token, f"endpoints/{endpoint_id}/")
-    return site if isinstance(site, HttpResponse) else endpoint_page(request, site, endpoint_id)
-
-
-@safe_methods
-def share_endpoint_markdown(request: HttpRequest, token: str, endpoint_id: int) -> HttpResponse:
-    site = _shared(request, token, f"endpoints/{endpoint_id}.md")
-    if isinstance(site, HttpResponse):
-        return site
-    return endpoint_markdown(request, site, endpoint_id)
+# Every docs page, by its address under a site's root (a share link's or a member's preview).
+PAGES: tuple[tuple[str, Callable[..., HttpResponse]], ...] = (
+    ("", index_page),
+    ("index.md", index_markdown),
+    ("llms.txt", llms_txt),
+    ("endpoints/<int:endpoint_id>/", endpoint_page),
+    ("endpoints/<int:endpoint_id>.md", endpoint_markdown),
+)
 
 
 def _client_address(request: HttpRequest) -> str:
@@ -408,7 +413,7 @@ def share_unlock(request: HttpRequest, token: str) -> HttpResponse:
             password=password,
             client=services.client_fingerprint(_client_address(request)),
         )
-    except services.TooManyPasswordAttempts as exc:
+    except TooManyPasswordAttempts as exc:
         return _password_form(
             request,
             link,
@@ -459,39 +464,14 @@ def _preview(request: HttpRequest, project_id: int, link_id: int | None) -> Site
     return Site(source, base, preview=True)
 
 
-@safe_methods
-def preview_index(request: HttpRequest, project_id: int, link_id: int | None = None) -> Any:
-    site = _preview(request, project_id, link_id)
-    return site if isinstance(site, HttpResponse) else index_page(request, site)
+def preview_page(page: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """``page`` as a member previews it (the project, or what one of its links shows)."""
 
+    @safe_methods
+    def view(
+        request: HttpRequest, project_id: int, link_id: int | None = None, **kwargs: Any
+    ) -> HttpResponse:
+        site = _preview(request, project_id, link_id)
+        return site if isinstance(site, HttpResponse) else page(request, site, **kwargs)
 
-@safe_methods
-def preview_index_markdown(
-    request: HttpRequest, project_id: int, link_id: int | None = None
-) -> Any:
-    site = _preview(request, project_id, link_id)
-    return site if isinstance(site, HttpResponse) else index_markdown(request, site)
-
-
-@safe_methods
-def preview_llms_txt(request: HttpRequest, project_id: int, link_id: int | None = None) -> Any:
-    site = _preview(request, project_id, link_id)
-    return site if isinstance(site, HttpResponse) else llms_txt(request, site)
-
-
-@safe_methods
-def preview_endpoint(
-    request: HttpRequest, project_id: int, endpoint_id: int, link_id: int | None = None
-) -> Any:
-    site = _preview(request, project_id, link_id)
-    return site if isinstance(site, HttpResponse) else endpoint_page(request, site, endpoint_id)
-
-
-@safe_methods
-def preview_endpoint_markdown(
-    request: HttpRequest, project_id: int, endpoint_id: int, link_id: int | None = None
-) -> Any:
-    site = _preview(request, project_id, link_id)
-    if isinstance(site, HttpResponse):
-        return site
-    return endpoint_markdown(request, site, endpoint_id)
+    return view

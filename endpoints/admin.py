@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from endpoints.models import AccessToken, Endpoint, Folder, Membership, Project
+from endpoints.models import Endpoint, Folder, Membership, Project
 
 
 class MembershipInline(admin.TabularInline):
@@ -29,9 +29,3 @@ class EndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "project", "folder", "status", "assignee", "updated_at"]
     list_filter = ["status", "project"]
     search_fields = ["name", "url"]
-
-
-@admin.register(AccessToken)
-class AccessTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at"]
-    readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]

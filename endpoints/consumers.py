@@ -22,26 +22,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from config.ws_auth import credentials_valid
+from accounts.ws_auth import credentials_valid
 from config.ws_close_codes import CloseCode, refuse
-from endpoints import presence, selectors
-from endpoints.events import project_group
+from core.people import user_brief
+from core.query import is_whole_number
+from endpoints.activity import presence
+from endpoints.activity.events import project_group
+from endpoints.activity.selectors import project_events, project_last_seq
 from endpoints.models import Membership
-from endpoints.people import user_brief
 
 REPLAY_CHUNK = 200
 # Bursts of presence changes (a team opening the project) become one refresh per socket.
 PRESENCE_COALESCE_SECONDS = 0.05
-
-
-_SEQ = re.compile(r"[0-9]{1,18}")
 
 
 def _role_of(user_id: int, project_id: int) -> str | None:
@@ -81,7 +79,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             return
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         raw_after = (query.get("after") or [None])[-1]
-        if raw_after is not None and not _SEQ.fullmatch(raw_after):
+        if raw_after is not None and not is_whole_number(raw_after):
             await self.accept()
             await refuse(
                 self, CloseCode.BAD_REQUEST, "validation_error", "after must be 0 or more."
@@ -95,7 +93,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         # read arrives live, whatever committed before is replayed, overlaps are dropped by seq.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        current = await database_sync_to_async(selectors.project_last_seq)(project_id=project_id)
+        current = await database_sync_to_async(project_last_seq)(project_id=project_id)
         if current is None:
             await self._refuse_not_member()
             return
@@ -214,7 +212,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
     async def _send_stored(self, *, upto: int, replay: bool) -> None:
         """Send stored events after ``last_seq`` up to ``upto``, in chunks (hold ``sending``)."""
         while self.last_seq < upto:
-            chunk = await database_sync_to_async(selectors.project_events)(
+            chunk = await database_sync_to_async(project_events)(
                 project_id=self.project_id, after=self.last_seq, upto=upto, limit=REPLAY_CHUNK
             )
             if not chunk:
@@ -260,9 +258,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
                 user_id=self.user.pk,
                 endpoint_id=self.open_endpoint,
             )
-            current = await database_sync_to_async(selectors.project_last_seq)(
-                project_id=self.project_id
-            )
+            current = await database_sync_to_async(project_last_seq)(project_id=self.project_id)
             if current is None:
                 await self._refuse_not_member("The project was deleted.")
                 return

@@ -9,6 +9,25 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+# The handshake as {{variables}} fill it and the resolver takes it, in this order; with the
+# connection settings, these are the fields of endpoints.models.HandshakeFields (an endpoint and
+# a debug session's draft share them).
+TEMPLATE_FIELDS: tuple[str, ...] = ("url", "params", "headers", "cookies", "subprotocols")
+HANDSHAKE_FIELDS: tuple[str, ...] = (*TEMPLATE_FIELDS, "connection_settings")
+
+
+def handshake_of(obj: Any) -> dict[str, Any]:
+    """The template fields of a stored endpoint or session draft, in the shape the resolver takes."""
+    return {name: getattr(obj, name) for name in TEMPLATE_FIELDS}
+
+
+def handshake_copy(source: Any, target: Any) -> None:
+    """Copy the template fields from one stored handshake to another (rows as new lists)."""
+    target.url = source.url
+    for name in TEMPLATE_FIELDS[1:]:
+        setattr(target, name, list(getattr(source, name)))
+
+
 # Defaults and bounds of connection settings, documented in the README.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "open_timeout": 10.0,
@@ -56,6 +75,19 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def _cell_problem(text: Any, limit: int, *, required: bool = False) -> str | None:
+    """What is wrong with a row's name or value (one line of header-safe text), if anything."""
+    if required and (not isinstance(text, str) or not text.strip()):
+        return "A name is required."
+    if not isinstance(text, str):
+        return "Must be a string."
+    if len(text) > limit:
+        return f"At most {limit} characters."
+    if any(ch in text for ch in "\r\n") or _UNSTORABLE.search(text):
+        return "Line breaks, NUL and unpaired surrogates are not allowed."
+    return None
+
+
 def clean_rows(rows: Any, field: str) -> list[dict[str, Any]]:
     """Normalize ordered {name, value, enabled, description} rows; raise HandshakeError on bad input."""
     errors: dict[str, list[str]] = {}
@@ -77,18 +109,12 @@ def clean_rows(rows: Any, field: str) -> list[dict[str, Any]]:
             continue
         name, value = row.get("name", ""), row.get("value", "")
         enabled, description = row.get("enabled", True), row.get("description", "")
-        if not isinstance(name, str) or not name.strip():
-            errors[f"{path}.name"] = ["A name is required."]
-        elif len(name) > 256:
-            errors[f"{path}.name"] = ["At most 256 characters."]
-        elif any(ch in name for ch in "\r\n") or _UNSTORABLE.search(name):
-            errors[f"{path}.name"] = ["Line breaks, NUL and unpaired surrogates are not allowed."]
-        if not isinstance(value, str):
-            errors[f"{path}.value"] = ["Must be a string."]
-        elif len(value) > 8192:
-            errors[f"{path}.value"] = ["At most 8192 characters."]
-        elif any(ch in value for ch in "\r\n") or _UNSTORABLE.search(value):
-            errors[f"{path}.value"] = ["Line breaks, NUL and unpaired surrogates are not allowed."]
+        for cell, problem in (
+            ("name", _cell_problem(name, 256, required=True)),
+            ("value", _cell_problem(value, 8192)),
+        ):
+            if problem:
+                errors[f"{path}.{cell}"] = [problem]
         if not isinstance(enabled, bool):
             errors[f"{path}.enabled"] = ["Must be true or false."]
         if not isinstance(description, str):

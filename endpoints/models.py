@@ -44,7 +44,7 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Sequence number of the project's last live event (see endpoints.events); the row lock
+    # Sequence number of the project's last live event (see endpoints.activity.events); the row lock
     # taken to advance it makes events commit in sequence order.
     last_event_seq = models.PositiveBigIntegerField(default=0, editable=False)
 
@@ -105,12 +105,12 @@ class Tag(models.Model):
         return self.name
 
 
-class Endpoint(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="endpoints")
-    folder = models.ForeignKey(
-        Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="endpoints"
-    )
-    name = models.CharField(max_length=200)
+class HandshakeFields(models.Model):
+    """What connecting needs, shared by an endpoint and a debug session's draft.
+
+    endpoints.handshake.HANDSHAKE_FIELDS lists these fields; add one here and there.
+    """
+
     url = models.CharField(max_length=2048)
     # Ordered rows of {name, value, enabled, description}; order is part of the handshake.
     params = models.JSONField(default=list, blank=True)
@@ -119,6 +119,17 @@ class Endpoint(models.Model):
     subprotocols = models.JSONField(default=list, blank=True)
     # Connection settings; see endpoints.handshake.DEFAULT_SETTINGS for defaults and bounds.
     connection_settings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Endpoint(HandshakeFields):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="endpoints")
+    folder = models.ForeignKey(
+        Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="endpoints"
+    )
+    name = models.CharField(max_length=200)
     status = models.CharField(
         max_length=16, choices=EndpointStatus.choices, default=EndpointStatus.DEVELOPING
     )
@@ -170,26 +181,6 @@ class SavedMessage(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class AccessToken(models.Model):
-    """A personal access token; only a SHA-256 of the secret is kept."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
-    )
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=12)
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
 
 
 class Environment(models.Model):
@@ -304,9 +295,9 @@ class Revision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # [{"field": ..., "old": ..., "new": ...}] in the order of endpoints.history's field lists.
+    # [{"field": ..., "old": ..., "new": ...}] in the order of endpoints.activity.history's field lists.
     changes = models.JSONField(default=list, blank=True)
-    # The object as it was right after this change (endpoints.history.*_snapshot).
+    # The object as it was right after this change (endpoints.activity.history.*_snapshot).
     snapshot = models.JSONField(default=dict, blank=True)
     # A plain id, not a foreign key: deleting an endpoint's revisions stays one DELETE.
     revert_of = models.PositiveBigIntegerField(null=True, blank=True)
@@ -383,7 +374,7 @@ class Presence(models.Model):
     """One open project socket: who, in which web process (channel), with which endpoint open.
 
     Kept in the database so every web process sees every socket; a row whose ``seen_at`` is
-    older than endpoints.presence.PRESENCE_TTL belongs to a process that died and is ignored.
+    older than endpoints.activity.presence.PRESENCE_TTL belongs to a process that died and is ignored.
     """
 
     channel_name = models.CharField(max_length=200, unique=True)

@@ -1,72 +1,69 @@
 from django.urls import include, path
 
-from endpoints import api
+from endpoints.activity.api import (
+    CommentDetail,
+    CommentListCreate,
+    CommentReopen,
+    CommentResolve,
+    EndpointHistory,
+    EndpointRevert,
+    EndpointRevisionDetail,
+    FolderHistory,
+    ProjectEvents,
+)
+from endpoints.environments.api import (
+    EndpointPreview,
+    EndpointVariables,
+    EnvironmentDetail,
+    EnvironmentListCreate,
+    VariableCurrentValue,
+    VariableDetail,
+    VariableListCreate,
+)
+from endpoints.projects.api import MemberDetail, MemberListCreate, ProjectDetail, ProjectListCreate
+from endpoints.tree.api import (
+    EndpointBatch,
+    EndpointDetail,
+    EndpointListCreate,
+    FolderDetail,
+    FolderListCreate,
+    TagDetail,
+    TagListCreate,
+    Tree,
+)
+
+# Every route below is in one project, most of them in one endpoint of it.
+P = "projects/<int:project_id>/"
+E = P + "endpoints/<int:endpoint_id>/"
 
 urlpatterns = [
-    path("auth/tokens/", api.TokenListCreate.as_view()),
-    path("auth/tokens/<int:token_id>/", api.TokenDetail.as_view()),
-    path("auth/me/", api.Me.as_view()),
-    path("auth/signup/", api.Signup.as_view()),
-    path("projects/", api.ProjectListCreate.as_view()),
-    path("projects/<int:project_id>/", api.ProjectDetail.as_view()),
-    path("projects/<int:project_id>/members/", api.MemberListCreate.as_view()),
-    path("projects/<int:project_id>/members/<int:user_id>/", api.MemberDetail.as_view()),
-    path("projects/<int:project_id>/folders/", api.FolderListCreate.as_view()),
-    path("projects/<int:project_id>/folders/<int:folder_id>/", api.FolderDetail.as_view()),
-    path("projects/<int:project_id>/endpoints/", api.EndpointListCreate.as_view()),
-    path("projects/<int:project_id>/endpoints/batch/", api.EndpointBatch.as_view()),
-    path("projects/<int:project_id>/endpoints/<int:endpoint_id>/", api.EndpointDetail.as_view()),
-    path("projects/<int:project_id>/tree/", api.Tree.as_view()),
-    path("projects/<int:project_id>/tags/", api.TagListCreate.as_view()),
-    path("projects/<int:project_id>/tags/<int:tag_id>/", api.TagDetail.as_view()),
-    path("projects/<int:project_id>/share-links/", include("docs_app.api_urls")),
-    path("projects/<int:project_id>/environments/", api.EnvironmentListCreate.as_view()),
-    path(
-        "projects/<int:project_id>/environments/<int:environment_id>/",
-        api.EnvironmentDetail.as_view(),
-    ),
-    path("projects/<int:project_id>/variables/", api.VariableListCreate.as_view()),
-    path("projects/<int:project_id>/variables/<int:variable_id>/", api.VariableDetail.as_view()),
-    path(
-        "projects/<int:project_id>/variables/<int:variable_id>/current/",
-        api.VariableCurrentValue.as_view(),
-    ),
-    path(
-        "projects/<int:project_id>/endpoints/<int:endpoint_id>/variables/",
-        api.EndpointVariables.as_view(),
-    ),
-    path(
-        "projects/<int:project_id>/endpoints/<int:endpoint_id>/preview/",
-        api.EndpointPreview.as_view(),
-    ),
-    path(
-        "projects/<int:project_id>/endpoints/<int:endpoint_id>/history/",
-        api.EndpointHistory.as_view(),
-    ),
-    path(
-        "projects/<int:project_id>/endpoints/<int:endpoint_id>/history/<int:revision_id>/",
-        api.EndpointRevisionDetail.as_view(),
-    ),
-    path(
-        "projects/<int:project_id>/endpoints/<int:endpoint_id>/history/<int:revision_id>/revert/",
-        api.EndpointRevert.as_view(),
-    ),
-    path("projects/<int:project_id>/folders/<int:folder_id>/history/", api.FolderHistory.as_view()),
-    path(
-        "projects/<int:project_id>/endpoints/<int:endpoint_id>/comments/",
-        api.CommentListCreate.as_view(),
-    ),
-    path(
-        "projects/<int:project_id>/endpoints/<int:endpoint_id>/comments/<int:comment_id>/",
-        api.CommentDetail.as_view(),
-    ),
-    path(
-        "projects/<int:project_id>/endpoints/<int:endpoint_id>/comments/<int:comment_id>/resolve/",
-        api.CommentResolve.as_view(),
-    ),
-    path(
-        "projects/<int:project_id>/endpoints/<int:endpoint_id>/comments/<int:comment_id>/reopen/",
-        api.CommentReopen.as_view(),
-    ),
-    path("projects/<int:project_id>/events/", api.ProjectEvents.as_view()),
+    path("projects/", ProjectListCreate.as_view()),
+    path(P, ProjectDetail.as_view()),
+    path(P + "members/", MemberListCreate.as_view()),
+    path(P + "members/<int:user_id>/", MemberDetail.as_view()),
+    path(P + "folders/", FolderListCreate.as_view()),
+    path(P + "folders/<int:folder_id>/", FolderDetail.as_view()),
+    path(P + "endpoints/", EndpointListCreate.as_view()),
+    path(P + "endpoints/batch/", EndpointBatch.as_view()),
+    path(E, EndpointDetail.as_view()),
+    path(P + "tree/", Tree.as_view()),
+    path(P + "tags/", TagListCreate.as_view()),
+    path(P + "tags/<int:tag_id>/", TagDetail.as_view()),
+    path(P + "share-links/", include("docs_app.api_urls")),
+    path(P + "environments/", EnvironmentListCreate.as_view()),
+    path(P + "environments/<int:environment_id>/", EnvironmentDetail.as_view()),
+    path(P + "variables/", VariableListCreate.as_view()),
+    path(P + "variables/<int:variable_id>/", VariableDetail.as_view()),
+    path(P + "variables/<int:variable_id>/current/", VariableCurrentValue.as_view()),
+    path(E + "variables/", EndpointVariables.as_view()),
+    path(E + "preview/", EndpointPreview.as_view()),
+    path(E + "history/", EndpointHistory.as_view()),
+    path(E + "history/<int:revision_id>/", EndpointRevisionDetail.as_view()),
+    path(E + "history/<int:revision_id>/revert/", EndpointRevert.as_view()),
+    path(P + "folders/<int:folder_id>/history/", FolderHistory.as_view()),
+    path(E + "comments/", CommentListCreate.as_view()),
+    path(E + "comments/<int:comment_id>/", CommentDetail.as_view()),
+    path(E + "comments/<int:comment_id>/resolve/", CommentResolve.as_view()),
+    path(E + "comments/<int:comment_id>/reopen/", CommentReopen.as_view()),
+    path(P + "events/", ProjectEvents.as_view()),
 ]

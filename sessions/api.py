@@ -20,16 +20,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import NotFound, ValidationFailed
-from endpoints import selectors as endpoint_selectors
-from endpoints.access import Action, project_membership
-from endpoints.api import ERRORS, Pagination, expected_version, paginated_schema, parse, versioned
-from endpoints.formats import BodyFormatError, pretty
+from core.api import ERRORS, ErrorSerializer, Pagination, paginated_schema, parse
+from core.errors import NotFound, ValidationFailed
+from core.formats import BodyFormatError, pretty
+from core.query import whole_number
+from core.versioning import expected_version, versioned
 from endpoints.models import Endpoint
-from endpoints.serializers import EndpointOutSerializer, ErrorSerializer, endpoint_data
+from endpoints.projects.access import Action, ProjectView, project_actions, project_membership
+from endpoints.tree.selectors import endpoint_get
+from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
 from sessions import selectors, services
 from sessions import serializers as s
 from sessions.errors import ConnectFailed, EgressDenied
+from sessions.event_detail import DETAIL_VIEWS, event_bytes, event_detail_data
 from sessions.models import DebugSession, ProjectCABundle
 from sessions.relay.protocol import event_data, iso
 
@@ -56,19 +59,6 @@ def _session_response(session: DebugSession, code: int = status.HTTP_200_OK) -> 
     return Response(s.session_data(session, connection), status=code)
 
 
-def _int_param(request: Request, name: str, default: int | None, low: int, high: int) -> Any:
-    raw = request.query_params.get(name)
-    if raw is None:  # an empty value is a mistake, not "use the default" (the schema says so)
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed({name: ["Must be a whole number."]}) from None
-    if not low <= value <= high:
-        raise ValidationFailed({name: [f"Must be between {low} and {high}."]})
-    return value
-
-
 class SessionListCreate(APIView):
     @extend_schema(
         operation_id="sessions_list",
@@ -79,7 +69,7 @@ class SessionListCreate(APIView):
         responses={200: paginated_schema(s.SessionOutSerializer, "PaginatedSessionList"), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        project = _int_param(request, "project", None, 1, 2**62)
+        project = whole_number(request.query_params, "project", default=None, low=1, high=2**62)
         queryset = selectors.sessions_of_user(
             user=request.user, project_id=project, state=request.query_params.get("state")
         )
@@ -247,8 +237,10 @@ class SessionEvents(APIView):
         session = _own_session(request, session_id)
         session = _record_access(request, session)
         params = request.query_params
-        after = _int_param(request, "after", 0, 0, 2**62)
-        limit = _int_param(request, "limit", 100, 1, settings.API_MAX_PAGE_SIZE)
+        after = whole_number(request.query_params, "after", default=0, low=0, high=2**62)
+        limit = whole_number(
+            request.query_params, "limit", default=100, low=1, high=settings.API_MAX_PAGE_SIZE
+        )
         kinds = [k.strip() for k in params.get("kind", "").split(",") if k.strip()]
         events, has_more = selectors.session_events(
             session=session,
@@ -257,7 +249,9 @@ class SessionEvents(APIView):
             direction=params.get("direction"),
             kind=kinds or None,
             text=params.get("q") or None,
-            connection=_int_param(request, "connection", None, 1, 2**31),
+            connection=whole_number(
+                request.query_params, "connection", default=None, low=1, high=2**31
+            ),
         )
         next_after = events[-1].seq if events and has_more else None
         next_url = None
@@ -287,7 +281,7 @@ class SessionEventDetail(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("format", str, enum=list(s.DETAIL_VIEWS)),
+            OpenApiParameter("format", str, enum=list(DETAIL_VIEWS)),
             OpenApiParameter("encoding", str, description="utf-8, utf-16, latin-1, ..."),
             OpenApiParameter(
                 "as", str, enum=["json", "base64", "raw"], description="raw: download the bytes."
@@ -309,12 +303,12 @@ class SessionEventDetail(APIView):
         event = selectors.event_get(session=session, seq=seq)
         mode = request.query_params.get("as", "json")
         view = request.query_params.get("format")
-        if view is not None and view not in s.DETAIL_VIEWS:  # checked whatever ``as`` says
-            raise ValidationFailed({"format": [f"Use one of {', '.join(s.DETAIL_VIEWS)}."]})
+        if view is not None and view not in DETAIL_VIEWS:  # checked whatever ``as`` says
+            raise ValidationFailed({"format": [f"Use one of {', '.join(DETAIL_VIEWS)}."]})
         if mode == "raw":
             binary = event.opcode == "binary"
             response = HttpResponse(
-                s.event_bytes(event),
+                event_bytes(event),
                 content_type="application/octet-stream" if binary else "text/plain; charset=utf-8",
             )
             suffix = "bin" if binary else "txt"
@@ -327,7 +321,7 @@ class SessionEventDetail(APIView):
             raise ValidationFailed({"as": ["Use json, base64 or raw."]})
         view = "base64" if mode == "base64" else view
         return Response(
-            s.event_detail_data(event, view=view, encoding=request.query_params.get("encoding"))
+            event_detail_data(event, view=view, encoding=request.query_params.get("encoding"))
         )
 
 
@@ -374,7 +368,7 @@ class SessionSave(APIView):
             messages=[dict(m) for m in messages] if messages is not None else None,
             expected_version=expected_version(request, data.get("version")),
         )
-        endpoint = endpoint_selectors.endpoint_get(project=membership.project, endpoint_id=saved.pk)
+        endpoint = endpoint_get(project=membership.project, endpoint_id=saved.pk)
         response = versioned(endpoint_data(endpoint), endpoint.version)
         if target == "new":
             response.status_code = status.HTTP_201_CREATED
@@ -396,8 +390,10 @@ class FormatBody(APIView):
         return Response({"format": data["format"], "formatted": formatted})
 
 
-class ProjectCABundleView(APIView):
+class ProjectCABundleView(ProjectView):
     """Extra CA certificates trusted for this project's wss:// upstreams."""
+
+    actions = project_actions(put=Action.MANAGE, delete=Action.MANAGE)
 
     def _data(self, bundle: ProjectCABundle) -> dict[str, Any]:
         return {
@@ -408,10 +404,7 @@ class ProjectCABundleView(APIView):
 
     @extend_schema(responses={200: s.CABundleOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.READ
-        )
-        bundle = ProjectCABundle.objects.filter(project=membership.project).first()
+        bundle = ProjectCABundle.objects.filter(project=self.project).first()
         if bundle is None:
             raise NotFound("This project has no CA bundle.")
         return Response(self._data(bundle))
@@ -420,19 +413,11 @@ class ProjectCABundleView(APIView):
         request=s.CABundleInSerializer, responses={200: s.CABundleOutSerializer, **ERRORS}
     )
     def put(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.MANAGE
-        )
         data = parse(s.CABundleInSerializer, request)
-        bundle = services.ca_bundle_set(
-            project=membership.project, actor=request.user, pem=data["pem"]
-        )
+        bundle = services.ca_bundle_set(project=self.project, actor=request.user, pem=data["pem"])
         return Response(self._data(bundle))
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int) -> Response:
-        membership = project_membership(
-            user=request.user, project_id=project_id, action=Action.MANAGE
-        )
-        services.ca_bundle_delete(project=membership.project)
+        services.ca_bundle_delete(project=self.project)
         return Response(status=status.HTTP_204_NO_CONTENT)

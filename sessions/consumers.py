@@ -37,9 +37,9 @@ from django.conf import settings
 from django.core.exceptions import SynchronousOnlyOperation
 from django.utils import timezone
 
-from config.errors import DomainError, ValidationFailed
-from config.ws_auth import credentials_valid
+from accounts.ws_auth import credentials_valid
 from config.ws_close_codes import CloseCode, refuse
+from core.errors import DomainError, ValidationFailed
 from endpoints.models import MessageFormat
 from sessions import selectors, services
 from sessions.errors import NotConnected

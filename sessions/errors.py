@@ -1,10 +1,10 @@
-"""Errors of debug sessions; the one handler in config.errors turns them into HTTP."""
+"""Errors of debug sessions; the one handler in core.errors turns them into HTTP."""
 
 from __future__ import annotations
 
 from rest_framework import status
 
-from config.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError
 
 
 class SessionConnected(Conflict):

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from endpoints.variables import MASK
+from endpoints.environments.resolver import MASK
 
 MASK_BYTES = MASK.encode("utf-8")
-# Characters the resolver leaves unencoded in a query string (endpoints.variables._QUERY_SAFE).
+# Characters the resolver leaves unencoded in a query string (endpoints.environments.resolver._QUERY_SAFE).
 _QUERY_SAFE = ",:@/!$'()*"
 
 

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from endpoints.models import HandshakeFields
+
 
 class SessionState(models.TextChoices):
     IDLE = "idle"
@@ -82,7 +84,7 @@ class Relay(models.Model):
         return f"{self.mode} relay {self.host}:{self.pid}"
 
 
-class DebugSession(models.Model):
+class DebugSession(HandshakeFields):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="debug_sessions"
     )
@@ -98,13 +100,8 @@ class DebugSession(models.Model):
         related_name="debug_sessions",
     )
     name = models.CharField(max_length=200, blank=True, default="")
-    # The draft: same shapes and validation as an endpoint's handshake.
+    # The draft: the handshake fields of an endpoint (HandshakeFields), the URL may be empty.
     url = models.CharField(max_length=2048, blank=True, default="")
-    params = models.JSONField(default=list, blank=True)
-    headers = models.JSONField(default=list, blank=True)
-    cookies = models.JSONField(default=list, blank=True)
-    subprotocols = models.JSONField(default=list, blank=True)
-    connection_settings = models.JSONField(default=dict, blank=True)
     # Where {{variables}} get their values (with the project globals); part of the handshake.
     environment = models.ForeignKey(
         "endpoints.Environment",

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from endpoints.models import Variable
 from sessions.models import (
     ACTIVE_STATES,

@@ -19,20 +19,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import NotFound, ValidationFailed
-from endpoints.formats import BodyFormatError, encode_body
-from endpoints.handshake import clean_settings
-from endpoints.models import Endpoint, Environment, Project, SavedMessage
-from endpoints.selectors import variable_values_for
-from endpoints.services import endpoint_create, endpoint_update
-from endpoints.variables import (
-    ResolvedHandshake,
-    references,
-    references_in_endpoint,
-    resolve_body,
-    resolve_handshake,
+from core.errors import NotFound, ValidationFailed
+from core.formats import BodyFormatError, encode_body
+from endpoints.environments.resolver import (
     url_template_problem,
 )
+from endpoints.handshake import TEMPLATE_FIELDS, clean_settings, handshake_copy, handshake_of
+from endpoints.models import Endpoint, Environment, Project, SavedMessage
+from endpoints.tree.services import endpoint_create, endpoint_update
 from sessions.errors import (
     AlreadyConnected,
     ConnectionLimit,
@@ -43,7 +37,7 @@ from sessions.errors import (
     RelayUnavailable,
     SessionConnected,
 )
-from sessions.masking import secret_forms
+from sessions.handshake import resolved_body, resolved_handshake, session_settings
 from sessions.models import (
     ACTIVE_STATES,
     Connection,
@@ -55,22 +49,7 @@ from sessions.models import (
 from sessions.relay import client, reaper, registry
 from sessions.relay.protocol import CONNECT, DISCONNECT, SEND
 
-# Headers the WebSocket handshake itself writes; a row with one of these names would break it.
-RESERVED_HEADERS = frozenset(
-    {
-        "host",
-        "upgrade",
-        "connection",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-extensions",
-        "sec-websocket-protocol",
-        "sec-websocket-accept",
-        "content-length",
-        "transfer-encoding",
-    }
-)
-DRAFT_FIELDS = ("name", "url", "params", "headers", "cookies", "subprotocols")
+DRAFT_FIELDS = ("name", *TEMPLATE_FIELDS)
 # Draft fields that are not part of the handshake: they may change while connected.
 UNFROZEN_FIELDS = frozenset({"name", "variables"})
 # Extra seconds a web process waits for a relay beyond the operation's own timeout.
@@ -79,156 +58,6 @@ SEND_TIMEOUT = 30.0
 DISCONNECT_TIMEOUT = 10.0
 # Touching last_activity_at on every read would turn reads into writes.
 TOUCH_RESOLUTION = timedelta(seconds=30)
-
-
-# --- the seams where {{variables}} get resolved (README "Variables") ------------------------
-
-
-def session_handshake(session: DebugSession) -> dict[str, Any]:
-    """The draft's handshake fields as stored, in the shape the resolver takes."""
-    return {
-        "url": session.url,
-        "params": session.params,
-        "headers": session.headers,
-        "cookies": session.cookies,
-        "subprotocols": session.subprotocols,
-    }
-
-
-def _overrides(*layers: dict[str, str] | None) -> dict[str, str]:
-    """Session values, then a send's own values over them."""
-    merged: dict[str, str] = {}
-    for layer in layers:
-        merged.update(layer or {})
-    return merged
-
-
-def _resolved_handshake(
-    session: DebugSession, actor: AbstractBaseUser
-) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """The handshake to send at connect, the same for the record (secrets as ••••), and the
-    spellings of the secrets it holds (for the relay to mask wherever they come back).
-
-    Variables come from the session's environment, the project globals and ``actor``'s
-    current values, with the session's own values first. Raises UnresolvedVariables (every
-    unknown reference and where) or ValidationFailed before anything is written or sent.
-    """
-    handshake = session_handshake(session)
-    values, secrets = variable_values_for(
-        project=session.project,
-        user=actor,
-        environment_id=session.environment_id,
-        overrides=_overrides(session.variables),
-    )
-    resolved = resolve_handshake(handshake, values, secrets)
-    request, shown = build_request(resolved, session.headers)
-    used = {
-        usage.name
-        for usage in references_in_endpoint(handshake)
-        if usage.enabled and not usage.dynamic
-    }
-    return request, shown, secret_forms(values[name] for name in sorted(used & secrets))
-
-
-def _resolved_body(
-    session: DebugSession,
-    body: str,
-    *,
-    actor: AbstractBaseUser,
-    overrides: dict[str, str] | None,
-) -> tuple[str, str | None, list[str]]:
-    """``(text to send, text for the log or None, secret spellings)`` of one message body.
-
-    Called at every send, so a variable changed since the last one applies. The log text is
-    given only when a secret was substituted (it is the body with ``••••`` in its place).
-    Bodies without named references never touch the database.
-    """
-    if "{{" not in body:
-        return body, None, []
-    names = {ref.name for ref in references(body) if not ref.dynamic}
-    values: dict[str, str] = {}
-    secrets: set[str] = set()
-    if names:
-        # Read again: a live socket keeps its session object across sends, and the session's
-        # values may change while it is connected.
-        environment_id, stored = (
-            DebugSession.objects.filter(pk=session.pk)
-            .values_list("environment_id", "variables")
-            .first()
-        ) or (session.environment_id, session.variables)
-        values, secrets = variable_values_for(
-            project=session.project,
-            user=actor,
-            environment_id=environment_id,
-            overrides=_overrides(stored, overrides),
-        )
-    text, masked = resolve_body(body, values, secrets, where="body")
-    used = sorted(names & secrets)
-    if not used:
-        return text, None, []
-    return text, masked, secret_forms(values[name] for name in used)
-
-
-# --- building the request -------------------------------------------------------------------
-
-
-def reserved_header_errors(
-    rows: list[dict[str, Any]], indices: list[int] | None = None
-) -> dict[str, list[str]]:
-    """Header rows whose name the handshake writes itself. ``indices`` maps resolved rows
-    back to the draft's rows (disabled ones are dropped before resolving)."""
-    errors: dict[str, list[str]] = {}
-    for position, row in enumerate(rows):
-        name = str(row.get("name", "")).lower()
-        if name in RESERVED_HEADERS:
-            index = indices[position] if indices is not None else position
-            hint = " Use the subprotocols field." if name == "sec-websocket-protocol" else ""
-            errors[f"headers[{index}].name"] = [
-                f"{row['name']} is written by the WebSocket handshake itself.{hint}"
-            ]
-    return errors
-
-
-def build_request(
-    resolved: ResolvedHandshake, draft_headers: list[dict[str, Any]]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The request to send (URL with its params, header and cookie pairs) and the same as
-    the connection record keeps it, secrets as ••••. ``draft_headers`` are the stored rows,
-    for naming the right row when a name resolves to a header the handshake writes."""
-    indices = [i for i, row in enumerate(draft_headers) if row.get("enabled", True)]
-    # Named from the masked rows, so an error never quotes a secret.
-    errors = reserved_header_errors(resolved.masked["headers"], indices)
-    for position, row in enumerate(resolved.values["headers"]):
-        if row["name"].lower() in RESERVED_HEADERS and position < len(indices):
-            errors.setdefault(
-                f"headers[{indices[position]}].name",
-                ["After substituting variables, the name is one the handshake writes itself."],
-            )
-    if errors:
-        raise ValidationFailed(errors)
-    return _request(resolved.values), _request(resolved.masked)
-
-
-def _request(handshake: dict[str, Any]) -> dict[str, Any]:
-    headers = [[row["name"], row["value"]] for row in handshake["headers"]]
-    cookies = [[row["name"], row["value"]] for row in handshake["cookies"]]
-    if cookies:
-        cookie_text = "; ".join(f"{name}={value}" for name, value in cookies)
-        existing = next((pair for pair in headers if pair[0].lower() == "cookie"), None)
-        if existing is not None:
-            existing[1] = f"{existing[1]}; {cookie_text}"
-        else:
-            headers.append(["Cookie", cookie_text])
-    return {
-        "url": handshake["url"],
-        "headers": headers,
-        "cookies": cookies,
-        "subprotocols": list(handshake["subprotocols"]),
-    }
-
-
-def session_settings(session: DebugSession) -> dict[str, Any]:
-    return clean_settings(None, base=session.connection_settings)
 
 
 # --- drafts ---------------------------------------------------------------------------------
@@ -289,11 +118,7 @@ def session_create(
     session = DebugSession(owner=actor, project=project, endpoint=endpoint)
     if endpoint is not None:
         session.name = endpoint.name
-        session.url = endpoint.url
-        session.params = list(endpoint.params)
-        session.headers = list(endpoint.headers)
-        session.cookies = list(endpoint.cookies)
-        session.subprotocols = list(endpoint.subprotocols)
+        handshake_copy(endpoint, session)
         session.connection_settings = clean_settings(None, base=endpoint.connection_settings)
     else:
         session.connection_settings = clean_settings(None)
@@ -351,7 +176,7 @@ def session_connect(
     Variables are resolved first: an unknown one, or a handshake that is invalid once they
     are substituted, is an error before anything is written or sent.
     """
-    request, shown, redact = _resolved_handshake(session, actor)
+    request, shown, redact = resolved_handshake(session, actor)
     conn_settings = session_settings(session)
     ca_pem = (
         ProjectCABundle.objects.filter(project_id=session.project_id)
@@ -477,7 +302,7 @@ def message_prepare(
         fmt, body = saved.format, saved.body
     fmt = fmt or "text"
     body = body or ""
-    text, log_text, redact = _resolved_body(
+    text, log_text, redact = resolved_body(
         session, body, actor=actor or session.owner, overrides=variables
     )
     try:
@@ -563,14 +388,7 @@ def _endpoint_fields(session: DebugSession) -> dict[str, Any]:
     problem = url_template_problem(session.url)
     if problem:
         raise ValidationFailed({"url": [problem]})
-    return {
-        "url": session.url,
-        "params": session.params,
-        "headers": session.headers,
-        "cookies": session.cookies,
-        "subprotocols": session.subprotocols,
-        "settings": session_settings(session),
-    }
+    return {**handshake_of(session), "settings": session_settings(session)}
 
 
 @transaction.atomic

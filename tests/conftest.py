@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from endpoints import services
+from accounts.tokens import token_create
 from endpoints.models import Project, Role
-from endpoints.tokens import token_create
+from endpoints.projects.services import member_add, project_create
 
 User = get_user_model()
 _counter = itertools.count(1)
@@ -69,9 +69,9 @@ class Team:
 @pytest.fixture
 def team(make_user: Callable[..., Any]) -> Team:
     admin, editor, viewer, outsider = (make_user(n) for n in ("ada", "eve", "vic", "otto"))
-    project = services.project_create(actor=admin, name="Trading API", description="Quotes")
-    services.member_add(project=project, user_ref=editor.pk, role=Role.EDITOR)
-    services.member_add(project=project, user_ref=viewer.pk, role=Role.VIEWER)
+    project = project_create(actor=admin, name="Trading API", description="Quotes")
+    member_add(project=project, user_ref=editor.pk, role=Role.EDITOR)
+    member_add(project=project, user_ref=viewer.pk, role=Role.VIEWER)
     return Team(project, admin, editor, viewer, outsider)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,12 +36,14 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.tokens import token_create
 from docs_app import services as docs_services
-from endpoints import services
 from endpoints.models import Presence, Role
-from endpoints.tokens import token_create
+from endpoints.projects.services import member_add, project_create
+from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
 from sessions.models import DebugSession
 from tests import daphne as daphne_server
+from tests.polling import wait_for
 from tests.sessions.conftest import RelayThread
 from tests.sessions.upstreams import LoopThread, WebsocketsUpstream
 from tests.wire import RawWebSocket, Reply, http
@@ -52,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Columns that change on reads, by design; everything else must stay byte for byte.
 VOLATILE = {
     # A bearer token records when it was last used (at most once a minute).
-    "endpoints.AccessToken": {"last_used_at"},
+    "accounts.AccessToken": {"last_used_at"},
     # API calls and live viewers touch a session; the idle timeout counts from it.
     "debug_sessions.DebugSession": {"last_activity_at"},
     # The relay running beside the server writes its heartbeat every second.
@@ -129,10 +130,10 @@ def _seed(upstream: WebsocketsUpstream) -> tuple[dict[str, Any], str, str]:
     stranger = users.objects.create_user("sid", "sid@example.test", "pw-sid-correct")
     _, token = token_create(user=owner, name="hostile")
     _, viewer_token = token_create(user=viewer, name="hostile")
-    project = services.project_create(actor=owner, name="Hostile", description="Under fire")
-    services.member_add(project=project, user_ref=viewer.pk, role=Role.VIEWER)
-    folder = services.folder_create(project=project, actor=owner, name="Streams")
-    endpoint = services.endpoint_create(
+    project = project_create(actor=owner, name="Hostile", description="Under fire")
+    member_add(project=project, user_ref=viewer.pk, role=Role.VIEWER)
+    folder = folder_create(project=project, actor=owner, name="Streams")
+    endpoint = endpoint_create(
         project=project,
         actor=owner,
         data={
@@ -143,10 +144,10 @@ def _seed(upstream: WebsocketsUpstream) -> tuple[dict[str, Any], str, str]:
             "description": "Ticks <b>live</b>.",
         },
     )
-    services.endpoint_update(endpoint=endpoint, actor=owner, data={"status": "testing"})
-    theirs = services.project_create(actor=stranger, name="Not yours")
-    their_folder = services.folder_create(project=theirs, actor=stranger, name="Theirs")
-    their_endpoint = services.endpoint_create(
+    endpoint_update(endpoint=endpoint, actor=owner, data={"status": "testing"})
+    theirs = project_create(actor=stranger, name="Not yours")
+    their_folder = folder_create(project=theirs, actor=stranger, name="Theirs")
+    their_endpoint = endpoint_create(
         project=theirs,
         actor=stranger,
         data={
@@ -432,10 +433,7 @@ def password_counted(stage: Stage, change: Diff) -> None:
 def presence_cleared(timeout: float = 10) -> None:
     """A project socket records its viewer's presence while open and removes it on close;
     wait for that before the database is compared."""
-    deadline = time.monotonic() + timeout
-    while Presence.objects.exists():
-        assert time.monotonic() < deadline, "a closed project socket left its presence behind"
-        time.sleep(0.05)
+    wait_for(lambda: not Presence.objects.exists(), timeout)
 
 
 def socket_error(

@@ -15,9 +15,6 @@ SHARED = frozenset({"config", "core"})
 # config's wiring of the whole server (the ASGI application, its WebSocket routes and URL
 # roots) is the one place that names every app.
 WIRING = frozenset({"config.asgi", "config.routing", "config.urls", "config.settings"})
-# WebSocket authentication reads the token model; it moves to accounts/ with the layout of
-# issue 13 (item 1), and this entry goes with it.
-NOT_MOVED_YET = frozenset({"config.ws_auth"})
 
 
 def project_modules() -> dict[str, Path]:
@@ -124,7 +121,7 @@ def test_shared_layers_import_no_app(layer: str) -> None:
     offenders = {
         (name, target)
         for name, targets in graph.items()
-        if name.split(".")[0] == layer and name not in WIRING | NOT_MOVED_YET
+        if name.split(".")[0] == layer and name not in WIRING
         for target in targets
         if target.split(".")[0] in APPS
     }

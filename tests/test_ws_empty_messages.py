@@ -20,7 +20,7 @@ import pytest
 import websockets
 from django.core.exceptions import ImproperlyConfigured
 
-from endpoints.tokens import token_create
+from accounts.tokens import token_create
 from tests import daphne
 from tests.wire import RawWebSocket
 

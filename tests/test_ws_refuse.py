@@ -12,7 +12,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect
 
-from endpoints.tokens import token_create
+from accounts.tokens import token_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from endpoints.api import ERRORS, parse
-from endpoints.markdown import render_markdown
+from core.api import ERRORS, parse
+from core.markdown import render_markdown
 
 
 class MarkdownInSerializer(serializers.Serializer):

@@ -21,12 +21,12 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
-from config.errors import DomainError
-from endpoints import selectors
-from endpoints.access import ALLOWED, Action, project_membership
-from endpoints.markdown import render_markdown
+from core.errors import DomainError
+from core.markdown import render_markdown
+from core.people import user_brief
 from endpoints.models import EndpointStatus, MessageFormat
-from endpoints.people import user_brief
+from endpoints.projects.access import ALLOWED, Action, project_membership
+from endpoints.projects.selectors import projects_of_user
 
 
 def content_security_policy(request: HttpRequest) -> str:
@@ -56,7 +56,7 @@ def workspace_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 @workspace_page
 def projects_page(request: HttpRequest) -> HttpResponse:
-    memberships = list(selectors.projects_of_user(user=request.user))
+    memberships = list(projects_of_user(user=request.user))
     for membership in memberships:
         # Sanitized by the one Markdown renderer, as on the docs pages.
         membership.description_html = mark_safe(render_markdown(membership.project.description))

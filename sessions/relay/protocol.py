@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
 from typing import Any
+
+from core.timestamps import iso
 
 # The channel layer alias of session streams: viewer sockets' channels, the sessions' groups,
 # and the commands those sockets send to relays (config/settings.py CHANNEL_LAYERS).
@@ -35,13 +36,6 @@ def ref_key(ref: Any) -> str:
 
 def session_group(session_id: int) -> str:
     return f"sb-session.{session_id}"
-
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def event_data(event: Any) -> dict[str, Any]:

@@ -197,10 +197,10 @@ def seed(upstream_url: str, sessions: int) -> dict[str, Any]:
     not queue behind one member's lock)."""
     from django.contrib.auth import get_user_model
 
+    from accounts.tokens import token_create
     from endpoints.handshake import clean_settings
     from endpoints.models import Membership, Role
-    from endpoints.services import project_create
-    from endpoints.tokens import token_create
+    from endpoints.projects.services import project_create
     from sessions.models import DebugSession
 
     User = get_user_model()

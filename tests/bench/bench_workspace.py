@@ -434,7 +434,7 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
     from rest_framework.test import APIClient
 
-    from endpoints.selectors import project_tree
+    from endpoints.tree.selectors import project_tree
 
     rng = random.Random(args.seed)
     recreate_database(server, args.db_name)
@@ -528,8 +528,8 @@ def check_same_rows(
     from rest_framework.renderers import JSONRenderer
 
     from endpoints.models import Endpoint
-    from endpoints.selectors import endpoints_with_relations
-    from endpoints.serializers import endpoint_data
+    from endpoints.tree.selectors import endpoints_with_relations
+    from endpoints.tree.serializers import endpoint_data
 
     page = endpoints_with_relations(Endpoint.objects.filter(project_id=project_id)).order_by(
         "folder_id", "position", "id"

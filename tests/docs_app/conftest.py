@@ -13,8 +13,10 @@ from django.test import Client
 
 from docs_app import services as docs_services
 from docs_app.models import ShareLink
-from endpoints import services
+from endpoints.environments.services import current_value_set, environment_create, variable_create
 from endpoints.models import Endpoint, Environment, Folder
+from endpoints.projects.services import project_update
+from endpoints.tree.services import endpoint_create, folder_create
 
 SECRET_VALUE = "sk_live_SECRET_9f8e7d6c5b4a"
 PRIVATE_VALUE = "PRIVATE_current_value_4242"
@@ -48,18 +50,18 @@ def docs(team: Any) -> Docs:
     project, admin = team.project, team.admin
     admin.first_name, admin.last_name = "Ada", "Lovelace"
     admin.save()
-    services.project_update(
+    project_update(
         project=project,
         description="Real-time **market data** and order entry over WebSockets.\n\n"
         "Connect, subscribe, and receive snapshots followed by deltas.",
     )
-    environment = services.environment_create(
+    environment = environment_create(
         project=project, actor=admin, name="Production", base_url="wss://api.example.com"
     )
-    services.variable_create(
+    variable_create(
         project=project, actor=admin, name="region", initial_value="eu-west", description=""
     )
-    key = services.variable_create(
+    key = variable_create(
         project=project,
         actor=admin,
         name="apiKey",
@@ -67,31 +69,31 @@ def docs(team: Any) -> Docs:
         initial_value=SECRET_VALUE,
         secret=True,
     )
-    services.variable_create(
+    variable_create(
         project=project,
         actor=admin,
         name="globalToken",
         initial_value=GLOBAL_SECRET_VALUE,
         secret=True,
     )
-    channel = services.variable_create(
+    channel = variable_create(
         project=project,
         actor=admin,
         name="channel",
         environment_id=environment.pk,
         initial_value="ticker.v2",
     )
-    services.current_value_set(variable=channel, user=team.viewer, value=PRIVATE_VALUE)
-    services.current_value_set(variable=key, user=team.editor, value=PRIVATE_VALUE + "_key")
+    current_value_set(variable=channel, user=team.viewer, value=PRIVATE_VALUE)
+    current_value_set(variable=key, user=team.editor, value=PRIVATE_VALUE + "_key")
 
-    market = services.folder_create(project=project, actor=admin, name="Market data")
-    spot = services.folder_create(project=project, actor=admin, name="Spot", parent_id=market.pk)
-    orders = services.folder_create(project=project, actor=admin, name="Orders")
-    internal = services.folder_create(project=project, actor=admin, name="Internal tools")
+    market = folder_create(project=project, actor=admin, name="Market data")
+    spot = folder_create(project=project, actor=admin, name="Spot", parent_id=market.pk)
+    orders = folder_create(project=project, actor=admin, name="Orders")
+    internal = folder_create(project=project, actor=admin, name="Internal tools")
 
     def create(name: str, folder: Folder | None, **data: Any) -> Endpoint:
         data.setdefault("url", "wss://{{baseUrl}}/x")
-        return services.endpoint_create(
+        return endpoint_create(
             project=project,
             actor=admin,
             data={"name": name, "folder": folder.pk if folder else None, **data},

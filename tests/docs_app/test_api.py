@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from docs_app.models import ShareLink
 from docs_app.tokens import token_digest
-from endpoints import services
+from endpoints.tree.services import folder_delete
 from tests.conftest import assert_error
 
 ROLES = ("admin", "editor", "viewer", "outsider")
@@ -273,7 +273,7 @@ def test_emptying_one_list_never_widens_a_link(docs, client_for, browser):
 
 def test_deleting_what_a_link_shares_leaves_it_empty_not_wide(docs, browser):
     _, token = docs.link(whole_project=False, folder_ids=[docs.folders["orders"].pk])
-    services.folder_delete(folder=docs.folders["orders"], recursive=True)
+    folder_delete(folder=docs.folders["orders"], recursive=True)
     html = browser.get(f"/share/{token}/").content.decode()
     assert "No endpoints are shared here yet." in html
     assert "Ticker" not in html and "Health probe" not in html

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-from endpoints import services
+from endpoints.tree.services import endpoint_create
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, Console, require_browser, shot
 from tests.browser import no_sideways_scroll as _no_sideways_scroll
 
@@ -31,7 +31,7 @@ def test_a_reader_browses_a_share_link_in_chromium(docs: Any, server: str) -> No
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     # A hostile author: markup in a name, a tag, a description and an example.
-    services.endpoint_create(
+    endpoint_create(
         project=docs.team.project,
         actor=docs.team.admin,
         data={

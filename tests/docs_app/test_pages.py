@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from docs_app.models import PasswordFailure, ShareLink
-from endpoints import services
+from endpoints.environments.services import variable_update
+from endpoints.tree.services import endpoint_update
 from tests.docs_app.conftest import GLOBAL_SECRET_VALUE, PRIVATE_VALUE, SECRET_VALUE
 
 
@@ -146,7 +147,7 @@ def test_markdown_variants_and_llms_txt(docs, browser):
 
 
 def test_markdown_escapes_what_would_break_it(docs, browser):
-    services.endpoint_update(
+    endpoint_update(
         endpoint=docs.endpoints["place"],
         actor=docs.team.admin,
         data={
@@ -220,7 +221,7 @@ def test_etag_and_last_modified_answer_conditional_gets(docs, browser, path):
     assert again.status_code == 304 and again.content == b""
     assert again["Content-Security-Policy"]
     assert browser.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
-    services.endpoint_update(
+    endpoint_update(
         endpoint=docs.endpoints["ticker"], actor=docs.team.admin, data={"name": "Renamed"}
     )
     changed = browser.get(url, HTTP_IF_NONE_MATCH=etag)
@@ -232,7 +233,7 @@ def test_a_changed_variable_changes_the_etag(docs, browser):
     url = f"/share/{token}/endpoints/{docs.endpoints['ticker'].pk}/"
     etag = browser.get(url)["ETag"]
     region = docs.team.project.variables.get(name="region")
-    services.variable_update(variable=region, actor=docs.team.admin, initial_value="us-east")
+    variable_update(variable=region, actor=docs.team.admin, initial_value="us-east")
     response = browser.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200 and b"region=us-east" in response.content
 

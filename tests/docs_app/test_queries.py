@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from docs_app.models import RenderedDescription
-from endpoints import services
+from tests.factories import grow_tree
 
 # link lookup + scope (2) + values (2) + folders + endpoints (with stored renderings) + tags + view
 INDEX_QUERIES = 9
@@ -19,27 +19,15 @@ STORE_RENDERINGS = 3
 
 
 def grow(docs: Any, folders: int, per_folder: int) -> None:
-    project, admin = docs.team.project, docs.team.admin
-    for f in range(folders):
-        parent = services.folder_create(project=project, actor=admin, name=f"Area {f}")
-        child = services.folder_create(
-            project=project, actor=admin, name=f"Area {f}.1", parent_id=parent.pk
-        )
-        for i in range(per_folder):
-            services.endpoint_create(
-                project=project,
-                actor=admin,
-                data={
-                    "name": f"Stream {f}.{i}",
-                    "url": "{{baseUrl}}/s/" + str(i),
-                    "folder": child.pk if i % 2 else parent.pk,
-                    "tags": [f"t{i % 3}", "all"],
-                    "assignee": docs.team.viewer.pk if i % 2 else None,
-                    "description": f"## Stream {i}\n\nTicks for **area {f}**.",
-                    "headers": [{"name": "X-Key", "value": "{{apiKey}}"}],
-                    "messages": [{"name": "m", "format": "json", "body": '{"a": 1}'}],
-                },
-            )
+    grow_tree(
+        docs.team,
+        folders,
+        per_folder,
+        actor=docs.team.admin,
+        url=lambda f, i: "{{baseUrl}}/s/" + str(i),
+        description=lambda f, i: f"## Stream {i}\n\nTicks for **area {f}**.",
+        headers=[{"name": "X-Key", "value": "{{apiKey}}"}],
+    )
 
 
 @pytest.mark.parametrize("size", [(1, 2), (6, 10)])

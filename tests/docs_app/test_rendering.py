@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from core.markdown import markdown_summary
 from docs_app import rendering, tokens
 from docs_app.services import description_digest
-from endpoints.markdown import markdown_summary
-from endpoints.variables import fill_known
+from endpoints.environments.resolver import fill_known
 
 VALUES = {"host": "api.example.com", "n": "3", "nested": "{{host}}", "empty": ""}
 

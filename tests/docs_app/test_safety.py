@@ -20,7 +20,9 @@ from xml.sax.saxutils import escape as xml_escape
 import pytest
 from django.contrib.auth import get_user_model
 
-from endpoints import services
+from endpoints.environments.services import variable_create
+from endpoints.projects.services import project_update
+from endpoints.tree.services import endpoint_create, folder_create
 from tests.docs_app.conftest import GLOBAL_SECRET_VALUE, PRIVATE_VALUE, SECRET_VALUE
 
 XSS_PAYLOADS = [
@@ -142,20 +144,20 @@ def xml_body(payload: str) -> str:
 def poisoned(docs: Any) -> dict[str, Any]:
     """One endpoint per payload, with the payload in every field a page shows."""
     project, admin = docs.team.project, docs.team.admin
-    services.project_update(project=project, name="<b>Trading</b> <script>alert(1)</script>",
+    project_update(project=project, name="<b>Trading</b> <script>alert(1)</script>",
                             description="\n\n".join(XSS_PAYLOADS))  # fmt: skip
-    services.variable_create(
+    variable_create(
         project=project,
         actor=admin,
         name="evil",
         environment_id=docs.environment.pk,
         initial_value='"><script>alert(1)</script>',
     )
-    folder = services.folder_create(project=project, actor=admin, name=XSS_PAYLOADS[1])
+    folder = folder_create(project=project, actor=admin, name=XSS_PAYLOADS[1])
     created = []
     for index, payload in enumerate(XSS_PAYLOADS):
         created.append(
-            services.endpoint_create(
+            endpoint_create(
                 project=project,
                 actor=admin,
                 data={

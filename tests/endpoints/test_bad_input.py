@@ -18,16 +18,8 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from endpoints.models import (
-    AccessToken,
-    Endpoint,
-    Folder,
-    Membership,
-    Project,
-    Role,
-    SavedMessage,
-    Tag,
-)
+from accounts.models import AccessToken
+from endpoints.models import Endpoint, Folder, Membership, Project, Role, SavedMessage, Tag
 from tests.conftest import Team, assert_error
 
 User = get_user_model()

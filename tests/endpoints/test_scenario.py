@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from endpoints import services
 from endpoints.models import EndpointStatus
+from endpoints.projects.services import project_create
+from endpoints.tree.services import endpoint_create
 from tests.conftest import assert_error
 
 API = "/api/v1"
@@ -549,9 +550,9 @@ def test_default_page_size_and_page_size_cap(
     make_user: Callable[..., Any], client_for: Callable[..., Any]
 ) -> None:
     user = make_user("bulk")
-    project = services.project_create(actor=user, name="Bulk")
+    project = project_create(actor=user, name="Bulk")
     for index in range(60):
-        services.endpoint_create(
+        endpoint_create(
             project=project, actor=user, data={"name": f"e{index:02d}", "url": "ws://h/"}
         )
     api = client_for(user)

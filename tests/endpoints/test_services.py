@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import FolderCycle, FolderNotEmpty, ValidationFailed, VersionConflict
-from endpoints import services
+from core.errors import ValidationFailed, VersionConflict
+from endpoints.errors import FolderCycle, FolderNotEmpty
 from endpoints.models import Endpoint, Folder, SavedMessage, Tag
+from endpoints.projects.services import member_remove, member_update, project_create
+from endpoints.tree.services import (
+    endpoint_create,
+    endpoint_update,
+    endpoints_batch,
+    folder_create,
+    folder_delete,
+    folder_update,
+)
 
 
 def names(queryset):
@@ -15,11 +24,11 @@ def names(queryset):
 
 def test_folders_append_insert_and_reorder(team):
     p, who = team.project, team.editor
-    a = services.folder_create(project=p, actor=who, name="a")
-    services.folder_create(project=p, actor=who, name="b")
-    services.folder_create(project=p, actor=who, name="first", position=0)
+    a = folder_create(project=p, actor=who, name="a")
+    folder_create(project=p, actor=who, name="b")
+    folder_create(project=p, actor=who, name="first", position=0)
     assert names(Folder.objects.filter(project=p, parent=None)) == ["first", "a", "b"]
-    services.folder_update(folder=a, actor=who, position=99)
+    folder_update(folder=a, actor=who, position=99)
     roots = Folder.objects.filter(project=p, parent=None)
     assert names(roots) == ["first", "b", "a"]
     assert sorted(roots.values_list("position", flat=True)) == [0, 1, 2]
@@ -27,45 +36,41 @@ def test_folders_append_insert_and_reorder(team):
 
 def test_folder_move_rejects_cycles_and_bumps_version(team):
     p, who = team.project, team.editor
-    top = services.folder_create(project=p, actor=who, name="top")
-    mid = services.folder_create(project=p, actor=who, name="mid", parent_id=top.pk)
-    leaf = services.folder_create(project=p, actor=who, name="leaf", parent_id=mid.pk)
+    top = folder_create(project=p, actor=who, name="top")
+    mid = folder_create(project=p, actor=who, name="mid", parent_id=top.pk)
+    leaf = folder_create(project=p, actor=who, name="leaf", parent_id=mid.pk)
     for target in (top, mid, leaf):
         with pytest.raises(FolderCycle):
-            services.folder_update(folder=top, actor=who, parent_id=target.pk)
+            folder_update(folder=top, actor=who, parent_id=target.pk)
     top.refresh_from_db()
     assert top.parent_id is None and top.version == 1
-    moved = services.folder_update(folder=leaf, actor=who, parent_id=None, expected_version=1)
+    moved = folder_update(folder=leaf, actor=who, parent_id=None, expected_version=1)
     assert moved.parent_id is None and moved.version == 2
     with pytest.raises(VersionConflict) as stale:
-        services.folder_update(folder=leaf, actor=who, name="x", expected_version=1)
+        folder_update(folder=leaf, actor=who, name="x", expected_version=1)
     assert stale.value.extra["current_version"] == 2
     assert stale.value.extra["updated_by"]["username"] == who.username
 
 
 def test_folder_delete_needs_recursive_when_not_empty(team):
     p, who = team.project, team.editor
-    top = services.folder_create(project=p, actor=who, name="top")
-    sub = services.folder_create(project=p, actor=who, name="sub", parent_id=top.pk)
-    services.endpoint_create(
-        project=p, actor=who, data={"name": "e", "url": "ws://h/", "folder": sub.pk}
-    )
+    top = folder_create(project=p, actor=who, name="top")
+    sub = folder_create(project=p, actor=who, name="sub", parent_id=top.pk)
+    endpoint_create(project=p, actor=who, data={"name": "e", "url": "ws://h/", "folder": sub.pk})
     with pytest.raises(FolderNotEmpty):
-        services.folder_delete(folder=top)
+        folder_delete(folder=top)
     assert Folder.objects.count() == 2 and Endpoint.objects.count() == 1
-    services.folder_delete(folder=top, recursive=True)
+    folder_delete(folder=top, recursive=True)
     assert not Folder.objects.exists() and not Endpoint.objects.exists()
 
 
 def test_folder_from_another_project_is_rejected(team, make_user):
-    other = services.project_create(actor=team.admin, name="Other")
-    foreign = services.folder_create(project=other, actor=team.admin, name="x")
+    other = project_create(actor=team.admin, name="Other")
+    foreign = folder_create(project=other, actor=team.admin, name="x")
     with pytest.raises(ValidationFailed):
-        services.folder_create(
-            project=team.project, actor=team.admin, name="y", parent_id=foreign.pk
-        )
+        folder_create(project=team.project, actor=team.admin, name="y", parent_id=foreign.pk)
     with pytest.raises(ValidationFailed):
-        services.endpoint_create(
+        endpoint_create(
             project=team.project,
             actor=team.admin,
             data={"name": "e", "url": "ws://h", "folder": foreign.pk},
@@ -74,7 +79,7 @@ def test_folder_from_another_project_is_rejected(team, make_user):
 
 
 def test_saved_messages_keep_ids_order_and_drop_missing(team):
-    e = services.endpoint_create(
+    e = endpoint_create(
         project=team.project,
         actor=team.editor,
         data={
@@ -88,7 +93,7 @@ def test_saved_messages_keep_ids_order_and_drop_missing(team):
         },
     )
     one, two, three = e.messages.order_by("position")
-    services.endpoint_update(
+    endpoint_update(
         endpoint=e,
         actor=team.editor,
         data={
@@ -106,11 +111,11 @@ def test_saved_messages_keep_ids_order_and_drop_missing(team):
 
 
 def test_unknown_message_id_writes_nothing(team):
-    e = services.endpoint_create(
+    e = endpoint_create(
         project=team.project, actor=team.editor, data={"name": "e", "url": "ws://h"}
     )
     with pytest.raises(ValidationFailed):
-        services.endpoint_update(
+        endpoint_update(
             endpoint=e,
             actor=team.editor,
             data={"name": "renamed", "messages": [{"id": 999999, "name": "x"}]},
@@ -121,23 +126,23 @@ def test_unknown_message_id_writes_nothing(team):
 
 def test_batch_is_all_or_nothing(team):
     p, who = team.project, team.editor
-    folder = services.folder_create(project=p, actor=who, name="dest")
+    folder = folder_create(project=p, actor=who, name="dest")
     es = [
-        services.endpoint_create(
+        endpoint_create(
             project=p, actor=who, data={"name": f"e{i}", "url": "ws://h", "tags": ["old"]}
         )
         for i in range(3)
     ]
     ids = [e.pk for e in es]
     with pytest.raises(ValidationFailed):
-        services.endpoints_batch(
+        endpoints_batch(
             project=p,
             actor=who,
             ids=[*ids, 424242],
             operations=[{"op": "set_status", "status": "tested"}],
         )
     with pytest.raises(VersionConflict):
-        services.endpoints_batch(
+        endpoints_batch(
             project=p,
             actor=who,
             ids=ids,
@@ -146,7 +151,7 @@ def test_batch_is_all_or_nothing(team):
         )
     with pytest.raises(ValidationFailed):
         # The assignee check fails after the move was applied in memory: nothing may stick.
-        services.endpoints_batch(
+        endpoints_batch(
             project=p,
             actor=who,
             ids=ids,
@@ -159,7 +164,7 @@ def test_batch_is_all_or_nothing(team):
         ("developing", None, 1)
     }
 
-    result = services.endpoints_batch(
+    result = endpoints_batch(
         project=p,
         actor=who,
         ids=ids,
@@ -185,20 +190,20 @@ def test_batch_is_all_or_nothing(team):
         == ids
     )
     assert Tag.objects.filter(project=p).count() == 2
-    services.endpoints_batch(project=p, actor=who, ids=ids, operations=[{"op": "delete"}])
+    endpoints_batch(project=p, actor=who, ids=ids, operations=[{"op": "delete"}])
     assert not Endpoint.objects.exists()
 
 
 def test_member_rules(team):
-    from config.errors import LastAdmin
+    from endpoints.errors import LastAdmin
 
     p = team.project
     with pytest.raises(LastAdmin):
-        services.member_update(project=p, user_id=team.admin.pk, role="editor")
+        member_update(project=p, user_id=team.admin.pk, role="editor")
     with pytest.raises(LastAdmin):
-        services.member_remove(project=p, user_id=team.admin.pk, actor=team.admin)
-    services.member_update(project=p, user_id=team.editor.pk, role="admin")
-    services.member_remove(project=p, user_id=team.admin.pk, actor=team.editor)
+        member_remove(project=p, user_id=team.admin.pk, actor=team.admin)
+    member_update(project=p, user_id=team.editor.pk, role="admin")
+    member_remove(project=p, user_id=team.admin.pk, actor=team.editor)
     assert list(p.memberships.filter(role="admin").values_list("user__username", flat=True)) == [
         "eve"
     ]

@@ -17,11 +17,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounts.models import AccessToken
+from accounts.tokens import token_create
 from docs_app import services as docs_services
 from docs_app.models import ShareLink
-from endpoints import services
+from endpoints.activity.services import comment_create
+from endpoints.environments.services import environment_create, variable_create
 from endpoints.models import (
-    AccessToken,
     Comment,
     Endpoint,
     Environment,
@@ -32,7 +34,8 @@ from endpoints.models import (
     Tag,
     Variable,
 )
-from endpoints.tokens import token_create
+from endpoints.projects.services import member_add, project_create
+from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
 from sessions import services as session_services
 from sessions.models import DebugSession, Event, ProjectCABundle
 
@@ -84,10 +87,10 @@ class World:
         """A new project with one of everything the API has a path parameter for."""
         n = next(_generation)
         actor = self.fuzzer
-        project = services.project_create(actor=actor, name=f"Fuzzed {n}", description="Seeded")
-        services.member_add(project=project, user_ref=self.editor.pk, role=Role.EDITOR)
-        folder = services.folder_create(project=project, actor=actor, name="Market data")
-        endpoint = services.endpoint_create(
+        project = project_create(actor=actor, name=f"Fuzzed {n}", description="Seeded")
+        member_add(project=project, user_ref=self.editor.pk, role=Role.EDITOR)
+        folder = folder_create(project=project, actor=actor, name="Market data")
+        endpoint = endpoint_create(
             project=project,
             actor=actor,
             data={
@@ -104,21 +107,21 @@ class World:
                 "description": "Live **ticks**.",
             },
         )
-        services.endpoint_update(endpoint=endpoint, actor=actor, data={"status": "testing"})
-        environment = services.environment_create(
+        endpoint_update(endpoint=endpoint, actor=actor, data={"status": "testing"})
+        environment = environment_create(
             project=project, actor=actor, name="Staging", base_url="ws://127.0.0.1:9"
         )
-        variable = services.variable_create(
+        variable = variable_create(
             project=project, actor=actor, name="key", initial_value="k1", description="API key"
         )
-        services.variable_create(
+        variable_create(
             project=project,
             actor=actor,
             name="path",
             environment_id=environment.pk,
             initial_value="echo",
         )
-        comment = services.comment_create(endpoint=endpoint, actor=actor, body="Looks @fuzzer good")
+        comment = comment_create(endpoint=endpoint, actor=actor, body="Looks @fuzzer good")
         link, _ = docs_services.share_link_create(project=project, actor=actor, name="Partners")
         sacrificial, _ = token_create(user=actor, name=f"to delete {n}")
         ProjectCABundle.objects.create(project=project, pem=self.ca_pem, updated_by=actor)

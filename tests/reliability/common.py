@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.scaled import Api, ScaledDeployment
+from tests import polling
 
 ROOT = Path(__file__).resolve().parents[2]
 MiB = 1024 * 1024
@@ -65,13 +66,8 @@ class Outcome:
 
 
 def wait_for(check: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any:
-    """``check()``'s first truthy result, or None after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
+    """``check()``'s first truthy result, or its last result after ``timeout`` seconds."""
+    return polling.wait_for(check, timeout, interval, fail=False)
 
 
 class Client:

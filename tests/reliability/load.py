@@ -46,7 +46,7 @@ SESSION_SECONDS = 60.0
 PROVISION = """
 import json
 from django.contrib.auth import get_user_model
-from endpoints.tokens import token_create
+from accounts.tokens import token_create
 User = get_user_model()
 tokens = []
 for index in range({count}):

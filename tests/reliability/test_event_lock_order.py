@@ -12,14 +12,15 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from endpoints import events, services
+from endpoints.activity import events
 from endpoints.models import Comment, Endpoint
+from endpoints.tree.services import endpoint_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_locked_endpoint_and_a_comment_on_it_do_not_deadlock(team):
-    endpoint = services.endpoint_create(
+    endpoint = endpoint_create(
         project=team.project, actor=team.admin, data={"name": "Ticker", "url": "wss://x.test/"}
     )
     locked, done = threading.Event(), threading.Event()

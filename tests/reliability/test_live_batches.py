@@ -12,8 +12,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from accounts.tokens import token_create
 from config.asgi import application
-from endpoints.tokens import token_create
 from sessions import services
 from sessions.consumers import LIVE_MESSAGE_BYTES
 from sessions.models import Event

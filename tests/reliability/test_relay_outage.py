@@ -15,7 +15,8 @@ from django.db import connection
 from scripts.scaled import free_port
 from sessions import services
 from sessions.models import DebugSession, Relay
-from tests.sessions.conftest import RelayThread, wait_for
+from tests.polling import wait_for
+from tests.sessions.conftest import RelayThread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -4,7 +4,6 @@ thread of the test process (or in a worker process), and a small client for the 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from rest_framework.test import APIClient
 
 from sessions.relay.protocol import LIVE_LAYER
 from sessions.relay.server import Relay
+from tests.polling import wait_for
 from tests.sessions.upstreams import (
     AiohttpUpstream,
     LoopThread,
@@ -117,18 +117,6 @@ def relay(transactional_db: None) -> Iterator[Relay]:
     started = RelayThread(resolver=hosts_resolver(TEST_NAMES))
     yield started.relay
     started.stop()
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {check}")
-        time.sleep(interval)
 
 
 class SessionClient:

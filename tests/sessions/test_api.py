@@ -10,28 +10,26 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from endpoints import services as endpoint_services
+from endpoints.projects.services import member_remove
+from endpoints.tree.services import folder_create
 from sessions.models import Connection, DebugSession, Event, Relay
 from tests.conftest import assert_error
+from tests.factories import make_endpoint
 
 API = "/api/v1/sessions/"
 
 
 @pytest.fixture
 def endpoint(team):
-    return endpoint_services.endpoint_create(
-        project=team.project,
-        actor=team.editor,
-        data={
-            "name": "Ticker",
-            "url": "wss://stream.example.test/ticker",
-            "params": [{"name": "symbols", "value": "BTC", "enabled": True, "description": ""}],
-            "headers": [{"name": "X-Key", "value": "k", "enabled": False, "description": "off"}],
-            "cookies": [{"name": "sid", "value": "1", "enabled": True, "description": ""}],
-            "subprotocols": ["v2.json"],
-            "settings": {"open_timeout": 3},
-            "messages": [{"name": "sub", "format": "json", "body": '{"op": "sub"}'}],
-        },
+    return make_endpoint(
+        team,
+        url="wss://stream.example.test/ticker",
+        params=[{"name": "symbols", "value": "BTC", "enabled": True, "description": ""}],
+        headers=[{"name": "X-Key", "value": "k", "enabled": False, "description": "off"}],
+        cookies=[{"name": "sid", "value": "1", "enabled": True, "description": ""}],
+        subprotocols=["v2.json"],
+        settings={"open_timeout": 3},
+        messages=[{"name": "sub", "format": "json", "body": '{"op": "sub"}'}],
     )
 
 
@@ -159,7 +157,7 @@ def test_sessions_are_private_to_their_owner(team, client_for):
 
 def test_an_owner_who_left_the_project_loses_the_session(team, client_for):
     session = make_session(team, user=team.viewer)
-    endpoint_services.member_remove(project=team.project, user_id=team.viewer.pk, actor=team.admin)
+    member_remove(project=team.project, user_id=team.viewer.pk, actor=team.admin)
     assert_error(client_for(team.viewer).get(f"{API}{session.pk}/"), 404)
 
 
@@ -269,7 +267,7 @@ def test_format_helper(team, client_for):
 
 
 def test_save_as_new_endpoint_and_back_into_it(team, client_for, endpoint):
-    folder = endpoint_services.folder_create(project=team.project, actor=team.admin, name="Dbg")
+    folder = folder_create(project=team.project, actor=team.admin, name="Dbg")
     editor = client_for(team.editor)
     session_id = editor.post(API, {"endpoint": endpoint.pk}, format="json").json()["id"]
     editor.patch(

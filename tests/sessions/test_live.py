@@ -16,9 +16,9 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
+from accounts.models import AccessToken
+from accounts.tokens import token_create
 from config.asgi import application
-from endpoints.models import AccessToken
-from endpoints.tokens import token_create
 from tests.sessions.conftest import SessionClient
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,6 +18,7 @@ from django.conf import settings
 from sessions.models import DebugSession
 from sessions.relay.live_layer import RESYNC, LiveChannelLayer
 from sessions.relay.protocol import LIVE_LAYER, session_group
+from tests.polling import eventually
 from tests.sessions.test_live import collect, connected_session, live_viewer
 
 
@@ -45,17 +46,6 @@ def kill_subscriber(layer: Any) -> None:
             assert client.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
         finally:
             client.close()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, within: float = 5.0) -> Any:
-    """Await ``check()`` every 20 ms until it is truthy (and return it); fail after ``within``
-    seconds. Redis confirms a (UN)SUBSCRIBE on its own time: redis-py writes it without
-    waiting, so a publish on another connection right after may still see the old state."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not (result := await check()):
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-    return result
 
 
 async def until_subscribed(layer: LiveChannelLayer, other: LiveChannelLayer, channel: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from websockets.asyncio.client import ClientConnection, connect
 
-from endpoints.tokens import token_create
+from accounts.tokens import token_create
 from tests.wire import http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sessions.models import Relay as RelayRow
-from tests.sessions.conftest import wait_for
+from tests.polling import wait_for
 from tests.sessions.upstreams import TYPES_MESSAGES, closed_port
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -22,13 +22,16 @@ from rest_framework.test import APIClient
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from accounts.tokens import token_create
 from config.asgi import application
-from endpoints import services as endpoint_services
+from endpoints.environments.services import current_value_set, environment_create, variable_create
 from endpoints.models import Environment, Variable
-from endpoints.tokens import token_create
+from endpoints.projects.services import project_create
+from endpoints.tree.services import endpoint_create
 from sessions.models import Connection, DebugSession, Event
 from tests.conftest import Team, assert_error
-from tests.sessions.conftest import API, SessionClient, wait_for
+from tests.polling import wait_for
+from tests.sessions.conftest import API, SessionClient
 from tests.sessions.upstreams import LoopThread
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -255,26 +258,26 @@ def test_precedence_as_the_upstream_sees_it(
 ) -> None:
     admin = team.admin
     envs = {
-        "staging": endpoint_services.environment_create(
+        "staging": environment_create(
             project=team.project, actor=admin, name="Staging", base_url=echo.url("", "127.0.0.1")
         ),
         # Its own baseUrl variable wins over its base_url field (which would not connect).
-        "production": endpoint_services.environment_create(
+        "production": environment_create(
             project=team.project, actor=admin, name="Production", base_url="ws://wrong.test:1"
         ),
     }
     token = {
-        "global": endpoint_services.variable_create(
+        "global": variable_create(
             project=team.project, actor=admin, name="token", initial_value="g-initial"
         ),
-        "staging": endpoint_services.variable_create(
+        "staging": variable_create(
             project=team.project,
             actor=admin,
             name="token",
             environment_id=envs["staging"].pk,
             initial_value="stg-initial",
         ),
-        "production": endpoint_services.variable_create(
+        "production": variable_create(
             project=team.project,
             actor=admin,
             name="token",
@@ -282,10 +285,10 @@ def test_precedence_as_the_upstream_sees_it(
             initial_value="prod-initial",
         ),
     }
-    endpoint_services.variable_create(
+    variable_create(
         project=team.project, actor=admin, name="baseUrl", initial_value=echo.url("", "localhost")
     )
-    endpoint_services.variable_create(
+    variable_create(
         project=team.project,
         actor=admin,
         name="baseUrl",
@@ -293,10 +296,10 @@ def test_precedence_as_the_upstream_sees_it(
         initial_value=echo.url("", "upstream.test"),
     )
     for scope, value in currents.items():
-        endpoint_services.current_value_set(variable=token[scope], user=team.editor, value=value)
+        current_value_set(variable=token[scope], user=team.editor, value=value)
     # Another member's private values never apply to this member's session.
     for variable in token.values():
-        endpoint_services.current_value_set(variable=variable, user=admin, value=OTHER_PRIVATE)
+        current_value_set(variable=variable, user=admin, value=OTHER_PRIVATE)
 
     api = sessions_for(team.editor)
     session = api.create(
@@ -339,9 +342,7 @@ def test_precedence_as_the_upstream_sees_it(
 def test_a_changed_variable_changes_the_next_message_without_reconnecting(
     relay: Any, team: Team, sessions_for: Any, client_for: Any, echo: HandshakeEcho
 ) -> None:
-    n = endpoint_services.variable_create(
-        project=team.project, actor=team.admin, name="n", initial_value="1"
-    )
+    n = variable_create(project=team.project, actor=team.admin, name="n", initial_value="1")
     api = sessions_for(team.editor)
     session = api.create(project=team.project.pk, url=echo.url("/hs?n={{n}}"))
     sid = session["id"]
@@ -487,10 +488,8 @@ def test_every_unknown_name_is_listed_at_once(
 def test_a_handshake_that_breaks_once_resolved_is_refused_before_connecting(
     relay: Any, team: Team, sessions_for: Any, echo: HandshakeEcho
 ) -> None:
-    endpoint_services.variable_create(
-        project=team.project, actor=team.admin, name="h", initial_value="Host"
-    )
-    endpoint_services.variable_create(
+    variable_create(project=team.project, actor=team.admin, name="h", initial_value="Host")
+    variable_create(
         project=team.project, actor=team.admin, name="where", initial_value=SECRET, secret=True
     )
     api = sessions_for(team.editor)
@@ -514,7 +513,7 @@ def test_a_handshake_that_breaks_once_resolved_is_refused_before_connecting(
 def test_an_unknown_variable_in_a_body_sends_nothing(
     relay: Any, team: Team, sessions_for: Any, echo: HandshakeEcho
 ) -> None:
-    endpoint = endpoint_services.endpoint_create(
+    endpoint = endpoint_create(
         project=team.project,
         actor=team.admin,
         data={
@@ -558,11 +557,11 @@ def test_an_unknown_variable_in_a_body_sends_nothing(
 def test_environment_and_values_on_the_draft(
     relay: Any, team: Team, sessions_for: Any, echo: HandshakeEcho
 ) -> None:
-    staging = endpoint_services.environment_create(
+    staging = environment_create(
         project=team.project, actor=team.admin, name="Staging", base_url=echo.url("")
     )
-    elsewhere = endpoint_services.project_create(actor=team.editor, name="Elsewhere")
-    foreign = endpoint_services.environment_create(project=elsewhere, actor=team.editor, name="X")
+    elsewhere = project_create(actor=team.editor, name="Elsewhere")
+    foreign = environment_create(project=elsewhere, actor=team.editor, name="X")
     api = sessions_for(team.editor)
 
     # A URL made of references is a valid draft; a literal scheme must still be ws/wss.
@@ -608,8 +607,8 @@ def test_environment_and_values_on_the_draft(
 def test_session_list_stays_a_fixed_number_of_queries_with_values(
     team: Team, client_for: Any, django_assert_max_num_queries: Any
 ) -> None:
-    env = endpoint_services.environment_create(project=team.project, actor=team.admin, name="E")
-    endpoint_services.variable_create(
+    env = environment_create(project=team.project, actor=team.admin, name="E")
+    variable_create(
         project=team.project, actor=team.admin, name="key", initial_value="k", secret=True
     )
     api = client_for(team.editor)
@@ -653,10 +652,10 @@ def test_secrets_are_masked_everywhere_they_could_be_stored_or_shown(
     caplog: Any,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    endpoint_services.variable_create(
+    variable_create(
         project=team.project, actor=team.admin, name="apiKey", initial_value=SECRET, secret=True
     )
-    endpoint_services.variable_create(
+    variable_create(
         project=team.project, actor=team.admin, name="hexKey", initial_value="c0ffee", secret=True
     )
     api = sessions_for(team.editor)
@@ -752,7 +751,7 @@ def test_secrets_are_masked_everywhere_they_could_be_stored_or_shown(
     refused = assert_error(api.connect(sid, status=None), 502, "connect_failed")
     assert refused["connection"]["response"]["status"] == 401
     assert json.loads(refused["connection"]["response"]["body"])["cookies"] == {"c": MASK}
-    endpoint_services.variable_create(
+    variable_create(
         project=team.project,
         actor=team.admin,
         name="host",
@@ -773,7 +772,7 @@ def test_secrets_are_masked_everywhere_they_could_be_stored_or_shown(
     )
 
     # Another member of the project sees neither the session nor anyone's private value.
-    endpoint_services.current_value_set(
+    current_value_set(
         variable=Variable.objects.get(name="apiKey"), user=team.editor, value="eve-private-Zk"
     )
     other = client_for(team.admin)
@@ -789,10 +788,10 @@ def test_secrets_are_masked_everywhere_they_could_be_stored_or_shown(
 async def test_the_live_socket_sends_with_values_and_never_shows_a_secret(
     relay: Any, team: Team, echo: HandshakeEcho
 ) -> None:
-    await sync_to_async(endpoint_services.variable_create)(
+    await sync_to_async(variable_create)(
         project=team.project, actor=team.admin, name="apiKey", initial_value=SECRET, secret=True
     )
-    await sync_to_async(endpoint_services.variable_create)(
+    await sync_to_async(variable_create)(
         project=team.project, actor=team.admin, name="n", initial_value="1"
     )
     api = SessionClient(APIClient())

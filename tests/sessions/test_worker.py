@@ -19,7 +19,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from sessions.models import DebugSession, Relay
-from tests.sessions.conftest import RelayThread, wait_for
+from tests.polling import wait_for
+from tests.sessions.conftest import RelayThread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]

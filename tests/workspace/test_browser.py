@@ -23,8 +23,9 @@ from django.utils import timezone
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from endpoints import services
 from endpoints.models import Endpoint, Role
+from endpoints.projects.services import member_add, project_create
+from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
 from sessions.models import DebugSession, Event
 from tests.browser import ARTIFACTS, Console, launch, no_sideways_scroll, require_browser, shot
 from tests.sessions.upstreams import LoopThread
@@ -382,8 +383,8 @@ def test_twenty_thousand_log_entries_render_only_the_visible_rows(
     expect = sync_api.expect
     _clean("workspace-log")
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Firehose")
-    endpoint = services.endpoint_create(
+    project = project_create(actor=ada, name="Firehose")
+    endpoint = endpoint_create(
         project=project, actor=ada, data={"name": "Trades", "url": "ws://127.0.0.1:9/trades"}
     )
     session = DebugSession.objects.create(
@@ -468,17 +469,17 @@ def test_environments_drafts_and_tree_changes(make_user: Any, server: str, upstr
     _clean("workspace-more")
     ada = make_user("ada", first_name="Ada", last_name="Lovelace")
     eve = make_user("eve", first_name="Eve", last_name="Moneypenny")
-    project = services.project_create(actor=ada, name="Trading desk")
-    services.member_add(project=project, user_ref=eve.pk, role=Role.EDITOR)
-    streams = services.folder_create(project=project, actor=ada, name="Streams")
+    project = project_create(actor=ada, name="Trading desk")
+    member_add(project=project, user_ref=eve.pk, role=Role.EDITOR)
+    streams = folder_create(project=project, actor=ada, name="Streams")
     header = {"name": "X-Api-Key", "value": "{{apiKey}}", "enabled": True, "description": ""}
-    ticker = services.endpoint_create(
+    ticker = endpoint_create(
         project=project,
         actor=ada,
         data={"name": "Ticker", "url": upstream, "folder": streams.pk, "headers": [header]},
     )
     hostile = "<img src=x onerror=alert(1)>"
-    services.endpoint_create(
+    endpoint_create(
         project=project, actor=eve, data={"name": hostile, "url": "wss://evil.example/"}
     )
     base = f"{server}/projects/{project.pk}"
@@ -609,8 +610,8 @@ def test_editor_tabs_a_refused_handshake_and_link_revocation(
     expect = sync_api.expect
     _clean("workspace-editor")
     ada = make_user("ada", first_name="Ada", last_name="Lovelace")
-    project = services.project_create(actor=ada, name="Quotes desk")
-    endpoint = services.endpoint_create(
+    project = project_create(actor=ada, name="Quotes desk")
+    endpoint = endpoint_create(
         project=project,
         actor=ada,
         data={
@@ -715,13 +716,11 @@ def test_comments_and_history_in_the_activity_tab(
     _clean("workspace-activity")
     ada = make_user("ada", first_name="Ada", last_name="Lovelace")
     eve = make_user("eve", first_name="Eve", last_name="Moneypenny")
-    project = services.project_create(actor=ada, name="Quotes desk")
-    services.member_add(project=project, user_ref="eve", role=Role.VIEWER, actor=ada)
-    endpoint = services.endpoint_create(
-        project=project, actor=ada, data={"name": "Quotes", "url": upstream}
-    )
-    services.endpoint_update(endpoint=endpoint, actor=ada, data={"url": f"{upstream}?v=2"})
-    services.endpoint_update(endpoint=endpoint, actor=ada, data={"name": "Quotes v3"})
+    project = project_create(actor=ada, name="Quotes desk")
+    member_add(project=project, user_ref="eve", role=Role.VIEWER, actor=ada)
+    endpoint = endpoint_create(project=project, actor=ada, data={"name": "Quotes", "url": upstream})
+    endpoint_update(endpoint=endpoint, actor=ada, data={"url": f"{upstream}?v=2"})
+    endpoint_update(endpoint=endpoint, actor=ada, data={"name": "Quotes v3"})
     console = Console()
 
     def step(page: Any, name: str) -> None:

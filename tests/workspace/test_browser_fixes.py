@@ -14,7 +14,9 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from endpoints import services
+from endpoints.environments.services import environment_create, variable_create
+from endpoints.projects.services import project_create
+from endpoints.tree.services import endpoint_create, folder_create
 from sessions.models import DebugSession, Event
 from tests.browser import Console, launch, require_browser
 from tests.workspace.test_browser import DESKTOP, KeyedUpstream, _session_cookie
@@ -62,8 +64,8 @@ def _expect() -> Any:
 def test_dialogs_without_a_description_show_no_null(make_user: Any, server: str) -> None:
     expect = _expect()
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Dialogs")
-    services.folder_create(project=project, actor=ada, name="Streams")
+    project = project_create(actor=ada, name="Dialogs")
+    folder_create(project=project, actor=ada, name="Streams")
     console = Console()
     with browsing(ada, server, console) as page:
         page.goto(f"{server}/projects/{project.pk}/")
@@ -95,13 +97,13 @@ def test_the_environment_choice_survives_a_slow_environments_list(
     """The endpoint's key comes from the chosen environment: without it the upstream says 401."""
     expect = _expect()
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Slow lists")
-    staging = services.environment_create(project=project, actor=ada, name="Staging")
-    services.variable_create(
+    project = project_create(actor=ada, name="Slow lists")
+    staging = environment_create(project=project, actor=ada, name="Staging")
+    variable_create(
         project=project, actor=ada, name="apiKey", environment_id=staging.pk, initial_value="k1"
     )
     header = {**KEY_HEADER, "value": "{{apiKey}}"}
-    endpoint = services.endpoint_create(
+    endpoint = endpoint_create(
         project=project, actor=ada, data={"name": "Ticker", "url": upstream, "headers": [header]}
     )
     console = Console()
@@ -135,8 +137,8 @@ def test_the_composer_starts_in_text_and_remembers_the_format(
 ) -> None:
     expect = _expect()
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Composer")
-    services.endpoint_create(project=project, actor=ada, data={"name": "Quotes", "url": upstream})
+    project = project_create(actor=ada, name="Composer")
+    endpoint_create(project=project, actor=ada, data={"name": "Quotes", "url": upstream})
     console = Console()
     with browsing(ada, server, console) as page:
         # A blank request: plain text is sent as it is.
@@ -180,8 +182,8 @@ def test_the_composer_starts_in_text_and_remembers_the_format(
 def test_the_hexdump_fits_the_detail_pane_at_1440_px(make_user: Any, server: str) -> None:
     expect = _expect()
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Bytes")
-    endpoint = services.endpoint_create(
+    project = project_create(actor=ada, name="Bytes")
+    endpoint = endpoint_create(
         project=project, actor=ada, data={"name": "Frames", "url": "ws://127.0.0.1:9/frames"}
     )
     session = DebugSession.objects.create(
@@ -219,7 +221,7 @@ def test_the_hexdump_fits_the_detail_pane_at_1440_px(make_user: Any, server: str
 def test_project_descriptions_are_rendered_markdown(make_user: Any, server: str) -> None:
     expect = _expect()
     ada = make_user("ada")
-    project = services.project_create(
+    project = project_create(
         actor=ada, name="Markets", description="Live **prices** <script>alert(1)</script>"
     )
     console = Console()
@@ -241,8 +243,8 @@ def test_keys_typed_while_connecting_reach_the_composer(
 ) -> None:
     expect = _expect()
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Focus")
-    endpoint = services.endpoint_create(
+    project = project_create(actor=ada, name="Focus")
+    endpoint = endpoint_create(
         project=project,
         actor=ada,
         data={"name": "Quotes", "url": upstream, "headers": [KEY_HEADER]},
@@ -267,8 +269,8 @@ def test_keys_typed_while_connecting_reach_the_composer(
 def test_a_phone_shows_the_whole_name_and_docs_preview(make_user: Any, server: str) -> None:
     expect = _expect()
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Phone")
-    endpoint = services.endpoint_create(
+    project = project_create(actor=ada, name="Phone")
+    endpoint = endpoint_create(
         project=project, actor=ada, data={"name": "Ticker stream", "url": "wss://x.example/"}
     )
     console = Console()
@@ -290,8 +292,8 @@ def test_a_phone_shows_the_whole_name_and_docs_preview(make_user: Any, server: s
 def test_a_folder_created_during_a_search_is_shown(make_user: Any, server: str) -> None:
     expect = _expect()
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Search")
-    services.endpoint_create(project=project, actor=ada, data={"name": "Ticker", "url": ""})
+    project = project_create(actor=ada, name="Search")
+    endpoint_create(project=project, actor=ada, data={"name": "Ticker", "url": ""})
     console = Console()
     with browsing(ada, server, console) as page:
         page.goto(f"{server}/projects/{project.pk}/")

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from endpoints import services
+from endpoints.projects.services import project_create
+from endpoints.tree.services import endpoint_create
 from sessions.models import DebugSession, Event
 from tests.browser import Console, launch, require_browser
 from tests.workspace.test_browser_fixes import browsing
@@ -51,7 +52,7 @@ def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_backoff_waits_grow_to_ten_seconds_with_jitter(make_user: Any, server: str) -> None:
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Backoff")
+    project = project_create(actor=ada, name="Backoff")
     console = Console()
     with browsing(ada, server, console) as page:
         page.goto(f"{server}/projects/{project.pk}/")
@@ -75,7 +76,7 @@ def test_backoff_waits_grow_to_ten_seconds_with_jitter(make_user: Any, server: s
 
 def test_4400_and_4404_stop_and_say_why(make_user: Any, server: str) -> None:
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Refusals")
+    project = project_create(actor=ada, name="Refusals")
     console = Console()
     with browsing(ada, server, console) as page:
         page.goto(f"{server}/projects/{project.pk}/")
@@ -109,8 +110,8 @@ def test_4401_goes_to_the_login_page(make_user: Any, server: str) -> None:
 def test_a_dropped_session_socket_resumes_after_the_last_entry(make_user: Any, server: str) -> None:
     expect = require_browser().expect
     ada = make_user("ada")
-    project = services.project_create(actor=ada, name="Resume")
-    endpoint = services.endpoint_create(
+    project = project_create(actor=ada, name="Resume")
+    endpoint = endpoint_create(
         project=project, actor=ada, data={"name": "Trades", "url": "ws://127.0.0.1:9/"}
     )
     session = DebugSession.objects.create(

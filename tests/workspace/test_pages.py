@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from endpoints import services
+from endpoints.projects.services import project_create
+from endpoints.tree.services import endpoint_create
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def test_the_root_is_the_workspace_and_asks_for_a_login(team: Any) -> None:
 
 
 def test_the_projects_page_lists_only_your_projects(team: Any, make_user: Any) -> None:
-    services.project_create(actor=team.outsider, name="Someone else's")
+    project_create(actor=team.outsider, name="Someone else's")
     response = _client(team.viewer).get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -74,7 +75,7 @@ def test_every_project_page_is_the_shell_with_your_role(team: Any, path: str) ->
 
 
 def test_an_endpoint_page_and_the_viewer_shell(team: Any) -> None:
-    endpoint = services.endpoint_create(
+    endpoint = endpoint_create(
         project=team.project, actor=team.admin, data={"name": "Ticker", "url": "wss://x/"}
     )
     response = _client(team.viewer).get(f"/projects/{team.project.pk}/endpoints/{endpoint.pk}/")

@@ -1,0 +1,1 @@
+"""Who is calling: personal access tokens, REST and WebSocket authentication, sign-up, provisioning."""

@@ -1,0 +1,13 @@
+"""Errors of signing in; core.errors turns them into HTTP."""
+
+from __future__ import annotations
+
+from rest_framework import status
+
+from core.errors import DomainError
+
+
+class AuthenticationRequired(DomainError):
+    code = "authentication_failed"
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Wrong username or password."

@@ -1,0 +1,12 @@
+"""Reads of accounts."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from accounts.models import AccessToken
+
+
+def user_tokens(*, user: AbstractBaseUser) -> QuerySet[AccessToken]:
+    return AccessToken.objects.filter(user=user)

@@ -1,0 +1,63 @@
+"""Building blocks of every REST view: body parsing, the error responses every operation
+declares, and pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+ERRORS = {
+    400: ErrorSerializer,
+    401: ErrorSerializer,
+    403: ErrorSerializer,
+    404: ErrorSerializer,
+    409: ErrorSerializer,
+    412: ErrorSerializer,
+    413: ErrorSerializer,  # request_too_large: a body over API_MAX_BODY_BYTES
+}
+
+
+def parse(
+    serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any
+) -> dict[str, Any]:
+    try:
+        payload = request.data
+    except RecursionError:
+        # The JSON parser gives up on very deep nesting with RecursionError, not ParseError.
+        raise ParseError("The JSON body is nested too deeply.") from None
+    serializer = serializer_class(data=payload, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = settings.API_MAX_PAGE_SIZE
+
+
+def paginated_schema(item: type[serializers.Serializer], name: str) -> serializers.Serializer:
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )

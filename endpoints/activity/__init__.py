@@ -1,0 +1,1 @@
+"""What happened and who is here: history and revert, comments, live project events, presence."""

@@ -1,0 +1,1 @@
+"""Environments, variables and private current values; resolver.py substitutes {{name}}."""

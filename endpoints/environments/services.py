@@ -1,0 +1,208 @@
+"""How environments, variables and private current values change."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from core.errors import ValidationFailed
+from core.versioning import check_version
+from endpoints.environments.resolver import MAX_NAME_LENGTH, is_valid_name
+from endpoints.models import CurrentValue, Environment, Project, Variable
+from endpoints.rows import append_position, lock, place, save_unique
+
+
+def _check_environment_name(project: Project, name: str, exclude_pk: int | None = None) -> str:
+    name = name.strip()
+    clash = Environment.objects.annotate(lname=Lower("name")).filter(
+        project=project, lname=name.lower()
+    )
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if not name:
+        raise ValidationFailed({"name": ["A name is required."]})
+    if clash.exists():
+        raise ValidationFailed({"name": [f"An environment named {name!r} already exists."]})
+    return name
+
+
+@transaction.atomic
+def environment_create(
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    name: str,
+    base_url: str = "",
+    position: int | None = None,
+) -> Environment:
+    name = _check_environment_name(project, name)
+    siblings = Environment.objects.filter(project=project)
+    environment = Environment(
+        project=project,
+        name=name,
+        base_url=base_url,
+        position=append_position(siblings),
+        updated_by=actor,
+    )
+    save_unique(environment, "name", f"An environment named {name!r} already exists.")
+    if position is not None:
+        environment.position = place(siblings, environment.pk, position)
+    return environment
+
+
+@transaction.atomic
+def environment_update(
+    *,
+    environment: Environment,
+    actor: AbstractBaseUser,
+    expected_version: int | None = None,
+    name: str | None = None,
+    base_url: str | None = None,
+    position: int | None = None,
+) -> Environment:
+    """Rename, change the base URL, or reorder (``position`` among the project's environments)."""
+    environment = lock(Environment.objects.select_related("updated_by", "project"), environment.pk)
+    check_version(environment, expected_version)
+    if name is not None:
+        environment.name = _check_environment_name(
+            environment.project, name, exclude_pk=environment.pk
+        )
+    if base_url is not None:
+        environment.base_url = base_url
+    environment.version += 1
+    environment.updated_by = actor
+    save_unique(environment, "name", f"An environment named {environment.name!r} already exists.")
+    if position is not None:
+        siblings = Environment.objects.filter(project_id=environment.project_id)
+        environment.position = place(siblings, environment.pk, position)
+    return environment
+
+
+@transaction.atomic
+def environment_delete(*, environment: Environment, expected_version: int | None = None) -> None:
+    """Delete an environment and its variables (and so everyone's current values of them)."""
+    environment = lock(Environment.objects.select_related("updated_by"), environment.pk)
+    check_version(environment, expected_version)
+    environment.delete()
+
+
+def _check_variable_name(
+    project: Project, environment_id: int | None, name: str, exclude_pk: int | None = None
+) -> None:
+    if not is_valid_name(name):
+        raise ValidationFailed(
+            {
+                "name": [
+                    f"A name starts with a letter or '_' and has at most {MAX_NAME_LENGTH} "
+                    "letters, digits, '_', '-' or '.'."
+                ]
+            }
+        )
+    clash = Variable.objects.filter(project=project, environment_id=environment_id, name=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        scope = "this environment" if environment_id else "the project globals"
+        raise ValidationFailed({"name": [f"A variable named {name!r} already exists in {scope}."]})
+
+
+@transaction.atomic
+def variable_create(
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    name: str,
+    environment_id: int | None = None,
+    initial_value: str = "",
+    description: str = "",
+    secret: bool = False,
+    position: int | None = None,
+) -> Variable:
+    """A project global (``environment_id`` None) or a variable of one of its environments."""
+    if (
+        environment_id is not None
+        and not Environment.objects.filter(project=project, pk=environment_id).exists()
+    ):
+        raise ValidationFailed(
+            {"environment": [f"No environment {environment_id} in this project."]}
+        )
+    _check_variable_name(project, environment_id, name)
+    siblings = Variable.objects.filter(project=project, environment_id=environment_id)
+    variable = Variable(
+        project=project,
+        environment_id=environment_id,
+        name=name,
+        initial_value=initial_value,
+        description=description,
+        secret=secret,
+        position=append_position(siblings),
+        updated_by=actor,
+    )
+    save_unique(variable, "name", f"A variable named {name!r} already exists here.")
+    if position is not None:
+        variable.position = place(siblings, variable.pk, position)
+    return variable
+
+
+@transaction.atomic
+def variable_update(
+    *,
+    variable: Variable,
+    actor: AbstractBaseUser,
+    expected_version: int | None = None,
+    name: str | None = None,
+    initial_value: str | None = None,
+    description: str | None = None,
+    secret: bool | None = None,
+    position: int | None = None,
+) -> Variable:
+    """Change a shared variable. Its scope (global or environment) stays as created.
+
+    Turning ``secret`` off clears the shared initial value unless a new one is given in the
+    same call, so unmarking a secret can never be used to read it.
+    """
+    variable = lock(Variable.objects.select_related("updated_by", "project"), variable.pk)
+    check_version(variable, expected_version)
+    if name is not None and name != variable.name:
+        _check_variable_name(variable.project, variable.environment_id, name, variable.pk)
+        variable.name = name
+    if secret is not None:
+        if variable.secret and not secret and initial_value is None:
+            initial_value = ""
+        variable.secret = secret
+    if initial_value is not None:
+        variable.initial_value = initial_value
+    if description is not None:
+        variable.description = description
+    variable.version += 1
+    variable.updated_by = actor
+    save_unique(variable, "name", f"A variable named {variable.name!r} already exists here.")
+    if position is not None:
+        siblings = Variable.objects.filter(
+            project_id=variable.project_id, environment_id=variable.environment_id
+        )
+        variable.position = place(siblings, variable.pk, position)
+    return variable
+
+
+@transaction.atomic
+def variable_delete(*, variable: Variable, expected_version: int | None = None) -> None:
+    variable = lock(Variable.objects.select_related("updated_by"), variable.pk)
+    check_version(variable, expected_version)
+    variable.delete()
+
+
+@transaction.atomic
+def current_value_set(*, variable: Variable, user: AbstractBaseUser, value: str) -> CurrentValue:
+    """Set ``user``'s private current value of ``variable``; it wins over shared values for them."""
+    current, _ = CurrentValue.objects.update_or_create(
+        variable=variable, user=user, defaults={"value": value}
+    )
+    return current
+
+
+@transaction.atomic
+def current_value_clear(*, variable: Variable, user: AbstractBaseUser) -> None:
+    """Forget ``user``'s current value; the shared values apply to them again."""
+    CurrentValue.objects.filter(variable=variable, user=user).delete()

@@ -1,0 +1,137 @@
+"""How projects and their members change."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.errors import NotFound, ValidationFailed
+from core.versioning import check_version
+from endpoints.activity import recording
+from endpoints.errors import AlreadyMember, LastAdmin
+from endpoints.models import CurrentValue, Endpoint, Membership, Project, Role
+from endpoints.rows import lock
+
+User = get_user_model()
+
+
+@transaction.atomic
+def project_create(*, actor: AbstractBaseUser, name: str, description: str = "") -> Project:
+    project = Project.objects.create(name=name, description=description, created_by=actor)
+    Membership.objects.create(project=project, user=actor, role=Role.ADMIN)
+    return project
+
+
+@transaction.atomic
+def project_update(
+    *,
+    project: Project,
+    expected_version: int | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> Project:
+    project = lock(Project.objects.all(), project.pk)
+    check_version(project, expected_version)
+    if name is not None:
+        project.name = name
+    if description is not None:
+        project.description = description
+    project.version += 1
+    project.save()
+    recording.project_changed(project=project, actor=actor)
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project, expected_version: int | None = None) -> None:
+    project = lock(Project.objects.all(), project.pk)
+    check_version(project, expected_version)
+    recording.project_deleted(project_id=project.pk)
+    project.delete()
+
+
+def _find_user(user_ref: int | str) -> AbstractBaseUser:
+    if isinstance(user_ref, int) or (isinstance(user_ref, str) and user_ref.isdigit()):
+        user = User.objects.filter(pk=int(user_ref), is_active=True).first()
+    else:
+        user = User.objects.filter(username=user_ref, is_active=True).first()
+    if user is None:
+        raise ValidationFailed({"user": [f"No active user {user_ref!r}."]})
+    return user
+
+
+@transaction.atomic
+def member_add(
+    *, project: Project, user_ref: int | str, role: str, actor: AbstractBaseUser | None = None
+) -> Membership:
+    user = _find_user(user_ref)
+    if Membership.objects.filter(project=project, user=user).exists():
+        raise AlreadyMember(f"{user.get_username()} is already a member.")
+    membership = Membership.objects.create(project=project, user=user, role=role)
+    recording.member_changed(
+        project=project, actor=actor, membership=membership, kind="member.joined"
+    )
+    return membership
+
+
+def _admins_left_without(project: Project, membership: Membership) -> int:
+    admins = Membership.objects.select_for_update().filter(project=project, role=Role.ADMIN)
+    return sum(1 for m in admins if m.pk != membership.pk)
+
+
+@transaction.atomic
+def member_update(
+    *, project: Project, user_id: int, role: str, actor: AbstractBaseUser | None = None
+) -> Membership:
+    membership = lock(Membership.objects.filter(project=project), _membership_pk(project, user_id))
+    previous_role = membership.role
+    if (
+        membership.role == Role.ADMIN
+        and role != Role.ADMIN
+        and not _admins_left_without(project, membership)
+    ):
+        raise LastAdmin()
+    membership.role = role
+    membership.save(update_fields=["role"])
+    if role != previous_role:
+        recording.member_changed(
+            project=project,
+            actor=actor,
+            membership=membership,
+            kind="member.role_changed",
+            previous_role=previous_role,
+        )
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, project: Project, user_id: int, actor: AbstractBaseUser) -> None:
+    membership = lock(Membership.objects.filter(project=project), _membership_pk(project, user_id))
+    if membership.role == Role.ADMIN and not _admins_left_without(project, membership):
+        raise LastAdmin()
+    # The responsible person of an endpoint must be a member; a leaving member stops being one.
+    # update() skips auto_now, so updated_at is set here to match the version bump.
+    assigned = Endpoint.objects.filter(project=project, assignee_id=user_id)
+    before = recording.endpoint_snapshots(assigned.values_list("pk", flat=True))
+    assigned.update(
+        assignee=None, version=F("version") + 1, updated_by=actor, updated_at=timezone.now()
+    )
+    # Private current values belong to membership; a former member keeps none behind.
+    CurrentValue.objects.filter(variable__project=project, user_id=user_id).delete()
+    membership.delete()
+    recording.endpoints_changed(project=project, actor=actor, before=before)
+    recording.member_changed(
+        project=project, actor=actor, membership=membership, kind="member.left"
+    )
+
+
+def _membership_pk(project: Project, user_id: int) -> int:
+    pk = Membership.objects.filter(project=project, user_id=user_id).values_list("pk", flat=True)
+    found = pk.first()
+    if found is None:
+        raise NotFound("No such member in this project.")
+    return found

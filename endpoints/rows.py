@@ -1,0 +1,61 @@
+"""Row helpers every workspace service uses: lock a row, place it among its siblings,
+save with a unique check, turn a URL id into a primary key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Model, QuerySet
+
+from core.errors import NotFound, ValidationFailed
+
+
+def lock(queryset: QuerySet, pk: int) -> Any:
+    # of=("self",): related rows (nullable joins such as updated_by) cannot be locked in Postgres.
+    obj = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+def place(siblings: QuerySet, item_pk: int, position: int | None) -> int:
+    """Put ``item_pk`` at ``position`` among ``siblings`` (append when None); renumber 0..n-1.
+
+    Returns the item's final position. Only rows whose position changes are written.
+    """
+    order = [pk for pk in siblings.order_by("position", "id").values_list("pk", flat=True)]
+    if item_pk in order:
+        order.remove(item_pk)
+    index = len(order) if position is None else max(0, min(position, len(order)))
+    order.insert(index, item_pk)
+    current = dict(siblings.filter(pk__in=order).values_list("pk", "position"))
+    model = siblings.model
+    changed = [model(pk=pk, position=i) for i, pk in enumerate(order) if current.get(pk) != i]
+    if changed:
+        model.objects.bulk_update(changed, ["position"], batch_size=500)
+    return index
+
+
+def append_position(siblings: QuerySet) -> int:
+    top = siblings.aggregate(top=Max("position"))["top"]
+    return 0 if top is None else top + 1
+
+
+UNSET: Any = object()
+
+
+def save_unique(obj: Model, field: str, message: str) -> None:
+    """Save ``obj``; a concurrent writer that took the same name becomes a field error."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise ValidationFailed({field: [message]}) from None
+
+
+def as_int(value: int | str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None

@@ -1,0 +1,388 @@
+"""Reads of the tree: folders, endpoints (filtered, paginated rows, full), tags, the whole tree."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+
+from core.errors import NotFound, ValidationFailed
+from endpoints.handshake import HANDSHAKE_FIELDS, handshake_of
+from endpoints.models import Endpoint, EndpointStatus, Folder, Project, SavedMessage, Tag
+from endpoints.rows import as_int
+
+ENDPOINT_ORDERINGS = {
+    "position": ("folder_id", "position", "id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "status": ("status", "id"),
+    "updated_at": ("updated_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+}
+
+
+def project_folders(*, project: Project) -> QuerySet[Folder]:
+    return (
+        Folder.objects.filter(project=project)
+        .select_related("updated_by")
+        .order_by("parent_id", "position", "id")
+    )
+
+
+def project_tags(*, project: Project) -> QuerySet[Tag]:
+    return Tag.objects.filter(project=project).annotate(endpoint_count=Count("endpoints"))
+
+
+def folder_get(*, project: Project, folder_id: int | str) -> Folder:
+    folder = (
+        Folder.objects.select_related("updated_by", "project")
+        .filter(project=project, pk=as_int(folder_id))
+        .first()
+    )
+    if folder is None:
+        raise NotFound()
+    return folder
+
+
+def tag_get(*, project: Project, tag_id: int | str) -> Tag:
+    tag = Tag.objects.filter(project=project, pk=as_int(tag_id)).first()
+    if tag is None:
+        raise NotFound()
+    return tag
+
+
+def endpoints_with_relations(queryset: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
+    """Everything an endpoint's full representation needs, in three extra queries at most."""
+    return queryset.select_related("assignee", "updated_by", "created_by").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by(Lower("name"), "id")),
+        Prefetch("messages", queryset=SavedMessage.objects.order_by("position", "id")),
+    )
+
+
+def endpoint_get(*, project: Project, endpoint_id: int | str) -> Endpoint:
+    endpoint = (
+        endpoints_with_relations(Endpoint.objects.filter(project=project))
+        .filter(pk=as_int(endpoint_id))
+        .first()
+    )
+    if endpoint is None:
+        raise NotFound()
+    return endpoint
+
+
+def _descendant_ids(project: Project, folder_id: int) -> list[int]:
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent_id in Folder.objects.filter(project=project).values_list("pk", "parent_id"):
+        children[parent_id].append(pk)
+    found, stack = [], [folder_id]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children[current])
+    return found
+
+
+# The spellings a boolean query parameter may take (documented as an enum in the schema).
+BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+
+def endpoints_filtered(
+    *, project: Project, user: AbstractBaseUser, params: dict[str, Any]
+) -> QuerySet[Endpoint]:
+    """Endpoints of ``project`` narrowed by folder, status, assignee, tag and text ``q``.
+
+    ``params`` holds lists of raw query values (as from ``QueryDict.lists()``).
+    """
+    errors: dict[str, list[str]] = {}
+    queryset = Endpoint.objects.filter(project=project)
+
+    def values(name: str) -> list[str]:
+        raw = params.get(name) or []
+        return [part.strip() for item in raw for part in item.split(",") if part.strip()]
+
+    def last(name: str, default: str) -> str:
+        """A single-valued parameter as sent: empty is not the default but a wrong value."""
+        raw = params.get(name)
+        return raw[-1].strip() if raw else default
+
+    recursive_word = last("recursive", "false")
+    if recursive_word not in BOOLEAN_WORDS:
+        errors["recursive"] = ["Use true or false."]
+    recursive = BOOLEAN_WORDS.get(recursive_word, False)
+    folder_values = values("folder")
+    if folder_values:
+        folder_ref = folder_values[-1]
+        if folder_ref in {"root", "none"}:
+            queryset = queryset.filter(folder__isnull=True) if not recursive else queryset
+        elif folder_ref.isdigit():
+            if recursive:
+                queryset = queryset.filter(folder_id__in=_descendant_ids(project, int(folder_ref)))
+            else:
+                queryset = queryset.filter(folder_id=int(folder_ref))
+        else:
+            errors["folder"] = ["Use a folder id or 'root'."]
+
+    statuses = values("status")
+    unknown = [s for s in statuses if s not in EndpointStatus.values]
+    if unknown:
+        errors["status"] = [
+            f"Unknown status {', '.join(unknown)}; use {', '.join(EndpointStatus.values)}."
+        ]
+    elif statuses:
+        queryset = queryset.filter(status__in=statuses)
+
+    assignees = values("assignee")
+    if assignees:
+        condition = Q()
+        for ref in assignees:
+            if ref == "none":
+                condition |= Q(assignee__isnull=True)
+            elif ref == "me":
+                condition |= Q(assignee_id=user.pk)
+            elif ref.isdigit():
+                condition |= Q(assignee_id=int(ref))
+            else:
+                errors["assignee"] = ["Use a user id, 'me' or 'none'."]
+        queryset = queryset.filter(condition)
+
+    tags = values("tag")
+    if any("\x00" in tag for tag in tags):
+        # PostgreSQL rejects NUL in a query parameter; no tag can contain one anyway.
+        errors["tag"] = ["NUL characters are not allowed."]
+        tags = []
+    for tag in tags:
+        queryset = queryset.filter(tags__name__iexact=tag)
+    if tags:
+        queryset = queryset.distinct()
+
+    text = " ".join(params.get("q") or []).strip()
+    if "\x00" in text:
+        errors["q"] = ["NUL characters are not allowed."]
+    elif text:
+        queryset = queryset.filter(
+            Q(name__icontains=text) | Q(url__icontains=text) | Q(description__icontains=text)
+        )
+
+    ordering = last("ordering", "position")
+    if ordering not in ENDPOINT_ORDERINGS:
+        errors["ordering"] = [f"Use one of {', '.join(ENDPOINT_ORDERINGS)}."]
+    if errors:
+        raise ValidationFailed(errors)
+    # No relations here: a list page reads ``endpoint_rows`` of it (plain values), and a caller
+    # that wants model instances wraps it in ``endpoints_with_relations``.
+    return queryset.order_by(*ENDPOINT_ORDERINGS[ordering])
+
+
+# The columns of an endpoint's full representation and of the three people shown with it.
+ENDPOINT_ROW_FIELDS = (
+    "id",
+    "project_id",
+    "folder_id",
+    "position",
+    "name",
+    *HANDSHAKE_FIELDS,
+    "status",
+    "description",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+_ROW_PEOPLE = ("assignee", "created_by", "updated_by")
+
+
+_PERSON_FIELDS = ("id", "username", "first_name", "last_name")
+
+
+class EndpointRows:
+    """``queryset`` as named rows (``row.url``, ``row.assignee__username``), for a paginator.
+
+    For list pages: Django model instances and ``prefetch_related`` cost several times the
+    query itself per row (tests/bench/bench_workspace.py measures it), plain values do not.
+    A slice is one query; ``count()`` counts ``queryset`` itself, without the people's joins.
+    """
+
+    def __init__(self, queryset: QuerySet[Endpoint]) -> None:
+        people = [f"{person}__{field}" for person in _ROW_PEOPLE for field in _PERSON_FIELDS]
+        self.queryset = queryset
+        self.rows = queryset.values_list(*ENDPOINT_ROW_FIELDS, *people, named=True)
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, index: slice) -> QuerySet[Any]:
+        return self.rows[index]
+
+
+def endpoint_rows(queryset: QuerySet[Endpoint]) -> EndpointRows:
+    """A list page's endpoints as plain values; complete a page with ``endpoint_rows_complete``."""
+    return EndpointRows(queryset)
+
+
+@dataclass(frozen=True)
+class EndpointRow:
+    """One endpoint as plain values: what ``serializers.endpoint_row_data`` needs."""
+
+    fields: Any  # a row of ``endpoint_rows``: ENDPOINT_ROW_FIELDS as attributes
+    messages: list[Any]  # saved messages in order, rows with id, name, format, body, description
+    tags: list[str]  # ordered like ``Endpoint.tag_names``
+    assignee: dict[str, Any] | None
+    created_by: dict[str, Any] | None
+    updated_by: dict[str, Any] | None
+
+
+def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
+    """Rows of ``endpoint_rows`` with their saved messages and tags, in two more queries."""
+    ids = [row.id for row in rows]
+    tags: dict[int, list[str]] = defaultdict(list)
+    for endpoint_id, tag_name in (
+        Endpoint.tags.through.objects.filter(endpoint_id__in=ids)
+        .order_by(Lower("tag__name"), "tag_id")
+        .values_list("endpoint_id", "tag__name")
+    ):
+        tags[endpoint_id].append(tag_name)
+    messages: dict[int, list[Any]] = defaultdict(list)
+    for message in (
+        SavedMessage.objects.filter(endpoint_id__in=ids)
+        .order_by("position", "id")
+        .values_list("id", "endpoint_id", "name", "format", "body", "description", named=True)
+    ):
+        messages[message.endpoint_id].append(message)
+
+    return [
+        EndpointRow(
+            fields=row,
+            messages=messages[row.id],
+            tags=tags[row.id],
+            assignee=_person(
+                row.assignee__id,
+                row.assignee__username,
+                row.assignee__first_name,
+                row.assignee__last_name,
+            ),
+            created_by=_person(
+                row.created_by__id,
+                row.created_by__username,
+                row.created_by__first_name,
+                row.created_by__last_name,
+            ),
+            updated_by=_person(
+                row.updated_by__id,
+                row.updated_by__username,
+                row.updated_by__first_name,
+                row.updated_by__last_name,
+            ),
+        )
+        for row in rows
+    ]
+
+
+def _person(pk: int | None, username: str | None, first: str | None, last: str | None) -> Any:
+    if pk is None:
+        return None
+    full = f"{first or ''} {last or ''}".strip()
+    return {"id": pk, "username": username, "display_name": full or username}
+
+
+def project_tree(*, project: Project) -> dict[str, Any]:
+    """The whole tree in three queries: folders, endpoint summaries, endpoint tags."""
+    folders = list(
+        Folder.objects.filter(project=project)
+        .order_by("position", "id")
+        .values("id", "parent_id", "name", "position", "version")
+    )
+    endpoints = (
+        Endpoint.objects.filter(project=project)
+        .order_by("position", "id")
+        .values_list(
+            "id",
+            "folder_id",
+            "name",
+            "url",
+            "status",
+            "position",
+            "version",
+            "assignee_id",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+        )
+    )
+    tags_by_endpoint: dict[int, list[str]] = defaultdict(list)
+    for endpoint_id, tag_name in (
+        Endpoint.tags.through.objects.filter(endpoint__project=project)
+        .order_by(Lower("tag__name"), "tag_id")
+        .values_list("endpoint_id", "tag__name")
+    ):
+        tags_by_endpoint[endpoint_id].append(tag_name)
+
+    nodes: dict[int | None, dict[str, Any]] = {None: {"folders": [], "endpoints": []}}
+    for row in folders:
+        nodes[row["id"]] = {
+            "id": row["id"],
+            "name": row["name"],
+            "parent": row["parent_id"],
+            "position": row["position"],
+            "version": row["version"],
+            "folders": [],
+            "endpoints": [],
+        }
+    for row in folders:
+        parent = nodes.get(row["parent_id"], nodes[None])
+        parent["folders"].append(nodes[row["id"]])
+    for (
+        pk,
+        folder_id,
+        name,
+        url,
+        status,
+        position,
+        version,
+        a_id,
+        a_user,
+        a_first,
+        a_last,
+    ) in endpoints:
+        nodes.get(folder_id, nodes[None])["endpoints"].append(
+            {
+                "id": pk,
+                "folder": folder_id,
+                "name": name,
+                "url": url,
+                "status": status,
+                "position": position,
+                "version": version,
+                "assignee": _person(a_id, a_user, a_first, a_last),
+                "tags": tags_by_endpoint.get(pk, []),
+            }
+        )
+    root = nodes[None]
+    return {
+        "project": {"id": project.pk, "name": project.name},
+        "folders": root["folders"],
+        "endpoints": root["endpoints"],
+    }
+
+
+def endpoint_handshake(endpoint: Endpoint) -> dict[str, Any]:
+    """The handshake fields of a stored endpoint, in the shape the resolver takes."""
+    return handshake_of(endpoint)
+
+
+def endpoint_head(*, project: Project, endpoint_id: int | str) -> Endpoint:
+    """Just enough of an endpoint to scope its history or comments (one query)."""
+    endpoint = (
+        Endpoint.objects.filter(project=project, pk=as_int(endpoint_id))
+        .only("pk", "project_id", "name", "version")
+        .first()
+    )
+    if endpoint is None:
+        raise NotFound()
+    return endpoint

@@ -1,0 +1,408 @@
+"""Shapes of folders, endpoints, saved messages and tags in the API.
+
+The ``*_data`` functions produce the JSON; ``*OutSerializer`` classes only describe it for the
+schema, and tests/test_shapes.py keeps the two equal. ``*InSerializer`` classes parse input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.errors import ValidationFailed
+from core.formats import BodyFormatError, validate_body
+from core.people import UserBriefSerializer, user_brief
+from core.timestamps import iso
+from core.versioning import VersionedInput
+from endpoints.environments.resolver import (
+    references_in_endpoint,
+    static_text,
+    url_template_problem,
+    usage_summary,
+)
+from endpoints.handshake import HandshakeError, clean_rows, clean_settings, clean_subprotocols
+from endpoints.models import Endpoint, EndpointStatus, Folder, MessageFormat, SavedMessage, Tag
+
+
+def folder_data(folder: Folder) -> dict[str, Any]:
+    return {
+        "id": folder.pk,
+        "name": folder.name,
+        "parent": folder.parent_id,
+        "position": folder.position,
+        "version": folder.version,
+        "updated_at": iso(folder.updated_at),
+        "updated_by": user_brief(folder.updated_by),
+    }
+
+
+def message_data(message: SavedMessage) -> dict[str, Any]:
+    """A saved message; also takes a row with the same names (``selectors.EndpointRow``)."""
+    return {
+        "id": message.id,
+        "name": message.name,
+        "format": message.format,
+        "body": message.body,
+        "description": message.description,
+    }
+
+
+def endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
+    """An endpoint with everything it holds; expects ``selectors.endpoints_with_relations``."""
+    messages = list(endpoint.messages.all())
+    return _endpoint_representation(
+        endpoint,
+        messages=messages,
+        tags=endpoint.tag_names,
+        people=(
+            user_brief(endpoint.assignee),
+            user_brief(endpoint.created_by),
+            user_brief(endpoint.updated_by),
+        ),
+    )
+
+
+def endpoint_row_data(row: Any) -> dict[str, Any]:
+    """The same as ``endpoint_data``, from a ``selectors.EndpointRow`` (list pages: plain values)."""
+    return _endpoint_representation(
+        row.fields,
+        messages=row.messages,
+        tags=row.tags,
+        people=(row.assignee, row.created_by, row.updated_by),
+    )
+
+
+def _endpoint_representation(
+    fields: Any,
+    *,
+    messages: list[Any],
+    tags: list[str],
+    people: tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None],
+) -> dict[str, Any]:
+    """The one endpoint shape. ``fields`` is an Endpoint or a row with its attribute names,
+    ``messages`` SavedMessages or rows alike, ``people`` the assignee, creator and last editor."""
+    assignee, created_by, updated_by = people
+    return {
+        "id": fields.id,
+        "project": fields.project_id,
+        "folder": fields.folder_id,
+        "position": fields.position,
+        "name": fields.name,
+        "url": fields.url,
+        "params": fields.params,
+        "headers": fields.headers,
+        "cookies": fields.cookies,
+        "subprotocols": fields.subprotocols,
+        "settings": clean_settings(None, base=fields.connection_settings),
+        "messages": [message_data(m) for m in messages],
+        "variables": _variables_used(fields, messages),
+        "status": fields.status,
+        "assignee": assignee,
+        "tags": tags,
+        "description": fields.description,
+        "version": fields.version,
+        "created_at": iso(fields.created_at),
+        "updated_at": iso(fields.updated_at),
+        "created_by": created_by,
+        "updated_by": updated_by,
+    }
+
+
+def endpoint_variables_used(endpoint: Endpoint) -> list[dict[str, Any]]:
+    """Which ``{{names}}`` the endpoint uses and where (``headers[2].value``, ``messages[0].body``)."""
+    return _variables_used(endpoint, endpoint.messages.all())
+
+
+def _variables_used(fields: Any, messages: Any) -> list[dict[str, Any]]:
+    handshake = {
+        "url": fields.url,
+        "params": fields.params,
+        "headers": fields.headers,
+        "cookies": fields.cookies,
+        "subprotocols": fields.subprotocols,
+    }
+    bodies = [{"body": m.body} for m in messages]
+    return usage_summary(references_in_endpoint(handshake, bodies))
+
+
+def tag_data(tag: Tag) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": tag.pk, "name": tag.name}
+    if hasattr(tag, "endpoint_count"):
+        data["endpoint_count"] = tag.endpoint_count
+    return data
+
+
+class RowSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.CharField(allow_blank=True)
+    enabled = serializers.BooleanField(default=True)
+    description = serializers.CharField(allow_blank=True, default="")
+
+
+class SettingsSerializer(serializers.Serializer):
+    open_timeout = serializers.FloatField(
+        help_text="Seconds to wait for the handshake (default 10)."
+    )
+    max_message_size = serializers.IntegerField(
+        help_text="Largest message in bytes (default 1 MiB)."
+    )
+    verify_tls = serializers.BooleanField(help_text="Verify wss:// certificates (default true).")
+    ping_interval = serializers.FloatField(
+        help_text="Seconds between pings; 0 turns pings off (default 20)."
+    )
+
+
+class SettingsInSerializer(SettingsSerializer):
+    """Any subset of the settings; the rest keep their current (or default) values."""
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        for field in fields.values():
+            field.required = False
+        return fields
+
+
+class SavedMessageOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    format = serializers.ChoiceField(choices=MessageFormat.choices)
+    body = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+
+
+class VariableUsageSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Variable name, or $name for a dynamic value.")
+    dynamic = serializers.BooleanField()
+    where = serializers.ListField(
+        child=serializers.CharField(), help_text="Locations such as url or headers[2].value."
+    )
+
+
+class EndpointOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    folder = serializers.IntegerField(source="folder_id", allow_null=True)
+    position = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+    params = RowSerializer(many=True)
+    headers = RowSerializer(many=True)
+    cookies = RowSerializer(many=True)
+    subprotocols = serializers.ListField(child=serializers.CharField())
+    settings = SettingsSerializer(source="connection_settings")
+    messages = SavedMessageOutSerializer(many=True, source="messages.all")
+    variables = serializers.SerializerMethodField(help_text="The {{names}} used, and where.")
+    status = serializers.ChoiceField(choices=EndpointStatus.choices)
+    assignee = UserBriefSerializer(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(), source="tag_names")
+    description = serializers.CharField(allow_blank=True)
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    created_by = UserBriefSerializer(allow_null=True)
+    updated_by = UserBriefSerializer(allow_null=True)
+
+    @extend_schema_field(VariableUsageSerializer(many=True))
+    def get_variables(self, endpoint: Endpoint) -> list[dict[str, Any]]:
+        return endpoint_variables_used(endpoint)
+
+
+class EndpointSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    folder = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    url = serializers.CharField()
+    status = serializers.ChoiceField(choices=EndpointStatus.choices)
+    position = serializers.IntegerField()
+    version = serializers.IntegerField()
+    assignee = UserBriefSerializer(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+
+
+class TreeFolderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    parent = serializers.IntegerField(allow_null=True)
+    position = serializers.IntegerField()
+    version = serializers.IntegerField()
+    folders = serializers.ListField(
+        child=serializers.DictField(), help_text="Nested folders, same shape."
+    )
+    endpoints = EndpointSummarySerializer(many=True)
+
+
+class ProjectBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TreeSerializer(serializers.Serializer):
+    project = ProjectBriefSerializer()
+    folders = TreeFolderSerializer(many=True)
+    endpoints = EndpointSummarySerializer(many=True)
+
+
+class FolderOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    parent = serializers.IntegerField(allow_null=True)
+    position = serializers.IntegerField()
+    version = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+    updated_by = UserBriefSerializer(allow_null=True)
+
+
+class TagOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    endpoint_count = serializers.IntegerField(required=False)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    updated = serializers.ListField(child=serializers.IntegerField())
+    deleted = serializers.ListField(child=serializers.IntegerField())
+
+
+class FolderInSerializer(VersionedInput):
+    name = serializers.CharField(max_length=200)
+    parent = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
+
+
+class SavedMessageInSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, min_value=1)
+    name = serializers.CharField(max_length=200)
+    format = serializers.ChoiceField(choices=MessageFormat.choices, default=MessageFormat.TEXT)
+    body = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, max_length=1_000_000, default=""
+    )
+    description = serializers.CharField(allow_blank=True, max_length=100_000, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A body with {{references}} is checked after substitution, at send; one without is
+        # checked as it will be sent (escapes such as \{{ applied).
+        body = static_text(attrs.get("body", ""))
+        try:
+            if body is not None:
+                validate_body(attrs.get("format", MessageFormat.TEXT), body)
+        except BodyFormatError as exc:
+            raise serializers.ValidationError({"body": [str(exc)]}) from None
+        return attrs
+
+
+class HandshakeInput(serializers.Serializer):
+    """Parses rows, subprotocols and settings with the shared handshake module, not DRF fields.
+
+    Errors keep the module's flat paths (``headers[2].value``); the DRF fields of the same names
+    only describe the shapes in the schema. Subclasses add fields or checks through the hooks.
+    """
+
+    handshake_fields: tuple[str, ...] = ("params", "headers", "cookies", "subprotocols", "settings")
+
+    def clean_handshake_field(self, key: str, value: Any) -> Any:
+        if key == "subprotocols":
+            return clean_subprotocols(value)
+        if key == "settings":
+            clean_settings(value)
+            return value
+        return clean_rows(value, key)
+
+    def handshake_errors(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
+        return {}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        raw = {key: data[key] for key in self.handshake_fields if key in data}
+        rest = {key: value for key, value in data.items() if key not in self.handshake_fields}
+        errors: dict[str, Any] = {}
+        try:
+            attrs = super().to_internal_value(rest)
+        except serializers.ValidationError as exc:
+            errors.update(exc.detail)
+            attrs = {}
+        for key, value in raw.items():
+            try:
+                attrs[key] = self.clean_handshake_field(key, value)
+            except HandshakeError as exc:
+                errors.update(exc.fields)
+            except ValidationFailed as exc:
+                errors.update(exc.extra["fields"])
+        if attrs.get("url"):
+            # A URL may hold {{references}}; the resolved URL is checked fully at connect.
+            problem = url_template_problem(attrs["url"])
+            if problem:
+                errors["url"] = [problem]
+        errors.update(self.handshake_errors(attrs))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class EndpointInSerializer(HandshakeInput, VersionedInput):
+    name = serializers.CharField(max_length=200)
+    url = serializers.CharField(max_length=2048, trim_whitespace=False)
+    folder = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
+    params = RowSerializer(many=True, required=False)
+    headers = RowSerializer(many=True, required=False)
+    cookies = RowSerializer(many=True, required=False)
+    subprotocols = serializers.ListField(child=serializers.CharField(), required=False)
+    settings = SettingsInSerializer(required=False)
+    messages = SavedMessageInSerializer(many=True, required=False, max_length=200)
+    status = serializers.ChoiceField(choices=EndpointStatus.choices, required=False)
+    assignee = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=50
+    )
+    description = serializers.CharField(allow_blank=True, required=False, max_length=100_000)
+
+
+class BatchOperationSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(
+        choices=["move", "set_status", "set_assignee", "add_tags", "remove_tags", "delete"]
+    )
+    folder = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    status = serializers.ChoiceField(choices=EndpointStatus.choices, required=False)
+    assignee = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=50
+    )
+
+    REQUIRED = {
+        "move": "folder",
+        "set_status": "status",
+        "set_assignee": "assignee",
+        "add_tags": "tags",
+        "remove_tags": "tags",
+    }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        needed = self.REQUIRED.get(attrs["op"])
+        if needed and needed not in attrs:
+            raise serializers.ValidationError({needed: [f"Required for {attrs['op']}."]})
+        return attrs
+
+
+class BatchSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=5000
+    )
+    operations = BatchOperationSerializer(many=True, min_length=1, max_length=20)
+    versions = serializers.DictField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        help_text="Endpoint id → the version you read; one stale entry rejects the batch.",
+    )
+
+    def validate_versions(self, value: dict[str, int]) -> dict[int, int]:
+        try:
+            return {int(key): version for key, version in value.items()}
+        except ValueError:
+            raise serializers.ValidationError("Keys must be endpoint ids.") from None
+
+
+class TagInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64)

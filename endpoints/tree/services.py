@@ -1,0 +1,442 @@
+"""How the tree changes: folders, endpoints with their saved messages, tags, batch edits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from core.errors import Conflict, ValidationFailed, VersionConflict
+from core.versioning import check_version
+from endpoints.activity import history, recording
+from endpoints.errors import FolderCycle, FolderNotEmpty
+from endpoints.handshake import TEMPLATE_FIELDS, clean_settings
+from endpoints.models import (
+    Endpoint,
+    EndpointStatus,
+    Folder,
+    Membership,
+    Project,
+    SavedMessage,
+    Tag,
+)
+from endpoints.rows import UNSET, append_position, lock, place
+
+ENDPOINT_SCALAR_FIELDS = ("name", *TEMPLATE_FIELDS, "status", "description")
+
+
+def _folder_in_project(project: Project, folder_id: int | None, field: str) -> Folder | None:
+    if folder_id is None:
+        return None
+    folder = Folder.objects.filter(project=project, pk=folder_id).first()
+    if folder is None:
+        raise ValidationFailed({field: [f"No folder {folder_id} in this project."]})
+    return folder
+
+
+def _ancestor_ids(project: Project, folder_id: int | None) -> list[int]:
+    """Ids from ``folder_id`` up to the root, using one query for the project's parent links."""
+    parents = dict(Folder.objects.filter(project=project).values_list("pk", "parent_id"))
+    chain: list[int] = []
+    seen: set[int] = set()
+    while folder_id is not None and folder_id not in seen:
+        seen.add(folder_id)
+        chain.append(folder_id)
+        folder_id = parents.get(folder_id)
+    return chain
+
+
+@transaction.atomic
+def folder_create(
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    name: str,
+    parent_id: int | None = None,
+    position: int | None = None,
+) -> Folder:
+    parent = _folder_in_project(project, parent_id, "parent")
+    siblings = Folder.objects.filter(project=project, parent=parent)
+    folder = Folder.objects.create(
+        project=project,
+        parent=parent,
+        name=name,
+        position=append_position(siblings),
+        updated_by=actor,
+    )
+    if position is not None:
+        folder.position = place(siblings, folder.pk, position)
+    recording.folder_changed(project=project, actor=actor, folder=folder, before=None)
+    return folder
+
+
+@transaction.atomic
+def folder_update(
+    *,
+    folder: Folder,
+    actor: AbstractBaseUser,
+    expected_version: int | None = None,
+    name: str | None = None,
+    parent_id: int | None = UNSET,
+    position: int | None = None,
+) -> Folder:
+    folder = lock(Folder.objects.all(), folder.pk)
+    check_version(folder, expected_version)
+    before = history.folder_snapshot(folder)
+    project = folder.project
+    moving = parent_id is not UNSET and parent_id != folder.parent_id
+    if moving:
+        _folder_in_project(project, parent_id, "parent")
+        if folder.pk in _ancestor_ids(project, parent_id):
+            raise FolderCycle(fields={"parent": [FolderCycle.default_detail]})
+        folder.parent_id = parent_id
+    if name is not None:
+        folder.name = name
+    folder.version += 1
+    folder.updated_by = actor
+    folder.save()
+    if moving or position is not None:
+        siblings = Folder.objects.filter(project=project, parent_id=folder.parent_id)
+        folder.position = place(siblings, folder.pk, position)
+    recording.folder_changed(project=project, actor=actor, folder=folder, before=before)
+    return folder
+
+
+@transaction.atomic
+def folder_delete(
+    *,
+    folder: Folder,
+    recursive: bool = False,
+    expected_version: int | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> None:
+    folder = lock(Folder.objects.all(), folder.pk)
+    check_version(folder, expected_version)
+    if not recursive and (folder.children.exists() or folder.endpoints.exists()):
+        raise FolderNotEmpty()
+    # Deleting deepest folders first keeps each cascade small and its lock set bounded.
+    project = folder.project
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Folder.objects.filter(project=project).values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    subtree: list[int] = []
+    stack = [folder.pk]
+    while stack:
+        current = stack.pop()
+        subtree.append(current)
+        stack.extend(children.get(current, []))
+    contents = Endpoint.objects.filter(folder_id__in=subtree)
+    recording.folder_deleted(
+        project=project,
+        actor=actor,
+        folder=folder,
+        folder_ids=subtree,
+        endpoint_ids=list(contents.values_list("pk", flat=True)),
+    )
+    contents.delete()
+    Folder.objects.filter(pk__in=subtree).delete()
+
+
+def tags_resolve(*, project: Project, names: Iterable[str]) -> list[Tag]:
+    """Tags named ``names`` (case-insensitive), created when new; order follows ``names``."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(name.strip().lower(), name.strip())
+    if not wanted:
+        return []
+    existing = {
+        tag.name.lower(): tag
+        for tag in Tag.objects.annotate(lname=Lower("name")).filter(
+            project=project, lname__in=list(wanted)
+        )
+    }
+    missing = [
+        Tag(project=project, name=name) for key, name in wanted.items() if key not in existing
+    ]
+    for tag in Tag.objects.bulk_create(missing):
+        existing[tag.name.lower()] = tag
+    if any(tag.pk is None for tag in existing.values()):
+        # Backends that do not return ids from bulk_create: read them back once.
+        existing = {
+            tag.name.lower(): tag
+            for tag in Tag.objects.annotate(lname=Lower("name")).filter(
+                project=project, lname__in=list(wanted)
+            )
+        }
+    return [existing[key] for key in wanted]
+
+
+def _tagged_endpoints_changing(tag: Tag) -> dict[int, dict[str, Any] | None]:
+    """Snapshots of the endpoints carrying ``tag``, taken before a rename or delete changes them."""
+    tagged = Endpoint.tags.through.objects.filter(tag=tag).values_list("endpoint_id", flat=True)
+    return recording.endpoint_snapshots(tagged)
+
+
+def _tagged_endpoints_changed(
+    tag: Tag, before: dict[int, dict[str, Any] | None], actor: AbstractBaseUser | None
+) -> None:
+    # Their tags field changed: a new version, so a stale write cannot bring the old name back.
+    Endpoint.objects.filter(pk__in=list(before)).update(
+        version=F("version") + 1, updated_by=actor, updated_at=timezone.now()
+    )
+    recording.endpoints_changed(project=tag.project, actor=actor, before=before)
+
+
+@transaction.atomic
+def tag_rename(*, tag: Tag, name: str, actor: AbstractBaseUser | None = None) -> Tag:
+    clash = (
+        Tag.objects.annotate(lname=Lower("name"))
+        .filter(project_id=tag.project_id, lname=name.lower())
+        .exclude(pk=tag.pk)
+    )
+    if clash.exists():
+        raise Conflict(f"A tag named {name!r} already exists.")
+    before = _tagged_endpoints_changing(tag)
+    tag.name = name
+    tag.save(update_fields=["name"])
+    _tagged_endpoints_changed(tag, before, actor)
+    return tag
+
+
+@transaction.atomic
+def tag_delete(*, tag: Tag, actor: AbstractBaseUser | None = None) -> None:
+    before = _tagged_endpoints_changing(tag)
+    tag.delete()
+    _tagged_endpoints_changed(tag, before, actor)
+
+
+def _check_assignee(project: Project, assignee_id: int | None, field: str = "assignee") -> None:
+    if (
+        assignee_id is not None
+        and not Membership.objects.filter(project=project, user_id=assignee_id).exists()
+    ):
+        raise ValidationFailed({field: ["The responsible person must be a project member."]})
+
+
+def _write_messages(endpoint: Endpoint, messages: Sequence[dict[str, Any]]) -> None:
+    """Make the endpoint's saved messages exactly ``messages``, in order, keeping ids given."""
+    existing = {m.pk: m for m in endpoint.messages.all()}
+    keep: list[SavedMessage] = []
+    create: list[SavedMessage] = []
+    errors: dict[str, list[str]] = {}
+    for position, data in enumerate(messages):
+        message_id = data.get("id")
+        fields = {
+            key: data[key] for key in ("name", "format", "body", "description") if key in data
+        }
+        if message_id is not None:
+            message = existing.get(message_id)
+            if message is None:
+                errors[f"messages[{position}].id"] = [
+                    f"No saved message {message_id} on this endpoint."
+                ]
+                continue
+            for key, value in fields.items():
+                setattr(message, key, value)
+            message.position = position
+            keep.append(message)
+        else:
+            create.append(SavedMessage(endpoint=endpoint, position=position, **fields))
+    if errors:
+        raise ValidationFailed(errors)
+    kept_ids = {m.pk for m in keep}
+    SavedMessage.objects.filter(endpoint=endpoint).exclude(pk__in=kept_ids).delete()
+    if keep:
+        SavedMessage.objects.bulk_update(
+            keep, ["name", "format", "body", "description", "position"], batch_size=200
+        )
+    SavedMessage.objects.bulk_create(create)
+
+
+@transaction.atomic
+def endpoint_create(*, project: Project, actor: AbstractBaseUser, data: dict[str, Any]) -> Endpoint:
+    folder = _folder_in_project(project, data.get("folder"), "folder")
+    _check_assignee(project, data.get("assignee"))
+    siblings = Endpoint.objects.filter(project=project, folder=folder)
+    endpoint = Endpoint(
+        project=project,
+        folder=folder,
+        assignee_id=data.get("assignee"),
+        connection_settings=clean_settings(data.get("settings")),
+        created_by=actor,
+        updated_by=actor,
+        position=append_position(siblings),
+        status=EndpointStatus.DEVELOPING,
+    )
+    for field in ENDPOINT_SCALAR_FIELDS:
+        if field in data:
+            setattr(endpoint, field, data[field])
+    endpoint.save()
+    if data.get("position") is not None:
+        endpoint.position = place(siblings, endpoint.pk, data["position"])
+    if data.get("tags"):
+        endpoint.tags.set(tags_resolve(project=project, names=data["tags"]))
+    if data.get("messages"):
+        _write_messages(endpoint, data["messages"])
+    recording.endpoints_changed(project=project, actor=actor, before={endpoint.pk: None})
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_update(
+    *,
+    endpoint: Endpoint,
+    actor: AbstractBaseUser,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> Endpoint:
+    """Apply the fields present in ``data``; absent fields stay as they are."""
+    endpoint = lock(Endpoint.objects.select_related("project", "updated_by"), endpoint.pk)
+    check_version(endpoint, expected_version)
+    before = recording.endpoint_snapshots([endpoint.pk])
+    endpoint_apply(endpoint, actor, data)
+    recording.endpoints_changed(project=endpoint.project, actor=actor, before=before)
+    return endpoint
+
+
+def endpoint_apply(endpoint: Endpoint, actor: AbstractBaseUser, data: dict[str, Any]) -> None:
+    """Write ``data`` into the locked, version-checked ``endpoint`` and bump its version."""
+    project = endpoint.project
+    moving = "folder" in data and data["folder"] != endpoint.folder_id
+    if moving:
+        _folder_in_project(project, data["folder"], "folder")
+        endpoint.folder_id = data["folder"]
+    if "assignee" in data:
+        _check_assignee(project, data["assignee"])
+        endpoint.assignee_id = data["assignee"]
+    if "settings" in data:
+        endpoint.connection_settings = clean_settings(
+            data["settings"], base=endpoint.connection_settings
+        )
+    for field in ENDPOINT_SCALAR_FIELDS:
+        if field in data:
+            setattr(endpoint, field, data[field])
+    endpoint.version += 1
+    endpoint.updated_by = actor
+    endpoint.save()
+    if moving or data.get("position") is not None:
+        siblings = Endpoint.objects.filter(project=project, folder_id=endpoint.folder_id)
+        endpoint.position = place(siblings, endpoint.pk, data.get("position"))
+    if "tags" in data:
+        endpoint.tags.set(tags_resolve(project=project, names=data["tags"]))
+    if "messages" in data:
+        _write_messages(endpoint, data["messages"])
+
+
+@transaction.atomic
+def endpoint_delete(
+    *,
+    endpoint: Endpoint,
+    expected_version: int | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> None:
+    endpoint = lock(Endpoint.objects.select_related("project", "updated_by"), endpoint.pk)
+    check_version(endpoint, expected_version)
+    recording.endpoints_deleted(project=endpoint.project, actor=actor, endpoints=[endpoint])
+    endpoint.delete()
+
+
+BATCH_OPS = ("move", "set_status", "set_assignee", "add_tags", "remove_tags", "delete")
+
+
+@transaction.atomic
+def endpoints_batch(
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    ids: Sequence[int],
+    operations: Sequence[dict[str, Any]],
+    versions: dict[int, int] | None = None,
+) -> dict[str, Any]:
+    """Apply ``operations`` in order to every endpoint in ``ids``: all of it, or nothing.
+
+    Each operation is ``{"op": <one of BATCH_OPS>, ...}`` with ``folder``, ``status``,
+    ``assignee`` or ``tags`` as the op needs. ``versions`` maps endpoint id to the version
+    the caller read; one stale entry rejects the whole batch.
+    """
+    unique_ids = list(dict.fromkeys(ids))
+    endpoints = list(
+        Endpoint.objects.select_for_update(of=("self",))
+        .filter(project=project, pk__in=unique_ids)
+        .select_related("updated_by")
+        .order_by("pk")
+    )
+    found = {e.pk for e in endpoints}
+    missing = [pk for pk in unique_ids if pk not in found]
+    if missing:
+        raise ValidationFailed({"ids": [f"No endpoints {missing} in this project."]})
+    stale = [
+        {"id": e.pk, "current_version": e.version, "your_version": versions[e.pk]}
+        for e in endpoints
+        if versions and e.pk in versions and versions[e.pk] != e.version
+    ]
+    if stale:
+        raise VersionConflict(stale=stale)
+    if any(op["op"] == "delete" for op in operations):
+        if len(operations) > 1:
+            raise ValidationFailed(
+                {"operations": ["delete cannot be combined with other operations."]}
+            )
+        recording.endpoints_deleted(project=project, actor=actor, endpoints=endpoints)
+        Endpoint.objects.filter(pk__in=found).delete()
+        return {"deleted": sorted(found), "updated": []}
+
+    before = recording.endpoint_snapshots(found)
+
+    changed_fields: set[str] = set()
+    move_folder: Any = UNSET
+    tag_through = Endpoint.tags.through
+    for index, op in enumerate(operations):
+        kind = op["op"]
+        if kind == "move":
+            folder = _folder_in_project(project, op.get("folder"), f"operations[{index}].folder")
+            move_folder = folder.pk if folder else None
+            for e in endpoints:
+                e.folder_id = move_folder
+            changed_fields.add("folder")
+        elif kind == "set_status":
+            for e in endpoints:
+                e.status = op["status"]
+            changed_fields.add("status")
+        elif kind == "set_assignee":
+            _check_assignee(project, op.get("assignee"), f"operations[{index}].assignee")
+            for e in endpoints:
+                e.assignee_id = op.get("assignee")
+            changed_fields.add("assignee")
+        elif kind == "add_tags":
+            tags = tags_resolve(project=project, names=op["tags"])
+            tag_through.objects.bulk_create(
+                [tag_through(endpoint_id=e.pk, tag_id=t.pk) for e in endpoints for t in tags],
+                ignore_conflicts=True,
+            )
+        elif kind == "remove_tags":
+            lowered = [name.lower() for name in op["tags"]]
+            tag_ids = Tag.objects.annotate(lname=Lower("name")).filter(
+                project=project, lname__in=lowered
+            )
+            tag_through.objects.filter(endpoint_id__in=found, tag_id__in=tag_ids).delete()
+    if move_folder is not UNSET:
+        # Moved endpoints go after the ones already in the target folder, in id order.
+        staying = Endpoint.objects.filter(project=project, folder_id=move_folder).exclude(
+            pk__in=found
+        )
+        start = append_position(staying)
+        for offset, e in enumerate(endpoints):
+            e.position = start + offset
+        changed_fields.add("position")
+    # Every field but position gets one value for all rows: one UPDATE, not a CASE per row.
+    shared: dict[str, Any] = {"updated_by": actor, "updated_at": timezone.now()}
+    first = endpoints[0]
+    for field in changed_fields - {"position"}:
+        attname = Endpoint._meta.get_field(field).attname
+        shared[attname] = getattr(first, attname)
+    Endpoint.objects.filter(pk__in=found).update(version=F("version") + 1, **shared)
+    if "position" in changed_fields:
+        Endpoint.objects.bulk_update(endpoints, ["position"], batch_size=1000)
+    recording.endpoints_changed(project=project, actor=actor, before=before)
+    return {"deleted": [], "updated": sorted(found)}
