@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
@@ -27,6 +28,12 @@ from core.people import user_brief
 from endpoints.models import EndpointStatus, MessageFormat
 from endpoints.projects.access import ALLOWED, Action, project_membership
 from endpoints.projects.selectors import projects_of_user
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """A request past ``login_required``: its user is signed in (the type checker's view)."""
+
+    user: User
 
 
 def content_security_policy(request: HttpRequest) -> str:
@@ -55,7 +62,7 @@ def workspace_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 
 @workspace_page
-def projects_page(request: HttpRequest) -> HttpResponse:
+def projects_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = list(projects_of_user(user=request.user))
     for membership in memberships:
         # Sanitized by the one Markdown renderer, as on the docs pages.
@@ -68,7 +75,7 @@ def projects_page(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_page
-def project_page(request: HttpRequest, project_id: int, **route: Any) -> HttpResponse:
+def project_page(request: AuthenticatedHttpRequest, project_id: int, **route: Any) -> HttpResponse:
     try:
         membership = project_membership(
             user=request.user, project_id=project_id, action=Action.READ
