@@ -13,10 +13,12 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     detail = serializers.CharField()
-    fields = serializers.DictField(
+    # Named like Serializer.fields: DRF's metaclass takes the declared field out of the class
+    # attributes, and the name is the wire name (the schema property).
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()), required=False
     )
 
@@ -33,7 +35,7 @@ ERRORS = {
 
 
 def parse(
-    serializer_class: type[serializers.Serializer], request: Request, **kwargs: Any
+    serializer_class: type[serializers.Serializer[Any]], request: Request, **kwargs: Any
 ) -> dict[str, Any]:
     try:
         payload = request.data
@@ -51,7 +53,9 @@ class Pagination(PageNumberPagination):
     max_page_size = settings.API_MAX_PAGE_SIZE
 
 
-def paginated_schema(item: type[serializers.Serializer], name: str) -> serializers.Serializer:
+def paginated_schema(
+    item: type[serializers.Serializer[Any]], name: str
+) -> serializers.Serializer[Any]:
     return inline_serializer(
         name=name,
         fields={
