@@ -3,7 +3,8 @@ declares, and pagination."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from drf_spectacular.utils import inline_serializer
@@ -11,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -47,10 +49,34 @@ def parse(
     return dict(serializer.validated_data)
 
 
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Pageable(Protocol[T_co]):
+    """What a page can be cut from: a queryset, or rows that count and slice like one."""
+
+    def count(self) -> int: ...
+
+    def __getitem__(self, index: slice) -> Iterable[T_co]: ...
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = settings.API_MAX_PAGE_SIZE
+
+    def page_of(self, items: Pageable[T], request: Request, view: APIView) -> list[T]:
+        """The requested page of ``items`` (``paginate_queryset``, which returns None only when
+        no page size is set; this class sets one)."""
+        # Django's Paginator needs only count() and slicing; the stub asks for a QuerySet.
+        rows: list[T] | None = self.paginate_queryset(
+            items,  # type: ignore[arg-type]
+            request,
+            view=view,
+        )
+        assert rows is not None
+        return rows
 
 
 def paginated_schema(
