@@ -7,7 +7,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import redis
@@ -23,9 +23,9 @@ from tests.sessions.test_live import collect, connected_session, live_viewer
 
 
 def live_config() -> dict[str, Any]:
-    """The live layer's CONFIG in the test settings (Redis). config.settings builds it with
-    helpers typed ``dict[str, object]``, so its shape is not known to the type checker."""
-    return cast(dict[str, Any], settings.CHANNEL_LAYERS[LIVE_LAYER])["CONFIG"]
+    """The live layer's CONFIG in the test settings (Redis)."""
+    config: dict[str, Any] = settings.CHANNEL_LAYERS[LIVE_LAYER]["CONFIG"]
+    return config
 
 
 def make_layers(**kwargs: Any) -> tuple[LiveChannelLayer, LiveChannelLayer]:
