@@ -31,6 +31,7 @@ browser:
 test: $(STAMP)
 	$(BIN)/python tests/check_services.py
 	$(BIN)/ruff check --quiet .
+	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -42,6 +43,7 @@ schema: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -81,4 +83,4 @@ load: $(STAMP)
 	$(BIN)/python -m tests.reliability.load $(LOAD)
 
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV) staticfiles .mypy_cache

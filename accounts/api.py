@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from accounts.tokens import token_create
 from core.api import ERRORS, parse
 from core.errors import NotFound, ValidationFailed
 from core.people import UserBriefSerializer, user_brief
+from core.requests import AuthenticatedRequest
 
 User = get_user_model()
 
@@ -28,7 +30,7 @@ User = get_user_model()
 class TokenListCreate(APIView):
     throttle_scope = "auth"
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Sequence[Any]:
         return [AllowAny()] if self.request.method == "POST" else super().get_permissions()
 
     def get_throttles(self) -> list[Any]:
@@ -37,7 +39,7 @@ class TokenListCreate(APIView):
     @extend_schema(
         responses={200: s.TokenOutSerializer(many=True), **ERRORS}, operation_id="tokens_list"
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response([s.token_data(t) for t in user_tokens(user=request.user)])
 
     @extend_schema(
@@ -49,7 +51,7 @@ class TokenListCreate(APIView):
     def post(self, request: Request) -> Response:
         data = parse(s.TokenCreateSerializer, request)
         user = authenticate(request._request, username=data["username"], password=data["password"])
-        if user is None or not user.is_active:
+        if not isinstance(user, User) or not user.is_active:
             raise AuthenticationRequired()
         token, secret = token_create(
             user=user, name=data["name"], expires_at=data.get("expires_at")
@@ -59,7 +61,7 @@ class TokenListCreate(APIView):
 
 class TokenDetail(APIView):
     @extend_schema(responses={204: None, **ERRORS})
-    def delete(self, request: Request, token_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, token_id: int) -> Response:
         deleted, _ = user_tokens(user=request.user).filter(pk=token_id).delete()
         if not deleted:
             raise NotFound()
@@ -68,7 +70,7 @@ class TokenDetail(APIView):
 
 class Me(APIView):
     @extend_schema(responses={200: UserBriefSerializer, **ERRORS})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(user_brief(request.user))
 
 

@@ -26,7 +26,7 @@ def token_data(token: AccessToken) -> dict[str, Any]:
     }
 
 
-class TokenOutSerializer(serializers.Serializer):
+class TokenOutSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField(help_text="The first characters of the token, to recognise it.")
@@ -39,14 +39,14 @@ class TokenCreatedSerializer(TokenOutSerializer):
     token = serializers.CharField(help_text="The secret. Shown once; store it now.")
 
 
-class TokenCreateSerializer(serializers.Serializer):
+class TokenCreateSerializer(serializers.Serializer[Any]):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"})
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class SignupSerializer(serializers.Serializer):
+class SignupSerializer(serializers.Serializer[Any]):
     # ASCII, as the schema's pattern reads in JSON Schema (and most clients' regex engines).
     username = serializers.RegexField(re.compile(r"^[\w.@+-]+\Z", re.ASCII), max_length=150)
     password = serializers.CharField(style={"input_type": "password"}, min_length=8, max_length=256)

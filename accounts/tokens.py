@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from accounts.models import AccessToken
@@ -21,7 +21,7 @@ def token_digest(secret: str) -> str:
 
 
 def token_create(
-    *, user: AbstractBaseUser, name: str, expires_at: datetime | None = None
+    *, user: User, name: str, expires_at: datetime | None = None
 ) -> tuple[AccessToken, str]:
     """Store a new token for ``user``; return it and the secret, which is never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

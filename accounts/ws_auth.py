@@ -31,6 +31,7 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Q
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
@@ -135,13 +136,14 @@ def credentials_valid(scope: dict[str, Any]) -> bool:
         return False
     if scope.get("auth") == "token":
         return (
-            AccessToken.objects.filter(pk=scope.get("token_id"), user__is_active=True)
+            # Set together with auth="token" by TokenOriginMiddleware.
+            AccessToken.objects.filter(pk=scope["token_id"], user__is_active=True)
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
             .exists()
         )
-    session = scope.get("session")
+    session: SessionBase | None = scope.get("session")
     key = getattr(session, "session_key", None)
-    if not key or not session.exists(key):
+    if session is None or not key or not session.exists(key):
         return False
     return get_user_model().objects.filter(pk=user.pk, is_active=True).exists()
 

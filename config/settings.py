@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -162,7 +163,7 @@ def redis_host(url: str) -> dict[str, object]:
     }
 
 
-def live_layer(url: str) -> dict[str, object]:
+def live_layer(url: str) -> dict[str, Any]:
     """The "live" channel layer (session streams: viewers' sends, stored batches) on Redis
     pub/sub. Pub/sub channels ignore the database number, so the prefix carries it: two
     deployments on different databases of one Redis stay apart, as with the default layer."""
@@ -175,7 +176,7 @@ def live_layer(url: str) -> dict[str, object]:
     }
 
 
-def redis_channel_layers(url: str, prefix: str | None = None) -> dict[str, object]:
+def redis_channel_layers(url: str, prefix: str | None = None) -> dict[str, dict[str, Any]]:
     """CHANNEL_LAYERS on the Redis at ``url``. "live": what a session's viewers wait for (see
     sessions/relay/live_layer.py); everything else (REST calls to relays, workspace events)
     goes through "default" (its key ``prefix``, if given)."""

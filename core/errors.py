@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
@@ -29,9 +29,9 @@ logger = logging.getLogger("switchboard.errors")
 class DomainError(Exception):
     """Base of every error a service can raise; subclasses fix the code and the HTTP status."""
 
-    code = "error"
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The request could not be completed."
+    code: str = "error"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    default_detail: str = "The request could not be completed."
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.default_detail
@@ -89,18 +89,18 @@ class VersionConflict(DomainError):
     default_detail = "This was changed by someone else since you read it; nothing was written."
 
 
-def _join_path(prefix: str, key: Any) -> str:
-    key = str(key)
+def _join_path(prefix: str, key: object) -> str:
+    name = str(key)
     if not prefix:
-        return key
-    if key.isdigit():
-        return f"{prefix}[{key}]"
-    if key.startswith("["):
-        return prefix + key
-    if key == "non_field_errors":
+        return name
+    if name.isdigit():
+        return f"{prefix}[{name}]"
+    if name.startswith("["):
+        return prefix + name
+    if name == "non_field_errors":
         # A nested list/object that is wrong as a whole: the path is the field itself.
         return prefix
-    return f"{prefix}.{key}"
+    return f"{prefix}.{name}"
 
 
 def flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -178,10 +178,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     set_rollback()
     headers: dict[str, str] = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    # Set on the exception by APIView.handle_exception (401s) and by Throttled.
+    auth_header: str | None = getattr(exc, "auth_header", None)
+    wait: float | None = getattr(exc, "wait", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    if wait:
+        headers["Retry-After"] = str(int(wait))
     if isinstance(exc, drf_exceptions.ValidationError):
         fields = flatten_field_errors(exc.detail)
         body = error_body("validation_error", "Some fields are invalid.", fields=fields)
@@ -198,7 +201,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 @csrf_exempt  # it changes nothing; a POST must get this 404, not CSRF's HTML 403 page
-def json_not_found(request: Any, rest: str = "") -> Any:
+def json_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Unknown API paths answer in the error shape too, not with an HTML page.
 
     A known path missing its trailing slash is redirected with 308, which keeps the method and
@@ -227,11 +230,11 @@ def json_not_found(request: Any, rest: str = "") -> Any:
 # limits, a crash. Under /api/ they answer in the error shape too; elsewhere Django's pages.
 
 
-def _is_api(request: Any) -> bool:
+def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def bad_request(request: Any, exception: Exception | None = None) -> Any:
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not _is_api(request):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
@@ -240,13 +243,13 @@ def bad_request(request: Any, exception: Exception | None = None) -> Any:
     return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
 
 
-def page_not_found(request: Any, exception: Exception | None = None) -> Any:
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
         return defaults.page_not_found(request, exception)
     return JsonResponse(error_body("not_found", "No such API path."), status=404)
 
 
-def server_error(request: Any) -> Any:
+def server_error(request: HttpRequest) -> HttpResponse:
     if not _is_api(request):
         return defaults.server_error(request)
     body = error_body("server_error", "Something went wrong on the server; it has been logged.")

@@ -163,6 +163,8 @@ def pretty_json(body: str) -> str:
 def _strip_blank_text(node: xml.dom.minidom.Node) -> None:
     for child in list(node.childNodes):
         if child.nodeType == child.TEXT_NODE and not child.data.strip():
+            # Text only ever sits in an element (a document refuses it as a child).
+            assert isinstance(node, xml.dom.minidom.Element)
             node.removeChild(child)
         elif child.hasChildNodes():
             _strip_blank_text(child)

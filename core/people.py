@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, overload
 
 from django.contrib.auth.models import AbstractBaseUser
 from rest_framework import serializers
 
 
-def user_brief(user: AbstractBaseUser | None) -> dict[str, Any] | None:
+class UserBrief(TypedDict):
+    id: int
+    username: str
+    display_name: str
+
+
+@overload
+def user_brief(user: AbstractBaseUser) -> UserBrief: ...
+@overload
+def user_brief(user: AbstractBaseUser | None) -> UserBrief | None: ...
+def user_brief(user: AbstractBaseUser | None) -> UserBrief | None:
     if user is None:
         return None
     full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
@@ -20,10 +30,10 @@ def user_brief(user: AbstractBaseUser | None) -> dict[str, Any] | None:
 
 
 # The schema of ``user_brief``.
-class UserBriefSerializer(serializers.Serializer):
+class UserBriefSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(source="pk")
     username = serializers.CharField(source="get_username")
     display_name = serializers.SerializerMethodField()
 
-    def get_display_name(self, user: Any) -> str:
+    def get_display_name(self, user: AbstractBaseUser) -> str:
         return user_brief(user)["display_name"]

@@ -4,9 +4,9 @@ gets back, and the check that refuses a stale write with 412."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from django.db.models import Model
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -26,7 +26,7 @@ VERSION_HEADER = OpenApiParameter(
 )
 
 
-class VersionedInput(serializers.Serializer):
+class VersionedInput(serializers.Serializer[Any]):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -56,10 +56,22 @@ def versioned(data: dict[str, Any], version: int, status: int = 200) -> Response
     return Response(data, status=status, headers=etag(version))
 
 
-def check_version(obj: Model, expected_version: int | None) -> None:
+class Versioned(Protocol):
+    """A row written with optimistic locking (projects, folders, endpoints, environments,
+    variables, share links)."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def check_version(obj: Versioned, expected_version: int | None) -> None:
     """Raise VersionConflict (with the current version and who last changed it) when stale."""
     if expected_version is None or expected_version == obj.version:
         return
+    # A project records no updated_by; the other versioned rows do.
     updated_by = getattr(obj, "updated_by", None)
     raise VersionConflict(
         current_version=obj.version,

@@ -7,10 +7,10 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ERRORS, parse
+from core.requests import AuthenticatedRequest
 from core.versioning import VERSION_HEADER, expected_version
 from docs_app import selectors, services
 from docs_app.models import ShareLink
@@ -19,11 +19,11 @@ from endpoints.models import Membership
 from endpoints.projects.access import ALLOWED, Action, ProjectView
 
 
-def _origin(request: Request) -> str:
+def _origin(request: AuthenticatedRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def _out(request: Request, membership: Membership, link: ShareLink) -> dict[str, Any]:
+def _out(request: AuthenticatedRequest, membership: Membership, link: ShareLink) -> dict[str, Any]:
     return share_link_data(
         link,
         base_url=_origin(request),
@@ -57,7 +57,7 @@ class ShareLinkListCreate(ProjectView):
         operation_id="share_links_list",
         responses={200: ShareLinkOutSerializer(many=True), **ERRORS},
     )
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         links = selectors.share_links_of_project(project=self.project)
         return Response([_out(request, self.membership, link) for link in links])
 
@@ -66,7 +66,7 @@ class ShareLinkListCreate(ProjectView):
         responses={201: ShareLinkOutSerializer, **ERRORS},
         description="Share the whole project (default) or chosen folders and endpoints.",
     )
-    def post(self, request: Request, project_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(ShareLinkInSerializer, request)
         data.pop("version", None)
         link, _ = services.share_link_create(
@@ -82,7 +82,7 @@ class ShareLinkListCreate(ProjectView):
 
 class ShareLinkDetail(ProjectView):
     @extend_schema(responses={200: ShareLinkOutSerializer, **ERRORS})
-    def get(self, request: Request, project_id: int, link_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int, link_id: int) -> Response:
         link = selectors.share_link_get(project=self.project, link_id=link_id)
         return Response(_out(request, self.membership, link), headers={"ETag": f'"{link.version}"'})
 
@@ -91,7 +91,7 @@ class ShareLinkDetail(ProjectView):
         parameters=[VERSION_HEADER],
         responses={200: ShareLinkOutSerializer, **ERRORS},
     )
-    def patch(self, request: Request, project_id: int, link_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, project_id: int, link_id: int) -> Response:
         data = parse(ShareLinkInSerializer, request, partial=True)
         link = selectors.share_link_get(project=self.project, link_id=link_id)
         services.share_link_update(
@@ -104,7 +104,7 @@ class ShareLinkDetail(ProjectView):
         return Response(_out(request, self.membership, link), headers={"ETag": f'"{link.version}"'})
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
-    def delete(self, request: Request, project_id: int, link_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, project_id: int, link_id: int) -> Response:
         link = selectors.share_link_get(project=self.project, link_id=link_id)
         services.share_link_delete(link=link, expected_version=expected_version(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -116,7 +116,7 @@ class ShareLinkRevoke(ProjectView):
         responses={200: ShareLinkOutSerializer, **ERRORS},
         description="Stop the link for good; its pages answer 'not available' from now on.",
     )
-    def post(self, request: Request, project_id: int, link_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int, link_id: int) -> Response:
         link = selectors.share_link_get(project=self.project, link_id=link_id)
         services.share_link_revoke(link=link, actor=request.user)
         link = selectors.share_link_get(project=self.project, link_id=link_id)
@@ -130,7 +130,7 @@ class ShareLinkRotate(ProjectView):
         responses={200: ShareLinkOutSerializer, **ERRORS},
         description="Give the link a new token; the old URL stops working at once.",
     )
-    def post(self, request: Request, project_id: int, link_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int, link_id: int) -> Response:
         link = selectors.share_link_get(project=self.project, link_id=link_id)
         services.share_link_rotate(
             link=link, actor=request.user, expected_version=expected_version(request)

@@ -11,7 +11,8 @@ urlpatterns = [
     path(
         prefix + address,
         views.preview_page(page),
-        name=NAMES[prefix] if address == "" else None,
+        # name=None is path()'s own default; the stub accepts only a str.
+        name=NAMES[prefix] if address == "" else None,  # type: ignore[arg-type]
     )
     for prefix in NAMES
     for address, page in views.PAGES

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Min
 from django.utils import timezone
@@ -112,7 +112,7 @@ def _mint(link: ShareLink) -> str:
 def share_link_create(
     *,
     project: Project,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     whole_project: bool = True,
     folder_ids: Sequence[int] = (),
@@ -173,7 +173,7 @@ def _lock(link: ShareLink) -> ShareLink:
 def share_link_update(
     *,
     link: ShareLink,
-    actor: AbstractBaseUser,
+    actor: User,
     expected_version: int | None = None,
     name: str | None = None,
     whole_project: bool | None = None,
@@ -231,7 +231,7 @@ def share_link_update(
 
 
 @transaction.atomic
-def share_link_revoke(*, link: ShareLink, actor: AbstractBaseUser) -> ShareLink:
+def share_link_revoke(*, link: ShareLink, actor: User) -> ShareLink:
     """Stop the link for good: it shows the "not available" page from now on."""
     link = _lock(link)
     if link.revoked_at is None:
@@ -244,7 +244,7 @@ def share_link_revoke(*, link: ShareLink, actor: AbstractBaseUser) -> ShareLink:
 
 @transaction.atomic
 def share_link_rotate(
-    *, link: ShareLink, actor: AbstractBaseUser, expected_version: int | None = None
+    *, link: ShareLink, actor: User, expected_version: int | None = None
 ) -> tuple[ShareLink, str]:
     """A new token for the same link; the old URL stops working at once."""
     link = _lock(link)

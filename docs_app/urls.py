@@ -12,7 +12,8 @@ urlpatterns = [
             f"<str:token>/{address}",
             # The password form returns to the page, with the endpoint id filled in.
             views.shared_page(page, address.replace("<int:endpoint_id>", "{endpoint_id}")),
-            name="docs-share-index" if address == "" else None,
+            # name=None is path()'s own default; the stub accepts only a str.
+            name="docs-share-index" if address == "" else None,  # type: ignore[arg-type]
         )
         for address, page in views.PAGES
     ),

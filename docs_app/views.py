@@ -114,10 +114,12 @@ def conditional(
     timestamp = int(last_modified.timestamp()) if last_modified else None
     if timestamp is not None:
         response["Last-Modified"] = http_date(timestamp)
-    response = get_conditional_response(
+    answer = get_conditional_response(
         request, etag=etag, last_modified=timestamp, response=response
     )
-    return secured(response, public=site.source.public, text=text)
+    # None only when no response is passed in; otherwise a 304/412 or the response itself.
+    assert answer is not None
+    return secured(answer, public=site.source.public, text=text)
 
 
 def count_view(site: Site) -> None:

@@ -60,8 +60,8 @@ def _prose_blocks(text: str) -> list[tuple[int, list[str]]]:
     for number, line in enumerate(text.splitlines(), start=1):
         opening = FENCE.match(line)
         if fence:
-            closing = opening and line.strip() == opening.group(1)
-            if closing and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+            closer = opening.group(1) if opening and line.strip() == opening.group(1) else ""
+            if closer and closer[0] == fence[0] and len(closer) >= len(fence):
                 fence = ""
             start = number + 1
             continue
@@ -113,8 +113,8 @@ def parse(text: str) -> Page:
                 target = match.group(1)
                 if target.startswith("<") and target.endswith(">"):
                     target = target[1:-1]
-                line = start + prose.count("\n", 0, match.start())
-                links.append(Link(line=line, target=target))
+                line_number = start + prose.count("\n", 0, match.start())
+                links.append(Link(line=line_number, target=target))
     return Page(anchors=anchors, links=links)
 
 

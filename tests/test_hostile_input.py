@@ -23,7 +23,7 @@ import json
 import os
 import socket
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -276,7 +276,7 @@ def snapshot() -> Snapshot:
         label = model._meta.label
         skip = VOLATILE.get(label, set())
         rows = {}
-        for row in model.objects.order_by("pk").values():
+        for row in model._default_manager.order_by("pk").values():
             rows[row[model._meta.pk.attname]] = {
                 key: bytes(value) if isinstance(value, memoryview) else value
                 for key, value in row.items()
@@ -323,7 +323,7 @@ class Case:
     run: Callable[[Stage], None]  # sends the input and checks the answer
     # The change the row causes by design; None: the database must be unchanged.
     allows: Callable[[Stage, Diff], None] | None = None
-    before: Callable[[Stage], None] | None = None  # set-up outside the snapshot window
+    before: Callable[[Stage], object] | None = None  # set-up outside the snapshot window
 
 
 def error_shape(reply: Reply, status: int, code: str | None, field: str | None = None) -> None:
@@ -351,7 +351,7 @@ def api(
     raw: bytes | None = None,
     content_type: str = "application/json",
     token: str | None = None,
-    before: Callable[[Stage], None] | None = None,
+    before: Callable[[Stage], object] | None = None,
 ) -> Case:
     def run(stage: Stage) -> None:
         sent_headers = dict(headers or {})
@@ -473,7 +473,7 @@ def socket_error(
 
 
 def socket_closed(
-    path: str, close: int, frames: list[tuple[int, bytes]] = (), headers: Any = "owner"
+    path: str, close: int, frames: Sequence[tuple[int, bytes]] = (), headers: Any = "owner"
 ) -> Case:
     """The socket is accepted, then closed with ``close`` (after an error message, when the
     application closes it) — or refused at the handshake with HTTP 403 when ``close`` is 403."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         daphne.stop(process)
 
 
-def raw_echo(port: int, fragments: list[str] | list[bytes]) -> tuple[str, str | bytes]:
+def raw_echo(port: int, fragments: Sequence[str | bytes]) -> tuple[str, str | bytes]:
     ws = RawWebSocket(port, "/ws/echo/")
     assert ws.accepted, ws.status
     try:

@@ -21,7 +21,9 @@ def ws_url(server: str, path: str) -> str:
 async def echo(url: str, message: str) -> str:
     async with websockets.connect(url, max_size=None, open_timeout=10) as ws:
         await ws.send(message)
-        return await asyncio.wait_for(ws.recv(), 20)
+        reply = await asyncio.wait_for(ws.recv(), 20)
+        assert isinstance(reply, str)  # the echo of a text message is text
+        return reply
 
 
 def test_a_message_of_the_configured_size_gets_through_daphne(server: str) -> None:

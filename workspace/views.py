@@ -11,20 +11,22 @@ script or style, sockets only to this server.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
 from core.markdown import render_markdown
 from core.people import user_brief
-from endpoints.models import EndpointStatus, MessageFormat
+from core.requests import AuthenticatedHttpRequest
+from endpoints.models import EndpointStatus, MessageFormat, Project
 from endpoints.projects.access import ALLOWED, Action, project_membership
 from endpoints.projects.selectors import projects_of_user
 
@@ -54,21 +56,37 @@ def workspace_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return login_required(require_http_methods(["GET", "HEAD"])(ensure_csrf_cookie(wrapper)))
 
 
+@dataclass(frozen=True)
+class ProjectCard:
+    """One of the caller's projects on the projects page."""
+
+    project: Project
+    role: str
+    member_count: int
+    description_html: SafeString
+
+
 @workspace_page
-def projects_page(request: HttpRequest) -> HttpResponse:
-    memberships = list(projects_of_user(user=request.user))
-    for membership in memberships:
-        # Sanitized by the one Markdown renderer, as on the docs pages.
-        membership.description_html = mark_safe(render_markdown(membership.project.description))
+def projects_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    cards = [
+        ProjectCard(
+            project=membership.project,
+            role=membership.role,
+            member_count=membership.member_count,
+            # Sanitized by the one Markdown renderer, as on the docs pages.
+            description_html=mark_safe(render_markdown(membership.project.description)),
+        )
+        for membership in projects_of_user(user=request.user)
+    ]
     return render(
         request,
         "workspace/projects.html",
-        {"memberships": memberships, "me": user_brief(request.user)},
+        {"memberships": cards, "me": user_brief(request.user)},
     )
 
 
 @workspace_page
-def project_page(request: HttpRequest, project_id: int, **route: Any) -> HttpResponse:
+def project_page(request: AuthenticatedHttpRequest, project_id: int, **route: Any) -> HttpResponse:
     try:
         membership = project_membership(
             user=request.user, project_id=project_id, action=Action.READ

@@ -6,11 +6,11 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ERRORS, Pagination, paginated_schema, parse
 from core.query import whole_number
+from core.requests import AuthenticatedRequest
 from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.activity import selectors, services
 from endpoints.activity import serializers as s
@@ -29,12 +29,10 @@ class EndpointHistory(ProjectView):
         description="Every change to the endpoint, newest first: who, when, and each changed "
         "field's old and new value.",
     )
-    def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         paginator = Pagination()
-        page = paginator.paginate_queryset(
-            selectors.endpoint_history(endpoint=endpoint), request, view=self
-        )
+        page = paginator.page_of(selectors.endpoint_history(endpoint=endpoint), request, view=self)
         return paginator.get_paginated_response([s.revision_data(r) for r in page])
 
 
@@ -44,7 +42,7 @@ class EndpointRevisionDetail(ProjectView):
         description="One revision, with the endpoint as it was right after it.",
     )
     def get(
-        self, request: Request, project_id: int, endpoint_id: int, revision_id: int
+        self, request: AuthenticatedRequest, project_id: int, endpoint_id: int, revision_id: int
     ) -> Response:
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         revision = selectors.revision_get(endpoint=endpoint, revision_id=revision_id)
@@ -60,7 +58,7 @@ class EndpointRevert(ProjectView):
         "revision (history is never rewritten); a stale version is rejected with 412.",
     )
     def post(
-        self, request: Request, project_id: int, endpoint_id: int, revision_id: int
+        self, request: AuthenticatedRequest, project_id: int, endpoint_id: int, revision_id: int
     ) -> Response:
         data = parse(s.RevertInSerializer, request)
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
@@ -84,12 +82,10 @@ class FolderHistory(ProjectView):
         },
         description="Creation, renames and moves of the folder, newest first.",
     )
-    def get(self, request: Request, project_id: int, folder_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int, folder_id: int) -> Response:
         folder = folder_get(project=self.project, folder_id=folder_id)
         paginator = Pagination()
-        page = paginator.paginate_queryset(
-            selectors.folder_history(folder=folder), request, view=self
-        )
+        page = paginator.page_of(selectors.folder_history(folder=folder), request, view=self)
         return paginator.get_paginated_response(
             [s.revision_data(r, with_snapshot=True) for r in page]
         )
@@ -107,13 +103,13 @@ class CommentListCreate(ProjectView):
         },
         description="Comments on the endpoint, oldest first; state=open or resolved filters.",
     )
-    def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         comments = selectors.endpoint_comments(
             endpoint=endpoint, state=request.query_params.get("state", "all")
         )
         paginator = Pagination()
-        page = paginator.paginate_queryset(comments, request, view=self)
+        page = paginator.page_of(comments, request, view=self)
         return paginator.get_paginated_response([s.comment_data(c) for c in page])
 
     @extend_schema(
@@ -122,7 +118,7 @@ class CommentListCreate(ProjectView):
         description="Any member may comment, viewers included. @username of a member is a "
         "mention; of anyone else, plain text.",
     )
-    def post(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
         data = parse(s.CommentInSerializer, request)
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         comment = services.comment_create(endpoint=endpoint, actor=request.user, body=data["body"])
@@ -137,7 +133,9 @@ class CommentDetail(ProjectView):
         return selectors.comment_get(endpoint=endpoint, comment_id=comment_id)
 
     @extend_schema(responses={200: s.CommentOutSerializer, **ERRORS})
-    def get(self, request: Request, project_id: int, endpoint_id: int, comment_id: int) -> Response:
+    def get(
+        self, request: AuthenticatedRequest, project_id: int, endpoint_id: int, comment_id: int
+    ) -> Response:
         return Response(s.comment_data(self._comment(endpoint_id, comment_id)))
 
     @extend_schema(
@@ -146,7 +144,7 @@ class CommentDetail(ProjectView):
         description="Edit the body; only its author may.",
     )
     def patch(
-        self, request: Request, project_id: int, endpoint_id: int, comment_id: int
+        self, request: AuthenticatedRequest, project_id: int, endpoint_id: int, comment_id: int
     ) -> Response:
         comment = self._comment(endpoint_id, comment_id)
         data = parse(s.CommentInSerializer, request)
@@ -158,7 +156,7 @@ class CommentDetail(ProjectView):
         description="Delete; the author may, and project admins may delete any comment.",
     )
     def delete(
-        self, request: Request, project_id: int, endpoint_id: int, comment_id: int
+        self, request: AuthenticatedRequest, project_id: int, endpoint_id: int, comment_id: int
     ) -> Response:
         comment = self._comment(endpoint_id, comment_id)
         services.comment_delete(comment=comment, actor=request.user, role=self.membership.role)
@@ -176,7 +174,7 @@ class CommentResolve(ProjectView):
         description="Editors, admins and the comment's author may resolve and reopen.",
     )
     def post(
-        self, request: Request, project_id: int, endpoint_id: int, comment_id: int
+        self, request: AuthenticatedRequest, project_id: int, endpoint_id: int, comment_id: int
     ) -> Response:
         endpoint = endpoint_head(project=self.project, endpoint_id=endpoint_id)
         comment = services.comment_set_resolved(
@@ -203,7 +201,7 @@ class ProjectEvents(ProjectView):
         description="The project's stored live events after a sequence number: the same "
         "events WS /ws/projects/{id}/ sends, for scripts that poll.",
     )
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         after = whole_number(request.query_params, "after", default=0, low=0, high=10**18)
         limit = whole_number(request.query_params, "limit", default=500, low=1, high=1000)
         events = selectors.project_events(project_id=self.project.pk, after=after, limit=limit)

@@ -17,7 +17,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Max, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -39,7 +39,7 @@ def project_group(project_id: int) -> str:
 def publish(
     *,
     project_id: int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     events: Sequence[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Store ``events`` (each ``{"kind": ..., ...}``) and send them once the transaction commits.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from core.people import user_brief
 from endpoints.activity import events, history
@@ -22,7 +22,7 @@ from endpoints.activity.serializers import comment_data
 from endpoints.models import Comment, Endpoint, Folder, Membership, Project, Revision
 from endpoints.tree.selectors import endpoints_with_relations
 
-Actor = AbstractBaseUser | None
+Actor = User | None
 
 
 def endpoint_snapshots(ids: Iterable[int]) -> dict[int, dict[str, Any] | None]:
@@ -84,13 +84,15 @@ def endpoints_changed(
     Revision.objects.bulk_create(revisions, batch_size=500)
     published = []
     for revision in revisions:
-        old = before[revision.endpoint_id]
+        revised = revision.endpoint
+        assert revised is not None  # each was built for an endpoint just above
+        old = before[revised.pk]
         kind = {"created": "endpoint.created", "moved": "endpoint.moved"}.get(
             revision.action, "endpoint.updated"
         )
         event: dict[str, Any] = {
             "kind": kind,
-            "endpoint": _endpoint_summary(revision.endpoint),
+            "endpoint": _endpoint_summary(revised),
             "changed": history.changed_fields(revision.changes),
             "revision": revision.pk,
         }

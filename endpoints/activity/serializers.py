@@ -111,7 +111,8 @@ class FolderSnapshotSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     version = serializers.IntegerField()
     name = serializers.CharField()
-    parent = serializers.IntegerField(allow_null=True)
+    # A declared field named like Field.parent; DRF's metaclass moves it off the class.
+    parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
     position = serializers.IntegerField()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -12,7 +12,6 @@ from core.versioning import check_version
 from endpoints.activity import history, recording
 from endpoints.activity.mentions import mentioned_names
 from endpoints.models import Comment, Endpoint, Folder, Membership, Project, Revision, Role
-from endpoints.projects.services import User
 from endpoints.rows import lock
 from endpoints.tree.services import endpoint_apply
 
@@ -22,7 +21,7 @@ def endpoint_revert(
     *,
     endpoint: Endpoint,
     revision: Revision,
-    actor: AbstractBaseUser,
+    actor: User,
     expected_version: int | None = None,
 ) -> Endpoint:
     """Make ``endpoint`` as it was after ``revision``, recorded as a new revision.
@@ -65,7 +64,7 @@ def _comment_body(body: str) -> str:
     return body
 
 
-def _comment_mentions(project: Project, body: str) -> list[AbstractBaseUser]:
+def _comment_mentions(project: Project, body: str) -> list[User]:
     """Members named as @username in ``body``; a name that is not a member's stays plain text."""
     names = mentioned_names(body)
     if not names:
@@ -82,7 +81,7 @@ def _lock_comment(comment: Comment) -> Comment:
 
 
 @transaction.atomic
-def comment_create(*, endpoint: Endpoint, actor: AbstractBaseUser, body: str) -> Comment:
+def comment_create(*, endpoint: Endpoint, actor: User, body: str) -> Comment:
     project = endpoint.project
     comment = Comment.objects.create(
         project=project, endpoint=endpoint, author=actor, body=_comment_body(body)
@@ -93,7 +92,7 @@ def comment_create(*, endpoint: Endpoint, actor: AbstractBaseUser, body: str) ->
 
 
 @transaction.atomic
-def comment_update(*, comment: Comment, actor: AbstractBaseUser, body: str) -> Comment:
+def comment_update(*, comment: Comment, actor: User, body: str) -> Comment:
     """Only the author edits a comment: nobody may put words in someone else's mouth."""
     comment = _lock_comment(comment)
     if comment.author_id != actor.pk:
@@ -109,7 +108,7 @@ def comment_update(*, comment: Comment, actor: AbstractBaseUser, body: str) -> C
 
 
 @transaction.atomic
-def comment_delete(*, comment: Comment, actor: AbstractBaseUser, role: str) -> None:
+def comment_delete(*, comment: Comment, actor: User, role: str) -> None:
     """The author deletes a comment; a project admin may delete any (moderation)."""
     comment = _lock_comment(comment)
     if comment.author_id != actor.pk and role != Role.ADMIN:
@@ -119,9 +118,7 @@ def comment_delete(*, comment: Comment, actor: AbstractBaseUser, role: str) -> N
 
 
 @transaction.atomic
-def comment_set_resolved(
-    *, comment: Comment, actor: AbstractBaseUser, role: str, resolved: bool
-) -> Comment:
+def comment_set_resolved(*, comment: Comment, actor: User, role: str, resolved: bool) -> Comment:
     """Resolve or reopen: editors and admins, and the comment's author whatever their role."""
     comment = _lock_comment(comment)
     if comment.author_id != actor.pk and role not in {Role.EDITOR, Role.ADMIN}:

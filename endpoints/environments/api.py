@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ERRORS, parse
 from core.errors import ValidationFailed
+from core.requests import AuthenticatedRequest
 from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.environments import selectors, services
 from endpoints.environments import serializers as s
@@ -21,14 +21,14 @@ class EnvironmentListCreate(ProjectView):
         operation_id="environments_list",
         responses={200: s.EnvironmentOutSerializer(many=True), **ERRORS},
     )
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         environments = selectors.project_environments(project=self.project)
         return Response([s.environment_data(e) for e in environments])
 
     @extend_schema(
         request=s.EnvironmentInSerializer, responses={201: s.EnvironmentOutSerializer, **ERRORS}
     )
-    def post(self, request: Request, project_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(s.EnvironmentInSerializer, request)
         created = services.environment_create(
             project=self.project,
@@ -47,7 +47,7 @@ class EnvironmentListCreate(ProjectView):
 
 class EnvironmentDetail(ProjectView):
     @extend_schema(responses={200: s.EnvironmentOutSerializer, **ERRORS})
-    def get(self, request: Request, project_id: int, environment_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int, environment_id: int) -> Response:
         environment = selectors.environment_get(project=self.project, environment_id=environment_id)
         return versioned(s.environment_data(environment), environment.version)
 
@@ -57,7 +57,9 @@ class EnvironmentDetail(ProjectView):
         responses={200: s.EnvironmentOutSerializer, **ERRORS},
         description="Rename (name), change base_url, or reorder (position).",
     )
-    def patch(self, request: Request, project_id: int, environment_id: int) -> Response:
+    def patch(
+        self, request: AuthenticatedRequest, project_id: int, environment_id: int
+    ) -> Response:
         data = parse(s.EnvironmentInSerializer, request, partial=True)
         environment = selectors.environment_get(project=self.project, environment_id=environment_id)
         services.environment_update(
@@ -76,7 +78,9 @@ class EnvironmentDetail(ProjectView):
         responses={204: None, **ERRORS},
         description="Deletes the environment and its variables.",
     )
-    def delete(self, request: Request, project_id: int, environment_id: int) -> Response:
+    def delete(
+        self, request: AuthenticatedRequest, project_id: int, environment_id: int
+    ) -> Response:
         environment = selectors.environment_get(project=self.project, environment_id=environment_id)
         services.environment_delete(
             environment=environment, expected_version=expected_version(request)
@@ -96,7 +100,7 @@ class VariableListCreate(ProjectView):
         description="Globals and environment variables. Secret values are never returned; "
         "current_value is your own private value.",
     )
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         variables = selectors.project_variables(
             project=self.project,
             user=request.user,
@@ -107,7 +111,7 @@ class VariableListCreate(ProjectView):
     @extend_schema(
         request=s.VariableInSerializer, responses={201: s.VariableOutSerializer, **ERRORS}
     )
-    def post(self, request: Request, project_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(s.VariableInSerializer, request)
         created = services.variable_create(
             project=self.project,
@@ -131,7 +135,7 @@ class VariableListCreate(ProjectView):
 
 class VariableDetail(ProjectView):
     @extend_schema(responses={200: s.VariableOutSerializer, **ERRORS})
-    def get(self, request: Request, project_id: int, variable_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int, variable_id: int) -> Response:
         variable = selectors.variable_get(
             project=self.project, user=request.user, variable_id=variable_id
         )
@@ -144,7 +148,7 @@ class VariableDetail(ProjectView):
         description="Change name, initial_value, description, secret or position. Turning "
         "secret off clears the initial value unless a new one is sent too.",
     )
-    def patch(self, request: Request, project_id: int, variable_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, project_id: int, variable_id: int) -> Response:
         data = parse(s.VariableInSerializer, request, partial=True)
         variable = selectors.variable_get(
             project=self.project, user=request.user, variable_id=variable_id
@@ -169,7 +173,7 @@ class VariableDetail(ProjectView):
         return versioned(s.variable_data(variable), variable.version)
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
-    def delete(self, request: Request, project_id: int, variable_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, project_id: int, variable_id: int) -> Response:
         variable = selectors.variable_get(
             project=self.project, user=request.user, variable_id=variable_id
         )
@@ -185,7 +189,7 @@ class VariableCurrentValue(ProjectView):
     @extend_schema(
         request=s.CurrentValueInSerializer, responses={200: s.VariableOutSerializer, **ERRORS}
     )
-    def put(self, request: Request, project_id: int, variable_id: int) -> Response:
+    def put(self, request: AuthenticatedRequest, project_id: int, variable_id: int) -> Response:
         data = parse(s.CurrentValueInSerializer, request)
         variable = selectors.variable_get(
             project=self.project, user=request.user, variable_id=variable_id
@@ -197,7 +201,7 @@ class VariableCurrentValue(ProjectView):
         return Response(s.variable_data(variable))
 
     @extend_schema(responses={204: None, **ERRORS})
-    def delete(self, request: Request, project_id: int, variable_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, project_id: int, variable_id: int) -> Response:
         variable = selectors.variable_get(
             project=self.project, user=request.user, variable_id=variable_id
         )
@@ -227,7 +231,7 @@ class EndpointVariables(ProjectView):
         description="Which variables the endpoint uses and where, and whether each has a "
         "value for you with the chosen environment. Values are not shown.",
     )
-    def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
         endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         environment_id = _environment_param(request.query_params.get("environment"))
         return Response(
@@ -250,7 +254,7 @@ class EndpointPreview(ProjectView):
         "secrets shown as ••••, without connecting. 400 unresolved_variables names every "
         "unknown variable and where it is used.",
     )
-    def post(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
         data = parse(s.PreviewInSerializer, request)
         endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
         resolved = selectors.resolve_handshake_for(

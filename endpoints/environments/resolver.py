@@ -121,9 +121,8 @@ def references(text: str) -> list[Reference]:
 def static_text(text: str) -> str | None:
     """``text`` as it will be sent when it holds no reference (escapes applied); else None."""
     segments = parse(text)
-    if any(isinstance(segment, Reference) for segment in segments):
-        return None
-    return "".join(segments)  # type: ignore[arg-type]
+    literal = [segment for segment in segments if isinstance(segment, str)]
+    return "".join(literal) if len(literal) == len(segments) else None
 
 
 def url_template_problem(url: str) -> str | None:
@@ -136,13 +135,14 @@ def url_template_problem(url: str) -> str | None:
     if not isinstance(url, str) or not url.strip():
         return url_problem(url)
     segments = parse(url)
-    if not any(isinstance(segment, Reference) for segment in segments):
-        return url_problem("".join(segments))  # type: ignore[arg-type]
+    literal = [segment for segment in segments if isinstance(segment, str)]
+    if len(literal) == len(segments):
+        return url_problem("".join(literal))
     placeholder = "".join("1" if isinstance(s, Reference) else s for s in segments)
     if any(ch in placeholder for ch in "\r\n\t\x00 "):
         return "The URL must not contain spaces or control characters."
     first_reference = next(i for i, s in enumerate(segments) if isinstance(s, Reference))
-    prefix = "".join(segments[:first_reference])  # type: ignore[arg-type]
+    prefix = "".join(s for s in segments[:first_reference] if isinstance(s, str))
     scheme = _SCHEME.match(prefix)
     if scheme and scheme.group(1).lower() not in ("ws", "wss"):
         return f"The scheme must be ws or wss, not {scheme.group(1)!r}."

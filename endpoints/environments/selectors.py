@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -30,6 +30,16 @@ from endpoints.models import Endpoint, Environment, Project, Variable
 from endpoints.rows import as_int
 from endpoints.tree.serializers import endpoint_variables_used
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class OwnValue(TypedDict):
+    """What ``_with_own_value`` joins to a variable: the caller's current value, if any."""
+
+    own_value_id: int | None
+    own_value: str | None
+
 
 def project_environments(*, project: Project) -> QuerySet[Environment]:
     return (
@@ -48,8 +58,8 @@ def environment_get(*, project: Project, environment_id: int | str) -> Environme
 
 
 def _with_own_value(
-    queryset: QuerySet[Variable], user: AbstractBaseUser | None
-) -> QuerySet[Variable]:
+    queryset: QuerySet[Variable], user: User | None
+) -> QuerySet[WithAnnotations[Variable, OwnValue]]:
     """Annotate ``own_value_id``/``own_value``: ``user``'s current value, joined in the same query.
 
     ``user=None`` (the shared docs pages: no member) joins nobody's current value.
@@ -67,8 +77,8 @@ def _with_own_value(
 
 
 def project_variables(
-    *, project: Project, user: AbstractBaseUser, environment: str | None = None
-) -> QuerySet[Variable]:
+    *, project: Project, user: User, environment: str | None = None
+) -> QuerySet[WithAnnotations[Variable, OwnValue]]:
     """Variables of ``project``, each with the caller's own current value; one query.
 
     ``environment`` narrows: ``"global"`` for the project globals, an environment id for
@@ -88,7 +98,9 @@ def project_variables(
     )
 
 
-def variable_get(*, project: Project, user: AbstractBaseUser, variable_id: int | str) -> Variable:
+def variable_get(
+    *, project: Project, user: User, variable_id: int | str
+) -> WithAnnotations[Variable, OwnValue]:
     variable = (
         _with_own_value(Variable.objects.select_related("updated_by"), user)
         .filter(project=project, pk=as_int(variable_id))
@@ -128,7 +140,7 @@ BASE_URL_NAME = "baseUrl"
 def variable_sources_for(
     *,
     project: Project,
-    user: AbstractBaseUser | None,
+    user: User | None,
     environment_id: int | None,
     overrides: Mapping[str, str] | None = None,
 ) -> dict[str, VariableValue]:
@@ -185,7 +197,7 @@ def variable_sources_for(
 def variable_values_for(
     *,
     project: Project,
-    user: AbstractBaseUser,
+    user: User,
     environment_id: int | None,
     overrides: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, str], set[str]]:
@@ -203,7 +215,7 @@ def variable_values_for(
 def resolve_handshake_for(
     *,
     project: Project,
-    user: AbstractBaseUser,
+    user: User,
     environment_id: int | None,
     handshake: Mapping[str, Any],
     overrides: Mapping[str, str] | None = None,
@@ -219,7 +231,7 @@ def resolve_handshake_for(
 def resolve_body_for(
     *,
     project: Project,
-    user: AbstractBaseUser,
+    user: User,
     environment_id: int | None,
     body: str,
     overrides: Mapping[str, str] | None = None,
@@ -234,12 +246,14 @@ def resolve_body_for(
 
 
 def endpoint_variable_status(
-    *, project: Project, user: AbstractBaseUser, endpoint: Endpoint, environment_id: int | None
+    *, project: Project, user: User, endpoint: Endpoint, environment_id: int | None
 ) -> dict[str, Any]:
     """Which variables ``endpoint`` uses and where, whether each has a value for ``user`` with
     the environment (and where from), and every place a reference would stay unresolved."""
     sources = variable_sources_for(project=project, user=user, environment_id=environment_id)
-    variables, unresolved = [], []
+    variables: list[dict[str, Any]] = []
+    unresolved: list[dict[str, str]] = []
+    source: str | None
     for entry in endpoint_variables_used(endpoint):
         name = entry["name"]
         if entry["dynamic"]:

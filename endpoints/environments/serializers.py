@@ -43,6 +43,7 @@ def variable_data(variable: Variable) -> dict[str, Any]:
     current value as ``own_value_id``/``own_value``; nobody else's is ever read.
     """
     own_set = getattr(variable, "own_value_id", None) is not None
+    own_value: str | None = getattr(variable, "own_value", None)
     return {
         "id": variable.pk,
         "environment": variable.environment_id,
@@ -51,7 +52,7 @@ def variable_data(variable: Variable) -> dict[str, Any]:
         "secret": variable.secret,
         "initial_value": None if variable.secret else variable.initial_value,
         "value_set": variable.initial_value != "",
-        "current_value": variable.own_value if own_set and not variable.secret else None,
+        "current_value": own_value if own_set and not variable.secret else None,
         "current_value_set": own_set,
         "position": variable.position,
         "version": variable.version,
@@ -100,7 +101,8 @@ class VariableOutSerializer(serializers.Serializer):
 
 class EndpointVariableStatusSerializer(VariableUsageSerializer):
     resolves = serializers.BooleanField(help_text="Whether it has a value for you, here.")
-    source = serializers.ChoiceField(
+    # A declared field named like Field.source; DRF's metaclass moves it off the class.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=["override", "current_value", "environment", "base_url", "global", "dynamic"],
         allow_null=True,
     )
@@ -131,11 +133,10 @@ class PreviewOutSerializer(serializers.Serializer):
     handshake = ResolvedHandshakeSerializer(help_text="Secrets are shown as ••••.")
 
 
-def storable(value: str) -> str:
+def storable(value: str) -> None:
     # PostgreSQL text cannot hold unpaired surrogates (NUL is refused by CharField already).
     if any("\ud800" <= ch <= "\udfff" for ch in value):
         raise serializers.ValidationError("Unpaired surrogate characters are not allowed.")
-    return value
 
 
 class EnvironmentInSerializer(VersionedInput):
@@ -148,7 +149,8 @@ class EnvironmentInSerializer(VersionedInput):
     def validate_base_url(self, value: str) -> str:
         if any(ch.isspace() or ord(ch) < 32 or ch == "\x7f" for ch in value):
             raise serializers.ValidationError("No spaces or control characters.")
-        return storable(value)
+        storable(value)
+        return value
 
 
 class VariableInSerializer(VersionedInput):

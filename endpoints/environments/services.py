@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models.functions import Lower
 
@@ -31,7 +31,7 @@ def _check_environment_name(project: Project, name: str, exclude_pk: int | None 
 def environment_create(
     *,
     project: Project,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     base_url: str = "",
     position: int | None = None,
@@ -55,7 +55,7 @@ def environment_create(
 def environment_update(
     *,
     environment: Environment,
-    actor: AbstractBaseUser,
+    actor: User,
     expected_version: int | None = None,
     name: str | None = None,
     base_url: str | None = None,
@@ -99,7 +99,7 @@ def _check_variable_name(
                 ]
             }
         )
-    clash = Variable.objects.filter(project=project, environment_id=environment_id, name=name)
+    clash = Variable.objects.filter(project=project, environment=environment_id, name=name)
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
@@ -111,7 +111,7 @@ def _check_variable_name(
 def variable_create(
     *,
     project: Project,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     environment_id: int | None = None,
     initial_value: str = "",
@@ -128,7 +128,7 @@ def variable_create(
             {"environment": [f"No environment {environment_id} in this project."]}
         )
     _check_variable_name(project, environment_id, name)
-    siblings = Variable.objects.filter(project=project, environment_id=environment_id)
+    siblings = Variable.objects.filter(project=project, environment=environment_id)
     variable = Variable(
         project=project,
         environment_id=environment_id,
@@ -149,7 +149,7 @@ def variable_create(
 def variable_update(
     *,
     variable: Variable,
-    actor: AbstractBaseUser,
+    actor: User,
     expected_version: int | None = None,
     name: str | None = None,
     initial_value: str | None = None,
@@ -180,7 +180,7 @@ def variable_update(
     save_unique(variable, "name", f"A variable named {variable.name!r} already exists here.")
     if position is not None:
         siblings = Variable.objects.filter(
-            project_id=variable.project_id, environment_id=variable.environment_id
+            project_id=variable.project_id, environment=variable.environment_id
         )
         variable.position = place(siblings, variable.pk, position)
     return variable
@@ -194,7 +194,7 @@ def variable_delete(*, variable: Variable, expected_version: int | None = None) 
 
 
 @transaction.atomic
-def current_value_set(*, variable: Variable, user: AbstractBaseUser, value: str) -> CurrentValue:
+def current_value_set(*, variable: Variable, user: User, value: str) -> CurrentValue:
     """Set ``user``'s private current value of ``variable``; it wins over shared values for them."""
     current, _ = CurrentValue.objects.update_or_create(
         variable=variable, user=user, defaults={"value": value}
@@ -203,6 +203,6 @@ def current_value_set(*, variable: Variable, user: AbstractBaseUser, value: str)
 
 
 @transaction.atomic
-def current_value_clear(*, variable: Variable, user: AbstractBaseUser) -> None:
+def current_value_clear(*, variable: Variable, user: User) -> None:
     """Forget ``user``'s current value; the shared values apply to them again."""
     CurrentValue.objects.filter(variable=variable, user=user).delete()

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from core.errors import Forbidden, NotFound
+from core.requests import AuthenticatedRequest
 from endpoints.models import Membership, Project, Role
 
 
@@ -80,6 +81,8 @@ def project_actions(**overrides: Action) -> dict[str, Action]:
 # resolve nothing, as before. (No docstring: drf-spectacular would show it on every operation.)
 class ProjectView(APIView):
     actions: ClassVar[dict[str, Action]] = DEFAULT_ACTIONS
+    # IsAuthenticated (the default permission) runs first: handlers take the same type.
+    request: AuthenticatedRequest
     project: Project
     membership: Membership
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import TYPE_CHECKING, TypedDict
+
+from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
 
 from endpoints.models import Membership, Project
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def projects_of_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+
+class MemberCount(TypedDict):
+    member_count: int
+
+
+def projects_of_user(*, user: User) -> QuerySet[WithAnnotations[Membership, MemberCount]]:
     return (
         Membership.objects.filter(user=user)
         .select_related("project")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -15,11 +14,9 @@ from endpoints.errors import AlreadyMember, LastAdmin
 from endpoints.models import CurrentValue, Endpoint, Membership, Project, Role
 from endpoints.rows import lock
 
-User = get_user_model()
-
 
 @transaction.atomic
-def project_create(*, actor: AbstractBaseUser, name: str, description: str = "") -> Project:
+def project_create(*, actor: User, name: str, description: str = "") -> Project:
     project = Project.objects.create(name=name, description=description, created_by=actor)
     Membership.objects.create(project=project, user=actor, role=Role.ADMIN)
     return project
@@ -32,7 +29,7 @@ def project_update(
     expected_version: int | None = None,
     name: str | None = None,
     description: str | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Project:
     project = lock(Project.objects.all(), project.pk)
     check_version(project, expected_version)
@@ -54,7 +51,7 @@ def project_delete(*, project: Project, expected_version: int | None = None) -> 
     project.delete()
 
 
-def _find_user(user_ref: int | str) -> AbstractBaseUser:
+def _find_user(user_ref: int | str) -> User:
     if isinstance(user_ref, int) or (isinstance(user_ref, str) and user_ref.isdigit()):
         user = User.objects.filter(pk=int(user_ref), is_active=True).first()
     else:
@@ -66,7 +63,7 @@ def _find_user(user_ref: int | str) -> AbstractBaseUser:
 
 @transaction.atomic
 def member_add(
-    *, project: Project, user_ref: int | str, role: str, actor: AbstractBaseUser | None = None
+    *, project: Project, user_ref: int | str, role: str, actor: User | None = None
 ) -> Membership:
     user = _find_user(user_ref)
     if Membership.objects.filter(project=project, user=user).exists():
@@ -85,7 +82,7 @@ def _admins_left_without(project: Project, membership: Membership) -> int:
 
 @transaction.atomic
 def member_update(
-    *, project: Project, user_id: int, role: str, actor: AbstractBaseUser | None = None
+    *, project: Project, user_id: int, role: str, actor: User | None = None
 ) -> Membership:
     membership = lock(Membership.objects.filter(project=project), _membership_pk(project, user_id))
     previous_role = membership.role
@@ -109,7 +106,7 @@ def member_update(
 
 
 @transaction.atomic
-def member_remove(*, project: Project, user_id: int, actor: AbstractBaseUser) -> None:
+def member_remove(*, project: Project, user_id: int, actor: User) -> None:
     membership = lock(Membership.objects.filter(project=project), _membership_pk(project, user_id))
     if membership.role == Role.ADMIN and not _admins_left_without(project, membership):
         raise LastAdmin()

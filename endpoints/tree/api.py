@@ -7,11 +7,11 @@ from typing import Any
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ERRORS, Pagination, paginated_schema, parse
 from core.errors import ValidationFailed
+from core.requests import AuthenticatedRequest
 from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.projects.access import ProjectView
 from endpoints.tree import selectors, services
@@ -22,11 +22,11 @@ class FolderListCreate(ProjectView):
     @extend_schema(
         operation_id="folders_list", responses={200: s.FolderOutSerializer(many=True), **ERRORS}
     )
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         return Response([s.folder_data(f) for f in selectors.project_folders(project=self.project)])
 
     @extend_schema(request=s.FolderInSerializer, responses={201: s.FolderOutSerializer, **ERRORS})
-    def post(self, request: Request, project_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(s.FolderInSerializer, request)
         folder = services.folder_create(
             project=self.project,
@@ -44,7 +44,7 @@ class FolderListCreate(ProjectView):
 
 class FolderDetail(ProjectView):
     @extend_schema(responses={200: s.FolderOutSerializer, **ERRORS})
-    def get(self, request: Request, project_id: int, folder_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int, folder_id: int) -> Response:
         folder = selectors.folder_get(project=self.project, folder_id=folder_id)
         return versioned(s.folder_data(folder), folder.version)
 
@@ -54,7 +54,7 @@ class FolderDetail(ProjectView):
         responses={200: s.FolderOutSerializer, **ERRORS},
         description="Rename (name), move (parent; null is the root) or reorder (position).",
     )
-    def patch(self, request: Request, project_id: int, folder_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, project_id: int, folder_id: int) -> Response:
         data = parse(s.FolderInSerializer, request, partial=True)
         folder = selectors.folder_get(project=self.project, folder_id=folder_id)
         changes: dict[str, Any] = {"name": data.get("name"), "position": data.get("position")}
@@ -80,7 +80,7 @@ class FolderDetail(ProjectView):
         ],
         responses={204: None, **ERRORS},
     )
-    def delete(self, request: Request, project_id: int, folder_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, project_id: int, folder_id: int) -> Response:
         folder = selectors.folder_get(project=self.project, folder_id=folder_id)
         recursive_word = request.query_params.get("recursive", "false")
         if recursive_word not in selectors.BOOLEAN_WORDS:
@@ -120,12 +120,12 @@ class EndpointListCreate(ProjectView):
             **ERRORS,
         },
     )
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         queryset = selectors.endpoints_filtered(
             project=self.project, user=request.user, params=dict(request.query_params.lists())
         )
         paginator = Pagination()
-        rows = paginator.paginate_queryset(selectors.endpoint_rows(queryset), request, view=self)
+        rows = paginator.page_of(selectors.endpoint_rows(queryset), request, view=self)
         return paginator.get_paginated_response(
             [s.endpoint_row_data(row) for row in selectors.endpoint_rows_complete(rows)]
         )
@@ -133,7 +133,7 @@ class EndpointListCreate(ProjectView):
     @extend_schema(
         request=s.EndpointInSerializer, responses={201: s.EndpointOutSerializer, **ERRORS}
     )
-    def post(self, request: Request, project_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(s.EndpointInSerializer, request)
         created = services.endpoint_create(project=self.project, actor=request.user, data=data)
         endpoint = selectors.endpoint_get(project=self.project, endpoint_id=created.pk)
@@ -146,7 +146,7 @@ class EndpointListCreate(ProjectView):
 
 class EndpointDetail(ProjectView):
     @extend_schema(responses={200: s.EndpointOutSerializer, **ERRORS})
-    def get(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
         endpoint = selectors.endpoint_get(project=self.project, endpoint_id=endpoint_id)
         return versioned(s.endpoint_data(endpoint), endpoint.version)
 
@@ -157,7 +157,7 @@ class EndpointDetail(ProjectView):
         description="Change any fields; `folder` moves, `position` reorders, `messages` "
         "replaces the saved messages (keep an item's `id` to keep it).",
     )
-    def patch(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
         data = parse(s.EndpointInSerializer, request, partial=True)
         endpoint = selectors.endpoint_get(project=self.project, endpoint_id=endpoint_id)
         version = expected_version(request, data.pop("version", None))
@@ -168,7 +168,7 @@ class EndpointDetail(ProjectView):
         return versioned(s.endpoint_data(endpoint), endpoint.version)
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
-    def delete(self, request: Request, project_id: int, endpoint_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
         endpoint = selectors.endpoint_get(project=self.project, endpoint_id=endpoint_id)
         services.endpoint_delete(
             endpoint=endpoint, expected_version=expected_version(request), actor=request.user
@@ -182,7 +182,7 @@ class EndpointBatch(ProjectView):
         responses={200: s.BatchResultSerializer, **ERRORS},
         description="Apply operations in order to many endpoints, all or nothing.",
     )
-    def post(self, request: Request, project_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(s.BatchSerializer, request)
         result = services.endpoints_batch(
             project=self.project,
@@ -196,7 +196,7 @@ class EndpointBatch(ProjectView):
 
 class Tree(ProjectView):
     @extend_schema(responses={200: s.TreeSerializer, **ERRORS})
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         return Response(selectors.project_tree(project=self.project))
 
 
@@ -204,11 +204,11 @@ class TagListCreate(ProjectView):
     @extend_schema(
         operation_id="tags_list", responses={200: s.TagOutSerializer(many=True), **ERRORS}
     )
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         return Response([s.tag_data(t) for t in selectors.project_tags(project=self.project)])
 
     @extend_schema(request=s.TagInSerializer, responses={201: s.TagOutSerializer, **ERRORS})
-    def post(self, request: Request, project_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(s.TagInSerializer, request)
         with transaction.atomic():
             (tag,) = services.tags_resolve(project=self.project, names=[data["name"]])
@@ -217,7 +217,7 @@ class TagListCreate(ProjectView):
 
 class TagDetail(ProjectView):
     @extend_schema(request=s.TagInSerializer, responses={200: s.TagOutSerializer, **ERRORS})
-    def patch(self, request: Request, project_id: int, tag_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, project_id: int, tag_id: int) -> Response:
         data = parse(s.TagInSerializer, request)
         tag = selectors.tag_get(project=self.project, tag_id=tag_id)
         return Response(
@@ -225,7 +225,7 @@ class TagDetail(ProjectView):
         )
 
     @extend_schema(responses={204: None, **ERRORS})
-    def delete(self, request: Request, project_id: int, tag_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, project_id: int, tag_id: int) -> Response:
         services.tag_delete(
             tag=selectors.tag_get(project=self.project, tag_id=tag_id), actor=request.user
         )

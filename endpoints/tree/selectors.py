@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
@@ -93,7 +93,7 @@ BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": Tru
 
 
 def endpoints_filtered(
-    *, project: Project, user: AbstractBaseUser, params: dict[str, Any]
+    *, project: Project, user: User, params: dict[str, Any]
 ) -> QuerySet[Endpoint]:
     """Endpoints of ``project`` narrowed by folder, status, assignee, tag and text ``q``.
 

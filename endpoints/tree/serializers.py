@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from core.errors import ValidationFailed
 from core.formats import BodyFormatError, validate_body
-from core.people import UserBriefSerializer, user_brief
+from core.people import UserBrief, UserBriefSerializer, user_brief
 from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.environments.resolver import (
@@ -79,7 +79,7 @@ def _endpoint_representation(
     *,
     messages: list[Any],
     tags: list[str],
-    people: tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None],
+    people: tuple[UserBrief | None, UserBrief | None, UserBrief | None],
 ) -> dict[str, Any]:
     """The one endpoint shape. ``fields`` is an Endpoint or a row with its attribute names,
     ``messages`` SavedMessages or rows alike, ``people`` the assignee, creator and last editor."""
@@ -224,7 +224,8 @@ class EndpointSummarySerializer(serializers.Serializer):
 class TreeFolderSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    parent = serializers.IntegerField(allow_null=True)
+    # A declared field named like Field.parent; DRF's metaclass moves it off the class.
+    parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
     position = serializers.IntegerField()
     version = serializers.IntegerField()
     folders = serializers.ListField(
@@ -247,7 +248,8 @@ class TreeSerializer(serializers.Serializer):
 class FolderOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    parent = serializers.IntegerField(allow_null=True)
+    # A declared field named like Field.parent; DRF's metaclass moves it off the class.
+    parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
     position = serializers.IntegerField()
     version = serializers.IntegerField()
     updated_at = serializers.DateTimeField()
@@ -267,7 +269,10 @@ class BatchResultSerializer(serializers.Serializer):
 
 class FolderInSerializer(VersionedInput):
     name = serializers.CharField(max_length=200)
-    parent = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    # A declared field named like Field.parent; DRF's metaclass moves it off the class.
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        allow_null=True, required=False, min_value=1
+    )
     position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
 
 
@@ -321,6 +326,8 @@ class HandshakeInput(serializers.Serializer):
         try:
             attrs = super().to_internal_value(rest)
         except serializers.ValidationError as exc:
+            # Serializer.to_internal_value reports by field name: its detail is a dict.
+            assert isinstance(exc.detail, dict)
             errors.update(exc.detail)
             attrs = {}
         for key, value in raw.items():
@@ -351,7 +358,10 @@ class EndpointInSerializer(HandshakeInput, VersionedInput):
     cookies = RowSerializer(many=True, required=False)
     subprotocols = serializers.ListField(child=serializers.CharField(), required=False)
     settings = SettingsInSerializer(required=False)
-    messages = SavedMessageInSerializer(many=True, required=False, max_length=200)
+    # The list built out as many=True builds it, so that its length limit is typed.
+    messages = serializers.ListSerializer[Any](
+        child=SavedMessageInSerializer(required=False), required=False, max_length=200
+    )
     status = serializers.ChoiceField(choices=EndpointStatus.choices, required=False)
     assignee = serializers.IntegerField(allow_null=True, required=False, min_value=1)
     tags = serializers.ListField(
@@ -390,7 +400,9 @@ class BatchSerializer(serializers.Serializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=5000
     )
-    operations = BatchOperationSerializer(many=True, min_length=1, max_length=20)
+    operations = serializers.ListSerializer[Any](
+        child=BatchOperationSerializer(), min_length=1, max_length=20
+    )
     versions = serializers.DictField(
         child=serializers.IntegerField(min_value=1),
         required=False,

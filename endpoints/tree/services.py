@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -55,7 +55,7 @@ def _ancestor_ids(project: Project, folder_id: int | None) -> list[int]:
 def folder_create(
     *,
     project: Project,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     parent_id: int | None = None,
     position: int | None = None,
@@ -79,7 +79,7 @@ def folder_create(
 def folder_update(
     *,
     folder: Folder,
-    actor: AbstractBaseUser,
+    actor: User,
     expected_version: int | None = None,
     name: str | None = None,
     parent_id: int | None = UNSET,
@@ -113,7 +113,7 @@ def folder_delete(
     folder: Folder,
     recursive: bool = False,
     expected_version: int | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> None:
     folder = lock(Folder.objects.all(), folder.pk)
     check_version(folder, expected_version)
@@ -149,7 +149,7 @@ def tags_resolve(*, project: Project, names: Iterable[str]) -> list[Tag]:
         wanted.setdefault(name.strip().lower(), name.strip())
     if not wanted:
         return []
-    existing = {
+    existing: dict[str, Tag] = {
         tag.name.lower(): tag
         for tag in Tag.objects.annotate(lname=Lower("name")).filter(
             project=project, lname__in=list(wanted)
@@ -178,7 +178,7 @@ def _tagged_endpoints_changing(tag: Tag) -> dict[int, dict[str, Any] | None]:
 
 
 def _tagged_endpoints_changed(
-    tag: Tag, before: dict[int, dict[str, Any] | None], actor: AbstractBaseUser | None
+    tag: Tag, before: dict[int, dict[str, Any] | None], actor: User | None
 ) -> None:
     # Their tags field changed: a new version, so a stale write cannot bring the old name back.
     Endpoint.objects.filter(pk__in=list(before)).update(
@@ -188,7 +188,7 @@ def _tagged_endpoints_changed(
 
 
 @transaction.atomic
-def tag_rename(*, tag: Tag, name: str, actor: AbstractBaseUser | None = None) -> Tag:
+def tag_rename(*, tag: Tag, name: str, actor: User | None = None) -> Tag:
     clash = (
         Tag.objects.annotate(lname=Lower("name"))
         .filter(project_id=tag.project_id, lname=name.lower())
@@ -204,7 +204,7 @@ def tag_rename(*, tag: Tag, name: str, actor: AbstractBaseUser | None = None) ->
 
 
 @transaction.atomic
-def tag_delete(*, tag: Tag, actor: AbstractBaseUser | None = None) -> None:
+def tag_delete(*, tag: Tag, actor: User | None = None) -> None:
     before = _tagged_endpoints_changing(tag)
     tag.delete()
     _tagged_endpoints_changed(tag, before, actor)
@@ -254,7 +254,7 @@ def _write_messages(endpoint: Endpoint, messages: Sequence[dict[str, Any]]) -> N
 
 
 @transaction.atomic
-def endpoint_create(*, project: Project, actor: AbstractBaseUser, data: dict[str, Any]) -> Endpoint:
+def endpoint_create(*, project: Project, actor: User, data: dict[str, Any]) -> Endpoint:
     folder = _folder_in_project(project, data.get("folder"), "folder")
     _check_assignee(project, data.get("assignee"))
     siblings = Endpoint.objects.filter(project=project, folder=folder)
@@ -286,7 +286,7 @@ def endpoint_create(*, project: Project, actor: AbstractBaseUser, data: dict[str
 def endpoint_update(
     *,
     endpoint: Endpoint,
-    actor: AbstractBaseUser,
+    actor: User,
     data: dict[str, Any],
     expected_version: int | None = None,
 ) -> Endpoint:
@@ -299,7 +299,7 @@ def endpoint_update(
     return endpoint
 
 
-def endpoint_apply(endpoint: Endpoint, actor: AbstractBaseUser, data: dict[str, Any]) -> None:
+def endpoint_apply(endpoint: Endpoint, actor: User, data: dict[str, Any]) -> None:
     """Write ``data`` into the locked, version-checked ``endpoint`` and bump its version."""
     project = endpoint.project
     moving = "folder" in data and data["folder"] != endpoint.folder_id
@@ -320,7 +320,7 @@ def endpoint_apply(endpoint: Endpoint, actor: AbstractBaseUser, data: dict[str, 
     endpoint.updated_by = actor
     endpoint.save()
     if moving or data.get("position") is not None:
-        siblings = Endpoint.objects.filter(project=project, folder_id=endpoint.folder_id)
+        siblings = Endpoint.objects.filter(project=project, folder=endpoint.folder_id)
         endpoint.position = place(siblings, endpoint.pk, data.get("position"))
     if "tags" in data:
         endpoint.tags.set(tags_resolve(project=project, names=data["tags"]))
@@ -333,7 +333,7 @@ def endpoint_delete(
     *,
     endpoint: Endpoint,
     expected_version: int | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> None:
     endpoint = lock(Endpoint.objects.select_related("project", "updated_by"), endpoint.pk)
     check_version(endpoint, expected_version)
@@ -348,7 +348,7 @@ BATCH_OPS = ("move", "set_status", "set_assignee", "add_tags", "remove_tags", "d
 def endpoints_batch(
     *,
     project: Project,
-    actor: AbstractBaseUser,
+    actor: User,
     ids: Sequence[int],
     operations: Sequence[dict[str, Any]],
     versions: dict[int, int] | None = None,
@@ -433,7 +433,9 @@ def endpoints_batch(
     shared: dict[str, Any] = {"updated_by": actor, "updated_at": timezone.now()}
     first = endpoints[0]
     for field in changed_fields - {"position"}:
-        attname = Endpoint._meta.get_field(field).attname
+        model_field = Endpoint._meta.get_field(field)
+        assert isinstance(model_field, Field)  # a concrete field: folder, status or assignee
+        attname = model_field.attname
         shared[attname] = getattr(first, attname)
     Endpoint.objects.filter(pk__in=found).update(version=F("version") + 1, **shared)
     if "position" in changed_fields:

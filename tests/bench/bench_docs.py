@@ -106,11 +106,19 @@ def bare_sql(link_id: int) -> tuple[Callable[[str, int], int], Callable[[str, in
     from django.db import connection
 
     from docs_app.models import RenderedDescription, ShareLink
-    from endpoints.models import Endpoint, Environment, Folder, SavedMessage, Tag, Variable
+    from endpoints.models import (
+        Endpoint,
+        Environment,
+        Folder,
+        Project,
+        SavedMessage,
+        Tag,
+        Variable,
+    )
 
     user = get_user_model()._meta.db_table
     link = ShareLink._meta.db_table
-    project = ShareLink.project.field.related_model._meta.db_table
+    project = Project._meta.db_table
     endpoint = Endpoint._meta.db_table
     folder = Folder._meta.db_table
     tag = Tag._meta.db_table

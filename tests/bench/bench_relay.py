@@ -1113,16 +1113,16 @@ def report(run: Run, paths: list[ViewerPath], load: tuple[Any, Any, Any]) -> boo
     floor = by_key["c"].p50_us() if "c" in by_key else math.nan
     for path in paths:
         stored = ""
-        idle = ""
+        idle_kib = ""
         if isinstance(path, SessionPath):
             got = path.stored.get("sent", 0) + path.stored.get("received", 0)
             expected = sum(path.stored_expected.values())
             stored = f"{got}/{expected}"
             if path.key in run.idle:
-                idle = f"{run.idle[path.key].per_session_kib:.1f}"
+                idle_kib = f"{run.idle[path.key].per_session_kib:.1f}"
         print(
             f"{path.label:<40} {path.p50_us():>8.0f} {path.p99_us():>8.0f} "
-            f"{path.p50_us() / floor:>6.2f} {path.flood_rate:>9,.0f} {stored:>15} {idle:>9}"
+            f"{path.p50_us() / floor:>6.2f} {path.flood_rate:>9,.0f} {stored:>15} {idle_kib:>9}"
         )
     parts = run.parts
     if parts:

@@ -90,7 +90,9 @@ def configure_django(db_name: str) -> dict[str, Any]:
         "host": database.get("HOST") or None,
         "port": database.get("PORT") or None,
     }
-    database.update(NAME=db_name, CONN_MAX_AGE=None, CONN_HEALTH_CHECKS=False)
+    database["NAME"] = db_name
+    database["CONN_MAX_AGE"] = None
+    database["CONN_HEALTH_CHECKS"] = False
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     # Nothing here publishes events; keep Redis out of the measurement.

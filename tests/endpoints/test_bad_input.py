@@ -35,7 +35,9 @@ def workspace_rows() -> dict[str, list[dict[str, Any]]]:
         for model in apps.get_app_config("endpoints").get_models(include_auto_created=True)
         if model is not AccessToken
     ]
-    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
+    return {
+        model._meta.label: list(model._default_manager.order_by("pk").values()) for model in models
+    }
 
 
 def quick_team(project_name: str = "Trading API") -> Team:
@@ -145,7 +147,7 @@ def endpoint_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-Body = dict[str, Any] | list[Any] | str | Callable[[dict[str, int]], Any] | None
+Body = dict[str, Any] | list[Any] | str | bytes | Callable[[dict[str, int]], Any] | None
 
 
 @dataclass
@@ -923,9 +925,15 @@ def send(api: APIClient, case: Case, ids: dict[str, int]) -> Any:
         f"HTTP_{name.upper().replace('-', '_')}": value for name, value in case.headers.items()
     }
     if case.method == "get":
-        return api.get(path, **extra)
+        return api.get(path, data=None, follow=False, **extra)
     return api.generic(
-        case.method.upper(), path, data=payload or "", content_type=case.content_type, **extra
+        case.method.upper(),
+        path,
+        # Django sends bytes as they are (the non-UTF-8 cases); DRF's stub says only str.
+        data=payload or "",  # type: ignore[arg-type]
+        content_type=case.content_type,
+        secure=False,
+        **extra,
     )
 
 

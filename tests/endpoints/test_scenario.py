@@ -449,7 +449,7 @@ def catalogue(make_user: Callable[..., Any], bearer_client: Callable[..., Any]) 
     ]
     ids: dict[str, int] = {}
     for name, folder, status, assignee, tags, description, host in rows:
-        body = {
+        fields = {
             "name": name,
             "url": f"wss://{host}.example.test/ws",
             "folder": folders[folder] if folder else None,
@@ -458,7 +458,7 @@ def catalogue(make_user: Callable[..., Any], bearer_client: Callable[..., Any]) 
             "tags": tags,
             "description": description,
         }
-        ids[name] = ok(api.post(f"{base}/endpoints/", body, format="json"), 201)["id"]
+        ids[name] = ok(api.post(f"{base}/endpoints/", fields, format="json"), 201)["id"]
     return Catalogue(api, base, ids, folders, viewer.pk)
 
 

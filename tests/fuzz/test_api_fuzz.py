@@ -35,6 +35,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.core.result import Ok
 
 from sessions.models import DebugSession, SessionState
 from tests.fuzz.world import PATH_PARAMETERS, World
@@ -260,7 +261,10 @@ def test_every_operation_survives_fuzzing(world: World, wsgi_app: Any) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app, config=config)
     tally = Tally()
     started = time.monotonic()
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result.err()
+        operations.append(result.ok())
     for operation in operations:
         _fuzz_operation(operation, world, wsgi_app, tally)
     elapsed = time.monotonic() - started

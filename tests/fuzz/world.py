@@ -139,7 +139,7 @@ class World:
             "link_id": link.pk,
             "environment_id": environment.pk,
             "variable_id": variable.pk,
-            "revision_id": Revision.objects.filter(endpoint=endpoint).order_by("id").first().pk,
+            "revision_id": Revision.objects.filter(endpoint=endpoint).earliest("id").pk,
             "comment_id": comment.pk,
             "session_id": session.pk,
             "seq": 3,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -84,7 +85,7 @@ async def test_a_replay_of_large_entries_is_split_to_fit(team):
     assert json.loads(await communicator.receive_from(timeout=10))["type"] == "session"
     seqs: list[int] = []
     sizes: list[int] = []
-    omitted = []
+    omitted: list[dict[str, Any]] = []
     while not seqs or seqs[-1] < 602:
         raw = await communicator.receive_from(timeout=10)
         sizes.append(len(raw.encode()))

@@ -88,6 +88,7 @@ async def flood(connection: ServerConnection, query: dict[str, str]) -> None:
 
 
 async def handler(connection: ServerConnection) -> None:
+    assert connection.request is not None  # set once the handshake is done, before the handler
     parts = urlsplit(connection.request.path)
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     totals["connections"] += 1

@@ -60,8 +60,8 @@ def test_loopback_private_and_public_are_allowed_by_default(address):
 def test_allow_list_narrows_and_deny_wins():
     narrow = policy(["10.0.0.5/32"], allow=["10.0.0.0/8"])
     assert narrow.problem("10.0.0.4") is None
-    assert "UPSTREAM_DENY_CIDRS" in narrow.problem("10.0.0.5")
-    assert "UPSTREAM_ALLOW_CIDRS" in narrow.problem("192.168.1.1")
+    assert "UPSTREAM_DENY_CIDRS" in (narrow.problem("10.0.0.5") or "")
+    assert "UPSTREAM_ALLOW_CIDRS" in (narrow.problem("192.168.1.1") or "")
     assert effective_address("::ffff:10.0.0.5").exploded == "10.0.0.5"
 
 

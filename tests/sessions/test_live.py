@@ -88,6 +88,7 @@ async def closed_with(communicator: WebsocketCommunicator) -> tuple[dict[str, An
 async def test_replay_then_live_without_gap_or_duplicate(relay, team):
     script = Path(__file__).with_name("upstream_process.py")
     process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None  # stdout=PIPE
     try:
         port = int(await asyncio.to_thread(process.stdout.readline))
         api = api_for(team.editor)

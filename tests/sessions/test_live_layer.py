@@ -22,11 +22,17 @@ from tests.polling import eventually
 from tests.sessions.test_live import collect, connected_session, live_viewer
 
 
+def live_config() -> dict[str, Any]:
+    """The live layer's CONFIG in the test settings (Redis)."""
+    config: dict[str, Any] = settings.CHANNEL_LAYERS[LIVE_LAYER]["CONFIG"]
+    return config
+
+
 def make_layers(**kwargs: Any) -> tuple[LiveChannelLayer, LiveChannelLayer]:
     """A receiving and a sending layer (as in two processes), with a prefix of their own so
     that nothing else on this Redis reaches their channels."""
     config = {
-        **settings.CHANNEL_LAYERS[LIVE_LAYER]["CONFIG"],
+        **live_config(),
         "prefix": f"test-live-{uuid.uuid4().hex}.",
     }
     return LiveChannelLayer(**config, **kwargs), LiveChannelLayer(**config)
@@ -39,9 +45,7 @@ def kill_subscriber(layer: Any) -> None:
     for shard in loop_layer._shards:
         connection = shard._pubsub.connection
         host, port = connection._writer.get_extra_info("sockname")[:2]
-        client = redis.Redis.from_url(
-            settings.CHANNEL_LAYERS[LIVE_LAYER]["CONFIG"]["hosts"][0]["address"]
-        )
+        client = redis.Redis.from_url(live_config()["hosts"][0]["address"])
         try:
             assert client.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
         finally:

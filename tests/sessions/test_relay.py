@@ -251,6 +251,7 @@ def test_disconnect_with_code_and_reason_then_edit_and_reconnect(
 def test_upstream_killed_mid_stream_keeps_every_received_frame(relay, team, sessions_for):
     script = Path(__file__).with_name("upstream_process.py")
     process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None  # stdout=PIPE
     try:
         port = int(process.stdout.readline())
         api = sessions_for(team.editor)

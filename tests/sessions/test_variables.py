@@ -103,6 +103,7 @@ class HandshakeEcho:
         return None
 
     async def _handler(self, connection: ServerConnection) -> None:
+        assert connection.request is not None  # set by the handshake, before the handler runs
         seen = self.seen(connection.request)
         with self.lock:
             self.handshakes.append(seen)

@@ -30,8 +30,14 @@ from urllib.parse import parse_qs, urlsplit
 from aiohttp import WSMsgType, web
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
-TYPES_MESSAGES: list[str | bytes] = ["hello", b"\x00\x01\xfe\xff", "héllo wörld ✓ 🚀 日本", ""]
+TYPES_MESSAGES: tuple[str, bytes, str, str] = (
+    "hello",
+    b"\x00\x01\xfe\xff",
+    "héllo wörld ✓ 🚀 日本",
+    "",
+)
 
 
 class LoopThread:
@@ -106,7 +112,7 @@ class WebsocketsUpstream(Upstream):
                 0,
                 process_request=self._process_request,
                 select_subprotocol=lambda _conn, offered: (
-                    "v2.json" if "v2.json" in offered else None
+                    Subprotocol("v2.json") if "v2.json" in offered else None
                 ),
                 max_size=4 * 1024 * 1024,
                 compression=None,
@@ -140,6 +146,7 @@ class WebsocketsUpstream(Upstream):
     async def _handler(self, connection: ServerConnection) -> None:
         with self.lock:
             self.connections += 1
+        assert connection.request is not None  # set by the handshake, before the handler runs
         parts = urlsplit(connection.request.path)
         path = parts.path
         if path.startswith("/close/"):

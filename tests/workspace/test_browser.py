@@ -51,6 +51,7 @@ class KeyedUpstream:
             return None
 
         async def handler(connection: ServerConnection) -> None:
+            assert connection.request is not None  # set by the handshake, before the handler
             key = connection.request.headers["X-Api-Key"]
             self.keys_seen.append(key)
             await connection.send(json.dumps({"hello": key}))
@@ -167,7 +168,9 @@ def test_a_new_members_first_hour(make_user: Any, server: str, upstream: str) ->
             page.get_by_label("Description").fill("Live prices over WebSockets.")
             page.get_by_role("button", name="Create project").click()
             expect(page.locator("#home-title")).to_have_text("Market feeds")
-            project_id = int(re.search(r"/projects/(\d+)/", page.url).group(1))
+            opened = re.search(r"/projects/(\d+)/", page.url)
+            assert opened, page.url
+            project_id = int(opened.group(1))
             expect(page.locator("#live-status.live")).to_be_attached()
             step(page, "03-project-home")
 

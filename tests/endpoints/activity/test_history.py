@@ -266,7 +266,7 @@ def test_revert_into_a_deleted_folder_leaves_the_endpoint_where_it_is(team, clie
     e = make_endpoint(team, folder=old_folder.pk)
     endpoint_update(endpoint=e, actor=team.editor, data={"folder": None})
     folder_delete(folder=old_folder, actor=team.editor)
-    created = Revision.objects.filter(endpoint=e).order_by("id").first()
+    created = Revision.objects.filter(endpoint=e).earliest("id")
     response = client_for(team.editor).post(
         f"/api/v1/projects/{p.pk}/endpoints/{e.pk}/history/{created.pk}/revert/"
     )
@@ -291,7 +291,7 @@ def test_history_list_uses_a_fixed_number_of_queries(
     with django_assert_max_num_queries(4):
         listing = api.get(f"{base}/history/?page_size=100")
     assert listing.json()["count"] == edits + 1
-    newest = Revision.objects.filter(endpoint=e).first().pk
+    newest = Revision.objects.filter(endpoint=e).latest("id").pk
     with django_assert_max_num_queries(3):
         assert api.get(f"{base}/history/{newest}/").status_code == 200
     folder = folder_create(project=team.project, actor=team.editor, name="f")

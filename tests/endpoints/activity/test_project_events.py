@@ -27,6 +27,7 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
+from websockets.typing import Origin
 
 from accounts.models import AccessToken
 from accounts.tokens import token_create
@@ -639,7 +640,7 @@ async def test_an_edit_through_one_process_reaches_a_socket_on_the_other(team, t
         with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
             await websockets.connect(
                 f"ws://{second}/ws/projects/{project.pk}/",
-                origin="https://evil.example",
+                origin=Origin("https://evil.example"),
                 open_timeout=10,
             )
         assert refused.value.response.status_code == 403
