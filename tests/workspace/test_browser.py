@@ -26,8 +26,9 @@ from websockets.http11 import Request, Response
 from endpoints.models import Endpoint, Role
 from endpoints.projects.services import member_add, project_create
 from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
-from sessions.models import DebugSession, Event
+from sessions.models import Event
 from tests.browser import ARTIFACTS, Console, launch, no_sideways_scroll, require_browser, shot
+from tests.factories import log_entry, make_closed_session
 from tests.sessions.upstreams import LoopThread
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -383,38 +384,18 @@ def test_twenty_thousand_log_entries_render_only_the_visible_rows(
     expect = sync_api.expect
     _clean("workspace-log")
     ada = make_user("ada")
-    project = project_create(actor=ada, name="Firehose")
-    endpoint = endpoint_create(
-        project=project, actor=ada, data={"name": "Trades", "url": "ws://127.0.0.1:9/trades"}
+    session = make_closed_session(
+        ada, project="Firehose", endpoint="Trades", url="ws://127.0.0.1:9/trades"
     )
-    session = DebugSession.objects.create(
-        owner=ada,
-        project=project,
-        endpoint=endpoint,
-        name="Trades",
-        url=endpoint.url,
-        state="closed",
-        connection_count=1,
-    )
+    project, endpoint = session.project, session.endpoint
     start = timezone.now() - timedelta(minutes=5)
     total = 20_000
     events = []
     for seq in range(1, total + 1):
         outgoing = seq % 2 == 1
         text = json.dumps({"n": seq, "op": "trade" if not outgoing else "ack"})
-        events.append(
-            Event(
-                session=session,
-                seq=seq,
-                connection_number=1,
-                kind="sent" if outgoing else "received",
-                direction="out" if outgoing else "in",
-                created_at=start + timedelta(milliseconds=seq),
-                opcode="text",
-                size=len(text),
-                text=text,
-            )
-        )
+        at = start + timedelta(milliseconds=seq)
+        events.append(log_entry(session, seq, at=at, text=text, sent=outgoing))
     Event.objects.bulk_create(events, batch_size=5000)
     console = Console()
 

@@ -17,8 +17,9 @@ from django.utils import timezone
 from endpoints.environments.services import environment_create, variable_create
 from endpoints.projects.services import project_create
 from endpoints.tree.services import endpoint_create, folder_create
-from sessions.models import DebugSession, Event
+from sessions.models import DebugSession
 from tests.browser import Console, launch, require_browser
+from tests.factories import log_entry, make_closed_session
 from tests.workspace.test_browser import DESKTOP, KeyedUpstream, _session_cookie
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -182,31 +183,12 @@ def test_the_composer_starts_in_text_and_remembers_the_format(
 def test_the_hexdump_fits_the_detail_pane_at_1440_px(make_user: Any, server: str) -> None:
     expect = _expect()
     ada = make_user("ada")
-    project = project_create(actor=ada, name="Bytes")
-    endpoint = endpoint_create(
-        project=project, actor=ada, data={"name": "Frames", "url": "ws://127.0.0.1:9/frames"}
+    session = make_closed_session(
+        ada, project="Bytes", endpoint="Frames", url="ws://127.0.0.1:9/frames"
     )
-    session = DebugSession.objects.create(
-        owner=ada,
-        project=project,
-        endpoint=endpoint,
-        name="Frames",
-        url=endpoint.url,
-        state="closed",
-        connection_count=1,
-    )
-    data = bytes(range(64))
-    Event.objects.create(
-        session=session,
-        seq=1,
-        connection_number=1,
-        kind="received",
-        direction="in",
-        created_at=timezone.now() - timedelta(seconds=5),
-        opcode="binary",
-        size=len(data),
-        data=data,
-    )
+    project, endpoint = session.project, session.endpoint
+    at = timezone.now() - timedelta(seconds=5)
+    log_entry(session, 1, at=at, data=bytes(range(64))).save()
     console = Console()
     with browsing(ada, server, console, viewport={"width": 1440, "height": 900}) as page:
         page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
