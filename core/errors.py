@@ -30,7 +30,7 @@ class DomainError(Exception):
     """Base of every error a service can raise. A condition is a subclass that sets ``code`` and
     ``default_detail``, with its HTTP status in the class line where it differs from its base's:
     ``class Gone(DomainError, status=410)``. Keyword arguments of a raise are extra keys of the
-    body and attributes of the error (``TooManyPasswordAttempts(retry_after=30).retry_after``)."""
+    body (``VersionConflict(current_version=3)``)."""
 
     code = "error"
     status_code = status.HTTP_400_BAD_REQUEST
@@ -44,7 +44,6 @@ class DomainError(Exception):
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.default_detail
         self.extra = extra
-        vars(self).update(extra)
         super().__init__(self.detail)
 
     def body(self) -> dict[str, Any]:

@@ -17,4 +17,7 @@ class TooManyPasswordAttempts(DomainError, status=status.HTTP_429_TOO_MANY_REQUE
 
     code = "throttled"
     default_detail = "Too many wrong passwords. Try again later."
-    retry_after: int
+
+    @property
+    def retry_after(self) -> int:
+        return int(self.extra["retry_after"])
