@@ -7,11 +7,9 @@ console errors, failed requests, unexpected HTTP errors and CSP violations.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,72 +18,26 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connections
 from django.utils import timezone
-from websockets.asyncio.server import ServerConnection, serve
-from websockets.http11 import Request, Response
 
 from endpoints.models import Endpoint, Role
 from endpoints.projects.services import member_add, project_create
 from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
 from sessions.models import Event
-from tests.browser import ARTIFACTS, Console, launch, no_sideways_scroll, require_browser, shot
+from tests.browser import (
+    ARTIFACTS,
+    PHONE,
+    Console,
+    launch,
+    no_sideways_scroll,
+    require_browser,
+    shot,
+)
 from tests.factories import log_entry, make_closed_session
-from tests.sessions.upstreams import LoopThread
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "first-hour-Pa55"
-KEYS = {"k1", "k2"}
 DESKTOP = {"width": 1280, "height": 860}
-
-
-class KeyedUpstream:
-    """Wants ``X-Api-Key`` (k1 or k2; else 401), greets with the key it got, then echoes."""
-
-    def __init__(self) -> None:
-        self.runner = LoopThread()
-        self.keys_seen: list[str] = []
-
-    def start(self) -> str:
-        def check(connection: ServerConnection, request: Request) -> Response | None:
-            if request.headers.get("X-Api-Key") not in KEYS:
-                return connection.respond(401, "missing or wrong X-Api-Key\n")
-            return None
-
-        async def handler(connection: ServerConnection) -> None:
-            key = connection.request.headers["X-Api-Key"]
-            self.keys_seen.append(key)
-            await connection.send(json.dumps({"hello": key}))
-            async for message in connection:
-                await connection.send(message)
-
-        async def start() -> Any:
-            return await serve(handler, "127.0.0.1", 0, process_request=check, compression=None)
-
-        self.server = self.runner.run(start())
-        return f"ws://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/ticker"
-
-    def stop(self) -> None:
-        async def stop() -> None:
-            self.server.close()
-            await asyncio.wait_for(self.server.wait_closed(), 5)
-
-        self.runner.run(stop())
-        self.runner.stop()
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-    (arranging data, checking what was saved) are still plain blocking calls."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def upstream() -> Iterator[str]:
-    server = KeyedUpstream()
-    url = server.start()
-    yield url
-    server.stop()
 
 
 def _login_password(user: Any) -> None:
@@ -346,13 +298,7 @@ def test_a_new_members_first_hour(make_user: Any, server: str, upstream: str) ->
             desktop.close()
 
             # A phone: the editor and the tree at 375 px, nothing scrolls sideways.
-            phone = chromium.new_context(
-                viewport={"width": 375, "height": 812},
-                device_scale_factor=2,
-                is_mobile=True,
-                has_touch=True,
-                storage_state=storage,
-            )
+            phone = chromium.new_context(**PHONE, storage_state=storage)
             page = phone.new_page()
             console.watch(page)
             page.goto(f"{server}/projects/{project_id}/endpoints/{endpoint_id}/")

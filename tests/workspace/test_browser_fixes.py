@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,24 +19,11 @@ from endpoints.tree.services import endpoint_create, folder_create
 from sessions.models import DebugSession
 from tests.browser import Console, launch, require_browser
 from tests.factories import log_entry, make_closed_session
-from tests.workspace.test_browser import DESKTOP, KeyedUpstream, _session_cookie
+from tests.workspace.test_browser import DESKTOP, _session_cookie
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 KEY_HEADER = {"name": "X-Api-Key", "value": "k1", "enabled": True, "description": ""}
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def upstream() -> Iterator[str]:
-    server = KeyedUpstream()
-    url = server.start()
-    yield url
-    server.stop()
 
 
 @contextlib.contextmanager

@@ -45,11 +45,6 @@ SOCKETS = """(() => {
 })();"""
 
 
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def test_backoff_waits_grow_to_ten_seconds_with_jitter(make_user: Any, server: str) -> None:
     ada = make_user("ada")
     project = project_create(actor=ada, name="Backoff")
