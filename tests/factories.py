@@ -82,16 +82,11 @@ def make_closed_session(owner: Any, *, project: str, endpoint: str, url: str) ->
 
 
 def log_entry(
-    session: DebugSession,
-    seq: int,
-    *,
-    at: datetime,
-    text: str | None = None,
-    data: bytes | None = None,
-    sent: bool = False,
+    session: DebugSession, seq: int, at: datetime, body: str | bytes, sent: bool = False
 ) -> Event:
-    """An unsaved message of the session's first connection (received unless ``sent``): text,
-    or binary when ``data`` is given. Save it, or many at once with ``bulk_create``."""
+    """An unsaved message of the session's first connection, received unless ``sent``: text for
+    a ``str`` body, binary for ``bytes``. Save it, or many at once with ``bulk_create``."""
+    text = body if isinstance(body, str) else None
     return Event(
         session=session,
         seq=seq,
@@ -99,8 +94,8 @@ def log_entry(
         kind="sent" if sent else "received",
         direction="out" if sent else "in",
         created_at=at,
-        opcode="binary" if data is not None else "text",
-        size=len(data) if data is not None else len(text or ""),
+        opcode="text" if text is not None else "binary",
+        size=len(body),
         text=text,
-        data=data,
+        data=None if text is not None else body,
     )

@@ -28,10 +28,10 @@ def seed(team) -> tuple[int, str]:
     )
     now = datetime.now(UTC)
     frame = "f" * 10_000
-    events = [log_entry(session, seq, at=now, text=f"{seq}:{frame}") for seq in range(1, 601)]
+    events = [log_entry(session, seq, now, f"{seq}:{frame}") for seq in range(1, 601)]
     # One entry whose JSON alone is far over the limit: control characters escape to 6 bytes.
-    events.append(log_entry(session, 601, at=now, text="\x01" * (1024 * 1024)))
-    events.append(log_entry(session, 602, at=now, data=b"\x00\x01\x02"))
+    events.append(log_entry(session, 601, now, "\x01" * (1024 * 1024)))
+    events.append(log_entry(session, 602, now, b"\x00\x01\x02"))
     Event.objects.bulk_create(events)
     _, token = token_create(user=team.editor, name="live")
     return session.pk, token

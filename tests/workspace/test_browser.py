@@ -56,10 +56,12 @@ def _session_cookie(user: Any, server: str) -> dict[str, Any]:
     return {"name": "sessionid", "value": store.session_key, "url": server}
 
 
-def _logged_in(chromium: Any, user: Any, server: str, console: Console) -> tuple[Any, Any]:
-    """A desktop browser context logged in as ``user``, and a page in it that ``console``
-    watches."""
-    context = chromium.new_context(viewport=DESKTOP)
+def _logged_in(
+    chromium: Any, user: Any, server: str, console: Console, viewport: dict[str, int] = DESKTOP
+) -> tuple[Any, Any]:
+    """A browser context (desktop unless told) logged in as ``user``, and a page in it that
+    ``console`` watches."""
+    context = chromium.new_context(viewport=viewport)
     context.add_cookies([_session_cookie(user, server)])
     page = context.new_page()
     console.watch(page)
@@ -134,10 +136,7 @@ def test_a_new_members_first_hour(make_user: Any, server: str, upstream: str) ->
             _all_labelled(page)
 
             # Eve opens the project in her own browser.
-            teammate = chromium.new_context(viewport=DESKTOP)
-            teammate.add_cookies([_session_cookie(eve, server)])
-            eve_page = teammate.new_page()
-            console.watch(eve_page)
+            teammate, eve_page = _logged_in(chromium, eve, server, console)
             eve_page.goto(f"{server}/projects/{project_id}/")
             expect(eve_page.locator("#live-status.live")).to_be_attached()
 
@@ -341,7 +340,7 @@ def test_twenty_thousand_log_entries_render_only_the_visible_rows(
         outgoing = seq % 2 == 1
         text = json.dumps({"n": seq, "op": "trade" if not outgoing else "ack"})
         at = start + timedelta(milliseconds=seq)
-        events.append(log_entry(session, seq, at=at, text=text, sent=outgoing))
+        events.append(log_entry(session, seq, at, text, sent=outgoing))
     Event.objects.bulk_create(events, batch_size=5000)
     console = Console()
 
@@ -418,14 +417,8 @@ def test_environments_drafts_and_tree_changes(make_user: Any, server: str, upstr
     with sync_api.sync_playwright() as playwright:
         chromium = launch(playwright)
         try:
-            desktop = chromium.new_context(viewport=DESKTOP)
-            desktop.add_cookies([_session_cookie(ada, server)])
-            page = desktop.new_page()
-            console.watch(page)
-            teammate = chromium.new_context(viewport=DESKTOP)
-            teammate.add_cookies([_session_cookie(eve, server)])
-            eve_page = teammate.new_page()
-            console.watch(eve_page)
+            desktop, page = _logged_in(chromium, ada, server, console)
+            teammate, eve_page = _logged_in(chromium, eve, server, console)
             eve_page.goto(f"{base}/")
             eve_tree = eve_page.locator("#tree")
             expect(eve_tree.get_by_role("link", name=re.compile("Ticker"))).to_be_visible()

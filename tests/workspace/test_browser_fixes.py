@@ -19,7 +19,7 @@ from endpoints.tree.services import endpoint_create, folder_create
 from sessions.models import DebugSession
 from tests.browser import Console, launch, require_browser
 from tests.factories import log_entry, make_closed_session
-from tests.workspace.test_browser import DESKTOP, _session_cookie
+from tests.workspace.test_browser import DESKTOP, _logged_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -33,10 +33,7 @@ def browsing(user: Any, server: str, console: Console, viewport: dict[str, int] 
     with sync_api.sync_playwright() as playwright:
         chromium = launch(playwright)
         try:
-            context = chromium.new_context(viewport=viewport)
-            context.add_cookies([_session_cookie(user, server)])
-            page = context.new_page()
-            console.watch(page)
+            _, page = _logged_in(chromium, user, server, console, viewport)
             yield page
         finally:
             chromium.close()
@@ -174,7 +171,7 @@ def test_the_hexdump_fits_the_detail_pane_at_1440_px(make_user: Any, server: str
     )
     project, endpoint = session.project, session.endpoint
     at = timezone.now() - timedelta(seconds=5)
-    log_entry(session, 1, at=at, data=bytes(range(64))).save()
+    log_entry(session, 1, at, bytes(range(64))).save()
     console = Console()
     with browsing(ada, server, console, viewport={"width": 1440, "height": 900}) as page:
         page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")

@@ -109,8 +109,7 @@ def test_a_dropped_session_socket_resumes_after_the_last_entry(make_user: Any, s
     project, endpoint = session.project, session.endpoint
     start = timezone.now() - timedelta(minutes=1)
     Event.objects.bulk_create(
-        log_entry(session, seq, at=start + timedelta(seconds=seq), text=str(seq))
-        for seq in (1, 2, 3)
+        log_entry(session, seq, start + timedelta(seconds=seq), str(seq)) for seq in (1, 2, 3)
     )
     console = Console()
     with browsing(ada, server, console) as page:
