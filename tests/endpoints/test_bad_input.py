@@ -204,6 +204,17 @@ def stale(method: str, path: str, body: Body, current: int | None = None, **extr
     return Case(method, path, body, status=412, code="version_conflict", expect=expect, **extra)
 
 
+def move_folder(folder: str, body: Body, code: str = "validation_error") -> Case:
+    """A PATCH of folder ``folder`` (a World.ids key) whose new ``parent`` is refused."""
+    path = "/api/v1/projects/{p}/folders/" + "{" + folder + "}/"
+    return Case("patch", path, body, code=code, field="parent")
+
+
+def not_empty(path: str) -> Case:
+    """Deleting a folder that still holds something, without recursive=true: 409."""
+    return Case("delete", path, None, status=409, code="folder_not_empty")
+
+
 def missing(method: str, path: str, body: Body = None) -> Case:
     """A path naming something that does not exist, or not in this project: 404."""
     return Case(method, path, body, status=404, code="not_found")
@@ -654,46 +665,19 @@ CASES: dict[str, Case] = {
     "folder-create-position-negative": Case(
         "post", FOLDERS, {"name": "f", "position": -1}, field="position"
     ),
-    "folder-move-into-descendant": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{a}/",
-        lambda ids: {"name": "Renamed", "parent": ids["c"]},
-        code="folder_cycle",
-        field="parent",
+    "folder-move-into-descendant": move_folder(
+        "a", lambda ids: {"name": "Renamed", "parent": ids["c"]}, "folder_cycle"
     ),
-    "folder-move-into-child": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{a}/",
-        lambda ids: {"parent": ids["b"]},
-        code="folder_cycle",
-        field="parent",
+    "folder-move-into-child": move_folder("a", lambda ids: {"parent": ids["b"]}, "folder_cycle"),
+    "folder-move-into-itself": move_folder("b", lambda ids: {"parent": ids["b"]}, "folder_cycle"),
+    "folder-move-other-project": move_folder(
+        "b", lambda ids: {"name": "Renamed", "parent": ids["other_f"]}
     ),
-    "folder-move-into-itself": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{b}/",
-        lambda ids: {"parent": ids["b"]},
-        code="folder_cycle",
-        field="parent",
+    "folder-delete-non-empty": not_empty("/api/v1/projects/{p}/folders/{a}/"),
+    "folder-delete-non-empty-recursive-false": not_empty(
+        "/api/v1/projects/{p}/folders/{b}/?recursive=false"
     ),
-    "folder-move-other-project": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{b}/",
-        lambda ids: {"name": "Renamed", "parent": ids["other_f"]},
-        field="parent",
-    ),
-    "folder-delete-non-empty": Case(
-        "delete", "/api/v1/projects/{p}/folders/{a}/", None, status=409, code="folder_not_empty"
-    ),
-    "folder-delete-non-empty-recursive-false": Case(
-        "delete",
-        "/api/v1/projects/{p}/folders/{b}/?recursive=false",
-        None,
-        status=409,
-        code="folder_not_empty",
-    ),
-    "folder-delete-only-subfolders": Case(
-        "delete", "/api/v1/projects/{p}/folders/{b}/", None, status=409, code="folder_not_empty"
-    ),
+    "folder-delete-only-subfolders": not_empty("/api/v1/projects/{p}/folders/{b}/"),
     "folder-other-project-is-404": missing(
         "patch", "/api/v1/projects/{p}/folders/{other_f}/", {"name": "x"}
     ),
