@@ -71,8 +71,8 @@ scaled: $(STAMP)
 	$(BIN)/python tests/check_services.py
 	$(BIN)/python -m scripts.scaled --webs $(WEBS) --relays $(RELAYS) --port $(SCALED_PORT) $(SCALED_ARGS)
 
-# Fault injection and load against that topology (README "Reliability"); not part of `make test`:
-# they take minutes, and `faults` restarts this machine's PostgreSQL and Redis.
+# Fault injection and load against that topology (docs/reliability.md "Faults", "Load"); not part
+# of `make test`: they take minutes, and `faults` restarts this machine's PostgreSQL and Redis.
 # `make faults FAULTS="flood relay-kill"`, `make load LOAD=api` run a part.
 faults: $(STAMP)
 	$(BIN)/python tests/check_services.py

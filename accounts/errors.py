@@ -7,7 +7,6 @@ from rest_framework import status
 from core.errors import DomainError
 
 
-class AuthenticationRequired(DomainError):
+class AuthenticationRequired(DomainError, status=status.HTTP_401_UNAUTHORIZED):
     code = "authentication_failed"
-    status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "Wrong username or password."

@@ -1,6 +1,6 @@
 """Switchboard settings: every knob comes from one environment variable with a safe local default.
 
-The README's configuration table lists each variable; keep the two in step.
+docs/configuration.md "Environment variables" lists each variable; keep the two in step.
 """
 
 from __future__ import annotations
@@ -267,8 +267,9 @@ API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "500"))
 DOCS_PASSWORD_ATTEMPTS = int(os.environ.get("DOCS_PASSWORD_ATTEMPTS", "5"))
 DOCS_PASSWORD_WINDOW = int(os.environ.get("DOCS_PASSWORD_WINDOW", "900"))
 
-# Debug sessions and the relay (README "Debug sessions"). Embedded: the relay runs inside the
-# server process; otherwise `manage.py relay_worker` processes hold the upstream connections.
+# Debug sessions and the relay (docs/debug-sessions.md "The relay"). Embedded: the relay runs
+# inside the server process; otherwise `manage.py relay_worker` processes hold the upstream
+# connections.
 RELAY_EMBEDDED = env_bool("RELAY_EMBEDDED", not REDIS_URL)
 RELAY_HEARTBEAT_INTERVAL = float(os.environ.get("RELAY_HEARTBEAT_INTERVAL", "5"))
 RELAY_LOST_AFTER = float(os.environ.get("RELAY_LOST_AFTER", "15"))

@@ -60,6 +60,26 @@ def _daphne_protocol(send: Any) -> Any | None:
     return protocol if isinstance(protocol, WebSocketProtocol) else None
 
 
+class DaphneSocketMiddleware:
+    """Base of the ASGI middlewares that change Daphne's protocol object of each WebSocket
+    connection; under any other server there is none, and they pass everything on unchanged.
+    They need Daphne's own ``send``, so they go outside any middleware that wraps ``send``."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope.get("type") == "websocket":
+            protocol = _daphne_protocol(send)
+            if protocol is not None:
+                send = self.adjust(protocol, send)
+        return await self.inner(scope, receive, send)
+
+    def adjust(self, protocol: Any, send: Any) -> Any:
+        """Change ``protocol`` for this connection; return the ``send`` to pass on."""
+        raise NotImplementedError
+
+
 def _gate_for(protocol: Any) -> _WriteGate | None:
     transport = getattr(protocol, "transport", None)
     if transport is None or not hasattr(transport, "registerProducer"):

@@ -27,29 +27,21 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from config.ws_backpressure import _daphne_protocol
+from config.ws_backpressure import DaphneSocketMiddleware
 
 
-class WebSocketCloseCodes:
-    """ASGI middleware for the ``websocket`` scope; it needs Daphne's own ``send``, so it goes
-    outside any middleware that wraps ``send`` (it passes on one of Daphne's shape:
+class WebSocketCloseCodes(DaphneSocketMiddleware):
+    """ASGI middleware for the ``websocket`` scope (it passes on a ``send`` of Daphne's shape:
     ``partial(function, protocol, ...)``)."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        if scope.get("type") == "websocket":
-            protocol = _daphne_protocol(send)
-            if protocol is not None:
-                # Read by autobahn when it fails the connection; the handshake is done by now,
-                # and no frame is read before the application accepts.
-                protocol.failByDrop = False
-                limit = settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE
-                protocol.maxMessagePayloadSize = limit
-                protocol.maxFramePayloadSize = limit
-                send = functools.partial(_send_close_reason, protocol, send)
-        return await self.inner(scope, receive, send)
+    def adjust(self, protocol: Any, send: Any) -> Any:
+        # Read by autobahn when it fails the connection; the handshake is done by now,
+        # and no frame is read before the application accepts.
+        protocol.failByDrop = False
+        limit = settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE
+        protocol.maxMessagePayloadSize = limit
+        protocol.maxFramePayloadSize = limit
+        return functools.partial(_send_close_reason, protocol, send)
 
 
 async def _send_close_reason(protocol: Any, daphne_send: Any, message: dict[str, Any]) -> None:

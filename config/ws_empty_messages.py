@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.ws_backpressure import _daphne_protocol
+from config.ws_backpressure import DaphneSocketMiddleware
 
 # The methods used, with their parameters, as in Daphne 4.x's daphne/ws_protocol.py.
 _DAPHNE_METHODS = {"handle_reply": ["self", "message"], "serverSend": ["self", "content", "binary"]}
@@ -79,16 +79,9 @@ def _send_empty_messages(protocol: Any) -> None:
     protocol.handle_reply = handle_reply
 
 
-class WebSocketEmptyMessages:
-    """ASGI middleware for the ``websocket`` scope; it needs Daphne's own ``send``, so it goes
-    outside any middleware that wraps ``send`` (it passes ``send`` on unchanged)."""
+class WebSocketEmptyMessages(DaphneSocketMiddleware):
+    """ASGI middleware for the ``websocket`` scope (it passes ``send`` on unchanged)."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        if scope.get("type") == "websocket":
-            protocol = _daphne_protocol(send)
-            if protocol is not None:
-                _send_empty_messages(protocol)
-        return await self.inner(scope, receive, send)
+    def adjust(self, protocol: Any, send: Any) -> Any:
+        _send_empty_messages(protocol)
+        return send

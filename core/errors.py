@@ -27,11 +27,19 @@ logger = logging.getLogger("switchboard.errors")
 
 
 class DomainError(Exception):
-    """Base of every error a service can raise; subclasses fix the code and the HTTP status."""
+    """Base of every error a service can raise. A condition is a subclass that sets ``code`` and
+    ``default_detail``, with its HTTP status in the class line where it differs from its base's:
+    ``class Gone(DomainError, status=410)``. Keyword arguments of a raise are extra keys of the
+    body (``VersionConflict(current_version=3)``)."""
 
     code: str = "error"
     status_code: int = status.HTTP_400_BAD_REQUEST
     default_detail: str = "The request could not be completed."
+
+    def __init_subclass__(cls, *, status: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.default_detail
@@ -50,28 +58,24 @@ class ValidationFailed(DomainError):
         super().__init__(detail, fields=fields)
 
 
-class NotFound(DomainError):
+class NotFound(DomainError, status=status.HTTP_404_NOT_FOUND):
     code = "not_found"
-    status_code = status.HTTP_404_NOT_FOUND
     default_detail = "Not found."
 
 
-class Forbidden(DomainError):
+class Forbidden(DomainError, status=status.HTTP_403_FORBIDDEN):
     code = "permission_denied"
-    status_code = status.HTTP_403_FORBIDDEN
     default_detail = "Your role in this project does not allow this."
 
 
-class Conflict(DomainError):
+class Conflict(DomainError, status=status.HTTP_409_CONFLICT):
     code = "conflict"
-    status_code = status.HTTP_409_CONFLICT
 
 
-class DatabaseUnavailable(DomainError):
+class DatabaseUnavailable(DomainError, status=status.HTTP_503_SERVICE_UNAVAILABLE):
     """The database did not answer (down, restarting, out of connections): try again soon."""
 
     code = "database_unavailable"
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The database is not reachable right now; try again in a few seconds."
     retry_after = 5
 
@@ -83,9 +87,8 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | InterfaceError)
 
 
-class VersionConflict(DomainError):
+class VersionConflict(DomainError, status=status.HTTP_412_PRECONDITION_FAILED):
     code = "version_conflict"
-    status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "This was changed by someone else since you read it; nothing was written."
 
 

@@ -36,17 +36,36 @@ TAGS: dict[str, str] = {
 
 # URL (as in the schema) -> (tag, {HTTP method: operationId}). An operationId reads
 # ``<resource>_<verb>``: list, create, retrieve, update (PATCH/PUT), delete, or the action.
-OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
+Operations = dict[str, tuple[str, dict[str, str]]]
+
+_ITEM_VERBS = {"GET": "retrieve", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
+
+
+def _crud(
+    tag: str, resource: str, collection: str, item: str, item_methods: str = "GET PATCH DELETE"
+) -> Operations:
+    """A resource's usual pair of URLs: the collection (list, create) and one item."""
+    return {
+        collection: (tag, {"GET": f"{resource}_list", "POST": f"{resource}_create"}),
+        item: (
+            tag,
+            {method: f"{resource}_{_ITEM_VERBS[method]}" for method in item_methods.split()},
+        ),
+    }
+
+
+_PROJECT = "/api/v1/projects/{project_id}/"
+_ENDPOINT = _PROJECT + "endpoints/{endpoint_id}/"
+_COMMENT = _ENDPOINT + "comments/{comment_id}/"
+_SESSION = "/api/v1/sessions/{session_id}/"
+_LINK = _PROJECT + "share-links/{link_id}/"
+
+OPERATIONS: Operations = {
     "/api/v1/auth/me/": ("auth", {"GET": "me_retrieve"}),
     "/api/v1/auth/signup/": ("auth", {"POST": "account_signup"}),
-    "/api/v1/auth/tokens/": ("auth", {"GET": "token_list", "POST": "token_create"}),
-    "/api/v1/auth/tokens/{token_id}/": ("auth", {"DELETE": "token_delete"}),
-    "/api/v1/projects/": ("projects", {"GET": "project_list", "POST": "project_create"}),
-    "/api/v1/projects/{project_id}/": (
-        "projects",
-        {"GET": "project_retrieve", "PATCH": "project_update", "DELETE": "project_delete"},
-    ),
-    "/api/v1/projects/{project_id}/ca-bundle/": (
+    **_crud("auth", "token", "/api/v1/auth/tokens/", "/api/v1/auth/tokens/{token_id}/", "DELETE"),
+    **_crud("projects", "project", "/api/v1/projects/", _PROJECT),
+    _PROJECT + "ca-bundle/": (
         "projects",
         {
             "GET": "project_ca_bundle_retrieve",
@@ -54,137 +73,49 @@ OPERATIONS: dict[str, tuple[str, dict[str, str]]] = {
             "DELETE": "project_ca_bundle_delete",
         },
     ),
-    "/api/v1/projects/{project_id}/members/": (
-        "members",
-        {"GET": "member_list", "POST": "member_create"},
+    **_crud(
+        "members", "member", _PROJECT + "members/", _PROJECT + "members/{user_id}/", "PATCH DELETE"
     ),
-    "/api/v1/projects/{project_id}/members/{user_id}/": (
-        "members",
-        {"PATCH": "member_update", "DELETE": "member_delete"},
-    ),
-    "/api/v1/projects/{project_id}/folders/": (
-        "folders",
-        {"GET": "folder_list", "POST": "folder_create"},
-    ),
-    "/api/v1/projects/{project_id}/folders/{folder_id}/": (
-        "folders",
-        {"GET": "folder_retrieve", "PATCH": "folder_update", "DELETE": "folder_delete"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/": (
-        "endpoints",
-        {"GET": "endpoint_list", "POST": "endpoint_create"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/batch/": ("endpoints", {"POST": "endpoint_batch"}),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/": (
-        "endpoints",
-        {"GET": "endpoint_retrieve", "PATCH": "endpoint_update", "DELETE": "endpoint_delete"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/preview/": (
-        "endpoints",
-        {"POST": "endpoint_preview"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/variables/": (
-        "endpoints",
-        {"GET": "endpoint_variables_retrieve"},
-    ),
-    "/api/v1/projects/{project_id}/tree/": ("tree", {"GET": "tree_retrieve"}),
-    "/api/v1/projects/{project_id}/tags/": ("tags", {"GET": "tag_list", "POST": "tag_create"}),
-    "/api/v1/projects/{project_id}/tags/{tag_id}/": (
-        "tags",
-        {"PATCH": "tag_update", "DELETE": "tag_delete"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/comments/": (
-        "comments",
-        {"GET": "comment_list", "POST": "comment_create"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/comments/{comment_id}/": (
-        "comments",
-        {"GET": "comment_retrieve", "PATCH": "comment_update", "DELETE": "comment_delete"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/comments/{comment_id}/resolve/": (
-        "comments",
-        {"POST": "comment_resolve"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/comments/{comment_id}/reopen/": (
-        "comments",
-        {"POST": "comment_reopen"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/history/": (
-        "history",
-        {"GET": "endpoint_history_list"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/history/{revision_id}/": (
-        "history",
-        {"GET": "endpoint_revision_retrieve"},
-    ),
-    "/api/v1/projects/{project_id}/endpoints/{endpoint_id}/history/{revision_id}/revert/": (
-        "history",
-        {"POST": "endpoint_revert"},
-    ),
-    "/api/v1/projects/{project_id}/folders/{folder_id}/history/": (
-        "history",
-        {"GET": "folder_history_list"},
-    ),
-    "/api/v1/projects/{project_id}/environments/": (
+    **_crud("folders", "folder", _PROJECT + "folders/", _PROJECT + "folders/{folder_id}/"),
+    **_crud("endpoints", "endpoint", _PROJECT + "endpoints/", _ENDPOINT),
+    _PROJECT + "endpoints/batch/": ("endpoints", {"POST": "endpoint_batch"}),
+    _ENDPOINT + "preview/": ("endpoints", {"POST": "endpoint_preview"}),
+    _ENDPOINT + "variables/": ("endpoints", {"GET": "endpoint_variables_retrieve"}),
+    _PROJECT + "tree/": ("tree", {"GET": "tree_retrieve"}),
+    **_crud("tags", "tag", _PROJECT + "tags/", _PROJECT + "tags/{tag_id}/", "PATCH DELETE"),
+    **_crud("comments", "comment", _ENDPOINT + "comments/", _COMMENT),
+    _COMMENT + "resolve/": ("comments", {"POST": "comment_resolve"}),
+    _COMMENT + "reopen/": ("comments", {"POST": "comment_reopen"}),
+    _ENDPOINT + "history/": ("history", {"GET": "endpoint_history_list"}),
+    _ENDPOINT + "history/{revision_id}/": ("history", {"GET": "endpoint_revision_retrieve"}),
+    _ENDPOINT + "history/{revision_id}/revert/": ("history", {"POST": "endpoint_revert"}),
+    _PROJECT + "folders/{folder_id}/history/": ("history", {"GET": "folder_history_list"}),
+    **_crud(
         "environments",
-        {"GET": "environment_list", "POST": "environment_create"},
+        "environment",
+        _PROJECT + "environments/",
+        _PROJECT + "environments/{environment_id}/",
     ),
-    "/api/v1/projects/{project_id}/environments/{environment_id}/": (
-        "environments",
-        {
-            "GET": "environment_retrieve",
-            "PATCH": "environment_update",
-            "DELETE": "environment_delete",
-        },
+    **_crud(
+        "variables", "variable", _PROJECT + "variables/", _PROJECT + "variables/{variable_id}/"
     ),
-    "/api/v1/projects/{project_id}/variables/": (
-        "variables",
-        {"GET": "variable_list", "POST": "variable_create"},
-    ),
-    "/api/v1/projects/{project_id}/variables/{variable_id}/": (
-        "variables",
-        {"GET": "variable_retrieve", "PATCH": "variable_update", "DELETE": "variable_delete"},
-    ),
-    "/api/v1/projects/{project_id}/variables/{variable_id}/current/": (
+    _PROJECT + "variables/{variable_id}/current/": (
         "variables",
         {"PUT": "variable_current_value_update", "DELETE": "variable_current_value_delete"},
     ),
-    "/api/v1/projects/{project_id}/events/": ("events", {"GET": "project_event_list"}),
-    "/api/v1/sessions/": ("sessions", {"GET": "session_list", "POST": "session_create"}),
+    _PROJECT + "events/": ("events", {"GET": "project_event_list"}),
+    **_crud("sessions", "session", "/api/v1/sessions/", _SESSION),
     "/api/v1/sessions/format/": ("sessions", {"POST": "message_body_format"}),
-    "/api/v1/sessions/{session_id}/": (
-        "sessions",
-        {"GET": "session_retrieve", "PATCH": "session_update", "DELETE": "session_delete"},
-    ),
-    "/api/v1/sessions/{session_id}/connect/": ("sessions", {"POST": "session_connect"}),
-    "/api/v1/sessions/{session_id}/disconnect/": ("sessions", {"POST": "session_disconnect"}),
-    "/api/v1/sessions/{session_id}/messages/": ("sessions", {"POST": "session_message_send"}),
-    "/api/v1/sessions/{session_id}/events/": ("sessions", {"GET": "session_event_list"}),
-    "/api/v1/sessions/{session_id}/events/{seq}/": (
-        "sessions",
-        {"GET": "session_event_retrieve"},
-    ),
-    "/api/v1/sessions/{session_id}/connections/": (
-        "sessions",
-        {"GET": "session_connection_list"},
-    ),
-    "/api/v1/sessions/{session_id}/save/": ("sessions", {"POST": "session_save"}),
-    "/api/v1/projects/{project_id}/share-links/": (
-        "share-links",
-        {"GET": "share_link_list", "POST": "share_link_create"},
-    ),
-    "/api/v1/projects/{project_id}/share-links/{link_id}/": (
-        "share-links",
-        {"GET": "share_link_retrieve", "PATCH": "share_link_update", "DELETE": "share_link_delete"},
-    ),
-    "/api/v1/projects/{project_id}/share-links/{link_id}/revoke/": (
-        "share-links",
-        {"POST": "share_link_revoke"},
-    ),
-    "/api/v1/projects/{project_id}/share-links/{link_id}/rotate/": (
-        "share-links",
-        {"POST": "share_link_rotate"},
-    ),
+    _SESSION + "connect/": ("sessions", {"POST": "session_connect"}),
+    _SESSION + "disconnect/": ("sessions", {"POST": "session_disconnect"}),
+    _SESSION + "messages/": ("sessions", {"POST": "session_message_send"}),
+    _SESSION + "events/": ("sessions", {"GET": "session_event_list"}),
+    _SESSION + "events/{seq}/": ("sessions", {"GET": "session_event_retrieve"}),
+    _SESSION + "connections/": ("sessions", {"GET": "session_connection_list"}),
+    _SESSION + "save/": ("sessions", {"POST": "session_save"}),
+    **_crud("share-links", "share_link", _PROJECT + "share-links/", _LINK),
+    _LINK + "revoke/": ("share-links", {"POST": "share_link_revoke"}),
+    _LINK + "rotate/": ("share-links", {"POST": "share_link_rotate"}),
     "/workspace/markdown/": ("workspace", {"POST": "markdown_render"}),
 }
 

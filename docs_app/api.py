@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from core.api import ERRORS, parse
 from core.requests import AuthenticatedRequest
-from core.versioning import VERSION_HEADER, expected_version
+from core.versioning import VERSION_HEADER, expected_version, versioned
 from docs_app import selectors, services
 from docs_app.models import ShareLink
 from docs_app.serializers import ShareLinkInSerializer, ShareLinkOutSerializer, share_link_data
@@ -73,10 +73,8 @@ class ShareLinkListCreate(ProjectView):
             project=self.project, actor=request.user, **_changes(data)
         )
         link = selectors.share_link_get(project=self.project, link_id=link.pk)
-        return Response(
-            _out(request, self.membership, link),
-            status=status.HTTP_201_CREATED,
-            headers={"ETag": f'"{link.version}"'},
+        return versioned(
+            _out(request, self.membership, link), link.version, status.HTTP_201_CREATED
         )
 
 
@@ -84,7 +82,7 @@ class ShareLinkDetail(ProjectView):
     @extend_schema(responses={200: ShareLinkOutSerializer, **ERRORS})
     def get(self, request: AuthenticatedRequest, project_id: int, link_id: int) -> Response:
         link = selectors.share_link_get(project=self.project, link_id=link_id)
-        return Response(_out(request, self.membership, link), headers={"ETag": f'"{link.version}"'})
+        return versioned(_out(request, self.membership, link), link.version)
 
     @extend_schema(
         request=ShareLinkInSerializer(partial=True),
@@ -101,7 +99,7 @@ class ShareLinkDetail(ProjectView):
             **_changes(data),
         )
         link = selectors.share_link_get(project=self.project, link_id=link_id)
-        return Response(_out(request, self.membership, link), headers={"ETag": f'"{link.version}"'})
+        return versioned(_out(request, self.membership, link), link.version)
 
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
     def delete(self, request: AuthenticatedRequest, project_id: int, link_id: int) -> Response:

@@ -12,11 +12,12 @@ class LinkRevoked(Conflict):
     default_detail = "This share link is revoked; create a new one."
 
 
-class TooManyPasswordAttempts(DomainError):
+class TooManyPasswordAttempts(DomainError, status=status.HTTP_429_TOO_MANY_REQUESTS):
+    """Raised with ``retry_after=<seconds>``, which the body and the Retry-After header carry."""
+
     code = "throttled"
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_detail = "Too many wrong passwords. Try again later."
 
-    def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__(retry_after=retry_after)
+    @property
+    def retry_after(self) -> int:
+        return int(self.extra["retry_after"])

@@ -1,6 +1,6 @@
 """WS /ws/projects/{id}/: a project's live events (stored replay, then live) and presence.
 
-Protocol (JSON text frames; see README "Collaboration"):
+Protocol (JSON text frames; see docs/collaboration.md "Live project events"):
 
 server → client
     {"type": "events", "events": [{"seq", "kind", "at", "actor", ...}], "replay": bool}

@@ -28,7 +28,8 @@ def handshake_copy(source: Any, target: Any) -> None:
         setattr(target, name, list(getattr(source, name)))
 
 
-# Defaults and bounds of connection settings, documented in the README.
+# Defaults and bounds of connection settings, documented in docs/configuration.md
+# "Endpoint connection settings".
 DEFAULT_SETTINGS: dict[str, Any] = {
     "open_timeout": 10.0,
     "max_message_size": 1024 * 1024,

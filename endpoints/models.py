@@ -189,7 +189,7 @@ class Environment(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments")
     name = models.CharField(max_length=100)
     position = models.PositiveIntegerField(default=0)
-    # Offered to references as {{baseUrl}} when this environment is chosen (see README).
+    # Offered to references as {{baseUrl}} when this environment is chosen (see docs/variables.md).
     base_url = models.CharField(max_length=2048, blank=True, default="")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

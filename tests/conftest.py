@@ -79,12 +79,17 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
     """The one error shape: code and detail always, fields for validation errors."""
     assert response.status_code == status, (response.status_code, response.content[:500])
     body = response.json()
+    assert_error_body(body, code)
+    return body
+
+
+def assert_error_body(body: dict[str, Any], code: str | None = None) -> None:
+    """An error body of the one shape (with ``code``, when given)."""
     assert isinstance(body.get("code"), str) and isinstance(body.get("detail"), str), body
     if code is not None:
         assert body["code"] == code, body
     if body["code"] == "validation_error":
         assert isinstance(body.get("fields"), dict) and body["fields"], body
-    return body
 
 
 @pytest.fixture

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from endpoints.environments.services import environment_create, variable_create
 from endpoints.models import Endpoint, Environment, Variable
+from endpoints.projects.services import project_create
 from endpoints.tree.services import endpoint_create, folder_create
+from sessions.models import DebugSession, Event
 
 
 def make_endpoint(team: Any, *, actor: Any = None, **data: Any) -> Endpoint:
@@ -59,3 +62,40 @@ def grow_tree(
             for key, value in extra.items():
                 data[key] = value(f, i) if callable(value) else value
             endpoint_create(project=team.project, actor=actor, data=data)
+
+
+def make_closed_session(owner: Any, *, project: str, endpoint: str, url: str) -> DebugSession:
+    """A closed session of one connection, opened from endpoint ``endpoint`` (at ``url``) in a
+    new project ``project`` of ``owner``'s; ``session.project`` and ``session.endpoint`` are
+    the two rows made with it."""
+    made = project_create(actor=owner, name=project)
+    source = endpoint_create(project=made, actor=owner, data={"name": endpoint, "url": url})
+    return DebugSession.objects.create(
+        owner=owner,
+        project=made,
+        endpoint=source,
+        name=endpoint,
+        url=url,
+        state="closed",
+        connection_count=1,
+    )
+
+
+def log_entry(
+    session: DebugSession, seq: int, at: datetime, body: str | bytes, sent: bool = False
+) -> Event:
+    """An unsaved message of the session's first connection, received unless ``sent``: text for
+    a ``str`` body, binary for ``bytes``. Save it, or many at once with ``bulk_create``."""
+    text = body if isinstance(body, str) else None
+    return Event(
+        session=session,
+        seq=seq,
+        connection_number=1,
+        kind="sent" if sent else "received",
+        direction="out" if sent else "in",
+        created_at=at,
+        opcode="text" if text is not None else "binary",
+        size=len(body),
+        text=text,
+        data=None if text is not None else body,
+    )

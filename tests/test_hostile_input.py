@@ -43,6 +43,7 @@ from endpoints.projects.services import member_add, project_create
 from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
 from sessions.models import DebugSession
 from tests import daphne as daphne_server
+from tests.conftest import assert_error_body
 from tests.polling import wait_for
 from tests.sessions.conftest import RelayThread
 from tests.sessions.upstreams import LoopThread, WebsocketsUpstream
@@ -330,11 +331,7 @@ def error_shape(reply: Reply, status: int, code: str | None, field: str | None =
     assert reply.status == status, (reply.status, reply.text[:500])
     assert reply.headers.get("content-type", "").startswith("application/json"), reply.headers
     body = reply.json()
-    assert isinstance(body.get("code"), str) and isinstance(body.get("detail"), str), body
-    if code is not None:
-        assert body["code"] == code, body
-    if body["code"] == "validation_error":
-        assert isinstance(body.get("fields"), dict) and body["fields"], body
+    assert_error_body(body, code)
     if field is not None:
         assert field in body.get("fields", {}), body
 
@@ -387,7 +384,8 @@ def set_draft(session: str, **fields: Any) -> Callable[[Stage], None]:
 
 def egress(url: str, says: str = "egress policy") -> Case:
     """Connect the ``egress`` session to ``url``: 403 egress_denied, nothing reaches anything;
-    the only change is the session's own log of the refused attempt (README "Egress policy")."""
+    the only change is the session's own log of the refused attempt (docs/debug-sessions.md
+    "Egress policy")."""
 
     def run(stage: Stage) -> None:
         connections = stage.upstream.connections

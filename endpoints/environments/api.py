@@ -38,10 +38,8 @@ class EnvironmentListCreate(ProjectView):
             position=data.get("position"),
         )
         environment = selectors.environment_get(project=self.project, environment_id=created.pk)
-        return Response(
-            s.environment_data(environment),
-            status=status.HTTP_201_CREATED,
-            headers={"ETag": f'"{environment.version}"'},
+        return versioned(
+            s.environment_data(environment), environment.version, status.HTTP_201_CREATED
         )
 
 
@@ -126,11 +124,7 @@ class VariableListCreate(ProjectView):
         variable = selectors.variable_get(
             project=self.project, user=request.user, variable_id=created.pk
         )
-        return Response(
-            s.variable_data(variable),
-            status=status.HTTP_201_CREATED,
-            headers={"ETag": f'"{variable.version}"'},
-        )
+        return versioned(s.variable_data(variable), variable.version, status.HTTP_201_CREATED)
 
 
 class VariableDetail(ProjectView):

@@ -4,7 +4,7 @@ The one resolver used by the API (preview, endpoint validation), the relay (hand
 connect, body at every send) and the docs pages. Pure: no ORM, no I/O; the clock and the
 random source of dynamic values are parameters so tests can fix them.
 
-What counts as a reference (the README's "Variables" section says the same):
+What counts as a reference (docs/variables.md says the same):
 
 * ``{{name}}`` where ``name`` starts with a letter (any script) or ``_`` and continues with
   letters, digits, ``_``, ``-`` or ``.``. Spaces and tabs may surround the name inside the

@@ -35,11 +35,7 @@ class FolderListCreate(ProjectView):
             parent_id=data.get("parent"),
             position=data.get("position"),
         )
-        return Response(
-            s.folder_data(folder),
-            status=status.HTTP_201_CREATED,
-            headers={"ETag": f'"{folder.version}"'},
-        )
+        return versioned(s.folder_data(folder), folder.version, status.HTTP_201_CREATED)
 
 
 class FolderDetail(ProjectView):
@@ -137,11 +133,7 @@ class EndpointListCreate(ProjectView):
         data = parse(s.EndpointInSerializer, request)
         created = services.endpoint_create(project=self.project, actor=request.user, data=data)
         endpoint = selectors.endpoint_get(project=self.project, endpoint_id=created.pk)
-        return Response(
-            s.endpoint_data(endpoint),
-            status=status.HTTP_201_CREATED,
-            headers={"ETag": f'"{endpoint.version}"'},
-        )
+        return versioned(s.endpoint_data(endpoint), endpoint.version, status.HTTP_201_CREATED)
 
 
 class EndpointDetail(ProjectView):

@@ -30,12 +30,12 @@ from typing import Any
 
 from tests.bench.bench_workspace import (
     Case,
+    add_database_args,
     configure_django,
     count_queries,
-    drop_database,
+    fresh_database,
     percentile,
     profile,
-    recreate_database,
     seed,
 )
 
@@ -53,14 +53,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=60, help="timed rounds (default 60)")
     parser.add_argument("--warmup", type=int, default=8, help="untimed rounds (default 8)")
     parser.add_argument("--cold", type=int, default=5, help="rounds with stale renderings")
-    parser.add_argument(
-        "--db-name",
-        default=os.environ.get("BENCH_DOCS_DATABASE_NAME", DEFAULT_DB_NAME),
-        help=f"database to create on the TEST_DATABASE_URL server (default {DEFAULT_DB_NAME})",
+    add_database_args(
+        parser,
+        db_name=os.environ.get("BENCH_DOCS_DATABASE_NAME", DEFAULT_DB_NAME),
+        seed=5,
     )
-    parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
-    parser.add_argument("--profile", action="store_true", help="also print a cProfile of both")
-    parser.add_argument("--seed", type=int, default=5, help="random seed of the data and order")
     return parser.parse_args(argv)
 
 
@@ -210,7 +207,6 @@ def bare_sql(link_id: int) -> tuple[Callable[[str, int], int], Callable[[str, in
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     server = configure_django(args.db_name)
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
@@ -219,11 +215,7 @@ def main(argv: list[str]) -> int:
     from endpoints.models import Endpoint
 
     rng = random.Random(args.seed)
-    recreate_database(server, args.db_name)
-    try:
-        started = time.perf_counter()
-        call_command("migrate", verbosity=0, interactive=False)
-        migrated = time.perf_counter() - started
+    with fresh_database(server, args) as migrated:
         data = seed(endpoints=args.endpoints, folders=args.folders, rng=rng)
         link, token = add_variables_and_link(data.project, data.user)
         with connection.cursor() as cursor:
@@ -299,11 +291,6 @@ def main(argv: list[str]) -> int:
             profile("GET index", index_call)
             profile("GET endpoint page", page_call)
         return 0 if ok else 1
-    finally:
-        if args.keep_db:
-            print(f"kept database {args.db_name}")
-        else:
-            drop_database(server, args.db_name)
 
 
 def report(

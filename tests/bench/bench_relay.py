@@ -776,7 +776,11 @@ def main(argv: list[str]) -> int:
 
     from websockets.exceptions import ConnectionClosed
 
-    from tests.bench.bench_workspace import configure_django, drop_database, recreate_database
+    from tests.bench.bench_workspace import (
+        configure_django,
+        recreate_database,
+        release_database,
+    )
 
     started = time.monotonic()
     deadline = started + args.max_seconds
@@ -798,13 +802,7 @@ def main(argv: list[str]) -> int:
         raise
     finally:
         run.stop_all()
-        if args.keep_db:
-            print(f"kept database {args.db_name}")
-        else:
-            try:
-                drop_database(server, args.db_name)
-            except Exception as exc:  # the server may be restarting (a shared machine)
-                print(f"could not drop database {args.db_name}: {exc}")
+        release_database(server, args)
         if args.keep_logs:
             print(f"server logs in {logs}")
         else:

@@ -28,7 +28,8 @@ import pstats
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,18 +56,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--folders", type=int, default=250, help="default 250 (three levels)")
     parser.add_argument("--iterations", type=int, default=100, help="timed rounds (default 100)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed rounds (default 10)")
-    parser.add_argument(
-        "--db-name",
-        default=DEFAULT_DB_NAME,
-        help=f"database to create on the TEST_DATABASE_URL server (default {DEFAULT_DB_NAME})",
-    )
-    parser.add_argument(
-        "--keep-db", action="store_true", help="do not drop the database at the end"
-    )
-    parser.add_argument(
-        "--profile", action="store_true", help="also print a cProfile of both calls"
-    )
-    parser.add_argument("--seed", type=int, default=2, help="random seed of the data and order")
+    add_database_args(parser, db_name=DEFAULT_DB_NAME, seed=2)
     return parser.parse_args(argv)
 
 
@@ -122,6 +112,43 @@ def drop_database(server: dict[str, Any], name: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+def add_database_args(parser: argparse.ArgumentParser, *, db_name: str, seed: int) -> None:
+    """The options every benchmark has: its database, keeping it, a profile, the random seed."""
+    parser.add_argument(
+        "--db-name",
+        default=db_name,
+        help=f"database to create on the TEST_DATABASE_URL server (default {db_name})",
+    )
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of both")
+    parser.add_argument("--seed", type=int, default=seed, help="random seed of the data and order")
+
+
+def release_database(server: dict[str, Any], args: argparse.Namespace) -> None:
+    """Drop the run's database, unless --keep-db."""
+    if args.keep_db:
+        print(f"kept database {args.db_name}")
+        return
+    try:
+        drop_database(server, args.db_name)
+    except Exception as exc:  # the server may be restarting (a shared machine)
+        print(f"could not drop database {args.db_name}: {exc}")
+
+
+@contextmanager
+def fresh_database(server: dict[str, Any], args: argparse.Namespace) -> Iterator[float]:
+    """A new, migrated database for the run (the seconds migrating took), released after."""
+    from django.core.management import call_command
+
+    recreate_database(server, args.db_name)
+    try:
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0, interactive=False)
+        yield time.perf_counter() - started
+    finally:
+        release_database(server, args)
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -433,17 +460,12 @@ def profile(label: str, call: Callable[[], Any], rounds: int = 20) -> None:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     server = configure_django(args.db_name)
-    from django.core.management import call_command
     from rest_framework.test import APIClient
 
     from endpoints.tree.selectors import project_tree
 
     rng = random.Random(args.seed)
-    recreate_database(server, args.db_name)
-    try:
-        started = time.perf_counter()
-        call_command("migrate", verbosity=0, interactive=False)
-        migrated = time.perf_counter() - started
+    with fresh_database(server, args) as migrated:
         data = seed(endpoints=args.endpoints, folders=args.folders, rng=rng)
         print(
             f"database {args.db_name}: migrated in {migrated:.1f} s; seeded {data.endpoints} "
@@ -499,11 +521,6 @@ def main(argv: list[str]) -> int:
             profile("GET tree", tree_call)
             profile(f"GET list page_size={PAGE_SIZE}", list_call)
         return 0 if ok else 1
-    finally:
-        if args.keep_db:
-            print(f"kept database {args.db_name}")
-        else:
-            drop_database(server, args.db_name)
 
 
 def check_same_rows(

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from endpoints.tree.services import endpoint_create
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, Console, require_browser, shot
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT, Console, require_browser, shot
 from tests.browser import no_sideways_scroll as _no_sideways_scroll
 
 ARTIFACTS = ROOT / "test-artifacts" / "docs"
@@ -147,12 +147,7 @@ def test_a_reader_browses_a_share_link_in_chromium(docs: Any, server: str) -> No
             desktop.close()
 
             # A phone: 375 px wide, nothing scrolls sideways.
-            phone = chromium.new_context(
-                viewport={"width": 375, "height": 812},
-                device_scale_factor=2,
-                is_mobile=True,
-                has_touch=True,
-            )
+            phone = chromium.new_context(**PHONE)
             page = phone.new_page()
             console.watch(page)
             page.goto(base)

@@ -170,6 +170,9 @@ EP = "/api/v1/projects/{p}/endpoints/"
 EP_ONE = "/api/v1/projects/{p}/endpoints/{e}/"
 FOLDERS = "/api/v1/projects/{p}/folders/"
 BATCH = "/api/v1/projects/{p}/endpoints/batch/"
+FOLDER_A = "/api/v1/projects/{p}/folders/{a}/"
+PROJECT = "/api/v1/projects/{p}/"
+IF_MATCH_1 = {"If-Match": '"1"'}
 
 
 def create(field_path: str | None, says: str | None = None, **overrides: Any) -> Case:
@@ -182,6 +185,41 @@ def message(fmt: str, body: str) -> list[dict[str, Any]]:
         {"name": "ok", "format": "text", "body": "fine"},
         {"name": "bad", "format": fmt, "body": body},
     ]
+
+
+def batch(field: str, operations: Body) -> Case:
+    """A batch on the project's endpoint whose ``operations`` (a list, or a function of
+    World.ids that makes it) are invalid at ``field``."""
+
+    def body(ids: dict[str, int]) -> dict[str, Any]:
+        return {
+            "ids": [ids["e"]],
+            "operations": operations(ids) if callable(operations) else operations,
+        }
+
+    return Case("post", BATCH, body, field=field)
+
+
+def stale(method: str, path: str, body: Body, current: int | None = None, **extra: Any) -> Case:
+    """A write with an outdated version: 412, naming the ``current`` version when given."""
+    expect = {"current_version": current} if current is not None else {}
+    return Case(method, path, body, status=412, code="version_conflict", expect=expect, **extra)
+
+
+def move_folder(folder: str, body: Body, code: str = "validation_error") -> Case:
+    """A PATCH of folder ``folder`` (a World.ids key) whose new ``parent`` is refused."""
+    path = "/api/v1/projects/{p}/folders/" + "{" + folder + "}/"
+    return Case("patch", path, body, code=code, field="parent")
+
+
+def not_empty(path: str) -> Case:
+    """Deleting a folder that still holds something, without recursive=true: 409."""
+    return Case("delete", path, None, status=409, code="folder_not_empty")
+
+
+def missing(method: str, path: str, body: Body = None) -> Case:
+    """A path naming something that does not exist, or not in this project: 404."""
+    return Case(method, path, body, status=404, code="not_found")
 
 
 CASES: dict[str, Case] = {
@@ -418,12 +456,7 @@ CASES: dict[str, Case] = {
     "batch-huge-id": Case(
         "post", BATCH, {"ids": [10**30], "operations": [{"op": "delete"}]}, field="ids"
     ),
-    "batch-move-huge-folder": Case(
-        "post",
-        BATCH,
-        lambda ids: {"ids": [ids["e"]], "operations": [{"op": "move", "folder": 10**30}]},
-        field="operations[0].folder",
-    ),
+    "batch-move-huge-folder": batch("operations[0].folder", [{"op": "move", "folder": 10**30}]),
     "folder-create-huge-parent": Case(
         "post", FOLDERS, {"name": "f", "parent": 10**30}, field="parent"
     ),
@@ -434,9 +467,7 @@ CASES: dict[str, Case] = {
         field="user",
         role="admin",
     ),
-    "version-huge": Case(
-        "patch", EP_ONE, {"name": "x", "version": 10**30}, status=412, code="version_conflict"
-    ),
+    "version-huge": stale("patch", EP_ONE, {"name": "x", "version": 10**30}),
     "folder-zero": create("folder", None, folder=0),
     "patch-folder-other-project-with-name": Case(
         "patch", EP_ONE, lambda ids: {"name": "Renamed", "folder": ids["other_f"]}, field="folder"
@@ -506,85 +537,23 @@ CASES: dict[str, Case] = {
         content_type="application/x-www-form-urlencoded",
     ),
     # --- versions ------------------------------------------------------------------------
-    "endpoint-stale-if-match": Case(
-        "patch",
-        EP_ONE,
-        {"name": "Mine"},
-        status=412,
-        code="version_conflict",
-        headers={"If-Match": '"1"'},
-        expect={"current_version": 2},
+    "endpoint-stale-if-match": stale("patch", EP_ONE, {"name": "Mine"}, 2, headers=IF_MATCH_1),
+    "endpoint-stale-version-field": stale("patch", EP_ONE, {"name": "Mine", "version": 1}, 2),
+    "endpoint-stale-if-match-wins-over-field": stale(
+        "patch", EP_ONE, {"name": "Mine", "version": 2}, 2, headers=IF_MATCH_1
     ),
-    "endpoint-stale-version-field": Case(
-        "patch",
-        EP_ONE,
-        {"name": "Mine", "version": 1},
-        status=412,
-        code="version_conflict",
-        expect={"current_version": 2},
+    "endpoint-stale-future-version": stale(
+        "patch", EP_ONE, {"name": "Mine"}, headers={"If-Match": '"3"'}
     ),
-    "endpoint-stale-if-match-wins-over-field": Case(
-        "patch",
-        EP_ONE,
-        {"name": "Mine", "version": 2},
-        status=412,
-        code="version_conflict",
-        headers={"If-Match": '"1"'},
-        expect={"current_version": 2},
+    "endpoint-delete-stale": stale("delete", EP_ONE, None, headers=IF_MATCH_1),
+    "folder-patch-stale-if-match": stale(
+        "patch", FOLDER_A, {"name": "Mine"}, 2, headers={"If-Match": 'W/"1"'}
     ),
-    "endpoint-stale-future-version": Case(
-        "patch",
-        EP_ONE,
-        {"name": "Mine"},
-        status=412,
-        code="version_conflict",
-        headers={"If-Match": '"3"'},
-    ),
-    "endpoint-delete-stale": Case(
-        "delete", EP_ONE, None, status=412, code="version_conflict", headers={"If-Match": '"1"'}
-    ),
-    "folder-patch-stale-if-match": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{a}/",
-        {"name": "Mine"},
-        status=412,
-        code="version_conflict",
-        headers={"If-Match": 'W/"1"'},
-        expect={"current_version": 2},
-    ),
-    "folder-patch-stale-version-field": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{a}/",
-        {"parent": None, "version": 1},
-        status=412,
-        code="version_conflict",
-        expect={"current_version": 2},
-    ),
-    "folder-delete-stale": Case(
-        "delete",
-        "/api/v1/projects/{p}/folders/{a}/?recursive=true",
-        None,
-        status=412,
-        code="version_conflict",
-        headers={"If-Match": '"1"'},
-    ),
-    "project-patch-stale": Case(
-        "patch",
-        "/api/v1/projects/{p}/",
-        {"name": "Mine", "version": 7},
-        status=412,
-        code="version_conflict",
-        role="admin",
-        expect={"current_version": 1},
-    ),
-    "project-delete-stale": Case(
-        "delete",
-        "/api/v1/projects/{p}/",
-        None,
-        status=412,
-        code="version_conflict",
-        role="admin",
-        headers={"If-Match": '"7"'},
+    "folder-patch-stale-version-field": stale("patch", FOLDER_A, {"parent": None, "version": 1}, 2),
+    "folder-delete-stale": stale("delete", FOLDER_A + "?recursive=true", None, headers=IF_MATCH_1),
+    "project-patch-stale": stale("patch", PROJECT, {"name": "Mine", "version": 7}, 1, role="admin"),
+    "project-delete-stale": stale(
+        "delete", PROJECT, None, role="admin", headers={"If-Match": '"7"'}
     ),
     "if-match-text": Case(
         "patch", EP_ONE, {"name": "x"}, field="If-Match", headers={"If-Match": "abc"}
@@ -639,74 +608,30 @@ CASES: dict[str, Case] = {
         status=412,
         code="version_conflict",
     ),
-    "batch-unknown-op": Case(
-        "post",
-        BATCH,
-        lambda ids: {"ids": [ids["e"]], "operations": [{"op": "rename"}]},
-        field="operations[0].op",
+    "batch-unknown-op": batch("operations[0].op", [{"op": "rename"}]),
+    "batch-set-status-missing": batch("operations[0].status", [{"op": "set_status"}]),
+    "batch-set-status-invalid": batch(
+        "operations[1].status",
+        [{"op": "add_tags", "tags": ["new"]}, {"op": "set_status", "status": "done"}],
     ),
-    "batch-set-status-missing": Case(
-        "post",
-        BATCH,
-        lambda ids: {"ids": [ids["e"]], "operations": [{"op": "set_status"}]},
-        field="operations[0].status",
+    "batch-move-missing-folder": batch("operations[0].folder", [{"op": "move"}]),
+    "batch-move-other-project": batch(
+        "operations[1].folder",
+        lambda ids: [
+            {"op": "set_status", "status": "tested"},
+            {"op": "move", "folder": ids["other_f"]},
+        ],
     ),
-    "batch-set-status-invalid": Case(
-        "post",
-        BATCH,
-        lambda ids: {
-            "ids": [ids["e"]],
-            "operations": [
-                {"op": "add_tags", "tags": ["new"]},
-                {"op": "set_status", "status": "done"},
-            ],
-        },
-        field="operations[1].status",
+    "batch-move-unknown-folder": batch("operations[0].folder", [{"op": "move", "folder": 999_999}]),
+    "batch-assignee-outsider": batch(
+        "operations[1].assignee",
+        lambda ids: [
+            {"op": "add_tags", "tags": ["new"]},
+            {"op": "set_assignee", "assignee": ids["outsider"]},
+        ],
     ),
-    "batch-move-missing-folder": Case(
-        "post",
-        BATCH,
-        lambda ids: {"ids": [ids["e"]], "operations": [{"op": "move"}]},
-        field="operations[0].folder",
-    ),
-    "batch-move-other-project": Case(
-        "post",
-        BATCH,
-        lambda ids: {
-            "ids": [ids["e"]],
-            "operations": [
-                {"op": "set_status", "status": "tested"},
-                {"op": "move", "folder": ids["other_f"]},
-            ],
-        },
-        field="operations[1].folder",
-    ),
-    "batch-move-unknown-folder": Case(
-        "post",
-        BATCH,
-        lambda ids: {"ids": [ids["e"]], "operations": [{"op": "move", "folder": 999_999}]},
-        field="operations[0].folder",
-    ),
-    "batch-assignee-outsider": Case(
-        "post",
-        BATCH,
-        lambda ids: {
-            "ids": [ids["e"]],
-            "operations": [
-                {"op": "add_tags", "tags": ["new"]},
-                {"op": "set_assignee", "assignee": ids["outsider"]},
-            ],
-        },
-        field="operations[1].assignee",
-    ),
-    "batch-delete-combined": Case(
-        "post",
-        BATCH,
-        lambda ids: {
-            "ids": [ids["e"]],
-            "operations": [{"op": "add_tags", "tags": ["new"]}, {"op": "delete"}],
-        },
-        field="operations",
+    "batch-delete-combined": batch(
+        "operations", [{"op": "add_tags", "tags": ["new"]}, {"op": "delete"}]
     ),
     "batch-no-ids": Case("post", BATCH, {"ids": [], "operations": [{"op": "delete"}]}, field="ids"),
     "batch-ids-not-list": Case(
@@ -715,9 +640,7 @@ CASES: dict[str, Case] = {
     "batch-id-text": Case(
         "post", BATCH, {"ids": ["one"], "operations": [{"op": "delete"}]}, field="ids[0]"
     ),
-    "batch-no-operations": Case(
-        "post", BATCH, lambda ids: {"ids": [ids["e"]], "operations": []}, field="operations"
-    ),
+    "batch-no-operations": batch("operations", []),
     "batch-operations-missing": Case(
         "post", BATCH, lambda ids: {"ids": [ids["e"]]}, field="operations"
     ),
@@ -727,12 +650,7 @@ CASES: dict[str, Case] = {
         lambda ids: {"ids": [ids["e"]], "operations": [{"op": "delete"}], "versions": {"first": 1}},
         field="versions",
     ),
-    "batch-tags-not-list": Case(
-        "post",
-        BATCH,
-        lambda ids: {"ids": [ids["e"]], "operations": [{"op": "add_tags", "tags": "new"}]},
-        field="operations[0].tags",
-    ),
+    "batch-tags-not-list": batch("operations[0].tags", [{"op": "add_tags", "tags": "new"}]),
     # --- folders ---------------------------------------------------------------------------
     "folder-create-missing-name": Case("post", FOLDERS, {}, field="name"),
     "folder-create-blank-name": Case("post", FOLDERS, {"name": " "}, field="name"),
@@ -749,78 +667,29 @@ CASES: dict[str, Case] = {
     "folder-create-position-negative": Case(
         "post", FOLDERS, {"name": "f", "position": -1}, field="position"
     ),
-    "folder-move-into-descendant": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{a}/",
-        lambda ids: {"name": "Renamed", "parent": ids["c"]},
-        code="folder_cycle",
-        field="parent",
+    "folder-move-into-descendant": move_folder(
+        "a", lambda ids: {"name": "Renamed", "parent": ids["c"]}, "folder_cycle"
     ),
-    "folder-move-into-child": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{a}/",
-        lambda ids: {"parent": ids["b"]},
-        code="folder_cycle",
-        field="parent",
+    "folder-move-into-child": move_folder("a", lambda ids: {"parent": ids["b"]}, "folder_cycle"),
+    "folder-move-into-itself": move_folder("b", lambda ids: {"parent": ids["b"]}, "folder_cycle"),
+    "folder-move-other-project": move_folder(
+        "b", lambda ids: {"name": "Renamed", "parent": ids["other_f"]}
     ),
-    "folder-move-into-itself": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{b}/",
-        lambda ids: {"parent": ids["b"]},
-        code="folder_cycle",
-        field="parent",
+    "folder-delete-non-empty": not_empty("/api/v1/projects/{p}/folders/{a}/"),
+    "folder-delete-non-empty-recursive-false": not_empty(
+        "/api/v1/projects/{p}/folders/{b}/?recursive=false"
     ),
-    "folder-move-other-project": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{b}/",
-        lambda ids: {"name": "Renamed", "parent": ids["other_f"]},
-        field="parent",
-    ),
-    "folder-delete-non-empty": Case(
-        "delete", "/api/v1/projects/{p}/folders/{a}/", None, status=409, code="folder_not_empty"
-    ),
-    "folder-delete-non-empty-recursive-false": Case(
-        "delete",
-        "/api/v1/projects/{p}/folders/{b}/?recursive=false",
-        None,
-        status=409,
-        code="folder_not_empty",
-    ),
-    "folder-delete-only-subfolders": Case(
-        "delete", "/api/v1/projects/{p}/folders/{b}/", None, status=409, code="folder_not_empty"
-    ),
-    "folder-other-project-is-404": Case(
-        "patch",
-        "/api/v1/projects/{p}/folders/{other_f}/",
-        {"name": "x"},
-        status=404,
-        code="not_found",
+    "folder-delete-only-subfolders": not_empty("/api/v1/projects/{p}/folders/{b}/"),
+    "folder-other-project-is-404": missing(
+        "patch", "/api/v1/projects/{p}/folders/{other_f}/", {"name": "x"}
     ),
     # --- unknown objects in the URL --------------------------------------------------------
-    "endpoint-unknown": Case(
-        "patch",
-        "/api/v1/projects/{p}/endpoints/999999/",
-        {"name": "x"},
-        status=404,
-        code="not_found",
+    "endpoint-unknown": missing("patch", "/api/v1/projects/{p}/endpoints/999999/", {"name": "x"}),
+    "endpoint-other-project": missing("delete", "/api/v1/projects/{p}/endpoints/{other_e}/"),
+    "endpoint-huge-id": missing(
+        "patch", "/api/v1/projects/{p}/endpoints/99999999999999999999/", {"name": "x"}
     ),
-    "endpoint-other-project": Case(
-        "delete", "/api/v1/projects/{p}/endpoints/{other_e}/", None, status=404, code="not_found"
-    ),
-    "endpoint-huge-id": Case(
-        "patch",
-        "/api/v1/projects/{p}/endpoints/99999999999999999999/",
-        {"name": "x"},
-        status=404,
-        code="not_found",
-    ),
-    "project-huge-id": Case(
-        "patch",
-        "/api/v1/projects/99999999999999999999/",
-        {"name": "x"},
-        status=404,
-        code="not_found",
-    ),
+    "project-huge-id": missing("patch", "/api/v1/projects/99999999999999999999/", {"name": "x"}),
     # --- projects, members, tags -----------------------------------------------------------
     "project-create-missing-name": Case(
         "post", "/api/v1/projects/", {"description": "x"}, field="name"

@@ -1,1 +1,1 @@
-"""Reliability: the scaled deployment, fault injection and load (README "Reliability")."""
+"""Reliability: the scaled deployment, fault injection and load (docs/reliability.md)."""

@@ -57,7 +57,8 @@ from tests.reliability.common import (
     wait_for,
 )
 
-# The documented defaults (README "Debug sessions"); the deployment runs with them.
+# The documented defaults (docs/configuration.md "Environment variables"); the deployment runs
+# with them.
 RELAY_HEARTBEAT_INTERVAL = 5.0
 RELAY_LOST_AFTER = 15.0
 SESSION_MAX_RECEIVED_BYTES = 256 * MiB

@@ -18,6 +18,7 @@ from config.asgi import application
 from sessions import services
 from sessions.consumers import LIVE_MESSAGE_BYTES
 from sessions.models import Event
+from tests.factories import log_entry
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,48 +29,10 @@ def seed(team) -> tuple[int, str]:
     )
     now = datetime.now(UTC)
     frame = "f" * 10_000
-    events = [
-        Event(
-            session=session,
-            seq=seq,
-            connection_number=1,
-            kind="received",
-            direction="in",
-            created_at=now,
-            opcode="text",
-            size=len(frame),
-            text=f"{seq}:{frame}",
-        )
-        for seq in range(1, 601)
-    ]
+    events = [log_entry(session, seq, now, f"{seq}:{frame}") for seq in range(1, 601)]
     # One entry whose JSON alone is far over the limit: control characters escape to 6 bytes.
-    huge = "\x01" * (1024 * 1024)
-    events.append(
-        Event(
-            session=session,
-            seq=601,
-            connection_number=1,
-            kind="received",
-            direction="in",
-            created_at=now,
-            opcode="text",
-            size=len(huge),
-            text=huge,
-        )
-    )
-    events.append(
-        Event(
-            session=session,
-            seq=602,
-            connection_number=1,
-            kind="received",
-            direction="in",
-            created_at=now,
-            opcode="binary",
-            size=3,
-            data=b"\x00\x01\x02",
-        )
-    )
+    events.append(log_entry(session, 601, now, "\x01" * (1024 * 1024)))
+    events.append(log_entry(session, 602, now, b"\x00\x01\x02"))
     Event.objects.bulk_create(events)
     _, token = token_create(user=team.editor, name="live")
     return session.pk, token

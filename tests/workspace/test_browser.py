@@ -7,11 +7,9 @@ console errors, failed requests, unexpected HTTP errors and CSP violations.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,72 +18,26 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connections
 from django.utils import timezone
-from websockets.asyncio.server import ServerConnection, serve
-from websockets.http11 import Request, Response
 
 from endpoints.models import Endpoint, Role
 from endpoints.projects.services import member_add, project_create
 from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
-from sessions.models import DebugSession, Event
-from tests.browser import ARTIFACTS, Console, launch, no_sideways_scroll, require_browser, shot
-from tests.sessions.upstreams import LoopThread
+from sessions.models import Event
+from tests.browser import (
+    ARTIFACTS,
+    PHONE,
+    Console,
+    launch,
+    no_sideways_scroll,
+    require_browser,
+    shot,
+)
+from tests.factories import log_entry, make_closed_session
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "first-hour-Pa55"
-KEYS = {"k1", "k2"}
 DESKTOP = {"width": 1280, "height": 860}
-
-
-class KeyedUpstream:
-    """Wants ``X-Api-Key`` (k1 or k2; else 401), greets with the key it got, then echoes."""
-
-    def __init__(self) -> None:
-        self.runner = LoopThread()
-        self.keys_seen: list[str] = []
-
-    def start(self) -> str:
-        def check(connection: ServerConnection, request: Request) -> Response | None:
-            if request.headers.get("X-Api-Key") not in KEYS:
-                return connection.respond(401, "missing or wrong X-Api-Key\n")
-            return None
-
-        async def handler(connection: ServerConnection) -> None:
-            assert connection.request is not None  # set by the handshake, before the handler
-            key = connection.request.headers["X-Api-Key"]
-            self.keys_seen.append(key)
-            await connection.send(json.dumps({"hello": key}))
-            async for message in connection:
-                await connection.send(message)
-
-        async def start() -> Any:
-            return await serve(handler, "127.0.0.1", 0, process_request=check, compression=None)
-
-        self.server = self.runner.run(start())
-        return f"ws://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/ticker"
-
-    def stop(self) -> None:
-        async def stop() -> None:
-            self.server.close()
-            await asyncio.wait_for(self.server.wait_closed(), 5)
-
-        self.runner.run(stop())
-        self.runner.stop()
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-    (arranging data, checking what was saved) are still plain blocking calls."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def upstream() -> Iterator[str]:
-    server = KeyedUpstream()
-    url = server.start()
-    yield url
-    server.stop()
 
 
 def _login_password(user: Any) -> None:
@@ -104,10 +56,12 @@ def _session_cookie(user: Any, server: str) -> dict[str, Any]:
     return {"name": "sessionid", "value": store.session_key, "url": server}
 
 
-def _logged_in(chromium: Any, user: Any, server: str, console: Console) -> tuple[Any, Any]:
-    """A desktop browser context logged in as ``user``, and a page in it that ``console``
-    watches."""
-    context = chromium.new_context(viewport=DESKTOP)
+def _logged_in(
+    chromium: Any, user: Any, server: str, console: Console, viewport: dict[str, int] = DESKTOP
+) -> tuple[Any, Any]:
+    """A browser context (desktop unless told) logged in as ``user``, and a page in it that
+    ``console`` watches."""
+    context = chromium.new_context(viewport=viewport)
     context.add_cookies([_session_cookie(user, server)])
     page = context.new_page()
     console.watch(page)
@@ -184,10 +138,7 @@ def test_a_new_members_first_hour(make_user: Any, server: str, upstream: str) ->
             _all_labelled(page)
 
             # Eve opens the project in her own browser.
-            teammate = chromium.new_context(viewport=DESKTOP)
-            teammate.add_cookies([_session_cookie(eve, server)])
-            eve_page = teammate.new_page()
-            console.watch(eve_page)
+            teammate, eve_page = _logged_in(chromium, eve, server, console)
             eve_page.goto(f"{server}/projects/{project_id}/")
             expect(eve_page.locator("#live-status.live")).to_be_attached()
 
@@ -348,13 +299,7 @@ def test_a_new_members_first_hour(make_user: Any, server: str, upstream: str) ->
             desktop.close()
 
             # A phone: the editor and the tree at 375 px, nothing scrolls sideways.
-            phone = chromium.new_context(
-                viewport={"width": 375, "height": 812},
-                device_scale_factor=2,
-                is_mobile=True,
-                has_touch=True,
-                storage_state=storage,
-            )
+            phone = chromium.new_context(**PHONE, storage_state=storage)
             page = phone.new_page()
             console.watch(page)
             page.goto(f"{server}/projects/{project_id}/endpoints/{endpoint_id}/")
@@ -386,38 +331,19 @@ def test_twenty_thousand_log_entries_render_only_the_visible_rows(
     expect = sync_api.expect
     _clean("workspace-log")
     ada = make_user("ada")
-    project = project_create(actor=ada, name="Firehose")
-    endpoint = endpoint_create(
-        project=project, actor=ada, data={"name": "Trades", "url": "ws://127.0.0.1:9/trades"}
+    session = make_closed_session(
+        ada, project="Firehose", endpoint="Trades", url="ws://127.0.0.1:9/trades"
     )
-    session = DebugSession.objects.create(
-        owner=ada,
-        project=project,
-        endpoint=endpoint,
-        name="Trades",
-        url=endpoint.url,
-        state="closed",
-        connection_count=1,
-    )
+    project, endpoint = session.project, session.endpoint
+    assert endpoint is not None  # make_closed_session opens it from an endpoint
     start = timezone.now() - timedelta(minutes=5)
     total = 20_000
     events = []
     for seq in range(1, total + 1):
         outgoing = seq % 2 == 1
         text = json.dumps({"n": seq, "op": "trade" if not outgoing else "ack"})
-        events.append(
-            Event(
-                session=session,
-                seq=seq,
-                connection_number=1,
-                kind="sent" if outgoing else "received",
-                direction="out" if outgoing else "in",
-                created_at=start + timedelta(milliseconds=seq),
-                opcode="text",
-                size=len(text),
-                text=text,
-            )
-        )
+        at = start + timedelta(milliseconds=seq)
+        events.append(log_entry(session, seq, at, text, sent=outgoing))
     Event.objects.bulk_create(events, batch_size=5000)
     console = Console()
 
@@ -494,14 +420,8 @@ def test_environments_drafts_and_tree_changes(make_user: Any, server: str, upstr
     with sync_api.sync_playwright() as playwright:
         chromium = launch(playwright)
         try:
-            desktop = chromium.new_context(viewport=DESKTOP)
-            desktop.add_cookies([_session_cookie(ada, server)])
-            page = desktop.new_page()
-            console.watch(page)
-            teammate = chromium.new_context(viewport=DESKTOP)
-            teammate.add_cookies([_session_cookie(eve, server)])
-            eve_page = teammate.new_page()
-            console.watch(eve_page)
+            desktop, page = _logged_in(chromium, ada, server, console)
+            teammate, eve_page = _logged_in(chromium, eve, server, console)
             eve_page.goto(f"{base}/")
             eve_tree = eve_page.locator("#tree")
             expect(eve_tree.get_by_role("link", name=re.compile("Ticker"))).to_be_visible()

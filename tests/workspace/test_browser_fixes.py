@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,26 +16,14 @@ from django.utils import timezone
 from endpoints.environments.services import environment_create, variable_create
 from endpoints.projects.services import project_create
 from endpoints.tree.services import endpoint_create, folder_create
-from sessions.models import DebugSession, Event
+from sessions.models import DebugSession
 from tests.browser import Console, launch, require_browser
-from tests.workspace.test_browser import DESKTOP, KeyedUpstream, _session_cookie
+from tests.factories import log_entry, make_closed_session
+from tests.workspace.test_browser import DESKTOP, _logged_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 KEY_HEADER = {"name": "X-Api-Key", "value": "k1", "enabled": True, "description": ""}
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def upstream() -> Iterator[str]:
-    server = KeyedUpstream()
-    url = server.start()
-    yield url
-    server.stop()
 
 
 @contextlib.contextmanager
@@ -46,10 +33,7 @@ def browsing(user: Any, server: str, console: Console, viewport: dict[str, int] 
     with sync_api.sync_playwright() as playwright:
         chromium = launch(playwright)
         try:
-            context = chromium.new_context(viewport=viewport)
-            context.add_cookies([_session_cookie(user, server)])
-            page = context.new_page()
-            console.watch(page)
+            _, page = _logged_in(chromium, user, server, console, viewport)
             yield page
         finally:
             chromium.close()
@@ -182,31 +166,13 @@ def test_the_composer_starts_in_text_and_remembers_the_format(
 def test_the_hexdump_fits_the_detail_pane_at_1440_px(make_user: Any, server: str) -> None:
     expect = _expect()
     ada = make_user("ada")
-    project = project_create(actor=ada, name="Bytes")
-    endpoint = endpoint_create(
-        project=project, actor=ada, data={"name": "Frames", "url": "ws://127.0.0.1:9/frames"}
+    session = make_closed_session(
+        ada, project="Bytes", endpoint="Frames", url="ws://127.0.0.1:9/frames"
     )
-    session = DebugSession.objects.create(
-        owner=ada,
-        project=project,
-        endpoint=endpoint,
-        name="Frames",
-        url=endpoint.url,
-        state="closed",
-        connection_count=1,
-    )
-    data = bytes(range(64))
-    Event.objects.create(
-        session=session,
-        seq=1,
-        connection_number=1,
-        kind="received",
-        direction="in",
-        created_at=timezone.now() - timedelta(seconds=5),
-        opcode="binary",
-        size=len(data),
-        data=data,
-    )
+    project, endpoint = session.project, session.endpoint
+    assert endpoint is not None  # make_closed_session opens it from an endpoint
+    at = timezone.now() - timedelta(seconds=5)
+    log_entry(session, 1, at, bytes(range(64))).save()
     console = Console()
     with browsing(ada, server, console, viewport={"width": 1440, "height": 900}) as page:
         page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")

@@ -13,9 +13,9 @@ import pytest
 from django.utils import timezone
 
 from endpoints.projects.services import project_create
-from endpoints.tree.services import endpoint_create
-from sessions.models import DebugSession, Event
+from sessions.models import Event
 from tests.browser import Console, launch, require_browser
+from tests.factories import log_entry, make_closed_session
 from tests.workspace.test_browser_fixes import browsing
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -43,11 +43,6 @@ SOCKETS = """(() => {
     constructor(...args) { super(...args); window.__sockets.push(this); }
   };
 })();"""
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def test_backoff_waits_grow_to_ten_seconds_with_jitter(make_user: Any, server: str) -> None:
@@ -110,33 +105,12 @@ def test_4401_goes_to_the_login_page(make_user: Any, server: str) -> None:
 def test_a_dropped_session_socket_resumes_after_the_last_entry(make_user: Any, server: str) -> None:
     expect = require_browser().expect
     ada = make_user("ada")
-    project = project_create(actor=ada, name="Resume")
-    endpoint = endpoint_create(
-        project=project, actor=ada, data={"name": "Trades", "url": "ws://127.0.0.1:9/"}
-    )
-    session = DebugSession.objects.create(
-        owner=ada,
-        project=project,
-        endpoint=endpoint,
-        name="Trades",
-        url=endpoint.url,
-        state="closed",
-        connection_count=1,
-    )
+    session = make_closed_session(ada, project="Resume", endpoint="Trades", url="ws://127.0.0.1:9/")
+    project, endpoint = session.project, session.endpoint
+    assert endpoint is not None  # make_closed_session opens it from an endpoint
     start = timezone.now() - timedelta(minutes=1)
     Event.objects.bulk_create(
-        Event(
-            session=session,
-            seq=seq,
-            connection_number=1,
-            kind="received",
-            direction="in",
-            created_at=start + timedelta(seconds=seq),
-            opcode="text",
-            size=1,
-            text=str(seq),
-        )
-        for seq in (1, 2, 3)
+        log_entry(session, seq, start + timedelta(seconds=seq), str(seq)) for seq in (1, 2, 3)
     )
     console = Console()
     with browsing(ada, server, console) as page:

@@ -4,36 +4,29 @@ import { api, get, describeError, ApiError } from "./api.js";
 import { h, icon, toast, relativeTime } from "./dom.js";
 import { confirmDialog, promptDialog, showFieldErrors } from "./ui.js";
 import { boot, base, projectId } from "./boot.js";
+import { PageView, pageHead } from "./page.js";
 
-export class EnvironmentsView {
-  constructor(main, { store }) {
-    this.main = main;
-    this.store = store;
+export class EnvironmentsView extends PageView {
+  constructor(main, app) {
+    super(main, app);
     this.selected = sessionStorage.getItem(`sb.envview.${projectId}`) || "global";
-    this.off = [];
   }
 
   async init() {
-    document.title = `Environments · ${boot.project.name} · Switchboard`;
+    this.setTitle("Environments");
     this.list = h("nav.env-list", { "aria-label": "Scopes" });
     this.detail = h("div.env-detail");
     this.main.replaceChildren(h("section.page", { "aria-labelledby": "env-title" },
-      h("header.page-head", {},
-        h("div", {},
-          h("h1#env-title", {}, "Environments & variables"),
-          h("p.lead", {}, "Write ", h("code", {}, "{{name}}"), " in URLs, params, headers, cookies and messages. ",
-            "Your current value wins over the shared value and is visible only to you; secret values are never shown to anyone."))),
+      pageHead("env-title", "Environments & variables",
+        h("p.lead", {}, "Write ", h("code", {}, "{{name}}"), " in URLs, params, headers, cookies and messages. ",
+          "Your current value wins over the shared value and is visible only to you; secret values are never shown to anyone.")),
       h("div.env-layout", {}, this.list, this.detail)));
-    this.off.push(this.store.on("environments", () => this.renderList()));
+    this.listen("environments", () => this.renderList());
     await this.store.loadEnvironments().catch(() => {});
     if (this.selected !== "global" && !this.store.environments.some((e) => String(e.id) === this.selected)) this.selected = "global";
     this.renderList();
     await this.renderDetail();
     return true;
-  }
-
-  destroy() {
-    this.off.forEach((off) => off());
   }
 
   renderList() {

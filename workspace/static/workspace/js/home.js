@@ -2,24 +2,15 @@
 import { h, icon, modKey } from "./dom.js";
 import { boot, projectId } from "./boot.js";
 import { newEndpoint, newFolder } from "./tree.js";
+import { PageView, pageHead } from "./page.js";
 
-export class HomeView {
-  constructor(main, { store }) {
-    this.main = main;
-    this.store = store;
-    this.off = [];
-  }
-
+export class HomeView extends PageView {
   async init() {
-    document.title = `${boot.project.name} · Switchboard`;
+    this.setTitle(null);
     this.render();
-    this.off.push(this.store.on("tree", () => this.render()));
-    this.off.push(this.store.on("project", () => this.render()));
+    this.listen("tree", () => this.render());
+    this.listen("project", () => this.render());
     return true;
-  }
-
-  destroy() {
-    this.off.forEach((off) => off());
   }
 
   description() {
@@ -52,9 +43,7 @@ export class HomeView {
       action("Share the docs", "Read-only pages for partners, with or without a password.", { href: `/projects/${projectId}/share/`, "data-route": "" }, "external"),
     ];
     this.main.replaceChildren(h("section.page.home", { "aria-labelledby": "home-title" },
-      h("header.page-head", {}, h("div", {},
-        h("h1#home-title", {}, boot.project.name),
-        this.description())),
+      pageHead("home-title", boot.project.name, this.description()),
       h("div.home-stats", {},
         h("div.stat", {}, h("span.stat-value", {}, String(total)), h("span.stat-label", {}, total === 1 ? "endpoint" : "endpoints")),
         h("div.stat", {}, h("span.stat-value", {}, String(this.store.folders.size)), h("span.stat-label", {}, this.store.folders.size === 1 ? "folder" : "folders")),

@@ -3,35 +3,25 @@ import { api, describeError } from "./api.js";
 import { h, toast, avatar, relativeTime } from "./dom.js";
 import { confirmDialog, showFieldErrors } from "./ui.js";
 import { boot, base } from "./boot.js";
+import { PageView, pageHead } from "./page.js";
 
 const ROLES = [["admin", "Admin — everything, members too"], ["editor", "Editor — changes endpoints, variables, links"], ["viewer", "Viewer — reads, debugs, comments"]];
 
 const article = (role) => (/^[aeiou]/.test(role) ? "an" : "a");
 
-export class MembersView {
-  constructor(main, { store }) {
-    this.main = main;
-    this.store = store;
-    this.off = [];
-  }
-
+export class MembersView extends PageView {
   async init() {
-    document.title = `Members · ${boot.project.name} · Switchboard`;
+    this.setTitle("Members");
     this.listHost = h("div.table-wrap");
     this.main.replaceChildren(h("section.page", { "aria-labelledby": "members-title" },
-      h("header.page-head", {}, h("div", {},
-        h("h1#members-title", {}, "Members"),
-        h("p.lead", {}, "Viewers read and debug; editors also change the tree, variables and share links; admins also manage members and the project."))),
+      pageHead("members-title", "Members",
+        h("p.lead", {}, "Viewers read and debug; editors also change the tree, variables and share links; admins also manage members and the project.")),
       h("div.members-layout", {},
         h("section", { "aria-label": "Member list" }, this.listHost),
         boot.can_manage ? h("div.side-panels", {}, this.addForm(), this.projectForm()) : null)));
-    this.off.push(this.store.on("members", () => this.render()));
+    this.listen("members", () => this.render());
     await this.store.loadMembers().catch((error) => this.listHost.replaceChildren(h("p.form-error", {}, describeError(error))));
     return true;
-  }
-
-  destroy() {
-    this.off.forEach((off) => off());
   }
 
   render() {

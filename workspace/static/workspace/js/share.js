@@ -5,21 +5,14 @@ import { api, get, describeError } from "./api.js";
 import { h, icon, toast, copyText, relativeTime, parseTime } from "./dom.js";
 import { confirmDialog, showFieldErrors, segmented, menuButton } from "./ui.js";
 import { boot, base, projectId } from "./boot.js";
+import { PageView, pageHead } from "./page.js";
 
-export class ShareView {
-  constructor(main, { store }) {
-    this.main = main;
-    this.store = store;
-    this.off = [];
-  }
-
+export class ShareView extends PageView {
   async init() {
-    document.title = `Share · ${boot.project.name} · Switchboard`;
+    this.setTitle("Share");
     this.listHost = h("div.links");
-    const head = h("header.page-head", {},
-      h("div", {},
-        h("h1#share-title", {}, "Share the docs"),
-        h("p.lead", {}, "A share link shows read-only docs pages to people without an account. Secrets and private values are never on them.")),
+    const head = pageHead("share-title", "Share the docs",
+      h("p.lead", {}, "A share link shows read-only docs pages to people without an account. Secrets and private values are never on them."),
       h("a.btn", { href: `/projects/${projectId}/docs/`, target: "_blank", rel: "noopener", id: "docs-preview" }, "Preview the docs ", icon("external")));
     this.main.replaceChildren(h("section.page", { "aria-labelledby": "share-title" },
       head,
@@ -30,10 +23,6 @@ export class ShareView {
     this.fillEnvironments();
     await this.load();
     return true;
-  }
-
-  destroy() {
-    this.off.forEach((off) => off());
   }
 
   fillEnvironments() {

@@ -2,9 +2,9 @@
    kept current by the project's live socket (WS /ws/projects/{id}/), plus presence. main.js
    creates one Store and one ProjectSocket and hands them to the views.
 
-   Order of loading, as the README recommends: connect the socket first, note `last_seq` from
-   `ready`, then load over REST; events are applied by version, so nothing is missed and an old
-   event never overwrites newer data. */
+   Order of loading, as docs/collaboration.md "Live project events" recommends: connect the
+   socket first, note `last_seq` from `ready`, then load over REST; events are applied by
+   version, so nothing is missed and an old event never overwrites newer data. */
 import { get } from "./api.js";
 import { applyProjectEvents } from "./events.js";
 import { LiveSocket } from "./live.js";

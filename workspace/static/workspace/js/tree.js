@@ -103,23 +103,30 @@ function endpointNode(endpoint) {
       boot.can_write ? menuButton(`Actions for ${endpoint.name}`, () => endpointMenu(endpoint), "node-more") : null));
 }
 
-function folderNode(folder, forced) {
-  const { folders, endpoints } = childrenOf(folder.id);
-  const childNodes = [];
-  let total = 0;
+/* The nodes of a folder's children (`null`: the top level) that the search and filters show
+   (all of them unless `forced`), and how many endpoints they hold. */
+function childNodes(folderId, forced) {
+  const { folders, endpoints } = childrenOf(folderId);
+  const nodes = [];
+  let count = 0;
   for (const child of folders) {
     const node = folderNode(child, forced);
     if (node) {
-      childNodes.push(node.element);
-      total += node.count;
+      nodes.push(node.element);
+      count += node.count;
     }
   }
   for (const endpoint of endpoints) {
     if (!forced || matches(endpoint)) {
-      childNodes.push(endpointNode(endpoint));
-      total += 1;
+      nodes.push(endpointNode(endpoint));
+      count += 1;
     }
   }
+  return { nodes, count };
+}
+
+function folderNode(folder, forced) {
+  const { nodes: children, count: total } = childNodes(folder.id, forced);
   if (forced && !total) return null;
   const open = forced || !collapsed.has(folder.id);
   const toggle = h("button.node-link.folder-toggle", {
@@ -144,8 +151,8 @@ function folderNode(folder, forced) {
     h("div.node.folder-row", { dataset: { dropFolder: folder.id } },
       toggle,
       boot.can_write ? menuButton(`Actions for folder ${folder.name}`, () => folderMenu(folder), "node-more") : null),
-    open && childNodes.length ? h("ul.tree-list", {}, childNodes) : null,
-    open && !childNodes.length ? h("p.tree-empty-folder", {}, "Empty folder") : null);
+    open && children.length ? h("ul.tree-list", {}, children) : null,
+    open && !children.length ? h("p.tree-empty-folder", {}, "Empty folder") : null);
   return { element, count: total };
 }
 
@@ -162,22 +169,7 @@ export function renderTree() {
 
 function paint(host) {
   const forced = filtering();
-  const { folders, endpoints } = childrenOf(null);
-  const items = [];
-  let shown = 0;
-  for (const folder of folders) {
-    const node = folderNode(folder, forced);
-    if (node) {
-      items.push(node.element);
-      shown += node.count;
-    }
-  }
-  for (const endpoint of endpoints) {
-    if (!forced || matches(endpoint)) {
-      items.push(endpointNode(endpoint));
-      shown += 1;
-    }
-  }
+  const { nodes: items, count: shown } = childNodes(null, forced);
   const focusedNode = document.activeElement && host.contains(document.activeElement) ? document.activeElement : null;
   const focusKey = focusedNode && focusedNode.dataset.kind ? [focusedNode.dataset.kind, focusedNode.dataset.id] : null;
   if (!items.length) {
