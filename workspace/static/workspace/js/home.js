@@ -1,12 +1,12 @@
 /* The project's start page: what is in it, and the first things to do. */
 import { h, icon, modKey } from "./dom.js";
 import { boot, projectId } from "./boot.js";
-import { newEndpoint, newFolder } from "./tree.js";
 
 export class HomeView {
-  constructor(main, { store }) {
+  constructor(main, { store, treeActions }) {
     this.main = main;
     this.store = store;
+    this.treeActions = treeActions;
     this.off = [];
   }
 
@@ -46,8 +46,8 @@ export class HomeView {
       h("span.action-icon", {}, icon(glyph)), h("span.action-title", {}, title), h("span.action-text", {}, text));
     const actions = [
       action("New request", "Connect to any ws:// or wss:// URL with headers and cookies, then save what works.", { href: `/projects/${projectId}/new/`, "data-route": "" }, "plug"),
-      boot.can_write ? action("New endpoint", "Add a WebSocket endpoint to the tree and document it.", { on: { click: () => newEndpoint() } }, "endpoint") : null,
-      boot.can_write ? action("New folder", "Group endpoints by service or team.", { on: { click: () => newFolder() } }, "folder") : null,
+      boot.can_write ? action("New endpoint", "Add a WebSocket endpoint to the tree and document it.", { on: { click: () => this.treeActions.newEndpoint() } }, "endpoint") : null,
+      boot.can_write ? action("New folder", "Group endpoints by service or team.", { on: { click: () => this.treeActions.newFolder() } }, "folder") : null,
       action("Environments", "Variables for staging and production; your own private values.", { href: `/projects/${projectId}/environments/`, "data-route": "" }, "filter"),
       action("Share the docs", "Read-only pages for partners, with or without a password.", { href: `/projects/${projectId}/share/`, "data-route": "" }, "external"),
     ];

@@ -18,7 +18,7 @@ import { MessageLog } from "./log.js";
 import { DetailPanel } from "./detail.js";
 import { ActivityPanel } from "./activity.js";
 import { boot, base, projectId } from "./boot.js";
-import { folderOptions } from "./tree.js";
+import { folderOptions } from "./tree-model.js";
 import { EndpointEditor, HANDSHAKE, blankDraft, clone, comparable } from "./editor.js";
 import { Composer } from "./composer.js";
 import { ACTIVE } from "./debug-session.js";
@@ -293,7 +293,7 @@ export class RequestView {
     if (!boot.can_write) return;
     const draft = this.editor.draft;
     const name = h("input#save-name", { value: this.isEndpoint ? `${draft.name} copy` : (draft.name === "Untitled request" ? "" : draft.name), autocomplete: "off", autofocus: true, dataset: { field: "name" }, placeholder: "e.g. Ticker stream" });
-    const folder = h("select#save-folder", { dataset: { field: "folder" } }, folderOptions("Top level"));
+    const folder = h("select#save-folder", { dataset: { field: "folder" } }, folderOptions(this.store, "Top level"));
     const currentFolder = this.isEndpoint ? (this.store.endpoints.get(this.endpointId) || {}).folder : null;
     if (currentFolder) folder.value = String(currentFolder);
     const result = await dialog({
