@@ -19,7 +19,8 @@ import { DetailPanel } from "./detail.js";
 import { ActivityPanel } from "./activity.js";
 import { boot, base, projectId } from "./boot.js";
 import { folderOptions } from "./tree-model.js";
-import { EndpointEditor, HANDSHAKE, blankDraft, clone, comparable } from "./editor.js";
+import { EndpointEditor, blankDraft, clone, comparable } from "./editor.js";
+import { HANDSHAKE, DOCS_FIELDS } from "./endpoint-fields.js";
 import { Composer } from "./composer.js";
 import { ACTIVE } from "./debug-session.js";
 import { Connection } from "./connection.js";
@@ -330,9 +331,9 @@ export class RequestView {
     const editor = this.editor;
     const messages = comparable("messages", editor.draft.messages).map(({ name: n, format, body, description }) => ({ name: n, format, body, description }));
     if (this.debug.session) return this.debug.saveAsNew(this.connection.draftBody(), { name, folder, messages });
-    const body = editor.payload(["url", "params", "headers", "cookies", "subprotocols", "settings"]);
+    const body = editor.payload(HANDSHAKE);
     Object.assign(body, { name, folder, messages });
-    if (this.isEndpoint) Object.assign(body, editor.payload(["status", "assignee", "tags", "description"]));
+    if (this.isEndpoint) Object.assign(body, editor.payload(DOCS_FIELDS));
     return api("POST", `${base}/endpoints/`, { body });
   }
 
