@@ -11,6 +11,7 @@ import { TreeView } from "./tree-view.js";
 import { TreeActions } from "./tree-actions.js";
 import { attachTreeKeys, TreeDragAndDrop } from "./tree-keys.js";
 import { RequestView } from "./request.js";
+import { ComposerHandover } from "./composer.js";
 import { EnvironmentsView } from "./environments.js";
 import { ShareView } from "./share.js";
 import { MembersView } from "./members.js";
@@ -39,7 +40,7 @@ const tree = new TreeView({
   menuFor: (kind, item) => treeActions.menu(kind, item),
 });
 const treeActions = new TreeActions({ store, tree, collapsed, filters, base, projectId });
-const app = { store, live, treeActions };
+const app = { store, live, treeActions, composerHandover: new ComposerHandover() };
 
 const main = document.getElementById("main");
 let view = null;

@@ -27,10 +27,11 @@ import { Connection } from "./connection.js";
 import { ConflictGuard } from "./conflict.js";
 
 export class RequestView {
-  constructor(main, { store, live }, { endpointId }) {
+  constructor(main, { store, live, composerHandover }, { endpointId }) {
     this.main = main;
     this.store = store;
     this.live = live;
+    this.composerHandover = composerHandover;
     this.endpointId = endpointId || null;
     this.isEndpoint = Boolean(this.endpointId);
     this.destroyed = false;
@@ -87,6 +88,7 @@ export class RequestView {
     const canWrite = boot.can_write;
     this.composer = new Composer({
       endpointId: this.endpointId,
+      handover: this.composerHandover,
       onSend: (format, body) => this.debug.send(format, body),
       onSendSaved: (message) => this.composer.sendMessage(message.format, message.body),
     });
