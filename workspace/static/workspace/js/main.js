@@ -1,6 +1,7 @@
 /* The project workspace, wired in one place: creates the project's store and its live socket,
-   the sidebar tree, and a small router that shows one view per path (so links, reloads and Back
-   work); every view gets the store (and the request view the socket) from here. */
+   the sidebar tree's parts, and a small router that shows one view per path (so links, reloads
+   and Back work); every view gets what it uses (the store, the socket, the tree's actions, the
+   composer handover) from here, in `app`. */
 import { h, toast, avatar } from "./dom.js";
 import { confirmDialog } from "./ui.js";
 import { boot, base, projectId } from "./boot.js";
