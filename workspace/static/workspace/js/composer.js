@@ -17,13 +17,32 @@ function formatKey(endpointId) {
   return `sb.format.${projectId}.${endpointId}`;
 }
 
-/** What a composer held when its request was saved as endpoint `endpointId`, for that view. */
-let carried = null;
+/** What a composer held when its request was saved as an endpoint, kept for that endpoint's view
+ * (the page shows it next). main.js makes one for the page. */
+export class ComposerHandover {
+  constructor() {
+    this.held = null;
+  }
+
+  put(endpointId, format, body) {
+    this.held = { endpointId, format, body };
+  }
+
+  /** What was left for `endpointId`, once; null when nothing was. */
+  take(endpointId) {
+    const held = this.held;
+    if (!held || held.endpointId !== endpointId) return null;
+    this.held = null;
+    return held;
+  }
+}
 
 export class Composer {
-  /** endpointId: null for a blank request; onSend(format, body); onSendSaved(message). */
-  constructor({ endpointId, onSend, onSendSaved }) {
+  /** endpointId: null for a blank request; handover: the page's ComposerHandover;
+   * onSend(format, body); onSendSaved(message). */
+  constructor({ endpointId, handover, onSend, onSendSaved }) {
     this.endpointId = endpointId;
+    this.handover = handover;
     this.onSend = onSend;
     this.onSendSaved = onSendSaved;
     this.open = false;
@@ -42,10 +61,10 @@ export class Composer {
     });
     const remembered = endpointId ? localStorage.getItem(formatKey(endpointId)) : null;
     this.format.value = FORMAT_LABELS[remembered] ? remembered : "text";
-    if (carried && carried.endpointId === endpointId) {
+    const carried = handover.take(endpointId);
+    if (carried) {
       this.format.value = carried.format;
       this.body.value = carried.body;
-      carried = null;
     }
     this.body.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -75,7 +94,7 @@ export class Composer {
   /** The request is being saved as endpoint `endpointId`: its view's composer starts as this one. */
   handOver(endpointId) {
     localStorage.setItem(formatKey(endpointId), this.format.value);
-    carried = { endpointId, format: this.format.value, body: this.body.value };
+    this.handover.put(endpointId, this.format.value, this.body.value);
   }
 
   update() {

@@ -7,6 +7,7 @@ import { h, icon, toast } from "./dom.js";
 import { showFieldErrors } from "./ui.js";
 import { base, projectId } from "./boot.js";
 import { DebugSession, ACTIVE } from "./debug-session.js";
+import { HANDSHAKE } from "./endpoint-fields.js";
 
 const STATE_LABELS = {
   idle: "Not connected", connecting: "Connecting…", open: "Connected", closing: "Disconnecting…",
@@ -123,7 +124,7 @@ export class Connection {
 
   /** The handshake as PATCH /api/v1/sessions/{id}/ takes it, with the chosen environment. */
   draftBody() {
-    const body = this.editor.payload(["name", "url", "params", "headers", "cookies", "subprotocols", "settings"]);
+    const body = this.editor.payload(["name", ...HANDSHAKE]);
     if (this.envId) body.environment = Number(this.envId);
     else if (this.debug.session && "environment" in this.debug.session) body.environment = null;
     return body;

@@ -8,10 +8,14 @@ import { rowsEditor } from "./rows.js";
 import { boot } from "./boot.js";
 import { SavedMessages } from "./messages.js";
 import { SettingsPanel, DocsPanel, DEFAULT_SETTINGS } from "./panels.js";
+import { ENDPOINT_FIELDS, HANDSHAKE, ROW_KINDS, DOCS_FIELDS } from "./endpoint-fields.js";
 
-const FIELDS = ["name", "url", "params", "headers", "cookies", "subprotocols", "settings", "messages", "status", "assignee", "tags", "description"];
-export const HANDSHAKE = ["url", "params", "headers", "cookies", "subprotocols", "settings"];
-const FIELD_TAB = { url: null, name: null, params: "params", headers: "headers", cookies: "cookies", subprotocols: "settings", settings: "settings", messages: "messages", status: "docs", assignee: "docs", tags: "docs", description: "docs" };
+/** The tab that shows a field (null: the head above the tabs). */
+const FIELD_TAB = {
+  name: null, url: null, subprotocols: "settings", settings: "settings", messages: "messages",
+  ...Object.fromEntries(ROW_KINDS.map((kind) => [kind, kind])),
+  ...Object.fromEntries(DOCS_FIELDS.map((field) => [field, "docs"])),
+};
 const ROW_HINTS = {
   params: "Query parameters are appended to the URL, percent-encoded. Write them decoded.",
   headers: "Sent with the handshake. A browser cannot set these on a WebSocket; the server connects for you, so it can.",
@@ -109,7 +113,7 @@ export class EndpointEditor {
       this.tabButtons[keys[index]].focus();
     });
     this.rows = {};
-    for (const kind of ["params", "headers", "cookies"]) {
+    for (const kind of ROW_KINDS) {
       this.rows[kind] = rowsEditor({ kind, rows: [], onChange: (rows) => this.set(kind, rows) });
       this.panels[kind].append(h("p.panel-hint", {}, ROW_HINTS[kind], " Use ", h("code", {}, "{{variable}}"), " for values from environments."), this.rows[kind].element);
     }
@@ -135,7 +139,7 @@ export class EndpointEditor {
   }
 
   dirtyFields() {
-    return FIELDS.filter((field) => !same(comparable(field, this.draft[field]), comparable(field, this.baseline[field])));
+    return ENDPOINT_FIELDS.filter((field) => !same(comparable(field, this.draft[field]), comparable(field, this.baseline[field])));
   }
 
   /** The endpoint as saved (or read again): no unsaved edits any more. */
@@ -147,8 +151,9 @@ export class EndpointEditor {
 
   /** Show a debug session's handshake (see RequestView.onAttach). */
   adopt(session) {
-    for (const field of ["url", "params", "headers", "cookies", "subprotocols"]) this.draft[field] = clone(session[field]);
-    this.draft.settings = { ...DEFAULT_SETTINGS, ...(session.settings || {}) };
+    for (const field of HANDSHAKE) {
+      this.draft[field] = field === "settings" ? { ...DEFAULT_SETTINGS, ...(session.settings || {}) } : clone(session[field]);
+    }
     if (!this.isEndpoint && session.name) this.draft.name = session.name;
     this.fill();
   }
@@ -157,7 +162,7 @@ export class EndpointEditor {
     const d = this.draft;
     this.nameInput.value = d.name;
     this.urlInput.value = d.url;
-    for (const kind of ["params", "headers", "cookies"]) this.rows[kind].set(d[kind] || []);
+    for (const kind of ROW_KINDS) this.rows[kind].set(d[kind] || []);
     this.settings.fill(d);
     if (this.docs) this.docs.fill(d);
     this.messages.render();
@@ -193,16 +198,14 @@ export class EndpointEditor {
   lock(active) {
     this.urlInput.readOnly = active;
     this.urlInput.setAttribute("aria-readonly", String(active));
-    for (const kind of ["params", "headers", "cookies"]) this.rows[kind].lock(active);
+    for (const kind of ROW_KINDS) this.rows[kind].lock(active);
     this.settings.lock(active);
   }
 
   updateCounts() {
     const count = (rows) => (rows || []).filter((row) => row.enabled !== false && row.name).length;
     const counts = {
-      params: count(this.draft.params),
-      headers: count(this.draft.headers),
-      cookies: count(this.draft.cookies),
+      ...Object.fromEntries(ROW_KINDS.map((kind) => [kind, count(this.draft[kind])])),
       messages: (this.draft.messages || []).length,
     };
     for (const [key, value] of Object.entries(counts)) {

@@ -1,10 +1,14 @@
 /* The project's start page: what is in it, and the first things to do. */
 import { h, icon, modKey } from "./dom.js";
 import { boot, projectId } from "./boot.js";
-import { newEndpoint, newFolder } from "./tree.js";
 import { PageView, pageHead } from "./page.js";
 
 export class HomeView extends PageView {
+  constructor(main, app) {
+    super(main, app);
+    this.treeActions = app.treeActions;
+  }
+
   async init() {
     this.setTitle(null);
     this.render();
@@ -37,8 +41,8 @@ export class HomeView extends PageView {
       h("span.action-icon", {}, icon(glyph)), h("span.action-title", {}, title), h("span.action-text", {}, text));
     const actions = [
       action("New request", "Connect to any ws:// or wss:// URL with headers and cookies, then save what works.", { href: `/projects/${projectId}/new/`, "data-route": "" }, "plug"),
-      boot.can_write ? action("New endpoint", "Add a WebSocket endpoint to the tree and document it.", { on: { click: () => newEndpoint() } }, "endpoint") : null,
-      boot.can_write ? action("New folder", "Group endpoints by service or team.", { on: { click: () => newFolder() } }, "folder") : null,
+      boot.can_write ? action("New endpoint", "Add a WebSocket endpoint to the tree and document it.", { on: { click: () => this.treeActions.newEndpoint() } }, "endpoint") : null,
+      boot.can_write ? action("New folder", "Group endpoints by service or team.", { on: { click: () => this.treeActions.newFolder() } }, "folder") : null,
       action("Environments", "Variables for staging and production; your own private values.", { href: `/projects/${projectId}/environments/`, "data-route": "" }, "filter"),
       action("Share the docs", "Read-only pages for partners, with or without a password.", { href: `/projects/${projectId}/share/`, "data-route": "" }, "external"),
     ];

@@ -1,12 +1,18 @@
 /* The project workspace, wired in one place: creates the project's store and its live socket,
-   the sidebar tree, and a small router that shows one view per path (so links, reloads and Back
-   work); every view gets the store (and the request view the socket) from here. */
+   the sidebar tree's parts, and a small router that shows one view per path (so links, reloads
+   and Back work); every view gets what it uses (the store, the socket, the tree's actions, the
+   composer handover) from here, in `app`. */
 import { h, toast, avatar } from "./dom.js";
 import { confirmDialog } from "./ui.js";
 import { boot, base, projectId } from "./boot.js";
 import { Store, ProjectSocket } from "./store.js";
-import { setupSidebar, setCurrentEndpoint } from "./tree.js";
+import { CollapsedFolders } from "./tree-model.js";
+import { TreeFilters } from "./tree-filters.js";
+import { TreeView } from "./tree-view.js";
+import { TreeActions } from "./tree-actions.js";
+import { attachTreeKeys, TreeDragAndDrop } from "./tree-keys.js";
 import { RequestView } from "./request.js";
+import { ComposerHandover } from "./composer.js";
 import { EnvironmentsView } from "./environments.js";
 import { ShareView } from "./share.js";
 import { MembersView } from "./members.js";
@@ -14,7 +20,28 @@ import { HomeView } from "./home.js";
 
 const store = new Store({ base, me: boot.me });
 const live = new ProjectSocket({ store, projectId, role: boot.role });
-const app = { store, live };
+// The sidebar's tree: its view, search and filters, and the changes made from it.
+const collapsed = new CollapsedFolders(localStorage, `sb.collapsed.${projectId}`);
+const filters = new TreeFilters({
+  store,
+  statuses: boot.statuses,
+  me: boot.me,
+  onChange: () => tree.render(),
+  onLeave: () => tree.focusFirst(),
+});
+const tree = new TreeView({
+  host: document.getElementById("tree"),
+  summary: document.getElementById("tree-summary"),
+  store,
+  collapsed,
+  filters,
+  me: boot.me,
+  canWrite: boot.can_write,
+  projectId,
+  menuFor: (kind, item) => treeActions.menu(kind, item),
+});
+const treeActions = new TreeActions({ store, tree, collapsed, filters, base, projectId });
+const app = { store, live, treeActions, composerHandover: new ComposerHandover() };
 
 const main = document.getElementById("main");
 let view = null;
@@ -37,7 +64,7 @@ async function show(path) {
   if (view) view.destroy();
   const target = route(path);
   view = target.make();
-  setCurrentEndpoint(target.endpoint || null);
+  tree.setCurrent(target.endpoint || null);
   document.querySelectorAll(".topnav a[data-nav]").forEach((link) => {
     if (link.dataset.nav === target.name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -138,7 +165,12 @@ store.on("kicked", () => {
 store.on("live-stopped", (detail) => toast(`Live updates stopped: ${detail} Reload the page to try again.`, "error", 10000));
 store.on("role", (role) => toast(`Your role here is now ${role}. Reload the page to see what it allows.`, "info", 8000));
 
-setupSidebar(store);
+attachTreeKeys({ tree, store, collapsed, actions: treeActions, canWrite: boot.can_write });
+if (boot.can_write) new TreeDragAndDrop({ host: tree.host, store, actions: treeActions }).attach();
+filters.attach();
+document.getElementById("new-folder").addEventListener("click", () => treeActions.newFolder());
+document.getElementById("new-endpoint").addEventListener("click", () => treeActions.newEndpoint());
+tree.attach();
 live.start();
 store.loadMembers().catch(() => {});
 store.loadEnvironments().catch(() => {});

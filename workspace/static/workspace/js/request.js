@@ -18,18 +18,20 @@ import { MessageLog } from "./log.js";
 import { DetailPanel } from "./detail.js";
 import { ActivityPanel } from "./activity.js";
 import { boot, base, projectId } from "./boot.js";
-import { folderOptions } from "./tree.js";
-import { EndpointEditor, HANDSHAKE, blankDraft, clone, comparable } from "./editor.js";
+import { folderOptions } from "./tree-model.js";
+import { EndpointEditor, blankDraft, clone, comparable } from "./editor.js";
+import { HANDSHAKE, DOCS_FIELDS } from "./endpoint-fields.js";
 import { Composer } from "./composer.js";
 import { ACTIVE } from "./debug-session.js";
 import { Connection } from "./connection.js";
 import { ConflictGuard } from "./conflict.js";
 
 export class RequestView {
-  constructor(main, { store, live }, { endpointId }) {
+  constructor(main, { store, live, composerHandover }, { endpointId }) {
     this.main = main;
     this.store = store;
     this.live = live;
+    this.composerHandover = composerHandover;
     this.endpointId = endpointId || null;
     this.isEndpoint = Boolean(this.endpointId);
     this.destroyed = false;
@@ -86,6 +88,7 @@ export class RequestView {
     const canWrite = boot.can_write;
     this.composer = new Composer({
       endpointId: this.endpointId,
+      handover: this.composerHandover,
       onSend: (format, body) => this.debug.send(format, body),
       onSendSaved: (message) => this.composer.sendMessage(message.format, message.body),
     });
@@ -293,7 +296,7 @@ export class RequestView {
     if (!boot.can_write) return;
     const draft = this.editor.draft;
     const name = h("input#save-name", { value: this.isEndpoint ? `${draft.name} copy` : (draft.name === "Untitled request" ? "" : draft.name), autocomplete: "off", autofocus: true, dataset: { field: "name" }, placeholder: "e.g. Ticker stream" });
-    const folder = h("select#save-folder", { dataset: { field: "folder" } }, folderOptions("Top level"));
+    const folder = h("select#save-folder", { dataset: { field: "folder" } }, folderOptions(this.store, "Top level"));
     const currentFolder = this.isEndpoint ? (this.store.endpoints.get(this.endpointId) || {}).folder : null;
     if (currentFolder) folder.value = String(currentFolder);
     const result = await dialog({
@@ -330,9 +333,9 @@ export class RequestView {
     const editor = this.editor;
     const messages = comparable("messages", editor.draft.messages).map(({ name: n, format, body, description }) => ({ name: n, format, body, description }));
     if (this.debug.session) return this.debug.saveAsNew(this.connection.draftBody(), { name, folder, messages });
-    const body = editor.payload(["url", "params", "headers", "cookies", "subprotocols", "settings"]);
+    const body = editor.payload(HANDSHAKE);
     Object.assign(body, { name, folder, messages });
-    if (this.isEndpoint) Object.assign(body, editor.payload(["status", "assignee", "tags", "description"]));
+    if (this.isEndpoint) Object.assign(body, editor.payload(DOCS_FIELDS));
     return api("POST", `${base}/endpoints/`, { body });
   }
 

@@ -1,0 +1,9 @@
+/* An endpoint's fields as the API names them, listed once: the handshake (what a connection is
+   made with, locked while one is active), its name/value row kinds, and the docs fields. */
+
+/** The handshake's name/value rows, each with its own tab. */
+export const ROW_KINDS = ["params", "headers", "cookies"];
+export const HANDSHAKE = ["url", ...ROW_KINDS, "subprotocols", "settings"];
+export const DOCS_FIELDS = ["status", "assignee", "tags", "description"];
+/** Every field a user edits, in the order changes are listed. */
+export const ENDPOINT_FIELDS = ["name", ...HANDSHAKE, "messages", ...DOCS_FIELDS];
