@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import ERRORS, Pagination, paginated_schema, parse
-from core.errors import ValidationFailed
+from core.query import BOOLEAN_WORDS, boolean
 from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.projects.access import ProjectView
 from endpoints.tree import selectors, services
@@ -74,7 +74,7 @@ class FolderDetail(ProjectView):
             OpenApiParameter(
                 "recursive",
                 str,
-                enum=list(selectors.BOOLEAN_WORDS),
+                enum=list(BOOLEAN_WORDS),
                 description="Delete contents too.",
             ),
         ],
@@ -82,13 +82,9 @@ class FolderDetail(ProjectView):
     )
     def delete(self, request: Request, project_id: int, folder_id: int) -> Response:
         folder = selectors.folder_get(project=self.project, folder_id=folder_id)
-        recursive_word = request.query_params.get("recursive", "false")
-        if recursive_word not in selectors.BOOLEAN_WORDS:
-            raise ValidationFailed({"recursive": ["Use true or false."]})
-        recursive = selectors.BOOLEAN_WORDS[recursive_word]
         services.folder_delete(
             folder=folder,
-            recursive=recursive,
+            recursive=boolean(request.query_params, "recursive", default=False),
             expected_version=expected_version(request),
             actor=request.user,
         )
@@ -100,7 +96,7 @@ LIST_FILTERS = [
     OpenApiParameter(
         "recursive",
         str,
-        enum=list(selectors.BOOLEAN_WORDS),
+        enum=list(BOOLEAN_WORDS),
         description="With folder: include sub-folders.",
     ),
     OpenApiParameter("status", str, description="One or more statuses, comma-separated."),
@@ -121,9 +117,11 @@ class EndpointListCreate(ProjectView):
         },
     )
     def get(self, request: Request, project_id: int) -> Response:
-        queryset = selectors.endpoints_filtered(
-            project=self.project, user=request.user, params=dict(request.query_params.lists())
+        filters = s.EndpointFilterSerializer(
+            data=request.query_params, context={"user": request.user}
         )
+        filters.is_valid(raise_exception=True)
+        queryset = selectors.endpoints_filtered(project=self.project, **filters.validated_data)
         paginator = Pagination()
         rows = paginator.paginate_queryset(selectors.endpoint_rows(queryset), request, view=self)
         return paginator.get_paginated_response(

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound
 from endpoints.handshake import HANDSHAKE_FIELDS, handshake_of
-from endpoints.models import Endpoint, EndpointStatus, Folder, Project, SavedMessage, Tag
+from endpoints.models import Endpoint, Folder, Project, SavedMessage, Tag
 from endpoints.rows import as_int
 
 ENDPOINT_ORDERINGS = {
@@ -88,92 +88,49 @@ def _descendant_ids(project: Project, folder_id: int) -> list[int]:
     return found
 
 
-# The spellings a boolean query parameter may take (documented as an enum in the schema).
-BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+# ``folder`` value for the top level of the tree.
+ROOT = "root"
 
 
 def endpoints_filtered(
-    *, project: Project, user: AbstractBaseUser, params: dict[str, Any]
+    *,
+    project: Project,
+    folder: int | str | None = None,
+    recursive: bool = False,
+    statuses: Sequence[str] = (),
+    assignees: Sequence[int | None] = (),
+    tags: Sequence[str] = (),
+    text: str = "",
+    ordering: str = "position",
 ) -> QuerySet[Endpoint]:
-    """Endpoints of ``project`` narrowed by folder, status, assignee, tag and text ``q``.
+    """Endpoints of ``project`` narrowed by typed filters (``EndpointFilterSerializer``).
 
-    ``params`` holds lists of raw query values (as from ``QueryDict.lists()``).
+    ``folder`` is a folder id or ``ROOT``; ``recursive`` takes in its sub-folders (every
+    endpoint, for ``ROOT``). ``assignees`` are user ids, None for "nobody"; each tag is required.
     """
-    errors: dict[str, list[str]] = {}
     queryset = Endpoint.objects.filter(project=project)
-
-    def values(name: str) -> list[str]:
-        raw = params.get(name) or []
-        return [part.strip() for item in raw for part in item.split(",") if part.strip()]
-
-    def last(name: str, default: str) -> str:
-        """A single-valued parameter as sent: empty is not the default but a wrong value."""
-        raw = params.get(name)
-        return raw[-1].strip() if raw else default
-
-    recursive_word = last("recursive", "false")
-    if recursive_word not in BOOLEAN_WORDS:
-        errors["recursive"] = ["Use true or false."]
-    recursive = BOOLEAN_WORDS.get(recursive_word, False)
-    folder_values = values("folder")
-    if folder_values:
-        folder_ref = folder_values[-1]
-        if folder_ref in {"root", "none"}:
-            queryset = queryset.filter(folder__isnull=True) if not recursive else queryset
-        elif folder_ref.isdigit():
-            if recursive:
-                queryset = queryset.filter(folder_id__in=_descendant_ids(project, int(folder_ref)))
-            else:
-                queryset = queryset.filter(folder_id=int(folder_ref))
+    if folder == ROOT:
+        queryset = queryset.filter(folder__isnull=True) if not recursive else queryset
+    elif isinstance(folder, int):
+        if recursive:
+            queryset = queryset.filter(folder_id__in=_descendant_ids(project, folder))
         else:
-            errors["folder"] = ["Use a folder id or 'root'."]
-
-    statuses = values("status")
-    unknown = [s for s in statuses if s not in EndpointStatus.values]
-    if unknown:
-        errors["status"] = [
-            f"Unknown status {', '.join(unknown)}; use {', '.join(EndpointStatus.values)}."
-        ]
-    elif statuses:
+            queryset = queryset.filter(folder_id=folder)
+    if statuses:
         queryset = queryset.filter(status__in=statuses)
-
-    assignees = values("assignee")
     if assignees:
         condition = Q()
-        for ref in assignees:
-            if ref == "none":
-                condition |= Q(assignee__isnull=True)
-            elif ref == "me":
-                condition |= Q(assignee_id=user.pk)
-            elif ref.isdigit():
-                condition |= Q(assignee_id=int(ref))
-            else:
-                errors["assignee"] = ["Use a user id, 'me' or 'none'."]
+        for assignee in assignees:
+            condition |= Q(assignee__isnull=True) if assignee is None else Q(assignee_id=assignee)
         queryset = queryset.filter(condition)
-
-    tags = values("tag")
-    if any("\x00" in tag for tag in tags):
-        # PostgreSQL rejects NUL in a query parameter; no tag can contain one anyway.
-        errors["tag"] = ["NUL characters are not allowed."]
-        tags = []
     for tag in tags:
         queryset = queryset.filter(tags__name__iexact=tag)
     if tags:
         queryset = queryset.distinct()
-
-    text = " ".join(params.get("q") or []).strip()
-    if "\x00" in text:
-        errors["q"] = ["NUL characters are not allowed."]
-    elif text:
+    if text:
         queryset = queryset.filter(
             Q(name__icontains=text) | Q(url__icontains=text) | Q(description__icontains=text)
         )
-
-    ordering = last("ordering", "position")
-    if ordering not in ENDPOINT_ORDERINGS:
-        errors["ordering"] = [f"Use one of {', '.join(ENDPOINT_ORDERINGS)}."]
-    if errors:
-        raise ValidationFailed(errors)
     # No relations here: a list page reads ``endpoint_rows`` of it (plain values), and a caller
     # that wants model instances wraps it in ``endpoints_with_relations``.
     return queryset.order_by(*ENDPOINT_ORDERINGS[ordering])

@@ -907,6 +907,30 @@ CASES: dict[str, Case] = {
     "list-q-nul": Case("get", EP + "?q=a%00b", None, field="q"),
     "list-tag-nul": Case("get", EP + "?tag=a%00b", None, field="tag"),
     "list-page-out-of-range": Case("get", EP + "?page=99", None, status=404, code="not_found"),
+    # Whole numbers are ASCII digits only: "²" passes str.isdigit() and int("²") raises (a 500
+    # once), and int("\N{ARABIC-INDIC DIGIT FIVE}") is 5 (a silent filter on folder 5).
+    "list-folder-superscript-digit": Case("get", EP + "?folder=%C2%B2", None, field="folder"),
+    "list-folder-arabic-digit": Case("get", EP + "?folder=%D9%A5", None, field="folder"),
+    "list-assignee-superscript-digit": Case("get", EP + "?assignee=%C2%B2", None, field="assignee"),
+    "list-recursive-not-a-boolean": Case(
+        "get", EP + "?folder={a}&recursive=maybe", None, field="recursive"
+    ),
+    "folder-delete-recursive-not-a-boolean": Case(
+        "delete", FOLDERS + "{empty}/?recursive=maybe", None, field="recursive"
+    ),
+    "variables-environment-superscript-digit": Case(
+        "get", "/api/v1/projects/{p}/variables/?environment=%C2%B2", None, field="environment"
+    ),
+    "endpoint-variables-environment-superscript-digit": Case(
+        "get", EP_ONE + "variables/?environment=%C2%B2", None, field="environment"
+    ),
+    "member-add-superscript-digit-user": Case(
+        "post",
+        "/api/v1/projects/{p}/members/",
+        {"user": "\u00b2", "role": "viewer"},
+        field="user",
+        role="admin",
+    ),
 }
 
 
