@@ -13,7 +13,7 @@ from core.errors import ValidationFailed
 from core.formats import PRETTY_FORMATS
 from endpoints.environments.resolver import is_valid_name
 from endpoints.environments.serializers import MAX_VARIABLE_VALUE
-from endpoints.handshake import clean_settings
+from endpoints.handshake import handshake_data
 from endpoints.models import MessageFormat
 from endpoints.tree.serializers import (
     HandshakeInput,
@@ -86,12 +86,7 @@ def session_data(
         "project": session.project_id,
         "endpoint": session.endpoint_id,
         "name": session.name,
-        "url": session.url,
-        "params": session.params,
-        "headers": session.headers,
-        "cookies": session.cookies,
-        "subprotocols": session.subprotocols,
-        "settings": clean_settings(None, base=session.connection_settings),
+        **handshake_data(session),
         "environment": session.environment_id,
         "variables": {
             name: None if name in (secret_names or ()) else value

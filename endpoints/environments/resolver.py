@@ -33,11 +33,10 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from core.errors import DomainError, ValidationFailed
-from endpoints.handshake import url_problem
+from endpoints.handshake import ROW_FIELDS, url_problem
 
 MASK = "••••"
 MAX_NAME_LENGTH = 100
-HANDSHAKE_ROW_FIELDS = ("params", "headers", "cookies")
 
 _NAME = r"[^\W\d][\w.\-]*+"
 _NAME_RE = re.compile(rf"{_NAME}\Z")
@@ -352,7 +351,7 @@ def resolve_handshake(
         str(handshake.get("url") or ""), values, secrets, dynamics, "url", unresolved
     )
     rows: dict[str, list[tuple[int, list[Piece], list[Piece]]]] = {}
-    for field_name in HANDSHAKE_ROW_FIELDS:
+    for field_name in ROW_FIELDS:
         rows[field_name] = []
         for index, row in enumerate(handshake.get(field_name) or []):
             if not row.get("enabled", True):
@@ -453,7 +452,7 @@ def references_in_endpoint(
             usages.extend(Usage(r.name, r.dynamic, where, enabled) for r in references(text))
 
     scan(handshake.get("url"), "url")
-    for field_name in HANDSHAKE_ROW_FIELDS:
+    for field_name in ROW_FIELDS:
         for index, row in enumerate(handshake.get(field_name) or []):
             enabled = bool(row.get("enabled", True))
             scan(row.get("name"), f"{field_name}[{index}].name", enabled)

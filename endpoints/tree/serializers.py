@@ -29,7 +29,15 @@ from endpoints.environments.resolver import (
     url_template_problem,
     usage_summary,
 )
-from endpoints.handshake import HandshakeError, clean_rows, clean_settings, clean_subprotocols
+from endpoints.handshake import (
+    API_FIELDS,
+    HandshakeError,
+    clean_rows,
+    clean_settings,
+    clean_subprotocols,
+    handshake_data,
+    handshake_of,
+)
 from endpoints.models import Endpoint, EndpointStatus, Folder, MessageFormat, SavedMessage, Tag
 from endpoints.tree.selectors import ENDPOINT_ORDERINGS, ROOT
 
@@ -98,12 +106,7 @@ def _endpoint_representation(
         "folder": fields.folder_id,
         "position": fields.position,
         "name": fields.name,
-        "url": fields.url,
-        "params": fields.params,
-        "headers": fields.headers,
-        "cookies": fields.cookies,
-        "subprotocols": fields.subprotocols,
-        "settings": clean_settings(None, base=fields.connection_settings),
+        **handshake_data(fields),
         "messages": [message_data(m) for m in messages],
         "variables": _variables_used(fields, messages),
         "status": fields.status,
@@ -124,15 +127,8 @@ def endpoint_variables_used(endpoint: Endpoint) -> list[dict[str, Any]]:
 
 
 def _variables_used(fields: Any, messages: Any) -> list[dict[str, Any]]:
-    handshake = {
-        "url": fields.url,
-        "params": fields.params,
-        "headers": fields.headers,
-        "cookies": fields.cookies,
-        "subprotocols": fields.subprotocols,
-    }
     bodies = [{"body": m.body} for m in messages]
-    return usage_summary(references_in_endpoint(handshake, bodies))
+    return usage_summary(references_in_endpoint(handshake_of(fields), bodies))
 
 
 def tag_data(tag: Tag) -> dict[str, Any]:
@@ -307,7 +303,7 @@ class HandshakeInput(serializers.Serializer):
     only describe the shapes in the schema. Subclasses add fields or checks through the hooks.
     """
 
-    handshake_fields: tuple[str, ...] = ("params", "headers", "cookies", "subprotocols", "settings")
+    handshake_fields: tuple[str, ...] = tuple(name for name in API_FIELDS if name != "url")
 
     def clean_handshake_field(self, key: str, value: Any) -> Any:
         if key == "subprotocols":
