@@ -12,11 +12,21 @@ def user_brief(user: AbstractBaseUser | None) -> dict[str, Any] | None:
     if user is None:
         return None
     full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return {
-        "id": user.pk,
-        "username": user.get_username(),
-        "display_name": full_name or user.get_username(),
-    }
+    return _brief(user.pk, user.get_username(), full_name)
+
+
+def user_brief_of_columns(
+    pk: int | None, username: str | None, first_name: str | None, last_name: str | None
+) -> dict[str, Any] | None:
+    """``user_brief`` of a user read as plain columns (a ``values()`` row), same shape."""
+    if pk is None:
+        return None
+    # As AbstractUser.get_full_name() joins them.
+    return _brief(pk, username, f"{first_name or ''} {last_name or ''}".strip())
+
+
+def _brief(pk: int, username: str | None, full_name: str) -> dict[str, Any]:
+    return {"id": pk, "username": username, "display_name": full_name or username}
 
 
 # The schema of ``user_brief``.

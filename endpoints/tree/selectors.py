@@ -11,6 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from core.errors import NotFound
+from core.people import user_brief_of_columns
 from endpoints.handshake import HANDSHAKE_FIELDS, handshake_of
 from endpoints.models import Endpoint, Folder, Project, SavedMessage, Tag
 from endpoints.rows import as_int
@@ -218,19 +219,19 @@ def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
             fields=row,
             messages=messages[row.id],
             tags=tags[row.id],
-            assignee=_person(
+            assignee=user_brief_of_columns(
                 row.assignee__id,
                 row.assignee__username,
                 row.assignee__first_name,
                 row.assignee__last_name,
             ),
-            created_by=_person(
+            created_by=user_brief_of_columns(
                 row.created_by__id,
                 row.created_by__username,
                 row.created_by__first_name,
                 row.created_by__last_name,
             ),
-            updated_by=_person(
+            updated_by=user_brief_of_columns(
                 row.updated_by__id,
                 row.updated_by__username,
                 row.updated_by__first_name,
@@ -239,13 +240,6 @@ def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
         )
         for row in rows
     ]
-
-
-def _person(pk: int | None, username: str | None, first: str | None, last: str | None) -> Any:
-    if pk is None:
-        return None
-    full = f"{first or ''} {last or ''}".strip()
-    return {"id": pk, "username": username, "display_name": full or username}
 
 
 def project_tree(*, project: Project) -> dict[str, Any]:
@@ -316,7 +310,7 @@ def project_tree(*, project: Project) -> dict[str, Any]:
                 "status": status,
                 "position": position,
                 "version": version,
-                "assignee": _person(a_id, a_user, a_first, a_last),
+                "assignee": user_brief_of_columns(a_id, a_user, a_first, a_last),
                 "tags": tags_by_endpoint.get(pk, []),
             }
         )

@@ -1010,7 +1010,9 @@ def test_stale_write_answers_with_who_and_when(
     body = assert_error(response, 412, "version_conflict")
     assert body["current_version"] == 2 and body["your_version"] == 1
     assert body["updated_by"]["username"] == "eve"
-    assert body["updated_at"]
+    # Written as every other body writes a moment (UTC as Z, not +00:00): the one the GET shows.
+    assert body["updated_at"].endswith("Z")
+    assert body["updated_at"] == api.get(EP_ONE.format(**world.ids)).json()["updated_at"]
     # The fresh version goes through, and the answer carries the next one as ETag.
     response = api.patch(
         EP_ONE.format(**world.ids), {"name": "Mine"}, format="json", HTTP_IF_MATCH='"2"'
