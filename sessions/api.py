@@ -61,7 +61,6 @@ def _session_response(session: DebugSession, code: int = status.HTTP_200_OK) -> 
 
 class SessionListCreate(APIView):
     @extend_schema(
-        operation_id="sessions_list",
         parameters=[
             OpenApiParameter("project", int, description="Only sessions of this project."),
             OpenApiParameter("state", str, description="A state, or 'active'."),
@@ -222,7 +221,6 @@ class SessionMessages(APIView):
 
 class SessionEvents(APIView):
     @extend_schema(
-        operation_id="session_events_list",
         parameters=[
             OpenApiParameter("after", int, description="Only events with a larger seq."),
             OpenApiParameter("limit", int, description="At most this many (default 100)."),
@@ -327,7 +325,6 @@ class SessionEventDetail(APIView):
 
 class SessionConnections(APIView):
     @extend_schema(
-        operation_id="session_connections_list",
         responses={200: s.ConnectionOutSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, session_id: int) -> Response:

@@ -18,7 +18,6 @@ from endpoints.tree.selectors import endpoint_get, endpoint_handshake
 
 class EnvironmentListCreate(ProjectView):
     @extend_schema(
-        operation_id="environments_list",
         responses={200: s.EnvironmentOutSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, project_id: int) -> Response:
@@ -86,7 +85,6 @@ class EnvironmentDetail(ProjectView):
 
 class VariableListCreate(ProjectView):
     @extend_schema(
-        operation_id="variables_list",
         parameters=[
             OpenApiParameter(
                 "environment", str, description="An environment id, or 'global' for globals."

@@ -19,9 +19,7 @@ from endpoints.tree import serializers as s
 
 
 class FolderListCreate(ProjectView):
-    @extend_schema(
-        operation_id="folders_list", responses={200: s.FolderOutSerializer(many=True), **ERRORS}
-    )
+    @extend_schema(responses={200: s.FolderOutSerializer(many=True), **ERRORS})
     def get(self, request: Request, project_id: int) -> Response:
         return Response([s.folder_data(f) for f in selectors.project_folders(project=self.project)])
 
@@ -109,7 +107,6 @@ LIST_FILTERS = [
 
 class EndpointListCreate(ProjectView):
     @extend_schema(
-        operation_id="endpoints_list",
         parameters=LIST_FILTERS,
         responses={
             200: paginated_schema(s.EndpointOutSerializer, "PaginatedEndpointList"),
@@ -199,9 +196,7 @@ class Tree(ProjectView):
 
 
 class TagListCreate(ProjectView):
-    @extend_schema(
-        operation_id="tags_list", responses={200: s.TagOutSerializer(many=True), **ERRORS}
-    )
+    @extend_schema(responses={200: s.TagOutSerializer(many=True), **ERRORS})
     def get(self, request: Request, project_id: int) -> Response:
         return Response([s.tag_data(t) for t in selectors.project_tags(project=self.project)])
 
