@@ -32,7 +32,8 @@ from random import SystemRandom
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from core.errors import DomainError, ValidationFailed
+from core.errors import ValidationFailed
+from endpoints.errors import UnresolvedVariables
 from endpoints.handshake import ROW_FIELDS, url_problem
 
 MASK = "••••"
@@ -187,28 +188,6 @@ DYNAMIC_VALUES: dict[str, Callable[[Dynamics], str]] = {
 class Unresolved:
     name: str
     where: str
-
-
-class UnresolvedVariables(DomainError):
-    """References that have no value; raised before anything is sent. Never carries values."""
-
-    code = "unresolved_variables"
-    default_detail = "Some variables have no value."
-
-    def __init__(self, unresolved: Sequence[Unresolved]) -> None:
-        self.unresolved = list(unresolved)
-        fields: dict[str, list[str]] = {}
-        for item in self.unresolved:
-            kind = "dynamic value" if item.name.startswith("$") else "variable"
-            fields.setdefault(item.where, []).append(f"Unknown {kind} {item.name!r}.")
-        listed = [f"{item.name} ({item.where})" for item in self.unresolved[:20]]
-        more = len(self.unresolved) - len(listed)
-        detail = "Unknown variables: " + ", ".join(listed) + (f" and {more} more." if more else ".")
-        super().__init__(
-            detail,
-            unresolved=[{"name": item.name, "where": item.where} for item in self.unresolved],
-            fields=fields,
-        )
 
 
 # --- resolving ------------------------------------------------------------------------------
