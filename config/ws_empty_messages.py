@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.ws_backpressure import _daphne_protocol
+from config.ws_backpressure import daphne_protocol
 
 # The methods used, with their parameters, as in Daphne 4.x's daphne/ws_protocol.py.
 _DAPHNE_METHODS = {"handle_reply": ["self", "message"], "serverSend": ["self", "content", "binary"]}
@@ -88,7 +88,7 @@ class WebSocketEmptyMessages:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope.get("type") == "websocket":
-            protocol = _daphne_protocol(send)
+            protocol = daphne_protocol(send)
             if protocol is not None:
                 _send_empty_messages(protocol)
         return await self.inner(scope, receive, send)

@@ -12,7 +12,7 @@ client → server
     {"type": "close"}                  this tab shows no endpoint
     {"type": "ping"}
 
-Close codes (``config.ws_close_codes.CloseCode``): 4401 not authenticated, 4404 not a member
+Close codes (``core.ws.CloseCode``): 4401 not authenticated, 4404 not a member
 (or no longer one, or the project was deleted), 4400 bad ``after``; each comes after an
 ``{"type": "error"}`` message and with the same detail as its close reason (``refuse``). Sequence numbers are contiguous per project; the consumer never
 sends one twice or skips one, filling any gap from storage.
@@ -29,9 +29,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.ws_auth import credentials_valid
-from config.ws_close_codes import CloseCode, refuse
 from core.people import user_brief
 from core.query import is_whole_number
+from core.ws import CloseCode, refuse
 from endpoints.activity import presence
 from endpoints.activity.events import project_group
 from endpoints.activity.selectors import project_events, project_last_seq

@@ -15,7 +15,7 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
   socket stays open. Daphne takes a client message of up to
   ``DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE`` (a body of the maximum size however its JSON is
   written); Daphne closes the socket with 1009 on a longer one, before it reaches this code.
-* Close codes (``config.ws_close_codes.CloseCode``): 4400 bad ``after``, 4401 not
+* Close codes (``core.ws.CloseCode``): 4400 bad ``after``, 4401 not
   authenticated (at the handshake, or later once the token or login stops working), 4404 no
   such session of yours; each comes after an ``error`` message and with the same detail as
   its close reason (``refuse``).
@@ -38,9 +38,9 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.utils import timezone
 
 from accounts.ws_auth import credentials_valid
-from config.ws_close_codes import CloseCode, refuse
 from core.errors import DomainError, ValidationFailed
 from core.query import is_whole_number
+from core.ws import CloseCode, refuse
 from endpoints.models import MessageFormat
 from sessions import selectors, services
 from sessions.errors import NotConnected
