@@ -421,7 +421,8 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         expired, the login session ended or the user was deactivated."""
         if not credentials_valid(self.scope):
             return False
-        DebugSession.objects.filter(pk=self.session_id).update(last_activity_at=timezone.now())
+        for session in DebugSession.objects.filter(pk=self.session_id):  # none once deleted
+            services.session_touch(session=session)
         return True
 
     async def disconnect(self, code: int) -> None:

@@ -23,7 +23,7 @@ from endpoints.tree.serializers import (
 )
 from endpoints.tree.serializers import SettingsSerializer as EndpointSettingsSerializer
 from sessions.handshake import reserved_header_errors
-from sessions.models import Connection, DebugSession, SessionState
+from sessions.models import Connection, DebugSession, ProjectCABundle, SessionState
 from sessions.relay.protocol import iso
 from sessions.selectors import sessions_secret_names
 
@@ -229,6 +229,10 @@ class SentSerializer(serializers.Serializer):
 class FormattedSerializer(serializers.Serializer):
     format = serializers.CharField()
     formatted = serializers.CharField()
+
+
+def ca_bundle_data(bundle: ProjectCABundle) -> dict[str, Any]:
+    return {"project": bundle.project_id, "pem": bundle.pem, "updated_at": iso(bundle.updated_at)}
 
 
 class CABundleOutSerializer(serializers.Serializer):
