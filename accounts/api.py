@@ -36,9 +36,7 @@ class TokenListCreate(APIView):
     def get_throttles(self) -> list[Any]:
         return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
-    @extend_schema(
-        responses={200: s.TokenOutSerializer(many=True), **ERRORS}, operation_id="tokens_list"
-    )
+    @extend_schema(responses={200: s.TokenOutSerializer(many=True), **ERRORS})
     def get(self, request: AuthenticatedRequest) -> Response:
         return Response([s.token_data(t) for t in user_tokens(user=request.user)])
 

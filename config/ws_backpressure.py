@@ -48,7 +48,7 @@ class _WriteGate:
         self.writable.set()
 
 
-def _daphne_protocol(send: Any) -> Any | None:
+def daphne_protocol(send: Any) -> Any | None:
     """Daphne hands each application ``partial(server.handle_reply, protocol)`` as ``send``."""
     if not isinstance(send, functools.partial) or not send.args:
         return None
@@ -70,7 +70,7 @@ class DaphneSocketMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope.get("type") == "websocket":
-            protocol = _daphne_protocol(send)
+            protocol = daphne_protocol(send)
             if protocol is not None:
                 send = self.adjust(protocol, send)
         return await self.inner(scope, receive, send)
@@ -110,7 +110,7 @@ class WebSocketBackpressure:
         self.stall_timeout = stall_timeout
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        protocol = _daphne_protocol(send) if scope.get("type") == "websocket" else None
+        protocol = daphne_protocol(send) if scope.get("type") == "websocket" else None
         if protocol is None:
             return await self.inner(scope, receive, send)
         gate: _WriteGate | None = None

@@ -1,5 +1,5 @@
-"""Close codes: the one list of the codes Switchboard's sockets close with, the one way to refuse
-a socket (``refuse``), and close codes instead of dropped connections under Daphne.
+"""Close codes instead of dropped connections under Daphne (the codes Switchboard's own sockets
+close with, and ``refuse``, are in core/ws.py).
 
 Daphne's WebSocket layer (autobahn) fails a connection that breaks the protocol, such as a text
 frame that is not valid UTF-8 or a message over ``--websocket-max-message-size``, by dropping
@@ -20,11 +20,8 @@ server it does nothing.
 from __future__ import annotations
 
 import functools
-import json
-from enum import IntEnum
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config.ws_backpressure import DaphneSocketMiddleware
@@ -54,27 +51,3 @@ async def _send_close_reason(protocol: Any, daphne_send: Any, message: dict[str,
         protocol.sendClose(code=message.get("code") or 1000, reason=message["reason"])
         return
     await daphne_send(message)
-
-
-class CloseCode(IntEnum):
-    """Why Switchboard's own sockets close (4000-4999: the application's range; 4xxx mirrors
-    the HTTP status). Daphne's protocol failures use the standard 1002, 1007 and 1009."""
-
-    BAD_REQUEST = 4400
-    NOT_AUTHENTICATED = 4401
-    NOT_FOUND = 4404
-
-
-# A close frame's reason has room for 123 bytes of UTF-8.
-MAX_CLOSE_REASON_BYTES = 123
-
-
-async def refuse(
-    consumer: AsyncWebsocketConsumer, code: CloseCode, error: str, detail: str
-) -> None:
-    """Close an accepted socket saying why, twice: an ``{"type": "error", "code": error,
-    "detail": detail}`` message for clients that read messages, then the close frame with
-    ``code`` and ``detail`` as its reason (cut to fit) for those that only see the close."""
-    await consumer.send(text_data=json.dumps({"type": "error", "code": error, "detail": detail}))
-    reason = detail.encode("utf-8")[:MAX_CLOSE_REASON_BYTES].decode("utf-8", errors="ignore")
-    await consumer.close(code=int(code), reason=reason)

@@ -2,8 +2,8 @@
 keyed by URL and method, so a generated client calls ``endpoint_create`` (not
 ``api_v1_projects_endpoints_create``) and the browsable page groups operations by resource.
 
-The table, not the views, names operations: views move between modules, URLs do not. It wins
-over an ``operation_id`` given to ``extend_schema``. An operation missing from it keeps
+The table, not the views, names operations: views move between modules, URLs do not. No view
+passes ``operation_id`` to ``extend_schema`` (tests/test_schema.py checks). An operation missing from it keeps
 drf-spectacular's path-derived name and is reported as a schema warning, which fails
 ``tests/test_schema.py`` (and ``manage.py spectacular --fail-on-warn``). Wired in
 ``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``.

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from core.errors import ValidationFailed, VersionConflict
 from core.people import user_brief
+from core.timestamps import iso
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 
@@ -77,5 +78,5 @@ def check_version(obj: Versioned, expected_version: int | None) -> None:
         current_version=obj.version,
         your_version=expected_version,
         updated_by=user_brief(updated_by),
-        updated_at=obj.updated_at.isoformat() if getattr(obj, "updated_at", None) else None,
+        updated_at=iso(getattr(obj, "updated_at", None)),
     )

@@ -54,7 +54,6 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
 
 class ShareLinkListCreate(ProjectView):
     @extend_schema(
-        operation_id="share_links_list",
         responses={200: ShareLinkOutSerializer(many=True), **ERRORS},
     )
     def get(self, request: AuthenticatedRequest, project_id: int) -> Response:

@@ -12,7 +12,7 @@ client → server
     {"type": "close"}                  this tab shows no endpoint
     {"type": "ping"}
 
-Close codes (``config.ws_close_codes.CloseCode``): 4401 not authenticated, 4404 not a member
+Close codes (``core.ws.CloseCode``): 4401 not authenticated, 4404 not a member
 (or no longer one, or the project was deleted), 4400 bad ``after``; each comes after an
 ``{"type": "error"}`` message and with the same detail as its close reason (``refuse``). Sequence numbers are contiguous per project; the consumer never
 sends one twice or skips one, filling any gap from storage.
@@ -29,26 +29,28 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.ws_auth import credentials_valid
-from config.ws_close_codes import CloseCode, refuse
+from core.errors import NotFound
 from core.people import user_brief
 from core.query import is_whole_number
+from core.ws import CloseCode, refuse
 from endpoints.activity import presence
 from endpoints.activity.events import project_group
 from endpoints.activity.selectors import project_events, project_last_seq
-from endpoints.models import Membership
+from endpoints.projects.access import Action, project_membership
 
 REPLAY_CHUNK = 200
 # Bursts of presence changes (a team opening the project) become one refresh per socket.
 PRESENCE_COALESCE_SECONDS = 0.05
 
 
-def _role_of(user_id: int, project_id: int) -> str | None:
-    """The member's role, or None when not a member (or the account was deactivated)."""
-    return (
-        Membership.objects.filter(project_id=project_id, user_id=user_id, user__is_active=True)
-        .values_list("role", flat=True)
-        .first()
-    )
+def _role_of(user: Any, project_id: int) -> str | None:
+    """The member's role, or None when not a member: the API's one membership lookup. (A
+    deactivated account is caught before it: by the socket's authentication at the handshake,
+    then by ``credentials_valid`` on each heartbeat.)"""
+    try:
+        return project_membership(user=user, project_id=project_id, action=Action.READ).role
+    except NotFound:
+        return None
 
 
 class ProjectConsumer(AsyncJsonWebsocketConsumer):
@@ -72,7 +74,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
         except (KeyError, TypeError, ValueError):
             project_id = 0
-        role = await database_sync_to_async(_role_of)(user.pk, project_id)
+        role = await database_sync_to_async(_role_of)(user, project_id)
         if role is None:
             await self.accept()
             await self._refuse_not_member()
@@ -248,7 +250,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
                     "Your token or login no longer works; log in again."
                 )
                 return
-            role = await database_sync_to_async(_role_of)(self.user.pk, self.project_id)
+            role = await database_sync_to_async(_role_of)(self.user, self.project_id)
             if role is None:
                 await self._refuse_not_member()
                 return

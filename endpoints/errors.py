@@ -1,6 +1,10 @@
-"""Errors of the workspace (projects, members, the tree); core.errors turns them into HTTP."""
+"""Errors of the workspace (projects, members, the tree, variables); core.errors turns them into
+HTTP."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
 
 from core.errors import Conflict, DomainError
 
@@ -23,3 +27,35 @@ class FolderCycle(DomainError):
 class LastAdmin(Conflict):
     code = "last_admin"
     default_detail = "A project must keep at least one admin."
+
+
+class UnresolvedReference(Protocol):
+    """What UnresolvedVariables needs of each reference (resolver.Unresolved)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def where(self) -> str: ...
+
+
+class UnresolvedVariables(DomainError):
+    """References that have no value; raised before anything is sent. Never carries values."""
+
+    code = "unresolved_variables"
+    default_detail = "Some variables have no value."
+
+    def __init__(self, unresolved: Sequence[UnresolvedReference]) -> None:
+        self.unresolved = list(unresolved)
+        fields: dict[str, list[str]] = {}
+        for item in self.unresolved:
+            kind = "dynamic value" if item.name.startswith("$") else "variable"
+            fields.setdefault(item.where, []).append(f"Unknown {kind} {item.name!r}.")
+        listed = [f"{item.name} ({item.where})" for item in self.unresolved[:20]]
+        more = len(self.unresolved) - len(listed)
+        detail = "Unknown variables: " + ", ".join(listed) + (f" and {more} more." if more else ".")
+        super().__init__(
+            detail,
+            unresolved=[{"name": item.name, "where": item.where} for item in self.unresolved],
+            fields=fields,
+        )

@@ -12,13 +12,22 @@ from urllib.parse import urlsplit
 # The handshake as {{variables}} fill it and the resolver takes it, in this order; with the
 # connection settings, these are the fields of endpoints.models.HandshakeFields (an endpoint and
 # a debug session's draft share them).
-TEMPLATE_FIELDS: tuple[str, ...] = ("url", "params", "headers", "cookies", "subprotocols")
+ROW_FIELDS: tuple[str, ...] = ("params", "headers", "cookies")
+TEMPLATE_FIELDS: tuple[str, ...] = ("url", *ROW_FIELDS, "subprotocols")
 HANDSHAKE_FIELDS: tuple[str, ...] = (*TEMPLATE_FIELDS, "connection_settings")
+# The handshake in the API (and in history snapshots): the settings are called ``settings``
+# there and always carry every default.
+API_FIELDS: tuple[str, ...] = (*TEMPLATE_FIELDS, "settings")
 
 
 def handshake_of(obj: Any) -> dict[str, Any]:
     """The template fields of a stored endpoint or session draft, in the shape the resolver takes."""
     return {name: getattr(obj, name) for name in TEMPLATE_FIELDS}
+
+
+def handshake_data(obj: Any) -> dict[str, Any]:
+    """The handshake of a stored endpoint or session draft as the API shows it (``API_FIELDS``)."""
+    return {**handshake_of(obj), "settings": clean_settings(None, base=obj.connection_settings)}
 
 
 def handshake_copy(source: Any, target: Any) -> None:

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Model, QuerySet
 
 from core.errors import NotFound, ValidationFailed
+from core.query import as_whole_number
 
 
 def lock(queryset: QuerySet, pk: int) -> Any:
@@ -55,7 +56,8 @@ def save_unique(obj: Model, field: str, message: str) -> None:
 
 
 def as_int(value: int | str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    """A URL's id as a primary key, by core.query's whole-number rule; anything else is no row."""
+    number = value if isinstance(value, int) else as_whole_number(str(value))
+    if number is None:
+        raise NotFound()
+    return number

@@ -33,8 +33,8 @@ from sessions import selectors, services
 from sessions import serializers as s
 from sessions.errors import ConnectFailed, EgressDenied
 from sessions.event_detail import DETAIL_VIEWS, event_bytes, event_detail_data
-from sessions.models import DebugSession, ProjectCABundle
-from sessions.relay.protocol import event_data, iso
+from sessions.models import DebugSession
+from sessions.relay.protocol import event_data
 
 SESSION_ERRORS = {**ERRORS, **dict.fromkeys((413, 429, 502, 503, 504), ErrorSerializer)}
 
@@ -61,7 +61,6 @@ def _session_response(session: DebugSession, code: int = status.HTTP_200_OK) -> 
 
 class SessionListCreate(APIView):
     @extend_schema(
-        operation_id="sessions_list",
         parameters=[
             OpenApiParameter("project", int, description="Only sessions of this project."),
             OpenApiParameter("state", str, description="A state, or 'active'."),
@@ -222,7 +221,6 @@ class SessionMessages(APIView):
 
 class SessionEvents(APIView):
     @extend_schema(
-        operation_id="session_events_list",
         parameters=[
             OpenApiParameter("after", int, description="Only events with a larger seq."),
             OpenApiParameter("limit", int, description="At most this many (default 100)."),
@@ -327,7 +325,6 @@ class SessionEventDetail(APIView):
 
 class SessionConnections(APIView):
     @extend_schema(
-        operation_id="session_connections_list",
         responses={200: s.ConnectionOutSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, session_id: int) -> Response:
@@ -395,19 +392,9 @@ class ProjectCABundleView(ProjectView):
 
     actions = project_actions(put=Action.MANAGE, delete=Action.MANAGE)
 
-    def _data(self, bundle: ProjectCABundle) -> dict[str, Any]:
-        return {
-            "project": bundle.project_id,
-            "pem": bundle.pem,
-            "updated_at": iso(bundle.updated_at),
-        }
-
     @extend_schema(responses={200: s.CABundleOutSerializer, **ERRORS})
     def get(self, request: Request, project_id: int) -> Response:
-        bundle = ProjectCABundle.objects.filter(project=self.project).first()
-        if bundle is None:
-            raise NotFound("This project has no CA bundle.")
-        return Response(self._data(bundle))
+        return Response(s.ca_bundle_data(selectors.project_ca_bundle(project=self.project)))
 
     @extend_schema(
         request=s.CABundleInSerializer, responses={200: s.CABundleOutSerializer, **ERRORS}
@@ -415,7 +402,7 @@ class ProjectCABundleView(ProjectView):
     def put(self, request: Request, project_id: int) -> Response:
         data = parse(s.CABundleInSerializer, request)
         bundle = services.ca_bundle_set(project=self.project, actor=request.user, pem=data["pem"])
-        return Response(self._data(bundle))
+        return Response(s.ca_bundle_data(bundle))
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, project_id: int) -> Response:

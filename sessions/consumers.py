@@ -15,7 +15,7 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
   socket stays open. Daphne takes a client message of up to
   ``DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE`` (a body of the maximum size however its JSON is
   written); Daphne closes the socket with 1009 on a longer one, before it reaches this code.
-* Close codes (``config.ws_close_codes.CloseCode``): 4400 bad ``after``, 4401 not
+* Close codes (``core.ws.CloseCode``): 4400 bad ``after``, 4401 not
   authenticated (at the handshake, or later once the token or login stops working), 4404 no
   such session of yours; each comes after an ``error`` message and with the same detail as
   its close reason (``refuse``).
@@ -38,8 +38,9 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.utils import timezone
 
 from accounts.ws_auth import credentials_valid
-from config.ws_close_codes import CloseCode, refuse
 from core.errors import DomainError, ValidationFailed
+from core.query import is_whole_number
+from core.ws import CloseCode, refuse
 from endpoints.models import MessageFormat
 from sessions import selectors, services
 from sessions.errors import NotConnected
@@ -119,11 +120,8 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             return
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        try:
-            after = int((query.get("after") or ["0"])[-1])
-            if after < 0:
-                raise ValueError
-        except ValueError:
+        raw_after = (query.get("after") or ["0"])[-1]
+        if not is_whole_number(raw_after):
             await refuse(
                 self,
                 CloseCode.BAD_REQUEST,
@@ -139,7 +137,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         # to us, and duplicates are dropped by seq.
         await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
         self.joined = True
-        self.last_seq = after
+        self.last_seq = int(raw_after)
         await self.send(text_data=json.dumps({"type": "session", "session": snapshot}))
         await self._replay(before=None)
         self.touch_task = asyncio.get_running_loop().create_task(self._touch_loop())
@@ -423,7 +421,8 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         expired, the login session ended or the user was deactivated."""
         if not credentials_valid(self.scope):
             return False
-        DebugSession.objects.filter(pk=self.session_id).update(last_activity_at=timezone.now())
+        for session in DebugSession.objects.filter(pk=self.session_id):  # none once deleted
+            services.session_touch(session=session)
         return True
 
     async def disconnect(self, code: int) -> None:

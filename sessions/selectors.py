@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound, ValidationFailed
-from endpoints.models import Variable
+from endpoints.models import Project, Variable
 from sessions.models import (
     ACTIVE_STATES,
     Connection,
@@ -17,6 +17,7 @@ from sessions.models import (
     Direction,
     Event,
     EventKind,
+    ProjectCABundle,
     SessionState,
 )
 
@@ -158,3 +159,10 @@ def event_get(*, session: DebugSession, seq: Any) -> Event:
     if event is None:
         raise NotFound(f"No event {seq} in this session.")
     return event
+
+
+def project_ca_bundle(*, project: Project) -> ProjectCABundle:
+    bundle = ProjectCABundle.objects.filter(project=project).first()
+    if bundle is None:
+        raise NotFound("This project has no CA bundle.")
+    return bundle

@@ -13,7 +13,7 @@ from core.errors import ValidationFailed
 from core.formats import PRETTY_FORMATS
 from endpoints.environments.resolver import is_valid_name
 from endpoints.environments.serializers import MAX_VARIABLE_VALUE
-from endpoints.handshake import clean_settings
+from endpoints.handshake import handshake_data
 from endpoints.models import MessageFormat
 from endpoints.tree.serializers import (
     HandshakeInput,
@@ -23,7 +23,7 @@ from endpoints.tree.serializers import (
 )
 from endpoints.tree.serializers import SettingsSerializer as EndpointSettingsSerializer
 from sessions.handshake import reserved_header_errors
-from sessions.models import Connection, DebugSession, SessionState
+from sessions.models import Connection, DebugSession, ProjectCABundle, SessionState
 from sessions.relay.protocol import iso
 from sessions.selectors import sessions_secret_names
 
@@ -86,12 +86,7 @@ def session_data(
         "project": session.project_id,
         "endpoint": session.endpoint_id,
         "name": session.name,
-        "url": session.url,
-        "params": session.params,
-        "headers": session.headers,
-        "cookies": session.cookies,
-        "subprotocols": session.subprotocols,
-        "settings": clean_settings(None, base=session.connection_settings),
+        **handshake_data(session),
         "environment": session.environment_id,
         "variables": {
             name: None if name in (secret_names or ()) else value
@@ -234,6 +229,10 @@ class SentSerializer(serializers.Serializer):
 class FormattedSerializer(serializers.Serializer):
     format = serializers.CharField()
     formatted = serializers.CharField()
+
+
+def ca_bundle_data(bundle: ProjectCABundle) -> dict[str, Any]:
+    return {"project": bundle.project_id, "pem": bundle.pem, "updated_at": iso(bundle.updated_at)}
 
 
 class CABundleOutSerializer(serializers.Serializer):

@@ -1,20 +1,19 @@
 """The import graph of the project's own modules, read from the source with ``ast``: no circle
 (an import inside a function or under ``TYPE_CHECKING`` counts: hiding one does not remove it),
-and the shared layers (``core/``, ``config/``) import no app."""
+``core/`` imports no app, ``config/`` only in its wiring roots (ASGI, routing, URLs), and no
+app imports ``config/``."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 APPS = frozenset({"accounts", "docs_app", "endpoints", "sessions", "workspace"})
 SHARED = frozenset({"config", "core"})
 # config's wiring of the whole server (the ASGI application, its WebSocket routes and URL
-# roots) is the one place that names every app.
-WIRING = frozenset({"config.asgi", "config.routing", "config.urls", "config.settings"})
+# roots) is the one place that names every app; nothing else in config/ may, and core/ never.
+WIRING = frozenset({"config.asgi", "config.routing", "config.urls"})
 
 
 def project_modules() -> dict[str, Path]:
@@ -115,14 +114,34 @@ def test_an_upstream_connection_knows_its_relay_only_through_an_interface() -> N
             assert "sessions.services" not in targets, name
 
 
-@pytest.mark.parametrize("layer", sorted(SHARED))
-def test_shared_layers_import_no_app(layer: str) -> None:
-    graph = import_graph()
-    offenders = {
+def app_imports(layer: str) -> set[tuple[str, str]]:
+    """(module, app module it imports) for every module of ``layer`` outside the wiring."""
+    return {
         (name, target)
-        for name, targets in graph.items()
+        for name, targets in import_graph().items()
         if name.split(".")[0] == layer and name not in WIRING
         for target in targets
         if target.split(".")[0] in APPS
+    }
+
+
+def test_core_imports_no_app() -> None:
+    assert not app_imports("core")
+
+
+def test_config_imports_apps_only_in_its_wiring() -> None:
+    assert not app_imports("config")
+    assert all(module.startswith("config.") for module in WIRING)
+
+
+def test_apps_do_not_import_config() -> None:
+    # What an app needs from the server's Daphne adjustments lives in core/ (core/ws.py), so
+    # config/ and the apps do not depend on each other; settings are read via django.conf.
+    offenders = {
+        (name, target)
+        for name, targets in import_graph().items()
+        if name.split(".")[0] in APPS
+        for target in targets
+        if target.split(".")[0] == "config"
     }
     assert not offenders

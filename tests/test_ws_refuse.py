@@ -1,5 +1,5 @@
 """Refusing a socket says why twice, under a real Daphne: an ``error`` message, then a close frame
-whose code (config/ws_close_codes.py ``CloseCode``) and reason say the same, on the session and
+whose code (core/ws.py ``CloseCode``) and reason say the same, on the session and
 the project socket alike."""
 
 from __future__ import annotations

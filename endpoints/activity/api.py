@@ -21,7 +21,6 @@ from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
 
 class EndpointHistory(ProjectView):
     @extend_schema(
-        operation_id="endpoint_history_list",
         responses={
             200: paginated_schema(s.RevisionOutSerializer, "PaginatedRevisionList"),
             **ERRORS,
@@ -75,7 +74,6 @@ class EndpointRevert(ProjectView):
 
 class FolderHistory(ProjectView):
     @extend_schema(
-        operation_id="folder_history_list",
         responses={
             200: paginated_schema(s.FolderRevisionOutSerializer, "PaginatedFolderRevisionList"),
             **ERRORS,
@@ -95,7 +93,6 @@ class CommentListCreate(ProjectView):
     actions = project_actions(post=Action.COMMENT)
 
     @extend_schema(
-        operation_id="comments_list",
         parameters=[OpenApiParameter("state", str, enum=list(selectors.COMMENT_STATES))],
         responses={
             200: paginated_schema(s.CommentOutSerializer, "PaginatedCommentList"),
@@ -192,7 +189,6 @@ class CommentReopen(CommentResolve):
 
 class ProjectEvents(ProjectView):
     @extend_schema(
-        operation_id="project_events_list",
         parameters=[
             OpenApiParameter("after", int, description="Last sequence number you have (0: all)."),
             OpenApiParameter("limit", int, description="At most this many (1-1000, default 500)."),

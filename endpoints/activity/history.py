@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from core.people import user_brief
-from endpoints.handshake import TEMPLATE_FIELDS, clean_settings
+from endpoints.handshake import API_FIELDS, handshake_data
 from endpoints.models import Endpoint, Folder, RevisionAction
 from endpoints.tree.serializers import message_data
 
@@ -42,14 +42,9 @@ def endpoint_snapshot(endpoint: Endpoint) -> dict[str, Any]:
     """The endpoint's user-editable state; expects ``selectors.endpoints_with_relations``."""
     return {
         "name": endpoint.name,
-        "url": endpoint.url,
         "folder": endpoint.folder_id,
         "position": endpoint.position,
-        "params": endpoint.params,
-        "headers": endpoint.headers,
-        "cookies": endpoint.cookies,
-        "subprotocols": endpoint.subprotocols,
-        "settings": clean_settings(None, base=endpoint.connection_settings),
+        **handshake_data(endpoint),
         "messages": [message_data(m) for m in endpoint.messages.all()],
         "status": endpoint.status,
         "assignee": user_brief(endpoint.assignee),
@@ -112,8 +107,7 @@ def revert_data(
         key: snapshot[key]
         for key in (
             "name",
-            *TEMPLATE_FIELDS,
-            "settings",
+            *API_FIELDS,
             "status",
             "description",
             "tags",

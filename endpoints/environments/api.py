@@ -18,7 +18,6 @@ from endpoints.tree.selectors import endpoint_get, endpoint_handshake
 
 class EnvironmentListCreate(ProjectView):
     @extend_schema(
-        operation_id="environments_list",
         responses={200: s.EnvironmentOutSerializer(many=True), **ERRORS},
     )
     def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
@@ -88,7 +87,6 @@ class EnvironmentDetail(ProjectView):
 
 class VariableListCreate(ProjectView):
     @extend_schema(
-        operation_id="variables_list",
         parameters=[
             OpenApiParameter(
                 "environment", str, description="An environment id, or 'global' for globals."
@@ -99,10 +97,10 @@ class VariableListCreate(ProjectView):
         "current_value is your own private value.",
     )
     def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
+        filters = s.VariableFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         variables = selectors.project_variables(
-            project=self.project,
-            user=request.user,
-            environment=request.query_params.get("environment"),
+            project=self.project, user=request.user, **filters.validated_data
         )
         return Response([s.variable_data(v) for v in variables])
 
@@ -203,14 +201,6 @@ class VariableCurrentValue(ProjectView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _environment_param(raw: str | None) -> int | None:
-    if raw is None or raw.strip().lower() in {"", "none", "null", "global"}:
-        return None
-    if not raw.strip().isdigit():
-        raise ValidationFailed({"environment": ["Use an environment id, or leave it out."]})
-    return int(raw)
-
-
 class EndpointVariables(ProjectView):
     @extend_schema(
         parameters=[
@@ -227,13 +217,14 @@ class EndpointVariables(ProjectView):
     )
     def get(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
         endpoint = endpoint_get(project=self.project, endpoint_id=endpoint_id)
-        environment_id = _environment_param(request.query_params.get("environment"))
+        filters = s.EndpointVariablesFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         return Response(
             selectors.endpoint_variable_status(
                 project=self.project,
                 user=request.user,
                 endpoint=endpoint,
-                environment_id=environment_id,
+                environment_id=filters.validated_data["environment"],
             )
         )
 

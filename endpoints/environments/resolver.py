@@ -32,12 +32,12 @@ from random import SystemRandom
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from core.errors import DomainError, ValidationFailed
-from endpoints.handshake import url_problem
+from core.errors import ValidationFailed
+from endpoints.errors import UnresolvedVariables
+from endpoints.handshake import ROW_FIELDS, url_problem
 
 MASK = "••••"
 MAX_NAME_LENGTH = 100
-HANDSHAKE_ROW_FIELDS = ("params", "headers", "cookies")
 
 _NAME = r"[^\W\d][\w.\-]*+"
 _NAME_RE = re.compile(rf"{_NAME}\Z")
@@ -190,28 +190,6 @@ class Unresolved:
     where: str
 
 
-class UnresolvedVariables(DomainError):
-    """References that have no value; raised before anything is sent. Never carries values."""
-
-    code = "unresolved_variables"
-    default_detail = "Some variables have no value."
-
-    def __init__(self, unresolved: Sequence[Unresolved]) -> None:
-        self.unresolved = list(unresolved)
-        fields: dict[str, list[str]] = {}
-        for item in self.unresolved:
-            kind = "dynamic value" if item.name.startswith("$") else "variable"
-            fields.setdefault(item.where, []).append(f"Unknown {kind} {item.name!r}.")
-        listed = [f"{item.name} ({item.where})" for item in self.unresolved[:20]]
-        more = len(self.unresolved) - len(listed)
-        detail = "Unknown variables: " + ", ".join(listed) + (f" and {more} more." if more else ".")
-        super().__init__(
-            detail,
-            unresolved=[{"name": item.name, "where": item.where} for item in self.unresolved],
-            fields=fields,
-        )
-
-
 # --- resolving ------------------------------------------------------------------------------
 
 Piece = tuple[str, bool]  # (text, came from a secret)
@@ -352,7 +330,7 @@ def resolve_handshake(
         str(handshake.get("url") or ""), values, secrets, dynamics, "url", unresolved
     )
     rows: dict[str, list[tuple[int, list[Piece], list[Piece]]]] = {}
-    for field_name in HANDSHAKE_ROW_FIELDS:
+    for field_name in ROW_FIELDS:
         rows[field_name] = []
         for index, row in enumerate(handshake.get(field_name) or []):
             if not row.get("enabled", True):
@@ -453,7 +431,7 @@ def references_in_endpoint(
             usages.extend(Usage(r.name, r.dynamic, where, enabled) for r in references(text))
 
     scan(handshake.get("url"), "url")
-    for field_name in HANDSHAKE_ROW_FIELDS:
+    for field_name in ROW_FIELDS:
         for index, row in enumerate(handshake.get(field_name) or []):
             enabled = bool(row.get("enabled", True))
             scan(row.get("name"), f"{field_name}[{index}].name", enabled)

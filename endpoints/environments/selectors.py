@@ -41,6 +41,10 @@ class OwnValue(TypedDict):
     own_value: str | None
 
 
+# ``environment`` value for the project globals.
+GLOBAL = "global"
+
+
 def project_environments(*, project: Project) -> QuerySet[Environment]:
     return (
         Environment.objects.filter(project=project)
@@ -77,22 +81,18 @@ def _with_own_value(
 
 
 def project_variables(
-    *, project: Project, user: User, environment: str | None = None
+    *, project: Project, user: User, environment: int | str | None = None
 ) -> QuerySet[WithAnnotations[Variable, OwnValue]]:
     """Variables of ``project``, each with the caller's own current value; one query.
 
-    ``environment`` narrows: ``"global"`` for the project globals, an environment id for
+    ``environment`` narrows: ``GLOBAL`` for the project globals, an environment id for
     that environment's variables, None for all (globals first, then by environment).
     """
     queryset = Variable.objects.filter(project=project)
-    if environment is not None:
-        ref = str(environment).strip().lower()
-        if ref in {"global", "none", "null"}:
-            queryset = queryset.filter(environment__isnull=True)
-        elif ref.isdigit():
-            queryset = queryset.filter(environment_id=int(ref))
-        else:
-            raise ValidationFailed({"environment": ["Use an environment id or 'global'."]})
+    if environment == GLOBAL:
+        queryset = queryset.filter(environment__isnull=True)
+    elif isinstance(environment, int):
+        queryset = queryset.filter(environment_id=environment)
     return _with_own_value(queryset.select_related("updated_by"), user).order_by(
         F("environment__position").asc(nulls_first=True), "environment_id", "position", "id"
     )

@@ -11,9 +11,11 @@ from typing import Any
 from rest_framework import serializers
 
 from core.people import UserBriefSerializer, user_brief
+from core.query import QueryValueField, as_whole_number
 from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.environments.resolver import is_valid_name
+from endpoints.environments.selectors import GLOBAL
 from endpoints.models import Environment, Variable
 from endpoints.tree.serializers import VariableUsageSerializer
 
@@ -204,3 +206,32 @@ class PreviewInSerializer(serializers.Serializer):
         if len(value) > 500:
             raise serializers.ValidationError("At most 500 values.")
         return value
+
+
+class VariableFilterSerializer(serializers.Serializer):
+    """``GET …/variables/?environment=``: an environment id, or 'global' for the globals."""
+
+    environment = QueryValueField(required=False)
+
+    def validate_environment(self, ref: str) -> int | str:
+        if ref.lower() in {"global", "none", "null"}:
+            return GLOBAL
+        environment_id = as_whole_number(ref)
+        if environment_id is None:
+            raise serializers.ValidationError("Use an environment id or 'global'.")
+        return environment_id
+
+
+class EndpointVariablesFilterSerializer(serializers.Serializer):
+    """``GET …/endpoints/{id}/variables/?environment=``: an environment id; empty, 'global' or
+    'none' (or nothing) for the globals only."""
+
+    environment = QueryValueField(required=False, default="")
+
+    def validate_environment(self, ref: str) -> int | None:
+        if ref.lower() in {"", "none", "null", "global"}:
+            return None
+        environment_id = as_whole_number(ref)
+        if environment_id is None:
+            raise serializers.ValidationError("Use an environment id, or leave it out.")
+        return environment_id

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.errors import Forbidden, NotFound
 from core.requests import AuthenticatedRequest
 from endpoints.models import Membership, Project, Role
+from endpoints.rows import as_int
 
 
 class Action(StrEnum):
@@ -37,10 +38,7 @@ def project_membership(
     *, user: AbstractBaseUser | AnonymousUser, project_id: int | str, action: Action
 ) -> Membership:
     """The caller's membership (with its project) if ``action`` is allowed; else NotFound/Forbidden."""
-    try:
-        project_pk = int(project_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    project_pk = as_int(project_id)
     if not user.is_authenticated:
         raise NotFound()
     membership = (

@@ -16,9 +16,7 @@ from endpoints.projects.access import Action, ProjectView, project_actions
 
 
 class ProjectListCreate(APIView):
-    @extend_schema(
-        operation_id="projects_list", responses={200: s.ProjectOutSerializer(many=True), **ERRORS}
-    )
+    @extend_schema(responses={200: s.ProjectOutSerializer(many=True), **ERRORS})
     def get(self, request: AuthenticatedRequest) -> Response:
         memberships = selectors.projects_of_user(user=request.user)
         return Response([s.project_data(m.project, m.role, m.member_count) for m in memberships])
@@ -64,9 +62,7 @@ class ProjectDetail(ProjectView):
 class MemberListCreate(ProjectView):
     actions = project_actions(post=Action.MANAGE)
 
-    @extend_schema(
-        operation_id="members_list", responses={200: s.MemberOutSerializer(many=True), **ERRORS}
-    )
+    @extend_schema(responses={200: s.MemberOutSerializer(many=True), **ERRORS})
     def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         return Response([s.member_data(m) for m in selectors.project_members(project=self.project)])
 

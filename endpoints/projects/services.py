@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
+from core.query import as_whole_number
 from core.versioning import check_version
 from endpoints.activity import recording
 from endpoints.errors import AlreadyMember, LastAdmin
@@ -52,8 +53,9 @@ def project_delete(*, project: Project, expected_version: int | None = None) -> 
 
 
 def _find_user(user_ref: int | str) -> User:
-    if isinstance(user_ref, int) or (isinstance(user_ref, str) and user_ref.isdigit()):
-        user = User.objects.filter(pk=int(user_ref), is_active=True).first()
+    user_id = user_ref if isinstance(user_ref, int) else as_whole_number(user_ref)
+    if user_id is not None:
+        user = User.objects.filter(pk=user_id, is_active=True).first()
     else:
         user = User.objects.filter(username=user_ref, is_active=True).first()
     if user is None:

@@ -10,7 +10,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from core.api import ERRORS, Pagination, paginated_schema, parse
-from core.errors import ValidationFailed
+from core.query import BOOLEAN_WORDS, boolean
 from core.requests import AuthenticatedRequest
 from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.projects.access import ProjectView
@@ -19,9 +19,7 @@ from endpoints.tree import serializers as s
 
 
 class FolderListCreate(ProjectView):
-    @extend_schema(
-        operation_id="folders_list", responses={200: s.FolderOutSerializer(many=True), **ERRORS}
-    )
+    @extend_schema(responses={200: s.FolderOutSerializer(many=True), **ERRORS})
     def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         return Response([s.folder_data(f) for f in selectors.project_folders(project=self.project)])
 
@@ -70,7 +68,7 @@ class FolderDetail(ProjectView):
             OpenApiParameter(
                 "recursive",
                 str,
-                enum=list(selectors.BOOLEAN_WORDS),
+                enum=list(BOOLEAN_WORDS),
                 description="Delete contents too.",
             ),
         ],
@@ -78,13 +76,9 @@ class FolderDetail(ProjectView):
     )
     def delete(self, request: AuthenticatedRequest, project_id: int, folder_id: int) -> Response:
         folder = selectors.folder_get(project=self.project, folder_id=folder_id)
-        recursive_word = request.query_params.get("recursive", "false")
-        if recursive_word not in selectors.BOOLEAN_WORDS:
-            raise ValidationFailed({"recursive": ["Use true or false."]})
-        recursive = selectors.BOOLEAN_WORDS[recursive_word]
         services.folder_delete(
             folder=folder,
-            recursive=recursive,
+            recursive=boolean(request.query_params, "recursive", default=False),
             expected_version=expected_version(request),
             actor=request.user,
         )
@@ -96,7 +90,7 @@ LIST_FILTERS = [
     OpenApiParameter(
         "recursive",
         str,
-        enum=list(selectors.BOOLEAN_WORDS),
+        enum=list(BOOLEAN_WORDS),
         description="With folder: include sub-folders.",
     ),
     OpenApiParameter("status", str, description="One or more statuses, comma-separated."),
@@ -109,7 +103,6 @@ LIST_FILTERS = [
 
 class EndpointListCreate(ProjectView):
     @extend_schema(
-        operation_id="endpoints_list",
         parameters=LIST_FILTERS,
         responses={
             200: paginated_schema(s.EndpointOutSerializer, "PaginatedEndpointList"),
@@ -117,9 +110,11 @@ class EndpointListCreate(ProjectView):
         },
     )
     def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
-        queryset = selectors.endpoints_filtered(
-            project=self.project, user=request.user, params=dict(request.query_params.lists())
+        filters = s.EndpointFilterSerializer(
+            data=request.query_params, context={"user": request.user}
         )
+        filters.is_valid(raise_exception=True)
+        queryset = selectors.endpoints_filtered(project=self.project, **filters.validated_data)
         paginator = Pagination()
         rows = paginator.page_of(selectors.endpoint_rows(queryset), request, view=self)
         return paginator.get_paginated_response(
@@ -193,9 +188,7 @@ class Tree(ProjectView):
 
 
 class TagListCreate(ProjectView):
-    @extend_schema(
-        operation_id="tags_list", responses={200: s.TagOutSerializer(many=True), **ERRORS}
-    )
+    @extend_schema(responses={200: s.TagOutSerializer(many=True), **ERRORS})
     def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         return Response([s.tag_data(t) for t in selectors.project_tags(project=self.project)])
 

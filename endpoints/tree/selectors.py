@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound
+from core.people import UserBrief, user_brief_of_columns
 from endpoints.handshake import HANDSHAKE_FIELDS, handshake_of
-from endpoints.models import Endpoint, EndpointStatus, Folder, Project, SavedMessage, Tag
+from endpoints.models import Endpoint, Folder, Project, SavedMessage, Tag
 from endpoints.rows import as_int
 
 ENDPOINT_ORDERINGS = {
@@ -88,92 +89,49 @@ def _descendant_ids(project: Project, folder_id: int) -> list[int]:
     return found
 
 
-# The spellings a boolean query parameter may take (documented as an enum in the schema).
-BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+# ``folder`` value for the top level of the tree.
+ROOT = "root"
 
 
 def endpoints_filtered(
-    *, project: Project, user: User, params: dict[str, Any]
+    *,
+    project: Project,
+    folder: int | str | None = None,
+    recursive: bool = False,
+    statuses: Sequence[str] = (),
+    assignees: Sequence[int | None] = (),
+    tags: Sequence[str] = (),
+    text: str = "",
+    ordering: str = "position",
 ) -> QuerySet[Endpoint]:
-    """Endpoints of ``project`` narrowed by folder, status, assignee, tag and text ``q``.
+    """Endpoints of ``project`` narrowed by typed filters (``EndpointFilterSerializer``).
 
-    ``params`` holds lists of raw query values (as from ``QueryDict.lists()``).
+    ``folder`` is a folder id or ``ROOT``; ``recursive`` takes in its sub-folders (every
+    endpoint, for ``ROOT``). ``assignees`` are user ids, None for "nobody"; each tag is required.
     """
-    errors: dict[str, list[str]] = {}
     queryset = Endpoint.objects.filter(project=project)
-
-    def values(name: str) -> list[str]:
-        raw = params.get(name) or []
-        return [part.strip() for item in raw for part in item.split(",") if part.strip()]
-
-    def last(name: str, default: str) -> str:
-        """A single-valued parameter as sent: empty is not the default but a wrong value."""
-        raw = params.get(name)
-        return raw[-1].strip() if raw else default
-
-    recursive_word = last("recursive", "false")
-    if recursive_word not in BOOLEAN_WORDS:
-        errors["recursive"] = ["Use true or false."]
-    recursive = BOOLEAN_WORDS.get(recursive_word, False)
-    folder_values = values("folder")
-    if folder_values:
-        folder_ref = folder_values[-1]
-        if folder_ref in {"root", "none"}:
-            queryset = queryset.filter(folder__isnull=True) if not recursive else queryset
-        elif folder_ref.isdigit():
-            if recursive:
-                queryset = queryset.filter(folder_id__in=_descendant_ids(project, int(folder_ref)))
-            else:
-                queryset = queryset.filter(folder_id=int(folder_ref))
+    if folder == ROOT:
+        queryset = queryset.filter(folder__isnull=True) if not recursive else queryset
+    elif isinstance(folder, int):
+        if recursive:
+            queryset = queryset.filter(folder_id__in=_descendant_ids(project, folder))
         else:
-            errors["folder"] = ["Use a folder id or 'root'."]
-
-    statuses = values("status")
-    unknown = [s for s in statuses if s not in EndpointStatus.values]
-    if unknown:
-        errors["status"] = [
-            f"Unknown status {', '.join(unknown)}; use {', '.join(EndpointStatus.values)}."
-        ]
-    elif statuses:
+            queryset = queryset.filter(folder_id=folder)
+    if statuses:
         queryset = queryset.filter(status__in=statuses)
-
-    assignees = values("assignee")
     if assignees:
         condition = Q()
-        for ref in assignees:
-            if ref == "none":
-                condition |= Q(assignee__isnull=True)
-            elif ref == "me":
-                condition |= Q(assignee_id=user.pk)
-            elif ref.isdigit():
-                condition |= Q(assignee_id=int(ref))
-            else:
-                errors["assignee"] = ["Use a user id, 'me' or 'none'."]
+        for assignee in assignees:
+            condition |= Q(assignee__isnull=True) if assignee is None else Q(assignee_id=assignee)
         queryset = queryset.filter(condition)
-
-    tags = values("tag")
-    if any("\x00" in tag for tag in tags):
-        # PostgreSQL rejects NUL in a query parameter; no tag can contain one anyway.
-        errors["tag"] = ["NUL characters are not allowed."]
-        tags = []
     for tag in tags:
         queryset = queryset.filter(tags__name__iexact=tag)
     if tags:
         queryset = queryset.distinct()
-
-    text = " ".join(params.get("q") or []).strip()
-    if "\x00" in text:
-        errors["q"] = ["NUL characters are not allowed."]
-    elif text:
+    if text:
         queryset = queryset.filter(
             Q(name__icontains=text) | Q(url__icontains=text) | Q(description__icontains=text)
         )
-
-    ordering = last("ordering", "position")
-    if ordering not in ENDPOINT_ORDERINGS:
-        errors["ordering"] = [f"Use one of {', '.join(ENDPOINT_ORDERINGS)}."]
-    if errors:
-        raise ValidationFailed(errors)
     # No relations here: a list page reads ``endpoint_rows`` of it (plain values), and a caller
     # that wants model instances wraps it in ``endpoints_with_relations``.
     return queryset.order_by(*ENDPOINT_ORDERINGS[ordering])
@@ -233,9 +191,9 @@ class EndpointRow:
     fields: Any  # a row of ``endpoint_rows``: ENDPOINT_ROW_FIELDS as attributes
     messages: list[Any]  # saved messages in order, rows with id, name, format, body, description
     tags: list[str]  # ordered like ``Endpoint.tag_names``
-    assignee: dict[str, Any] | None
-    created_by: dict[str, Any] | None
-    updated_by: dict[str, Any] | None
+    assignee: UserBrief | None
+    created_by: UserBrief | None
+    updated_by: UserBrief | None
 
 
 def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
@@ -261,19 +219,19 @@ def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
             fields=row,
             messages=messages[row.id],
             tags=tags[row.id],
-            assignee=_person(
+            assignee=user_brief_of_columns(
                 row.assignee__id,
                 row.assignee__username,
                 row.assignee__first_name,
                 row.assignee__last_name,
             ),
-            created_by=_person(
+            created_by=user_brief_of_columns(
                 row.created_by__id,
                 row.created_by__username,
                 row.created_by__first_name,
                 row.created_by__last_name,
             ),
-            updated_by=_person(
+            updated_by=user_brief_of_columns(
                 row.updated_by__id,
                 row.updated_by__username,
                 row.updated_by__first_name,
@@ -282,13 +240,6 @@ def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
         )
         for row in rows
     ]
-
-
-def _person(pk: int | None, username: str | None, first: str | None, last: str | None) -> Any:
-    if pk is None:
-        return None
-    full = f"{first or ''} {last or ''}".strip()
-    return {"id": pk, "username": username, "display_name": full or username}
 
 
 def project_tree(*, project: Project) -> dict[str, Any]:
@@ -359,7 +310,7 @@ def project_tree(*, project: Project) -> dict[str, Any]:
                 "status": status,
                 "position": position,
                 "version": version,
-                "assignee": _person(a_id, a_user, a_first, a_last),
+                "assignee": user_brief_of_columns(a_id, a_user, a_first, a_last),
                 "tags": tags_by_endpoint.get(pk, []),
             }
         )

@@ -14,6 +14,13 @@ from rest_framework import serializers
 from core.errors import ValidationFailed
 from core.formats import BodyFormatError, validate_body
 from core.people import UserBrief, UserBriefSerializer, user_brief
+from core.query import (
+    BooleanWordField,
+    QueryListField,
+    QueryTextField,
+    QueryValueField,
+    as_whole_number,
+)
 from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.environments.resolver import (
@@ -22,8 +29,17 @@ from endpoints.environments.resolver import (
     url_template_problem,
     usage_summary,
 )
-from endpoints.handshake import HandshakeError, clean_rows, clean_settings, clean_subprotocols
+from endpoints.handshake import (
+    API_FIELDS,
+    HandshakeError,
+    clean_rows,
+    clean_settings,
+    clean_subprotocols,
+    handshake_data,
+    handshake_of,
+)
 from endpoints.models import Endpoint, EndpointStatus, Folder, MessageFormat, SavedMessage, Tag
+from endpoints.tree.selectors import ENDPOINT_ORDERINGS, ROOT
 
 
 def folder_data(folder: Folder) -> dict[str, Any]:
@@ -90,12 +106,7 @@ def _endpoint_representation(
         "folder": fields.folder_id,
         "position": fields.position,
         "name": fields.name,
-        "url": fields.url,
-        "params": fields.params,
-        "headers": fields.headers,
-        "cookies": fields.cookies,
-        "subprotocols": fields.subprotocols,
-        "settings": clean_settings(None, base=fields.connection_settings),
+        **handshake_data(fields),
         "messages": [message_data(m) for m in messages],
         "variables": _variables_used(fields, messages),
         "status": fields.status,
@@ -116,15 +127,8 @@ def endpoint_variables_used(endpoint: Endpoint) -> list[dict[str, Any]]:
 
 
 def _variables_used(fields: Any, messages: Any) -> list[dict[str, Any]]:
-    handshake = {
-        "url": fields.url,
-        "params": fields.params,
-        "headers": fields.headers,
-        "cookies": fields.cookies,
-        "subprotocols": fields.subprotocols,
-    }
     bodies = [{"body": m.body} for m in messages]
-    return usage_summary(references_in_endpoint(handshake, bodies))
+    return usage_summary(references_in_endpoint(handshake_of(fields), bodies))
 
 
 def tag_data(tag: Tag) -> dict[str, Any]:
@@ -304,7 +308,7 @@ class HandshakeInput(serializers.Serializer):
     only describe the shapes in the schema. Subclasses add fields or checks through the hooks.
     """
 
-    handshake_fields: tuple[str, ...] = ("params", "headers", "cookies", "subprotocols", "settings")
+    handshake_fields: tuple[str, ...] = tuple(name for name in API_FIELDS if name != "url")
 
     def clean_handshake_field(self, key: str, value: Any) -> Any:
         if key == "subprotocols":
@@ -410,11 +414,75 @@ class BatchSerializer(serializers.Serializer):
     )
 
     def validate_versions(self, value: dict[str, int]) -> dict[int, int]:
-        try:
-            return {int(key): version for key, version in value.items()}
-        except ValueError:
-            raise serializers.ValidationError("Keys must be endpoint ids.") from None
+        versions: dict[int, int] = {}
+        for key, version in value.items():
+            endpoint_id = as_whole_number(key)
+            if endpoint_id is None:
+                raise serializers.ValidationError("Keys must be endpoint ids.")
+            versions[endpoint_id] = version
+        return versions
 
 
 class TagInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=64)
+
+
+class EndpointFilterSerializer(serializers.Serializer):
+    """The list filters of ``GET …/endpoints/``, parsed into ``endpoints_filtered``'s typed
+    arguments. Needs ``context={"user": …}`` to read ``assignee=me``."""
+
+    folder = QueryListField(required=False)
+    recursive = BooleanWordField(required=False, default=False)
+    status = QueryListField(required=False, source="statuses")
+    assignee = QueryListField(required=False, source="assignees")
+    tag = QueryListField(required=False, source="tags")
+    q = QueryTextField(required=False, source="text")
+    ordering = QueryValueField(required=False, default="position")
+
+    def validate_folder(self, values: list[str]) -> int | str | None:
+        if not values:
+            return None
+        ref = values[-1]
+        if ref in {"root", "none"}:
+            return ROOT
+        folder_id = as_whole_number(ref)
+        if folder_id is None:
+            raise serializers.ValidationError("Use a folder id or 'root'.")
+        return folder_id
+
+    def validate_status(self, values: list[str]) -> list[str]:
+        unknown = [value for value in values if value not in EndpointStatus.values]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown status {', '.join(unknown)}; use {', '.join(EndpointStatus.values)}."
+            )
+        return values
+
+    def validate_assignee(self, values: list[str]) -> list[int | None]:
+        assignees: list[int | None] = []
+        for ref in values:
+            if ref == "none":
+                assignees.append(None)
+            elif ref == "me":
+                assignees.append(self.context["user"].pk)
+            elif (user_id := as_whole_number(ref)) is not None:
+                assignees.append(user_id)
+            else:
+                raise serializers.ValidationError("Use a user id, 'me' or 'none'.")
+        return assignees
+
+    def validate_tag(self, values: list[str]) -> list[str]:
+        if any("\x00" in tag for tag in values):
+            # PostgreSQL rejects NUL in a query parameter; no tag can contain one anyway.
+            raise serializers.ValidationError("NUL characters are not allowed.")
+        return values
+
+    def validate_q(self, text: str) -> str:
+        if "\x00" in text:
+            raise serializers.ValidationError("NUL characters are not allowed.")
+        return text
+
+    def validate_ordering(self, ordering: str) -> str:
+        if ordering not in ENDPOINT_ORDERINGS:
+            raise serializers.ValidationError(f"Use one of {', '.join(ENDPOINT_ORDERINGS)}.")
+        return ordering

@@ -778,6 +778,30 @@ CASES: dict[str, Case] = {
     "list-q-nul": Case("get", EP + "?q=a%00b", None, field="q"),
     "list-tag-nul": Case("get", EP + "?tag=a%00b", None, field="tag"),
     "list-page-out-of-range": Case("get", EP + "?page=99", None, status=404, code="not_found"),
+    # Whole numbers are ASCII digits only: "²" passes str.isdigit() and int("²") raises (a 500
+    # once), and int("\N{ARABIC-INDIC DIGIT FIVE}") is 5 (a silent filter on folder 5).
+    "list-folder-superscript-digit": Case("get", EP + "?folder=%C2%B2", None, field="folder"),
+    "list-folder-arabic-digit": Case("get", EP + "?folder=%D9%A5", None, field="folder"),
+    "list-assignee-superscript-digit": Case("get", EP + "?assignee=%C2%B2", None, field="assignee"),
+    "list-recursive-not-a-boolean": Case(
+        "get", EP + "?folder={a}&recursive=maybe", None, field="recursive"
+    ),
+    "folder-delete-recursive-not-a-boolean": Case(
+        "delete", FOLDERS + "{empty}/?recursive=maybe", None, field="recursive"
+    ),
+    "variables-environment-superscript-digit": Case(
+        "get", "/api/v1/projects/{p}/variables/?environment=%C2%B2", None, field="environment"
+    ),
+    "endpoint-variables-environment-superscript-digit": Case(
+        "get", EP_ONE + "variables/?environment=%C2%B2", None, field="environment"
+    ),
+    "member-add-superscript-digit-user": Case(
+        "post",
+        "/api/v1/projects/{p}/members/",
+        {"user": "\u00b2", "role": "viewer"},
+        field="user",
+        role="admin",
+    ),
 }
 
 
@@ -863,7 +887,9 @@ def test_stale_write_answers_with_who_and_when(
     body = assert_error(response, 412, "version_conflict")
     assert body["current_version"] == 2 and body["your_version"] == 1
     assert body["updated_by"]["username"] == "eve"
-    assert body["updated_at"]
+    # Written as every other body writes a moment (UTC as Z, not +00:00): the one the GET shows.
+    assert body["updated_at"].endswith("Z")
+    assert body["updated_at"] == api.get(EP_ONE.format(**world.ids)).json()["updated_at"]
     # The fresh version goes through, and the answer carries the next one as ETag.
     response = api.patch(
         EP_ONE.format(**world.ids), {"name": "Mine"}, format="json", HTTP_IF_MATCH='"2"'

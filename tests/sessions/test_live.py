@@ -8,17 +8,21 @@ import json
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AccessToken
 from accounts.tokens import token_create
 from config.asgi import application
+from sessions.models import DebugSession
+from sessions.services import TOUCH_RESOLUTION
 from tests.sessions.conftest import SessionClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -240,4 +244,27 @@ async def test_a_stream_whose_token_no_longer_works_is_closed(relay, team, setti
     await sync_to_async(end)()
     error, code = await closed_with(communicator)
     assert code == 4401 and error["code"] == "not_authenticated"
+    await communicator.disconnect()
+
+
+async def test_a_watching_viewer_records_activity_through_the_service(relay, team, settings):
+    settings.SESSION_IDLE_TIMEOUT = 4  # the stream's beat: max(1 s, timeout / 4)
+    api = api_for(team.viewer)
+    session = await sync_to_async(api.create)(project=team.project.pk, url="ws://127.0.0.1:9/")
+    communicator = await open_stream(f"/ws/sessions/{session['id']}/", await bearer(team.viewer))
+
+    def last_activity() -> Any:
+        return DebugSession.objects.get(pk=session["id"]).last_activity_at
+
+    def age(by: timedelta) -> None:
+        DebugSession.objects.filter(pk=session["id"]).update(last_activity_at=timezone.now() - by)
+
+    # Touched within TOUCH_RESOLUTION: a beat writes nothing (reads stay reads).
+    recent = await sync_to_async(last_activity)()
+    await asyncio.sleep(1.5)
+    assert await sync_to_async(last_activity)() == recent
+    # Older than that: the next beat records the viewer's activity.
+    await sync_to_async(age)(TOUCH_RESOLUTION + timedelta(seconds=5))
+    await asyncio.sleep(1.5)
+    assert timezone.now() - await sync_to_async(last_activity)() < timedelta(seconds=3)
     await communicator.disconnect()

@@ -12,7 +12,7 @@ from endpoints.models import Endpoint
 from endpoints.projects.services import project_create
 from endpoints.tree.services import endpoint_create, folder_create
 from tests.browser import Console
-from tests.workspace.test_browser_fixes import _expect, _orm_beside_playwright, browsing  # noqa: F401
+from tests.workspace.test_browser_fixes import _expect, browsing
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

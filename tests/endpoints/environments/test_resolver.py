@@ -12,7 +12,6 @@ from endpoints.environments.resolver import (
     MASK,
     Dynamics,
     Reference,
-    UnresolvedVariables,
     fill_known,
     is_valid_name,
     parse,
@@ -25,6 +24,7 @@ from endpoints.environments.resolver import (
     url_template_problem,
     usage_summary,
 )
+from endpoints.errors import UnresolvedVariables
 
 VALUES = {
     "a": "A",
