@@ -21,9 +21,10 @@ are).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
@@ -81,10 +82,16 @@ def connections_prune_batch(*, cutoff: datetime, first_id: int, batch_size: int)
     return deleted
 
 
+class BatchPrune(Protocol):
+    """``events_prune_batch`` or ``connections_prune_batch``: deletes in one id range."""
+
+    def __call__(self, *, cutoff: datetime, first_id: int, batch_size: int) -> int: ...
+
+
 def _walk(
     model: type[Event] | type[Connection],
     time_field: str,
-    prune: Callable[..., int],
+    prune: BatchPrune,
     *,
     cutoff: datetime,
     batch_size: int,
@@ -123,8 +130,8 @@ def session_logs_prune(
         raise ValueError("batch_size must be at least 1.")
     started = time.monotonic()
     result = PruneResult(cutoff=(now or timezone.now()) - timedelta(days=days))
-    options = {"cutoff": result.cutoff, "batch_size": batch_size, "pause": pause, "result": result}
-    result.events = _walk(Event, "created_at", events_prune_batch, **options)
-    result.connections = _walk(Connection, "started_at", connections_prune_batch, **options)
+    walk = partial(_walk, cutoff=result.cutoff, batch_size=batch_size, pause=pause, result=result)
+    result.events = walk(Event, "created_at", events_prune_batch)
+    result.connections = walk(Connection, "started_at", connections_prune_batch)
     result.seconds = time.monotonic() - started
     return result

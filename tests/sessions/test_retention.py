@@ -16,7 +16,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from sessions.models import Connection, DebugSession, Event, SessionState
-from sessions.retention import events_prune_batch, session_logs_prune
+from sessions.retention import PruneResult, events_prune_batch, session_logs_prune
 
 OLD = timedelta(days=40)
 
@@ -97,7 +97,7 @@ def test_old_entries_go_and_live_sessions_newest_entries_and_latest_connections_
 def test_a_batch_is_one_short_statement_whatever_the_table_size(team, django_assert_num_queries):
     for count in (10, 200):
         session = session_with_log(team, "closed", [OLD] * count, [OLD])
-        first = Event.objects.filter(session=session).order_by("pk").first().pk
+        first = Event.objects.filter(session=session).earliest("pk").pk
         # SAVEPOINT, DELETE ... WHERE id IN (SELECT ...), RELEASE (inside the test transaction).
         with django_assert_num_queries(3):
             deleted = events_prune_batch(
@@ -152,7 +152,7 @@ def test_a_held_prune_batch_does_not_block_writers(team):
     same session and a live one, and changes the session's row, without waiting on a lock."""
     closed = session_with_log(team, "closed", [OLD] * 50, [OLD])
     live = session_with_log(team, "open", [timedelta(0)] * 3, [timedelta(0)])
-    first = Event.objects.filter(session=closed).order_by("pk").first().pk
+    first = Event.objects.filter(session=closed).earliest("pk").pk
     holding, release = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
 
@@ -197,11 +197,12 @@ def test_a_relay_stores_frames_while_pruning_runs(relay, team, sessions_for, ws_
     session = api.create(project=team.project.pk, url=ws_upstream.url("/echo"))
     api.connect(session["id"])
     timings: dict[str, float] = {}
+    pruned: list[PruneResult] = []
 
     def prune() -> None:
         try:
             timings["start"] = time.monotonic()
-            timings["result"] = session_logs_prune(days=30, batch_size=250, pause=0.05)
+            pruned.append(session_logs_prune(days=30, batch_size=250, pause=0.05))
             timings["end"] = time.monotonic()
         finally:
             connections.close_all()
@@ -217,7 +218,7 @@ def test_a_relay_stores_frames_while_pruning_runs(relay, team, sessions_for, ws_
                 break
     finally:
         thread.join(60)
-    result = timings["result"]
+    (result,) = pruned
     assert result.events == 10_000 - 1 and result.batches >= 40
     assert seqs(old) == [10_000]
     # Every send was answered (201) and stored in order while the batches went on.
