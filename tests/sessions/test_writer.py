@@ -13,7 +13,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from sessions.models import DebugSession, Event, Relay
-from sessions.relay.store import Record, Writer
+from sessions.relay.store import Record
+from sessions.relay.writer import Writer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
