@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -108,7 +108,7 @@ def _apply_draft(session: DebugSession, data: dict[str, Any]) -> None:
 @transaction.atomic
 def session_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     project: Project,
     endpoint: Endpoint | None = None,
     data: dict[str, Any] | None = None,
@@ -165,7 +165,7 @@ def session_touch(*, session: DebugSession) -> None:
 
 
 def session_connect(
-    *, session: DebugSession, actor: AbstractBaseUser, wait: bool = True
+    *, session: DebugSession, actor: User, wait: bool = True
 ) -> dict[str, Any] | None:
     """Claim the session for a relay and ask it to connect.
 
@@ -222,16 +222,17 @@ def session_connect(
             request_cookies=shown["cookies"],
             subprotocols_offered=shown["subprotocols"],
         )
+    relay_request = {**request, "settings": conn_settings, "ca_pem": ca_pem or ""}
+    if shown != request:
+        # A secret was substituted: the relay records ``shown`` and masks these spellings
+        # wherever they come back.
+        relay_request.update(shown=shown, redact=redact)
     message = {
         "type": CONNECT,
         "session": locked.pk,
         "connection": locked.connection_count,
-        "request": {**request, "settings": conn_settings, "ca_pem": ca_pem or ""},
+        "request": relay_request,
     }
-    if shown != request:
-        # A secret was substituted: the relay records ``shown`` and masks these spellings
-        # wherever they come back.
-        message["request"].update(shown=shown, redact=redact)
     try:
         if not wait:
             client.send_sync(relay.channel_name, message)
@@ -279,7 +280,7 @@ def message_prepare(
     fmt: str | None = None,
     body: str | None = None,
     message_id: int | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     variables: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Resolve, validate and encode a message for the session's open connection.
@@ -358,7 +359,7 @@ def message_send(
     fmt: str | None = None,
     body: str | None = None,
     message_id: int | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     variables: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Send one message; returns once the relay sent it and stored it (with its ``seq``)."""
@@ -395,7 +396,7 @@ def _endpoint_fields(session: DebugSession) -> dict[str, Any]:
 def session_save(
     *,
     session: DebugSession,
-    actor: AbstractBaseUser,
+    actor: User,
     target: str,
     name: str | None = None,
     folder_id: int | None = None,
@@ -445,7 +446,7 @@ def session_mark_lost_if_relay_stopped(*, session: DebugSession) -> bool:
 MAX_CA_BUNDLE = 1024 * 1024
 
 
-def ca_bundle_set(*, project: Project, actor: AbstractBaseUser, pem: str) -> ProjectCABundle:
+def ca_bundle_set(*, project: Project, actor: User, pem: str) -> ProjectCABundle:
     if len(pem) > MAX_CA_BUNDLE:
         raise ValidationFailed({"pem": [f"At most {MAX_CA_BUNDLE} characters."]})
     if "-----BEGIN CERTIFICATE-----" not in pem:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from sessions.models import ACTIVE_STATES, Connection, DebugSession, Event, Relay
@@ -162,7 +162,9 @@ def _insert(records: Sequence[Record]) -> None:
                 )
         return
     # The values as Event's fields would prepare them for this database.
-    adapt_datetime, binary = ops.adapt_datetimefield_value, connection.Database.Binary
+    adapt_datetime = ops.adapt_datetimefield_value
+    data_field = Event._meta.get_field("data")
+    assert isinstance(data_field, models.BinaryField)
     rows = [
         (
             r.session_id,
@@ -174,7 +176,7 @@ def _insert(records: Sequence[Record]) -> None:
             r.opcode,
             r.size,
             r.text,
-            None if r.data is None else binary(r.data),
+            data_field.get_db_prep_value(r.data, connection),
             r.truncated,
             None if r.info is None else ops.adapt_json_value(r.info, None),
         )
@@ -193,6 +195,7 @@ def _lock_owned(relay_pk: int, session_ids: set[int]) -> set[int]:
     relay_column = ops.quote_name(DebugSession._meta.get_field("relay").column)
     ids = sorted(session_ids)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    params: list[Any]
     if connection.vendor == "postgresql":
         where, params = "id = ANY(%s)", [ids]
     else:

@@ -201,7 +201,7 @@ class Writer:
     async def run(self) -> None:
         """Start the writer thread, then pass each stored batch, in order, to ``after_store``."""
         self._loop = asyncio.get_running_loop()
-        self._stored = stored = asyncio.Queue()
+        self._stored = stored = asyncio.Queue[tuple[list[Record], set[int]]]()
         self.executor.start()
         while True:
             batch, fenced = await stored.get()
