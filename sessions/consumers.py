@@ -41,6 +41,7 @@ from django.utils import timezone
 from accounts.ws_auth import credentials_valid
 from config.ws_close_codes import CloseCode, refuse
 from core.errors import DomainError, ValidationFailed
+from core.query import is_whole_number
 from endpoints.models import MessageFormat
 from sessions import selectors, services
 from sessions.errors import NotConnected
@@ -120,11 +121,8 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             return
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        try:
-            after = int((query.get("after") or ["0"])[-1])
-            if after < 0:
-                raise ValueError
-        except ValueError:
+        raw_after = (query.get("after") or ["0"])[-1]
+        if not is_whole_number(raw_after):
             await refuse(
                 self,
                 CloseCode.BAD_REQUEST,
@@ -140,7 +138,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         # to us, and duplicates are dropped by seq.
         await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
         self.joined = True
-        self.last_seq = after
+        self.last_seq = int(raw_after)
         await self.send(text_data=json.dumps({"type": "session", "session": snapshot}))
         await self._replay(before=None)
         self.touch_task = asyncio.get_running_loop().create_task(self._touch_loop())
