@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -38,6 +38,9 @@ from sessions.errors import (
     SessionConnected,
 )
 from sessions.handshake import resolved_body, resolved_handshake, session_settings
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.12
 from sessions.models import (
     ACTIVE_STATES,
     Connection,
@@ -274,14 +277,20 @@ def session_disconnect(
 # --- messages -------------------------------------------------------------------------------
 
 
+class MessageInput(TypedDict, total=False):
+    """A message to send: ``fmt`` and ``body``, or a saved message (``message_id``);
+    ``variables`` for this send only; ``actor`` resolves ``{{variables}}`` (default: the
+    session's owner)."""
+
+    fmt: str | None
+    body: str | None
+    message_id: int | None
+    actor: User | None
+    variables: dict[str, str] | None
+
+
 def message_prepare(
-    *,
-    session: DebugSession,
-    fmt: str | None = None,
-    body: str | None = None,
-    message_id: int | None = None,
-    actor: User | None = None,
-    variables: dict[str, str] | None = None,
+    *, session: DebugSession, **message: Unpack[MessageInput]
 ) -> tuple[str, dict[str, Any]]:
     """Resolve, validate and encode a message for the session's open connection.
 
@@ -290,6 +299,8 @@ def message_prepare(
     command. Nothing is sent here; every error (unknown variable, format, size, not
     connected) is raised before anything could be.
     """
+    fmt, body, message_id = message.get("fmt"), message.get("body"), message.get("message_id")
+    actor, variables = message.get("actor"), message.get("variables")
     if message_id is not None:
         saved = (
             SavedMessage.objects.filter(pk=message_id, endpoint__project_id=session.project_id)
@@ -353,24 +364,9 @@ def message_prepare(
     return session.relay_channel, command
 
 
-def message_send(
-    *,
-    session: DebugSession,
-    fmt: str | None = None,
-    body: str | None = None,
-    message_id: int | None = None,
-    actor: User | None = None,
-    variables: dict[str, str] | None = None,
-) -> dict[str, Any]:
+def message_send(*, session: DebugSession, **message: Unpack[MessageInput]) -> dict[str, Any]:
     """Send one message; returns once the relay sent it and stored it (with its ``seq``)."""
-    channel, command = message_prepare(
-        session=session,
-        fmt=fmt,
-        body=body,
-        message_id=message_id,
-        actor=actor,
-        variables=variables,
-    )
+    channel, command = message_prepare(session=session, **message)
     answer = client.call_sync(channel, command, SEND_TIMEOUT)
     if answer is None:
         raise RelayTimeout(
