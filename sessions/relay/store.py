@@ -8,6 +8,7 @@ time (PostgreSQL COPY, or bulk inserts elsewhere); ``writer.Writer`` decides whe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,64 +45,31 @@ class SessionLog:
         self.last_seq = last_seq
 
 
+@dataclass(slots=True, eq=False)
 class Record:
     """One log entry on its way to the database, with what must happen once it is stored.
 
     ``kind`` None means no log entry, only the session/connection updates.
     """
 
-    __slots__ = (
-        "connection_number",
-        "connection_update",
-        "created_at",
-        "data",
-        "direction",
-        "final",
-        "info",
-        "kind",
-        "opcode",
-        "replies",
-        "seq",
-        "session_id",
-        "session_update",
-        "size",
-        "state",
-        "text",
-        "truncated",
-    )
-
-    def __init__(
-        self,
-        session_id: int,
-        seq: int,
-        connection_number: int,
-        kind: str,
-        direction: str = "",
-        opcode: str = "",
-        size: int = 0,
-        text: str | None = None,
-        data: bytes | None = None,
-        truncated: bool = False,
-        info: dict[str, Any] | None = None,
-    ) -> None:
-        self.session_id = session_id
-        self.seq = seq
-        self.connection_number = connection_number
-        self.kind = kind
-        self.direction = direction
-        self.created_at = datetime.now(UTC)
-        self.opcode = opcode
-        self.size = size
-        self.text = text
-        self.data = data
-        self.truncated = truncated
-        self.info = info
-        # Set by the emitter when the entry changes the session or its connection record.
-        self.session_update: dict[str, Any] | None = None
-        self.connection_update: dict[str, Any] | None = None
-        self.state: str | None = None  # the session state after this entry, for viewers
-        self.replies: list[tuple[str, dict[str, Any]]] | None = None
-        self.final = False  # the last entry of a connection
+    session_id: int
+    seq: int
+    connection_number: int
+    kind: str
+    direction: str = ""
+    opcode: str = ""
+    size: int = 0
+    text: str | None = None
+    data: bytes | None = None
+    truncated: bool = False
+    info: dict[str, Any] | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Set by the emitter when the entry changes the session or its connection record.
+    session_update: dict[str, Any] | None = None
+    connection_update: dict[str, Any] | None = None
+    state: str | None = None  # the session state after this entry, for viewers
+    replies: list[tuple[str, dict[str, Any]]] | None = None
+    final: bool = False  # the last entry of a connection
 
 
 def message_fields(
