@@ -17,6 +17,7 @@ from websockets.asyncio import client as ws_client
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
+from core.timestamps import iso
 from sessions.masking import Masker, shown_pairs
 from sessions.models import ClosedBy, FailureKind, SessionState
 from sessions.relay.closing import CLOSED_BY_TEXT, CloseIntent, close_description, close_outcome
@@ -101,6 +102,36 @@ class UpstreamConnection:
         """A new log entry with the session's next sequence number."""
         self.log.last_seq += 1
         return Record(self.session_id, self.log.last_seq, self.number, kind, **fields)
+
+    def message_record(
+        self,
+        kind: str,
+        direction: str,
+        payload: str | bytes,
+        *,
+        shown: str | bytes | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> Record:
+        """A sent or received message's entry: the payload's opcode and real size, and a
+        capped copy of ``shown`` (the payload with secrets as ••••) or else of the payload."""
+        cap = settings.SESSION_STORED_BYTES_PER_FRAME
+        opcode, size, text, data, truncated = message_fields(payload, cap)
+        if shown is not None:
+            _, _, text, data, truncated = message_fields(shown, cap)
+        self.log.last_seq += 1
+        return Record(
+            self.session_id,
+            self.log.last_seq,
+            self.number,
+            kind,
+            direction,
+            opcode,
+            size,
+            text,
+            data,
+            truncated,
+            info,
+        )
 
     async def emit(self, record: Record) -> None:
         await self.relay.enqueue(record)
@@ -296,35 +327,24 @@ class UpstreamConnection:
     async def _read(self) -> None:
         ws = self.ws
         assert ws is not None
-        cap = settings.SESSION_STORED_BYTES_PER_FRAME
         put = self.relay.enqueue
-        log = self.log
-        session_id, number = self.session_id, self.number
         # Storing slows a flooding upstream down (backpressure) but would fill the disk.
         received, received_limit = 0, settings.SESSION_MAX_RECEIVED_BYTES
         try:
             while True:
                 message = await ws.recv()
-                opcode, size, text, data, truncated = message_fields(message, cap)
-                log.last_seq += 1
-                record = Record(session_id, log.last_seq, number, "received", "in", opcode)
                 # Read per frame: a send may add secrets after the connection opened.
                 masker = self.masker
-                if masker is not None:
-                    masked = masker.message(message)
-                    if masked is not message:
-                        # The upstream sent back a secret (an echo): store it masked, keep
-                        # the real size.
-                        _, _, text, data, truncated = message_fields(masked, cap)
-                        record.info = {"masked": True}
-                record.size, record.text, record.data, record.truncated = (
-                    size,
-                    text,
-                    data,
-                    truncated,
-                )
+                masked = message if masker is None else masker.message(message)
+                if masked is message:
+                    record = self.message_record("received", "in", message)
+                else:
+                    # The upstream sent back a secret (an echo): stored masked, real size kept.
+                    record = self.message_record(
+                        "received", "in", message, shown=masked, info={"masked": True}
+                    )
                 await put(record)
-                received += size
+                received += record.size
                 if received > received_limit:
                     await self._close_over_limit(received_limit)
         except ConnectionClosed:
@@ -396,32 +416,19 @@ class UpstreamConnection:
                 payload = payload.decode("utf-8")
             elif opcode == "binary" and isinstance(payload, str):
                 payload = payload.encode("utf-8")
-            kind, size, text, data, truncated = message_fields(
-                payload, settings.SESSION_STORED_BYTES_PER_FRAME
-            )
+            shown: str | None = None
             info: dict[str, Any] | None = None
             if masked is not None:
                 # The body as written with secrets as ••••, and the real wire size. For a
                 # binary frame that is its Base64/hex source text: its bytes hold the secret.
-                _, _, text, data, truncated = message_fields(
-                    masked["text"], settings.SESSION_STORED_BYTES_PER_FRAME
-                )
+                shown = masked["text"]
                 info = {"masked": True, "format": masked.get("format")}
                 if self.masker is None:
                     self.masker = Masker()
                 # An echo of this secret is masked too.
                 self.masker.add(masked.get("redact") or ())
             # Numbered before it is written, so an echo can never be logged ahead of it.
-            record = self.record(
-                "sent",
-                direction="out",
-                opcode=kind,
-                size=size,
-                text=text,
-                data=data,
-                truncated=truncated,
-                info=info,
-            )
+            record = self.message_record("sent", "out", payload, shown=shown, info=info)
             record.replies = [
                 (
                     reply_to,
@@ -430,10 +437,10 @@ class UpstreamConnection:
                         True,
                         seq=record.seq,
                         connection=self.number,
-                        opcode=kind,
-                        size=size,
-                        truncated=truncated,
-                        timestamp=record.created_at.isoformat().replace("+00:00", "Z"),
+                        opcode=record.opcode,
+                        size=record.size,
+                        truncated=record.truncated,
+                        timestamp=iso(record.created_at),
                     ),
                 )
             ]
