@@ -147,6 +147,12 @@ class SessionClient:
         assert response.status_code == status, response.json()
         return response.json()
 
+    def open(self, **data: Any) -> dict[str, Any]:
+        """A new session (``create``), connected: its connect call answered 200."""
+        session = self.create(**data)
+        self.connect(session["id"])
+        return session
+
     def get(self, session_id: int) -> dict[str, Any]:
         response = self.client.get(f"{API}{session_id}/")
         assert response.status_code == 200, response.json()

@@ -382,8 +382,7 @@ def test_dynamic_values_differ_at_each_use(
     relay: Any, team: Team, sessions_for: Any, echo: HandshakeEcho
 ) -> None:
     api = sessions_for(team.editor)
-    session = api.create(project=team.project.pk, url=echo.url("/hs?id={{$randomUUID}}"))
-    api.connect(session["id"])
+    session = api.open(project=team.project.pk, url=echo.url("/hs?id={{$randomUUID}}"))
     uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
     seen: list[str] = []
     for _ in range(2):
