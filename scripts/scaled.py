@@ -79,6 +79,10 @@ class Process:
     port: int = 0
     # Set when the process is stopped or killed on purpose (its exit is not a failure).
     stopped: bool = False
+    # Set once SIGTERM was sent: it is sent once. A second one can land after the process
+    # removed its handler on the way out (asyncio restores SIG_DFL when its loop closes) and
+    # kill it with -15 in the middle of a clean shutdown.
+    terminated: bool = False
 
     @property
     def pid(self) -> int:
@@ -100,11 +104,17 @@ class Process:
         if self.alive():
             self.popen.send_signal(signum)
 
-    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
-        """SIGTERM, then SIGKILL if it has not exited after ``timeout`` seconds."""
+    def terminate(self) -> None:
+        """Ask the process to stop (SIGTERM), once however often it is called."""
         self.stopped = True
-        if self.alive():
+        if not self.terminated and self.alive():
+            self.terminated = True
             self.popen.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+        """SIGTERM (unless sent already), then SIGKILL if it has not exited after ``timeout``
+        seconds. Calling it again only waits for the exit."""
+        self.terminate()
         try:
             return self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -226,9 +236,7 @@ class ScaledDeployment:
         """Stop web processes, then relays (they close upstreams with 1001), then clean up."""
         for group in (self.web_processes, self.relay_processes):
             for process in group:
-                process.stopped = True
-                if process.alive():
-                    process.popen.send_signal(signal.SIGTERM)
+                process.terminate()
             for process in group:
                 process.stop()
         if self._created_db and not self.keep_db:

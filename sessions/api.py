@@ -1,8 +1,9 @@
 """REST API of debug sessions: parse, check access, call one service or selector, serialize.
 
-Sessions are private: every view looks a session up through ``_own_session``, which answers
-404 for anyone but its owner (and for an owner who left the project), and then records the
-access with ``_record_access``: a write, on a GET too (lost relays, activity).
+Sessions are private: every view of one session is a ``SessionView``, which looks it up
+through ``_own_session`` (404 for anyone but its owner, and for an owner who left the
+project) and then records the access with ``_record_access``: a write, on a GET too (lost
+relays, activity).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from core.api import ERRORS, ErrorSerializer, Pagination, paginated_schema, pars
 from core.errors import NotFound, ValidationFailed
 from core.formats import BodyFormatError, pretty
 from core.query import whole_number
+from core.requests import AuthenticatedRequest
 from core.versioning import expected_version, versioned
 from endpoints.models import Endpoint
 from endpoints.projects.access import Action, ProjectView, project_actions, project_membership
@@ -39,12 +41,12 @@ from sessions.relay.protocol import event_data
 SESSION_ERRORS = {**ERRORS, **dict.fromkeys((413, 429, 502, 503, 504), ErrorSerializer)}
 
 
-def _own_session(request: Request, session_id: Any) -> DebugSession:
+def _own_session(request: AuthenticatedRequest, session_id: Any) -> DebugSession:
     """The caller's session (404 for anyone else); a read, nothing is written."""
     return selectors.session_get(user=request.user, session_id=session_id)
 
 
-def _record_access(request: Request, session: DebugSession) -> DebugSession:
+def _record_access(request: AuthenticatedRequest, session: DebugSession) -> DebugSession:
     """Writes what the owner's use of ``session`` changes, reads included: a session whose
     relay stopped is marked lost (and its viewers told), and its activity is touched (the idle
     timeout counts from it). Returns the session as it is now."""
@@ -59,6 +61,23 @@ def _session_response(session: DebugSession, code: int = status.HTTP_200_OK) -> 
     return Response(s.session_data(session, connection), status=code)
 
 
+# The caller's session of the URL, resolved once before any handler runs (like ProjectView):
+# 404 for anyone but its owner, then the access is recorded. A method the view does not handle
+# (405) and OPTIONS resolve nothing. (No docstring: drf-spectacular would show it on every
+# operation.)
+class SessionView(APIView):
+    request: AuthenticatedRequest  # IsAuthenticated is the default permission
+    session: DebugSession
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        method = (request.method or "").lower()
+        if method == "options" or not hasattr(self, method):
+            return
+        session = _own_session(self.request, kwargs["session_id"])
+        self.session = _record_access(self.request, session)
+
+
 class SessionListCreate(APIView):
     @extend_schema(
         parameters=[
@@ -67,13 +86,14 @@ class SessionListCreate(APIView):
         ],
         responses={200: paginated_schema(s.SessionOutSerializer, "PaginatedSessionList"), **ERRORS},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         project = whole_number(request.query_params, "project", default=None, low=1, high=2**62)
         queryset = selectors.sessions_of_user(
             user=request.user, project_id=project, state=request.query_params.get("state")
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
+        assert page is not None  # None only for a paginator without a page size
         secret_names = selectors.sessions_secret_names(sessions=page)
         return paginator.get_paginated_response(
             [s.session_data(x, secret_names=secret_names.get(x.pk, ())) for x in page]
@@ -85,7 +105,7 @@ class SessionListCreate(APIView):
         description="Open a session from an endpoint (its handshake is copied into the draft) "
         "or blank in a project. Any project member may, viewers included.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = parse(s.SessionCreateSerializer, request)
         endpoint = None
         if "endpoint" in data:
@@ -119,11 +139,10 @@ class SessionListCreate(APIView):
         return _session_response(session, status.HTTP_201_CREATED)
 
 
-class SessionDetail(APIView):
+class SessionDetail(SessionView):
     @extend_schema(responses={200: s.SessionOutSerializer, **ERRORS})
-    def get(self, request: Request, session_id: int) -> Response:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def get(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        session = self.session
         return _session_response(session)
 
     @extend_schema(
@@ -132,22 +151,20 @@ class SessionDetail(APIView):
         description="Edit the draft. While the session is connecting or connected the "
         "handshake (everything but name and variables) cannot change: 409 session_connected.",
     )
-    def patch(self, request: Request, session_id: int) -> Response:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def patch(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        session = self.session
         data = parse(s.DraftSerializer, request)
         services.session_update(session=session, data=data)
         return _session_response(selectors.session_get(user=request.user, session_id=session_id))
 
     @extend_schema(responses={204: None, **ERRORS})
-    def delete(self, request: Request, session_id: int) -> Response:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def delete(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        session = self.session
         services.session_delete(session=session)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SessionConnect(APIView):
+class SessionConnect(SessionView):
     @extend_schema(
         request=s.ConnectSerializer,
         responses={200: s.SessionOutSerializer, 202: s.SessionOutSerializer, **SESSION_ERRORS},
@@ -155,9 +172,8 @@ class SessionConnect(APIView):
         "outcome: 200 open; 403 egress_denied; 502 connect_failed with the reason (dns, "
         "refused, tls, timeout, handshake with the refused status...). 202 when not waiting.",
     )
-    def post(self, request: Request, session_id: int) -> Response:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        session = self.session
         data = parse(s.ConnectSerializer, request)
         if request.query_params.get("wait", "").lower() in ("0", "false", "no"):
             data["wait"] = False
@@ -177,16 +193,15 @@ class SessionConnect(APIView):
         )
 
 
-class SessionDisconnect(APIView):
+class SessionDisconnect(SessionView):
     @extend_schema(
         request=s.DisconnectSerializer,
         responses={200: s.SessionOutSerializer, **SESSION_ERRORS},
         description="Close the upstream connection (code 1000 or 3000-4999, optional reason). "
         "Answers once the close is logged; a session that is not connected is left as it is.",
     )
-    def post(self, request: Request, session_id: int) -> Response:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        session = self.session
         data = parse(s.DisconnectSerializer, request)
         services.session_disconnect(
             session=session, code=data["code"], reason=data["reason"], wait=data["wait"]
@@ -194,7 +209,7 @@ class SessionDisconnect(APIView):
         return _session_response(selectors.session_get(user=request.user, session_id=session_id))
 
 
-class SessionMessages(APIView):
+class SessionMessages(SessionView):
     @extend_schema(
         request=s.SendSerializer,
         responses={201: s.SentSerializer, **SESSION_ERRORS},
@@ -204,9 +219,8 @@ class SessionMessages(APIView):
         "stored it, with its sequence number. An unknown variable or an invalid body is a 400 "
         "and nothing is sent.",
     )
-    def post(self, request: Request, session_id: int) -> Response:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        session = self.session
         data = parse(s.SendSerializer, request)
         sent = services.message_send(
             session=session,
@@ -219,7 +233,7 @@ class SessionMessages(APIView):
         return Response(sent, status=status.HTTP_201_CREATED)
 
 
-class SessionEvents(APIView):
+class SessionEvents(SessionView):
     @extend_schema(
         parameters=[
             OpenApiParameter("after", int, description="Only events with a larger seq."),
@@ -231,9 +245,8 @@ class SessionEvents(APIView):
         ],
         responses={200: s.EventPageSerializer, **ERRORS},
     )
-    def get(self, request: Request, session_id: int) -> Response:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def get(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        session = self.session
         params = request.query_params
         after = whole_number(request.query_params, "after", default=0, low=0, high=2**62)
         limit = whole_number(
@@ -274,7 +287,7 @@ class _FormatIsAView(DefaultContentNegotiation):
         URL_FORMAT_OVERRIDE = None
 
 
-class SessionEventDetail(APIView):
+class SessionEventDetail(SessionView):
     content_negotiation_class = _FormatIsAView
 
     @extend_schema(
@@ -295,9 +308,8 @@ class SessionEventDetail(APIView):
         description="One message in full: text pretty-printed when it parses (or as ?format=, "
         "re-decoded with ?encoding=), binary as a hexdump; ?as=base64 or ?as=raw (download).",
     )
-    def get(self, request: Request, session_id: int, seq: int) -> Any:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def get(self, request: AuthenticatedRequest, session_id: int, seq: int) -> Any:
+        session = self.session
         event = selectors.event_get(session=session, seq=seq)
         mode = request.query_params.get("as", "json")
         view = request.query_params.get("format")
@@ -323,19 +335,18 @@ class SessionEventDetail(APIView):
         )
 
 
-class SessionConnections(APIView):
+class SessionConnections(SessionView):
     @extend_schema(
         responses={200: s.ConnectionOutSerializer(many=True), **ERRORS},
     )
-    def get(self, request: Request, session_id: int) -> Response:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def get(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        session = self.session
         return Response(
             [s.connection_data(c) for c in selectors.session_connections(session=session)]
         )
 
 
-class SessionSave(APIView):
+class SessionSave(SessionView):
     @extend_schema(
         request=s.SaveSerializer,
         parameters=[
@@ -347,9 +358,8 @@ class SessionSave(APIView):
         description="Save the draft as a new endpoint (target=new, in folder) or back into the "
         "endpoint it came from (target=source, with its version check). Editors and admins.",
     )
-    def post(self, request: Request, session_id: int) -> Response:
-        session = _own_session(request, session_id)
-        session = _record_access(request, session)
+    def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        session = self.session
         data = parse(s.SaveSerializer, request)
         membership = project_membership(
             user=request.user, project_id=session.project_id, action=Action.WRITE
@@ -378,7 +388,7 @@ class FormatBody(APIView):
         responses={200: s.FormattedSerializer, **ERRORS},
         description="Pretty-print a JSON, XML or HTML body; invalid JSON/XML is a 400 saying where.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = parse(s.FormatSerializer, request)
         try:
             formatted = pretty(data["format"], data["body"])
@@ -393,18 +403,18 @@ class ProjectCABundleView(ProjectView):
     actions = project_actions(put=Action.MANAGE, delete=Action.MANAGE)
 
     @extend_schema(responses={200: s.CABundleOutSerializer, **ERRORS})
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         return Response(s.ca_bundle_data(selectors.project_ca_bundle(project=self.project)))
 
     @extend_schema(
         request=s.CABundleInSerializer, responses={200: s.CABundleOutSerializer, **ERRORS}
     )
-    def put(self, request: Request, project_id: int) -> Response:
+    def put(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(s.CABundleInSerializer, request)
         bundle = services.ca_bundle_set(project=self.project, actor=request.user, pem=data["pem"])
         return Response(s.ca_bundle_data(bundle))
 
     @extend_schema(responses={204: None, **ERRORS})
-    def delete(self, request: Request, project_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, project_id: int) -> Response:
         services.ca_bundle_delete(project=self.project)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -24,6 +24,7 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from typing import Any
@@ -292,10 +293,10 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             fields["message_id"] = ["Must be a saved message id."]
         if message_id is None and body is None:
             fields["body"] = ["Give a body (it may be empty) or a message_id."]
-        variables = message.get("variables")
-        if variables is not None:
+        variables: dict[str, str] | None = None
+        if message.get("variables") is not None:
             try:
-                variables = clean_variables(variables)
+                variables = clean_variables(message["variables"])
             except ValidationFailed as exc:
                 fields.update(exc.extra["fields"])
         if fields:
@@ -303,29 +304,22 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         cached = self.session
         session = cached or self._own_session_marking_lost()
         services.session_touch(session=session)
-        user = self.scope["user"]
+        prepare = functools.partial(
+            services.message_prepare,
+            fmt=fmt,
+            body=body,
+            message_id=message_id,
+            actor=self.scope["user"],
+            variables=variables,
+        )
         try:
-            prepared = services.message_prepare(
-                session=session,
-                fmt=fmt,
-                body=body,
-                message_id=message_id,
-                actor=user,
-                variables=variables,
-            )
+            prepared = prepare(session=session)
         except NotConnected:
             if cached is None:
                 raise
             # The connection may have opened before its batch reached this socket.
             session = self._own_session_marking_lost()
-            prepared = services.message_prepare(
-                session=session,
-                fmt=fmt,
-                body=body,
-                message_id=message_id,
-                actor=user,
-                variables=variables,
-            )
+            prepared = prepare(session=session)
         self.session = session
         return prepared
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from core.errors import ValidationFailed
 from endpoints.environments.resolver import (
@@ -53,7 +53,7 @@ def merged_overrides(*layers: dict[str, str] | None) -> dict[str, str]:
 
 
 def resolved_handshake(
-    session: DebugSession, actor: AbstractBaseUser
+    session: DebugSession, actor: User
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """The handshake to send at connect, the same for the record (secrets as ••••), and the
     spellings of the secrets it holds (for the relay to mask wherever they come back).
@@ -83,7 +83,7 @@ def resolved_body(
     session: DebugSession,
     body: str,
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     overrides: dict[str, str] | None,
 ) -> tuple[str, str | None, list[str]]:
     """``(text to send, text for the log or None, secret spellings)`` of one message body.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound, ValidationFailed
@@ -34,7 +34,7 @@ def _last_seq() -> Subquery:
 
 
 def sessions_of_user(
-    *, user: AbstractBaseUser, project_id: int | None = None, state: str | None = None
+    *, user: User, project_id: int | None = None, state: str | None = None
 ) -> QuerySet[DebugSession]:
     """The caller's sessions in projects they are still a member of, most recently used first."""
     queryset = (
@@ -57,7 +57,7 @@ def sessions_of_user(
     return queryset
 
 
-def session_get(*, user: AbstractBaseUser, session_id: Any) -> DebugSession:
+def session_get(*, user: User, session_id: Any) -> DebugSession:
     """The caller's own session; anyone else's (or an unknown id) is a 404."""
     if not user.is_authenticated:
         raise NotFound()

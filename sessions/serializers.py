@@ -4,13 +4,14 @@ the plain ``*_data`` functions that build responses, and the message detail view
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
 from core.errors import ValidationFailed
 from core.formats import PRETTY_FORMATS
+from core.timestamps import iso
 from endpoints.environments.resolver import is_valid_name
 from endpoints.environments.serializers import MAX_VARIABLE_VALUE
 from endpoints.handshake import handshake_data
@@ -24,7 +25,6 @@ from endpoints.tree.serializers import (
 from endpoints.tree.serializers import SettingsSerializer as EndpointSettingsSerializer
 from sessions.handshake import reserved_header_errors
 from sessions.models import Connection, DebugSession, ProjectCABundle, SessionState
-from sessions.relay.protocol import iso
 from sessions.selectors import sessions_secret_names
 
 # --- output ---------------------------------------------------------------------------------
@@ -246,9 +246,19 @@ class CABundleOutSerializer(serializers.Serializer):
 MAX_SESSION_VARIABLES = 500
 
 
+@overload
+def clean_variables(
+    value: Any, field: str = ..., *, allow_null: Literal[False] = ...
+) -> dict[str, str]: ...
+
+
+@overload
+def clean_variables(value: Any, field: str = ..., *, allow_null: bool) -> dict[str, str | None]: ...
+
+
 def clean_variables(
     value: Any, field: str = "variables", *, allow_null: bool = False
-) -> dict[str, str | None]:
+) -> dict[str, Any]:
     """Values given for a session or one send: ``{name: value}``; raises ValidationFailed.
 
     ``allow_null`` (a session's draft): null keeps the value the session has for that name.

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import ssl
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,6 +38,9 @@ from sessions.errors import (
     SessionConnected,
 )
 from sessions.handshake import resolved_body, resolved_handshake, session_settings
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.12
 from sessions.models import (
     ACTIVE_STATES,
     Connection,
@@ -108,7 +111,7 @@ def _apply_draft(session: DebugSession, data: dict[str, Any]) -> None:
 @transaction.atomic
 def session_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     project: Project,
     endpoint: Endpoint | None = None,
     data: dict[str, Any] | None = None,
@@ -165,7 +168,7 @@ def session_touch(*, session: DebugSession) -> None:
 
 
 def session_connect(
-    *, session: DebugSession, actor: AbstractBaseUser, wait: bool = True
+    *, session: DebugSession, actor: User, wait: bool = True
 ) -> dict[str, Any] | None:
     """Claim the session for a relay and ask it to connect.
 
@@ -222,16 +225,17 @@ def session_connect(
             request_cookies=shown["cookies"],
             subprotocols_offered=shown["subprotocols"],
         )
+    relay_request = {**request, "settings": conn_settings, "ca_pem": ca_pem or ""}
+    if shown != request:
+        # A secret was substituted: the relay records ``shown`` and masks these spellings
+        # wherever they come back.
+        relay_request.update(shown=shown, redact=redact)
     message = {
         "type": CONNECT,
         "session": locked.pk,
         "connection": locked.connection_count,
-        "request": {**request, "settings": conn_settings, "ca_pem": ca_pem or ""},
+        "request": relay_request,
     }
-    if shown != request:
-        # A secret was substituted: the relay records ``shown`` and masks these spellings
-        # wherever they come back.
-        message["request"].update(shown=shown, redact=redact)
     try:
         if not wait:
             client.send_sync(relay.channel_name, message)
@@ -273,14 +277,20 @@ def session_disconnect(
 # --- messages -------------------------------------------------------------------------------
 
 
+class MessageInput(TypedDict, total=False):
+    """A message to send: ``fmt`` and ``body``, or a saved message (``message_id``);
+    ``variables`` for this send only; ``actor`` resolves ``{{variables}}`` (default: the
+    session's owner)."""
+
+    fmt: str | None
+    body: str | None
+    message_id: int | None
+    actor: User | None
+    variables: dict[str, str] | None
+
+
 def message_prepare(
-    *,
-    session: DebugSession,
-    fmt: str | None = None,
-    body: str | None = None,
-    message_id: int | None = None,
-    actor: AbstractBaseUser | None = None,
-    variables: dict[str, str] | None = None,
+    *, session: DebugSession, **message: Unpack[MessageInput]
 ) -> tuple[str, dict[str, Any]]:
     """Resolve, validate and encode a message for the session's open connection.
 
@@ -289,6 +299,8 @@ def message_prepare(
     command. Nothing is sent here; every error (unknown variable, format, size, not
     connected) is raised before anything could be.
     """
+    fmt, body, message_id = message.get("fmt"), message.get("body"), message.get("message_id")
+    actor, variables = message.get("actor"), message.get("variables")
     if message_id is not None:
         saved = (
             SavedMessage.objects.filter(pk=message_id, endpoint__project_id=session.project_id)
@@ -352,24 +364,9 @@ def message_prepare(
     return session.relay_channel, command
 
 
-def message_send(
-    *,
-    session: DebugSession,
-    fmt: str | None = None,
-    body: str | None = None,
-    message_id: int | None = None,
-    actor: AbstractBaseUser | None = None,
-    variables: dict[str, str] | None = None,
-) -> dict[str, Any]:
+def message_send(*, session: DebugSession, **message: Unpack[MessageInput]) -> dict[str, Any]:
     """Send one message; returns once the relay sent it and stored it (with its ``seq``)."""
-    channel, command = message_prepare(
-        session=session,
-        fmt=fmt,
-        body=body,
-        message_id=message_id,
-        actor=actor,
-        variables=variables,
-    )
+    channel, command = message_prepare(session=session, **message)
     answer = client.call_sync(channel, command, SEND_TIMEOUT)
     if answer is None:
         raise RelayTimeout(
@@ -395,7 +392,7 @@ def _endpoint_fields(session: DebugSession) -> dict[str, Any]:
 def session_save(
     *,
     session: DebugSession,
-    actor: AbstractBaseUser,
+    actor: User,
     target: str,
     name: str | None = None,
     folder_id: int | None = None,
@@ -445,7 +442,7 @@ def session_mark_lost_if_relay_stopped(*, session: DebugSession) -> bool:
 MAX_CA_BUNDLE = 1024 * 1024
 
 
-def ca_bundle_set(*, project: Project, actor: AbstractBaseUser, pem: str) -> ProjectCABundle:
+def ca_bundle_set(*, project: Project, actor: User, pem: str) -> ProjectCABundle:
     if len(pem) > MAX_CA_BUNDLE:
         raise ValidationFailed({"pem": [f"At most {MAX_CA_BUNDLE} characters."]})
     if "-----BEGIN CERTIFICATE-----" not in pem:

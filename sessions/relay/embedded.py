@@ -62,7 +62,7 @@ def _stop_with_server(relay: Relay, loop: asyncio.AbstractEventLoop) -> None:
         return
     from twisted.internet.defer import Deferred
 
-    def stop() -> Deferred:
+    def stop() -> Deferred[None]:
         return Deferred.fromFuture(asyncio.ensure_future(relay.shutdown(), loop=loop))
 
     reactor.addSystemEventTrigger("before", "shutdown", stop)

@@ -24,6 +24,7 @@ from django.db import connections as db_connections
 
 from sessions.models import ClosedBy, FailureKind
 from sessions.relay import reaper, store
+from sessions.relay.connect import CLOSE_TIMEOUT, Failure
 from sessions.relay.egress import EgressPolicy, Resolver
 from sessions.relay.live_layer import RESYNC
 from sessions.relay.protocol import (
@@ -39,8 +40,9 @@ from sessions.relay.protocol import (
     reply,
     session_group,
 )
-from sessions.relay.store import Record, SessionLog, Writer
-from sessions.relay.upstream import CLOSE_TIMEOUT, Failure, UpstreamConnection
+from sessions.relay.store import Record, SessionLog
+from sessions.relay.upstream import UpstreamConnection
+from sessions.relay.writer import Writer
 
 logger = logging.getLogger("switchboard.relay")
 

@@ -1,37 +1,24 @@
-"""How a relay stores what happens on its connections: log records, and the batch writer.
+"""What a relay stores and how: log records, the SQL that writes a batch of them, and the
+relay's own rows (registration, heartbeat, idle sessions).
 
 Frames are numbered in memory by the relay that holds the connection and written many at a
-time (PostgreSQL COPY, or bulk inserts elsewhere) by one writer per relay: when the database
-is idle a frame is stored at once, when it is busy the queue grows and the next write takes
-everything queued (and frames of its sessions that arrive before it commits). Only after a
-batch is committed are replies sent and viewers sent it.
+time (PostgreSQL COPY, or bulk inserts elsewhere); ``writer.Writer`` decides when.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import logging
-import queue
-import threading
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from sessions.models import ACTIVE_STATES, Connection, DebugSession, Event, Relay
 
-logger = logging.getLogger("switchboard.relay")
-
 # One write takes at most this many records; more waiting means the next write follows at once.
 MAX_BATCH = 2000
-# Payload bytes waiting to be stored; beyond this, upstream readers pause until the writer
-# catches up (so a slow database slows the upstream down instead of filling memory).
-MAX_PENDING_BYTES = 64 * 1024 * 1024
 _EVENT_COLUMNS = (
     "session_id",
     "seq",
@@ -58,64 +45,31 @@ class SessionLog:
         self.last_seq = last_seq
 
 
+@dataclass(slots=True, eq=False)
 class Record:
     """One log entry on its way to the database, with what must happen once it is stored.
 
     ``kind`` None means no log entry, only the session/connection updates.
     """
 
-    __slots__ = (
-        "connection_number",
-        "connection_update",
-        "created_at",
-        "data",
-        "direction",
-        "final",
-        "info",
-        "kind",
-        "opcode",
-        "replies",
-        "seq",
-        "session_id",
-        "session_update",
-        "size",
-        "state",
-        "text",
-        "truncated",
-    )
-
-    def __init__(
-        self,
-        session_id: int,
-        seq: int,
-        connection_number: int,
-        kind: str,
-        direction: str = "",
-        opcode: str = "",
-        size: int = 0,
-        text: str | None = None,
-        data: bytes | None = None,
-        truncated: bool = False,
-        info: dict[str, Any] | None = None,
-    ) -> None:
-        self.session_id = session_id
-        self.seq = seq
-        self.connection_number = connection_number
-        self.kind = kind
-        self.direction = direction
-        self.created_at = datetime.now(UTC)
-        self.opcode = opcode
-        self.size = size
-        self.text = text
-        self.data = data
-        self.truncated = truncated
-        self.info = info
-        # Set by the emitter when the entry changes the session or its connection record.
-        self.session_update: dict[str, Any] | None = None
-        self.connection_update: dict[str, Any] | None = None
-        self.state: str | None = None  # the session state after this entry, for viewers
-        self.replies: list[tuple[str, dict[str, Any]]] | None = None
-        self.final = False  # the last entry of a connection
+    session_id: int
+    seq: int
+    connection_number: int
+    kind: str
+    direction: str = ""
+    opcode: str = ""
+    size: int = 0
+    text: str | None = None
+    data: bytes | None = None
+    truncated: bool = False
+    info: dict[str, Any] | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Set by the emitter when the entry changes the session or its connection record.
+    session_update: dict[str, Any] | None = None
+    connection_update: dict[str, Any] | None = None
+    state: str | None = None  # the session state after this entry, for viewers
+    replies: list[tuple[str, dict[str, Any]]] | None = None
+    final: bool = False  # the last entry of a connection
 
 
 def message_fields(
@@ -176,7 +130,9 @@ def _insert(records: Sequence[Record]) -> None:
                 )
         return
     # The values as Event's fields would prepare them for this database.
-    adapt_datetime, binary = ops.adapt_datetimefield_value, connection.Database.Binary
+    adapt_datetime = ops.adapt_datetimefield_value
+    data_field = Event._meta.get_field("data")
+    assert isinstance(data_field, models.BinaryField)
     rows = [
         (
             r.session_id,
@@ -188,7 +144,7 @@ def _insert(records: Sequence[Record]) -> None:
             r.opcode,
             r.size,
             r.text,
-            None if r.data is None else binary(r.data),
+            data_field.get_db_prep_value(r.data, connection),
             r.truncated,
             None if r.info is None else ops.adapt_json_value(r.info, None),
         )
@@ -207,6 +163,7 @@ def _lock_owned(relay_pk: int, session_ids: set[int]) -> set[int]:
     relay_column = ops.quote_name(DebugSession._meta.get_field("relay").column)
     ids = sorted(session_ids)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    params: list[Any]
     if connection.vendor == "postgresql":
         where, params = "id = ANY(%s)", [ids]
     else:
@@ -320,202 +277,3 @@ def run_db(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             raise
         connection.close()
         return function(*args, **kwargs)
-
-
-# --- the writer -----------------------------------------------------------------------------
-
-
-def _cost(record: Record) -> int:
-    return len(record.text or "") + len(record.data or b"")
-
-
-class _WriterThread(Executor):
-    """The writer's one thread, and so its one database connection: it stores batches of
-    records and runs submitted jobs (like an executor) in the order they were queued.
-
-    A daemon thread, so a relay that was never stopped cannot keep the interpreter alive.
-    """
-
-    def __init__(
-        self,
-        write: Callable[[list[Record], Callable[[set[int], int], list[Record]]], None],
-    ) -> None:
-        self._write = write
-        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._carry: Any = None  # taken from the inbox, not handled yet (thread only)
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._serve, name="relay-writer", daemon=True
-                )
-                self._thread.start()
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        self.start()
-        self.inbox.put((future, functools.partial(fn, *args, **kwargs)))
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self.inbox.put(_STOP)
-        thread = self._thread
-        if wait and thread is not None and thread is not threading.current_thread():
-            thread.join()
-
-    def _next(self, block: bool) -> Any:
-        item, self._carry = self._carry, None
-        if item is not None:
-            return item
-        if block:
-            return self.inbox.get()
-        try:
-            return self.inbox.get_nowait()
-        except queue.Empty:
-            return None
-
-    def _serve(self) -> None:
-        while True:
-            item = self._next(block=True)
-            if item is _STOP:
-                return
-            if not isinstance(item, Record):
-                future, job = item
-                if future.set_running_or_notify_cancel():
-                    try:
-                        future.set_result(job())
-                    except BaseException as exc:
-                        future.set_exception(exc)
-                continue
-            # Everything queued while the previous batch was written goes into this one.
-            batch = [item]
-            while len(batch) < MAX_BATCH:
-                item = self._next(block=False)
-                if item is None:
-                    break
-                if not isinstance(item, Record):
-                    self._carry = item
-                    break
-                batch.append(item)
-            try:
-                self._write(batch, self._more)
-            except _LoopClosed:
-                return
-
-    def _more(self, session_ids: set[int], room: int) -> list[Record]:
-        """Up to ``room`` records of ``session_ids`` queued since, in order, stopping at the
-        first other item (it starts the next batch)."""
-        taken: list[Record] = []
-        while len(taken) < room:
-            item = self._next(block=False)
-            if item is None:
-                break
-            if not isinstance(item, Record) or item.session_id not in session_ids:
-                self._carry = item
-                break
-            taken.append(item)
-        return taken
-
-
-class _LoopClosed(Exception):
-    """The relay's event loop is gone; nobody is left to hand stored batches to."""
-
-
-_STOP = object()
-
-
-class Writer:
-    """Stores records in batches on its own thread and connection, then hands them back.
-
-    The thread takes whatever was queued as soon as the previous write committed, while the
-    loop publishes that previous batch: a write never waits for the loop to come round.
-    """
-
-    def __init__(
-        self,
-        *,
-        relay_pk: Callable[[], int],
-        after_store: Callable[[list[Record], set[int]], Any],
-        max_pending: int,
-    ) -> None:
-        self._relay_pk = relay_pk
-        self._after_store = after_store
-        self.max_pending = max_pending
-        self.executor = _WriterThread(self._write)
-        self.stopping = False
-        self.queued = 0  # records put and not stored yet
-        self.pending_bytes = 0
-        self.unfinished = 0  # records put and not through after_store yet
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stored: asyncio.Queue[tuple[list[Record], set[int]]] | None = None
-        self._room = asyncio.Event()
-        self._room.set()
-
-    @property
-    def busy(self) -> bool:
-        return self.unfinished > 0
-
-    async def put(self, record: Record) -> None:
-        """Queue ``record``; waits (so the upstream reader pauses) only when the writer is behind."""
-        while self.queued >= self.max_pending:
-            self._room.clear()
-            await self._room.wait()
-        self.queued += 1
-        self.unfinished += 1
-        self.pending_bytes += _cost(record)
-        self.executor.inbox.put(record)
-        if self.pending_bytes > MAX_PENDING_BYTES:
-            self._room.clear()
-            await self._room.wait()
-
-    def _write(self, batch: list[Record], more: Callable[[set[int], int], list[Record]]) -> None:
-        """On the writer thread: store ``batch`` and what ``more`` adds to it (retrying while
-        the database is down), then hand it back to the loop."""
-        delay = 0.2
-        while True:
-            try:
-                fenced = run_db(store_batch, self._relay_pk(), batch, more)
-                break
-            except Exception:
-                # Kept and tried again, never dropped: while it fails, the queue fills and
-                # the upstream readers pause.
-                logger.exception("Storing %d log entries failed; retrying", len(batch))
-                if self.stopping and delay > 2:
-                    fenced = {r.session_id for r in batch}
-                    break
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        loop, stored = self._loop, self._stored
-        if loop is None or stored is None:
-            raise _LoopClosed
-        try:
-            loop.call_soon_threadsafe(stored.put_nowait, (batch, fenced))
-        except RuntimeError:
-            raise _LoopClosed from None
-
-    async def run(self) -> None:
-        """Start the writer thread, then pass each stored batch, in order, to ``after_store``."""
-        self._loop = asyncio.get_running_loop()
-        self._stored = stored = asyncio.Queue()
-        self.executor.start()
-        while True:
-            batch, fenced = await stored.get()
-            self.queued -= len(batch)
-            self.pending_bytes -= sum(_cost(r) for r in batch)
-            if self.pending_bytes <= MAX_PENDING_BYTES and self.queued < self.max_pending:
-                self._room.set()
-            try:
-                await self._after_store(batch, fenced)
-            except Exception:
-                logger.exception("Publishing a stored batch failed")
-            finally:
-                self.unfinished -= len(batch)
-
-    async def drain(self, timeout: float) -> None:
-        """Wait until everything queued so far is stored (bounded by ``timeout``)."""
-        deadline = time.monotonic() + timeout
-        while self.unfinished and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)

@@ -5,11 +5,14 @@ trip, and a clean stop that leaves no process and no database behind."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from scripts.scaled import ScaledDeployment, smoke
+from scripts.scaled import Process, ScaledDeployment, smoke
 
 pytestmark = pytest.mark.slow
 
@@ -38,3 +41,31 @@ def test_start_round_trip_stop() -> None:
     with psycopg.connect(deployment.server_url, autocommit=True) as conn:
         rows = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchall()
     assert rows == []
+
+
+# Like a relay worker on the way out: its SIGTERM handler is gone (asyncio restores SIG_DFL when
+# its loop closes) while it still has work to finish before it exits 0.
+_SLOW_TO_EXIT = """
+import signal, sys, time
+def finish(*_):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    time.sleep(0.5)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, finish)
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+def test_a_process_is_sent_sigterm_once_however_often_it_is_stopped(tmp_path: Path) -> None:
+    popen = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_TO_EXIT], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    assert popen.stdout is not None and popen.stdout.readline() == b"ready\n"
+    process = Process("slow", popen, tmp_path / "slow.log")
+    # ScaledDeployment.stop: every process of a group is asked first, then each is waited for.
+    process.terminate()
+    process.terminate()
+    assert process.stop() == 0
+    assert process.stop() == 0
+    popen.stdout.close()

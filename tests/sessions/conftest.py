@@ -5,12 +5,15 @@ thread of the test process (or in a worker process), and a small client for the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from sessions import models
 from sessions.relay.protocol import LIVE_LAYER
 from sessions.relay.server import Relay
 from tests.polling import wait_for
@@ -31,6 +34,20 @@ TEST_NAMES = {
     "metadata.test": "169.254.169.254",
 }
 API = "/api/v1/sessions/"
+
+
+def relay_row(
+    *, channel_name: str = "relay.test!worker", heartbeat_at: datetime | None = None
+) -> models.Relay:
+    """A relay worker's registry row as it registers itself; no relay runs behind it."""
+    return models.Relay.objects.create(
+        channel_name=channel_name,
+        host="test",
+        pid=1,
+        mode="worker",
+        capacity=10,
+        heartbeat_at=heartbeat_at or timezone.now(),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -129,6 +146,12 @@ class SessionClient:
         response = self.client.post(API, data, format="json")
         assert response.status_code == status, response.json()
         return response.json()
+
+    def open(self, **data: Any) -> dict[str, Any]:
+        """A new session (``create``), connected: its connect call answered 200."""
+        session = self.create(**data)
+        self.connect(session["id"])
+        return session
 
     def get(self, session_id: int) -> dict[str, Any]:
         response = self.client.get(f"{API}{session_id}/")

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from endpoints.projects.services import member_remove
 from endpoints.tree.services import folder_create
-from sessions.models import Connection, DebugSession, Event, Relay
+from sessions.models import Connection, DebugSession, Event
 from tests.conftest import assert_error
 from tests.factories import make_endpoint
+from tests.sessions.conftest import relay_row
 
 API = "/api/v1/sessions/"
 
@@ -117,13 +118,8 @@ def test_invalid_drafts_say_where(team, client_for, data, field):
 
 
 def live_relay():
-    return Relay.objects.create(
-        channel_name="relay.test!live",
-        host="here",
-        pid=1,
-        mode="worker",
-        capacity=10,
-        heartbeat_at=timezone.now() + timedelta(hours=1),
+    return relay_row(
+        channel_name="relay.test!live", heartbeat_at=timezone.now() + timedelta(hours=1)
     )
 
 
@@ -346,13 +342,8 @@ def test_sending_while_not_connected_or_with_a_bad_body(team, client_for, endpoi
 
 
 def test_a_session_whose_relay_stopped_is_lost_on_access(team, client_for):
-    dead = Relay.objects.create(
-        channel_name="relay.dead!x",
-        host="gone",
-        pid=1,
-        mode="worker",
-        capacity=10,
-        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    dead = relay_row(
+        channel_name="relay.dead!x", heartbeat_at=timezone.now() - timedelta(minutes=5)
     )
     session = make_session(
         team, state="open", relay=dead, relay_channel=dead.channel_name, connection_count=1

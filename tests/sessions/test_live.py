@@ -170,9 +170,12 @@ async def test_stream_authentication_and_privacy(relay, team):
     assert code == 4404 and error["code"] == "not_found"
 
     _, secret = await sync_to_async(token_create)(user=team.viewer, name="q")
-    bad_after = WebsocketCommunicator(application, f"{path}?token={secret}&after=x")
-    assert (await bad_after.connect())[0]
-    assert (await closed_with(bad_after))[1] == 4400
+    # The project socket's rule (core.query): digits only, no sign, space or underscore.
+    for after in ("x", "-1", "%2B5", "%205", "1_0", "%D9%A3", "1" * 19):
+        bad_after = WebsocketCommunicator(application, f"{path}?token={secret}&after={after}")
+        assert (await bad_after.connect())[0]
+        error, code = await closed_with(bad_after)
+        assert (code, error["code"]) == (4400, "validation_error"), after
 
     owner = await open_stream(f"{path}?token={secret}", [])
     await owner.send_to(json.dumps({"type": "send", "body": "x", "ref": 1}))

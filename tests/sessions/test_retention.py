@@ -125,8 +125,7 @@ def test_the_command_and_the_setting(team, settings):
 @pytest.mark.django_db(transaction=True)
 def test_numbering_continues_after_pruning(relay, team, sessions_for, ws_upstream):
     api = sessions_for(team.editor)
-    session = api.create(project=team.project.pk, url=ws_upstream.url("/echo"))
-    api.connect(session["id"])
+    session = api.open(project=team.project.pk, url=ws_upstream.url("/echo"))
     for text in ("one", "two"):
         api.send(session["id"], format="text", body=text)
     api.wait_events(
@@ -194,8 +193,7 @@ def test_a_held_prune_batch_does_not_block_writers(team):
 def test_a_relay_stores_frames_while_pruning_runs(relay, team, sessions_for, ws_upstream):
     old = session_with_log(team, "closed", [OLD] * 10_000, [OLD])
     api = sessions_for(team.editor)
-    session = api.create(project=team.project.pk, url=ws_upstream.url("/echo"))
-    api.connect(session["id"])
+    session = api.open(project=team.project.pk, url=ws_upstream.url("/echo"))
     timings: dict[str, float] = {}
     pruned: list[PruneResult] = []
 

@@ -32,7 +32,7 @@ from sessions.models import Connection, DebugSession, Event
 from tests.conftest import Team, assert_error
 from tests.polling import wait_for
 from tests.sessions.conftest import API, SessionClient
-from tests.sessions.upstreams import LoopThread
+from tests.sessions.upstreams import LoopThread, ServedWebsockets
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ SECRET_FORMS = (SECRET, quote(SECRET, safe=""), quote(SECRET, safe=",:@/!$'()*")
 OTHER_PRIVATE = "ada-private-current-Qm2"
 
 
-class HandshakeEcho:
+class HandshakeEcho(ServedWebsockets):
     """A ``websockets`` upstream on loopback. Its first message is the handshake it received,
     as JSON (``path`` with query, ``query`` decoded, ``headers``, ``cookies``); then it echoes
     every message, except ``close:<reason>``, which it answers by closing with 4000 and that
@@ -72,16 +72,8 @@ class HandshakeEcho:
                 compression=None,
             )
 
-        self.server = self.runner.run(start())
-        self.port = self.server.sockets[0].getsockname()[1]
+        self.serve_on_loop(start())
         return self
-
-    def stop(self) -> None:
-        async def stop() -> None:
-            self.server.close()
-            await self.server.wait_closed()
-
-        self.runner.run(stop())
 
     @staticmethod
     def seen(request: Request) -> dict[str, Any]:
@@ -391,8 +383,7 @@ def test_dynamic_values_differ_at_each_use(
     relay: Any, team: Team, sessions_for: Any, echo: HandshakeEcho
 ) -> None:
     api = sessions_for(team.editor)
-    session = api.create(project=team.project.pk, url=echo.url("/hs?id={{$randomUUID}}"))
-    api.connect(session["id"])
+    session = api.open(project=team.project.pk, url=echo.url("/hs?id={{$randomUUID}}"))
     uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
     seen: list[str] = []
     for _ in range(2):

@@ -127,8 +127,7 @@ def test_rest_calls_reach_the_upstream_through_the_worker(worker, team, sessions
 
 def test_killing_the_worker_marks_its_sessions_lost(worker, team, sessions_for, ws_upstream):
     api = sessions_for(team.editor)
-    session = api.create(project=team.project.pk, url=ws_upstream.url("/echo"))
-    api.connect(session["id"])
+    session = api.open(project=team.project.pk, url=ws_upstream.url("/echo"))
     other = RelayThread()  # another live relay, which reaps the dead one in the background
     try:
         worker.process.send_signal(signal.SIGKILL)

@@ -10,23 +10,17 @@ from typing import Any
 import psycopg
 import pytest
 from django.db import connection, connections
-from django.utils import timezone
 
 from sessions.models import DebugSession, Event, Relay
-from sessions.relay.store import Record, Writer
+from sessions.relay.store import Record
+from sessions.relay.writer import Writer
+from tests.sessions.conftest import relay_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _held_sessions(team: Any, count: int) -> tuple[Relay, list[int]]:
-    relay = Relay.objects.create(
-        channel_name="relay.test!writer",
-        host="test",
-        pid=1,
-        mode="worker",
-        capacity=10,
-        heartbeat_at=timezone.now(),
-    )
+    relay = relay_row(channel_name="relay.test!writer")
     ids = [
         DebugSession.objects.create(
             owner=team.editor, project=team.project, url="ws://upstream.test/", relay=relay

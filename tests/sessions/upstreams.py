@@ -22,13 +22,13 @@ import ipaddress
 import socket
 import ssl
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import WSMsgType, web
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -93,7 +93,26 @@ def _auth_problem(path: str, headers: Any, query: dict[str, list[str]]) -> str |
     return None
 
 
-class WebsocketsUpstream(Upstream):
+class ServedWebsockets:
+    """A ``websockets`` server on a ``LoopThread``: ``serve_on_loop`` starts it, ``stop`` closes it."""
+
+    runner: LoopThread
+    server: Any
+    port: int
+
+    def serve_on_loop(self, serving: Coroutine[Any, Any, Server]) -> None:
+        self.server = self.runner.run(serving)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        async def stop() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+
+        self.runner.run(stop())
+
+
+class WebsocketsUpstream(ServedWebsockets, Upstream):
     """The reference implementation: the ``websockets`` server."""
 
     def __init__(self, runner: LoopThread, ssl_context: ssl.SSLContext | None = None) -> None:
@@ -119,16 +138,8 @@ class WebsocketsUpstream(Upstream):
                 ssl=self.ssl_context,
             )
 
-        self.server = self.runner.run(start())
-        self.port = self.server.sockets[0].getsockname()[1]
+        self.serve_on_loop(start())
         return self
-
-    def stop(self) -> None:
-        async def stop() -> None:
-            self.server.close()
-            await self.server.wait_closed()
-
-        self.runner.run(stop())
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
