@@ -25,6 +25,8 @@ export class EnvironmentsView {
             "Your current value wins over the shared value and is visible only to you; secret values are never shown to anyone."))),
       h("div.env-layout", {}, this.list, this.detail)));
     this.off.push(this.store.on("environments", () => this.renderList()));
+    // A teammate's change (or this member's, in another tab): read the shown scope again.
+    this.off.push(this.store.on("variables-changed", () => this.refresh()));
     await this.store.loadEnvironments().catch(() => {});
     if (this.selected !== "global" && !this.store.environments.some((e) => String(e.id) === this.selected)) this.selected = "global";
     this.renderList();
@@ -34,6 +36,12 @@ export class EnvironmentsView {
 
   destroy() {
     this.off.forEach((off) => off());
+  }
+
+  async refresh() {
+    if (this.selected !== "global" && !this.environment()) this.selected = "global";
+    this.renderList();
+    await this.renderDetail();
   }
 
   renderList() {
@@ -76,6 +84,8 @@ export class EnvironmentsView {
   }
 
   async renderDetail() {
+    // Live refreshes may overlap: only the latest rendering fills the table.
+    const ticket = (this.rendering = (this.rendering || 0) + 1);
     const environment = this.environment();
     const head = h("div.env-head");
     if (environment) {
@@ -125,7 +135,7 @@ export class EnvironmentsView {
     this.table.append(h("tr", {}, h("td.muted", { colspan: "6" }, "Loading…")));
     try {
       const variables = await get(`${base}/variables/`, { environment: environment ? environment.id : "global" });
-      this.renderVariables(variables);
+      if (ticket === this.rendering) this.renderVariables(variables);
     } catch (error) {
       this.table.replaceChildren(h("tr", {}, h("td.form-error", { colspan: "6" }, describeError(error))));
     }

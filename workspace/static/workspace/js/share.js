@@ -26,6 +26,8 @@ export class ShareView {
       h("div.share-layout", {},
         boot.can_write ? this.form() : h("div.panel", {}, h("p.muted", {}, "Editors and admins create share links.")),
         h("section", { "aria-labelledby": "links-title" }, h("h2#links-title.section-title", {}, "Links"), this.listHost))));
+    this.off.push(this.store.on("environments", () => this.fillEnvironments()));
+    this.off.push(this.store.on("share-links-changed", () => this.load()));
     await this.store.loadEnvironments().catch(() => {});
     this.fillEnvironments();
     await this.load();
@@ -38,8 +40,10 @@ export class ShareView {
 
   fillEnvironments() {
     if (!this.envSelect) return;
+    const chosen = this.envSelect.value;
     this.envSelect.replaceChildren(h("option", { value: "" }, "None (show {{placeholders}})"),
       ...this.store.environments.map((e) => h("option", { value: e.id }, e.name)));
+    if (this.store.environments.some((e) => String(e.id) === chosen)) this.envSelect.value = chosen;
   }
 
   form() {
