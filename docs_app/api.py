@@ -103,7 +103,9 @@ class ShareLinkDetail(ProjectView):
     @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
     def delete(self, request: AuthenticatedRequest, project_id: int, link_id: int) -> Response:
         link = selectors.share_link_get(project=self.project, link_id=link_id)
-        services.share_link_delete(link=link, expected_version=expected_version(request))
+        services.share_link_delete(
+            link=link, expected_version=expected_version(request), actor=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

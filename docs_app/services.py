@@ -31,6 +31,8 @@ from core.versioning import check_version
 from docs_app.errors import LinkRevoked, TooManyPasswordAttempts
 from docs_app.models import PasswordFailure, RenderedDescription, ShareLink
 from docs_app.tokens import new_seed, token_digest, token_for
+from endpoints.activity import events
+from endpoints.activity.event_kinds import EventKind
 from endpoints.models import Endpoint, Environment, Folder, Project
 
 PASSWORD_MIN_LENGTH = 6
@@ -100,6 +102,20 @@ def _check_environment(project: Project, environment_id: int | None) -> dict[str
 # --- links ----------------------------------------------------------------------------------
 
 
+def _announce(link: ShareLink, actor: User | None, kind: EventKind) -> None:
+    """Tell the project's members; which link only (never its token: viewers may not see it)."""
+    events.publish(
+        project_id=link.project_id,
+        actor=actor,
+        events=[
+            {
+                "kind": kind,
+                "share_link": {"id": link.pk, "name": link.name, "version": link.version},
+            }
+        ],
+    )
+
+
 def _mint(link: ShareLink) -> str:
     link.token_seed = new_seed()
     token = token_for(link.token_seed)
@@ -151,6 +167,7 @@ def share_link_create(
         link.folders.set(folder_ids)
     if endpoint_ids:
         link.endpoints.set(endpoint_ids)
+    _announce(link, actor, EventKind.SHARE_LINK_CREATED)
     return link, token
 
 
@@ -227,6 +244,7 @@ def share_link_update(
     if scope_changes:
         link.folders.set(folder_ids)
         link.endpoints.set(endpoint_ids)
+    _announce(link, actor, EventKind.SHARE_LINK_UPDATED)
     return link
 
 
@@ -239,6 +257,7 @@ def share_link_revoke(*, link: ShareLink, actor: User) -> ShareLink:
         link.version += 1
         link.updated_by = actor
         link.save()
+        _announce(link, actor, EventKind.SHARE_LINK_REVOKED)
     return link
 
 
@@ -255,13 +274,20 @@ def share_link_rotate(
     link.version += 1
     link.updated_by = actor
     link.save()
+    _announce(link, actor, EventKind.SHARE_LINK_ROTATED)
     return link, token
 
 
 @transaction.atomic
-def share_link_delete(*, link: ShareLink, expected_version: int | None = None) -> None:
+def share_link_delete(
+    *,
+    link: ShareLink,
+    expected_version: int | None = None,
+    actor: User | None = None,
+) -> None:
     link = _lock(link)
     check_version(link, expected_version)
+    _announce(link, actor, EventKind.SHARE_LINK_DELETED)
     link.delete()
 
 

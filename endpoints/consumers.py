@@ -6,6 +6,8 @@ server → client
     {"type": "events", "events": [{"seq", "kind", "at", "actor", ...}], "replay": bool}
     {"type": "ready", "last_seq": N, "you": {...}, "role": "editor"}   once, after any replay
     {"type": "presence", "members": [{"user": {...}, "endpoints": [ids]}]}
+    {"type": "own_events", "events": [{"kind", "at", "actor", ...}]}   only to the member they
+        belong to (their current values); not numbered, not stored, never replayed
     {"type": "pong"} / {"type": "error", "code": ..., "detail": ...}
 client → server
     {"type": "open", "endpoint": id}   this tab now shows endpoint ``id`` (null: none)
@@ -34,7 +36,7 @@ from core.people import user_brief
 from core.query import is_whole_number
 from core.ws import CloseCode, refuse
 from endpoints.activity import presence
-from endpoints.activity.events import project_group
+from endpoints.activity.events import member_group, project_group
 from endpoints.activity.selectors import project_events, project_last_seq
 from endpoints.projects.access import Action, project_membership
 
@@ -91,9 +93,11 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.project_id = project_id
         self.group = project_group(project_id)
+        self.own_group = member_group(project_id, user.pk)
         # Join the group before reading the last sequence number: whatever commits after that
         # read arrives live, whatever committed before is replayed, overlaps are dropped by seq.
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.own_group, self.channel_name)
         await self.accept()
         current = await database_sync_to_async(project_last_seq)(project_id=project_id)
         if current is None:
@@ -126,6 +130,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         if self.project_id is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.channel_layer.group_discard(self.own_group, self.channel_name)
         await database_sync_to_async(presence.presence_leave)(channel_name=self.channel_name)
         await self._announce_presence()
 
@@ -194,6 +199,10 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
                     await self._refuse_not_member()
                     return
             await self._send_events(events, replay=False)
+
+    async def project_member_events(self, message: dict[str, Any]) -> None:
+        if not self.closed:
+            await self.send_json({"type": "own_events", "events": message["events"]})
 
     async def project_gone(self, message: dict[str, Any]) -> None:
         await self._refuse_not_member("The project was deleted.")

@@ -6,6 +6,11 @@ A service calls :func:`publish` inside its transaction. The events are written t
 announced and its numbers are never used. Advancing ``Project.last_event_seq`` locks the
 project's row until commit, so events of one project commit in sequence order: a socket that
 has seen N and reads the stored events after N misses nothing and gets nothing twice.
+
+Every event is checked against its kind's declared payload first (``event_kinds``). The few
+kinds that belong to one member (their private current values) go through
+:func:`publish_to_member` instead: not stored, not numbered, sent only to that member's sockets
+of the project (group ``project.<id>.member.<user id>``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from core.people import user_brief
 from core.timestamps import iso_now
+from endpoints.activity.event_kinds import check_event
 from endpoints.models import Project, ProjectEvent
 
 logger = logging.getLogger(__name__)
@@ -36,19 +42,27 @@ def project_group(project_id: int) -> str:
     return f"project.{project_id}"
 
 
+def member_group(project_id: int, user_id: int) -> str:
+    """The sockets of one member on one project: where their own events go."""
+    return f"project.{project_id}.member.{user_id}"
+
+
 def publish(
     *,
     project_id: int,
     actor: User | None,
     events: Sequence[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """Store ``events`` (each ``{"kind": ..., ...}``) and send them once the transaction commits.
+    """Store ``events`` (each ``{"kind": EventKind, ...}``) and send them once the transaction
+    commits.
 
     Returns the events as sent: ``{"seq", "kind", "at", "actor", ...}``. Must run inside the
     caller's transaction, as late as possible in it: the project row stays locked until commit.
     """
     if not events:
         return []
+    for event in events:
+        check_event(event, owner_only=False)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("publish() belongs inside the service's transaction.")
     count = len(events)
@@ -78,12 +92,12 @@ def publish(
     common = {"at": at, "actor": user_brief(actor)}
     rows = []
     for offset, event in enumerate(events):
-        data = {"kind": event["kind"], **common, **event}
+        data = {**event, **common, "kind": event["kind"].value}
         rows.append(
             ProjectEvent(
                 project_id=project_id,
                 seq=last - count + 1 + offset,
-                kind=event["kind"],
+                kind=data["kind"],
                 actor=actor,
                 created_at=now,
                 data=data,
@@ -95,6 +109,38 @@ def publish(
         send_after_commit(
             project_id, {"type": "project.events", "events": sent[start : start + SEND_CHUNK]}
         )
+    return sent
+
+
+def publish_to_member(
+    *,
+    project_id: int,
+    user_id: int,
+    actor: User | None,
+    events: Sequence[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Send ``events`` of owner-only kinds to ``user_id``'s sockets of the project, after commit.
+
+    Nothing is stored: no other member can replay them (``?after=``, the REST poll), and they
+    take no sequence number, so other members see no gap. A tab that was offline meanwhile
+    reads the values again when it shows them.
+    """
+    for event in events:
+        check_event(event, owner_only=True)
+    if not events:
+        return []
+    _, at = iso_now()
+    actor = actor if actor is not None and actor.is_authenticated else None
+    common = {"at": at, "actor": user_brief(actor)}
+    sent = [{**event, **common, "kind": event["kind"].value} for event in events]
+    transaction.on_commit(
+        partial(
+            _group_send,
+            member_group(project_id, user_id),
+            {"type": "project.member_events", "events": sent},
+        ),
+        robust=True,
+    )
     return sent
 
 

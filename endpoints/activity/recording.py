@@ -18,8 +18,19 @@ from django.contrib.auth.models import User
 
 from core.people import user_brief
 from endpoints.activity import events, history
+from endpoints.activity.event_kinds import EventKind
 from endpoints.activity.serializers import comment_data
-from endpoints.models import Comment, Endpoint, Folder, Membership, Project, Revision
+from endpoints.models import (
+    Comment,
+    Endpoint,
+    Environment,
+    Folder,
+    Membership,
+    Project,
+    Revision,
+    Tag,
+    Variable,
+)
 from endpoints.tree.selectors import endpoints_with_relations
 
 Actor = User | None
@@ -87,8 +98,8 @@ def endpoints_changed(
         revised = revision.endpoint
         assert revised is not None  # each was built for an endpoint just above
         old = before[revised.pk]
-        kind = {"created": "endpoint.created", "moved": "endpoint.moved"}.get(
-            revision.action, "endpoint.updated"
+        kind = {"created": EventKind.ENDPOINT_CREATED, "moved": EventKind.ENDPOINT_MOVED}.get(
+            revision.action, EventKind.ENDPOINT_UPDATED
         )
         event: dict[str, Any] = {
             "kind": kind,
@@ -112,7 +123,7 @@ def endpoints_deleted(*, project: Project, actor: Actor, endpoints: Sequence[End
         actor=actor,
         events=[
             {
-                "kind": "endpoint.deleted",
+                "kind": EventKind.ENDPOINT_DELETED,
                 "endpoint": {
                     "id": e.pk,
                     "name": e.name,
@@ -142,8 +153,8 @@ def folder_changed(
         changes=changes,
         snapshot=new,
     )
-    kind = {"created": "folder.created", "moved": "folder.moved"}.get(
-        revision.action, "folder.updated"
+    kind = {"created": EventKind.FOLDER_CREATED, "moved": EventKind.FOLDER_MOVED}.get(
+        revision.action, EventKind.FOLDER_UPDATED
     )
     event: dict[str, Any] = {
         "kind": kind,
@@ -170,7 +181,7 @@ def folder_deleted(
         actor=actor,
         events=[
             {
-                "kind": "folder.deleted",
+                "kind": EventKind.FOLDER_DELETED,
                 "folder": {"id": folder.pk, "name": folder.name, "parent": folder.parent_id},
                 "deleted_folders": sorted(folder_ids),
                 "deleted_endpoints": sorted(endpoint_ids),
@@ -184,7 +195,7 @@ def member_changed(
     project: Project,
     actor: Actor,
     membership: Membership,
-    kind: str,
+    kind: EventKind,
     previous_role: str | None = None,
 ) -> None:
     """``member.joined``, ``member.role_changed`` or ``member.left``.
@@ -207,7 +218,7 @@ def project_changed(*, project: Project, actor: Actor) -> None:
         actor=actor,
         events=[
             {
-                "kind": "project.updated",
+                "kind": EventKind.PROJECT_UPDATED,
                 "project": {"id": project.pk, "name": project.name, "version": project.version},
             }
         ],
@@ -219,7 +230,7 @@ def project_deleted(*, project_id: int) -> None:
     events.send_after_commit(project_id, {"type": "project.gone"})
 
 
-def comment_changed(*, project: Project, actor: Actor, kind: str, comment: Comment) -> None:
+def comment_changed(*, project: Project, actor: Actor, kind: EventKind, comment: Comment) -> None:
     """``comment.added``, ``.edited``, ``.resolved`` or ``.reopened``, with the comment as the
     REST API shows it."""
     events.publish(
@@ -235,8 +246,80 @@ def comment_deleted(*, project: Project, actor: Actor, comment: Comment) -> None
         actor=actor,
         events=[
             {
-                "kind": "comment.deleted",
+                "kind": EventKind.COMMENT_DELETED,
                 "comment": {"id": comment.pk, "endpoint": comment.endpoint_id},
+            }
+        ],
+    )
+
+
+def tag_changed(*, project_id: int, actor: Actor, kind: EventKind, tag: Tag) -> None:
+    """``tag.created``, ``.updated`` or ``.deleted`` (endpoints carrying it have their own)."""
+    events.publish(
+        project_id=project_id,
+        actor=actor,
+        events=[{"kind": kind, "tag": {"id": tag.pk, "name": tag.name}}],
+    )
+
+
+def environment_changed(
+    *, project_id: int, actor: Actor, kind: EventKind, environment: Environment
+) -> None:
+    """``environment.created``, ``.updated`` or ``.deleted`` (its variables go with it)."""
+    events.publish(
+        project_id=project_id,
+        actor=actor,
+        events=[
+            {
+                "kind": kind,
+                "environment": {
+                    "id": environment.pk,
+                    "name": environment.name,
+                    "version": environment.version,
+                },
+            }
+        ],
+    )
+
+
+def variable_changed(*, project_id: int, actor: Actor, kind: EventKind, variable: Variable) -> None:
+    """``variable.created``, ``.updated`` or ``.deleted``: which variable, never its value."""
+    events.publish(
+        project_id=project_id,
+        actor=actor,
+        events=[
+            {
+                "kind": kind,
+                "variable": {
+                    "id": variable.pk,
+                    "environment": variable.environment_id,
+                    "name": variable.name,
+                    "secret": variable.secret,
+                    "version": variable.version,
+                },
+            }
+        ],
+    )
+
+
+def current_value_changed(*, variable: Variable, user: User, is_set: bool) -> None:
+    """Tell ``user``'s own tabs that their private value of ``variable`` was set or cleared.
+
+    Only to them, never stored, and without the value (their tab reads it again).
+    """
+    events.publish_to_member(
+        project_id=variable.project_id,
+        user_id=user.pk,
+        actor=user,
+        events=[
+            {
+                "kind": EventKind.CURRENT_VALUE_CHANGED,
+                "variable": {
+                    "id": variable.pk,
+                    "environment": variable.environment_id,
+                    "name": variable.name,
+                },
+                "set": is_set,
             }
         ],
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.versioning import check_version
 from endpoints.activity import history, recording
+from endpoints.activity.event_kinds import EventKind
 from endpoints.activity.mentions import mentioned_names
 from endpoints.models import Comment, Endpoint, Folder, Membership, Project, Revision, Role
 from endpoints.rows import lock
@@ -87,7 +88,9 @@ def comment_create(*, endpoint: Endpoint, actor: User, body: str) -> Comment:
         project=project, endpoint=endpoint, author=actor, body=_comment_body(body)
     )
     comment.mentions.set(_comment_mentions(project, body))
-    recording.comment_changed(project=project, actor=actor, kind="comment.added", comment=comment)
+    recording.comment_changed(
+        project=project, actor=actor, kind=EventKind.COMMENT_ADDED, comment=comment
+    )
     return comment
 
 
@@ -102,7 +105,7 @@ def comment_update(*, comment: Comment, actor: User, body: str) -> Comment:
     comment.save()
     comment.mentions.set(_comment_mentions(comment.project, body))
     recording.comment_changed(
-        project=comment.project, actor=actor, kind="comment.edited", comment=comment
+        project=comment.project, actor=actor, kind=EventKind.COMMENT_EDITED, comment=comment
     )
     return comment
 
@@ -131,7 +134,7 @@ def comment_set_resolved(*, comment: Comment, actor: User, role: str, resolved: 
     recording.comment_changed(
         project=comment.project,
         actor=actor,
-        kind="comment.resolved" if resolved else "comment.reopened",
+        kind=EventKind.COMMENT_RESOLVED if resolved else EventKind.COMMENT_REOPENED,
         comment=comment,
     )
     return comment

@@ -80,7 +80,9 @@ class EnvironmentDetail(ProjectView):
     ) -> Response:
         environment = selectors.environment_get(project=self.project, environment_id=environment_id)
         services.environment_delete(
-            environment=environment, expected_version=expected_version(request)
+            environment=environment,
+            expected_version=expected_version(request),
+            actor=request.user,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -169,7 +171,9 @@ class VariableDetail(ProjectView):
         variable = selectors.variable_get(
             project=self.project, user=request.user, variable_id=variable_id
         )
-        services.variable_delete(variable=variable, expected_version=expected_version(request))
+        services.variable_delete(
+            variable=variable, expected_version=expected_version(request), actor=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -8,6 +8,8 @@ from django.db.models.functions import Lower
 
 from core.errors import ValidationFailed
 from core.versioning import check_version
+from endpoints.activity import recording
+from endpoints.activity.event_kinds import EventKind
 from endpoints.environments.resolver import MAX_NAME_LENGTH, is_valid_name
 from endpoints.models import CurrentValue, Environment, Project, Variable
 from endpoints.rows import append_position, lock, place, save_unique
@@ -48,6 +50,12 @@ def environment_create(
     save_unique(environment, "name", f"An environment named {name!r} already exists.")
     if position is not None:
         environment.position = place(siblings, environment.pk, position)
+    recording.environment_changed(
+        project_id=project.pk,
+        actor=actor,
+        kind=EventKind.ENVIRONMENT_CREATED,
+        environment=environment,
+    )
     return environment
 
 
@@ -76,14 +84,31 @@ def environment_update(
     if position is not None:
         siblings = Environment.objects.filter(project_id=environment.project_id)
         environment.position = place(siblings, environment.pk, position)
+    recording.environment_changed(
+        project_id=environment.project_id,
+        actor=actor,
+        kind=EventKind.ENVIRONMENT_UPDATED,
+        environment=environment,
+    )
     return environment
 
 
 @transaction.atomic
-def environment_delete(*, environment: Environment, expected_version: int | None = None) -> None:
+def environment_delete(
+    *,
+    environment: Environment,
+    expected_version: int | None = None,
+    actor: User | None = None,
+) -> None:
     """Delete an environment and its variables (and so everyone's current values of them)."""
     environment = lock(Environment.objects.select_related("updated_by"), environment.pk)
     check_version(environment, expected_version)
+    recording.environment_changed(
+        project_id=environment.project_id,
+        actor=actor,
+        kind=EventKind.ENVIRONMENT_DELETED,
+        environment=environment,
+    )
     environment.delete()
 
 
@@ -142,6 +167,9 @@ def variable_create(
     save_unique(variable, "name", f"A variable named {name!r} already exists here.")
     if position is not None:
         variable.position = place(siblings, variable.pk, position)
+    recording.variable_changed(
+        project_id=project.pk, actor=actor, kind=EventKind.VARIABLE_CREATED, variable=variable
+    )
     return variable
 
 
@@ -183,26 +211,49 @@ def variable_update(
             project_id=variable.project_id, environment=variable.environment_id
         )
         variable.position = place(siblings, variable.pk, position)
+    recording.variable_changed(
+        project_id=variable.project_id,
+        actor=actor,
+        kind=EventKind.VARIABLE_UPDATED,
+        variable=variable,
+    )
     return variable
 
 
 @transaction.atomic
-def variable_delete(*, variable: Variable, expected_version: int | None = None) -> None:
+def variable_delete(
+    *,
+    variable: Variable,
+    expected_version: int | None = None,
+    actor: User | None = None,
+) -> None:
     variable = lock(Variable.objects.select_related("updated_by"), variable.pk)
     check_version(variable, expected_version)
+    recording.variable_changed(
+        project_id=variable.project_id,
+        actor=actor,
+        kind=EventKind.VARIABLE_DELETED,
+        variable=variable,
+    )
     variable.delete()
 
 
 @transaction.atomic
 def current_value_set(*, variable: Variable, user: User, value: str) -> CurrentValue:
-    """Set ``user``'s private current value of ``variable``; it wins over shared values for them."""
+    """Set ``user``'s private current value of ``variable``; it wins over shared values for them.
+
+    Announced to ``user``'s own tabs only, without the value.
+    """
     current, _ = CurrentValue.objects.update_or_create(
         variable=variable, user=user, defaults={"value": value}
     )
+    recording.current_value_changed(variable=variable, user=user, is_set=True)
     return current
 
 
 @transaction.atomic
 def current_value_clear(*, variable: Variable, user: User) -> None:
     """Forget ``user``'s current value; the shared values apply to them again."""
-    CurrentValue.objects.filter(variable=variable, user=user).delete()
+    deleted, _ = CurrentValue.objects.filter(variable=variable, user=user).delete()
+    if deleted:
+        recording.current_value_changed(variable=variable, user=user, is_set=False)

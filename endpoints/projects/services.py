@@ -11,6 +11,7 @@ from core.errors import NotFound, ValidationFailed
 from core.query import as_whole_number
 from core.versioning import check_version
 from endpoints.activity import recording
+from endpoints.activity.event_kinds import EventKind
 from endpoints.errors import AlreadyMember, LastAdmin
 from endpoints.models import CurrentValue, Endpoint, Membership, Project, Role
 from endpoints.rows import lock
@@ -72,7 +73,7 @@ def member_add(
         raise AlreadyMember(f"{user.get_username()} is already a member.")
     membership = Membership.objects.create(project=project, user=user, role=role)
     recording.member_changed(
-        project=project, actor=actor, membership=membership, kind="member.joined"
+        project=project, actor=actor, membership=membership, kind=EventKind.MEMBER_JOINED
     )
     return membership
 
@@ -101,7 +102,7 @@ def member_update(
             project=project,
             actor=actor,
             membership=membership,
-            kind="member.role_changed",
+            kind=EventKind.MEMBER_ROLE_CHANGED,
             previous_role=previous_role,
         )
     return membership
@@ -124,7 +125,7 @@ def member_remove(*, project: Project, user_id: int, actor: User) -> None:
     membership.delete()
     recording.endpoints_changed(project=project, actor=actor, before=before)
     recording.member_changed(
-        project=project, actor=actor, membership=membership, kind="member.left"
+        project=project, actor=actor, membership=membership, kind=EventKind.MEMBER_LEFT
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -195,8 +194,7 @@ class TagListCreate(ProjectView):
     @extend_schema(request=s.TagInSerializer, responses={201: s.TagOutSerializer, **ERRORS})
     def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(s.TagInSerializer, request)
-        with transaction.atomic():
-            (tag,) = services.tags_resolve(project=self.project, names=[data["name"]])
+        tag = services.tag_create(project=self.project, actor=request.user, name=data["name"])
         return Response(s.tag_data(tag), status=status.HTTP_201_CREATED)
 
 

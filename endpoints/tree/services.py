@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.errors import Conflict, ValidationFailed, VersionConflict
 from core.versioning import check_version
 from endpoints.activity import history, recording
+from endpoints.activity.event_kinds import EventKind
 from endpoints.errors import FolderCycle, FolderNotEmpty
 from endpoints.handshake import TEMPLATE_FIELDS, clean_settings
 from endpoints.models import (
@@ -171,6 +172,19 @@ def tags_resolve(*, project: Project, names: Iterable[str]) -> list[Tag]:
     return [existing[key] for key in wanted]
 
 
+@transaction.atomic
+def tag_create(*, project: Project, actor: User | None, name: str) -> Tag:
+    """The tag named ``name`` (case-insensitive), created and announced when new."""
+    known = Tag.objects.annotate(lname=Lower("name")).filter(
+        project=project, lname=name.strip().lower()
+    )
+    if known.exists():
+        return known.get()
+    (tag,) = tags_resolve(project=project, names=[name])
+    recording.tag_changed(project_id=project.pk, actor=actor, kind=EventKind.TAG_CREATED, tag=tag)
+    return tag
+
+
 def _tagged_endpoints_changing(tag: Tag) -> dict[int, dict[str, Any] | None]:
     """Snapshots of the endpoints carrying ``tag``, taken before a rename or delete changes them."""
     tagged = Endpoint.tags.through.objects.filter(tag=tag).values_list("endpoint_id", flat=True)
@@ -200,14 +214,22 @@ def tag_rename(*, tag: Tag, name: str, actor: User | None = None) -> Tag:
     tag.name = name
     tag.save(update_fields=["name"])
     _tagged_endpoints_changed(tag, before, actor)
+    recording.tag_changed(
+        project_id=tag.project_id, actor=actor, kind=EventKind.TAG_UPDATED, tag=tag
+    )
     return tag
 
 
 @transaction.atomic
 def tag_delete(*, tag: Tag, actor: User | None = None) -> None:
     before = _tagged_endpoints_changing(tag)
+    tag_id = tag.pk
     tag.delete()
     _tagged_endpoints_changed(tag, before, actor)
+    tag.pk = tag_id  # delete() cleared it; the event still says which tag went
+    recording.tag_changed(
+        project_id=tag.project_id, actor=actor, kind=EventKind.TAG_DELETED, tag=tag
+    )
 
 
 def _check_assignee(project: Project, assignee_id: int | None, field: str = "assignee") -> None:

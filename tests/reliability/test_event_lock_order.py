@@ -13,6 +13,7 @@ import pytest
 from django.db import connection, transaction
 
 from endpoints.activity import events
+from endpoints.activity.event_kinds import EventKind
 from endpoints.models import Comment, Endpoint
 from endpoints.tree.services import endpoint_create
 
@@ -23,6 +24,11 @@ def test_a_locked_endpoint_and_a_comment_on_it_do_not_deadlock(team):
     endpoint = endpoint_create(
         project=team.project, actor=team.admin, data={"name": "Ticker", "url": "wss://x.test/"}
     )
+    # Any valid event will do: what matters is when publish() takes the project row.
+    event = {
+        "kind": EventKind.PROJECT_UPDATED,
+        "project": {"id": team.project.pk, "name": team.project.name, "version": 1},
+    }
     locked, done = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
@@ -32,9 +38,7 @@ def test_a_locked_endpoint_and_a_comment_on_it_do_not_deadlock(team):
                 Endpoint.objects.select_for_update().get(pk=endpoint.pk)
                 locked.set()
                 time.sleep(0.8)  # the commenter is blocked by now
-                events.publish(
-                    project_id=team.project.pk, actor=team.admin, events=[{"kind": "edit"}]
-                )
+                events.publish(project_id=team.project.pk, actor=team.admin, events=[event])
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -48,9 +52,7 @@ def test_a_locked_endpoint_and_a_comment_on_it_do_not_deadlock(team):
                 Comment.objects.create(
                     project=team.project, endpoint_id=endpoint.pk, author=team.editor, body="hi"
                 )
-                events.publish(
-                    project_id=team.project.pk, actor=team.editor, events=[{"kind": "comment"}]
-                )
+                events.publish(project_id=team.project.pk, actor=team.editor, events=[event])
         except BaseException as exc:
             errors.append(exc)
         finally:

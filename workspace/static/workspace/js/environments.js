@@ -22,11 +22,19 @@ export class EnvironmentsView extends PageView {
           "Your current value wins over the shared value and is visible only to you; secret values are never shown to anyone.")),
       h("div.env-layout", {}, this.list, this.detail)));
     this.listen("environments", () => this.renderList());
+    // A teammate's change (or this member's, in another tab): read the shown scope again.
+    this.listen("variables-changed", () => this.refresh());
     await this.store.loadEnvironments().catch(() => {});
     if (this.selected !== "global" && !this.store.environments.some((e) => String(e.id) === this.selected)) this.selected = "global";
     this.renderList();
     await this.renderDetail();
     return true;
+  }
+
+  async refresh() {
+    if (this.selected !== "global" && !this.environment()) this.selected = "global";
+    this.renderList();
+    await this.renderDetail();
   }
 
   renderList() {
@@ -69,6 +77,8 @@ export class EnvironmentsView extends PageView {
   }
 
   async renderDetail() {
+    // Live refreshes may overlap: only the latest rendering fills the table.
+    const ticket = (this.rendering = (this.rendering || 0) + 1);
     const environment = this.environment();
     const head = h("div.env-head");
     if (environment) {
@@ -118,7 +128,7 @@ export class EnvironmentsView extends PageView {
     this.table.append(h("tr", {}, h("td.muted", { colspan: "6" }, "Loading…")));
     try {
       const variables = await get(`${base}/variables/`, { environment: environment ? environment.id : "global" });
-      this.renderVariables(variables);
+      if (ticket === this.rendering) this.renderVariables(variables);
     } catch (error) {
       this.table.replaceChildren(h("tr", {}, h("td.form-error", { colspan: "6" }, describeError(error))));
     }

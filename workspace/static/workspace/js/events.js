@@ -1,7 +1,9 @@
-/* The one place the workspace handles kinds of project events (the `events` messages of
-   WS /ws/projects/{id}/): what each kind does to the store. `HANDLED_KINDS` is the list a test
-   can compare with the server's. Views that care about a batch (the open endpoint's editor, its
-   Activity tab) read it from the store's "events" signal after these have run. */
+/* The one place the workspace handles kinds of project events (the `events` and `own_events`
+   messages of WS /ws/projects/{id}/): what each kind does to the store. `HANDLED_KINDS` is the
+   list tests/endpoints/activity/test_event_kinds.py compares with the server's EventKind. Views
+   that care about a batch (the open endpoint's editor, its Activity tab) read it from the
+   store's "events" signal after these have run; the environments and share views listen to
+   "variables-changed" and "share-links-changed". */
 
 /** Changes to these fields are not in an event's summary: the tree is read again for them. */
 const DETAIL_FIELDS = new Set(["url", "assignee", "tags"]);
@@ -43,6 +45,33 @@ function projectUpdated(store, event) {
 /** Comments belong to one endpoint's Activity tab, which reads them again per batch. */
 function commentChanged() {}
 
+/** The tag list (and the endpoints that carry a tag) are read again. */
+function tagChanged(store, event, effects) {
+  effects.refreshTree = true;
+}
+
+/** Environments are read again (names, variable counts), then the variables shown. */
+function environmentChanged(store, event, effects) {
+  effects.reloadEnvironments = true;
+  effects.variablesChanged = true;
+}
+
+/** Events carry no values (secrets, other members' current values): the view reads them
+    again over REST, which shows this member what they may see. */
+function variableChanged(store, event, effects) {
+  effects.reloadEnvironments = true;
+  effects.variablesChanged = true;
+}
+
+/** Only this member's own tabs get these (an `own_events` message). */
+function currentValueChanged(store, event, effects) {
+  effects.variablesChanged = true;
+}
+
+function shareLinkChanged(store, event, effects) {
+  effects.shareLinksChanged = true;
+}
+
 export const EVENT_HANDLERS = {
   "endpoint.created": endpointChanged,
   "endpoint.updated": endpointChanged,
@@ -61,15 +90,34 @@ export const EVENT_HANDLERS = {
   "comment.resolved": commentChanged,
   "comment.reopened": commentChanged,
   "comment.deleted": commentChanged,
+  "tag.created": tagChanged,
+  "tag.updated": tagChanged,
+  "tag.deleted": tagChanged,
+  "environment.created": environmentChanged,
+  "environment.updated": environmentChanged,
+  "environment.deleted": environmentChanged,
+  "variable.created": variableChanged,
+  "variable.updated": variableChanged,
+  "variable.deleted": variableChanged,
+  "current_value.changed": currentValueChanged,
+  "share_link.created": shareLinkChanged,
+  "share_link.updated": shareLinkChanged,
+  "share_link.revoked": shareLinkChanged,
+  "share_link.rotated": shareLinkChanged,
+  "share_link.deleted": shareLinkChanged,
 };
 
 export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
 
-/** Applies a batch to the store; returns what it needs afterwards ({refreshTree, reloadMembers}). */
+/** Applies a batch to the store; returns what it needs afterwards ({refreshTree, ...}). */
 export function applyProjectEvents(store, events) {
-  const effects = { refreshTree: false, reloadMembers: false };
+  const effects = {
+    refreshTree: false, reloadMembers: false, reloadEnvironments: false,
+    variablesChanged: false, shareLinksChanged: false,
+  };
   for (const event of events) {
-    store.lastSeq = Math.max(store.lastSeq, event.seq);
+    // A member's own events (`own_events`) are not numbered.
+    if (typeof event.seq === "number") store.lastSeq = Math.max(store.lastSeq, event.seq);
     const handler = EVENT_HANDLERS[event.kind];
     if (handler) handler(store, event, effects);
   }

@@ -19,6 +19,8 @@ export class ShareView extends PageView {
       h("div.share-layout", {},
         boot.can_write ? this.form() : h("div.panel", {}, h("p.muted", {}, "Editors and admins create share links.")),
         h("section", { "aria-labelledby": "links-title" }, h("h2#links-title.section-title", {}, "Links"), this.listHost))));
+    this.listen("environments", () => this.fillEnvironments());
+    this.listen("share-links-changed", () => this.load());
     await this.store.loadEnvironments().catch(() => {});
     this.fillEnvironments();
     await this.load();
@@ -27,8 +29,10 @@ export class ShareView extends PageView {
 
   fillEnvironments() {
     if (!this.envSelect) return;
+    const chosen = this.envSelect.value;
     this.envSelect.replaceChildren(h("option", { value: "" }, "None (show {{placeholders}})"),
       ...this.store.environments.map((e) => h("option", { value: e.id }, e.name)));
+    if (this.store.environments.some((e) => String(e.id) === chosen)) this.envSelect.value = chosen;
   }
 
   form() {

@@ -159,6 +159,10 @@ export class Store extends EventTarget {
     this.emit("tree");
     if (effects.refreshTree) this.refreshSoon();
     if (effects.reloadMembers) this.loadMembers().catch(() => {});
+    // The variables shown depend on the environments (one may be gone): those first.
+    const environments = effects.reloadEnvironments ? this.loadEnvironments() : Promise.resolve();
+    if (effects.variablesChanged) environments.catch(() => {}).then(() => this.emit("variables-changed"));
+    if (effects.shareLinksChanged) this.emit("share-links-changed");
   }
 }
 
@@ -220,6 +224,9 @@ export class ProjectSocket {
     } else if (message.type === "events") {
       if (store.loaded) store.applyEvents(message.events);
       else this.pending.push(...message.events);
+    } else if (message.type === "own_events") {
+      // Not numbered, never replayed: before the first load there is nothing to bring up to date.
+      if (store.loaded) store.applyEvents(message.events);
     } else if (message.type === "presence") {
       store.presence = message.members;
       store.emit("presence", message.members);
