@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from endpoints.models import Endpoint, Environment, Folder, Project
+from endpoints.models import Edited, Endpoint, Environment, Folder, Project
 
 
-class ShareLink(models.Model):
+class ShareLink(Edited):
     """A read-only view of a project's docs for people without an account.
 
     The token in the link is never stored: ``token_digest`` (SHA-256) finds the link, and
@@ -39,15 +39,9 @@ class ShareLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     view_count = models.PositiveBigIntegerField(default=0)
     last_viewed_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -69,19 +69,28 @@ class Membership(models.Model):
         return f"{self.user_id} in {self.project_id} as {self.role}"
 
 
-class Folder(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="folders")
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
-    )
-    name = models.CharField(max_length=200)
-    position = models.PositiveIntegerField(default=0)
+class Edited(models.Model):
+    """A row members edit under a version check (core.versioning): the version a write must
+    name, when the row was made and last changed, and by whom."""
+
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    class Meta:
+        abstract = True
+
+
+class Folder(Edited):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="folders")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
@@ -124,7 +133,7 @@ class HandshakeFields(models.Model):
         abstract = True
 
 
-class Endpoint(HandshakeFields):
+class Endpoint(HandshakeFields, Edited):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="endpoints")
     folder = models.ForeignKey(
         Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="endpoints"
@@ -143,15 +152,9 @@ class Endpoint(HandshakeFields):
     tags = models.ManyToManyField(Tag, blank=True, related_name="endpoints")
     description = models.TextField(blank=True, default="")
     position = models.PositiveIntegerField(default=0)
-    version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -183,7 +186,7 @@ class SavedMessage(models.Model):
         return self.name
 
 
-class Environment(models.Model):
+class Environment(Edited):
     """A named set of variable values (staging, production...) chosen per debug session."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments")
@@ -191,12 +194,6 @@ class Environment(models.Model):
     position = models.PositiveIntegerField(default=0)
     # Offered to references as {{baseUrl}} when this environment is chosen (see docs/variables.md).
     base_url = models.CharField(max_length=2048, blank=True, default="")
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         ordering = ["position", "id"]
@@ -208,7 +205,7 @@ class Environment(models.Model):
         return self.name
 
 
-class Variable(models.Model):
+class Variable(Edited):
     """A shared variable: a project global (no environment) or one environment's value."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="variables")
@@ -221,12 +218,6 @@ class Variable(models.Model):
     # A secret's value never leaves the server except in the handshake/messages it is used in.
     secret = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         ordering = ["position", "id"]
