@@ -33,40 +33,34 @@ class NoSourceEndpoint(Conflict):
     )
 
 
-class EgressDenied(DomainError):
+class EgressDenied(DomainError, status=status.HTTP_403_FORBIDDEN):
     """The egress policy denies an address of the target (raised by the relay's check, and
     by the connect call that reports it); nothing was sent to it."""
 
     code = "egress_denied"
-    status_code = status.HTTP_403_FORBIDDEN
     default_detail = "The egress policy does not allow connecting to this address."
 
 
-class ConnectFailed(DomainError):
+class ConnectFailed(DomainError, status=status.HTTP_502_BAD_GATEWAY):
     code = "connect_failed"
-    status_code = status.HTTP_502_BAD_GATEWAY
     default_detail = "The upstream connection could not be opened."
 
 
-class MessageTooLarge(DomainError):
+class MessageTooLarge(DomainError, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE):
     code = "message_too_large"
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The message is larger than the session's maximum message size."
 
 
-class ConnectionLimit(DomainError):
+class ConnectionLimit(DomainError, status=status.HTTP_429_TOO_MANY_REQUESTS):
     code = "connection_limit"
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_detail = "You have as many open connections as allowed; disconnect one first."
 
 
-class RelayUnavailable(DomainError):
+class RelayUnavailable(DomainError, status=status.HTTP_503_SERVICE_UNAVAILABLE):
     code = "relay_unavailable"
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "No relay can take the connection right now."
 
 
-class RelayTimeout(DomainError):
+class RelayTimeout(DomainError, status=status.HTTP_504_GATEWAY_TIMEOUT):
     code = "relay_timeout"
-    status_code = status.HTTP_504_GATEWAY_TIMEOUT
     default_detail = "The relay holding the connection did not answer in time."
