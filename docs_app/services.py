@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Min
 from django.utils import timezone
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.markdown import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
@@ -27,13 +27,13 @@ from core.markdown import (
     markdown_summary,
     render_markdown,
 )
-from core.versioning import check_version
 from docs_app.errors import LinkRevoked, TooManyPasswordAttempts
 from docs_app.models import PasswordFailure, RenderedDescription, ShareLink
 from docs_app.tokens import new_seed, token_digest, token_for
 from endpoints.activity import events
 from endpoints.activity.event_kinds import EventKind
 from endpoints.models import Endpoint, Environment, Folder, Project
+from endpoints.rows import lock_current
 
 PASSWORD_MIN_LENGTH = 6
 PASSWORD_MAX_LENGTH = 128
@@ -174,16 +174,8 @@ def share_link_create(
 _UNSET: Any = object()
 
 
-def _lock(link: ShareLink) -> ShareLink:
-    locked = (
-        ShareLink.objects.select_for_update(of=("self",))
-        .select_related("updated_by")
-        .filter(pk=link.pk)
-        .first()
-    )
-    if locked is None:
-        raise NotFound()
-    return locked
+def _lock(link: ShareLink, expected_version: int | None = None) -> ShareLink:
+    return lock_current(ShareLink.objects.select_related("updated_by"), link.pk, expected_version)
 
 
 @transaction.atomic
@@ -203,8 +195,7 @@ def share_link_update(
     public: bool | None = None,
 ) -> ShareLink:
     """Change what is given; ``password=""`` or ``None`` removes the password."""
-    link = _lock(link)
-    check_version(link, expected_version)
+    link = _lock(link, expected_version)
     project = link.project
     scope_changes = whole_project is not None or folder_ids is not None or endpoint_ids is not None
     new_whole = link.whole_project if whole_project is None else whole_project
@@ -266,8 +257,7 @@ def share_link_rotate(
     *, link: ShareLink, actor: User, expected_version: int | None = None
 ) -> tuple[ShareLink, str]:
     """A new token for the same link; the old URL stops working at once."""
-    link = _lock(link)
-    check_version(link, expected_version)
+    link = _lock(link, expected_version)
     if link.revoked_at is not None:
         raise LinkRevoked()
     token = _mint(link)
@@ -285,8 +275,7 @@ def share_link_delete(
     expected_version: int | None = None,
     actor: User | None = None,
 ) -> None:
-    link = _lock(link)
-    check_version(link, expected_version)
+    link = _lock(link, expected_version)
     _announce(link, actor, EventKind.SHARE_LINK_DELETED)
     link.delete()
 

@@ -1,4 +1,4 @@
-"""Row helpers every workspace service uses: lock a row, place it among its siblings,
+"""Row helpers every workspace service uses: lock a row (refusing a stale write), place it among its siblings,
 save with a unique check, turn a URL id into a primary key."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from django.db.models import Max, Model, QuerySet
 
 from core.errors import NotFound, ValidationFailed
 from core.query import as_whole_number
+from core.versioning import check_version
 
 
 def lock(queryset: QuerySet, pk: int) -> Any:
@@ -17,6 +18,14 @@ def lock(queryset: QuerySet, pk: int) -> Any:
     obj = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
     if obj is None:
         raise NotFound()
+    return obj
+
+
+def lock_current(queryset: QuerySet, pk: int, expected_version: int | None) -> Any:
+    """Lock the row a write changes, refusing the write (412) when the client read an older
+    version than the current one."""
+    obj = lock(queryset, pk)
+    check_version(obj, expected_version)
     return obj
 
 

@@ -8,12 +8,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.versioning import check_version
 from endpoints.activity import history, recording
 from endpoints.activity.event_kinds import EventKind
 from endpoints.activity.mentions import mentioned_names
 from endpoints.models import Comment, Endpoint, Folder, Membership, Project, Revision, Role
-from endpoints.rows import lock
+from endpoints.rows import lock, lock_current
 from endpoints.tree.services import endpoint_apply
 
 
@@ -29,8 +28,9 @@ def endpoint_revert(
 
     History is never rewritten, and the version check works as for any other write.
     """
-    endpoint = lock(Endpoint.objects.select_related("project", "updated_by"), endpoint.pk)
-    check_version(endpoint, expected_version)
+    endpoint = lock_current(
+        Endpoint.objects.select_related("project", "updated_by"), endpoint.pk, expected_version
+    )
     if revision.endpoint_id != endpoint.pk:
         raise NotFound("No such revision of this endpoint.")
     project = endpoint.project

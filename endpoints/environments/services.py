@@ -7,12 +7,11 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from core.errors import ValidationFailed
-from core.versioning import check_version
 from endpoints.activity import recording
 from endpoints.activity.event_kinds import EventKind
 from endpoints.environments.resolver import MAX_NAME_LENGTH, is_valid_name
 from endpoints.models import CurrentValue, Environment, Project, Variable
-from endpoints.rows import append_position, lock, place, save_unique
+from endpoints.rows import append_position, lock_current, place, save_unique
 
 
 def _check_environment_name(project: Project, name: str, exclude_pk: int | None = None) -> str:
@@ -70,8 +69,11 @@ def environment_update(
     position: int | None = None,
 ) -> Environment:
     """Rename, change the base URL, or reorder (``position`` among the project's environments)."""
-    environment = lock(Environment.objects.select_related("updated_by", "project"), environment.pk)
-    check_version(environment, expected_version)
+    environment = lock_current(
+        Environment.objects.select_related("updated_by", "project"),
+        environment.pk,
+        expected_version,
+    )
     if name is not None:
         environment.name = _check_environment_name(
             environment.project, name, exclude_pk=environment.pk
@@ -101,8 +103,9 @@ def environment_delete(
     actor: User | None = None,
 ) -> None:
     """Delete an environment and its variables (and so everyone's current values of them)."""
-    environment = lock(Environment.objects.select_related("updated_by"), environment.pk)
-    check_version(environment, expected_version)
+    environment = lock_current(
+        Environment.objects.select_related("updated_by"), environment.pk, expected_version
+    )
     recording.environment_changed(
         project_id=environment.project_id,
         actor=actor,
@@ -190,8 +193,9 @@ def variable_update(
     Turning ``secret`` off clears the shared initial value unless a new one is given in the
     same call, so unmarking a secret can never be used to read it.
     """
-    variable = lock(Variable.objects.select_related("updated_by", "project"), variable.pk)
-    check_version(variable, expected_version)
+    variable = lock_current(
+        Variable.objects.select_related("updated_by", "project"), variable.pk, expected_version
+    )
     if name is not None and name != variable.name:
         _check_variable_name(variable.project, variable.environment_id, name, variable.pk)
         variable.name = name
@@ -227,8 +231,9 @@ def variable_delete(
     expected_version: int | None = None,
     actor: User | None = None,
 ) -> None:
-    variable = lock(Variable.objects.select_related("updated_by"), variable.pk)
-    check_version(variable, expected_version)
+    variable = lock_current(
+        Variable.objects.select_related("updated_by"), variable.pk, expected_version
+    )
     recording.variable_changed(
         project_id=variable.project_id,
         actor=actor,

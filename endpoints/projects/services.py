@@ -9,12 +9,11 @@ from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
 from core.query import as_whole_number
-from core.versioning import check_version
 from endpoints.activity import recording
 from endpoints.activity.event_kinds import EventKind
 from endpoints.errors import AlreadyMember, LastAdmin
 from endpoints.models import CurrentValue, Endpoint, Membership, Project, Role
-from endpoints.rows import lock
+from endpoints.rows import lock, lock_current
 
 
 @transaction.atomic
@@ -33,8 +32,7 @@ def project_update(
     description: str | None = None,
     actor: User | None = None,
 ) -> Project:
-    project = lock(Project.objects.all(), project.pk)
-    check_version(project, expected_version)
+    project = lock_current(Project.objects.all(), project.pk, expected_version)
     if name is not None:
         project.name = name
     if description is not None:
@@ -47,8 +45,7 @@ def project_update(
 
 @transaction.atomic
 def project_delete(*, project: Project, expected_version: int | None = None) -> None:
-    project = lock(Project.objects.all(), project.pk)
-    check_version(project, expected_version)
+    project = lock_current(Project.objects.all(), project.pk, expected_version)
     recording.project_deleted(project_id=project.pk)
     project.delete()
 

@@ -12,7 +12,6 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.errors import Conflict, ValidationFailed, VersionConflict
-from core.versioning import check_version
 from endpoints.activity import history, recording
 from endpoints.activity.event_kinds import EventKind
 from endpoints.errors import FolderCycle, FolderNotEmpty
@@ -26,7 +25,7 @@ from endpoints.models import (
     SavedMessage,
     Tag,
 )
-from endpoints.rows import UNSET, append_position, lock, place
+from endpoints.rows import UNSET, append_position, lock_current, place
 
 ENDPOINT_SCALAR_FIELDS = ("name", *TEMPLATE_FIELDS, "status", "description")
 
@@ -86,8 +85,7 @@ def folder_update(
     parent_id: int | None = UNSET,
     position: int | None = None,
 ) -> Folder:
-    folder = lock(Folder.objects.all(), folder.pk)
-    check_version(folder, expected_version)
+    folder = lock_current(Folder.objects.all(), folder.pk, expected_version)
     before = history.folder_snapshot(folder)
     project = folder.project
     moving = parent_id is not UNSET and parent_id != folder.parent_id
@@ -116,8 +114,7 @@ def folder_delete(
     expected_version: int | None = None,
     actor: User | None = None,
 ) -> None:
-    folder = lock(Folder.objects.all(), folder.pk)
-    check_version(folder, expected_version)
+    folder = lock_current(Folder.objects.all(), folder.pk, expected_version)
     if not recursive and (folder.children.exists() or folder.endpoints.exists()):
         raise FolderNotEmpty()
     # Deleting deepest folders first keeps each cascade small and its lock set bounded.
@@ -313,8 +310,9 @@ def endpoint_update(
     expected_version: int | None = None,
 ) -> Endpoint:
     """Apply the fields present in ``data``; absent fields stay as they are."""
-    endpoint = lock(Endpoint.objects.select_related("project", "updated_by"), endpoint.pk)
-    check_version(endpoint, expected_version)
+    endpoint = lock_current(
+        Endpoint.objects.select_related("project", "updated_by"), endpoint.pk, expected_version
+    )
     before = recording.endpoint_snapshots([endpoint.pk])
     endpoint_apply(endpoint, actor, data)
     recording.endpoints_changed(project=endpoint.project, actor=actor, before=before)
@@ -357,8 +355,9 @@ def endpoint_delete(
     expected_version: int | None = None,
     actor: User | None = None,
 ) -> None:
-    endpoint = lock(Endpoint.objects.select_related("project", "updated_by"), endpoint.pk)
-    check_version(endpoint, expected_version)
+    endpoint = lock_current(
+        Endpoint.objects.select_related("project", "updated_by"), endpoint.pk, expected_version
+    )
     recording.endpoints_deleted(project=endpoint.project, actor=actor, endpoints=[endpoint])
     endpoint.delete()
 
