@@ -26,18 +26,20 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from scripts.client import Api
+from scripts.processes import DeploymentError, Process, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -50,86 +52,6 @@ DENY_WITHOUT_LOOPBACK = (
 )
 # channels_redis' default key prefix; only these keys are removed from the Redis db.
 CHANNEL_KEY_PATTERN = "asgi*"
-STOP_TIMEOUT = 30.0
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def _status_field(pid: int, name: str) -> int:
-    """A ``/proc/<pid>/status`` size field (VmRSS, VmHWM) in bytes; 0 when the process is gone."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    match = re.search(rf"^{name}:\s+(\d+) kB", text, re.MULTILINE)
-    return int(match.group(1)) * 1024 if match else 0
-
-
-@dataclass
-class Process:
-    """One process of the deployment, its log file and (for web processes) its port."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-    port: int = 0
-    # Set when the process is stopped or killed on purpose (its exit is not a failure).
-    stopped: bool = False
-    # Set once SIGTERM was sent: it is sent once. A second one can land after the process
-    # removed its handler on the way out (asyncio restores SIG_DFL when its loop closes) and
-    # kill it with -15 in the middle of a clean shutdown.
-    terminated: bool = False
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def rss(self) -> int:
-        """Resident memory now, in bytes."""
-        return _status_field(self.pid, "VmRSS")
-
-    def peak_rss(self) -> int:
-        """The highest resident memory the process has had, in bytes."""
-        return _status_field(self.pid, "VmHWM")
-
-    def kill(self, signum: int = signal.SIGKILL) -> None:
-        self.stopped = True
-        if self.alive():
-            self.popen.send_signal(signum)
-
-    def terminate(self) -> None:
-        """Ask the process to stop (SIGTERM), once however often it is called."""
-        self.stopped = True
-        if not self.terminated and self.alive():
-            self.terminated = True
-            self.popen.send_signal(signal.SIGTERM)
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
-        """SIGTERM (unless sent already), then SIGKILL if it has not exited after ``timeout``
-        seconds. Calling it again only waits for the exit."""
-        self.terminate()
-        try:
-            return self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            return self.popen.wait(10)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-class DeploymentError(RuntimeError):
-    pass
 
 
 @dataclass
@@ -402,57 +324,7 @@ class ScaledDeployment:
                 raise DeploymentError(f"Redis at {self.redis_url} is not usable: {exc}") from exc
 
 
-# --- a minimal JSON client and the smoke round trip --------------------------------------------
-
-
-class Api:
-    """JSON over HTTP with a bearer token (stdlib only, so the script needs nothing else)."""
-
-    def __init__(self, base_url: str, token: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.token = token
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        expect: Sequence[int] = (200, 201),
-        timeout: float = 60,
-    ) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.base_url + path,
-            data=data,
-            method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            status, raw = exc.code, exc.read()
-        parsed = json.loads(raw) if raw else None
-        if expect and status not in expect:
-            raise DeploymentError(f"{method} {path} answered {status}: {raw[:500]!r}")
-        return status, parsed
-
-    def get(self, path: str) -> Any:
-        return self.call("GET", path)[1]
-
-    def post(self, path: str, body: Any = None) -> Any:
-        return self.call("POST", path, body if body is not None else {})[1]
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise DeploymentError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
+# --- the smoke round trip ---------------------------------------------------------------------
 
 
 def smoke(deployment: ScaledDeployment, username: str = "smoke") -> dict[str, Any]:
