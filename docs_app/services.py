@@ -33,7 +33,7 @@ from docs_app.tokens import new_seed, token_digest, token_for
 from endpoints.activity import events
 from endpoints.activity.event_kinds import EventKind
 from endpoints.models import Endpoint, Environment, Folder, Project
-from endpoints.rows import lock_current
+from endpoints.rows import apply_edit, lock_current
 
 PASSWORD_MIN_LENGTH = 6
 PASSWORD_MAX_LENGTH = 128
@@ -216,21 +216,14 @@ def share_link_update(
     if errors:
         raise ValidationFailed(errors)
 
-    if name is not None:
-        link.name = name
     if password is not _UNSET:
         link.password_hash = make_password(password) if password else ""
     if expires_at is not _UNSET:
         link.expires_at = expires_at
     if environment_id is not _UNSET:
         link.environment_id = environment_id
-    if show_assignee is not None:
-        link.show_assignee = show_assignee
-    if public is not None:
-        link.public = public
     link.whole_project = new_whole
-    link.version += 1
-    link.updated_by = actor
+    apply_edit(link, actor, name=name, show_assignee=show_assignee, public=public)
     link.save()
     if scope_changes:
         link.folders.set(folder_ids)
@@ -245,8 +238,7 @@ def share_link_revoke(*, link: ShareLink, actor: User) -> ShareLink:
     link = _lock(link)
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
-        link.version += 1
-        link.updated_by = actor
+        apply_edit(link, actor)
         link.save()
         _announce(link, actor, EventKind.SHARE_LINK_REVOKED)
     return link
@@ -261,8 +253,7 @@ def share_link_rotate(
     if link.revoked_at is not None:
         raise LinkRevoked()
     token = _mint(link)
-    link.version += 1
-    link.updated_by = actor
+    apply_edit(link, actor)
     link.save()
     _announce(link, actor, EventKind.SHARE_LINK_ROTATED)
     return link, token

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Model, QuerySet
 
 from core.errors import NotFound, ValidationFailed
 from core.query import as_whole_number
 from core.versioning import check_version
+from endpoints.models import Edited
 
 
 def lock(queryset: QuerySet, pk: int) -> Any:
@@ -53,6 +55,17 @@ def append_position(siblings: QuerySet) -> int:
 
 
 UNSET: Any = object()
+
+
+def apply_edit(row: Any, actor: User | None, **changes: Any) -> None:
+    """Set each field given a value (None leaves it as it is) and count the edit: one more
+    version, made by ``actor`` (a project records no editor). The caller saves."""
+    for field, value in changes.items():
+        if value is not None:
+            setattr(row, field, value)
+    row.version += 1
+    if isinstance(row, Edited):
+        row.updated_by = actor
 
 
 def save_unique(obj: Model, field: str, message: str) -> None:

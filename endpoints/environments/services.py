@@ -11,7 +11,7 @@ from endpoints.activity import recording
 from endpoints.activity.event_kinds import EventKind
 from endpoints.environments.resolver import MAX_NAME_LENGTH, is_valid_name
 from endpoints.models import CurrentValue, Environment, Project, Variable
-from endpoints.rows import append_position, lock_current, place, save_unique
+from endpoints.rows import append_position, apply_edit, lock_current, place, save_unique
 
 
 def _check_environment_name(project: Project, name: str, exclude_pk: int | None = None) -> str:
@@ -75,13 +75,8 @@ def environment_update(
         expected_version,
     )
     if name is not None:
-        environment.name = _check_environment_name(
-            environment.project, name, exclude_pk=environment.pk
-        )
-    if base_url is not None:
-        environment.base_url = base_url
-    environment.version += 1
-    environment.updated_by = actor
+        name = _check_environment_name(environment.project, name, exclude_pk=environment.pk)
+    apply_edit(environment, actor, name=name, base_url=base_url)
     save_unique(environment, "name", f"An environment named {environment.name!r} already exists.")
     if position is not None:
         siblings = Environment.objects.filter(project_id=environment.project_id)
@@ -198,17 +193,16 @@ def variable_update(
     )
     if name is not None and name != variable.name:
         _check_variable_name(variable.project, variable.environment_id, name, variable.pk)
-        variable.name = name
-    if secret is not None:
-        if variable.secret and not secret and initial_value is None:
-            initial_value = ""
-        variable.secret = secret
-    if initial_value is not None:
-        variable.initial_value = initial_value
-    if description is not None:
-        variable.description = description
-    variable.version += 1
-    variable.updated_by = actor
+    if variable.secret and secret is False and initial_value is None:
+        initial_value = ""
+    apply_edit(
+        variable,
+        actor,
+        name=name,
+        secret=secret,
+        initial_value=initial_value,
+        description=description,
+    )
     save_unique(variable, "name", f"A variable named {variable.name!r} already exists here.")
     if position is not None:
         siblings = Variable.objects.filter(

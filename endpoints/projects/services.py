@@ -13,7 +13,7 @@ from endpoints.activity import recording
 from endpoints.activity.event_kinds import EventKind
 from endpoints.errors import AlreadyMember, LastAdmin
 from endpoints.models import CurrentValue, Endpoint, Membership, Project, Role
-from endpoints.rows import lock, lock_current
+from endpoints.rows import apply_edit, lock, lock_current
 
 
 @transaction.atomic
@@ -33,11 +33,7 @@ def project_update(
     actor: User | None = None,
 ) -> Project:
     project = lock_current(Project.objects.all(), project.pk, expected_version)
-    if name is not None:
-        project.name = name
-    if description is not None:
-        project.description = description
-    project.version += 1
+    apply_edit(project, actor, name=name, description=description)
     project.save()
     recording.project_changed(project=project, actor=actor)
     return project

@@ -25,7 +25,7 @@ from endpoints.models import (
     SavedMessage,
     Tag,
 )
-from endpoints.rows import UNSET, append_position, lock_current, place
+from endpoints.rows import UNSET, append_position, apply_edit, lock_current, place
 
 ENDPOINT_SCALAR_FIELDS = ("name", *TEMPLATE_FIELDS, "status", "description")
 
@@ -94,10 +94,7 @@ def folder_update(
         if folder.pk in _ancestor_ids(project, parent_id):
             raise FolderCycle(fields={"parent": [FolderCycle.default_detail]})
         folder.parent_id = parent_id
-    if name is not None:
-        folder.name = name
-    folder.version += 1
-    folder.updated_by = actor
+    apply_edit(folder, actor, name=name)
     folder.save()
     if moving or position is not None:
         siblings = Folder.objects.filter(project=project, parent_id=folder.parent_id)
@@ -336,8 +333,7 @@ def endpoint_apply(endpoint: Endpoint, actor: User, data: dict[str, Any]) -> Non
     for field in ENDPOINT_SCALAR_FIELDS:
         if field in data:
             setattr(endpoint, field, data[field])
-    endpoint.version += 1
-    endpoint.updated_by = actor
+    apply_edit(endpoint, actor)
     endpoint.save()
     if moving or data.get("position") is not None:
         siblings = Endpoint.objects.filter(project=project, folder=endpoint.folder_id)
