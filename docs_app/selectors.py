@@ -20,6 +20,7 @@ from docs_app.tokens import looks_like_token, token_digest
 from endpoints.environments.resolver import fill_known
 from endpoints.environments.selectors import variable_sources_for
 from endpoints.models import Endpoint, Folder, Project, SavedMessage, Tag
+from endpoints.tree.selectors import tag_names_by_endpoint
 
 # --- links ----------------------------------------------------------------------------------
 
@@ -238,14 +239,9 @@ def docs_tree(
         columns += ["description", "docs_rendering__source_digest", "docs_rendering__summary"]
     rows = list(endpoints.order_by("position", "id").values_list(*columns))
 
-    tags: dict[int, list[str]] = defaultdict(list)
-    if details and rows:
-        for endpoint_id, tag_name in (
-            Endpoint.tags.through.objects.filter(endpoint__in=endpoints)
-            .order_by(Lower("tag__name"), "tag_id")
-            .values_list("endpoint_id", "tag__name")
-        ):
-            tags[endpoint_id].append(tag_name)
+    tags: dict[int, list[str]] = (
+        tag_names_by_endpoint(endpoint__in=endpoints) if details and rows else defaultdict(list)
+    )
     rendered: dict[int, services.Rendered] = {}
     stale: list[RenderedDescription] = []
     if details:

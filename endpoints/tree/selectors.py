@@ -199,13 +199,7 @@ class EndpointRow:
 def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
     """Rows of ``endpoint_rows`` with their saved messages and tags, in two more queries."""
     ids = [row.id for row in rows]
-    tags: dict[int, list[str]] = defaultdict(list)
-    for endpoint_id, tag_name in (
-        Endpoint.tags.through.objects.filter(endpoint_id__in=ids)
-        .order_by(Lower("tag__name"), "tag_id")
-        .values_list("endpoint_id", "tag__name")
-    ):
-        tags[endpoint_id].append(tag_name)
+    tags = tag_names_by_endpoint(endpoint_id__in=ids)
     messages: dict[int, list[Any]] = defaultdict(list)
     for message in (
         SavedMessage.objects.filter(endpoint_id__in=ids)
@@ -219,27 +213,35 @@ def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
             fields=row,
             messages=messages[row.id],
             tags=tags[row.id],
-            assignee=user_brief_of_columns(
-                row.assignee__id,
-                row.assignee__username,
-                row.assignee__first_name,
-                row.assignee__last_name,
-            ),
-            created_by=user_brief_of_columns(
-                row.created_by__id,
-                row.created_by__username,
-                row.created_by__first_name,
-                row.created_by__last_name,
-            ),
-            updated_by=user_brief_of_columns(
-                row.updated_by__id,
-                row.updated_by__username,
-                row.updated_by__first_name,
-                row.updated_by__last_name,
-            ),
+            assignee=_user_columns(row, "assignee"),
+            created_by=_user_columns(row, "created_by"),
+            updated_by=_user_columns(row, "updated_by"),
         )
         for row in rows
     ]
+
+
+def _user_columns(row: Any, relation: str) -> UserBrief | None:
+    """The brief of the user ``row`` reaches by ``relation`` (``endpoint_rows``' columns)."""
+    return user_brief_of_columns(
+        getattr(row, f"{relation}__id"),
+        getattr(row, f"{relation}__username"),
+        getattr(row, f"{relation}__first_name"),
+        getattr(row, f"{relation}__last_name"),
+    )
+
+
+def tag_names_by_endpoint(**endpoint_filter: Any) -> defaultdict[int, list[str]]:
+    """Tag names of the endpoints a filter of their tag links selects, by endpoint id, in
+    name order (case-insensitive), in one query."""
+    tags: defaultdict[int, list[str]] = defaultdict(list)
+    for endpoint_id, tag_name in (
+        Endpoint.tags.through.objects.filter(**endpoint_filter)
+        .order_by(Lower("tag__name"), "tag_id")
+        .values_list("endpoint_id", "tag__name")
+    ):
+        tags[endpoint_id].append(tag_name)
+    return tags
 
 
 def project_tree(*, project: Project) -> dict[str, Any]:
@@ -266,13 +268,7 @@ def project_tree(*, project: Project) -> dict[str, Any]:
             "assignee__last_name",
         )
     )
-    tags_by_endpoint: dict[int, list[str]] = defaultdict(list)
-    for endpoint_id, tag_name in (
-        Endpoint.tags.through.objects.filter(endpoint__project=project)
-        .order_by(Lower("tag__name"), "tag_id")
-        .values_list("endpoint_id", "tag__name")
-    ):
-        tags_by_endpoint[endpoint_id].append(tag_name)
+    tags_by_endpoint = tag_names_by_endpoint(endpoint__project=project)
 
     nodes: dict[int | None, dict[str, Any]] = {None: {"folders": [], "endpoints": []}}
     for row in folders:
