@@ -77,6 +77,13 @@ class QueryValueField(serializers.Field[Any, Any, Any, Any]):
         raw = dictionary.get(self.param, empty)
         return raw.strip() if isinstance(raw, str) else raw
 
+    def every_value(self, dictionary: Mapping[str, Any]) -> list[str] | None:
+        """Every value the parameter was sent with (a QueryDict keeps repeats); None if absent."""
+        if self.param not in dictionary:
+            return None
+        getlist = getattr(dictionary, "getlist", None)
+        return list(getlist(self.param)) if getlist else [dictionary[self.param]]
+
     def to_internal_value(self, data: Any) -> Any:
         return data
 
@@ -88,10 +95,9 @@ class QueryListField(QueryValueField):
     """Every value of a repeatable parameter, comma-separated ones split, blanks dropped."""
 
     def get_value(self, dictionary: Mapping[str, Any]) -> Any:
-        if self.param not in dictionary:
+        raw = self.every_value(dictionary)
+        if raw is None:
             return empty
-        getlist = getattr(dictionary, "getlist", None)
-        raw = getlist(self.param) if getlist else [dictionary[self.param]]
         return [part.strip() for item in raw for part in item.split(",") if part.strip()]
 
 
@@ -99,10 +105,9 @@ class QueryTextField(QueryValueField):
     """Free text: every value of the parameter joined by spaces (commas are text here)."""
 
     def get_value(self, dictionary: Mapping[str, Any]) -> Any:
-        if self.param not in dictionary:
+        raw = self.every_value(dictionary)
+        if raw is None:
             return empty
-        getlist = getattr(dictionary, "getlist", None)
-        raw = getlist(self.param) if getlist else [dictionary[self.param]]
         return " ".join(raw).strip()
 
 
