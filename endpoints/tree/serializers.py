@@ -225,13 +225,18 @@ class EndpointSummarySerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField())
 
 
-class TreeFolderSerializer(serializers.Serializer):
+# The fields every folder shape starts with. No docstring: drf-spectacular would copy it into
+# the description of every schema component built on it.
+class FolderFieldsSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     # A declared field named like Field.parent; DRF's metaclass moves it off the class.
     parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
     position = serializers.IntegerField()
     version = serializers.IntegerField()
+
+
+class TreeFolderSerializer(FolderFieldsSerializer):
     folders = serializers.ListField(
         child=serializers.DictField(), help_text="Nested folders, same shape."
     )
@@ -249,13 +254,7 @@ class TreeSerializer(serializers.Serializer):
     endpoints = EndpointSummarySerializer(many=True)
 
 
-class FolderOutSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    # A declared field named like Field.parent; DRF's metaclass moves it off the class.
-    parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
-    position = serializers.IntegerField()
-    version = serializers.IntegerField()
+class FolderOutSerializer(FolderFieldsSerializer):
     updated_at = serializers.DateTimeField()
     updated_by = UserBriefSerializer(allow_null=True)
 
