@@ -77,6 +77,10 @@ class SessionView(APIView):
         session = _own_session(self.request, kwargs["session_id"])
         self.session = _record_access(self.request, session)
 
+    def reread(self) -> DebugSession:
+        """The session as a write just left it (``self.session`` is as it was before)."""
+        return selectors.session_get(user=self.request.user, session_id=self.session.pk)
+
 
 class SessionListCreate(APIView):
     @extend_schema(
@@ -155,7 +159,7 @@ class SessionDetail(SessionView):
         session = self.session
         data = parse(s.DraftSerializer, request)
         services.session_update(session=session, data=data)
-        return _session_response(selectors.session_get(user=request.user, session_id=session_id))
+        return _session_response(self.reread())
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: AuthenticatedRequest, session_id: int) -> Response:
@@ -178,7 +182,7 @@ class SessionConnect(SessionView):
         if request.query_params.get("wait", "").lower() in ("0", "false", "no"):
             data["wait"] = False
         outcome = services.session_connect(session=session, actor=request.user, wait=data["wait"])
-        session = selectors.session_get(user=request.user, session_id=session_id)
+        session = self.reread()
         if outcome is None or outcome.get("code") == "already_connected":
             return _session_response(session, status.HTTP_202_ACCEPTED)
         if outcome.get("ok"):
@@ -206,7 +210,7 @@ class SessionDisconnect(SessionView):
         services.session_disconnect(
             session=session, code=data["code"], reason=data["reason"], wait=data["wait"]
         )
-        return _session_response(selectors.session_get(user=request.user, session_id=session_id))
+        return _session_response(self.reread())
 
 
 class SessionMessages(SessionView):
