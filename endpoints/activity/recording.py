@@ -45,6 +45,11 @@ def endpoint_snapshots(ids: Iterable[int]) -> dict[int, dict[str, Any] | None]:
     return {endpoint.pk: history.endpoint_snapshot(endpoint) for endpoint in found}
 
 
+def _publish_one(project_id: int, actor: Actor, kind: EventKind, **payload: Any) -> None:
+    """Publish one event of ``kind``; ``payload`` gives its other keys."""
+    events.publish(project_id=project_id, actor=actor, events=[{"kind": kind, **payload}])
+
+
 def _endpoint_summary(endpoint: Endpoint) -> dict[str, Any]:
     return {
         "id": endpoint.pk,
@@ -176,17 +181,13 @@ def folder_deleted(
     folder_ids: Sequence[int],
     endpoint_ids: Sequence[int],
 ) -> None:
-    events.publish(
-        project_id=project.pk,
-        actor=actor,
-        events=[
-            {
-                "kind": EventKind.FOLDER_DELETED,
-                "folder": {"id": folder.pk, "name": folder.name, "parent": folder.parent_id},
-                "deleted_folders": sorted(folder_ids),
-                "deleted_endpoints": sorted(endpoint_ids),
-            }
-        ],
+    _publish_one(
+        project.pk,
+        actor,
+        EventKind.FOLDER_DELETED,
+        folder={"id": folder.pk, "name": folder.name, "parent": folder.parent_id},
+        deleted_folders=sorted(folder_ids),
+        deleted_endpoints=sorted(endpoint_ids),
     )
 
 
@@ -213,15 +214,11 @@ def member_changed(
 
 
 def project_changed(*, project: Project, actor: Actor) -> None:
-    events.publish(
-        project_id=project.pk,
-        actor=actor,
-        events=[
-            {
-                "kind": EventKind.PROJECT_UPDATED,
-                "project": {"id": project.pk, "name": project.name, "version": project.version},
-            }
-        ],
+    _publish_one(
+        project.pk,
+        actor,
+        EventKind.PROJECT_UPDATED,
+        project={"id": project.pk, "name": project.name, "version": project.version},
     )
 
 
@@ -233,72 +230,52 @@ def project_deleted(*, project_id: int) -> None:
 def comment_changed(*, project: Project, actor: Actor, kind: EventKind, comment: Comment) -> None:
     """``comment.added``, ``.edited``, ``.resolved`` or ``.reopened``, with the comment as the
     REST API shows it."""
-    events.publish(
-        project_id=project.pk,
-        actor=actor,
-        events=[{"kind": kind, "comment": comment_data(comment)}],
-    )
+    _publish_one(project.pk, actor, kind, comment=comment_data(comment))
 
 
 def comment_deleted(*, project: Project, actor: Actor, comment: Comment) -> None:
-    events.publish(
-        project_id=project.pk,
-        actor=actor,
-        events=[
-            {
-                "kind": EventKind.COMMENT_DELETED,
-                "comment": {"id": comment.pk, "endpoint": comment.endpoint_id},
-            }
-        ],
+    _publish_one(
+        project.pk,
+        actor,
+        EventKind.COMMENT_DELETED,
+        comment={"id": comment.pk, "endpoint": comment.endpoint_id},
     )
 
 
 def tag_changed(*, project_id: int, actor: Actor, kind: EventKind, tag: Tag) -> None:
     """``tag.created``, ``.updated`` or ``.deleted`` (endpoints carrying it have their own)."""
-    events.publish(
-        project_id=project_id,
-        actor=actor,
-        events=[{"kind": kind, "tag": {"id": tag.pk, "name": tag.name}}],
-    )
+    _publish_one(project_id, actor, kind, tag={"id": tag.pk, "name": tag.name})
 
 
 def environment_changed(
     *, project_id: int, actor: Actor, kind: EventKind, environment: Environment
 ) -> None:
     """``environment.created``, ``.updated`` or ``.deleted`` (its variables go with it)."""
-    events.publish(
-        project_id=project_id,
-        actor=actor,
-        events=[
-            {
-                "kind": kind,
-                "environment": {
-                    "id": environment.pk,
-                    "name": environment.name,
-                    "version": environment.version,
-                },
-            }
-        ],
+    _publish_one(
+        project_id,
+        actor,
+        kind,
+        environment={
+            "id": environment.pk,
+            "name": environment.name,
+            "version": environment.version,
+        },
     )
 
 
 def variable_changed(*, project_id: int, actor: Actor, kind: EventKind, variable: Variable) -> None:
     """``variable.created``, ``.updated`` or ``.deleted``: which variable, never its value."""
-    events.publish(
-        project_id=project_id,
-        actor=actor,
-        events=[
-            {
-                "kind": kind,
-                "variable": {
-                    "id": variable.pk,
-                    "environment": variable.environment_id,
-                    "name": variable.name,
-                    "secret": variable.secret,
-                    "version": variable.version,
-                },
-            }
-        ],
+    _publish_one(
+        project_id,
+        actor,
+        kind,
+        variable={
+            "id": variable.pk,
+            "environment": variable.environment_id,
+            "name": variable.name,
+            "secret": variable.secret,
+            "version": variable.version,
+        },
     )
 
 
