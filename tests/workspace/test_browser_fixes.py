@@ -204,8 +204,16 @@ def test_project_descriptions_are_rendered_markdown(make_user: Any, server: str)
     assert console.problems == []
 
 
+# Both ways to connect: the URL field keeps focus after Enter, the button after a click.
+CONNECT_BY = {
+    "enter-in-url": lambda page: page.locator("#req-url").press("Enter"),
+    "connect-button": lambda page: page.click("#connect"),
+}
+
+
+@pytest.mark.parametrize("connect", CONNECT_BY)
 def test_keys_typed_while_connecting_reach_the_composer(
-    make_user: Any, server: str, upstream: str
+    make_user: Any, server: str, upstream: str, connect: str
 ) -> None:
     expect = _expect()
     ada = make_user("ada")
@@ -222,7 +230,7 @@ def test_keys_typed_while_connecting_reach_the_composer(
         page.route(re.compile(r"/api/v1/sessions/\d+/connect/$"), lambda route: held.append(route))
         expect(page.locator(".conn-pill")).to_have_class(re.compile("st-idle"))
         with page.expect_request(re.compile(r"/connect/$")):
-            page.locator("#req-url").press("Enter")
+            CONNECT_BY[connect](page)
         page.keyboard.type("ping")  # the connect request has not answered yet
         assert len(held) == 1
         held[0].continue_()
