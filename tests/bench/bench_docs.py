@@ -33,10 +33,9 @@ from tests.bench.bench_workspace import (
     add_database_args,
     configure_django,
     count_queries,
-    fresh_database,
     percentile,
     profile,
-    seed,
+    seeded_database,
 )
 
 DEFAULT_DB_NAME = "bench_switchboard_docs"
@@ -215,16 +214,10 @@ def main(argv: list[str]) -> int:
     from endpoints.models import Endpoint
 
     rng = random.Random(args.seed)
-    with fresh_database(server, args) as migrated:
-        data = seed(endpoints=args.endpoints, folders=args.folders, rng=rng)
+    with seeded_database(server, args, rng) as data:
         link, token = add_variables_and_link(data.project, data.user)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE)")
-        print(
-            f"database {args.db_name}: migrated in {migrated:.1f} s; seeded {data.endpoints} "
-            f"endpoints in {data.folders} folders, {data.tags} tags, {data.messages} saved "
-            f"messages in {data.seconds:.1f} s"
-        )
 
         client = Client()
         project_id = data.project.pk

@@ -154,6 +154,21 @@ def fresh_database(server: dict[str, Any], args: argparse.Namespace) -> Iterator
 # --- data -----------------------------------------------------------------------------------
 
 
+@contextmanager
+def seeded_database(
+    server: dict[str, Any], args: argparse.Namespace, rng: random.Random
+) -> Iterator[Seeded]:
+    """A fresh database seeded with ``args.endpoints`` in ``args.folders``; says what it holds."""
+    with fresh_database(server, args) as migrated:
+        data = seed(endpoints=args.endpoints, folders=args.folders, rng=rng)
+        print(
+            f"database {args.db_name}: migrated in {migrated:.1f} s; seeded {data.endpoints} "
+            f"endpoints in {data.folders} folders (levels {folder_levels(args.folders)}), "
+            f"{data.tags} tags, {data.messages} saved messages in {data.seconds:.1f} s"
+        )
+        yield data
+
+
 def folder_levels(total: int) -> tuple[int, int, int]:
     """Three levels: 250 folders are 10 top folders, 40 below them and 200 below those."""
     top = max(1, round(total / 25))
@@ -465,14 +480,7 @@ def main(argv: list[str]) -> int:
     from endpoints.tree.selectors import project_tree
 
     rng = random.Random(args.seed)
-    with fresh_database(server, args) as migrated:
-        data = seed(endpoints=args.endpoints, folders=args.folders, rng=rng)
-        print(
-            f"database {args.db_name}: migrated in {migrated:.1f} s; seeded {data.endpoints} "
-            f"endpoints in {data.folders} folders (levels {folder_levels(args.folders)}), "
-            f"{data.tags} tags, {data.messages} saved messages in {data.seconds:.1f} s"
-        )
-
+    with seeded_database(server, args, rng) as data:
         project_id = data.project.pk
         client = APIClient()
         client.force_authenticate(data.user)
