@@ -31,6 +31,7 @@ from typing import Any
 from tests.bench.bench_workspace import (
     Case,
     add_database_args,
+    add_size_args,
     configure_django,
     count_queries,
     percentile,
@@ -47,10 +48,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python -m tests.bench docs",
         description="Docs pages' server time against the bare SQL of the same rows.",
     )
-    parser.add_argument("--endpoints", type=int, default=1000, help="default 1000")
-    parser.add_argument("--folders", type=int, default=50, help="default 50 (three levels)")
-    parser.add_argument("--iterations", type=int, default=60, help="timed rounds (default 60)")
-    parser.add_argument("--warmup", type=int, default=8, help="untimed rounds (default 8)")
+    add_size_args(parser, endpoints=1000, folders=50, iterations=60, warmup=8)
     parser.add_argument("--cold", type=int, default=5, help="rounds with stale renderings")
     add_database_args(
         parser,
