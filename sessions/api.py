@@ -420,5 +420,5 @@ class ProjectCABundleView(ProjectView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: AuthenticatedRequest, project_id: int) -> Response:
-        services.ca_bundle_delete(project=self.project)
+        services.ca_bundle_delete(project=self.project, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

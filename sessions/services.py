@@ -21,6 +21,9 @@ from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
 from core.formats import BodyFormatError, encode_body
+from core.timestamps import iso
+from endpoints.activity import events
+from endpoints.activity.event_kinds import EventKind
 from endpoints.environments.resolver import (
     url_template_problem,
 )
@@ -451,13 +454,31 @@ def ca_bundle_set(*, project: Project, actor: User, pem: str) -> ProjectCABundle
         ssl.create_default_context(cadata=pem)
     except (ssl.SSLError, ValueError) as exc:
         raise ValidationFailed({"pem": [f"Not a valid PEM certificate bundle: {exc}."]}) from None
-    bundle, _ = ProjectCABundle.objects.update_or_create(
-        project=project, defaults={"pem": pem, "updated_by": actor}
-    )
+    with transaction.atomic():
+        bundle, _ = ProjectCABundle.objects.update_or_create(
+            project=project, defaults={"pem": pem, "updated_by": actor}
+        )
+        # Which bundle and when, never the PEM: members read it again over REST.
+        events.publish(
+            project_id=project.pk,
+            actor=actor,
+            events=[
+                {
+                    "kind": EventKind.CA_BUNDLE_UPDATED,
+                    "ca_bundle": {"project": project.pk, "updated_at": iso(bundle.updated_at)},
+                }
+            ],
+        )
     return bundle
 
 
-def ca_bundle_delete(*, project: Project) -> None:
-    deleted, _ = ProjectCABundle.objects.filter(project=project).delete()
-    if not deleted:
-        raise NotFound("This project has no CA bundle.")
+def ca_bundle_delete(*, project: Project, actor: User) -> None:
+    with transaction.atomic():
+        deleted, _ = ProjectCABundle.objects.filter(project=project).delete()
+        if not deleted:
+            raise NotFound("This project has no CA bundle.")
+        events.publish(
+            project_id=project.pk,
+            actor=actor,
+            events=[{"kind": EventKind.CA_BUNDLE_DELETED, "ca_bundle": {"project": project.pk}}],
+        )

@@ -6,12 +6,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from scripts.scaled import free_port
+from tests.polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,15 +35,16 @@ def start(
         stderr=stderr,
     )
     check = ready or listening
-    deadline = time.monotonic() + timeout
-    while not check(port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait(5)
-            raise RuntimeError(
-                f"Daphne did not start within {timeout:g} s: {_said(process, stderr)}"
-            )
-        time.sleep(0.1)
+
+    def state() -> str | None:
+        if process.poll() is not None:
+            return "exited"
+        return "ready" if check(port) else None
+
+    if wait_for(state, timeout, 0.1, fail=False) != "ready":
+        process.kill()
+        process.wait(5)
+        raise RuntimeError(f"Daphne did not start within {timeout:g} s: {_said(process, stderr)}")
     return process, port
 
 

@@ -81,21 +81,50 @@ def make_closed_session(owner: Any, *, project: str, endpoint: str, url: str) ->
     )
 
 
-def log_entry(
-    session: DebugSession, seq: int, at: datetime, body: str | bytes, sent: bool = False
+def log_event(
+    session: DebugSession,
+    seq: int,
+    at: datetime,
+    kind: str,
+    *,
+    direction: str = "",
+    opcode: str = "",
+    body: str | bytes | None = None,
+    info: Any = None,
+    size: int | None = None,
 ) -> Event:
-    """An unsaved message of the session's first connection, received unless ``sent``: text for
-    a ``str`` body, binary for ``bytes``. Save it, or many at once with ``bulk_create``."""
+    """An unsaved entry of the session's first connection, as the relay stores it: a message
+    (``body`` text or bytes; its size in bytes unless given) or, without a body, a lifecycle
+    entry. Save it, or many at once with ``bulk_create``."""
     text = body if isinstance(body, str) else None
+    data = body if isinstance(body, bytes) else None
     return Event(
         session=session,
         seq=seq,
         connection_number=1,
-        kind="sent" if sent else "received",
-        direction="out" if sent else "in",
+        kind=kind,
+        direction=direction,
+        opcode=opcode,
         created_at=at,
-        opcode="text" if text is not None else "binary",
-        size=len(body),
+        size=size if size is not None else len(text.encode() if text is not None else data or b""),
         text=text,
-        data=None if text is not None else body,
+        data=data,
+        info=info,
+    )
+
+
+def log_entry(
+    session: DebugSession, seq: int, at: datetime, body: str | bytes, sent: bool = False
+) -> Event:
+    """An unsaved message of the session's first connection, received unless ``sent``: text for
+    a ``str`` body, binary for ``bytes``."""
+    return log_event(
+        session,
+        seq,
+        at,
+        "sent" if sent else "received",
+        direction="out" if sent else "in",
+        opcode="text" if isinstance(body, str) else "binary",
+        body=body,
+        size=len(body),
     )

@@ -115,6 +115,12 @@ class Stage:
         return http(self.port, method, self.path(template), headers=all_headers, body=data)
 
 
+def handshake_row(rows: str, name: str, value: str, bad: str) -> Case:
+    """The idle session's ``rows`` (headers, cookies) set to one row whose ``bad`` part is
+    refused."""
+    return api("PATCH", IDLE, {rows: [{"name": name, "value": value}]}, field=f"{rows}[0].{bad}")
+
+
 def _healthz_answers(port: int) -> bool:
     try:
         return http(port, "GET", "/healthz").status in (200, 503)
@@ -581,27 +587,10 @@ CASES: dict[str, Case] = {
     "api-url-gopher": api("PATCH", IDLE, {"url": "gopher://127.0.0.1:6379/_INFO"}, field="url"),
     "api-url-crlf": api("PATCH", IDLE, {"url": "ws://127.0.0.1/\r\nHost: evil"}, field="url"),
     # --- header injection through handshake rows --------------------------------------------------
-    "api-header-value-crlf": api(
-        "PATCH",
-        IDLE,
-        {"headers": [{"name": "X-A", "value": "1\r\nX-Injected: yes"}]},
-        field="headers[0].value",
-    ),
-    "api-header-name-crlf": api(
-        "PATCH",
-        IDLE,
-        {"headers": [{"name": "X-A\r\nX-Injected", "value": "1"}]},
-        field="headers[0].name",
-    ),
-    "api-header-name-space": api(
-        "PATCH", IDLE, {"headers": [{"name": "X A", "value": "1"}]}, field="headers[0].name"
-    ),
-    "api-cookie-value-crlf": api(
-        "PATCH",
-        IDLE,
-        {"cookies": [{"name": "sid", "value": "a\r\nX-Injected: 1"}]},
-        field="cookies[0].value",
-    ),
+    "api-header-value-crlf": handshake_row("headers", "X-A", "1\r\nX-Injected: yes", "value"),
+    "api-header-name-crlf": handshake_row("headers", "X-A\r\nX-Injected", "1", "name"),
+    "api-header-name-space": handshake_row("headers", "X A", "1", "name"),
+    "api-cookie-value-crlf": handshake_row("cookies", "sid", "a\r\nX-Injected: 1", "value"),
     "api-settings-wrong-type": api(
         "PATCH", IDLE, {"settings": {"open_timeout": "fast"}}, field="settings.open_timeout"
     ),

@@ -48,6 +48,8 @@ class EventKind(StrEnum):
     SHARE_LINK_REVOKED = "share_link.revoked"
     SHARE_LINK_ROTATED = "share_link.rotated"
     SHARE_LINK_DELETED = "share_link.deleted"
+    CA_BUNDLE_UPDATED = "ca_bundle.updated"
+    CA_BUNDLE_DELETED = "ca_bundle.deleted"
 
 
 # --- the small schema language --------------------------------------------------------------
@@ -224,6 +226,11 @@ SHAPES: dict[EventKind, Shape] = {
     EventKind.SHARE_LINK_REVOKED: Shape(SHARE_LINK),
     EventKind.SHARE_LINK_ROTATED: Shape(SHARE_LINK),
     EventKind.SHARE_LINK_DELETED: Shape(SHARE_LINK),
+    # Never the PEM: clients read the bundle again over REST.
+    EventKind.CA_BUNDLE_UPDATED: Shape(
+        Obj({"ca_bundle": Obj({"project": int, "updated_at": str})})
+    ),
+    EventKind.CA_BUNDLE_DELETED: Shape(Obj({"ca_bundle": Obj({"project": int})})),
 }
 
 

@@ -31,12 +31,12 @@ from typing import Any
 from tests.bench.bench_workspace import (
     Case,
     add_database_args,
+    add_size_args,
     configure_django,
     count_queries,
-    fresh_database,
     percentile,
     profile,
-    seed,
+    seeded_database,
 )
 
 DEFAULT_DB_NAME = "bench_switchboard_docs"
@@ -48,10 +48,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python -m tests.bench docs",
         description="Docs pages' server time against the bare SQL of the same rows.",
     )
-    parser.add_argument("--endpoints", type=int, default=1000, help="default 1000")
-    parser.add_argument("--folders", type=int, default=50, help="default 50 (three levels)")
-    parser.add_argument("--iterations", type=int, default=60, help="timed rounds (default 60)")
-    parser.add_argument("--warmup", type=int, default=8, help="untimed rounds (default 8)")
+    add_size_args(parser, endpoints=1000, folders=50, iterations=60, warmup=8)
     parser.add_argument("--cold", type=int, default=5, help="rounds with stale renderings")
     add_database_args(
         parser,
@@ -215,16 +212,10 @@ def main(argv: list[str]) -> int:
     from endpoints.models import Endpoint
 
     rng = random.Random(args.seed)
-    with fresh_database(server, args) as migrated:
-        data = seed(endpoints=args.endpoints, folders=args.folders, rng=rng)
+    with seeded_database(server, args, rng) as data:
         link, token = add_variables_and_link(data.project, data.user)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE)")
-        print(
-            f"database {args.db_name}: migrated in {migrated:.1f} s; seeded {data.endpoints} "
-            f"endpoints in {data.folders} folders, {data.tags} tags, {data.messages} saved "
-            f"messages in {data.seconds:.1f} s"
-        )
 
         client = Client()
         project_id = data.project.pk

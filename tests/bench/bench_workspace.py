@@ -52,10 +52,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python -m tests.bench workspace",
         description="Tree and list-page server time against the bare SQL of the same rows.",
     )
-    parser.add_argument("--endpoints", type=int, default=5000, help="default 5000")
-    parser.add_argument("--folders", type=int, default=250, help="default 250 (three levels)")
-    parser.add_argument("--iterations", type=int, default=100, help="timed rounds (default 100)")
-    parser.add_argument("--warmup", type=int, default=10, help="untimed rounds (default 10)")
+    add_size_args(parser, endpoints=5000, folders=250, iterations=100, warmup=10)
     add_database_args(parser, db_name=DEFAULT_DB_NAME, seed=2)
     return parser.parse_args(argv)
 
@@ -114,6 +111,22 @@ def drop_database(server: dict[str, Any], name: str) -> None:
         )
 
 
+def add_size_args(
+    parser: argparse.ArgumentParser, *, endpoints: int, folders: int, iterations: int, warmup: int
+) -> None:
+    """How large the seeded project is (``seeded_database``) and how many rounds are timed."""
+    parser.add_argument("--endpoints", type=int, default=endpoints, help=f"default {endpoints}")
+    parser.add_argument(
+        "--folders", type=int, default=folders, help=f"default {folders} (three levels)"
+    )
+    parser.add_argument(
+        "--iterations", type=int, default=iterations, help=f"timed rounds (default {iterations})"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=warmup, help=f"untimed rounds (default {warmup})"
+    )
+
+
 def add_database_args(parser: argparse.ArgumentParser, *, db_name: str, seed: int) -> None:
     """The options every benchmark has: its database, keeping it, a profile, the random seed."""
     parser.add_argument(
@@ -152,6 +165,21 @@ def fresh_database(server: dict[str, Any], args: argparse.Namespace) -> Iterator
 
 
 # --- data -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def seeded_database(
+    server: dict[str, Any], args: argparse.Namespace, rng: random.Random
+) -> Iterator[Seeded]:
+    """A fresh database seeded with ``args.endpoints`` in ``args.folders``; says what it holds."""
+    with fresh_database(server, args) as migrated:
+        data = seed(endpoints=args.endpoints, folders=args.folders, rng=rng)
+        print(
+            f"database {args.db_name}: migrated in {migrated:.1f} s; seeded {data.endpoints} "
+            f"endpoints in {data.folders} folders (levels {folder_levels(args.folders)}), "
+            f"{data.tags} tags, {data.messages} saved messages in {data.seconds:.1f} s"
+        )
+        yield data
 
 
 def folder_levels(total: int) -> tuple[int, int, int]:
@@ -465,14 +493,7 @@ def main(argv: list[str]) -> int:
     from endpoints.tree.selectors import project_tree
 
     rng = random.Random(args.seed)
-    with fresh_database(server, args) as migrated:
-        data = seed(endpoints=args.endpoints, folders=args.folders, rng=rng)
-        print(
-            f"database {args.db_name}: migrated in {migrated:.1f} s; seeded {data.endpoints} "
-            f"endpoints in {data.folders} folders (levels {folder_levels(args.folders)}), "
-            f"{data.tags} tags, {data.messages} saved messages in {data.seconds:.1f} s"
-        )
-
+    with seeded_database(server, args, rng) as data:
         project_id = data.project.pk
         client = APIClient()
         client.force_authenticate(data.user)

@@ -172,6 +172,7 @@ FOLDERS = "/api/v1/projects/{p}/folders/"
 BATCH = "/api/v1/projects/{p}/endpoints/batch/"
 FOLDER_A = "/api/v1/projects/{p}/folders/{a}/"
 PROJECT = "/api/v1/projects/{p}/"
+MEMBERS = "/api/v1/projects/{p}/members/"
 IF_MATCH_1 = {"If-Match": '"1"'}
 
 
@@ -185,6 +186,26 @@ def message(fmt: str, body: str) -> list[dict[str, Any]]:
         {"name": "ok", "format": "text", "body": "fine"},
         {"name": "bad", "format": fmt, "body": body},
     ]
+
+
+def setting(name: str, value: Any, says: str | None = None) -> Case:
+    """A created endpoint whose setting ``name`` is ``value``, which it may not be."""
+    return create(f"settings.{name}", says, settings={name: value})
+
+
+def saved_body(fmt: str, body: str, says: str) -> Case:
+    """A created endpoint whose second saved message is not valid ``fmt``."""
+    return create("messages[1].body", says, messages=message(fmt, body))
+
+
+def member_add(body: Body, **expected: Any) -> Case:
+    """The project's admin adds a member with ``body``."""
+    return Case("post", MEMBERS, body, role="admin", **expected)
+
+
+def member_change(method: str, who: str, body: Body, **expected: Any) -> Case:
+    """The project's admin changes or removes the membership of ``who`` (a World.ids key)."""
+    return Case(method, MEMBERS + "{" + who + "}/", body, role="admin", **expected)
 
 
 def batch(field: str, operations: Body) -> Case:
@@ -345,69 +366,33 @@ CASES: dict[str, Case] = {
     ),
     # --- settings ------------------------------------------------------------------------
     "settings-not-object": create("settings", "object", settings=[10]),
-    "settings-unknown": create("settings.retries", "Unknown setting", settings={"retries": 3}),
-    "settings-open-timeout-zero": create(
-        "settings.open_timeout", "between", settings={"open_timeout": 0}
-    ),
-    "settings-open-timeout-high": create(
-        "settings.open_timeout", "between", settings={"open_timeout": 121}
-    ),
-    "settings-max-size-zero": create(
-        "settings.max_message_size", "between", settings={"max_message_size": 0}
-    ),
-    "settings-max-size-high": create(
-        "settings.max_message_size", "between", settings={"max_message_size": 64 * 1024 * 1024 + 1}
-    ),
-    "settings-max-size-fraction": create(
-        "settings.max_message_size", "whole", settings={"max_message_size": 1.5}
-    ),
-    "settings-ping-negative": create(
-        "settings.ping_interval", "between", settings={"ping_interval": -1}
-    ),
-    "settings-ping-high": create(
-        "settings.ping_interval", "between", settings={"ping_interval": 3601}
-    ),
-    "settings-open-timeout-string": create(
-        "settings.open_timeout", "number", settings={"open_timeout": "5"}
-    ),
-    "settings-open-timeout-bool": create(
-        "settings.open_timeout", "number", settings={"open_timeout": True}
-    ),
-    "settings-verify-tls-string": create(
-        "settings.verify_tls", None, settings={"verify_tls": "no"}
-    ),
-    "settings-verify-tls-int": create("settings.verify_tls", None, settings={"verify_tls": 0}),
+    "settings-unknown": setting("retries", 3, "Unknown setting"),
+    "settings-open-timeout-zero": setting("open_timeout", 0, "between"),
+    "settings-open-timeout-high": setting("open_timeout", 121, "between"),
+    "settings-max-size-zero": setting("max_message_size", 0, "between"),
+    "settings-max-size-high": setting("max_message_size", 64 * 1024 * 1024 + 1, "between"),
+    "settings-max-size-fraction": setting("max_message_size", 1.5, "whole"),
+    "settings-ping-negative": setting("ping_interval", -1, "between"),
+    "settings-ping-high": setting("ping_interval", 3601, "between"),
+    "settings-open-timeout-string": setting("open_timeout", "5", "number"),
+    "settings-open-timeout-bool": setting("open_timeout", True, "number"),
+    "settings-verify-tls-string": setting("verify_tls", "no"),
+    "settings-verify-tls-int": setting("verify_tls", 0),
     "patch-settings-out-of-bounds": Case(
         "patch", EP_ONE, {"settings": {"ping_interval": 99999}}, field="settings.ping_interval"
     ),
     # --- saved messages (the error names messages[i].body and says where) ------------------
-    "message-json": create(
-        "messages[1].body", "line 1, column 8", messages=message("json", '{"op": }')
-    ),
-    "message-json-multiline": create(
-        "messages[1].body", "line 3, column 1", messages=message("json", '{\n  "a": 1,\n}')
-    ),
-    "message-json-empty": create(
-        "messages[1].body", "line 1, column 1", messages=message("json", "")
-    ),
-    "message-xml": create("messages[1].body", "line 2", messages=message("xml", "<a>\n<b></a>")),
-    "message-xml-two-roots": create(
-        "messages[1].body", "line 1", messages=message("xml", "<a/><b/>")
-    ),
-    "message-base64-char": create(
-        "messages[1].body", "column 6", messages=message("base64", "aGVsb*8=")
-    ),
-    "message-base64-length": create(
-        "messages[1].body", "whole bytes", messages=message("base64", "aGVsb")
-    ),
-    "message-base64-padding": create(
-        "messages[1].body", "padding", messages=message("base64", "aG=Vs")
-    ),
-    "message-hex-char": create("messages[1].body", "column 7", messages=message("hex", "0a 0b zz")),
-    "message-hex-odd": create("messages[1].body", "odd", messages=message("hex", "abc")),
-    "message-hex-second-line": create(
-        "messages[1].body", "line 2, column 3", messages=message("hex", "0a0b\n0cxy")
-    ),
+    "message-json": saved_body("json", '{"op": }', "line 1, column 8"),
+    "message-json-multiline": saved_body("json", '{\n  "a": 1,\n}', "line 3, column 1"),
+    "message-json-empty": saved_body("json", "", "line 1, column 1"),
+    "message-xml": saved_body("xml", "<a>\n<b></a>", "line 2"),
+    "message-xml-two-roots": saved_body("xml", "<a/><b/>", "line 1"),
+    "message-base64-char": saved_body("base64", "aGVsb*8=", "column 6"),
+    "message-base64-length": saved_body("base64", "aGVsb", "whole bytes"),
+    "message-base64-padding": saved_body("base64", "aG=Vs", "padding"),
+    "message-hex-char": saved_body("hex", "0a 0b zz", "column 7"),
+    "message-hex-odd": saved_body("hex", "abc", "odd"),
+    "message-hex-second-line": saved_body("hex", "0a0b\n0cxy", "line 2, column 3"),
     "message-unknown-format": create("messages[1].format", None, messages=message("yaml", "a: 1")),
     "message-missing-name": create(
         "messages[0].name", None, messages=[{"format": "text", "body": "x"}]
@@ -460,13 +445,7 @@ CASES: dict[str, Case] = {
     "folder-create-huge-parent": Case(
         "post", FOLDERS, {"name": "f", "parent": 10**30}, field="parent"
     ),
-    "member-add-huge-id": Case(
-        "post",
-        "/api/v1/projects/{p}/members/",
-        {"user": str(10**30), "role": "viewer"},
-        field="user",
-        role="admin",
-    ),
+    "member-add-huge-id": member_add({"user": str(10**30), "role": "viewer"}, field="user"),
     "version-huge": stale("patch", EP_ONE, {"name": "x", "version": 10**30}),
     "folder-zero": create("folder", None, folder=0),
     "patch-folder-other-project-with-name": Case(
@@ -700,61 +679,21 @@ CASES: dict[str, Case] = {
     "project-patch-blank-name": Case(
         "patch", "/api/v1/projects/{p}/", {"name": ""}, field="name", role="admin"
     ),
-    "member-add-unknown-user": Case(
-        "post",
-        "/api/v1/projects/{p}/members/",
-        {"user": "nobody", "role": "viewer"},
-        field="user",
-        role="admin",
+    "member-add-unknown-user": member_add({"user": "nobody", "role": "viewer"}, field="user"),
+    "member-add-bad-role": member_add({"user": "otto", "role": "owner"}, field="role"),
+    "member-add-missing-role": member_add({"user": "otto"}, field="role"),
+    "member-add-already-member": member_add(
+        {"user": "vic", "role": "editor"}, status=409, code="already_member"
     ),
-    "member-add-bad-role": Case(
-        "post",
-        "/api/v1/projects/{p}/members/",
-        {"user": "otto", "role": "owner"},
-        field="role",
-        role="admin",
+    "member-patch-bad-role": member_change("patch", "viewer", {"role": "root"}, field="role"),
+    "member-patch-non-member": member_change(
+        "patch", "outsider", {"role": "editor"}, status=404, code="not_found"
     ),
-    "member-add-missing-role": Case(
-        "post", "/api/v1/projects/{p}/members/", {"user": "otto"}, field="role", role="admin"
+    "member-demote-last-admin": member_change(
+        "patch", "admin", {"role": "editor"}, status=409, code="last_admin"
     ),
-    "member-add-already-member": Case(
-        "post",
-        "/api/v1/projects/{p}/members/",
-        {"user": "vic", "role": "editor"},
-        status=409,
-        code="already_member",
-        role="admin",
-    ),
-    "member-patch-bad-role": Case(
-        "patch",
-        "/api/v1/projects/{p}/members/{viewer}/",
-        {"role": "root"},
-        field="role",
-        role="admin",
-    ),
-    "member-patch-non-member": Case(
-        "patch",
-        "/api/v1/projects/{p}/members/{outsider}/",
-        {"role": "editor"},
-        status=404,
-        code="not_found",
-        role="admin",
-    ),
-    "member-demote-last-admin": Case(
-        "patch",
-        "/api/v1/projects/{p}/members/{admin}/",
-        {"role": "editor"},
-        status=409,
-        code="last_admin",
-        role="admin",
-    ),
-    "member-remove-last-admin": Case(
-        "delete",
-        "/api/v1/projects/{p}/members/{admin}/",
-        None,
-        status=409,
-        code="last_admin",
-        role="admin",
+    "member-remove-last-admin": member_change(
+        "delete", "admin", None, status=409, code="last_admin"
     ),
     "tag-create-blank": Case("post", "/api/v1/projects/{p}/tags/", {"name": ""}, field="name"),
     "tag-create-too-long": Case(
@@ -795,12 +734,8 @@ CASES: dict[str, Case] = {
     "endpoint-variables-environment-superscript-digit": Case(
         "get", EP_ONE + "variables/?environment=%C2%B2", None, field="environment"
     ),
-    "member-add-superscript-digit-user": Case(
-        "post",
-        "/api/v1/projects/{p}/members/",
-        {"user": "\u00b2", "role": "viewer"},
-        field="user",
-        role="admin",
+    "member-add-superscript-digit-user": member_add(
+        {"user": "\u00b2", "role": "viewer"}, field="user"
     ),
 }
 

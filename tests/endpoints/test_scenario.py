@@ -462,6 +462,7 @@ def catalogue(make_user: Callable[..., Any], bearer_client: Callable[..., Any]) 
     return Catalogue(api, base, ids, folders, viewer.pk)
 
 
+BY_NAME = ["Alpha ticker", "Beta book", "Delta", "Echo", "Gamma trades"]
 FILTERS = {
     "all-in-tree-order": ("", ["Alpha ticker", "Echo", "Beta book", "Gamma trades", "Delta"]),
     "folder": ("folder={A}", ["Alpha ticker", "Echo"]),
@@ -490,14 +491,8 @@ FILTERS = {
     "q-url": ("q=book.example", ["Beta book"]),
     "q-no-match": ("q=zzz", []),
     "combined": ("folder={A}&recursive=true&tag=market&status=testing", ["Beta book"]),
-    "ordering-name": (
-        "ordering=name",
-        ["Alpha ticker", "Beta book", "Delta", "Echo", "Gamma trades"],
-    ),
-    "ordering-minus-name": (
-        "ordering=-name",
-        ["Gamma trades", "Echo", "Delta", "Beta book", "Alpha ticker"],
-    ),
+    "ordering-name": ("ordering=name", BY_NAME),
+    "ordering-minus-name": ("ordering=-name", BY_NAME[::-1]),
     "ordering-status": (
         "ordering=status",
         ["Echo", "Alpha ticker", "Gamma trades", "Beta book", "Delta"],

@@ -38,6 +38,7 @@ from endpoints.projects.services import member_add, project_create
 from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
 from sessions import services as session_services
 from sessions.models import DebugSession, Event, ProjectCABundle
+from tests.factories import log_event
 
 User = get_user_model()
 _generation = itertools.count(1)
@@ -158,18 +159,15 @@ class World:
             ("closed", "", "", None, None, {"code": 1000, "reason": "", "by": "client"}),
         ]
         Event.objects.bulk_create(
-            Event(
-                session=session,
-                seq=index,
-                connection_number=1,
-                kind=kind,
+            log_event(
+                session,
+                index,
+                start + timedelta(seconds=index),
+                kind,
                 direction=direction,
                 opcode=opcode,
-                text=text,
-                data=data,
-                size=len(text.encode()) if text else len(data or b""),
+                body=text if text is not None else data,
                 info=info,
-                created_at=start + timedelta(seconds=index),
             )
             for index, (kind, direction, opcode, text, data, info) in enumerate(rows, start=1)
         )

@@ -14,7 +14,7 @@ from endpoints.projects.services import member_remove
 from endpoints.tree.services import folder_create
 from sessions.models import Connection, DebugSession, Event
 from tests.conftest import assert_error
-from tests.factories import make_endpoint
+from tests.factories import log_event, make_endpoint
 from tests.sessions.conftest import relay_row
 
 API = "/api/v1/sessions/"
@@ -43,26 +43,10 @@ def make_session(team, user=None, **fields):
 def log(session, *entries):
     """Store log entries as the relay would (the relay itself is tested in test_relay)."""
     now = timezone.now()
-    rows = []
-    for seq, (kind, direction, opcode, payload) in enumerate(entries, start=1):
-        data = payload if isinstance(payload, bytes) else None
-        text = payload if isinstance(payload, str) else None
-        size = len(payload.encode() if isinstance(payload, str) else payload)
-        rows.append(
-            Event(
-                session=session,
-                seq=seq,
-                connection_number=1,
-                kind=kind,
-                direction=direction,
-                opcode=opcode,
-                created_at=now,
-                size=size,
-                text=text,
-                data=data,
-            )
-        )
-    Event.objects.bulk_create(rows)
+    Event.objects.bulk_create(
+        log_event(session, seq, now, kind, direction=direction, opcode=opcode, body=payload)
+        for seq, (kind, direction, opcode, payload) in enumerate(entries, start=1)
+    )
 
 
 def test_open_from_an_endpoint_copies_its_handshake(team, client_for, endpoint):

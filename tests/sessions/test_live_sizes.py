@@ -65,6 +65,8 @@ def test_viewer_sends_are_limited_by_decoded_size_not_by_their_json(
         ("hex", bytes(limit + 1).hex()),
     ]
 
+    acks: dict[str, dict[str, Any]] = {}
+
     async def scenario() -> None:
         url = f"ws://127.0.0.1:{port}/ws/sessions/{session['id']}/"
         headers = {"Authorization": f"Bearer {token}"}
@@ -75,6 +77,7 @@ def test_viewer_sends_are_limited_by_decoded_size_not_by_their_json(
                 await ws.send(json.dumps({"type": "send", "format": fmt, "body": body, "ref": ref}))
                 answer = await _answer(ws, ref)
                 assert answer["type"] == "ack" and answer["size"] == size, (fmt, answer)
+                acks[ref] = answer
             # Text escaped as JSON may write each byte as \\u00XX: six times longer, still sent.
             escaped = {"type": "send", "format": "text", "body": "\x01" * limit, "ref": "escaped"}
             assert len(json.dumps(escaped)) > 6 * limit
@@ -93,3 +96,23 @@ def test_viewer_sends_are_limited_by_decoded_size_not_by_their_json(
             assert message["ref"] == "still open"
 
     asyncio.run(scenario())
+
+    # The example through REST as well: sent, and stored, exactly as the socket's.
+    fmt, body, size = fits[0]
+    posted = _call(
+        port, token, f"/api/v1/sessions/{session['id']}/messages/", {"format": fmt, "body": body}
+    )
+    by_socket = acks["fits-0"]
+    assert posted["size"] == by_socket["size"] == size, (posted, by_socket)
+    assert posted["seq"] != by_socket["seq"]
+    stored = [
+        http(
+            port,
+            "GET",
+            f"/api/v1/sessions/{session['id']}/events/{seq}/?as=raw",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        for seq in (by_socket["seq"], posted["seq"])
+    ]
+    assert [reply.status for reply in stored] == [200, 200]
+    assert stored[0].body == stored[1].body == bytes(size)

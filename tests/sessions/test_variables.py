@@ -263,20 +263,16 @@ def test_precedence_as_the_upstream_sees_it(
         "global": variable_create(
             project=team.project, actor=admin, name="token", initial_value="g-initial"
         ),
-        "staging": variable_create(
-            project=team.project,
-            actor=admin,
-            name="token",
-            environment_id=envs["staging"].pk,
-            initial_value="stg-initial",
-        ),
-        "production": variable_create(
-            project=team.project,
-            actor=admin,
-            name="token",
-            environment_id=envs["production"].pk,
-            initial_value="prod-initial",
-        ),
+        **{
+            env: variable_create(
+                project=team.project,
+                actor=admin,
+                name="token",
+                environment_id=envs[env].pk,
+                initial_value=f"{prefix}-initial",
+            )
+            for env, prefix in (("staging", "stg"), ("production", "prod"))
+        },
     }
     variable_create(
         project=team.project, actor=admin, name="baseUrl", initial_value=echo.url("", "localhost")

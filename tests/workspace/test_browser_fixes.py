@@ -10,16 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from endpoints.environments.services import environment_create, variable_create
 from endpoints.projects.services import project_create
 from endpoints.tree.services import endpoint_create, folder_create
 from sessions.models import DebugSession
-from tests.browser import Console, launch, require_browser
+from tests.browser import Console, require_browser
 from tests.factories import log_entry, make_closed_session
-from tests.workspace.test_browser import DESKTOP, _logged_in
+from tests.workspace.test_browser import DESKTOP, _logged_in, chromium_open
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,16 +28,9 @@ KEY_HEADER = {"name": "X-Api-Key", "value": "k1", "enabled": True, "description"
 @contextlib.contextmanager
 def browsing(user: Any, server: str, console: Console, viewport: dict[str, int] = DESKTOP) -> Any:
     """A page in Chromium, logged in as ``user``, that ``console`` watches."""
-    sync_api = require_browser()
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            _, page = _logged_in(chromium, user, server, console, viewport)
-            yield page
-        finally:
-            chromium.close()
-            # ORM calls made beside Playwright ran in its greenlet, with their own connection.
-            connections.close_all()
+    with chromium_open() as chromium:
+        _, page = _logged_in(chromium, user, server, console, viewport)
+        yield page
 
 
 def _expect() -> Any:
@@ -204,8 +196,16 @@ def test_project_descriptions_are_rendered_markdown(make_user: Any, server: str)
     assert console.problems == []
 
 
+# Both ways to connect: the URL field keeps focus after Enter, the button after a click.
+CONNECT_BY = {
+    "enter-in-url": lambda page: page.locator("#req-url").press("Enter"),
+    "connect-button": lambda page: page.click("#connect"),
+}
+
+
+@pytest.mark.parametrize("connect", CONNECT_BY)
 def test_keys_typed_while_connecting_reach_the_composer(
-    make_user: Any, server: str, upstream: str
+    make_user: Any, server: str, upstream: str, connect: str
 ) -> None:
     expect = _expect()
     ada = make_user("ada")
@@ -222,7 +222,7 @@ def test_keys_typed_while_connecting_reach_the_composer(
         page.route(re.compile(r"/api/v1/sessions/\d+/connect/$"), lambda route: held.append(route))
         expect(page.locator(".conn-pill")).to_have_class(re.compile("st-idle"))
         with page.expect_request(re.compile(r"/connect/$")):
-            page.locator("#req-url").press("Enter")
+            CONNECT_BY[connect](page)
         page.keyboard.type("ping")  # the connect request has not answered yet
         assert len(held) == 1
         held[0].continue_()

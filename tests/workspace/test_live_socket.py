@@ -5,7 +5,9 @@ and say why, and a dropped socket resumes after the last sequence number it saw.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,8 +16,9 @@ from django.utils import timezone
 
 from endpoints.projects.services import project_create
 from sessions.models import Event
-from tests.browser import Console, launch, require_browser
+from tests.browser import Console, require_browser
 from tests.factories import log_entry, make_closed_session
+from tests.workspace.test_browser import chromium_open
 from tests.workspace.test_browser_fixes import browsing
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -45,12 +48,19 @@ SOCKETS = """(() => {
 })();"""
 
 
-def test_backoff_waits_grow_to_ten_seconds_with_jitter(make_user: Any, server: str) -> None:
+@contextlib.contextmanager
+def project_home(make_user: Any, server: str, console: Console, name: str) -> Iterator[Any]:
+    """Ada's new project ``name``, its home page open in Chromium; yields (project, page)."""
     ada = make_user("ada")
-    project = project_create(actor=ada, name="Backoff")
-    console = Console()
+    project = project_create(actor=ada, name=name)
     with browsing(ada, server, console) as page:
         page.goto(f"{server}/projects/{project.pk}/")
+        yield project, page
+
+
+def test_backoff_waits_grow_to_ten_seconds_with_jitter(make_user: Any, server: str) -> None:
+    console = Console()
+    with project_home(make_user, server, console, "Backoff") as (_, page):
         delays = page.evaluate(
             """async () => {
               const { backoffDelay } = await import("/static/workspace/js/live.js");
@@ -70,11 +80,8 @@ def test_backoff_waits_grow_to_ten_seconds_with_jitter(make_user: Any, server: s
 
 
 def test_4400_and_4404_stop_and_say_why(make_user: Any, server: str) -> None:
-    ada = make_user("ada")
-    project = project_create(actor=ada, name="Refusals")
     console = Console()
-    with browsing(ada, server, console) as page:
-        page.goto(f"{server}/projects/{project.pk}/")
+    with project_home(make_user, server, console, "Refusals") as (project, page):
         bad_after = page.evaluate(
             STOP, {"path": f"/ws/projects/{project.pk}/?after=x", "wait": 8000}
         )
@@ -86,20 +93,16 @@ def test_4400_and_4404_stop_and_say_why(make_user: Any, server: str) -> None:
 
 def test_4401_goes_to_the_login_page(make_user: Any, server: str) -> None:
     expect = require_browser().expect
-    with require_browser().sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            page = chromium.new_context().new_page()
-            page.goto(f"{server}/accounts/login/")
-            page.evaluate(
-                """async () => {
-                  const { LiveSocket } = await import("/static/workspace/js/live.js");
-                  new LiveSocket({ path: () => "/ws/sessions/1/?after=0", onMessage: () => {} }).start();
-                }"""
-            )
-            expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2Faccounts%2Flogin%2F$"))
-        finally:
-            chromium.close()
+    with chromium_open() as chromium:
+        page = chromium.new_context().new_page()
+        page.goto(f"{server}/accounts/login/")
+        page.evaluate(
+            """async () => {
+              const { LiveSocket } = await import("/static/workspace/js/live.js");
+              new LiveSocket({ path: () => "/ws/sessions/1/?after=0", onMessage: () => {} }).start();
+            }"""
+        )
+        expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2Faccounts%2Flogin%2F$"))
 
 
 def test_a_dropped_session_socket_resumes_after_the_last_entry(make_user: Any, server: str) -> None:

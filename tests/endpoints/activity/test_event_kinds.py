@@ -11,9 +11,9 @@
 What a socket would receive is read from the real (Redis) channel layer: one channel in the
 project's group and one in each member's own group.
 
-Not walked: ``sessions/services.py``. A debug session is private to the member who opened it and
-has its own socket (WS /ws/sessions/{id}/); saving one writes through ``endpoint_create`` /
-``endpoint_update``, walked here.
+Of ``sessions/services.py`` only the project's CA bundle is walked: a debug session is private
+to the member who opened it and has its own socket (WS /ws/sessions/{id}/); saving one writes
+through ``endpoint_create`` / ``endpoint_update``, walked here.
 """
 
 from __future__ import annotations
@@ -60,8 +60,10 @@ from endpoints.models import (
 )
 from endpoints.projects import services as project_services
 from endpoints.tree import services as tree_services
+from sessions import services as session_services
 from tests.conftest import Team
 from tests.factories import make_endpoint, make_env, make_var
+from tests.sessions.upstreams import self_signed
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS_JS = ROOT / "workspace/static/workspace/js/events.js"
@@ -71,7 +73,13 @@ SERVICE_MODULES = (
         f"endpoints.{path.parent.name}.services" for path in ROOT.glob("endpoints/*/services.py")
     ),
     "docs_app.services",
+    "sessions.services",
     "accounts.tokens",
+)
+# A debug session is private to its owner, who follows it on the session's own socket.
+PRIVATE_SESSION = (
+    "a debug session is private to the member who opened it; its stream is the session "
+    "socket (WS /ws/sessions/{id}/), not the project's"
 )
 
 EXEMPT: dict[str, str] = {
@@ -98,6 +106,23 @@ EXEMPT: dict[str, str] = {
     "docs_app.services.descriptions_store": (
         "a cache of rendered Markdown: what members see does not change"
     ),
+    **{
+        f"sessions.services.{name}": PRIVATE_SESSION
+        for name in (
+            "session_create",
+            "session_update",
+            "session_delete",
+            "session_touch",
+            "session_connect",
+            "session_disconnect",
+            "message_prepare",
+            "message_send",
+            "session_mark_lost_if_relay_stopped",
+        )
+    },
+    "sessions.services.session_save": (
+        "writes through endpoint_create / endpoint_update, which announce it"
+    ),
     "accounts.tokens.token_create": (
         "a personal access token belongs to one user and no project: no member sees it"
     ),
@@ -123,6 +148,7 @@ class World:
     variable: Variable  # in the environment
     secret: Variable  # a global secret
     link: ShareLink
+    ca_pem: str  # a valid certificate for the project's CA bundle
 
     @property
     def project(self) -> Any:
@@ -130,7 +156,7 @@ class World:
 
 
 @pytest.fixture
-def world(team: Team) -> World:
+def world(team: Team, tmp_path: Path) -> World:
     folder = tree_services.folder_create(project=team.project, actor=team.editor, name="Quotes")
     empty = tree_services.folder_create(project=team.project, actor=team.editor, name="Empty")
     endpoint = make_endpoint(team, folder=folder.pk, tags=["beta"])
@@ -147,6 +173,7 @@ def world(team: Team) -> World:
         variable=make_var(team, "host", "h", env=environment),
         secret=make_var(team, "apiKey", "shared-secret-value", secret=True),
         link=link,
+        ca_pem=self_signed(tmp_path)[0].read_text(),
     )
 
 
@@ -168,12 +195,13 @@ def write(
     return Write(call, frozenset(kinds), owner, setup)
 
 
-ps, ts, es, acts, ds = (
+ps, ts, es, acts, ds, ss = (
     project_services,
     tree_services,
     env_services,
     activity_services,
     docs_services,
+    session_services,
 )
 K = EventKind
 
@@ -429,6 +457,19 @@ WRITES: dict[str, tuple[Write, ...]] = {
             K.SHARE_LINK_DELETED,
         ),
     ),
+    "sessions.services.ca_bundle_set": (
+        write(
+            lambda w: ss.ca_bundle_set(project=w.project, actor=w.team.admin, pem=w.ca_pem),
+            K.CA_BUNDLE_UPDATED,
+        ),
+    ),
+    "sessions.services.ca_bundle_delete": (
+        write(
+            lambda w: ss.ca_bundle_delete(project=w.project, actor=w.team.admin),
+            K.CA_BUNDLE_DELETED,
+            setup=lambda w: ss.ca_bundle_set(project=w.project, actor=w.team.admin, pem=w.ca_pem),
+        ),
+    ),
 }
 
 CASES = [
@@ -555,6 +596,7 @@ def test_the_write_announces_what_it_changed(
     wire = repr(sent) + repr(stored)
     for value in SECRETS:
         assert value not in wire
+    assert "CERTIFICATE" not in wire, "a CA bundle's PEM in an event"
     for link in ShareLink.objects.all():
         assert link.token_prefix not in wire and link.token_seed not in wire
     if owner is not None:

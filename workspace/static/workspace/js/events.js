@@ -109,6 +109,12 @@ export const EVENT_HANDLERS = {
 
 export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
 
+/** Kinds the workspace receives and deliberately does nothing with, and why. */
+export const IGNORED_KINDS = {
+  "ca_bundle.updated": "the workspace shows no CA bundle: the relay reads it at each connect",
+  "ca_bundle.deleted": "the workspace shows no CA bundle: the relay reads it at each connect",
+};
+
 /** Applies a batch to the store; returns what it needs afterwards ({refreshTree, ...}). */
 export function applyProjectEvents(store, events) {
   const effects = {
