@@ -9,7 +9,9 @@ uncaught errors, failed requests, unexpected HTTP errors, CSP violations and scr
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -140,3 +142,19 @@ def no_sideways_scroll(page: Any) -> None:
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 1, f"the page scrolls sideways by {overflow}px"
+
+
+def teammate(server: str, token: str) -> Any:
+    """What another member's tab or script does: the REST API with a token."""
+
+    def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(
+            f"{server}/api/v1{path}",
+            data=json.dumps(body).encode() if body is not None else None,
+            method=method,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return json.loads(response.read() or b"null")
+
+    return call

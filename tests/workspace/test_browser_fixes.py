@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from accounts.tokens import token_create
 from endpoints.environments.services import environment_create, variable_create
-from endpoints.projects.services import project_create
+from endpoints.projects.services import member_add, project_create
 from endpoints.tree.services import endpoint_create, folder_create
 from sessions.models import DebugSession
-from tests.browser import Console, require_browser
+from tests.browser import Console, require_browser, teammate
 from tests.factories import log_entry, make_closed_session
 from tests.workspace.test_browser import DESKTOP, _logged_in, chromium_open
 
@@ -193,6 +194,35 @@ def test_project_descriptions_are_rendered_markdown(make_user: Any, server: str)
         expect(lead.locator("strong")).to_have_text("prices")
         expect(lead).not_to_contain_text("**")
         assert page.locator(".home script").count() == 0
+    assert console.problems == []
+
+
+def test_the_home_page_shows_a_changed_description_without_a_reload(
+    make_user: Any, server: str
+) -> None:
+    """Saved on Members, or by a teammate while the home page is open: the home page renders
+    the new Markdown at once."""
+    expect = _expect()
+    ada, bob = make_user("ada"), make_user("bob")
+    project = project_create(actor=ada, name="Markets", description="Old words")
+    member_add(project=project, user_ref=bob.pk, role="admin", actor=ada)
+    bob_api = teammate(server, token_create(user=bob, name="script")[1])
+    console = Console()
+    with browsing(ada, server, console) as page:
+        page.goto(f"{server}/projects/{project.pk}/")
+        lead = page.locator(".home .lead")
+        expect(lead).to_have_text("Old words")
+        page.get_by_role("link", name="Members").click()
+        page.fill("#project-description-edit", "Now with **bold** words")
+        page.get_by_role("button", name="Save project").click()
+        expect(page.locator(".toast")).to_contain_text("Project saved")
+        page.locator(".project-title").click()
+        expect(lead.locator("strong")).to_have_text("bold")
+
+        expect(page.locator("#live-status")).to_have_class(re.compile("live"))
+        bob_api("PATCH", f"/projects/{project.pk}/", {"description": "A teammate's *new* text"})
+        expect(lead.locator("em")).to_have_text("new")
+        expect(lead).not_to_contain_text("bold")
     assert console.problems == []
 
 

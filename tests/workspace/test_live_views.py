@@ -4,9 +4,7 @@ showed stale data until reloaded."""
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from typing import Any
 
 import pytest
@@ -15,7 +13,7 @@ from accounts.tokens import token_create
 from endpoints.environments.services import environment_create
 from endpoints.models import Role
 from endpoints.projects.services import member_add, project_create
-from tests.browser import Console
+from tests.browser import Console, teammate
 from tests.workspace.test_browser_fixes import _expect, browsing
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -24,22 +22,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def teammate(server: str, token: str) -> Any:
-    """What another member's tab or script does: the REST API with a token."""
-
-    def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(
-            f"{server}/api/v1{path}",
-            data=json.dumps(body).encode() if body is not None else None,
-            method=method,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return json.loads(response.read() or b"null")
-
-    return call
 
 
 def test_environments_and_share_links_appear_as_a_teammate_changes_them(

@@ -38,8 +38,10 @@ function membersChanged(store, event, effects) {
   effects.reloadMembers = true;
 }
 
-function projectUpdated(store, event) {
+/** The event names the project; its description (and rendering) is read again. */
+function projectUpdated(store, event, effects) {
   store.emit("project", event.project);
+  effects.reloadProject = true;
 }
 
 /** Comments belong to one endpoint's Activity tab, which reads them again per batch. */
@@ -118,7 +120,7 @@ export const IGNORED_KINDS = {
 /** Applies a batch to the store; returns what it needs afterwards ({refreshTree, ...}). */
 export function applyProjectEvents(store, events) {
   const effects = {
-    refreshTree: false, reloadMembers: false, reloadEnvironments: false,
+    refreshTree: false, reloadMembers: false, reloadProject: false, reloadEnvironments: false,
     variablesChanged: false, shareLinksChanged: false,
   };
   for (const event of events) {

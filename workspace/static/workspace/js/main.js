@@ -154,7 +154,12 @@ store.on("presence", (members) => {
   presenceHost.title = others.length ? `Also here: ${others.map((entry) => entry.user.display_name).join(", ")}` : "";
 });
 store.on("project", (project) => {
+  // A live event names the project; REST (a save, a reload) also brings its description.
   boot.project.name = project.name;
+  if ("description_html" in project) {
+    boot.project.description = project.description;
+    boot.project.description_html = project.description_html;
+  }
   document.querySelector(".project-title").textContent = project.name;
 });
 store.on("kicked", () => {

@@ -91,8 +91,6 @@ export class MembersView extends PageView {
       event.preventDefault();
       try {
         const project = await api("PATCH", `${base}/`, { body: { name: name.value, description: description.value } });
-        boot.project.name = project.name;
-        boot.project.description = project.description;
         this.store.emit("project", project);
         toast("Project saved", "success");
       } catch (problem) {

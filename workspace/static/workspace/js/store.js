@@ -60,6 +60,11 @@ export class Store extends EventTarget {
     this.emit("tree");
   }
 
+  /* The project as REST shows it (with `description_html`), announced as "project". */
+  async loadProject() {
+    this.emit("project", await get(`${this.base}/`));
+  }
+
   async loadMembers() {
     this.members = await get(`${this.base}/members/`);
     this.emit("members");
@@ -159,6 +164,7 @@ export class Store extends EventTarget {
     this.emit("tree");
     if (effects.refreshTree) this.refreshSoon();
     if (effects.reloadMembers) this.loadMembers().catch(() => {});
+    if (effects.reloadProject) this.loadProject().catch(() => {});
     // The variables shown depend on the environments (one may be gone): those first.
     const environments = effects.reloadEnvironments ? this.loadEnvironments() : Promise.resolve();
     if (effects.variablesChanged) environments.catch(() => {}).then(() => this.emit("variables-changed"));
