@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
+from core.people import user_brief
 from docs_app import services
 from docs_app.models import RenderedDescription, ShareLink
 from docs_app.tokens import looks_like_token, token_digest
@@ -359,7 +360,7 @@ def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsE
     assignee = None
     if source.show_assignee and endpoint.assignee is not None:
         # A display name only: never the email, never the username when a name is set.
-        assignee = endpoint.assignee.get_full_name() or endpoint.assignee.get_username()
+        assignee = user_brief(endpoint.assignee)["display_name"]
     return DocsEndpoint(
         id=endpoint.pk,
         folder_id=endpoint.folder_id,

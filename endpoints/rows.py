@@ -36,12 +36,13 @@ def place(siblings: QuerySet, item_pk: int, position: int | None) -> int:
 
     Returns the item's final position. Only rows whose position changes are written.
     """
-    order = [pk for pk in siblings.order_by("position", "id").values_list("pk", flat=True)]
+    rows = list(siblings.order_by("position", "id").values_list("pk", "position"))
+    current = dict(rows)
+    order = [pk for pk, _ in rows]
     if item_pk in order:
         order.remove(item_pk)
     index = len(order) if position is None else max(0, min(position, len(order)))
     order.insert(index, item_pk)
-    current = dict(siblings.filter(pk__in=order).values_list("pk", "position"))
     model = siblings.model
     changed = [model(pk=pk, position=i) for i, pk in enumerate(order) if current.get(pk) != i]
     if changed:

@@ -39,11 +39,6 @@ RESERVED_HEADERS = frozenset(
 # --- the seams where {{variables}} get resolved (README "Variables") ------------------------
 
 
-def session_handshake(session: DebugSession) -> dict[str, Any]:
-    """The draft's handshake fields as stored, in the shape the resolver takes."""
-    return handshake_of(session)
-
-
 def merged_overrides(*layers: dict[str, str] | None) -> dict[str, str]:
     """Session values, then a send's own values over them."""
     merged: dict[str, str] = {}
@@ -62,7 +57,7 @@ def resolved_handshake(
     current values, with the session's own values first. Raises UnresolvedVariables (every
     unknown reference and where) or ValidationFailed before anything is written or sent.
     """
-    handshake = session_handshake(session)
+    handshake = handshake_of(session)
     values, secrets = variable_values_for(
         project=session.project,
         user=actor,

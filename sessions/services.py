@@ -27,7 +27,12 @@ from endpoints.activity.event_kinds import EventKind
 from endpoints.environments.resolver import (
     url_template_problem,
 )
-from endpoints.handshake import TEMPLATE_FIELDS, clean_settings, handshake_copy, handshake_of
+from endpoints.handshake import (
+    TEMPLATE_FIELDS,
+    clean_settings,
+    handshake_copy,
+    handshake_data,
+)
 from endpoints.models import Endpoint, Environment, Project, SavedMessage
 from endpoints.tree.services import endpoint_create, endpoint_update
 from sessions.errors import (
@@ -388,7 +393,7 @@ def _endpoint_fields(session: DebugSession) -> dict[str, Any]:
     problem = url_template_problem(session.url)
     if problem:
         raise ValidationFailed({"url": [problem]})
-    return {**handshake_of(session), "settings": session_settings(session)}
+    return handshake_data(session)
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from core.requests import AuthenticatedHttpRequest
 from endpoints.models import EndpointStatus, MessageFormat, Project
 from endpoints.projects.access import ALLOWED, Action, project_membership
 from endpoints.projects.selectors import projects_of_user
+from endpoints.projects.serializers import project_data
 
 
 def content_security_policy(request: HttpRequest) -> str:
@@ -96,12 +97,7 @@ def project_page(request: AuthenticatedHttpRequest, project_id: int, **route: An
         return render(request, "workspace/missing.html", status=404)
     project = membership.project
     boot = {
-        "project": {
-            "id": project.pk,
-            "name": project.name,
-            "description": project.description,
-            "description_html": render_markdown(project.description),
-        },
+        "project": project_data(project),
         "me": user_brief(request.user),
         "role": membership.role,
         "can_write": membership.role in ALLOWED[Action.WRITE],

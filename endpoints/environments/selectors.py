@@ -23,7 +23,6 @@ from endpoints.environments.resolver import (
     Dynamics,
     ResolvedHandshake,
     is_known_dynamic,
-    resolve_body,
     resolve_handshake,
 )
 from endpoints.models import Endpoint, Environment, Project, Variable
@@ -226,23 +225,6 @@ def resolve_handshake_for(
         project=project, user=user, environment_id=environment_id, overrides=overrides
     )
     return resolve_handshake(handshake, values, secrets, dynamics=dynamics)
-
-
-def resolve_body_for(
-    *,
-    project: Project,
-    user: User,
-    environment_id: int | None,
-    body: str,
-    overrides: Mapping[str, str] | None = None,
-    dynamics: Dynamics | None = None,
-    where: str = "body",
-) -> tuple[str, str]:
-    """``(text to send, text with secrets masked)``; call at every send so edits take effect."""
-    values, secrets = variable_values_for(
-        project=project, user=user, environment_id=environment_id, overrides=overrides
-    )
-    return resolve_body(body, values, secrets, dynamics=dynamics, where=where)
 
 
 def endpoint_variable_status(

@@ -4,6 +4,9 @@
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 /** h("button.btn.primary", {type: "button", on: {click}}, "Save") */
+/** A deep copy of JSON data (a draft, its rows, saved messages). */
+export const clone = (value) => JSON.parse(JSON.stringify(value));
+
 export function h(spec, props, ...children) {
   const parts = spec.match(/^[a-z0-9-]*|[.#][^.#]+/gi);
   const el = document.createElement(parts[0] || "div");

@@ -2,7 +2,7 @@
    saved (what differs is unsaved), the name and URL, and the tabs — Params, Headers, Cookies,
    Messages, Settings, and for an endpoint Docs and Activity (the Activity panel is the view's).
    While a connection is active the handshake fields are locked. */
-import { h } from "./dom.js";
+import { clone, h } from "./dom.js";
 import { showFieldErrors } from "./ui.js";
 import { rowsEditor } from "./rows.js";
 import { boot } from "./boot.js";
@@ -22,7 +22,6 @@ const ROW_HINTS = {
   cookies: "Sent as one Cookie header with the handshake.",
 };
 
-export const clone = (value) => JSON.parse(JSON.stringify(value));
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 export function comparable(field, value) {

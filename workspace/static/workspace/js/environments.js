@@ -31,9 +31,9 @@ export class EnvironmentsView extends PageView {
     return true;
   }
 
+  /* After a live change; the "environments" listener paints the list when it is read again. */
   async refresh() {
     if (this.selected !== "global" && !this.environment()) this.selected = "global";
-    this.renderList();
     await this.renderDetail();
   }
 

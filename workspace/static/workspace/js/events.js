@@ -52,15 +52,10 @@ function tagChanged(store, event, effects) {
   effects.refreshTree = true;
 }
 
-/** Environments are read again (names, variable counts), then the variables shown. */
-function environmentChanged(store, event, effects) {
-  effects.reloadEnvironments = true;
-  effects.variablesChanged = true;
-}
-
-/** Events carry no values (secrets, other members' current values): the view reads them
-    again over REST, which shows this member what they may see. */
-function variableChanged(store, event, effects) {
+/** Environments are read again (names, variable counts), then the variables shown. Events
+    carry no values (secrets, other members' current values): the view reads them again over
+    REST, which shows this member what they may see. */
+function environmentsChanged(store, event, effects) {
   effects.reloadEnvironments = true;
   effects.variablesChanged = true;
 }
@@ -95,12 +90,12 @@ export const EVENT_HANDLERS = {
   "tag.created": tagChanged,
   "tag.updated": tagChanged,
   "tag.deleted": tagChanged,
-  "environment.created": environmentChanged,
-  "environment.updated": environmentChanged,
-  "environment.deleted": environmentChanged,
-  "variable.created": variableChanged,
-  "variable.updated": variableChanged,
-  "variable.deleted": variableChanged,
+  "environment.created": environmentsChanged,
+  "environment.updated": environmentsChanged,
+  "environment.deleted": environmentsChanged,
+  "variable.created": environmentsChanged,
+  "variable.updated": environmentsChanged,
+  "variable.deleted": environmentsChanged,
   "current_value.changed": currentValueChanged,
   "share_link.created": shareLinkChanged,
   "share_link.updated": shareLinkChanged,

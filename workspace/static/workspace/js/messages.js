@@ -1,10 +1,9 @@
 /* The Messages tab: an endpoint's saved messages (name, format, body, description), each one
    click from the composer ("Use") or from the connection ("Send"). Edits go into the editor's
    draft; saving the endpoint keeps them. */
-import { h, icon, toast } from "./dom.js";
+import { clone, h, icon, toast } from "./dom.js";
 import { FORMAT_LABELS } from "./composer.js";
 
-const clone = (value) => JSON.parse(JSON.stringify(value));
 
 export class SavedMessages {
   /** editor: the EndpointEditor; onUse(message); onSend(message); composerMessage(): {format, body}. */

@@ -12,14 +12,14 @@
    connected the handshake cannot change (the API answers 409), so its fields are locked,
    visibly. */
 import { api, get, describeError, ApiError } from "./api.js";
-import { h, icon, toast, modKey, avatar, copyText } from "./dom.js";
+import { avatar, clone, copyText, h, icon, modKey, toast } from "./dom.js";
 import { dialog, confirmDialog, menuButton } from "./ui.js";
 import { MessageLog } from "./log.js";
 import { DetailPanel } from "./detail.js";
 import { ActivityPanel } from "./activity.js";
 import { boot, base, projectId } from "./boot.js";
 import { folderOptions } from "./tree-model.js";
-import { EndpointEditor, blankDraft, clone, comparable } from "./editor.js";
+import { EndpointEditor, blankDraft, comparable } from "./editor.js";
 import { HANDSHAKE, DOCS_FIELDS } from "./endpoint-fields.js";
 import { Composer } from "./composer.js";
 import { ACTIVE } from "./debug-session.js";
