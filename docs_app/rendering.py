@@ -29,6 +29,7 @@ from core.formats import (
     pretty,
 )
 from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
+from endpoints.contracts.examples import default_body
 from endpoints.environments.resolver import fill_known
 from endpoints.models import EndpointStatus
 
@@ -100,7 +101,7 @@ def example_view(message: Any, values: Mapping[str, str]) -> Example:
     goes, say) is shown as written rather than not at all.
     """
     fmt = message.format
-    body = fill_known(message.body, values)
+    body = fill_known(default_body(message.examples), values)
     label = FORMAT_LABELS.get(fmt, fmt)
     if fmt in BINARY_FORMATS:
         try:

@@ -20,7 +20,7 @@ from docs_app.models import RenderedDescription, ShareLink
 from docs_app.tokens import looks_like_token, token_digest
 from endpoints.environments.resolver import fill_known
 from endpoints.environments.selectors import variable_sources_for
-from endpoints.models import Endpoint, Folder, Project, SavedMessage, Tag
+from endpoints.models import Endpoint, Folder, Message, Project, Tag
 from endpoints.tree.selectors import tag_names_by_endpoint
 
 # --- links ----------------------------------------------------------------------------------
@@ -322,7 +322,7 @@ class DocsEndpoint:
     headers: list[dict[str, Any]]
     cookies: list[dict[str, Any]]
     subprotocols: list[str]
-    messages: list[SavedMessage]
+    messages: list[Message]
     description: str
     description_html: str
     # The description's rendering if it is not stored yet (services.descriptions_store).
@@ -338,7 +338,7 @@ def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsE
         .select_related("assignee", "docs_rendering")
         .prefetch_related(
             Prefetch("tags", queryset=Tag.objects.order_by(Lower("name"), "id")),
-            Prefetch("messages", queryset=SavedMessage.objects.order_by("position", "id")),
+            Prefetch("messages", queryset=Message.objects.order_by("position", "id")),
         )
         .first()
     )

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from endpoints.contracts.examples import default_body
+
 
 class Role(models.TextChoices):
     ADMIN = "admin"
@@ -152,6 +154,8 @@ class Endpoint(HandshakeFields, Edited):
     tags = models.ManyToManyField(Tag, blank=True, related_name="endpoints")
     description = models.TextField(blank=True, default="")
     position = models.PositiveIntegerField(default=0)
+    # Refuse a send whose body violates its documented message's schema (else: send, warn).
+    strict = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -171,16 +175,78 @@ class Endpoint(HandshakeFields, Edited):
         return [tag.name for tag in self.tags.all()]
 
 
-class SavedMessage(models.Model):
+def match_any() -> dict[str, str]:
+    """The match rule of a message that claims every frame of its direction."""
+    return {"kind": "any"}
+
+
+class MessageDirection(models.TextChoices):
+    SEND = "send"  # client -> server
+    RECEIVE = "receive"  # server -> client
+
+
+class Message(models.Model):
+    """A documented message of an endpoint: what it looks like, how a frame is recognised as
+    it, and examples to send. Saved messages of earlier versions are send messages."""
+
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="messages")
     position = models.PositiveIntegerField(default=0)
+    # Unique in the endpoint (checked on write: a rename swap must not trip a constraint).
     name = models.CharField(max_length=200)
+    direction = models.CharField(
+        max_length=8, choices=MessageDirection.choices, default=MessageDirection.SEND
+    )
     format = models.CharField(max_length=8, choices=MessageFormat.choices, default="text")
-    body = models.TextField(blank=True, default="")
     description = models.TextField(blank=True, default="")
+    # A JSON Schema (draft 2020-12) of the payload, for JSON messages; null: none documented.
+    schema = models.JSONField(null=True, blank=True)
+    # [{"name": ..., "body": ...}], the first is what "send" sends by default.
+    examples = models.JSONField(default=list, blank=True)
+    # The name of the send message of this endpoint that this receive message answers.
+    reply_to = models.CharField(max_length=200, blank=True, default="")
+    # How a frame is recognised as this message (endpoints.contracts.rules).
+    match = models.JSONField(default=match_any, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def body(self) -> str:
+        """What sending the message sends unless an example is named."""
+        return default_body(self.examples)
+
+
+# What a message holds, as the API, the history and the row selectors read it.
+MESSAGE_FIELDS = (
+    "id",
+    "name",
+    "direction",
+    "format",
+    "description",
+    "schema",
+    "examples",
+    "reply_to",
+    "match",
+)
+
+
+class ProjectSchema(Edited):
+    """A reusable named JSON Schema of a project, referenced from messages as
+    ``{"$ref": "#/components/schemas/<name>"}``."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="schemas")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="")
+    schema = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="project_schema_unique_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -198,6 +198,13 @@ class Event(models.Model):
     truncated = models.BooleanField(default=False)
     # Structured details of status events: close code/reason/by, failure kind, status...
     info = models.JSONField(null=True, blank=True)
+    # The contract check of a frame of a session opened from an endpoint
+    # (endpoints.contracts), ``contract``: "" not checked, "valid", "invalid" or "undocumented"; the
+    # documented message it was recognised as ("" for none) and what is wrong with it
+    # ([{"path": JSON Pointer, "reason": ...}], bounded).
+    contract = models.CharField(max_length=12, blank=True, default="", db_default="")
+    message = models.CharField(max_length=200, blank=True, default="", db_default="")
+    problems = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

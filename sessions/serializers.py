@@ -18,8 +18,8 @@ from endpoints.handshake import handshake_data
 from endpoints.models import MessageFormat
 from endpoints.tree.serializers import (
     HandshakeInput,
+    MessageInSerializer,
     RowSerializer,
-    SavedMessageInSerializer,
     SettingsInSerializer,
 )
 from endpoints.tree.serializers import SettingsSerializer as EndpointSettingsSerializer
@@ -432,7 +432,7 @@ class SaveSerializer(serializers.Serializer):
     )
     name = serializers.CharField(max_length=200, required=False)
     folder = serializers.IntegerField(allow_null=True, required=False, min_value=1)
-    messages = SavedMessageInSerializer(many=True, required=False)
+    messages = MessageInSerializer(many=True, required=False)
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The source endpoint's version you read."
     )

@@ -24,6 +24,7 @@ from core.formats import BodyFormatError, encode_body
 from core.timestamps import iso
 from endpoints.activity import events
 from endpoints.activity.event_kinds import EventKind
+from endpoints.contracts.examples import default_body
 from endpoints.environments.resolver import (
     url_template_problem,
 )
@@ -33,7 +34,7 @@ from endpoints.handshake import (
     handshake_copy,
     handshake_data,
 )
-from endpoints.models import Endpoint, Environment, Project, SavedMessage
+from endpoints.models import Endpoint, Environment, Message, Project
 from endpoints.tree.services import endpoint_create, endpoint_update
 from sessions.errors import (
     AlreadyConnected,
@@ -311,15 +312,16 @@ def message_prepare(
     actor, variables = message.get("actor"), message.get("variables")
     if message_id is not None:
         saved = (
-            SavedMessage.objects.filter(pk=message_id, endpoint__project_id=session.project_id)
-            .only("format", "body")
+            Message.objects.filter(pk=message_id, endpoint__project_id=session.project_id)
+            .only("format", "examples")
             .first()
         )
         if saved is None:
             raise ValidationFailed(
                 {"message_id": [f"No saved message {message_id} in this session's project."]}
             )
-        fmt, body = saved.format, saved.body
+        fmt = saved.format
+        body = default_body(saved.examples)
     fmt = fmt or "text"
     body = body or ""
     text, log_text, redact = resolved_body(

@@ -19,7 +19,7 @@ from endpoints.projects.serializers import MemberOutSerializer, ProjectOutSerial
 from endpoints.tree.serializers import (
     EndpointOutSerializer,
     FolderOutSerializer,
-    SavedMessageOutSerializer,
+    MessageOutSerializer,
     TagOutSerializer,
 )
 from sessions.serializers import SessionOutSerializer
@@ -59,7 +59,7 @@ def test_every_output_shape_matches_its_schema(team, client_for, bearer_client):
         201,
     )
     assert_shape(endpoint, EndpointOutSerializer)
-    assert_shape(endpoint["messages"][0], SavedMessageOutSerializer)
+    assert_shape(endpoint["messages"][0], MessageOutSerializer)
     assert_shape(ok(api.get(f"{base}/endpoints/"))["results"][0], EndpointOutSerializer)
     assert_shape(ok(api.get(f"{base}/")), ProjectOutSerializer)
     assert_shape(ok(api.get("/api/v1/projects/"))[0], ProjectOutSerializer)

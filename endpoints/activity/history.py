@@ -11,8 +11,9 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from core.people import user_brief
+from endpoints.contracts.examples import with_examples
 from endpoints.handshake import API_FIELDS, handshake_data
-from endpoints.models import Endpoint, Folder, RevisionAction
+from endpoints.models import MESSAGE_FIELDS, Endpoint, Folder, RevisionAction
 from endpoints.tree.serializers import message_data
 
 # Every field a user can change, in the order a diff lists them.
@@ -33,6 +34,7 @@ ENDPOINT_FIELDS = (
     "description",
 )
 FOLDER_FIELDS = ("name", "parent", "position")
+RESTORED_MESSAGE_FIELDS = tuple(f for f in MESSAGE_FIELDS if f != "id")
 # A change of only these fields is a move (or reorder), not an edit.
 ENDPOINT_PLACEMENT = frozenset({"folder", "position"})
 FOLDER_PLACEMENT = frozenset({"parent", "position"})
@@ -116,7 +118,12 @@ def revert_data(
     }
     messages = []
     for message in snapshot.get("messages", []):
-        fields = {key: message[key] for key in ("name", "format", "body", "description")}
+        # Snapshots from before documented messages hold a body and no examples; the write
+        # turns a body into one example.
+        # Snapshots from before documented messages hold a body and no examples.
+        fields = with_examples(
+            {key: message[key] for key in (*RESTORED_MESSAGE_FIELDS, "body") if key in message}
+        )
         if message.get("id") in message_ids:
             fields["id"] = message["id"]
         messages.append(fields)

@@ -17,7 +17,7 @@ from core.versioning import VersionedInput
 from endpoints.activity.mentions import highlight_mentions
 from endpoints.environments.serializers import storable
 from endpoints.models import Comment, EndpointStatus, Revision
-from endpoints.tree.serializers import RowSerializer, SavedMessageOutSerializer, SettingsSerializer
+from endpoints.tree.serializers import MessageOutSerializer, RowSerializer, SettingsSerializer
 
 
 def revision_data(revision: Revision, *, with_snapshot: bool = False) -> dict[str, Any]:
@@ -100,7 +100,7 @@ class EndpointSnapshotSerializer(serializers.Serializer):
     cookies = RowSerializer(many=True)
     subprotocols = serializers.ListField(child=serializers.CharField())
     settings = SettingsSerializer()
-    messages = SavedMessageOutSerializer(many=True)
+    messages = MessageOutSerializer(many=True)
     status = serializers.ChoiceField(choices=EndpointStatus.choices)
     assignee = UserBriefSerializer(allow_null=True)
     tags = serializers.ListField(child=serializers.CharField())

@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from core.errors import NotFound
 from core.people import UserBrief, user_brief_of_columns
 from endpoints.handshake import HANDSHAKE_FIELDS, handshake_of
-from endpoints.models import Endpoint, Folder, Project, SavedMessage, Tag
+from endpoints.models import MESSAGE_FIELDS, Endpoint, Folder, Message, Project, Tag
 from endpoints.rows import as_int
 
 ENDPOINT_ORDERINGS = {
@@ -62,7 +62,7 @@ def endpoints_with_relations(queryset: QuerySet[Endpoint]) -> QuerySet[Endpoint]
     """Everything an endpoint's full representation needs, in three extra queries at most."""
     return queryset.select_related("assignee", "updated_by", "created_by").prefetch_related(
         Prefetch("tags", queryset=Tag.objects.order_by(Lower("name"), "id")),
-        Prefetch("messages", queryset=SavedMessage.objects.order_by("position", "id")),
+        Prefetch("messages", queryset=Message.objects.order_by("position", "id")),
     )
 
 
@@ -202,9 +202,9 @@ def endpoint_rows_complete(rows: list[Any]) -> list[EndpointRow]:
     tags = tag_names_by_endpoint(endpoint_id__in=ids)
     messages: dict[int, list[Any]] = defaultdict(list)
     for message in (
-        SavedMessage.objects.filter(endpoint_id__in=ids)
+        Message.objects.filter(endpoint_id__in=ids)
         .order_by("position", "id")
-        .values_list("id", "endpoint_id", "name", "format", "body", "description", named=True)
+        .values_list("endpoint_id", *MESSAGE_FIELDS, named=True)
     ):
         messages[message.endpoint_id].append(message)
 

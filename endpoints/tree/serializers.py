@@ -23,6 +23,7 @@ from core.query import (
 )
 from core.timestamps import iso
 from core.versioning import VersionedInput
+from endpoints.contracts.examples import default_body, with_examples
 from endpoints.environments.resolver import (
     references_in_endpoint,
     static_text,
@@ -38,7 +39,16 @@ from endpoints.handshake import (
     handshake_data,
     handshake_of,
 )
-from endpoints.models import Endpoint, EndpointStatus, Folder, MessageFormat, SavedMessage, Tag
+from endpoints.models import (
+    Endpoint,
+    EndpointStatus,
+    Folder,
+    Message,
+    MessageDirection,
+    MessageFormat,
+    Tag,
+    match_any,
+)
 from endpoints.tree.selectors import ENDPOINT_ORDERINGS, ROOT
 
 
@@ -54,14 +64,21 @@ def folder_data(folder: Folder) -> dict[str, Any]:
     }
 
 
-def message_data(message: SavedMessage) -> dict[str, Any]:
+def message_data(message: Message) -> dict[str, Any]:
     """A saved message; also takes a row with the same names (``selectors.EndpointRow``)."""
+    examples = message.examples or []
     return {
         "id": message.id,
         "name": message.name,
+        "direction": message.direction,
         "format": message.format,
-        "body": message.body,
         "description": message.description,
+        "schema": message.schema,
+        "examples": examples,
+        "reply_to": message.reply_to,
+        "match": message.match,
+        # Scripts written before documented messages read the body of a saved message.
+        "body": default_body(examples),
     }
 
 
@@ -127,7 +144,7 @@ def endpoint_variables_used(endpoint: Endpoint) -> list[dict[str, Any]]:
 
 
 def _variables_used(fields: Any, messages: Any) -> list[dict[str, Any]]:
-    bodies = [{"body": m.body} for m in messages]
+    bodies = [{"body": example["body"]} for m in messages for example in m.examples or []]
     return usage_summary(references_in_endpoint(handshake_of(fields), bodies))
 
 
@@ -168,12 +185,27 @@ class SettingsInSerializer(SettingsSerializer):
         return fields
 
 
-class SavedMessageOutSerializer(serializers.Serializer):
+class ExampleSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class MessageOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+    direction = serializers.ChoiceField(choices=MessageDirection.choices)
     format = serializers.ChoiceField(choices=MessageFormat.choices)
-    body = serializers.CharField(allow_blank=True)
     description = serializers.CharField(allow_blank=True)
+    schema = serializers.JSONField(allow_null=True, help_text="JSON Schema (draft 2020-12).")
+    examples = ExampleSerializer(many=True)
+    reply_to = serializers.CharField(
+        allow_blank=True, help_text="The send message this receive message answers."
+    )
+    match = serializers.DictField(help_text="How a frame is recognised as this message.")
+    body = serializers.CharField(
+        allow_blank=True,
+        help_text="The first example's body (for scripts written before examples).",
+    )
 
 
 class VariableUsageSerializer(serializers.Serializer):
@@ -196,7 +228,7 @@ class EndpointOutSerializer(serializers.Serializer):
     cookies = RowSerializer(many=True)
     subprotocols = serializers.ListField(child=serializers.CharField())
     settings = SettingsSerializer(source="connection_settings")
-    messages = SavedMessageOutSerializer(many=True, source="messages.all")
+    messages = MessageOutSerializer(many=True, source="messages.all")
     variables = serializers.SerializerMethodField(help_text="The {{names}} used, and where.")
     status = serializers.ChoiceField(choices=EndpointStatus.choices)
     assignee = UserBriefSerializer(allow_null=True)
@@ -279,7 +311,7 @@ class FolderInSerializer(VersionedInput):
     position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
 
 
-class SavedMessageInSerializer(serializers.Serializer):
+class MessageInSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, min_value=1)
     name = serializers.CharField(max_length=200)
     format = serializers.ChoiceField(choices=MessageFormat.choices, default=MessageFormat.TEXT)
@@ -288,15 +320,27 @@ class SavedMessageInSerializer(serializers.Serializer):
     )
     description = serializers.CharField(allow_blank=True, max_length=100_000, default="")
 
+    direction = serializers.ChoiceField(
+        choices=MessageDirection.choices, default=MessageDirection.SEND
+    )
+    schema = serializers.JSONField(required=False, allow_null=True, default=None)
+    examples = serializers.ListField(child=serializers.DictField(), required=False)
+    reply_to = serializers.CharField(allow_blank=True, max_length=200, default="")
+    match = serializers.DictField(required=False, default=match_any)
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # A body with {{references}} is checked after substitution, at send; one without is
-        # checked as it will be sent (escapes such as \{{ applied).
-        body = static_text(attrs.get("body", ""))
-        try:
-            if body is not None:
-                validate_body(attrs.get("format", MessageFormat.TEXT), body)
-        except BodyFormatError as exc:
-            raise serializers.ValidationError({"body": [str(exc)]}) from None
+        legacy = "examples" not in attrs
+        attrs = with_examples(attrs)
+        for index, example in enumerate(attrs["examples"]):
+            # A body with {{references}} is checked after substitution, at send; one without
+            # is checked as it will be sent (escapes such as \{{ applied).
+            body = static_text(str(example.get("body", "")))
+            try:
+                if body is not None:
+                    validate_body(attrs.get("format", MessageFormat.TEXT), body)
+            except BodyFormatError as exc:
+                where = "body" if legacy else f"examples[{index}].body"
+                raise serializers.ValidationError({where: [str(exc)]}) from None
         return attrs
 
 
@@ -363,7 +407,7 @@ class EndpointInSerializer(HandshakeInput, VersionedInput):
     settings = SettingsInSerializer(required=False)
     # The list built out as many=True builds it, so that its length limit is typed.
     messages = serializers.ListSerializer[Any](
-        child=SavedMessageInSerializer(required=False), required=False, max_length=200
+        child=MessageInSerializer(required=False), required=False, max_length=200
     )
     status = serializers.ChoiceField(choices=EndpointStatus.choices, required=False)
     assignee = serializers.IntegerField(allow_null=True, required=False, min_value=1)

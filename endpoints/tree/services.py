@@ -14,15 +14,17 @@ from django.utils import timezone
 from core.errors import Conflict, ValidationFailed, VersionConflict
 from endpoints.activity import history, recording
 from endpoints.activity.event_kinds import EventKind
+from endpoints.contracts.examples import with_examples
 from endpoints.errors import FolderCycle, FolderNotEmpty
 from endpoints.handshake import TEMPLATE_FIELDS, clean_settings
 from endpoints.models import (
+    MESSAGE_FIELDS,
     Endpoint,
     EndpointStatus,
     Folder,
     Membership,
+    Message,
     Project,
-    SavedMessage,
     Tag,
 )
 from endpoints.rows import UNSET, append_position, apply_edit, lock_current, place
@@ -237,14 +239,13 @@ def _check_assignee(project: Project, assignee_id: int | None, field: str = "ass
 def _write_messages(endpoint: Endpoint, messages: Sequence[dict[str, Any]]) -> None:
     """Make the endpoint's saved messages exactly ``messages``, in order, keeping ids given."""
     existing = {m.pk: m for m in endpoint.messages.all()}
-    keep: list[SavedMessage] = []
-    create: list[SavedMessage] = []
+    keep: list[Message] = []
+    create: list[Message] = []
     errors: dict[str, list[str]] = {}
-    for position, data in enumerate(messages):
+    for position, written in enumerate(messages):
+        data = with_examples(written)
         message_id = data.get("id")
-        fields = {
-            key: data[key] for key in ("name", "format", "body", "description") if key in data
-        }
+        fields = {key: data[key] for key in MESSAGE_FIELDS if key in data and key != "id"}
         if message_id is not None:
             message = existing.get(message_id)
             if message is None:
@@ -257,16 +258,16 @@ def _write_messages(endpoint: Endpoint, messages: Sequence[dict[str, Any]]) -> N
             message.position = position
             keep.append(message)
         else:
-            create.append(SavedMessage(endpoint=endpoint, position=position, **fields))
+            create.append(Message(endpoint=endpoint, position=position, **fields))
     if errors:
         raise ValidationFailed(errors)
     kept_ids = {m.pk for m in keep}
-    SavedMessage.objects.filter(endpoint=endpoint).exclude(pk__in=kept_ids).delete()
+    Message.objects.filter(endpoint=endpoint).exclude(pk__in=kept_ids).delete()
     if keep:
-        SavedMessage.objects.bulk_update(
-            keep, ["name", "format", "body", "description", "position"], batch_size=200
+        Message.objects.bulk_update(
+            keep, [*(f for f in MESSAGE_FIELDS if f != "id"), "position"], batch_size=200
         )
-    SavedMessage.objects.bulk_create(create)
+    Message.objects.bulk_create(create)
 
 
 @transaction.atomic

@@ -104,8 +104,8 @@ def bare_sql(link_id: int) -> tuple[Callable[[str, int], int], Callable[[str, in
         Endpoint,
         Environment,
         Folder,
+        Message,
         Project,
-        SavedMessage,
         Tag,
         Variable,
     )
@@ -117,7 +117,7 @@ def bare_sql(link_id: int) -> tuple[Callable[[str, int], int], Callable[[str, in
     folder = Folder._meta.db_table
     tag = Tag._meta.db_table
     tag_link = Endpoint.tags.through._meta.db_table
-    message = SavedMessage._meta.db_table
+    message = Message._meta.db_table
     rendering = RenderedDescription._meta.db_table
     environment = Environment._meta.db_table
     variable = Variable._meta.db_table

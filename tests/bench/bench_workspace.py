@@ -222,9 +222,9 @@ def seed(*, endpoints: int, folders: int, rng: random.Random) -> Seeded:
         EndpointStatus,
         Folder,
         Membership,
+        Message,
         Project,
         Role,
-        SavedMessage,
         Tag,
     )
 
@@ -326,12 +326,12 @@ def seed(*, endpoints: int, folders: int, rng: random.Random) -> Seeded:
         through.objects.bulk_create(links, batch_size=5000)
 
         messages = [
-            SavedMessage(
+            Message(
                 endpoint_id=endpoint.pk,
                 position=position,
                 name=name,
                 format=fmt,
-                body=body,
+                examples=[{"name": "Example", "body": body}],
                 description="Sent right after connecting." if position == 0 else "",
             )
             for endpoint in created
@@ -342,7 +342,7 @@ def seed(*, endpoints: int, folders: int, rng: random.Random) -> Seeded:
                 ]
             )
         ]
-        SavedMessage.objects.bulk_create(messages, batch_size=5000)
+        Message.objects.bulk_create(messages, batch_size=5000)
 
     # Settle the fresh tables first (statistics, visibility map, hint bits), so that neither the
     # first timed rounds nor an autovacuum run in the middle of them pay for the bulk insert.
@@ -371,14 +371,14 @@ def bare_sql() -> tuple[Callable[[int], int], Callable[[int], int]]:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from endpoints.models import Endpoint, Folder, SavedMessage, Tag
+    from endpoints.models import Endpoint, Folder, Message, Tag
 
     user = get_user_model()._meta.db_table
     endpoint = Endpoint._meta.db_table
     folder = Folder._meta.db_table
     tag = Tag._meta.db_table
     link = Endpoint.tags.through._meta.db_table
-    message = SavedMessage._meta.db_table
+    message = Message._meta.db_table
 
     tree_sql = (
         f"SELECT id, parent_id, name, position, version FROM {folder} "
@@ -410,7 +410,8 @@ def bare_sql() -> tuple[Callable[[int], int], Callable[[int], int]]:
         "WHERE l.endpoint_id = ANY(%s) ORDER BY lower(t.name), t.id"
     )
     list_messages_sql = (
-        f"SELECT id, endpoint_id, name, format, body, description FROM {message} "
+        f"SELECT id, endpoint_id, name, direction, format, description, schema, examples, "
+        f"reply_to, match FROM {message} "
         "WHERE endpoint_id = ANY(%s) ORDER BY position, id"
     )
 

@@ -68,7 +68,9 @@ def test_shift_headings():
 
 
 def _message(fmt: str, body: str, name: str = "m") -> SimpleNamespace:
-    return SimpleNamespace(name=name, format=fmt, body=body, description="")
+    return SimpleNamespace(
+        name=name, format=fmt, examples=[{"name": "Example", "body": body}], description=""
+    )
 
 
 def test_examples_fill_values_pretty_print_and_fall_back():

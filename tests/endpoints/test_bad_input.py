@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from accounts.models import AccessToken
-from endpoints.models import Endpoint, Folder, Membership, Project, Role, SavedMessage, Tag
+from endpoints.models import Endpoint, Folder, Membership, Message, Project, Role, Tag
 from tests.conftest import Team, assert_error
 
 User = get_user_model()
@@ -110,7 +110,12 @@ def world(db: None) -> World:
         created_by=editor,
         updated_by=editor,
     )
-    SavedMessage.objects.create(endpoint=endpoint, name="sub", format="json", body='{"op": 1}')
+    Message.objects.create(
+        endpoint=endpoint,
+        name="sub",
+        format="json",
+        examples=[{"name": "Example", "body": '{"op": 1}'}],
+    )
     market, tag_beta = Tag.objects.bulk_create(
         [Tag(project=project, name="market"), Tag(project=project, name="beta")]
     )
@@ -124,7 +129,9 @@ def world(db: None) -> World:
     other_endpoint = Endpoint.objects.create(
         project=other_project, name="Theirs", url="ws://example.test/theirs"
     )
-    SavedMessage.objects.create(endpoint=other_endpoint, name="m", body="hi")
+    Message.objects.create(
+        endpoint=other_endpoint, name="m", examples=[{"name": "Example", "body": "hi"}]
+    )
     return World(
         team,
         folder_a,
@@ -408,7 +415,7 @@ CASES: dict[str, Case] = {
             "name": "Renamed",
             "messages": [
                 {
-                    "id": SavedMessage.objects.get(endpoint_id=ids["other_e"]).pk,
+                    "id": Message.objects.get(endpoint_id=ids["other_e"]).pk,
                     "name": "stolen",
                     "body": "x",
                 }

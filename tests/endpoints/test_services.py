@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import ValidationFailed, VersionConflict
 from endpoints.errors import FolderCycle, FolderNotEmpty
-from endpoints.models import Endpoint, Folder, SavedMessage, Tag
+from endpoints.models import Endpoint, Folder, Message, Tag
 from endpoints.projects.services import member_remove, member_update, project_create
 from endpoints.tree.services import (
     endpoint_create,
@@ -104,10 +104,12 @@ def test_saved_messages_keep_ids_order_and_drop_missing(team):
             ]
         },
     )
-    after = list(SavedMessage.objects.filter(endpoint=e).order_by("position"))
+    after = list(Message.objects.filter(endpoint=e).order_by("position"))
     assert [m.name for m in after] == ["three!", "new", "one"]
-    assert after[0].pk == three.pk and after[2].pk == one.pk and after[0].body == "ff"
-    assert not SavedMessage.objects.filter(pk=two.pk).exists()
+    assert (
+        after[0].pk == three.pk and after[2].pk == one.pk and after[0].examples[0]["body"] == "ff"
+    )
+    assert not Message.objects.filter(pk=two.pk).exists()
 
 
 def test_unknown_message_id_writes_nothing(team):

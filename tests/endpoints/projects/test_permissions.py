@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from endpoints.models import Endpoint, Folder, Membership, Role, SavedMessage, Tag
+from endpoints.models import Endpoint, Folder, Membership, Message, Role, Tag
 from tests.conftest import Team, assert_error
 from tests.endpoints.test_bad_input import quick_team, workspace_rows
 
@@ -72,7 +72,9 @@ def workspace(db: None) -> Workspace:
         created_by=editor,
         updated_by=editor,
     )
-    SavedMessage.objects.create(endpoint=endpoint, name="sub", format="json", body="{}")
+    Message.objects.create(
+        endpoint=endpoint, name="sub", format="json", examples=[{"name": "Example", "body": "{}"}]
+    )
     tag = Tag.objects.create(project=project, name="market")
     endpoint.tags.add(tag)
     return Workspace(team, folder, empty_folder, endpoint, tag, member, newcomer)

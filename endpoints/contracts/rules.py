@@ -1,0 +1,149 @@
+"""Match rules: how a frame is recognised as a documented message.
+
+A rule is stored as JSON:
+
+- ``{"kind": "any"}`` — every frame of the message's direction;
+- ``{"kind": "path", "path": "$.type", "value": "trade"}`` — a JSON frame where the JSONPath
+  (RFC 9535, ``$...``) or JSON Pointer (``/type``) finds ``value``; without ``value``, where it
+  finds anything;
+- ``{"kind": "regex", "pattern": "^PING"}`` — a text frame the regular expression searches
+  successfully (Python syntax, applied to the first ``REGEX_WINDOW`` characters).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonpath
+
+from .pointers import MISSING, pointer_parts, resolve
+
+RULE_KINDS = ("any", "path", "regex")
+REGEX_WINDOW = 64 * 1024
+NOT_JSON = object()  # the value of a frame that is not JSON text
+
+# Paths made only of names and indexes ($.a.b[0]['c d']) are looked up directly; the rest
+# (wildcards, filters, descendants) go through the JSONPath library.
+_SIMPLE_STEP = re.compile(
+    r"\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)|\[(?P<index>\d+)\]|\['(?P<quoted>[^'\\]*)'\]"
+    r'|\["(?P<dquoted>[^"\\]*)"\]'
+)
+
+
+class RuleError(ValueError):
+    """A rule that cannot be used; ``field`` names the part (``kind``, ``path``, ``pattern``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _same(found: Any, expected: Any) -> bool:
+    # JSON equality: true is not 1, and 1 is 1.0.
+    if isinstance(found, bool) or isinstance(expected, bool):
+        return type(found) is type(expected) and found == expected
+    return bool(found == expected)
+
+
+def _simple_parts(path: str) -> list[str] | None:
+    position, parts = 1, []
+    while position < len(path):
+        step = _SIMPLE_STEP.match(path, position)
+        if step is None:
+            return None
+        parts.append(next(group for group in step.groups() if group is not None))
+        position = step.end()
+    return parts
+
+
+def _path_finder(path: str) -> Callable[[Any], list[Any]]:
+    if path.startswith("/") or path == "":
+        try:
+            parts = pointer_parts(path)
+        except ValueError as exc:
+            raise RuleError("path", f"{path!r} is not a JSON Pointer: {exc}") from None
+    elif path.startswith("$"):
+        simple = _simple_parts(path)
+        if simple is None:
+            try:
+                compiled = jsonpath.compile(path)
+            except jsonpath.JSONPathError as exc:
+                reason = str(exc).splitlines()[0]
+                raise RuleError("path", f"{path!r} is not a JSONPath: {reason}") from None
+            return lambda value: list(compiled.findall(value))
+        parts = simple
+    else:
+        raise RuleError("path", f"{path!r}: start a JSONPath with $ or a JSON Pointer with /")
+
+    def find(value: Any) -> list[Any]:
+        found = resolve(value, parts)
+        return [] if found is MISSING else [found]
+
+    return find
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A compiled match rule: ``matches(text, value)`` with ``value`` the parsed JSON or
+    NOT_JSON, and ``text`` None for a binary frame."""
+
+    kind: str
+    needs_json: bool
+    test: Callable[[str | None, Any], bool]
+
+    def matches(self, text: str | None, value: Any) -> bool:
+        return self.test(text, value)
+
+
+def compile_rule(rule: Mapping[str, Any] | None) -> Rule:
+    """The Rule for a stored rule; RuleError naming the field if it is not usable."""
+    if not rule:
+        return Rule("any", False, lambda text, value: True)
+    kind = rule.get("kind")
+    if kind not in RULE_KINDS:
+        raise RuleError("kind", f"{kind!r} is not one of {', '.join(RULE_KINDS)}")
+    if kind == "any":
+        return Rule("any", False, lambda text, value: True)
+    if kind == "regex":
+        pattern = rule.get("pattern")
+        if not isinstance(pattern, str) or not pattern:
+            raise RuleError("pattern", "a regex rule needs a pattern")
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            raise RuleError("pattern", f"{pattern!r} is not a regular expression: {exc}") from None
+        return Rule(
+            "regex",
+            False,
+            lambda text, value: (
+                text is not None and regex.search(text, 0, REGEX_WINDOW) is not None
+            ),
+        )
+    path = rule.get("path")
+    if not isinstance(path, str):
+        raise RuleError("path", "a path rule needs a path ($.type or /type)")
+    find = _path_finder(path)
+    if "value" not in rule:
+        return Rule("path", True, lambda text, value: value is not NOT_JSON and bool(find(value)))
+    expected = rule["value"]
+    return Rule(
+        "path",
+        True,
+        lambda text, value: (
+            value is not NOT_JSON and any(_same(found, expected) for found in find(value))
+        ),
+    )
+
+
+def check_rule(rule: Mapping[str, Any] | None) -> None:
+    """Raise RuleError unless ``rule`` is usable (only the keys of its kind)."""
+    compile_rule(rule)
+    if rule:
+        allowed = {"any": {"kind"}, "path": {"kind", "path", "value"}, "regex": {"kind", "pattern"}}
+        unknown = set(rule) - allowed[str(rule.get("kind"))]
+        if unknown:
+            raise RuleError(sorted(unknown)[0], f"not a field of a {rule['kind']} rule")
