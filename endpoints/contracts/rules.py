@@ -6,8 +6,11 @@ A rule is stored as JSON:
 - ``{"kind": "path", "path": "$.type", "value": "trade"}`` — a JSON frame where the JSONPath
   (RFC 9535, ``$...``) or JSON Pointer (``/type``) finds ``value``; without ``value``, where it
   finds anything;
-- ``{"kind": "regex", "pattern": "^PING"}`` — a text frame the regular expression searches
-  successfully (Python syntax, applied to the first ``REGEX_WINDOW`` characters).
+- ``{"kind": "regex", "pattern": "^PING"}`` — a text frame the regular expression finds a
+  match in (the dialect of JSON Schema's ``pattern``, ECMA-262-like, applied to the first
+  ``REGEX_WINDOW`` characters). The relay runs it on every frame, so it runs on the compiled
+  engine of the schema validator, whose backtracking is bounded: a pathological pattern
+  cannot stall the relay the way Python's ``re`` could.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonpath
+import jsonschema_rs
 
 from .pointers import MISSING, pointer_parts, resolve
 
@@ -113,15 +117,13 @@ def compile_rule(rule: Mapping[str, Any] | None) -> Rule:
         if not isinstance(pattern, str) or not pattern:
             raise RuleError("pattern", "a regex rule needs a pattern")
         try:
-            regex = re.compile(pattern)
-        except re.error as exc:
-            raise RuleError("pattern", f"{pattern!r} is not a regular expression: {exc}") from None
+            regex = jsonschema_rs.Draft202012Validator({"type": "string", "pattern": pattern})
+        except jsonschema_rs.ValidationError:
+            raise RuleError("pattern", f"{pattern!r} is not a regular expression") from None
         return Rule(
             "regex",
             False,
-            lambda text, value: (
-                text is not None and regex.search(text, 0, REGEX_WINDOW) is not None
-            ),
+            lambda text, value: text is not None and regex.is_valid(text[:REGEX_WINDOW]),
         )
     path = rule.get("path")
     if not isinstance(path, str):

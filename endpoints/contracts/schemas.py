@@ -144,7 +144,11 @@ def check_schema(schema: Any, project_schemas: Mapping[str, Any]) -> None:
             raise SchemaError(pointer_of(path), f"circular $ref: {chain}")
     try:
         _validator(document)
-    except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
+    except jsonschema_rs.ValidationError as exc:
+        # What the meta-schema lets through but compiling refuses: a pattern that is not a
+        # regular expression, say.
+        raise SchemaError(pointer_of(exc.instance_path), exc.message) from None
+    except (jsonschema_rs.ReferencingError, ValueError) as exc:
         raise SchemaError("", str(exc).splitlines()[0]) from None
 
 
