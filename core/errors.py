@@ -72,6 +72,13 @@ class Conflict(DomainError, status=status.HTTP_409_CONFLICT):
     code = "conflict"
 
 
+class PayloadTooLarge(DomainError, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE):
+    """One value of a request (a schema, an example) is over its documented size limit."""
+
+    code = "too_large"
+    default_detail = "A value is larger than its limit."
+
+
 class DatabaseUnavailable(DomainError, status=status.HTTP_503_SERVICE_UNAVAILABLE):
     """The database did not answer (down, restarting, out of connections): try again soon."""
 

@@ -59,3 +59,11 @@ class UnresolvedVariables(DomainError):
             unresolved=[{"name": item.name, "where": item.where} for item in self.unresolved],
             fields=fields,
         )
+
+
+class SchemaInUse(Conflict):
+    """A project schema that messages or other schemas refer to cannot be renamed or deleted;
+    ``used_by`` lists who refers to it."""
+
+    code = "schema_in_use"
+    default_detail = "Messages or other schemas refer to this schema."

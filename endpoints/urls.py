@@ -21,6 +21,7 @@ from endpoints.environments.api import (
     VariableListCreate,
 )
 from endpoints.projects.api import MemberDetail, MemberListCreate, ProjectDetail, ProjectListCreate
+from endpoints.schemas.api import SchemaDetail, SchemaGenerate, SchemaListCreate
 from endpoints.tree.api import (
     EndpointBatch,
     EndpointDetail,
@@ -66,4 +67,7 @@ urlpatterns = [
     path(E + "comments/<int:comment_id>/resolve/", CommentResolve.as_view()),
     path(E + "comments/<int:comment_id>/reopen/", CommentReopen.as_view()),
     path(P + "events/", ProjectEvents.as_view()),
+    path(P + "schemas/", SchemaListCreate.as_view()),
+    path(P + "schemas/generate/", SchemaGenerate.as_view()),
+    path(P + "schemas/<int:schema_id>/", SchemaDetail.as_view()),
 ]

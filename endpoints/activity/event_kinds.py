@@ -50,6 +50,9 @@ class EventKind(StrEnum):
     SHARE_LINK_DELETED = "share_link.deleted"
     CA_BUNDLE_UPDATED = "ca_bundle.updated"
     CA_BUNDLE_DELETED = "ca_bundle.deleted"
+    SCHEMA_CREATED = "schema.created"
+    SCHEMA_UPDATED = "schema.updated"
+    SCHEMA_DELETED = "schema.deleted"
 
 
 # --- the small schema language --------------------------------------------------------------
@@ -162,6 +165,8 @@ VARIABLE = Obj(
         )
     }
 )
+# A project schema: which one, never its content (clients read it again over REST).
+PROJECT_SCHEMA = Obj({"schema": Obj({"id": int, "name": str, "version": int})})
 SHARE_LINK = Obj({"share_link": Obj({"id": int, "name": str, "version": int})})
 
 
@@ -231,6 +236,9 @@ SHAPES: dict[EventKind, Shape] = {
         Obj({"ca_bundle": Obj({"project": int, "updated_at": str})})
     ),
     EventKind.CA_BUNDLE_DELETED: Shape(Obj({"ca_bundle": Obj({"project": int})})),
+    EventKind.SCHEMA_CREATED: Shape(PROJECT_SCHEMA),
+    EventKind.SCHEMA_UPDATED: Shape(PROJECT_SCHEMA),
+    EventKind.SCHEMA_DELETED: Shape(PROJECT_SCHEMA),
 }
 
 

@@ -47,6 +47,15 @@ def _refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], s
             yield from _refs(value, [*path, index])
 
 
+def referenced_names(schema: Any) -> set[str]:
+    """The names of the project schemas ``schema`` refers to (``#/components/schemas/<name>``)."""
+    return {
+        ref[len(COMPONENTS_PREFIX) :].split("/")[0]
+        for _path, ref in _refs(schema, [])
+        if ref.startswith(COMPONENTS_PREFIX)
+    }
+
+
 def merged(schema: Any, project_schemas: Mapping[str, Any]) -> Any:
     """``schema`` with the project's schemas under ``components/schemas`` of its root."""
     if not isinstance(schema, dict):

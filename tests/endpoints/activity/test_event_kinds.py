@@ -54,11 +54,13 @@ from endpoints.models import (
     Environment,
     Folder,
     ProjectEvent,
+    ProjectSchema,
     Revision,
     Tag,
     Variable,
 )
 from endpoints.projects import services as project_services
+from endpoints.schemas import services as schema_services
 from endpoints.tree import services as tree_services
 from sessions import services as session_services
 from tests.conftest import Team
@@ -204,6 +206,17 @@ ps, ts, es, acts, ds, ss = (
     session_services,
 )
 K = EventKind
+
+
+def _schema_made(w: World) -> Any:
+    return schema_services.schema_create(
+        project=w.project, actor=w.team.editor, name="Old", schema={"type": "object"}
+    )
+
+
+def _schema_old(w: World) -> ProjectSchema:
+    return ProjectSchema.objects.get(project=w.project, name="Old")
+
 
 WRITES: dict[str, tuple[Write, ...]] = {
     "endpoints.projects.services.project_update": (
@@ -455,6 +468,32 @@ WRITES: dict[str, tuple[Write, ...]] = {
         write(
             lambda w: ds.share_link_delete(link=w.link, actor=w.team.editor),
             K.SHARE_LINK_DELETED,
+        ),
+    ),
+    "endpoints.schemas.services.schema_create": (
+        write(
+            lambda w: schema_services.schema_create(
+                project=w.project, actor=w.team.editor, name="Trade", schema={"type": "object"}
+            ),
+            K.SCHEMA_CREATED,
+        ),
+    ),
+    "endpoints.schemas.services.schema_update": (
+        write(
+            lambda w: schema_services.schema_update(
+                project_schema=_schema_old(w), actor=w.team.editor, name="New"
+            ),
+            K.SCHEMA_UPDATED,
+            setup=_schema_made,
+        ),
+    ),
+    "endpoints.schemas.services.schema_delete": (
+        write(
+            lambda w: schema_services.schema_delete(
+                project_schema=_schema_old(w), actor=w.team.editor
+            ),
+            K.SCHEMA_DELETED,
+            setup=_schema_made,
         ),
     ),
     "sessions.services.ca_bundle_set": (

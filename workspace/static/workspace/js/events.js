@@ -110,6 +110,9 @@ export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
 export const IGNORED_KINDS = {
   "ca_bundle.updated": "the workspace shows no CA bundle: the relay reads it at each connect",
   "ca_bundle.deleted": "the workspace shows no CA bundle: the relay reads it at each connect",
+  "schema.created": "the workspace has no project schemas view yet (issue #14 UI)",
+  "schema.updated": "the workspace has no project schemas view yet (issue #14 UI)",
+  "schema.deleted": "the workspace has no project schemas view yet (issue #14 UI)",
 };
 
 /** Applies a batch to the store; returns what it needs afterwards ({refreshTree, ...}). */
