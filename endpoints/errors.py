@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from rest_framework import status
+
 from core.errors import Conflict, DomainError
 
 
@@ -22,6 +24,14 @@ class FolderNotEmpty(Conflict):
 class FolderCycle(DomainError):
     code = "folder_cycle"
     default_detail = "A folder cannot be moved into itself or one of its descendants."
+
+
+class TooLarge(DomainError, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE):
+    """A documented message, example or schema over a limit of endpoints.contracts.limits;
+    the body names the field and carries ``size`` and ``limit``."""
+
+    code = "too_large"
+    default_detail = "This is larger than allowed."
 
 
 class LastAdmin(Conflict):
