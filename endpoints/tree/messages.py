@@ -34,6 +34,7 @@ from endpoints.models import (
     MessageFormat,
     Project,
     ProjectSchema,
+    match_any,
 )
 
 
@@ -94,6 +95,8 @@ def messages_checked(
                 problem(f"messages[{index}].id", f"No saved message {message_id} on this endpoint.")
             else:
                 message = {**stored[message_id], **message}
+        if not message.get("match"):
+            message["match"] = match_any()  # {} and null mean "any frame": store it one way
         checked.append(message)
 
     sends = {

@@ -207,7 +207,8 @@ class ExampleSerializer(serializers.Serializer):
 
 
 class MatchSerializer(serializers.Serializer):
-    """Describes a match rule for the schema; endpoints.contracts.rules checks it."""
+    """How a frame is recognised as a message: every frame of its direction (any), a JSONPath or
+    JSON Pointer finding a value (path), or a regular expression on the text (regex)."""
 
     kind = serializers.ChoiceField(choices=["any", "path", "regex"])
     path = serializers.CharField(

@@ -8,9 +8,11 @@ import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from core.errors import ValidationFailed
@@ -496,3 +498,27 @@ def test_the_detail_names_the_first_problem(
     detail = assert_error(response, 400, "validation_error")["detail"]
     assert detail.startswith("messages[2].examples[1].body: Example 'ETH'"), detail
     assert "/price: -1 is less than the minimum of 0" in detail
+
+
+def test_the_worked_example_of_the_docs_is_accepted(
+    team: Team, client_for: Callable[[Any], APIClient], error_schema: ProjectSchema
+) -> None:
+    """docs/api.md "Documented messages" creates the ticker with a heredoc: it must work."""
+    text = (Path(settings.BASE_DIR) / "docs" / "api.md").read_text()
+    payload = json.loads(text.split("<<'JSON'\n", 1)[1].split("\nJSON\n", 1)[0])
+    api = client_for(team.editor)
+    created = api.post(endpoints_url(team), payload, format="json")
+    assert created.status_code == 201, created.json()
+    assert [m["name"] for m in created.json()["messages"]] == [
+        "subscribe",
+        "subscribed",
+        "trade",
+        "error",
+    ]
+    payload["messages"][2]["examples"][0]["body"] = trade(-1)
+    body = assert_error(api.post(endpoints_url(team), payload, format="json"), 400)
+    assert body["fields"] == {
+        "messages[2].examples[0].body": [
+            "Example 'BTC' does not fit the schema: /price: -1 is less than the minimum of 0"
+        ]
+    }
