@@ -135,7 +135,11 @@ def messages_checked(
                     f"Another example of this message is named {example_name!r}.",
                 )
             example_names.add(example_name)
-            size = len(str(example.get("body", "")).encode("utf-8", "surrogatepass"))
+            if not isinstance(example.get("body"), str):
+                # A PATCH parses items partially; an example still needs its body.
+                problem(f"{at}.examples[{number}].body", "An example needs a body (text).")
+                continue
+            size = len(example["body"].encode("utf-8", "surrogatepass"))
             if size > MAX_EXAMPLE_BYTES:
                 raise _too_large(
                     f"{at}.examples[{number}].body", "The example", size, MAX_EXAMPLE_BYTES

@@ -25,96 +25,7 @@ from endpoints.contracts.limits import (
 from endpoints.models import Endpoint, ProjectEvent, ProjectSchema
 from tests.conftest import Team, assert_error
 from tests.endpoints.test_bad_input import workspace_rows
-from tests.factories import make_endpoint
-
-SUBSCRIBE_SCHEMA = {
-    "type": "object",
-    "required": ["op", "symbols"],
-    "properties": {
-        "op": {"const": "subscribe"},
-        "symbols": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-    },
-}
-TRADE_SCHEMA = {
-    "type": "object",
-    "required": ["type", "symbol", "price", "size"],
-    "properties": {
-        "type": {"const": "trade"},
-        "symbol": {"type": "string"},
-        "price": {"type": "number", "minimum": 0},
-        "size": {"type": "number", "exclusiveMinimum": 0},
-        "side": {"enum": ["buy", "sell"]},
-    },
-}
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["type", "message"],
-    "properties": {"type": {"const": "error"}, "message": {"type": "string"}},
-}
-
-
-def ticker_messages() -> list[dict[str, Any]]:
-    """The ticker contract of the issue: subscribe (send); subscribed (receive, reply to
-    subscribe); trade (receive, ``$.type == "trade"``, required fields); error (receive)."""
-    return [
-        {
-            "name": "subscribe",
-            "direction": "send",
-            "format": "json",
-            "description": "Ask for the trades of some symbols.",
-            "schema": SUBSCRIBE_SCHEMA,
-            "examples": [
-                {"name": "BTC", "body": '{"op": "subscribe", "symbols": ["BTC-USD"]}'},
-                {"name": "Chosen", "body": '{"op": "subscribe", "symbols": ["{{symbol}}"]}'},
-            ],
-            "reply_to": "",
-            "match": {"kind": "path", "path": "$.op", "value": "subscribe"},
-        },
-        {
-            "name": "subscribed",
-            "direction": "receive",
-            "format": "json",
-            "description": "The server confirms.",
-            "schema": None,
-            "examples": [{"name": "OK", "body": '{"type": "subscribed", "symbols": ["BTC-USD"]}'}],
-            "reply_to": "subscribe",
-            "match": {"kind": "path", "path": "$.type", "value": "subscribed"},
-        },
-        {
-            "name": "trade",
-            "direction": "receive",
-            "format": "json",
-            "description": "One trade.",
-            "schema": TRADE_SCHEMA,
-            "examples": [
-                {
-                    "name": "BTC buy",
-                    "body": '{"type": "trade", "symbol": "BTC-USD", "price": 64000.5, '
-                    '"size": 0.1, "side": "buy"}',
-                },
-                {
-                    "name": "ETH",
-                    "body": '{"type": "trade", "symbol": "ETH-USD", "price": 3100, "size": 2}',
-                },
-                {
-                    "name": "Templated",
-                    "body": '{"type": "trade", "symbol": "X", "price": {{$randomInt}}, "size": 1}',
-                },
-            ],
-            "reply_to": "",
-            "match": {"kind": "path", "path": "$.type", "value": "trade"},
-        },
-        {
-            "name": "error",
-            "direction": "receive",
-            "format": "json",
-            "description": "Something went wrong.",
-            "schema": {"$ref": "#/components/schemas/Error"},
-            "examples": [{"name": "Unknown", "body": '{"type": "error", "message": "no"}'}],
-            "reply_to": "",
-            "match": {"kind": "regex", "pattern": '"type":\\s*"error"'},
-        },
-    ]
+from tests.factories import ERROR_SCHEMA, TRADE_SCHEMA, make_endpoint, make_ticker, ticker_messages
 
 
 def ticker_body(**overrides: Any) -> dict[str, Any]:
@@ -260,6 +171,17 @@ def test_an_old_snapshot_with_bodies_restores_as_one_example_each(
     ]
 
 
+def test_the_ticker_factory_documents_every_message(team: Team) -> None:
+    endpoint = make_ticker(team, strict=True)
+    assert endpoint.strict is True
+    assert list(endpoint.messages.values_list("name", "direction", "reply_to")) == [
+        ("subscribe", "send", ""),
+        ("subscribed", "receive", "subscribe"),
+        ("trade", "receive", ""),
+        ("error", "receive", ""),
+    ]
+
+
 def test_the_service_is_the_gate_for_every_write_path(team: Team) -> None:
     """Factories, reverts and sessions saved as endpoints call the service, not the API: a
     duplicate name is refused there too, before anything is written."""
@@ -400,6 +322,9 @@ CASES: dict[str, Bad] = {
     ),
     "example-without-name": Bad(
         lambda m: m[0]["examples"][0].pop("name"), "messages[0].examples[0].name"
+    ),
+    "example-without-body": Bad(
+        lambda m: m[1]["examples"][0].pop("body"), "messages[1].examples[0].body"
     ),
     "examples-not-a-list": Bad(at(0, examples={"name": "x"}), "messages[0].examples"),
     # replies
