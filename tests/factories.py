@@ -6,16 +6,115 @@ from datetime import datetime
 from typing import Any
 
 from endpoints.environments.services import environment_create, variable_create
-from endpoints.models import Endpoint, Environment, Variable
+from endpoints.models import Endpoint, Environment, ProjectSchema, Variable
 from endpoints.projects.services import project_create
 from endpoints.tree.services import endpoint_create, folder_create
 from sessions.models import DebugSession, Event
+
+# The ticker contract of issue #14, as the API takes it. Its "error" message refers to the
+# project schema "Error" (ERROR_SCHEMA), which a test creates first.
+SUBSCRIBE_SCHEMA = {
+    "type": "object",
+    "required": ["op", "symbols"],
+    "properties": {
+        "op": {"const": "subscribe"},
+        "symbols": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+    },
+}
+TRADE_SCHEMA = {
+    "type": "object",
+    "required": ["type", "symbol", "price", "size"],
+    "properties": {
+        "type": {"const": "trade"},
+        "symbol": {"type": "string"},
+        "price": {"type": "number", "minimum": 0},
+        "size": {"type": "number", "exclusiveMinimum": 0},
+        "side": {"enum": ["buy", "sell"]},
+    },
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["type", "message"],
+    "properties": {"type": {"const": "error"}, "message": {"type": "string"}},
+}
+
+
+def ticker_messages() -> list[dict[str, Any]]:
+    """The ticker contract of the issue: subscribe (send); subscribed (receive, reply to
+    subscribe); trade (receive, ``$.type == "trade"``, required fields); error (receive)."""
+    return [
+        {
+            "name": "subscribe",
+            "direction": "send",
+            "format": "json",
+            "description": "Ask for the trades of some symbols.",
+            "schema": SUBSCRIBE_SCHEMA,
+            "examples": [
+                {"name": "BTC", "body": '{"op": "subscribe", "symbols": ["BTC-USD"]}'},
+                {"name": "Chosen", "body": '{"op": "subscribe", "symbols": ["{{symbol}}"]}'},
+            ],
+            "reply_to": "",
+            "match": {"kind": "path", "path": "$.op", "value": "subscribe"},
+        },
+        {
+            "name": "subscribed",
+            "direction": "receive",
+            "format": "json",
+            "description": "The server confirms.",
+            "schema": None,
+            "examples": [{"name": "OK", "body": '{"type": "subscribed", "symbols": ["BTC-USD"]}'}],
+            "reply_to": "subscribe",
+            "match": {"kind": "path", "path": "$.type", "value": "subscribed"},
+        },
+        {
+            "name": "trade",
+            "direction": "receive",
+            "format": "json",
+            "description": "One trade.",
+            "schema": TRADE_SCHEMA,
+            "examples": [
+                {
+                    "name": "BTC buy",
+                    "body": '{"type": "trade", "symbol": "BTC-USD", "price": 64000.5, '
+                    '"size": 0.1, "side": "buy"}',
+                },
+                {
+                    "name": "ETH",
+                    "body": '{"type": "trade", "symbol": "ETH-USD", "price": 3100, "size": 2}',
+                },
+                {
+                    "name": "Templated",
+                    "body": '{"type": "trade", "symbol": "X", "price": {{$randomInt}}, "size": 1}',
+                },
+            ],
+            "reply_to": "",
+            "match": {"kind": "path", "path": "$.type", "value": "trade"},
+        },
+        {
+            "name": "error",
+            "direction": "receive",
+            "format": "json",
+            "description": "Something went wrong.",
+            "schema": {"$ref": "#/components/schemas/Error"},
+            "examples": [{"name": "Unknown", "body": '{"type": "error", "message": "no"}'}],
+            "reply_to": "",
+            "match": {"kind": "regex", "pattern": '"type":\\s*"error"'},
+        },
+    ]
 
 
 def make_endpoint(team: Any, *, actor: Any = None, **data: Any) -> Endpoint:
     """An endpoint in the team's project ("Ticker" at wss://example.test/ticker unless told)."""
     fields = {"name": "Ticker", "url": "wss://example.test/ticker", **data}
     return endpoint_create(project=team.project, actor=actor or team.editor, data=fields)
+
+
+def make_ticker(team: Any, *, actor: Any = None, **data: Any) -> Endpoint:
+    """The documented ticker (``ticker_messages``), with the project schema "Error" it uses."""
+    ProjectSchema.objects.get_or_create(
+        project=team.project, name="Error", defaults={"schema": ERROR_SCHEMA}
+    )
+    return make_endpoint(team, actor=actor, messages=ticker_messages(), **data)
 
 
 def make_env(team: Any, name: str, base_url: str = "") -> Environment:

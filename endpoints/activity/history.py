@@ -28,6 +28,7 @@ ENDPOINT_FIELDS = (
     "subprotocols",
     "settings",
     "messages",
+    "strict",
     "status",
     "assignee",
     "tags",
@@ -48,6 +49,7 @@ def endpoint_snapshot(endpoint: Endpoint) -> dict[str, Any]:
         "position": endpoint.position,
         **handshake_data(endpoint),
         "messages": [message_data(m) for m in endpoint.messages.all()],
+        "strict": endpoint.strict,
         "status": endpoint.status,
         "assignee": user_brief(endpoint.assignee),
         "tags": endpoint.tag_names,
@@ -111,6 +113,7 @@ def revert_data(
             "name",
             *API_FIELDS,
             "status",
+            "strict",
             "description",
             "tags",
         )
@@ -118,9 +121,8 @@ def revert_data(
     }
     messages = []
     for message in snapshot.get("messages", []):
-        # Snapshots from before documented messages hold a body and no examples; the write
-        # turns a body into one example.
-        # Snapshots from before documented messages hold a body and no examples.
+        # Snapshots from before documented messages hold a body and no examples: it comes
+        # back as the one example.
         fields = with_examples(
             {key: message[key] for key in (*RESTORED_MESSAGE_FIELDS, "body") if key in message}
         )

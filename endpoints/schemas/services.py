@@ -59,6 +59,8 @@ def _check_schema(name: str, schema: Any, others: dict[str, Any]) -> None:
     if size > MAX_SCHEMA_BYTES:
         raise PayloadTooLarge(
             f"The schema is {size} bytes of JSON; the limit is {MAX_SCHEMA_BYTES}.",
+            fields={"schema": [f"{size} bytes of JSON; at most {MAX_SCHEMA_BYTES} are allowed."]},
+            size=size,
             limit=MAX_SCHEMA_BYTES,
         )
     if _unstorable(schema):

@@ -146,6 +146,7 @@ ENDPOINT_ROW_FIELDS = (
     "name",
     *HANDSHAKE_FIELDS,
     "status",
+    "strict",
     "description",
     "version",
     "created_at",
@@ -189,7 +190,7 @@ class EndpointRow:
     """One endpoint as plain values: what ``serializers.endpoint_row_data`` needs."""
 
     fields: Any  # a row of ``endpoint_rows``: ENDPOINT_ROW_FIELDS as attributes
-    messages: list[Any]  # saved messages in order, rows with id, name, format, body, description
+    messages: list[Any]  # saved messages in order, rows with MESSAGE_FIELDS
     tags: list[str]  # ordered like ``Endpoint.tag_names``
     assignee: UserBrief | None
     created_by: UserBrief | None

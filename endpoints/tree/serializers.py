@@ -25,6 +25,8 @@ from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.contracts.examples import default_body, with_examples
 from endpoints.environments.resolver import (
+    Usage,
+    references,
     references_in_endpoint,
     static_text,
     url_template_problem,
@@ -127,6 +129,7 @@ def _endpoint_representation(
         "messages": [message_data(m) for m in messages],
         "variables": _variables_used(fields, messages),
         "status": fields.status,
+        "strict": fields.strict,
         "assignee": assignee,
         "tags": tags,
         "description": fields.description,
@@ -139,13 +142,20 @@ def _endpoint_representation(
 
 
 def endpoint_variables_used(endpoint: Endpoint) -> list[dict[str, Any]]:
-    """Which ``{{names}}`` the endpoint uses and where (``headers[2].value``, ``messages[0].body``)."""
+    """Which ``{{names}}`` the endpoint uses and where (``headers[2].value``,
+    ``messages[0].examples[1].body``)."""
     return _variables_used(endpoint, endpoint.messages.all())
 
 
 def _variables_used(fields: Any, messages: Any) -> list[dict[str, Any]]:
-    bodies = [{"body": example["body"]} for m in messages for example in m.examples or []]
-    return usage_summary(references_in_endpoint(handshake_of(fields), bodies))
+    usages = references_in_endpoint(handshake_of(fields))
+    for index, message in enumerate(messages):
+        for number, example in enumerate(message.examples or []):
+            body = example.get("body")
+            if isinstance(body, str) and "{{" in body:
+                where = f"messages[{index}].examples[{number}].body"
+                usages.extend(Usage(r.name, r.dynamic, where) for r in references(body))
+    return usage_summary(usages)
 
 
 def tag_data(tag: Tag) -> dict[str, Any]:
@@ -185,9 +195,36 @@ class SettingsInSerializer(SettingsSerializer):
         return fields
 
 
+STRICT_HELP = (
+    "Refuse (400) a send whose body violates its documented message's schema; "
+    "otherwise it is sent with a warning."
+)
+
+
 class ExampleSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class MatchSerializer(serializers.Serializer):
+    """How a frame is recognised as a message: every frame of its direction (any), a JSONPath or
+    JSON Pointer finding a value (path), or a regular expression on the text (regex)."""
+
+    kind = serializers.ChoiceField(choices=["any", "path", "regex"])
+    path = serializers.CharField(
+        required=False, help_text='For kind "path": a JSONPath ($.type) or JSON Pointer (/type).'
+    )
+    value = serializers.JSONField(
+        required=False, help_text='For kind "path": the value expected there (else: present).'
+    )
+    pattern = serializers.CharField(
+        required=False, help_text='For kind "regex": a regular expression searched in the text.'
+    )
+
+
+@extend_schema_field(MatchSerializer)
+class MatchField(serializers.DictField):
+    """A match rule, kept as written; endpoints.tree.messages checks it with the rest."""
 
 
 class MessageOutSerializer(serializers.Serializer):
@@ -201,7 +238,7 @@ class MessageOutSerializer(serializers.Serializer):
     reply_to = serializers.CharField(
         allow_blank=True, help_text="The send message this receive message answers."
     )
-    match = serializers.DictField(help_text="How a frame is recognised as this message.")
+    match = MatchField(help_text="How a frame is recognised as this message.")
     body = serializers.CharField(
         allow_blank=True,
         help_text="The first example's body (for scripts written before examples).",
@@ -231,6 +268,7 @@ class EndpointOutSerializer(serializers.Serializer):
     messages = MessageOutSerializer(many=True, source="messages.all")
     variables = serializers.SerializerMethodField(help_text="The {{names}} used, and where.")
     status = serializers.ChoiceField(choices=EndpointStatus.choices)
+    strict = serializers.BooleanField(help_text=STRICT_HELP)
     assignee = UserBriefSerializer(allow_null=True)
     tags = serializers.ListField(child=serializers.CharField(), source="tag_names")
     description = serializers.CharField(allow_blank=True)
@@ -314,19 +352,44 @@ class FolderInSerializer(VersionedInput):
 class MessageInSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, min_value=1)
     name = serializers.CharField(max_length=200)
-    format = serializers.ChoiceField(choices=MessageFormat.choices, default=MessageFormat.TEXT)
-    body = serializers.CharField(
-        allow_blank=True, trim_whitespace=False, max_length=1_000_000, default=""
-    )
-    description = serializers.CharField(allow_blank=True, max_length=100_000, default="")
-
     direction = serializers.ChoiceField(
-        choices=MessageDirection.choices, default=MessageDirection.SEND
+        choices=MessageDirection.choices,
+        default=MessageDirection.SEND,
+        help_text="send: client to server; receive: server to client.",
     )
-    schema = serializers.JSONField(required=False, allow_null=True, default=None)
-    examples = serializers.ListField(child=serializers.DictField(), required=False)
-    reply_to = serializers.CharField(allow_blank=True, max_length=200, default="")
-    match = serializers.DictField(required=False, default=match_any)
+    format = serializers.ChoiceField(choices=MessageFormat.choices, default=MessageFormat.TEXT)
+    description = serializers.CharField(allow_blank=True, max_length=100_000, default="")
+    schema = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="JSON Schema (draft 2020-12) of a json message; "
+        '{"$ref": "#/components/schemas/<name>"} refers to a project schema.',
+    )
+    examples = serializers.ListSerializer[Any](
+        child=ExampleSerializer(),
+        required=False,
+        help_text="Named example bodies, names unique; the first is sent by default. "
+        "Without it, body is the one example (named Example).",
+    )
+    body = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=1_000_000,
+        default="",
+        help_text="For scripts written before examples: one example named Example.",
+    )
+    reply_to = serializers.CharField(
+        allow_blank=True,
+        max_length=200,
+        default="",
+        help_text="On a receive message: the name of the send message it answers.",
+    )
+    match = MatchField(
+        required=False,
+        default=match_any,
+        help_text="How a frame is recognised as this message.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         legacy = "examples" not in attrs
@@ -407,9 +470,13 @@ class EndpointInSerializer(HandshakeInput, VersionedInput):
     settings = SettingsInSerializer(required=False)
     # The list built out as many=True builds it, so that its length limit is typed.
     messages = serializers.ListSerializer[Any](
-        child=MessageInSerializer(required=False), required=False, max_length=200
+        child=MessageInSerializer(required=False),
+        required=False,
+        help_text="The documented messages, in order; replaces the list (keep an item's id to "
+        "keep it).",
     )
     status = serializers.ChoiceField(choices=EndpointStatus.choices, required=False)
+    strict = serializers.BooleanField(required=False, help_text=STRICT_HELP)
     assignee = serializers.IntegerField(allow_null=True, required=False, min_value=1)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, max_length=50

@@ -14,7 +14,6 @@ from django.utils import timezone
 from core.errors import Conflict, ValidationFailed, VersionConflict
 from endpoints.activity import history, recording
 from endpoints.activity.event_kinds import EventKind
-from endpoints.contracts.examples import with_examples
 from endpoints.errors import FolderCycle, FolderNotEmpty
 from endpoints.handshake import TEMPLATE_FIELDS, clean_settings
 from endpoints.models import (
@@ -28,8 +27,9 @@ from endpoints.models import (
     Tag,
 )
 from endpoints.rows import UNSET, append_position, apply_edit, lock_current, place
+from endpoints.tree.messages import messages_checked, stored_messages
 
-ENDPOINT_SCALAR_FIELDS = ("name", *TEMPLATE_FIELDS, "status", "description")
+ENDPOINT_SCALAR_FIELDS = ("name", *TEMPLATE_FIELDS, "status", "description", "strict")
 
 
 def _folder_in_project(project: Project, folder_id: int | None, field: str) -> Folder | None:
@@ -237,30 +237,22 @@ def _check_assignee(project: Project, assignee_id: int | None, field: str = "ass
 
 
 def _write_messages(endpoint: Endpoint, messages: Sequence[dict[str, Any]]) -> None:
-    """Make the endpoint's saved messages exactly ``messages``, in order, keeping ids given."""
+    """Make the endpoint's messages exactly ``messages`` (as ``messages_checked`` returned
+    them), in order, keeping ids given."""
     existing = {m.pk: m for m in endpoint.messages.all()}
     keep: list[Message] = []
     create: list[Message] = []
-    errors: dict[str, list[str]] = {}
-    for position, written in enumerate(messages):
-        data = with_examples(written)
+    for position, data in enumerate(messages):
         message_id = data.get("id")
         fields = {key: data[key] for key in MESSAGE_FIELDS if key in data and key != "id"}
         if message_id is not None:
-            message = existing.get(message_id)
-            if message is None:
-                errors[f"messages[{position}].id"] = [
-                    f"No saved message {message_id} on this endpoint."
-                ]
-                continue
+            message = existing[message_id]  # messages_checked refused ids of other endpoints
             for key, value in fields.items():
                 setattr(message, key, value)
             message.position = position
             keep.append(message)
         else:
             create.append(Message(endpoint=endpoint, position=position, **fields))
-    if errors:
-        raise ValidationFailed(errors)
     kept_ids = {m.pk for m in keep}
     Message.objects.filter(endpoint=endpoint).exclude(pk__in=kept_ids).delete()
     if keep:
@@ -272,6 +264,8 @@ def _write_messages(endpoint: Endpoint, messages: Sequence[dict[str, Any]]) -> N
 
 @transaction.atomic
 def endpoint_create(*, project: Project, actor: User, data: dict[str, Any]) -> Endpoint:
+    if data.get("messages"):
+        data = {**data, "messages": messages_checked(project=project, messages=data["messages"])}
     folder = _folder_in_project(project, data.get("folder"), "folder")
     _check_assignee(project, data.get("assignee"))
     siblings = Endpoint.objects.filter(project=project, folder=folder)
@@ -320,6 +314,14 @@ def endpoint_update(
 def endpoint_apply(endpoint: Endpoint, actor: User, data: dict[str, Any]) -> None:
     """Write ``data`` into the locked, version-checked ``endpoint`` and bump its version."""
     project = endpoint.project
+    if "messages" in data:
+        # Checked before anything is written: a refused contract leaves the endpoint as it was.
+        data = {
+            **data,
+            "messages": messages_checked(
+                project=project, messages=data["messages"], stored=stored_messages(endpoint)
+            ),
+        }
     moving = "folder" in data and data["folder"] != endpoint.folder_id
     if moving:
         _folder_in_project(project, data["folder"], "folder")

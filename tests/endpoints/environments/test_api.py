@@ -396,8 +396,12 @@ def test_endpoint_get_and_usage_listing(team: Team, client_for: Callable) -> Non
     assert got["variables"] == [
         {"name": "baseUrl", "dynamic": False, "where": ["url"]},
         {"name": "region", "dynamic": False, "where": ["params[0].value"]},
-        {"name": "token", "dynamic": False, "where": ["headers[0].value", "messages[0].body"]},
-        {"name": "$timestamp", "dynamic": True, "where": ["messages[0].body"]},
+        {
+            "name": "token",
+            "dynamic": False,
+            "where": ["headers[0].value", "messages[0].examples[0].body"],
+        },
+        {"name": "$timestamp", "dynamic": True, "where": ["messages[0].examples[0].body"]},
     ]
     url = f"{base(team)}/endpoints/{endpoint.pk}/variables/"
     without_env = api.get(url).json()

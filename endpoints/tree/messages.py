@@ -1,0 +1,203 @@
+"""The documented messages of an endpoint, checked as a whole before any write: unique names,
+replies to send messages, usable schemas and match rules, examples that fit their schema, and
+the size limits of endpoints.contracts.limits.
+
+Every write path that takes ``messages`` (create, update, revert, a session saved as an
+endpoint) goes through ``messages_checked``, so none can store a contract the relay cannot
+compile.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from core.errors import PayloadTooLarge, ValidationFailed
+from endpoints.contracts.examples import with_examples
+from endpoints.contracts.limits import (
+    MAX_EXAMPLE_BYTES,
+    MAX_EXAMPLES_PER_MESSAGE,
+    MAX_MESSAGES_PER_ENDPOINT,
+    MAX_SCHEMA_BYTES,
+    json_size,
+)
+from endpoints.contracts.rules import RuleError, check_rule
+from endpoints.contracts.schemas import SchemaError, check_schema, compile_schema, problems_of
+from endpoints.environments.resolver import static_text
+from endpoints.models import (
+    MESSAGE_FIELDS,
+    Endpoint,
+    Message,
+    MessageDirection,
+    MessageFormat,
+    Project,
+    ProjectSchema,
+    match_any,
+)
+
+
+def project_schemas(project: Project) -> dict[str, Any]:
+    """The project's named schemas as ``$ref`` targets: ``{name: schema}``, in one query."""
+    return dict(ProjectSchema.objects.filter(project=project).values_list("name", "schema"))
+
+
+def _too_large(
+    field: str, what: str, size: int, limit: int, unit: str = "bytes"
+) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"{field}: {what} is {size} {unit}; at most {limit} {unit} are allowed.",
+        fields={field: [f"{what} is {size} {unit}; at most {limit} {unit} are allowed."]},
+        size=size,
+        limit=limit,
+    )
+
+
+def _pointer(path: str) -> str:
+    return path or "/"
+
+
+def stored_messages(endpoint: Endpoint) -> dict[int, dict[str, Any]]:
+    """The endpoint's messages as ``messages_checked`` completes kept ones from: by id."""
+    return {
+        row["id"]: row for row in Message.objects.filter(endpoint=endpoint).values(*MESSAGE_FIELDS)
+    }
+
+
+def messages_checked(
+    *,
+    project: Project,
+    messages: Sequence[Mapping[str, Any]],
+    stored: Mapping[int, Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """``messages`` with examples (a legacy ``body`` is the one example), once all of them
+    are usable together. An item with the ``id`` of a ``stored`` message keeps the fields it
+    leaves out. ValidationFailed names each bad field (``messages[2].match.path``); PayloadTooLarge
+    (413) when a limit is passed. Reads the project's schemas only if a message has one."""
+    if len(messages) > MAX_MESSAGES_PER_ENDPOINT:
+        raise _too_large(
+            "messages", "The list", len(messages), MAX_MESSAGES_PER_ENDPOINT, "messages"
+        )
+    stored = stored or {}
+    errors: dict[str, list[str]] = {}
+
+    def problem(field: str, text: str) -> None:
+        errors.setdefault(field, []).append(text)
+
+    checked = []
+    for index, written in enumerate(messages):
+        if "id" not in written and "examples" not in written and "body" not in written:
+            # As before examples: a new message written without a body has an empty one.
+            written = {**written, "body": ""}
+        message = with_examples(written)
+        message_id = message.get("id")
+        if message_id is not None:
+            if message_id not in stored:
+                problem(f"messages[{index}].id", f"No saved message {message_id} on this endpoint.")
+            else:
+                message = {**stored[message_id], **message}
+        if not message.get("match"):
+            message["match"] = match_any()  # {} and null mean "any frame": store it one way
+        checked.append(message)
+
+    sends = {
+        m.get("name")
+        for m in checked
+        if m.get("direction", MessageDirection.SEND) == MessageDirection.SEND
+    }
+    schemas: dict[str, Any] | None = None
+    seen_names: set[Any] = set()
+    for index, message in enumerate(checked):
+        at = f"messages[{index}]"
+        name = message.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problem(f"{at}.name", "A message needs a name.")
+        elif name in seen_names:
+            problem(f"{at}.name", f"Another message of this endpoint is named {name!r}.")
+        seen_names.add(name)
+        direction = message.get("direction", MessageDirection.SEND)
+        message_format = message.get("format", MessageFormat.TEXT)
+
+        examples = message.get("examples") or []
+        if len(examples) > MAX_EXAMPLES_PER_MESSAGE:
+            raise _too_large(
+                f"{at}.examples", "The list", len(examples), MAX_EXAMPLES_PER_MESSAGE, "examples"
+            )
+        if not examples:
+            problem(f"{at}.examples", "A message needs at least one example.")
+        example_names: set[Any] = set()
+        for number, example in enumerate(examples):
+            example_name = example.get("name")
+            if not isinstance(example_name, str) or not example_name.strip():
+                problem(f"{at}.examples[{number}].name", "An example needs a name.")
+            elif example_name in example_names:
+                problem(
+                    f"{at}.examples[{number}].name",
+                    f"Another example of this message is named {example_name!r}.",
+                )
+            example_names.add(example_name)
+            if not isinstance(example.get("body"), str):
+                # A PATCH parses items partially; an example still needs its body.
+                problem(f"{at}.examples[{number}].body", "An example needs a body (text).")
+                continue
+            size = len(example["body"].encode("utf-8", "surrogatepass"))
+            if size > MAX_EXAMPLE_BYTES:
+                raise _too_large(
+                    f"{at}.examples[{number}].body", "The example", size, MAX_EXAMPLE_BYTES
+                )
+
+        reply_to = message.get("reply_to") or ""
+        if reply_to:
+            if direction != MessageDirection.RECEIVE:
+                problem(f"{at}.reply_to", "Only a receive message answers another message.")
+            elif reply_to not in sends:
+                problem(f"{at}.reply_to", f"No send message named {reply_to!r} in this endpoint.")
+
+        try:
+            check_rule(message.get("match"))
+        except RuleError as exc:
+            problem(f"{at}.match.{exc.field}", exc.reason)
+
+        schema = message.get("schema")
+        if schema is None:
+            continue
+        if message_format != MessageFormat.JSON:
+            problem(
+                f"{at}.schema",
+                f"A schema documents JSON messages; this message's format is {message_format}.",
+            )
+            continue
+        size = json_size(schema)
+        if size > MAX_SCHEMA_BYTES:
+            raise _too_large(f"{at}.schema", "The schema", size, MAX_SCHEMA_BYTES)
+        if schemas is None:
+            schemas = project_schemas(project)
+        try:
+            check_schema(schema, schemas)
+        except SchemaError as exc:
+            problem(f"{at}.schema", str(exc))
+            continue
+        validator = compile_schema(schema, schemas)
+        for number, example in enumerate(examples):
+            # A body with {{references}} is checked once substituted, when it is sent.
+            body = static_text(str(example.get("body", "")))
+            if body is None:
+                continue
+            try:
+                value = json.loads(body)
+            except ValueError:
+                continue  # the body's own format check names it
+            for found in problems_of(validator, value):
+                reason = (
+                    found["reason"]
+                    if found["path"] == "" and found["reason"].startswith("and ")
+                    else f"{_pointer(found['path'])}: {found['reason']}"
+                )
+                problem(
+                    f"{at}.examples[{number}].body",
+                    f"Example {example.get('name')!r} does not fit the schema: {reason}",
+                )
+    if errors:
+        first_field, first = next(iter(errors.items()))
+        raise ValidationFailed(errors, detail=f"{first_field}: {first[0]}")
+    return checked
