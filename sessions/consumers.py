@@ -7,9 +7,11 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
   ``{"type": "events", "state": <state or null>, "events": [...]}`` batches, each event with
   its ``seq``; a batch carries every event after the previous one, none twice.
 * client → server ``{"type": "send", "format": "json", "body": "...", "ref": "any"}`` or
-  ``{"type": "send", "message_id": 3, "ref": ...}`` (either may add ``"variables": {...}``,
-  values for this send only); answered by ``{"type": "ack", "ref",
-  "seq", ...}`` once stored, or ``{"type": "error", "ref", "code", "detail"}``.
+  ``{"type": "send", "message_id": 3, "example": "BTC", "ref": ...}`` (either may add
+  ``"variables": {...}``, values for this send only); answered by ``{"type": "ack", "ref",
+  "seq", "message", "contract", "problems", "warning"?, ...}`` once stored, or
+  ``{"type": "error", "ref", "code", "detail"}`` (``contract_violation`` with ``fields`` on a
+  strict endpoint).
   ``{"type": "ping"}`` is answered by ``{"type": "pong"}``. A send is measured by the size
   its body decodes to: over the limit it is an ``error`` with ``message_too_large``, and the
   socket stays open. Daphne takes a client message of up to
@@ -293,6 +295,9 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             fields["message_id"] = ["Must be a saved message id."]
         if message_id is None and body is None:
             fields["body"] = ["Give a body (it may be empty) or a message_id."]
+        example = message.get("example")
+        if example is not None and not isinstance(example, str):
+            fields["example"] = ["Must be an example's name."]
         variables: dict[str, str] | None = None
         if message.get("variables") is not None:
             try:
@@ -309,6 +314,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             fmt=fmt,
             body=body,
             message_id=message_id,
+            example=example,
             actor=self.scope["user"],
             variables=variables,
         )

@@ -16,7 +16,9 @@ from core.timestamps import iso
 # and the commands those sockets send to relays (config/settings.py CHANNEL_LAYERS).
 LIVE_LAYER = "live"
 CONNECT = "relay.connect"  # {session, connection, request{...}, reply_to}
-SEND = "relay.send"  # {session, connection, opcode, payload, masked?, reply_to, ref}
+# {session, connection, opcode, payload, masked?, verdict?, reply_to, ref}; ``verdict``
+# ({contract, message, problems}, or null for none) is the web process's check of the body
+SEND = "relay.send"
 DISCONNECT = "relay.disconnect"  # {session, code, reason, reply_to}
 REPLY = "relay.reply"  # {ref, ok, ...}: handled by SessionStreamConsumer.relay_reply
 # {session, first, last, state, events_json, acks?}: viewers' live batches; ``acks`` are
@@ -57,6 +59,9 @@ def event_data(event: Any) -> dict[str, Any]:
         "text": None,
         "base64": None,
         "info": event.info,
+        "message": event.message or None,
+        "contract": event.contract,
+        "problems": event.problems,
     }
     if event.opcode == "binary" and (event.data is not None or event.text is None):
         data["base64"] = base64.b64encode(bytes(event.data or b"")).decode("ascii")

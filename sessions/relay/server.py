@@ -22,6 +22,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connections as db_connections
 
+from sessions.contracts import compiled, contract_data, contract_stamps
 from sessions.models import ClosedBy, FailureKind
 from sessions.relay import reaper, store
 from sessions.relay.connect import CLOSE_TIMEOUT, Failure
@@ -303,6 +304,8 @@ class Relay:
             reply_to,
             message.get("ref"),
             message.get("masked"),
+            message.get("verdict"),
+            "verdict" in message,
         )
 
     async def _on_disconnect(self, message: dict[str, Any]) -> None:
@@ -472,10 +475,34 @@ class Relay:
                                 reason=f"Idle for {minutes:g} min with no viewer or API activity",
                             )
                         )
+                await self._refresh_contracts()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("Relay %s heartbeat failed", self.name)
+
+    async def _refresh_contracts(self) -> None:
+        """Give connections the new contract of an endpoint whose messages or project schemas
+        changed since it was read: one query per heartbeat for all of them, and three more
+        per changed endpoint (so an edit reaches open sessions within a heartbeat)."""
+        held: dict[int, list[UpstreamConnection]] = {}
+        for connection in self.connections.values():
+            if connection.contract_endpoint is not None and not connection.ended:
+                held.setdefault(connection.contract_endpoint, []).append(connection)
+        if not held:
+            return
+        stamps = await self.db(contract_stamps, set(held))
+        for endpoint_id, connections in held.items():
+            stamp = stamps.get(endpoint_id)
+            if stamp is not None and all(c.contract_stamp == stamp for c in connections):
+                continue
+            data = await self.db(contract_data, endpoint_id) if stamp is not None else None
+            contract = compiled(data)
+            for connection in connections:
+                connection.contract = contract
+                connection.contract_stamp = data["stamp"] if data else None
+                if data is None:
+                    connection.contract_endpoint = None  # the endpoint is gone
 
     async def _lost_registration(self) -> None:
         """Another process declared this relay lost; its sessions are no longer its own."""
