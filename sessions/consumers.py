@@ -48,7 +48,14 @@ from endpoints.models import MessageFormat
 from sessions import selectors, services
 from sessions.errors import NotConnected
 from sessions.models import DebugSession, SessionState
-from sessions.relay.protocol import ACKS, LIVE_LAYER, event_data, ref_key, session_group
+from sessions.relay.protocol import (
+    ACKS,
+    LIVE_LAYER,
+    LIVE_MESSAGE_BYTES,
+    event_data,
+    ref_key,
+    session_group,
+)
 from sessions.serializers import clean_variables, session_data
 
 logger = logging.getLogger("switchboard.sessions")
@@ -58,9 +65,8 @@ REPLAY_PAGE = 500
 MAX_UNACKED = 256
 # Daphne (autobahn) will not send a message over --websocket-max-message-size (1 MiB by
 # default, which SESSION_MAX_MESSAGE_SIZE equals; raise both together): it fails the socket
-# with 1011. Batches are split below this many bytes, and an entry that alone is bigger goes
-# without its content ("omitted": read it through REST).
-LIVE_MESSAGE_BYTES = max(64 * 1024, settings.SESSION_MAX_MESSAGE_SIZE - 16 * 1024)
+# with 1011. Batches are split below LIVE_MESSAGE_BYTES (the relay splits its own), and an
+# entry that alone is bigger goes without its content ("omitted": read it through REST).
 
 
 def _fits(text: str) -> bool:

@@ -10,6 +10,8 @@ import base64
 import json
 from typing import Any
 
+from django.conf import settings
+
 from core.timestamps import iso
 
 # The channel layer alias of session streams: viewer sockets' channels, the sessions' groups,
@@ -72,6 +74,17 @@ def event_data(event: Any) -> dict[str, Any]:
     return data
 
 
+# Daphne (autobahn) will not send a message over --websocket-max-message-size (1 MiB by
+# default, which SESSION_MAX_MESSAGE_SIZE equals): a message to a viewer stays this far below.
+LIVE_MESSAGE_BYTES = max(64 * 1024, settings.SESSION_MAX_MESSAGE_SIZE - 16 * 1024)
+# Room left in a viewer message for its envelope around the events.
+_ENVELOPE_BYTES = 1024
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def events_message(
     session_id: int, events: list[dict[str, Any]], state: str | None
 ) -> dict[str, Any]:
@@ -83,6 +96,45 @@ def events_message(
         "last": events[-1]["seq"],
         "state": state,
         "events_json": json.dumps(events, ensure_ascii=False),
+    }
+
+
+def events_messages(
+    session_id: int, events: list[dict[str, Any]], state: str | None
+) -> list[dict[str, Any]]:
+    """``events_message`` of ``events``, split into consecutive messages that each fit in one
+    viewer message, so that the viewer sockets forward them as they are instead of decoding
+    and splitting them (large frames would make a whole batch too big). ``state`` is on the
+    last."""
+    message = events_message(session_id, events, state)
+    budget = LIVE_MESSAGE_BYTES - _ENVELOPE_BYTES
+    if len(events) == 1 or _utf8_size(message["events_json"]) <= budget:
+        return [message]
+    messages: list[dict[str, Any]] = []
+    part: list[str] = []
+    first = events[0]["seq"]
+    size = 0
+    for index, event in enumerate(events):
+        encoded = json.dumps(event, ensure_ascii=False)
+        cost = _utf8_size(encoded) + 1
+        if part and size + cost > budget:
+            messages.append(_part(session_id, first, events[index - 1]["seq"], part))
+            part, size, first = [], 0, event["seq"]
+        part.append(encoded)
+        size += cost
+    messages.append(_part(session_id, first, events[-1]["seq"], part))
+    messages[-1]["state"] = state
+    return messages
+
+
+def _part(session_id: int, first: int, last: int, encoded: list[str]) -> dict[str, Any]:
+    return {
+        "type": EVENTS,
+        "session": session_id,
+        "first": first,
+        "last": last,
+        "state": None,
+        "events_json": "[" + ",".join(encoded) + "]",
     }
 
 

@@ -36,7 +36,7 @@ from sessions.relay.protocol import (
     LIVE_LAYER,
     SEND,
     event_data,
-    events_message,
+    events_messages,
     ref_key,
     reply,
     session_group,
@@ -407,15 +407,15 @@ class Relay:
         # Replies first: a REST call is waiting for each.
         sends = [self.layer_of(channel).send(channel, message) for channel, message in replies]
         for session_id, records in groups.items():
-            message = batch_message(session_id, records)
-            if message is not None:
+            messages = batch_messages(session_id, records)
+            if messages:
                 if session_id in acks:
-                    message["acks"] = acks.pop(session_id)
-                elif len(message["events_json"]) > WATCHED_CHECK_BYTES and not await self._watched(
-                    session_id
-                ):
+                    messages[-1]["acks"] = acks.pop(session_id)
+                elif sum(
+                    len(m["events_json"]) for m in messages
+                ) > WATCHED_CHECK_BYTES and not await self._watched(session_id):
                     continue
-                sends.append(self.live.group_send(session_group(session_id), message))
+                sends.append(self._group_send_in_order(session_group(session_id), messages))
         sends.extend(
             self.live.send(channel, ack) for left in acks.values() for channel, ack in left
         )
@@ -426,6 +426,10 @@ class Relay:
         for result in results:
             if isinstance(result, BaseException):
                 logger.warning("Relay %s could not publish: %r", self.name, result)
+
+    async def _group_send_in_order(self, group: str, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            await self.live.group_send(group, message)
 
     async def _watched(self, session_id: int) -> bool:
         watched = getattr(self.live, "group_watched", None)
@@ -513,10 +517,11 @@ class Relay:
         await self._register()
 
 
-def batch_message(session_id: int, records: list[Record]) -> dict[str, Any] | None:
-    """The live message for viewers: every stored event of the session in this batch."""
+def batch_messages(session_id: int, records: list[Record]) -> list[dict[str, Any]]:
+    """The live messages for viewers: every stored event of the session in this batch, in
+    as many messages as it takes for each to fit in one viewer message."""
     events = [event_data(r) for r in records if r.kind]
     if not events:
-        return None
+        return []
     state = next((r.state for r in reversed(records) if r.state), None)
-    return events_message(session_id, events, state)
+    return events_messages(session_id, events, state)
