@@ -398,6 +398,13 @@ def rss_kib(pid: int) -> int:
     raise BenchError(f"no VmRSS for process {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Child:
     """A server process; its stderr (and stdout unless it announces readiness) go to a log."""
 
@@ -1140,12 +1147,25 @@ async def measure_checking(
     )
     await checked.open()
     rates: dict[str, list[float]] = {"off": [], "on": []}
+    # CPU time of the relay worker and of the web process per frame: what checking costs,
+    # whatever else the machine is doing.
+    cpu: dict[str, list[tuple[float, float]]] = {"off": [], "on": []}
+    assert deployment.relay is not None
+    relay_pid, web_pid = deployment.relay.pid, deployment.web.pid
     for _ in range(ROUNDS_CHECKED):
         for key, path in (("off", plain), ("on", checked)):
+            relay_cpu, web_cpu = cpu_seconds(relay_pid), cpu_seconds(web_pid)
             async with asyncio.timeout(max(30.0, count / 1000)):
                 seconds = await path.json_flood(count, checked=key == "on")
+            relay_us = (cpu_seconds(relay_pid) - relay_cpu) / count * 1e6
+            web_us = (cpu_seconds(web_pid) - web_cpu) / count * 1e6
             rates[key].append(count / seconds)
-            print(f"  (d2) tick flood, checking {key}: {count / seconds:,.0f} frames/s", flush=True)
+            cpu[key].append((relay_us, web_us))
+            print(
+                f"  (d2) tick flood, checking {key}: {count / seconds:,.0f} frames/s; CPU per "
+                f"frame: relay {relay_us:.1f} µs, web {web_us:.1f} µs",
+                flush=True,
+            )
     await checked.ws.close()
     rows = await blocking(
         deployment.store.query,
@@ -1158,6 +1178,8 @@ async def measure_checking(
         "on": max(rates["on"]),
         "valid": float(valid),
         "expected": float(ROUNDS_CHECKED * count),
+        "relay_us_off": min(c[0] for c in cpu["off"]),
+        "relay_us_on": min(c[0] for c in cpu["on"]),
     }
 
 
@@ -1349,7 +1371,8 @@ def report(run: Run, paths: list[ViewerPath], load: tuple[Any, Any, Any]) -> boo
             f"(d2) contract checking, tick frames of {len(tick_frame(0))} bytes against a "
             f"{len(TICK_SCHEMA['properties'])}-property schema: off {checking['off']:,.0f} "
             f"frames/s, on {checking['on']:,.0f} frames/s stored and delivered "
-            f"(on/off {checking['on'] / checking['off']:.2f})"
+            f"(on/off {checking['on'] / checking['off']:.2f}); relay CPU per frame "
+            f"{checking['relay_us_off']:.1f} µs off, {checking['relay_us_on']:.1f} µs on"
         )
     for key, idle in run.idle.items():
         print(
