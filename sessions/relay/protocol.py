@@ -79,6 +79,7 @@ def event_data(event: Any) -> dict[str, Any]:
 LIVE_MESSAGE_BYTES = max(64 * 1024, settings.SESSION_MAX_MESSAGE_SIZE - 16 * 1024)
 # Room left in a viewer message for its envelope around the events.
 _ENVELOPE_BYTES = 1024
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def _utf8_size(text: str) -> int:
@@ -95,7 +96,7 @@ def events_message(
         "first": events[0]["seq"],
         "last": events[-1]["seq"],
         "state": state,
-        "events_json": json.dumps(events, ensure_ascii=False),
+        "events_json": _ENCODER.encode(events),
     }
 
 
@@ -105,37 +106,42 @@ def events_messages(
     """``events_message`` of ``events``, split into consecutive messages that each fit in one
     viewer message, so that the viewer sockets forward them as they are instead of decoding
     and splitting them (large frames would make a whole batch too big). ``state`` is on the
-    last."""
-    message = events_message(session_id, events, state)
+    last. Each entry is encoded about once: the split is guessed from the payload sizes (a
+    lower bound of the encoded size) and halved where a part still does not fit."""
     budget = LIVE_MESSAGE_BYTES - _ENVELOPE_BYTES
-    if len(events) == 1 or _utf8_size(message["events_json"]) <= budget:
-        return [message]
+    payload = sum(len(e.get("text") or "") + len(e.get("base64") or "") for e in events)
+    if payload <= budget:
+        message = events_message(session_id, events, state)
+        if len(events) == 1 or _utf8_size(message["events_json"]) <= budget:
+            return [message]
+    count = max(2, -(-payload * 5 // (budget * 4)))  # ~25% for the JSON around the payloads
+    step = -(-len(events) // count)
     messages: list[dict[str, Any]] = []
-    part: list[str] = []
-    first = events[0]["seq"]
-    size = 0
-    for index, event in enumerate(events):
-        encoded = json.dumps(event, ensure_ascii=False)
-        cost = _utf8_size(encoded) + 1
-        if part and size + cost > budget:
-            messages.append(_part(session_id, first, events[index - 1]["seq"], part))
-            part, size, first = [], 0, event["seq"]
-        part.append(encoded)
-        size += cost
-    messages.append(_part(session_id, first, events[-1]["seq"], part))
+    for start in range(0, len(events), step):
+        _fitting(session_id, events[start : start + step], budget, messages)
     messages[-1]["state"] = state
     return messages
 
 
-def _part(session_id: int, first: int, last: int, encoded: list[str]) -> dict[str, Any]:
-    return {
-        "type": EVENTS,
-        "session": session_id,
-        "first": first,
-        "last": last,
-        "state": None,
-        "events_json": "[" + ",".join(encoded) + "]",
-    }
+def _fitting(
+    session_id: int, events: list[dict[str, Any]], budget: int, into: list[dict[str, Any]]
+) -> None:
+    encoded = _ENCODER.encode(events)
+    if len(events) > 1 and _utf8_size(encoded) > budget:
+        half = len(events) // 2
+        _fitting(session_id, events[:half], budget, into)
+        _fitting(session_id, events[half:], budget, into)
+        return
+    into.append(
+        {
+            "type": EVENTS,
+            "session": session_id,
+            "first": events[0]["seq"],
+            "last": events[-1]["seq"],
+            "state": None,
+            "events_json": encoded,
+        }
+    )
 
 
 def reply(ref: Any, ok: bool, **fields: Any) -> dict[str, Any]:
