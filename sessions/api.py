@@ -218,10 +218,12 @@ class SessionMessages(SessionView):
         request=s.SendSerializer,
         responses={201: s.SentSerializer, **SESSION_ERRORS},
         description="Send a message: text, json, xml, html as a text frame; base64, hex decoded "
-        "into a binary frame; or a saved message by id. {{variables}} are resolved at every "
-        "send (`variables` gives values for this send only). Answers once the relay sent and "
-        "stored it, with its sequence number. An unknown variable or an invalid body is a 400 "
-        "and nothing is sent.",
+        "into a binary frame; or a documented message by id (`example`: which of its "
+        "examples). {{variables}} are resolved at every send (`variables` gives values for "
+        "this send only). Answers once the relay sent and stored it, with its sequence number "
+        "and the contract check (`message`, `contract`, `problems`, and `warning` when it "
+        "went out invalid). An unknown variable or an invalid body is a 400 and nothing is "
+        "sent; so is a body violating its schema on a strict endpoint (contract_violation).",
     )
     def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
         session = self.session
@@ -231,6 +233,7 @@ class SessionMessages(SessionView):
             fmt=data.get("format"),
             body=data.get("body"),
             message_id=data.get("message_id"),
+            example=data.get("example"),
             actor=request.user,
             variables=data.get("variables"),
         )
@@ -246,6 +249,12 @@ class SessionEvents(SessionView):
             OpenApiParameter("kind", str, description="Kinds, comma-separated."),
             OpenApiParameter("q", str, description="Text contained (case-insensitive)."),
             OpenApiParameter("connection", int, description="Only this connection's events."),
+            OpenApiParameter(
+                "contract",
+                str,
+                enum=["valid", "invalid", "undocumented"],
+                description="Only entries with this contract check.",
+            ),
         ],
         responses={200: s.EventPageSerializer, **ERRORS},
     )
@@ -257,6 +266,8 @@ class SessionEvents(SessionView):
             request.query_params, "limit", default=100, low=1, high=settings.API_MAX_PAGE_SIZE
         )
         kinds = [k.strip() for k in params.get("kind", "").split(",") if k.strip()]
+        filters = s.EventFilterSerializer(data=params)
+        filters.is_valid(raise_exception=True)
         events, has_more = selectors.session_events(
             session=session,
             after=after,
@@ -267,6 +278,7 @@ class SessionEvents(SessionView):
             connection=whole_number(
                 request.query_params, "connection", default=None, low=1, high=2**31
             ),
+            contract=filters.validated_data.get("contract"),
         )
         next_after = events[-1].seq if events and has_more else None
         next_url = None
@@ -334,9 +346,9 @@ class SessionEventDetail(SessionView):
         if mode not in ("json", "base64"):
             raise ValidationFailed({"as": ["Use json, base64 or raw."]})
         view = "base64" if mode == "base64" else view
-        return Response(
-            event_detail_data(event, view=view, encoding=request.query_params.get("encoding"))
-        )
+        data = event_detail_data(event, view=view, encoding=request.query_params.get("encoding"))
+        data["documented"] = selectors.event_documented(session=session, event=event)
+        return Response(data)
 
 
 class SessionConnections(SessionView):

@@ -7,9 +7,11 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
   ``{"type": "events", "state": <state or null>, "events": [...]}`` batches, each event with
   its ``seq``; a batch carries every event after the previous one, none twice.
 * client → server ``{"type": "send", "format": "json", "body": "...", "ref": "any"}`` or
-  ``{"type": "send", "message_id": 3, "ref": ...}`` (either may add ``"variables": {...}``,
-  values for this send only); answered by ``{"type": "ack", "ref",
-  "seq", ...}`` once stored, or ``{"type": "error", "ref", "code", "detail"}``.
+  ``{"type": "send", "message_id": 3, "example": "BTC", "ref": ...}`` (either may add
+  ``"variables": {...}``, values for this send only); answered by ``{"type": "ack", "ref",
+  "seq", "message", "contract", "problems", "warning"?, ...}`` once stored, or
+  ``{"type": "error", "ref", "code", "detail"}`` (``contract_violation`` with ``fields`` on a
+  strict endpoint).
   ``{"type": "ping"}`` is answered by ``{"type": "pong"}``. A send is measured by the size
   its body decodes to: over the limit it is an ``error`` with ``message_too_large``, and the
   socket stays open. Daphne takes a client message of up to
@@ -46,7 +48,14 @@ from endpoints.models import MessageFormat
 from sessions import selectors, services
 from sessions.errors import NotConnected
 from sessions.models import DebugSession, SessionState
-from sessions.relay.protocol import ACKS, LIVE_LAYER, event_data, ref_key, session_group
+from sessions.relay.protocol import (
+    ACKS,
+    LIVE_LAYER,
+    LIVE_MESSAGE_BYTES,
+    event_data,
+    ref_key,
+    session_group,
+)
 from sessions.serializers import clean_variables, session_data
 
 logger = logging.getLogger("switchboard.sessions")
@@ -56,9 +65,8 @@ REPLAY_PAGE = 500
 MAX_UNACKED = 256
 # Daphne (autobahn) will not send a message over --websocket-max-message-size (1 MiB by
 # default, which SESSION_MAX_MESSAGE_SIZE equals; raise both together): it fails the socket
-# with 1011. Batches are split below this many bytes, and an entry that alone is bigger goes
-# without its content ("omitted": read it through REST).
-LIVE_MESSAGE_BYTES = max(64 * 1024, settings.SESSION_MAX_MESSAGE_SIZE - 16 * 1024)
+# with 1011. Batches are split below LIVE_MESSAGE_BYTES (the relay splits its own), and an
+# entry that alone is bigger goes without its content ("omitted": read it through REST).
 
 
 def _fits(text: str) -> bool:
@@ -293,6 +301,9 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             fields["message_id"] = ["Must be a saved message id."]
         if message_id is None and body is None:
             fields["body"] = ["Give a body (it may be empty) or a message_id."]
+        example = message.get("example")
+        if example is not None and not isinstance(example, str):
+            fields["example"] = ["Must be an example's name."]
         variables: dict[str, str] | None = None
         if message.get("variables") is not None:
             try:
@@ -309,6 +320,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             fmt=fmt,
             body=body,
             message_id=message_id,
+            example=example,
             actor=self.scope["user"],
             variables=variables,
         )

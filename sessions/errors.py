@@ -64,3 +64,11 @@ class RelayUnavailable(DomainError, status=status.HTTP_503_SERVICE_UNAVAILABLE):
 class RelayTimeout(DomainError, status=status.HTTP_504_GATEWAY_TIMEOUT):
     code = "relay_timeout"
     default_detail = "The relay holding the connection did not answer in time."
+
+
+class ContractViolation(DomainError):
+    """A send whose body violates its documented schema, on an endpoint set to ``strict``;
+    ``fields`` names each problem by its JSON Pointer (``body`` when it is not JSON at all)."""
+
+    code = "contract_violation"
+    default_detail = "The message violates the endpoint's documented schema; nothing was sent."

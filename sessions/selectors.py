@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound, ValidationFailed
-from endpoints.models import Project, Variable
+from endpoints.models import Message, Project, Variable
 from sessions.models import (
     ACTIVE_STATES,
     Connection,
@@ -119,6 +119,7 @@ def session_events(
     kind: list[str] | None = None,
     text: str | None = None,
     connection: int | None = None,
+    contract: str | None = None,
 ) -> tuple[list[Event], bool]:
     """Events with ``seq > after`` matching the filters, in order; and whether more follow."""
     errors: dict[str, list[str]] = {}
@@ -140,6 +141,8 @@ def session_events(
         queryset = queryset.filter(text__icontains=text)
     if connection is not None:
         queryset = queryset.filter(connection_number=connection)
+    if contract is not None:
+        queryset = queryset.filter(contract=contract)
     if errors:
         raise ValidationFailed(errors)
     rows = list(queryset.order_by("seq")[: limit + 1])
@@ -159,6 +162,19 @@ def event_get(*, session: DebugSession, seq: Any) -> Event:
     if event is None:
         raise NotFound(f"No event {seq} in this session.")
     return event
+
+
+def event_documented(*, session: DebugSession, event: Event) -> dict[str, Any] | None:
+    """The documented message ``event`` was recognised as, from the session's endpoint as it
+    is now (name, direction, format, description, schema); None for none. One query, or none."""
+    if not event.message or session.endpoint_id is None:
+        return None
+    row = (
+        Message.objects.filter(endpoint_id=session.endpoint_id, name=event.message)
+        .values("name", "direction", "format", "description", "schema")
+        .first()
+    )
+    return dict(row) if row is not None else None
 
 
 def project_ca_bundle(*, project: Project) -> ProjectCABundle:

@@ -180,6 +180,31 @@ class SessionOutSerializer(serializers.Serializer):
     )
 
 
+class ProblemSerializer(serializers.Serializer):
+    path = serializers.CharField(
+        allow_blank=True, help_text="JSON Pointer into the payload (blank: the whole payload)."
+    )
+    reason = serializers.CharField()
+
+
+class DocumentedMessageSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    direction = serializers.CharField()
+    format = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    schema = serializers.JSONField(allow_null=True)
+
+
+class EventFilterSerializer(serializers.Serializer):
+    """``GET …/events/?contract=``: entries with this contract check."""
+
+    contract = serializers.ChoiceField(
+        choices=["valid", "invalid", "undocumented"],
+        required=False,
+        help_text="Only entries with this contract check.",
+    )
+
+
 class EventOutSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     connection = serializers.IntegerField()
@@ -192,6 +217,17 @@ class EventOutSerializer(serializers.Serializer):
     text = serializers.CharField(allow_null=True)
     base64 = serializers.CharField(allow_null=True)
     info = serializers.DictField(allow_null=True)
+    message = serializers.CharField(
+        allow_null=True, help_text="The documented message this frame is, or null for none."
+    )
+    contract = serializers.ChoiceField(
+        choices=["", "valid", "invalid", "undocumented"],
+        help_text="The contract check: valid, invalid, undocumented, or blank when the session "
+        "was not opened from an endpoint or the direction documents no message.",
+    )
+    problems = ProblemSerializer(
+        many=True, allow_null=True, help_text="What is wrong with an invalid frame."
+    )
 
 
 class EventPageSerializer(serializers.Serializer):
@@ -215,6 +251,14 @@ class EventDetailSerializer(serializers.Serializer):
     encoding = serializers.CharField(allow_null=True)
     content = serializers.CharField(allow_blank=True)
     problem = serializers.CharField(allow_null=True)
+    message = serializers.CharField(allow_null=True)
+    contract = serializers.CharField(allow_blank=True)
+    problems = ProblemSerializer(many=True, allow_null=True)
+    documented = DocumentedMessageSerializer(
+        allow_null=True,
+        help_text="The documented message this entry is (of the session's endpoint), with its "
+        "schema, to show the problems next to it; null for none.",
+    )
 
 
 class SentSerializer(serializers.Serializer):
@@ -224,6 +268,12 @@ class SentSerializer(serializers.Serializer):
     size = serializers.IntegerField()
     truncated = serializers.BooleanField()
     timestamp = serializers.DateTimeField()
+    message = serializers.CharField(allow_null=True)
+    contract = serializers.CharField(allow_blank=True)
+    problems = ProblemSerializer(many=True, allow_null=True)
+    warning = serializers.CharField(
+        required=False, help_text="Present when the message was sent although it is invalid."
+    )
 
 
 class FormattedSerializer(serializers.Serializer):
@@ -393,7 +443,14 @@ class SendSerializer(serializers.Serializer):
         allow_blank=True, trim_whitespace=False, required=False, max_length=64 * 1024 * 1024
     )
     message_id = serializers.IntegerField(
-        required=False, min_value=1, help_text="Send this saved message instead of a body."
+        required=False,
+        min_value=1,
+        help_text="Send this documented message (its first example) instead of a body.",
+    )
+    example = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="With message_id: the name of the example to send (default: the first).",
     )
     variables = VariablesField(
         required=False,
@@ -415,6 +472,10 @@ class SendSerializer(serializers.Serializer):
         if "message_id" in attrs and ("body" in attrs or "format" in attrs):
             raise serializers.ValidationError(
                 {"message_id": ["Send either a saved message or a format and body, not both."]}
+            )
+        if "example" in attrs and "message_id" not in attrs:
+            raise serializers.ValidationError(
+                {"example": ["Name an example only with a message_id."]}
             )
         if "message_id" not in attrs and "body" not in attrs:
             raise serializers.ValidationError(

@@ -36,9 +36,11 @@ from endpoints.handshake import (
 )
 from endpoints.models import Endpoint, Environment, Message, Project
 from endpoints.tree.services import endpoint_create, endpoint_update
+from sessions.contracts import contract_data, endpoint_contract, verdict_data
 from sessions.errors import (
     AlreadyConnected,
     ConnectionLimit,
+    ContractViolation,
     MessageTooLarge,
     NoSourceEndpoint,
     NotConnected,
@@ -47,6 +49,7 @@ from sessions.errors import (
     SessionConnected,
 )
 from sessions.handshake import resolved_body, resolved_handshake, session_settings
+from sessions.masking import Masker
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack from Python 3.12
@@ -235,6 +238,10 @@ def session_connect(
             subprotocols_offered=shown["subprotocols"],
         )
     relay_request = {**request, "settings": conn_settings, "ca_pem": ca_pem or ""}
+    if locked.endpoint_id is not None:
+        # Read with the handshake: the relay checks every frame against it, with no query
+        # per frame (its heartbeat notices edits).
+        relay_request["contract"] = contract_data(locked.endpoint_id)
     if shown != request:
         # A secret was substituted: the relay records ``shown`` and masks these spellings
         # wherever they come back.
@@ -287,13 +294,15 @@ def session_disconnect(
 
 
 class MessageInput(TypedDict, total=False):
-    """A message to send: ``fmt`` and ``body``, or a saved message (``message_id``);
+    """A message to send: ``fmt`` and ``body``, or a documented message (``message_id``, and
+    ``example``, the name of one of its examples: by default the first);
     ``variables`` for this send only; ``actor`` resolves ``{{variables}}`` (default: the
     session's owner)."""
 
     fmt: str | None
     body: str | None
     message_id: int | None
+    example: str | None
     actor: User | None
     variables: dict[str, str] | None
 
@@ -310,10 +319,12 @@ def message_prepare(
     """
     fmt, body, message_id = message.get("fmt"), message.get("body"), message.get("message_id")
     actor, variables = message.get("actor"), message.get("variables")
+    example = message.get("example")
+    documented: str | None = None  # the name it is checked as
     if message_id is not None:
         saved = (
             Message.objects.filter(pk=message_id, endpoint__project_id=session.project_id)
-            .only("format", "examples")
+            .only("name", "format", "examples", "endpoint_id")
             .first()
         )
         if saved is None:
@@ -321,7 +332,20 @@ def message_prepare(
                 {"message_id": [f"No saved message {message_id} in this session's project."]}
             )
         fmt = saved.format
-        body = default_body(saved.examples)
+        if example is None:
+            body = default_body(saved.examples)
+        else:
+            chosen = next((e for e in saved.examples or () if e.get("name") == example), None)
+            if chosen is None:
+                names = ", ".join(repr(e.get("name")) for e in saved.examples or ()) or "none"
+                raise ValidationFailed(
+                    {"example": [f"Message {saved.name!r} has no example {example!r} ({names})."]}
+                )
+            body = str(chosen.get("body", ""))
+        if saved.endpoint_id == session.endpoint_id:
+            documented = saved.name
+    elif example is not None:
+        raise ValidationFailed({"example": ["Name an example only with a message_id."]})
     fmt = fmt or "text"
     body = body or ""
     text, log_text, redact = resolved_body(
@@ -360,6 +384,7 @@ def message_prepare(
             size=size,
             limit=limit,
         )
+    verdict = _checked(session, payload, documented, redact if log_text is not None else None)
     if session.state != SessionState.OPEN or not session.relay_channel:
         raise NotConnected(state=session.state)
     command: dict[str, Any] = {
@@ -371,7 +396,48 @@ def message_prepare(
     }
     if log_text is not None:
         command["masked"] = {"text": log_text, "format": fmt, "redact": redact}
+    if session.endpoint_id is not None:
+        command["verdict"] = verdict
     return session.relay_channel, command
+
+
+def _checked(
+    session: DebugSession,
+    payload: str | bytes,
+    documented: str | None,
+    redact: list[str] | None,
+) -> dict[str, Any] | None:
+    """The contract's verdict on a send (None when nothing is checked). On a ``strict``
+    endpoint a body that violates its schema is refused here, before anything is sent.
+    Reasons quoting a secret's value show it as ••••."""
+    if session.endpoint_id is None:
+        return None
+    found = endpoint_contract(session.endpoint_id)
+    if found.contract is None:
+        return None
+    text = payload if isinstance(payload, str) else None
+    if documented is not None:
+        verdict = found.contract.check_as(documented, text)
+    else:
+        verdict = found.contract.check("send", text)
+    if not verdict.check:
+        return None
+    data = verdict_data(verdict)
+    if data["problems"] and redact:
+        masker = Masker(redact)
+        data["problems"] = [{**p, "reason": masker.text(p["reason"])} for p in data["problems"]]
+    if found.strict and verdict.check == "invalid":
+        fields: dict[str, list[str]] = {}
+        for problem in data["problems"] or ():
+            fields.setdefault(problem["path"] or "body", []).append(problem["reason"])
+        where = "; ".join(f"{path}: {', '.join(reasons)}" for path, reasons in fields.items())
+        raise ContractViolation(
+            f"The endpoint is strict and this body violates the schema of message "
+            f"{verdict.message!r} ({where}); nothing was sent.",
+            fields=fields,
+            message=verdict.message,
+        )
+    return data
 
 
 def message_send(*, session: DebugSession, **message: Unpack[MessageInput]) -> dict[str, Any]:

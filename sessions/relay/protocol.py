@@ -10,13 +10,17 @@ import base64
 import json
 from typing import Any
 
+from django.conf import settings
+
 from core.timestamps import iso
 
 # The channel layer alias of session streams: viewer sockets' channels, the sessions' groups,
 # and the commands those sockets send to relays (config/settings.py CHANNEL_LAYERS).
 LIVE_LAYER = "live"
 CONNECT = "relay.connect"  # {session, connection, request{...}, reply_to}
-SEND = "relay.send"  # {session, connection, opcode, payload, masked?, reply_to, ref}
+# {session, connection, opcode, payload, masked?, verdict?, reply_to, ref}; ``verdict``
+# ({contract, message, problems}, or null for none) is the web process's check of the body
+SEND = "relay.send"
 DISCONNECT = "relay.disconnect"  # {session, code, reason, reply_to}
 REPLY = "relay.reply"  # {ref, ok, ...}: handled by SessionStreamConsumer.relay_reply
 # {session, first, last, state, events_json, acks?}: viewers' live batches; ``acks`` are
@@ -57,6 +61,9 @@ def event_data(event: Any) -> dict[str, Any]:
         "text": None,
         "base64": None,
         "info": event.info,
+        "message": event.message or None,
+        "contract": event.contract,
+        "problems": event.problems,
     }
     if event.opcode == "binary" and (event.data is not None or event.text is None):
         data["base64"] = base64.b64encode(bytes(event.data or b"")).decode("ascii")
@@ -65,6 +72,18 @@ def event_data(event: Any) -> dict[str, Any]:
     elif event.data is not None:
         data["text"] = bytes(event.data).decode("utf-8", errors="replace")
     return data
+
+
+# Daphne (autobahn) will not send a message over --websocket-max-message-size (1 MiB by
+# default, which SESSION_MAX_MESSAGE_SIZE equals): a message to a viewer stays this far below.
+LIVE_MESSAGE_BYTES = max(64 * 1024, settings.SESSION_MAX_MESSAGE_SIZE - 16 * 1024)
+# Room left in a viewer message for its envelope around the events.
+_ENVELOPE_BYTES = 1024
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def events_message(
@@ -77,8 +96,52 @@ def events_message(
         "first": events[0]["seq"],
         "last": events[-1]["seq"],
         "state": state,
-        "events_json": json.dumps(events, ensure_ascii=False),
+        "events_json": _ENCODER.encode(events),
     }
+
+
+def events_messages(
+    session_id: int, events: list[dict[str, Any]], state: str | None
+) -> list[dict[str, Any]]:
+    """``events_message`` of ``events``, split into consecutive messages that each fit in one
+    viewer message, so that the viewer sockets forward them as they are instead of decoding
+    and splitting them (large frames would make a whole batch too big). ``state`` is on the
+    last. Each entry is encoded about once: the split is guessed from the payload sizes (a
+    lower bound of the encoded size) and halved where a part still does not fit."""
+    budget = LIVE_MESSAGE_BYTES - _ENVELOPE_BYTES
+    payload = sum(len(e.get("text") or "") + len(e.get("base64") or "") for e in events)
+    if payload <= budget:
+        message = events_message(session_id, events, state)
+        if len(events) == 1 or _utf8_size(message["events_json"]) <= budget:
+            return [message]
+    count = max(2, -(-payload * 5 // (budget * 4)))  # ~25% for the JSON around the payloads
+    step = -(-len(events) // count)
+    messages: list[dict[str, Any]] = []
+    for start in range(0, len(events), step):
+        _fitting(session_id, events[start : start + step], budget, messages)
+    messages[-1]["state"] = state
+    return messages
+
+
+def _fitting(
+    session_id: int, events: list[dict[str, Any]], budget: int, into: list[dict[str, Any]]
+) -> None:
+    encoded = _ENCODER.encode(events)
+    if len(events) > 1 and _utf8_size(encoded) > budget:
+        half = len(events) // 2
+        _fitting(session_id, events[:half], budget, into)
+        _fitting(session_id, events[half:], budget, into)
+        return
+    into.append(
+        {
+            "type": EVENTS,
+            "session": session_id,
+            "first": events[0]["seq"],
+            "last": events[-1]["seq"],
+            "state": None,
+            "events_json": encoded,
+        }
+    )
 
 
 def reply(ref: Any, ok: bool, **fields: Any) -> dict[str, Any]:

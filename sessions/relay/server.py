@@ -22,6 +22,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connections as db_connections
 
+from sessions.contracts import compiled, contract_data, contract_stamps
 from sessions.models import ClosedBy, FailureKind
 from sessions.relay import reaper, store
 from sessions.relay.connect import CLOSE_TIMEOUT, Failure
@@ -35,7 +36,7 @@ from sessions.relay.protocol import (
     LIVE_LAYER,
     SEND,
     event_data,
-    events_message,
+    events_messages,
     ref_key,
     reply,
     session_group,
@@ -303,6 +304,8 @@ class Relay:
             reply_to,
             message.get("ref"),
             message.get("masked"),
+            message.get("verdict"),
+            "verdict" in message,
         )
 
     async def _on_disconnect(self, message: dict[str, Any]) -> None:
@@ -404,15 +407,15 @@ class Relay:
         # Replies first: a REST call is waiting for each.
         sends = [self.layer_of(channel).send(channel, message) for channel, message in replies]
         for session_id, records in groups.items():
-            message = batch_message(session_id, records)
-            if message is not None:
+            messages = batch_messages(session_id, records)
+            if messages:
                 if session_id in acks:
-                    message["acks"] = acks.pop(session_id)
-                elif len(message["events_json"]) > WATCHED_CHECK_BYTES and not await self._watched(
-                    session_id
-                ):
+                    messages[-1]["acks"] = acks.pop(session_id)
+                elif sum(
+                    len(m["events_json"]) for m in messages
+                ) > WATCHED_CHECK_BYTES and not await self._watched(session_id):
                     continue
-                sends.append(self.live.group_send(session_group(session_id), message))
+                sends.append(self._group_send_in_order(session_group(session_id), messages))
         sends.extend(
             self.live.send(channel, ack) for left in acks.values() for channel, ack in left
         )
@@ -423,6 +426,10 @@ class Relay:
         for result in results:
             if isinstance(result, BaseException):
                 logger.warning("Relay %s could not publish: %r", self.name, result)
+
+    async def _group_send_in_order(self, group: str, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            await self.live.group_send(group, message)
 
     async def _watched(self, session_id: int) -> bool:
         watched = getattr(self.live, "group_watched", None)
@@ -472,10 +479,34 @@ class Relay:
                                 reason=f"Idle for {minutes:g} min with no viewer or API activity",
                             )
                         )
+                await self._refresh_contracts()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("Relay %s heartbeat failed", self.name)
+
+    async def _refresh_contracts(self) -> None:
+        """Give connections the new contract of an endpoint whose messages or project schemas
+        changed since it was read: one query per heartbeat for all of them, and three more
+        per changed endpoint (so an edit reaches open sessions within a heartbeat)."""
+        held: dict[int, list[UpstreamConnection]] = {}
+        for connection in self.connections.values():
+            if connection.contract_endpoint is not None and not connection.ended:
+                held.setdefault(connection.contract_endpoint, []).append(connection)
+        if not held:
+            return
+        stamps = await self.db(contract_stamps, set(held))
+        for endpoint_id, connections in held.items():
+            stamp = stamps.get(endpoint_id)
+            if stamp is not None and all(c.contract_stamp == stamp for c in connections):
+                continue
+            data = await self.db(contract_data, endpoint_id) if stamp is not None else None
+            contract = compiled(data)
+            for connection in connections:
+                connection.contract = contract
+                connection.contract_stamp = data["stamp"] if data else None
+                if data is None:
+                    connection.contract_endpoint = None  # the endpoint is gone
 
     async def _lost_registration(self) -> None:
         """Another process declared this relay lost; its sessions are no longer its own."""
@@ -486,10 +517,11 @@ class Relay:
         await self._register()
 
 
-def batch_message(session_id: int, records: list[Record]) -> dict[str, Any] | None:
-    """The live message for viewers: every stored event of the session in this batch."""
+def batch_messages(session_id: int, records: list[Record]) -> list[dict[str, Any]]:
+    """The live messages for viewers: every stored event of the session in this batch, in
+    as many messages as it takes for each to fit in one viewer message."""
     events = [event_data(r) for r in records if r.kind]
     if not events:
-        return None
+        return []
     state = next((r.state for r in reversed(records) if r.state), None)
-    return events_message(session_id, events, state)
+    return events_messages(session_id, events, state)

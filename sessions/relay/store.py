@@ -32,6 +32,9 @@ _EVENT_COLUMNS = (
     "data",
     "truncated",
     "info",
+    "contract",
+    "message",
+    "problems",
 )
 
 
@@ -70,6 +73,10 @@ class Record:
     state: str | None = None  # the session state after this entry, for viewers
     replies: list[tuple[str, dict[str, Any]]] | None = None
     final: bool = False  # the last entry of a connection
+    # The contract check of a frame (sessions.contracts): "" when nothing was checked.
+    contract: str = ""
+    message: str = ""
+    problems: list[dict[str, str]] | None = None
 
 
 def message_fields(
@@ -126,6 +133,9 @@ def _insert(records: Sequence[Record]) -> None:
                         r.data,
                         r.truncated,
                         None if r.info is None else Jsonb(r.info),
+                        r.contract,
+                        r.message,
+                        None if r.problems is None else Jsonb(r.problems),
                     )
                 )
         return
@@ -147,6 +157,9 @@ def _insert(records: Sequence[Record]) -> None:
             data_field.get_db_prep_value(r.data, connection),
             r.truncated,
             None if r.info is None else ops.adapt_json_value(r.info, None),
+            r.contract,
+            r.message,
+            None if r.problems is None else ops.adapt_json_value(r.problems, None),
         )
         for r in records
     ]

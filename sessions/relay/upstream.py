@@ -18,6 +18,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from core.timestamps import iso
+from endpoints.contracts.checker import RECEIVE, Contract
+from endpoints.contracts.checker import SEND as SEND_DIRECTION
+from sessions.contracts import compiled, send_warning
 from sessions.masking import Masker, shown_pairs
 from sessions.models import ClosedBy, FailureKind, SessionState
 from sessions.relay.closing import CLOSED_BY_TEXT, CloseIntent, close_description, close_outcome
@@ -55,6 +58,9 @@ class UpstreamConnection:
         "close_intent",
         "close_replies",
         "connect_reply",
+        "contract",
+        "contract_endpoint",
+        "contract_stamp",
         "ended",
         "log",
         "masker",
@@ -95,6 +101,12 @@ class UpstreamConnection:
         self.masker: Masker | None = (
             Masker(request.get("redact") or ()) if request.get("shown") else None
         )
+        # The endpoint's contract every frame is checked against (None: nothing to check);
+        # the relay's heartbeat replaces it when the endpoint or its project's schemas change.
+        contract_data = request.get("contract")
+        self.contract: Contract | None = compiled(contract_data)
+        self.contract_endpoint: int | None = contract_data["endpoint"] if contract_data else None
+        self.contract_stamp: list[Any] | None = contract_data["stamp"] if contract_data else None
 
     # --- records ------------------------------------------------------------------------
 
@@ -132,6 +144,26 @@ class UpstreamConnection:
             truncated,
             info,
         )
+
+    def check(self, record: Record, direction: str, payload: str | bytes) -> None:
+        """Put the contract's verdict on a frame's record (the real payload is checked; what
+        a problem quotes of it is masked like the stored copy)."""
+        contract = self.contract
+        if contract is None:
+            return
+        verdict = contract.check(direction, payload if isinstance(payload, str) else None)
+        if not verdict.check:
+            return
+        record.contract = verdict.check
+        record.message = verdict.message or ""
+        if verdict.problems:
+            record.problems = self._masked_problems(verdict.problems)
+
+    def _masked_problems(self, problems: list[dict[str, str]]) -> list[dict[str, str]]:
+        masker = self.masker
+        if masker is None:
+            return problems
+        return [{**p, "reason": masker.text(p["reason"])} for p in problems]
 
     async def emit(self, record: Record) -> None:
         await self.relay.enqueue(record)
@@ -343,6 +375,8 @@ class UpstreamConnection:
                     record = self.message_record(
                         "received", "in", message, shown=masked, info={"masked": True}
                     )
+                if self.contract is not None:
+                    self.check(record, RECEIVE, message)
                 await put(record)
                 received += record.size
                 if received > received_limit:
@@ -399,9 +433,13 @@ class UpstreamConnection:
         reply_to: str,
         ref: Any,
         masked: dict[str, Any] | None = None,
+        verdict: dict[str, Any] | None = None,
+        checked: bool = False,
     ) -> None:
         """Send one frame and log it; ``masked`` (``text``, ``format``, ``redact``) is given
-        when a secret was substituted into the body: the log keeps that text instead."""
+        when a secret was substituted into the body: the log keeps that text instead.
+        ``checked``: the web process checked the body against the contract already and
+        ``verdict`` is what it found (None: nothing to check); else the relay checks it."""
         if self.send_lock is None:
             self.send_lock = asyncio.Lock()
         async with self.send_lock:
@@ -429,6 +467,13 @@ class UpstreamConnection:
                 self.masker.add(masked.get("redact") or ())
             # Numbered before it is written, so an echo can never be logged ahead of it.
             record = self.message_record("sent", "out", payload, shown=shown, info=info)
+            if checked:
+                if verdict:
+                    record.contract = verdict.get("contract") or ""
+                    record.message = verdict.get("message") or ""
+                    record.problems = verdict.get("problems")
+            elif self.contract is not None:
+                self.check(record, SEND_DIRECTION, payload)
             record.replies = [
                 (
                     reply_to,
@@ -441,6 +486,7 @@ class UpstreamConnection:
                         size=record.size,
                         truncated=record.truncated,
                         timestamp=iso(record.created_at),
+                        **sent_verdict(record),
                     ),
                 )
             ]
@@ -491,3 +537,16 @@ class UpstreamConnection:
             self.ws.transport.abort()
         elif self.task is not None:
             self.task.cancel()
+
+
+def sent_verdict(record: Record) -> dict[str, Any]:
+    """The contract's verdict on a sent frame as its send answer carries it, with a
+    ``warning`` when it went out although it violates its schema."""
+    fields: dict[str, Any] = {
+        "message": record.message or None,
+        "contract": record.contract,
+        "problems": record.problems,
+    }
+    if record.contract == "invalid":
+        fields["warning"] = send_warning(record.message, record.problems)
+    return fields

@@ -23,8 +23,14 @@ equal what was sent and received) and the RSS per idle open session: a fresh rel
 members, 20 each, the default per-member limit), its RSS with 20 open and after 5,000 more.
 Finally it times what (d2) cannot avoid: a PostgreSQL commit and Redis channel-layer hops.
 
+Then (d2) with contract checking (issue 14): tick frames of ~480 bytes, flooded through a
+session without endpoint (checking off) and through one opened from an endpoint that
+documents them with a ~20-property schema (nested objects, arrays) and a match rule (checking
+on, every frame checked and stored valid), alternating, best of three each.
+
 Targets (exit 1 when one is missed): p50 RTT of (d1) ≤ 1.5x (c) and of (d2) ≤ 3x (c);
-(d2) ≥ 20,000 frames/s stored and delivered to a viewer; ≤ 64 KiB RSS per idle open session.
+(d2) ≥ 20,000 frames/s stored and delivered to a viewer, with checking on too; ≤ 64 KiB RSS
+per idle open session.
 Every wait is bounded, and the whole run by ``--max-seconds``; everything is on 127.0.0.1.
 
     python -m tests.bench relay [--rounds N] [--flood N] [--idle-sessions N] [--paths c,d1] ...
@@ -70,6 +76,8 @@ SESSIONS_PER_USER = 20  # the default SESSION_MAX_OPEN_PER_USER
 D1_MAX_RATIO = 1.5
 D2_MAX_RATIO = 3.0
 D2_MIN_RATE = 20_000
+CHECKED_MIN_RATE = 20_000  # (d2) with every frame checked against a documented message
+ROUNDS_CHECKED = 3  # tick floods with checking off and on, alternating; the best of each counts
 MAX_IDLE_KIB = 64.0
 PATHS = ("a", "b", "c", "d1", "d2")
 
@@ -89,6 +97,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=1000, help="timed RTT rounds (1000)")
     parser.add_argument("--warmup", type=int, default=100, help="untimed RTT rounds (100)")
     parser.add_argument("--flood", type=int, default=50_000, help="frames per flood (50000)")
+    parser.add_argument(
+        "--checked-flood",
+        type=int,
+        default=50_000,
+        help="tick frames per flood of the contract-checking case, off and on, in (d2) (50000; "
+        "0 skips it)",
+    )
     parser.add_argument(
         "--idle-sessions", type=int, default=5000, help="idle open sessions per relay (5000)"
     )
@@ -139,6 +154,9 @@ async def serve_upstream() -> None:
                     pad = "x" * max(0, int(size) - 10)
                     for n in range(int(count)):
                         await ws.send(f"F{n:09d}{pad}")
+                elif isinstance(message, str) and message.startswith("jflood "):
+                    for n in range(int(message.split()[1])):
+                        await ws.send(tick_frame(n))
                 else:
                     await ws.send(message)
 
@@ -154,6 +172,96 @@ async def serve_upstream() -> None:
         port = next(iter(server.sockets)).getsockname()[1]
         print(f"ready {port}", flush=True)
         await asyncio.Future()
+
+
+# --- the contract-checking case -------------------------------------------------------------
+
+# A documented receive message of ~20 properties with nested objects and arrays, recognised by
+# a match rule; the upstream floods frames that match it (``jflood N``).
+TICK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "seq", "symbol", "price", "qty", "side", "ts", "book", "trader"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"const": "tick"},
+        "seq": {"type": "integer", "minimum": 0},
+        "symbol": {"type": "string", "pattern": "^[A-Z]+-[A-Z]+$"},
+        "price": {"type": "number", "exclusiveMinimum": 0},
+        "qty": {"type": "number", "minimum": 0},
+        "side": {"enum": ["buy", "sell"]},
+        "ts": {"type": "integer"},
+        "exchange": {"type": "string", "maxLength": 32},
+        "book": {
+            "type": "object",
+            "required": ["bid", "ask", "depth"],
+            "properties": {
+                "bid": {"type": "number"},
+                "ask": {"type": "number"},
+                "depth": {
+                    "type": "array",
+                    "maxItems": 50,
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [{"type": "number"}, {"type": "number", "minimum": 0}],
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                },
+            },
+        },
+        "trader": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {"id": {"type": "string"}, "tier": {"type": "integer"}},
+        },
+        "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        "fee": {"type": "number"},
+        "maker": {"type": "boolean"},
+        "venue": {"type": "string"},
+        "currency": {"type": "string", "minLength": 3, "maxLength": 3},
+        "status": {"enum": ["new", "partial", "filled", "cancelled"]},
+        "flags": {"type": "array", "items": {"type": "integer"}},
+        "latency_us": {"type": "integer", "minimum": 0},
+        "note": {"type": ["string", "null"]},
+        "legs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["venue", "qty"],
+                "properties": {"venue": {"type": "string"}, "qty": {"type": "number"}},
+            },
+        },
+    },
+}
+TICK_MATCH = {"kind": "path", "path": "$.type", "value": "tick"}
+
+
+def tick_frame(n: int) -> str:
+    """A frame the tick message documents (valid against ``TICK_SCHEMA``), about 480 bytes."""
+    return json.dumps(
+        {
+            "type": "tick",
+            "seq": n,
+            "symbol": "BTC-USD",
+            "price": 97000.5 + n % 100,
+            "qty": 0.25,
+            "side": "buy" if n % 2 else "sell",
+            "ts": 1733150000000 + n,
+            "exchange": "bench",
+            "book": {"bid": 97000.1, "ask": 97000.9, "depth": [[97000.1, 1.5], [96999.9, 2.0]]},
+            "trader": {"id": f"t-{n % 7}", "tier": 2},
+            "tags": ["spot", "btc"],
+            "fee": 0.001,
+            "maker": True,
+            "venue": "main",
+            "currency": "USD",
+            "status": "filled",
+            "flags": [1, 2],
+            "latency_us": 120,
+            "note": None,
+            "legs": [{"venue": "a", "qty": 0.1}, {"venue": "b", "qty": 0.15}],
+        }
+    )
 
 
 async def serve_bare_relay(upstream_url: str) -> None:
@@ -230,12 +338,36 @@ def seed(upstream_url: str, sessions: int) -> dict[str, Any]:
         ],
         batch_size=1000,
     )
+    # The checking-on case: a session opened from an endpoint that documents the tick.
+    from endpoints.models import Message
+    from endpoints.tree.services import endpoint_create
+
+    endpoint = endpoint_create(
+        project=project, actor=users[0], data={"name": "Ticks", "url": upstream_url}
+    )
+    Message.objects.create(
+        endpoint=endpoint,
+        name="tick",
+        direction="receive",
+        format="json",
+        schema=TICK_SCHEMA,
+        match=TICK_MATCH,
+    )
+    checked = DebugSession.objects.create(
+        owner=users[0],
+        project=project,
+        endpoint=endpoint,
+        name="bench checked",
+        url=upstream_url,
+        connection_settings=clean_settings(None),
+    )
     return {
         "project": project.pk,
         "users": [user.pk for user in users],
         "tokens": tokens,
         "sessions": [d.pk for d in drafts],
         "owners": owners,  # the index in users/tokens of each session's owner
+        "checked_session": checked.pk,  # owned by users[0]
     }
 
 
@@ -264,6 +396,13 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise BenchError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Child:
@@ -399,6 +538,8 @@ class Rest:
             session_id: data["tokens"][owner]
             for session_id, owner in zip(data["sessions"], data["owners"], strict=True)
         }
+        if "checked_session" in data:
+            self.tokens[data["checked_session"]] = data["tokens"][0]
 
     def call(self, method: str, path: str, token: str) -> tuple[int, Any]:
         connection = getattr(self.local, "connection", None)
@@ -591,6 +732,21 @@ class SessionPath(ViewerPath):
                     got += 1
         return time.perf_counter() - started
 
+    async def json_flood(self, count: int, checked: bool) -> float:
+        """Tick frames flooded through to this viewer; with ``checked`` each must arrive
+        named and valid (its contract check done by the relay)."""
+        started = time.perf_counter()
+        await self._send(f"jflood {count}")
+        got = 0
+        want = ("tick", "valid") if checked else (None, "")
+        while got < count:
+            for event in await self._events():
+                if event["direction"] == "in":
+                    if (event["message"], event["contract"]) != want:
+                        raise BenchError(f"{self.key}: unexpected verdict in {event}")
+                    got += 1
+        return time.perf_counter() - started
+
 
 def frame(n: int) -> str:
     head = f"R{n:09d}"
@@ -741,6 +897,7 @@ class Run:
     children: list[Child] = field(default_factory=list)
     idle: dict[str, Idle] = field(default_factory=dict)
     parts: dict[str, float] = field(default_factory=dict)  # what the paths are made of, µs
+    checking: dict[str, float] = field(default_factory=dict)  # (d2) checking off/on, frames/s
 
     def start(self, child: Child) -> Child:
         self.children.append(child)
@@ -903,14 +1060,19 @@ async def run_all(run: Run, deadline: float) -> bool:
     for path in paths:
         await measure_flood(path, args.flood)
         print(f"  {path.label}: flood {path.flood_rate:,.0f} frames/s", flush=True)
+    if "d2" in deployments and args.checked_flood:
+        run.checking = await measure_checking(
+            deployments["d2"], by_key_path(paths, "d2"), args.checked_flood, blocking
+        )
     load_after = os.getloadavg()
 
     for path in paths:
         if isinstance(path, SessionPath):
             path.stored = await blocking(event_counts, path.store, path.session_id)
+            ticks = ROUNDS_CHECKED * args.checked_flood if path.key == "d2" and run.checking else 0
             path.stored_expected = {
                 "sent": path.sends,
-                "received": args.warmup + args.rounds + args.flood,
+                "received": args.warmup + args.rounds + args.flood + ticks,
             }
         await path.ws.close()
 
@@ -955,6 +1117,70 @@ async def run_all(run: Run, deadline: float) -> bool:
             run.stop(deployment.relay or deployment.web)
 
     return report(run, paths, (load_before, load_after, os.getloadavg()))
+
+
+def by_key_path(paths: list[ViewerPath], key: str) -> SessionPath:
+    path = next(p for p in paths if p.key == key)
+    assert isinstance(path, SessionPath)
+    return path
+
+
+async def measure_checking(
+    deployment: Switchboard,
+    plain: SessionPath,
+    count: int,
+    blocking: Callable[..., Any],
+) -> dict[str, float]:
+    """(d2) with contract checking off and on: the same tick frames flooded through a session
+    without endpoint (``plain``, (d2)'s own) and one opened from the endpoint documenting
+    them; alternating, the best of ROUNDS_CHECKED runs each. Returns frames/s off and on and the checked
+    entries stored as valid (must be every frame)."""
+    session_id = deployment.data["checked_session"]
+    await blocking(Rest(deployment.port, deployment.data).connect, session_id, True)
+    checked = SessionPath(
+        "d2c",
+        "(d2) checking on",
+        f"ws://127.0.0.1:{deployment.port}/ws/sessions/{session_id}/?after=0",
+        headers={"Authorization": f"Bearer {deployment.data['tokens'][0]}"},
+        store=deployment.store,
+        session_id=session_id,
+    )
+    await checked.open()
+    rates: dict[str, list[float]] = {"off": [], "on": []}
+    # CPU time of the relay worker and of the web process per frame: what checking costs,
+    # whatever else the machine is doing.
+    cpu: dict[str, list[tuple[float, float]]] = {"off": [], "on": []}
+    assert deployment.relay is not None
+    relay_pid, web_pid = deployment.relay.pid, deployment.web.pid
+    for _ in range(ROUNDS_CHECKED):
+        for key, path in (("off", plain), ("on", checked)):
+            relay_cpu, web_cpu = cpu_seconds(relay_pid), cpu_seconds(web_pid)
+            async with asyncio.timeout(max(30.0, count / 1000)):
+                seconds = await path.json_flood(count, checked=key == "on")
+            relay_us = (cpu_seconds(relay_pid) - relay_cpu) / count * 1e6
+            web_us = (cpu_seconds(web_pid) - web_cpu) / count * 1e6
+            rates[key].append(count / seconds)
+            cpu[key].append((relay_us, web_us))
+            print(
+                f"  (d2) tick flood, checking {key}: {count / seconds:,.0f} frames/s; CPU per "
+                f"frame: relay {relay_us:.1f} µs, web {web_us:.1f} µs",
+                flush=True,
+            )
+    await checked.ws.close()
+    rows = await blocking(
+        deployment.store.query,
+        f"SELECT count(*) FROM {EVENT_TABLE} WHERE session_id = %s AND contract = 'valid'",
+        [session_id],
+    )
+    valid = rows[0][0]
+    return {
+        "off": max(rates["off"]),
+        "on": max(rates["on"]),
+        "valid": float(valid),
+        "expected": float(ROUNDS_CHECKED * count),
+        "relay_us_off": min(c[0] for c in cpu["off"]),
+        "relay_us_on": min(c[0] for c in cpu["on"]),
+    }
 
 
 async def measure_parts(redis_url: str, count: int = 300) -> dict[str, float]:
@@ -1139,6 +1365,15 @@ def report(run: Run, paths: list[ViewerPath], load: tuple[Any, Any, Any]) -> boo
             + f"; with channels_redis' default layer the hops are {parts['core_send']:.0f} "
             f"and {parts['core_group_send']:.0f} µs"
         )
+    checking = run.checking
+    if checking:
+        print(
+            f"(d2) contract checking, tick frames of {len(tick_frame(0))} bytes against a "
+            f"{len(TICK_SCHEMA['properties'])}-property schema: off {checking['off']:,.0f} "
+            f"frames/s, on {checking['on']:,.0f} frames/s stored and delivered "
+            f"(on/off {checking['on'] / checking['off']:.2f}); relay CPU per frame "
+            f"{checking['relay_us_off']:.1f} µs off, {checking['relay_us_on']:.1f} µs on"
+        )
     for key, idle in run.idle.items():
         print(
             f"({key}) relay process RSS {idle.before_kib / 1024:.1f} MiB with {WARM_SESSIONS} "
@@ -1156,6 +1391,21 @@ def report(run: Run, paths: list[ViewerPath], load: tuple[Any, Any, Any]) -> boo
         rate = by_key["d2"].flood_rate
         checks.append(
             (f"(d2) {rate:,.0f} frames/s, target >= {D2_MIN_RATE:,}", rate >= D2_MIN_RATE)
+        )
+    if checking:
+        rate = checking["on"]
+        checks.append(
+            (
+                f"(d2) checking on {rate:,.0f} frames/s, target >= {CHECKED_MIN_RATE:,}",
+                rate >= CHECKED_MIN_RATE,
+            )
+        )
+        checks.append(
+            (
+                f"(d2) checking on: {checking['valid']:.0f}/{checking['expected']:.0f} entries "
+                "stored as valid tick messages",
+                checking["valid"] == checking["expected"],
+            )
         )
     for path in paths:
         if not isinstance(path, SessionPath):

@@ -8,7 +8,9 @@ Two implementations (``websockets`` and aiohttp) answer the same paths:
 * ``/close/<code>`` sends ``bye`` and closes with that code;
 * ``/types`` sends a text, a binary, a unicode and an empty message, then echoes;
 * ``/burst?n=N`` sends ``frame-0`` .. ``frame-N-1`` at once, then echoes;
-* ``/redirect?to=URL`` (websockets only) answers 302 to URL.
+* ``/redirect?to=URL`` (websockets only) answers 302 to URL;
+* ``/ticker`` answers a ``{"op": "subscribe"}`` with ``TICKER_REPLIES`` (subscribed, two
+  valid trades, a trade whose price is a string, an undocumented heartbeat); echoes the rest.
 
 Every message a server receives is kept in ``received`` so tests can check what arrived.
 """
@@ -19,6 +21,7 @@ import asyncio
 import contextlib
 import datetime
 import ipaddress
+import json
 import socket
 import ssl
 import threading
@@ -38,6 +41,25 @@ TYPES_MESSAGES: tuple[str, bytes, str, str] = (
     "héllo wörld ✓ 🚀 日本",
     "",
 )
+
+TICKER_REPLIES: tuple[str, ...] = (
+    '{"type": "subscribed", "channel": "trades"}',
+    '{"type": "trade", "symbol": "BTC", "price": 97000.5, "qty": 0.25}',
+    '{"type": "trade", "symbol": "ETH", "price": 3100, "qty": 2}',
+    '{"type": "trade", "symbol": "BTC", "price": "abc", "qty": 1}',
+    '{"type": "heartbeat"}',
+)
+
+
+def ticker_replies(message: str | bytes) -> tuple[str, ...] | None:
+    """What ``/ticker`` sends for ``message`` (None: echo it)."""
+    try:
+        value = json.loads(message)
+    except ValueError:
+        return None
+    if isinstance(value, dict) and value.get("op") == "subscribe":
+        return TICKER_REPLIES
+    return None
 
 
 class LoopThread:
@@ -175,7 +197,9 @@ class WebsocketsUpstream(ServedWebsockets, Upstream):
                     await asyncio.sleep(0.005)
         async for message in connection:
             self.note(path, message)
-            await connection.send(message)
+            replies = ticker_replies(message) if path == "/ticker" else None
+            for reply in replies or (message,):
+                await connection.send(reply)
 
 
 class AiohttpUpstream(Upstream):
@@ -191,6 +215,7 @@ class AiohttpUpstream(Upstream):
         app.router.add_get("/echo", self._echo)
         app.router.add_get("/auth", self._auth)
         app.router.add_get("/types", self._echo)
+        app.router.add_get("/ticker", self._echo)
         app.router.add_get("/close/{code}", self._close)
 
         async def start() -> int:
@@ -225,7 +250,9 @@ class AiohttpUpstream(Upstream):
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 self.note(request.path, msg.data)
-                await ws.send_str(msg.data)
+                replies = ticker_replies(msg.data) if request.path == "/ticker" else None
+                for reply in replies or (msg.data,):
+                    await ws.send_str(reply)
             elif msg.type == WSMsgType.BINARY:
                 self.note(request.path, msg.data)
                 await ws.send_bytes(msg.data)
