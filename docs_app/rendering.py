@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -28,6 +29,8 @@ from core.formats import (
     hexdump,
     pretty,
 )
+from core.markdown import render_markdown
+from docs_app.schema_table import SchemaTable, match_words, referenced_schemas, schema_rows
 from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
 from endpoints.contracts.examples import default_body
 from endpoints.environments.resolver import fill_known
@@ -95,27 +98,34 @@ class Example:
 
 
 def example_view(message: Any, values: Mapping[str, str]) -> Example:
+    """A message's default example (its first), as ``example_of`` shows it."""
+    body = default_body(message.examples)
+    return example_of(message.name, message.format, message.description, body, values)
+
+
+def example_of(
+    name: str, fmt: str, description: str, body: str, values: Mapping[str, str]
+) -> Example:
     """Fill shared values in, pretty-print text formats, hexdump binary ones.
 
     A body that no longer parses once filled (a ``{{placeholder}}`` left where a number
     goes, say) is shown as written rather than not at all.
     """
-    fmt = message.format
-    body = fill_known(default_body(message.examples), values)
+    body = fill_known(body, values)
     label = FORMAT_LABELS.get(fmt, fmt)
     if fmt in BINARY_FORMATS:
         try:
             data = decode_base64(body) if fmt == "base64" else decode_hex(body)
         except BodyFormatError:
             return Example(
-                message.name, fmt, label, message.description, highlight(body, "text"), body,
+                name, fmt, label, description, highlight(body, "text"), body,
                 True, None, False, "Holds placeholders; shown as written.",
             )  # fmt: skip
         shown = data[:MAX_HEXDUMP_BYTES]
         truncated = len(data) > len(shown)
         dump = hexdump(shown)
         return Example(
-            message.name, fmt, label, message.description, mark_safe(escape(dump, quote=False)),
+            name, fmt, label, description, mark_safe(escape(dump, quote=False)),
             body.strip(), True, len(data), truncated, "", dump,
         )  # fmt: skip
     text = body
@@ -125,9 +135,134 @@ def example_view(message: Any, values: Mapping[str, str]) -> Example:
         except BodyFormatError:
             text = body
     return Example(
-        message.name, fmt, label, message.description, highlight(text, fmt), text,
+        name, fmt, label, description, highlight(text, fmt), text,
         False, None, False, "",
     )  # fmt: skip
+
+
+# --- documented messages --------------------------------------------------------------------
+
+DIRECTION_TITLES = {
+    "send": "Client → server (send)",
+    "receive": "Server → client (receive)",
+}
+
+
+@lru_cache(maxsize=4096)
+def description_html(text: str) -> SafeString:
+    """A message's or schema's Markdown description, sanitized, its headings below the
+    message's own h4 (the same few descriptions are rendered on every page view)."""
+    return shift_headings(render_markdown(text), 4)
+
+
+@dataclass(frozen=True)
+class MessageDoc:
+    """A documented message as the docs show it; ``replies`` are the receive messages that
+    answer it (a send message's), listed under it instead of among the received ones."""
+
+    name: str
+    direction: str
+    format: str
+    format_label: str
+    description: str
+    description_html: SafeString
+    match: str
+    table: SchemaTable | None
+    examples: list[Example]
+    reply_to: str
+    replies: list[MessageDoc] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SchemaDoc:
+    name: str
+    description: str
+    description_html: SafeString
+    table: SchemaTable
+
+
+@dataclass(frozen=True)
+class MessagesView:
+    send: list[MessageDoc]
+    receive: list[MessageDoc]
+    schemas: list[SchemaDoc]
+
+    @property
+    def groups(self) -> list[tuple[str, str, list[MessageDoc]]]:
+        """(direction, title, messages) of each direction that has messages."""
+        return [
+            (direction, DIRECTION_TITLES[direction], items)
+            for direction, items in (("send", self.send), ("receive", self.receive))
+            if items
+        ]
+
+    @property
+    def examples(self) -> list[Example]:
+        found: list[Example] = []
+        for _, _, items in self.groups:
+            for message in items:
+                found += message.examples
+                for reply in message.replies:
+                    found += reply.examples
+        return found
+
+
+def message_doc(
+    message: Any, values: Mapping[str, str], project_schemas: Mapping[str, Any]
+) -> MessageDoc:
+    fmt = message.format
+    examples = [
+        example_of(str(item.get("name", "")), fmt, "", str(item.get("body", "")), values)
+        for item in (message.examples or [])
+    ]
+    return MessageDoc(
+        name=message.name,
+        direction=message.direction,
+        format=fmt,
+        format_label=FORMAT_LABELS.get(fmt, fmt),
+        description=message.description,
+        description_html=description_html(message.description),
+        match=match_words(message.match),
+        table=schema_rows(message.schema, project_schemas) if message.schema is not None else None,
+        examples=examples,
+        reply_to=message.reply_to,
+    )
+
+
+def messages_view(
+    messages: Sequence[Any],
+    values: Mapping[str, str],
+    project_schemas: Mapping[str, Mapping[str, Any]],
+) -> MessagesView:
+    """An endpoint's messages by direction, each reply under the send message it answers, and
+    the project schemas they refer to. ``project_schemas`` maps a name to its ``schema`` and
+    ``description``."""
+    schemas = {name: item["schema"] for name, item in project_schemas.items()}
+    docs = [message_doc(message, values, schemas) for message in messages]
+    send = [doc for doc in docs if doc.direction == "send"]
+    by_name = {doc.name: doc for doc in send}
+    receive = []
+    for doc in docs:
+        if doc.direction == "send":
+            continue
+        if doc.reply_to and doc.reply_to in by_name:
+            by_name[doc.reply_to].replies.append(doc)
+        else:
+            receive.append(doc)
+    used = referenced_schemas([message.schema for message in messages], schemas)
+    return MessagesView(
+        send,
+        receive,
+        [
+            SchemaDoc(
+                name,
+                str(project_schemas[name].get("description", "")),
+                description_html(str(project_schemas[name].get("description", ""))),
+                schema_rows(schemas[name], schemas),
+            )
+            for name in used
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -352,7 +487,7 @@ def endpoint_markdown(
     headers: Sequence[Row],
     cookies: Sequence[Row],
     subprotocols: Sequence[str],
-    examples: Sequence[Example],
+    messages: MessagesView,
 ) -> str:
     out = [f"# {' '.join(endpoint.name.split())}", ""]
     facts = [f"- Status: {status_label(endpoint.status)}"]
@@ -371,36 +506,95 @@ def endpoint_markdown(
             out += [f"## {title}", "", md_table(rows), ""]
     if subprotocols:
         out += ["## Subprotocols", "", *(f"- {md_code(item)}" for item in subprotocols), ""]
-    if examples:
-        out += ["## Example messages", ""]
-        for example in examples:
-            out += [f"### {' '.join(example.name.split())}", "", f"Format: {example.format_label}"]
-            out.append("")
-            if example.description.strip():
-                out += [example.description.strip(), ""]
-            if example.binary and example.byte_count is not None:
-                encoding = "hex" if example.format == "hex" else "Base64"
-                out += [
-                    f"{example.byte_count} bytes, sent as one binary frame. Hexdump"
-                    + (" of the first 4,096 bytes:" if example.truncated else ":"),
-                    "",
-                    md_fence(example.dump),
-                    "",
-                    f"As {encoding}:",
-                    "",
-                    md_fence(example.text),
-                    "",
-                ]
-            else:
-                info = example.format if example.format in PRETTY_FORMATS else ""
-                out += [md_fence(example.text, info), ""]
+    out += messages_markdown(messages, 2)
     return "\n".join(out).rstrip() + "\n"
 
 
+def _heading(level: int, text: str) -> str:
+    return f"{'#' * min(6, level)} {' '.join(text.split())}"
+
+
+def example_markdown(example: Example) -> list[str]:
+    if example.binary and example.byte_count is not None:
+        encoding = "hex" if example.format == "hex" else "Base64"
+        return [
+            f"{example.byte_count} bytes, sent as one binary frame. Hexdump"
+            + (" of the first 4,096 bytes:" if example.truncated else ":"),
+            "",
+            md_fence(example.dump),
+            "",
+            f"As {encoding}:",
+            "",
+            md_fence(example.text),
+            "",
+        ]
+    info = example.format if example.format in PRETTY_FORMATS else ""
+    return [md_fence(example.text, info), ""]
+
+
+def schema_markdown(table: SchemaTable) -> list[str]:
+    """A schema table as a Markdown table (and what the message must be as a whole)."""
+    out: list[str] = []
+    if table.root_constraints:
+        out += [f"{table.root_type.capitalize()}: " + "; ".join(table.root_constraints), ""]
+    out += [
+        "| Property | Type | Required | Constraints | Description |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    out += [
+        f"| {md_code(row.path)} | {md_cell(row.type)} | {'yes' if row.required else 'no'} | "
+        f"{md_cell('; '.join(row.constraints))} | {md_cell(row.description)} |"
+        for row in table.rows
+    ]
+    if table.omitted:
+        out.append(f"\n{table.omitted} more properties not listed.")
+    return [*out, ""]
+
+
+def _message_markdown(message: MessageDoc, level: int, title: str) -> list[str]:
+    out = [_heading(level, title), ""]
+    out += [f"Format: {message.format_label}. Matches: {message.match}.", ""]
+    if message.description.strip():
+        out += [message.description.strip(), ""]
+    if message.table is not None:
+        out += ["Schema:", "", *schema_markdown(message.table)]
+    for example in message.examples:
+        out += [f"Example “{' '.join(example.name.split())}”:", "", *example_markdown(example)]
+    for reply in message.replies:
+        out += _message_markdown(reply, level + 1, f"Reply: {reply.name}")
+    return out
+
+
+def messages_markdown(view: MessagesView, level: int) -> list[str]:
+    """The Messages and Schemas sections, their headings starting at ``level``."""
+    out: list[str] = []
+    if view.groups:
+        out += [_heading(level, "Messages"), ""]
+    for _, title, items in view.groups:
+        out += [_heading(level + 1, title), ""]
+        for message in items:
+            out += _message_markdown(message, level + 2, message.name)
+    if view.schemas:
+        out += [_heading(level, "Schemas"), ""]
+        for schema in view.schemas:
+            out += [_heading(level + 1, f"{schema.name} (project schema)"), ""]
+            if schema.description.strip():
+                out += [schema.description.strip(), ""]
+            out += schema_markdown(schema.table)
+    return out
+
+
 def llms_txt(
-    project_name: str, description: str, tree: DocsTree, base_url: str, summary: str
+    project_name: str,
+    description: str,
+    tree: DocsTree,
+    base_url: str,
+    summary: str,
+    messages: Mapping[int, MessagesView] | None = None,
 ) -> str:
-    """An llms.txt (llmstxt.org): what the docs are, then a link to each Markdown page."""
+    """An llms.txt (llmstxt.org): what the docs are, a link to each Markdown page, then each
+    endpoint's documented messages (as its Markdown page has them), so that one file is
+    enough to write a client."""
     out = [f"# {' '.join(project_name.split())}", ""]
     if summary:
         out += [f"> {summary}", ""]
@@ -431,4 +625,11 @@ def llms_txt(
             walk(folder.folders)
 
     walk(tree.folders)
+    messages = messages or {}
+    documented = [(item, messages[item.id]) for item in tree.ordered if item.id in messages]
+    if documented:
+        out += ["## Messages", ""]
+        for item, view in documented:
+            out += [_heading(3, item.name), "", f"Page: {base_url}endpoints/{item.id}.md", ""]
+            out += messages_markdown(view, 4)
     return "\n".join(out).rstrip() + "\n"

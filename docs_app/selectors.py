@@ -17,10 +17,11 @@ from core.errors import NotFound, ValidationFailed
 from core.people import user_brief
 from docs_app import services
 from docs_app.models import RenderedDescription, ShareLink
+from docs_app.schema_table import mentions_ref
 from docs_app.tokens import looks_like_token, token_digest
 from endpoints.environments.resolver import fill_known
 from endpoints.environments.selectors import variable_sources_for
-from endpoints.models import Endpoint, Folder, Message, Project, Tag
+from endpoints.models import Endpoint, Folder, Message, Project, ProjectSchema, Tag
 from endpoints.tree.selectors import tag_names_by_endpoint
 
 # --- links ----------------------------------------------------------------------------------
@@ -395,4 +396,30 @@ def endpoints_matching(tree: DocsTree, query: str) -> list[DocsEndpointSummary]:
         haystack = "\n".join([item.name, item.url, *item.tags, item.description]).casefold()
         if all(word in haystack for word in words):
             found.append(item)
+    return found
+
+
+def project_schemas_for(project: Project, schemas: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """The project's schemas by name (``schema`` and ``description``), for pages showing
+    ``schemas``: one query, and none when no schema refers to a project schema."""
+    if not any(mentions_ref(schema) for schema in schemas):
+        return {}
+    return {
+        name: {"schema": schema, "description": description}
+        for name, description, schema in ProjectSchema.objects.filter(project=project)
+        .order_by("name", "id")
+        .values_list("name", "description", "schema")
+    }
+
+
+def messages_by_endpoint(tree: DocsTree) -> dict[int, list[Message]]:
+    """The documented messages of every endpoint the tree shows, in order: one query."""
+    found: dict[int, list[Message]] = defaultdict(list)
+    ids = [item.id for item in tree.ordered]
+    if not ids:
+        return found
+    for message in Message.objects.filter(endpoint_id__in=ids).order_by(
+        "endpoint_id", "position", "id"
+    ):
+        found[message.endpoint_id].append(message)
     return found

@@ -184,7 +184,7 @@ class EndpointView:
     headers: list[rendering.Row]
     cookies: list[rendering.Row]
     subprotocols: list[str]
-    examples: list[rendering.Example]
+    messages: rendering.MessagesView
     path: list[str]
 
 
@@ -204,7 +204,13 @@ def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
         headers=rendering.rows_view(endpoint.headers, values),
         cookies=rendering.rows_view(endpoint.cookies, values),
         subprotocols=[fill_known(item, values) for item in endpoint.subprotocols],
-        examples=[rendering.example_view(message, values) for message in endpoint.messages],
+        messages=rendering.messages_view(
+            endpoint.messages,
+            values,
+            selectors.project_schemas_for(
+                source.project, (message.schema for message in endpoint.messages)
+            ),
+        ),
         path=[folder.name for folder in tree.folder_path(endpoint.folder_id)],
     )
 
@@ -216,7 +222,7 @@ def endpoint_page(request: HttpRequest, site: Site, endpoint_id: int) -> HttpRes
     ordered = view.tree.ordered
     position = next(i for i, item in enumerate(ordered) if item.id == endpoint_id)
     context = _page_context(site, "../../")
-    shown = [view.url, *view.subprotocols, *(example.text for example in view.examples)]
+    shown = [view.url, *view.subprotocols, *(example.text for example in view.messages.examples)]
     shown += [
         text
         for row in (*view.params, *view.headers, *view.cookies)
@@ -260,12 +266,17 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
     values = selectors.docs_values(source)
     tree = selectors.docs_tree(source, details=True, values=values)
     services.descriptions_store(stale=tree.stale_renderings)
+    messages = selectors.messages_by_endpoint(tree)
+    schemas = selectors.project_schemas_for(
+        source.project, (message.schema for items in messages.values() for message in items)
+    )
     body = rendering.llms_txt(
         source.project.name,
         source.project.description,
         tree,
         request.build_absolute_uri(site.base_path),
         markdown_summary(source.project.description, 300),
+        {pk: rendering.messages_view(items, values, schemas) for pk, items in messages.items()},
     )
     modified = _latest(tree.last_modified, source.project.updated_at, _link_changed(source))
     count_view(site)
@@ -284,7 +295,7 @@ def endpoint_markdown(request: HttpRequest, site: Site, endpoint_id: int) -> Htt
         headers=view.headers,
         cookies=view.cookies,
         subprotocols=view.subprotocols,
-        examples=view.examples,
+        messages=view.messages,
     )
     modified = _latest(view.endpoint.updated_at, _link_changed(site.source))
     count_view(site)
