@@ -176,8 +176,15 @@ class _Walker:
         return " or ".join(out)
 
     def add(
-        self, path: str, schema: Any, required: bool, seen: tuple[str, ...], depth: int
+        self,
+        path: str,
+        schema: Any,
+        required: bool,
+        seen: tuple[str, ...],
+        depth: int,
+        below: str | None = None,
     ) -> None:
+        """A row for ``path``, then rows for what sits below it (``below``: their prefix)."""
         if len(self.rows) >= MAX_ROWS or depth > MAX_DEPTH:
             self.omitted += 1 + (self.count(schema, seen, depth) if depth <= MAX_DEPTH else 0)
             return
@@ -201,7 +208,7 @@ class _Walker:
             )
         )
         if not repeat:
-            self.children(path, resolved, inner_seen, depth + 1)
+            self.children(path if below is None else below, resolved, inner_seen, depth + 1)
 
     def children(self, path: str, schema: Any, seen: tuple[str, ...], depth: int) -> None:
         for prefix, child, required_names, inner_seen in self.parts(path, schema, seen):
@@ -265,23 +272,20 @@ def schema_rows(schema: Any, project_schemas: Mapping[str, Any]) -> SchemaTable:
     array items as ``fills[].px``; a ``$ref`` to a project schema is named in the type and its
     properties listed below it, unless it is already being listed (recursion stops there).
 
-    A message that is not an object with properties gets one row for itself (``ROOT``).
+    A message that is not an object with properties gets a row for itself (``ROOT``); the
+    properties of its items, if it is an array of objects, follow as ``[].id``.
     """
     walker = _Walker(schema, project_schemas)
     resolved, seen, repeat = walker.follow(schema, ())
-    if (
-        not repeat
-        and isinstance(resolved, dict)
-        and isinstance(resolved.get("properties"), dict)
-        and resolved["properties"]
-    ):
+    if not repeat and any(prefix == "" for prefix, *_ in walker.parts("", resolved, seen)):
         walker.children("", resolved, seen, 0)
         own = constraints_of(schema) if isinstance(schema, dict) else ()
         if resolved is not schema:
             own = (*own, *(c for c in constraints_of(resolved) if c not in own))
         return SchemaTable(tuple(walker.rows), walker.omitted, walker.type_of(schema, ()), own)
-    walker.add(ROOT, schema, True, (), 0)
-    return SchemaTable(tuple(walker.rows), walker.omitted, "", ())
+    # An array (or a scalar) message: a row for itself, its items' properties as "[].id".
+    walker.add(ROOT, schema, True, (), 0, below="")
+    return SchemaTable(tuple(walker.rows), walker.omitted)
 
 
 def referenced_schemas(schemas: list[Any], project_schemas: Mapping[str, Any]) -> list[str]:
