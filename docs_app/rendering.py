@@ -33,6 +33,7 @@ from core.markdown import render_markdown
 from docs_app.schema_table import SchemaTable, match_words, referenced_schemas, schema_rows
 from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
 from endpoints.contracts.examples import default_body
+from endpoints.contracts.schemas import COMPONENTS_PREFIX
 from endpoints.environments.resolver import fill_known
 from endpoints.models import EndpointStatus
 
@@ -258,7 +259,8 @@ def messages_view(
                 name,
                 str(project_schemas[name].get("description", "")),
                 description_html(str(project_schemas[name].get("description", ""))),
-                schema_rows(schemas[name], schemas),
+                # As a reference, so that a schema that refers to itself stops at once.
+                schema_rows({"$ref": COMPONENTS_PREFIX + name}, schemas),
             )
             for name in used
         ],

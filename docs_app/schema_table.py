@@ -191,7 +191,7 @@ class _Walker:
         shown = schema if isinstance(schema, dict) else {}
         resolved, inner_seen, repeat = self.follow(schema, seen)
         facts = resolved if isinstance(resolved, dict) and not repeat else shown
-        description = str(shown.get("description") or facts.get("description") or "")
+        description = str(shown.get("description") or "")
         constraints = constraints_of(shown)
         if facts is not shown:
             constraints = (

@@ -68,6 +68,7 @@ def test_the_share_page_shows_messages_tables_and_examples(docs, ticker_contract
         "px number yes > 0 Price" in " ".join(visible_text(schemas).split())
     )
     assert "Unused" not in html
+    assert "next.px" not in schemas, "Fill refers to itself: listed once"
 
 
 def test_markdown_and_llms_txt_include_the_messages(docs, ticker_contract, browser):

@@ -69,7 +69,10 @@ def test_recursion_stops_at_a_repeat_but_a_sibling_ref_is_expanded():
     }
     found = rows(schema, PROJECT)
     assert list(found) == ["a", "a.px", "a.qty", "a.next", "b", "b.px", "b.qty", "b.next"]
-    assert found["a"].description == "One **fill** of an order."
+    assert found["a"].description == "", "a property's own description only"
+    # a project schema listed by reference stops at its first mention of itself
+    table = schema_rows({"$ref": "#/components/schemas/Fill"}, PROJECT)
+    assert [row.path for row in table.rows] == ["px", "qty", "next"]
 
 
 def test_mutual_recursion_stops():
