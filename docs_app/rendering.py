@@ -113,6 +113,17 @@ def example_of(
     goes, say) is shown as written rather than not at all.
     """
     body = fill_known(body, values)
+    if len(body) <= MAX_CACHED_EXAMPLE_CHARS:
+        return _example_cached(name, fmt, description, body)
+    return _example(name, fmt, description, body)
+
+
+# Pretty-printing and highlighting is most of an endpoint page's time, and the same examples
+# are shown on every view of it: small ones are kept (4,096 of them, a few KiB each).
+MAX_CACHED_EXAMPLE_CHARS = 4096
+
+
+def _example(name: str, fmt: str, description: str, body: str) -> Example:
     label = FORMAT_LABELS.get(fmt, fmt)
     if fmt in BINARY_FORMATS:
         try:
@@ -139,6 +150,9 @@ def example_of(
         name, fmt, label, description, highlight(text, fmt), text,
         False, None, False, "",
     )  # fmt: skip
+
+
+_example_cached = lru_cache(maxsize=4096)(_example)
 
 
 # --- documented messages --------------------------------------------------------------------
@@ -265,6 +279,115 @@ def messages_view(
             for name in used
         ],
     )
+
+
+# --- documented messages as HTML -------------------------------------------------------------
+# Built as strings, like the tree: 20 messages with their tables and examples through template
+# includes cost several times the queries that fetch them.
+
+
+def _example_html(example: Example) -> str:
+    head = f'<div class="example"><p class="example-name">Example <q>{escape(example.name)}</q></p>'
+    if example.binary and example.byte_count is not None:
+        plural = "" if example.byte_count == 1 else "s"
+        cut = "; the first 4,096 shown" if example.truncated else ""
+        encoding = "hex" if example.format == "hex" else "Base64"
+        return (
+            f'{head}<p class="example-note">{example.byte_count} byte{plural}{cut}. Sent as one '
+            f'binary frame.</p><pre class="code hexdump" aria-label="Hexdump"><code>'
+            f'{example.code_html}</code></pre><details class="source"><summary>As {encoding}'
+            f'</summary><div class="copyable"><pre class="code"><code>{escape(example.text)}'
+            "</code></pre></div></details></div>"
+        )
+    note = f'<p class="example-note">{escape(example.note)}</p>' if example.note else ""
+    return (
+        f'{head}{note}<div class="copyable"><pre class="code hl"><code>{example.code_html}'
+        "</code></pre></div></div>"
+    )
+
+
+def schema_table_html(table: SchemaTable, caption: str) -> str:
+    parts = []
+    if table.root_constraints:
+        parts.append(
+            f'<p class="schema-root">{escape(table.root_type.capitalize())}: '
+            f"{escape('; '.join(table.root_constraints))}</p>"
+        )
+    parts.append(
+        f'<div class="table-wrap"><table class="schema"><caption class="sr">{escape(caption)}'
+        '</caption><thead><tr><th scope="col">Property</th><th scope="col">Type</th>'
+        '<th scope="col">Required</th><th scope="col">Constraints</th>'
+        '<th scope="col">Description</th></tr></thead><tbody>'
+    )
+    for row in table.rows:
+        constraints = "<br>".join(f"<code>{escape(item)}</code>" for item in row.constraints)
+        parts.append(
+            f"<tr><td><code>{escape(row.path)}</code></td><td>{escape(row.type)}</td>"
+            f"<td>{'yes' if row.required else 'no'}</td><td>{constraints}</td>"
+            f"<td>{escape(row.description)}</td></tr>"
+        )
+    parts.append("</tbody></table></div>")
+    if table.omitted:
+        parts.append(f'<p class="example-note">{table.omitted} more properties not listed.</p>')
+    return "".join(parts)
+
+
+def _message_html(message: MessageDoc, level: int, reply: bool) -> str:
+    label = '<span class="reply-label">Reply:</span> ' if reply else ""
+    parts = [
+        f'<article class="message message-{escape(message.direction)}">'
+        f'<header class="example-head"><h{level}>{label}{escape(message.name)}</h{level}>'
+        f'<span class="format">{escape(message.format_label)}</span></header>'
+        f'<p class="match">Matches: <code>{escape(message.match)}</code></p>'
+    ]
+    if message.description_html:
+        parts.append(f'<div class="prose message-description">{message.description_html}</div>')
+    if message.table is not None:
+        parts.append(schema_table_html(message.table, f"Schema of {message.name}"))
+    parts.extend(_example_html(example) for example in message.examples)
+    if message.replies:
+        parts.append('<div class="replies">')
+        parts.extend(_message_html(item, level + 1, True) for item in message.replies)
+        parts.append("</div>")
+    parts.append("</article>")
+    return "".join(parts)
+
+
+def messages_html(view: MessagesView) -> SafeString:
+    """The Messages section (by direction) and the Schemas section of an endpoint page."""
+    parts = []
+    if view.groups:
+        parts.append(
+            '<section class="block" aria-labelledby="messages-title">'
+            '<h2 id="messages-title">Messages</h2>'
+        )
+        for direction, title, items in view.groups:
+            parts.append(
+                f'<section class="direction direction-{direction}" '
+                f'aria-labelledby="messages-{direction}"><h3 id="messages-{direction}" '
+                f'class="direction-title">{escape(title)}</h3>'
+            )
+            parts.extend(_message_html(item, 4, False) for item in items)
+            parts.append("</section>")
+        parts.append("</section>")
+    if view.schemas:
+        parts.append(
+            '<section class="block" aria-labelledby="schemas-title">'
+            '<h2 id="schemas-title">Schemas</h2>'
+        )
+        for schema in view.schemas:
+            description = (
+                f'<div class="prose">{schema.description_html}</div>'
+                if schema.description_html
+                else ""
+            )
+            parts.append(
+                f'<article class="project-schema"><h3>{escape(schema.name)} '
+                f'<span class="format">project schema</span></h3>{description}'
+                f"{schema_table_html(schema.table, f'Schema {schema.name}')}</article>"
+            )
+        parts.append("</section>")
+    return mark_safe("".join(parts))
 
 
 @dataclass(frozen=True)

@@ -235,6 +235,7 @@ def endpoint_page(request: HttpRequest, site: Site, endpoint_id: int) -> HttpRes
         status_label=rendering.status_label(view.endpoint.status),
         view=view,
         nav=rendering.nav_html(view.tree, "../../", endpoint_id),
+        messages_html=rendering.messages_html(view.messages),
         previous=ordered[position - 1] if position > 0 else None,
         next=ordered[position + 1] if position + 1 < len(ordered) else None,
     )
