@@ -400,15 +400,15 @@ def endpoints_matching(tree: DocsTree, query: str) -> list[DocsEndpointSummary]:
 
 
 def project_schemas_for(project: Project, schemas: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    """The project's schemas by name (``schema`` and ``description``), for pages showing
-    ``schemas``: one query, and none when no schema refers to a project schema."""
+    """The project's schemas by name (``schema``, ``description``, ``updated_at``), for pages
+    showing ``schemas``: one query, and none when no schema refers to a project schema."""
     if not any(mentions_ref(schema) for schema in schemas):
         return {}
     return {
-        name: {"schema": schema, "description": description}
-        for name, description, schema in ProjectSchema.objects.filter(project=project)
+        name: {"schema": schema, "description": description, "updated_at": updated_at}
+        for name, description, schema, updated_at in ProjectSchema.objects.filter(project=project)
         .order_by("name", "id")
-        .values_list("name", "description", "schema")
+        .values_list("name", "description", "schema", "updated_at")
     }
 
 

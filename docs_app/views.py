@@ -186,6 +186,12 @@ class EndpointView:
     subprotocols: list[str]
     messages: rendering.MessagesView
     path: list[str]
+    modified: datetime | None  # the endpoint's or a project schema's last change
+
+
+def _schemas_changed(schemas: dict[str, dict[str, Any]]) -> list[datetime | None]:
+    # A page that shows project schemas changes when one of them does (Last-Modified).
+    return [item.get("updated_at") for item in schemas.values()]
 
 
 def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
@@ -196,6 +202,9 @@ def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
     if endpoint is None:
         return None
     services.descriptions_store(stale=endpoint.stale_renderings)
+    schemas = selectors.project_schemas_for(
+        source.project, (message.schema for message in endpoint.messages)
+    )
     return EndpointView(
         endpoint=endpoint,
         tree=tree,
@@ -204,13 +213,8 @@ def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
         headers=rendering.rows_view(endpoint.headers, values),
         cookies=rendering.rows_view(endpoint.cookies, values),
         subprotocols=[fill_known(item, values) for item in endpoint.subprotocols],
-        messages=rendering.messages_view(
-            endpoint.messages,
-            values,
-            selectors.project_schemas_for(
-                source.project, (message.schema for message in endpoint.messages)
-            ),
-        ),
+        messages=rendering.messages_view(endpoint.messages, values, schemas),
+        modified=_latest(endpoint.updated_at, *_schemas_changed(schemas)),
         path=[folder.name for folder in tree.folder_path(endpoint.folder_id)],
     )
 
@@ -240,7 +244,7 @@ def endpoint_page(request: HttpRequest, site: Site, endpoint_id: int) -> HttpRes
         next=ordered[position + 1] if position + 1 < len(ordered) else None,
     )
     body = render_to_string("docs_app/endpoint.html", context, request=request)
-    modified = _latest(view.endpoint.updated_at, _link_changed(site.source))
+    modified = _latest(view.modified, _link_changed(site.source))
     count_view(site)
     return conditional(request, HttpResponse(body), site, modified)
 
@@ -279,7 +283,12 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
         markdown_summary(source.project.description, 300),
         {pk: rendering.messages_view(items, values, schemas) for pk, items in messages.items()},
     )
-    modified = _latest(tree.last_modified, source.project.updated_at, _link_changed(source))
+    modified = _latest(
+        tree.last_modified,
+        source.project.updated_at,
+        _link_changed(source),
+        *_schemas_changed(schemas),
+    )
     count_view(site)
     return conditional(request, _markdown_response(body, "text/plain"), site, modified, text=True)
 
@@ -298,7 +307,7 @@ def endpoint_markdown(request: HttpRequest, site: Site, endpoint_id: int) -> Htt
         subprotocols=view.subprotocols,
         messages=view.messages,
     )
-    modified = _latest(view.endpoint.updated_at, _link_changed(site.source))
+    modified = _latest(view.modified, _link_changed(site.source))
     count_view(site)
     return conditional(
         request, _markdown_response(body, "text/markdown"), site, modified, text=True

@@ -10,6 +10,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from docs_app.models import ShareLink
+from endpoints.models import ProjectSchema
+from tests.docs_app.conftest import FILL_SCHEMA
 from tests.docs_app.test_pages import visible_text
 
 
@@ -139,3 +141,26 @@ def test_messages_without_schema_or_examples(docs, ticker_contract, browser):
     )
     page = browser.get(f"/share/{token}/endpoints/{ticker_contract.pk}.md").content.decode()
     assert "## Messages\n\n### Server → client (receive)\n\n#### error\n" in page
+
+
+def test_a_changed_project_schema_is_a_changed_page(docs, ticker_contract, browser):
+    _, token = docs.link()
+    for later, url in enumerate(
+        (
+            f"/share/{token}/endpoints/{ticker_contract.pk}/",
+            f"/share/{token}/endpoints/{ticker_contract.pk}.md",
+            f"/share/{token}/llms.txt",
+        ),
+        start=1,
+    ):
+        first = browser.get(url)
+        fill = ProjectSchema.objects.get(project=docs.team.project, name="Fill")
+        edited_at = timezone.now() + timedelta(seconds=10 * later)
+        changed = {**fill.schema, "properties": {"px": {"type": "number"}, "venue": {}}}
+        ProjectSchema.objects.filter(pk=fill.pk).update(schema=changed, updated_at=edited_at)
+        again = browser.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+        assert again.status_code == 200, url
+        assert again["Last-Modified"] != first["Last-Modified"]
+        assert "fills[].venue" in again.content.decode()
+        # back to the original for the next page
+        ProjectSchema.objects.filter(pk=fill.pk).update(schema=FILL_SCHEMA)
