@@ -328,7 +328,7 @@ def schema_table_html(table: SchemaTable, caption: str) -> str:
         )
     parts.append("</tbody></table></div>")
     if table.omitted:
-        parts.append(f'<p class="example-note">{table.omitted} more properties not listed.</p>')
+        parts.append(f'<p class="example-note">{table.omitted_text}</p>')
     return "".join(parts)
 
 
@@ -672,7 +672,7 @@ def schema_markdown(table: SchemaTable) -> list[str]:
         for row in table.rows
     ]
     if table.omitted:
-        out.append(f"\n{table.omitted} more properties not listed.")
+        out += ["", table.omitted_text]
     return [*out, ""]
 
 

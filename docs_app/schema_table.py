@@ -17,6 +17,9 @@ from endpoints.contracts.schemas import COMPONENTS_PREFIX
 # table says how many rows it left out instead of growing the page without end.
 MAX_ROWS = 500
 MAX_DEPTH = 16
+# Counting what was left out stops here: references shared by many properties can make the
+# full expansion of a schema exponential in its size.
+MAX_COUNTED = 10_000
 ROOT = "(message)"
 _UNIONS = (("anyOf", " or "), ("oneOf", " or "), ("allOf", " and "))
 
@@ -33,11 +36,21 @@ class SchemaRow:
 @dataclass(frozen=True)
 class SchemaTable:
     rows: tuple[SchemaRow, ...]
-    omitted: int  # rows past MAX_ROWS (or MAX_DEPTH) not shown
+    omitted: int  # rows past MAX_ROWS (or MAX_DEPTH) not shown; at least this many if
+    # ``omitted_more`` (the count stopped at MAX_COUNTED)
     # For a message that is an object listed by its properties: its type ("object", or
     # "Fill (project schema)") and what it must be as a whole ("no other properties").
     root_type: str = ""
     root_constraints: tuple[str, ...] = ()
+    omitted_more: bool = False
+
+    @property
+    def omitted_text(self) -> str:
+        if not self.omitted:
+            return ""
+        if self.omitted_more:
+            return f"More than {self.omitted:,} properties not listed."
+        return f"{self.omitted:,} more properties not listed."
 
 
 def _json(value: Any) -> str:
@@ -105,6 +118,7 @@ class _Walker:
         self.project_schemas = project_schemas
         self.rows: list[SchemaRow] = []
         self.omitted = 0
+        self.counted_all = True
 
     def target(self, ref: str) -> tuple[str, Any]:
         """The label and the schema a ``$ref`` points to (MISSING when it does not resolve)."""
@@ -186,6 +200,9 @@ class _Walker:
     ) -> None:
         """A row for ``path``, then rows for what sits below it (``below``: their prefix)."""
         if len(self.rows) >= MAX_ROWS or depth > MAX_DEPTH:
+            if self.omitted >= MAX_COUNTED:
+                self.counted_all = False
+                return
             self.omitted += 1 + (self.count(schema, seen, depth) if depth <= MAX_DEPTH else 0)
             return
         shown = schema if isinstance(schema, dict) else {}
@@ -243,14 +260,18 @@ class _Walker:
                         yield from self.parts(path, resolved, inner_seen)
 
     def count(self, schema: Any, seen: tuple[str, ...], depth: int) -> int:
+        """How many rows ``schema`` would add below itself (up to MAX_COUNTED in all)."""
         resolved, inner_seen, repeat = self.follow(schema, seen)
         if repeat or depth > MAX_DEPTH:
             return 0
-        return sum(
-            1 + self.count(sub, below, depth + 1)
-            for _, child, _, below in self.parts("x", resolved, inner_seen)
-            for _, sub in child
-        )
+        total = 0
+        for _, child, _, below in self.parts("x", resolved, inner_seen):
+            for _, sub in child:
+                if self.omitted + total >= MAX_COUNTED:
+                    self.counted_all = False
+                    return total
+                total += 1 + self.count(sub, below, depth + 1)
+        return total
 
 
 def _json_type(value: Any) -> str:
@@ -282,10 +303,16 @@ def schema_rows(schema: Any, project_schemas: Mapping[str, Any]) -> SchemaTable:
         own = constraints_of(schema) if isinstance(schema, dict) else ()
         if resolved is not schema:
             own = (*own, *(c for c in constraints_of(resolved) if c not in own))
-        return SchemaTable(tuple(walker.rows), walker.omitted, walker.type_of(schema, ()), own)
+        return SchemaTable(
+            tuple(walker.rows),
+            walker.omitted,
+            walker.type_of(schema, ()),
+            own,
+            not walker.counted_all,
+        )
     # An array (or a scalar) message: a row for itself, its items' properties as "[].id".
     walker.add(ROOT, schema, True, (), 0, below="")
-    return SchemaTable(tuple(walker.rows), walker.omitted)
+    return SchemaTable(tuple(walker.rows), walker.omitted, omitted_more=not walker.counted_all)
 
 
 def referenced_schemas(schemas: list[Any], project_schemas: Mapping[str, Any]) -> list[str]:

@@ -264,6 +264,23 @@ def test_huge_schemas_are_cut_and_say_how_much(monkeypatch):
     }
     table = schema_rows(schema, {})
     assert len(table.rows) == 5 and table.omitted == 7
+    assert table.omitted_text == "7 more properties not listed."
+
+
+def test_shared_references_cannot_make_the_table_explode():
+    # Ten levels of ten properties, each a reference to the next level: 10**10 paths.
+    project = {
+        f"L{n}": {
+            "type": "object",
+            "properties": {f"p{i}": {"$ref": f"#/components/schemas/L{n + 1}"} for i in range(10)},
+        }
+        for n in range(10)
+    }
+    project["L10"] = {"type": "string"}
+    table = schema_rows({"$ref": "#/components/schemas/L0"}, project)
+    assert len(table.rows) == schema_table.MAX_ROWS
+    assert table.omitted >= schema_table.MAX_COUNTED and table.omitted_more
+    assert table.omitted_text.startswith("More than 10,") and "more" not in table.omitted_text
 
 
 def test_deep_nesting_stops_at_the_depth_limit():
