@@ -31,7 +31,13 @@ from core.formats import (
 )
 from core.markdown import render_markdown
 from docs_app.schema_table import SchemaTable, match_words, referenced_schemas, schema_rows
-from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
+from docs_app.selectors import (
+    DocsEndpoint,
+    DocsEndpointSummary,
+    DocsFolder,
+    DocsTree,
+    MessageOutline,
+)
 from endpoints.contracts.examples import default_body
 from endpoints.contracts.schemas import COMPONENTS_PREFIX
 from endpoints.environments.resolver import fill_known
@@ -709,6 +715,48 @@ def messages_markdown(view: MessagesView, level: int) -> list[str]:
     return out
 
 
+# llms.txt has every message in full up to this many; past it, endpoints get an outline and
+# a link (a 1,000-endpoint project with 20 messages each would be a 33 MiB file otherwise).
+LLMS_FULL_MESSAGES = 200
+
+
+def llms_full_endpoints(tree: DocsTree, outlines: Mapping[int, Sequence[Any]]) -> list[int]:
+    """The endpoints, in reading order, whose messages llms.txt has in full: as long as the
+    running count stays within LLMS_FULL_MESSAGES."""
+    chosen, total = [], 0
+    for item in tree.ordered:
+        count = len(outlines.get(item.id, ()))
+        if not count:
+            continue
+        if total + count > LLMS_FULL_MESSAGES:
+            break
+        chosen.append(item.id)
+        total += count
+    return chosen
+
+
+def _outline_markdown(outline: Sequence[MessageOutline]) -> list[str]:
+    send = {item.name for item in outline if item.direction == "send"}
+    replies: dict[str, list[str]] = {}
+    for item in outline:
+        if item.direction != "send" and item.reply_to in send:
+            replies.setdefault(item.reply_to, []).append(item.name)
+    out = []
+    for direction, title in DIRECTION_TITLES.items():
+        names = []
+        for item in outline:
+            if item.direction != direction or (direction != "send" and item.reply_to in send):
+                continue
+            answered = replies.get(item.name) if direction == "send" else None
+            names.append(
+                md_code(item.name)
+                + (f" (reply: {', '.join(map(md_code, answered))})" if answered else "")
+            )
+        if names:
+            out.append(f"- {title}: {', '.join(names)}")
+    return [*out, "", "Schemas and examples: on the page above.", ""]
+
+
 def llms_txt(
     project_name: str,
     description: str,
@@ -716,10 +764,11 @@ def llms_txt(
     base_url: str,
     summary: str,
     messages: Mapping[int, MessagesView] | None = None,
+    outlines: Mapping[int, Sequence[MessageOutline]] | None = None,
 ) -> str:
-    """An llms.txt (llmstxt.org): what the docs are, a link to each Markdown page, then each
-    endpoint's documented messages (as its Markdown page has them), so that one file is
-    enough to write a client."""
+    """An llms.txt (llmstxt.org): what the docs are, a link to each Markdown page, then the
+    endpoints' documented messages: in full (as their Markdown pages have them) for those in
+    ``messages``, as an outline with a link for the others (``llms_full_endpoints``)."""
     out = [f"# {' '.join(project_name.split())}", ""]
     if summary:
         out += [f"> {summary}", ""]
@@ -750,11 +799,14 @@ def llms_txt(
             walk(folder.folders)
 
     walk(tree.folders)
-    messages = messages or {}
-    documented = [(item, messages[item.id]) for item in tree.ordered if item.id in messages]
+    messages, outlines = messages or {}, outlines or {}
+    documented = [item for item in tree.ordered if item.id in messages or outlines.get(item.id)]
     if documented:
         out += ["## Messages", ""]
-        for item, view in documented:
-            out += [_heading(3, item.name), "", f"Page: {base_url}endpoints/{item.id}.md", ""]
-            out += messages_markdown(view, 4)
+    for item in documented:
+        out += [_heading(3, item.name), "", f"Page: {base_url}endpoints/{item.id}.md", ""]
+        if item.id in messages:
+            out += messages_markdown(messages[item.id], 4)
+            continue
+        out += _outline_markdown(outlines[item.id])
     return "\n".join(out).rstrip() + "\n"

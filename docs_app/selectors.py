@@ -412,13 +412,36 @@ def project_schemas_for(project: Project, schemas: Iterable[Any]) -> dict[str, d
     }
 
 
-def messages_by_endpoint(tree: DocsTree) -> dict[int, list[Message]]:
-    """The documented messages of every endpoint the tree shows, in order: one query."""
-    found: dict[int, list[Message]] = defaultdict(list)
+@dataclass(frozen=True)
+class MessageOutline:
+    name: str
+    direction: str
+    reply_to: str
+
+
+def message_outlines(tree: DocsTree) -> dict[int, list[MessageOutline]]:
+    """Name, direction and reply of every message of the endpoints the tree shows, in order:
+    one query, none of the schemas and examples."""
+    found: dict[int, list[MessageOutline]] = defaultdict(list)
     ids = [item.id for item in tree.ordered]
     if not ids:
         return found
-    for message in Message.objects.filter(endpoint_id__in=ids).order_by(
+    rows = (
+        Message.objects.filter(endpoint_id__in=ids)
+        .order_by("endpoint_id", "position", "id")
+        .values_list("endpoint_id", "name", "direction", "reply_to")
+    )
+    for endpoint_id, name, direction, reply_to in rows:
+        found[endpoint_id].append(MessageOutline(name, direction, reply_to))
+    return found
+
+
+def messages_of(endpoint_ids: list[int]) -> dict[int, list[Message]]:
+    """The documented messages of these endpoints, in order: one query (none for no ids)."""
+    found: dict[int, list[Message]] = defaultdict(list)
+    if not endpoint_ids:
+        return found
+    for message in Message.objects.filter(endpoint_id__in=endpoint_ids).order_by(
         "endpoint_id", "position", "id"
     ):
         found[message.endpoint_id].append(message)

@@ -271,9 +271,10 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
     values = selectors.docs_values(source)
     tree = selectors.docs_tree(source, details=True, values=values)
     services.descriptions_store(stale=tree.stale_renderings)
-    messages = selectors.messages_by_endpoint(tree)
+    outlines = selectors.message_outlines(tree)
+    full = selectors.messages_of(rendering.llms_full_endpoints(tree, outlines))
     schemas = selectors.project_schemas_for(
-        source.project, (message.schema for items in messages.values() for message in items)
+        source.project, (message.schema for items in full.values() for message in items)
     )
     body = rendering.llms_txt(
         source.project.name,
@@ -281,7 +282,8 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
         tree,
         request.build_absolute_uri(site.base_path),
         markdown_summary(source.project.description, 300),
-        {pk: rendering.messages_view(items, values, schemas) for pk, items in messages.items()},
+        {pk: rendering.messages_view(items, values, schemas) for pk, items in full.items()},
+        outlines,
     )
     modified = _latest(
         tree.last_modified,

@@ -381,6 +381,18 @@ def main(argv: list[str]) -> int:
                 case.timed()
 
         ok = report(cases, queries, cold, len(html), args)
+        # No target: llms.txt has the first 200 messages in full, an outline of the others.
+        llms_call = get(f"/share/{token}/llms.txt")
+        llms_times = []
+        for _ in range(3):
+            began = time.perf_counter()
+            size = len(llms_call().content)
+            llms_times.append(time.perf_counter() - began)
+        print(
+            f"llms.txt, {data.endpoints} endpoints x {args.messages} messages: "
+            f"{sorted(llms_times)[1] * 1000:.0f} ms (median of 3), {size / 1024 / 1024:.1f} MiB, "
+            f"{count_queries(llms_call)} queries"
+        )
         if args.profile:
             profile("GET index", index_call)
             profile("GET endpoint page", page_call)

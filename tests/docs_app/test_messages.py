@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from docs_app import rendering
 from docs_app.models import ShareLink
 from endpoints.models import ProjectSchema
-from tests.docs_app.conftest import FILL_SCHEMA
+from tests.docs_app.conftest import FILL_SCHEMA, document_endpoint
 from tests.docs_app.test_pages import visible_text
 
 
@@ -164,3 +165,29 @@ def test_a_changed_project_schema_is_a_changed_page(docs, ticker_contract, brows
         assert "fills[].venue" in again.content.decode()
         # back to the original for the next page
         ProjectSchema.objects.filter(pk=fill.pk).update(schema=FILL_SCHEMA)
+
+
+def test_past_its_budget_llms_txt_outlines_the_messages(
+    docs, ticker_contract, browser, monkeypatch
+):
+    document_endpoint(
+        docs.endpoints["depth"],
+        [{"name": "snapshot", "direction": "receive", "format": "json", "examples": []}],
+    )
+    _, token = docs.link()
+    # the ticker's four fit, the depth stream's one does not
+    monkeypatch.setattr(rendering, "LLMS_FULL_MESSAGES", 4)
+    text = browser.get(f"/share/{token}/llms.txt").content.decode()
+    depth = docs.endpoints["depth"].pk
+    assert "| `fills[].px` | number | yes | > 0 | Price |" in text
+    assert (
+        f"### Depth stream\n\nPage: http://testserver/share/{token}/endpoints/{depth}.md\n\n"
+        "- Server → client (receive): `snapshot`\n\nSchemas and examples: on the page above."
+    ) in text
+    monkeypatch.setattr(rendering, "LLMS_FULL_MESSAGES", 3)
+    text = browser.get(f"/share/{token}/llms.txt").content.decode()
+    assert "| Property |" not in text and "Example “" not in text
+    assert (
+        "- Client → server (send): `subscribe` (reply: `subscribed`)\n"
+        "- Server → client (receive): `trade`, `error`\n"
+    ) in text

@@ -16,8 +16,9 @@ INDEX_QUERIES = 9
 # link lookup + scope (2) + values (2) + folders + navigation + endpoint + its tags + messages
 # + the project's schemas + view
 ENDPOINT_QUERIES = 12
-# the index's, plus every shown endpoint's messages and the project's schemas
-LLMS_QUERIES = INDEX_QUERIES + 2
+# the index's, plus the outline of every shown message, the messages shown in full and the
+# project's schemas
+LLMS_QUERIES = INDEX_QUERIES + 3
 # storing new renderings: one INSERT ... ON CONFLICT, inside a savepoint (two statements)
 STORE_RENDERINGS = 3
 
