@@ -312,11 +312,15 @@ def _example_html(example: Example) -> str:
     )
 
 
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def schema_table_html(table: SchemaTable, caption: str) -> str:
     parts = []
     if table.root_constraints:
         parts.append(
-            f'<p class="schema-root">{escape(table.root_type.capitalize())}: '
+            f'<p class="schema-root">{escape(_first_upper(table.root_type))}: '
             f"{escape('; '.join(table.root_constraints))}</p>"
         )
     parts.append(
@@ -667,7 +671,7 @@ def schema_markdown(table: SchemaTable) -> list[str]:
     """A schema table as a Markdown table (and what the message must be as a whole)."""
     out: list[str] = []
     if table.root_constraints:
-        out += [f"{table.root_type.capitalize()}: " + "; ".join(table.root_constraints), ""]
+        out += [f"{_first_upper(table.root_type)}: " + "; ".join(table.root_constraints), ""]
     out += [
         "| Property | Type | Required | Constraints | Description |",
         "| --- | --- | --- | --- | --- |",

@@ -191,3 +191,27 @@ def test_past_its_budget_llms_txt_outlines_the_messages(
         "- Client → server (send): `subscribe` (reply: `subscribed`)\n"
         "- Server → client (receive): `trade`, `error`\n"
     ) in text
+
+
+def test_what_a_whole_message_must_be_is_written_above_its_table(docs, ticker_contract, browser):
+    ProjectSchema.objects.create(
+        project=docs.team.project,
+        name="OrderBook",
+        schema={"type": "object", "additionalProperties": False, "properties": {"bids": {}}},
+    )
+    document_endpoint(
+        ticker_contract,
+        [
+            {
+                "name": "book",
+                "direction": "receive",
+                "format": "json",
+                "schema": {"$ref": "#/components/schemas/OrderBook"},
+            }
+        ],
+    )
+    _, token = docs.link()
+    html = browser.get(f"/share/{token}/endpoints/{ticker_contract.pk}/").content.decode()
+    assert '<p class="schema-root">OrderBook (project schema): no other properties</p>' in html
+    page = browser.get(f"/share/{token}/endpoints/{ticker_contract.pk}.md").content.decode()
+    assert "OrderBook (project schema): no other properties\n\n| Property |" in page

@@ -326,3 +326,10 @@ def test_referenced_schemas_follow_refs_through_each_other():
 )
 def test_match_rules_in_words(match, words):
     assert match_words(match) == words
+
+
+def test_what_a_referenced_message_must_be_keeps_the_schema_s_name():
+    project = {"OrderBook": {"type": "object", "maxProperties": 3, "properties": {"a": {}}}}
+    table = schema_rows({"$ref": "#/components/schemas/OrderBook"}, project)
+    assert table.root_type == "OrderBook (project schema)"
+    assert table.root_constraints == ("properties ≤ 3",)
