@@ -332,9 +332,11 @@ def schema_table_html(table: SchemaTable, caption: str) -> str:
     for row in table.rows:
         constraints = "<br>".join(f"<code>{escape(item)}</code>" for item in row.constraints)
         parts.append(
-            f"<tr><td><code>{escape(row.path)}</code></td><td>{escape(row.type)}</td>"
-            f"<td>{'yes' if row.required else 'no'}</td><td>{constraints}</td>"
-            f"<td>{escape(row.description)}</td></tr>"
+            f'<tr><td data-label="Property"><code>{escape(row.path)}</code></td>'
+            f'<td data-label="Type">{escape(row.type)}</td>'
+            f'<td data-label="Required">{"yes" if row.required else "no"}</td>'
+            f'<td data-label="Constraints">{constraints}</td>'
+            f'<td data-label="Description">{escape(row.description)}</td></tr>'
         )
     parts.append("</tbody></table></div>")
     if table.omitted:
