@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -28,8 +29,17 @@ from core.formats import (
     hexdump,
     pretty,
 )
-from docs_app.selectors import DocsEndpoint, DocsEndpointSummary, DocsFolder, DocsTree
+from core.markdown import render_markdown
+from docs_app.schema_table import SchemaTable, match_words, referenced_schemas, schema_rows
+from docs_app.selectors import (
+    DocsEndpoint,
+    DocsEndpointSummary,
+    DocsFolder,
+    DocsTree,
+    MessageOutline,
+)
 from endpoints.contracts.examples import default_body
+from endpoints.contracts.schemas import COMPONENTS_PREFIX
 from endpoints.environments.resolver import fill_known
 from endpoints.models import EndpointStatus
 
@@ -95,27 +105,45 @@ class Example:
 
 
 def example_view(message: Any, values: Mapping[str, str]) -> Example:
+    """A message's default example (its first), as ``example_of`` shows it."""
+    body = default_body(message.examples)
+    return example_of(message.name, message.format, message.description, body, values)
+
+
+def example_of(
+    name: str, fmt: str, description: str, body: str, values: Mapping[str, str]
+) -> Example:
     """Fill shared values in, pretty-print text formats, hexdump binary ones.
 
     A body that no longer parses once filled (a ``{{placeholder}}`` left where a number
     goes, say) is shown as written rather than not at all.
     """
-    fmt = message.format
-    body = fill_known(default_body(message.examples), values)
+    body = fill_known(body, values)
+    if len(body) <= MAX_CACHED_EXAMPLE_CHARS:
+        return _example_cached(name, fmt, description, body)
+    return _example(name, fmt, description, body)
+
+
+# Pretty-printing and highlighting is most of an endpoint page's time, and the same examples
+# are shown on every view of it: small ones are kept (4,096 of them, a few KiB each).
+MAX_CACHED_EXAMPLE_CHARS = 4096
+
+
+def _example(name: str, fmt: str, description: str, body: str) -> Example:
     label = FORMAT_LABELS.get(fmt, fmt)
     if fmt in BINARY_FORMATS:
         try:
             data = decode_base64(body) if fmt == "base64" else decode_hex(body)
         except BodyFormatError:
             return Example(
-                message.name, fmt, label, message.description, highlight(body, "text"), body,
+                name, fmt, label, description, highlight(body, "text"), body,
                 True, None, False, "Holds placeholders; shown as written.",
             )  # fmt: skip
         shown = data[:MAX_HEXDUMP_BYTES]
         truncated = len(data) > len(shown)
         dump = hexdump(shown)
         return Example(
-            message.name, fmt, label, message.description, mark_safe(escape(dump, quote=False)),
+            name, fmt, label, description, mark_safe(escape(dump, quote=False)),
             body.strip(), True, len(data), truncated, "", dump,
         )  # fmt: skip
     text = body
@@ -125,9 +153,253 @@ def example_view(message: Any, values: Mapping[str, str]) -> Example:
         except BodyFormatError:
             text = body
     return Example(
-        message.name, fmt, label, message.description, highlight(text, fmt), text,
+        name, fmt, label, description, highlight(text, fmt), text,
         False, None, False, "",
     )  # fmt: skip
+
+
+_example_cached = lru_cache(maxsize=4096)(_example)
+
+
+# --- documented messages --------------------------------------------------------------------
+
+DIRECTION_TITLES = {
+    "send": "Client → server (send)",
+    "receive": "Server → client (receive)",
+}
+
+
+@lru_cache(maxsize=4096)
+def description_html(text: str) -> SafeString:
+    """A message's or schema's Markdown description, sanitized, its headings below the
+    message's own h4 (the same few descriptions are rendered on every page view)."""
+    return shift_headings(render_markdown(text), 4)
+
+
+@dataclass(frozen=True)
+class MessageDoc:
+    """A documented message as the docs show it; ``replies`` are the receive messages that
+    answer it (a send message's), listed under it instead of among the received ones."""
+
+    name: str
+    direction: str
+    format: str
+    format_label: str
+    description: str
+    description_html: SafeString
+    match: str
+    table: SchemaTable | None
+    examples: list[Example]
+    reply_to: str
+    replies: list[MessageDoc] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SchemaDoc:
+    name: str
+    description: str
+    description_html: SafeString
+    table: SchemaTable
+
+
+@dataclass(frozen=True)
+class MessagesView:
+    send: list[MessageDoc]
+    receive: list[MessageDoc]
+    schemas: list[SchemaDoc]
+
+    @property
+    def groups(self) -> list[tuple[str, str, list[MessageDoc]]]:
+        """(direction, title, messages) of each direction that has messages."""
+        return [
+            (direction, DIRECTION_TITLES[direction], items)
+            for direction, items in (("send", self.send), ("receive", self.receive))
+            if items
+        ]
+
+    @property
+    def examples(self) -> list[Example]:
+        found: list[Example] = []
+        for _, _, items in self.groups:
+            for message in items:
+                found += message.examples
+                for reply in message.replies:
+                    found += reply.examples
+        return found
+
+
+def message_doc(
+    message: Any, values: Mapping[str, str], project_schemas: Mapping[str, Any]
+) -> MessageDoc:
+    fmt = message.format
+    examples = [
+        example_of(str(item.get("name", "")), fmt, "", str(item.get("body", "")), values)
+        for item in (message.examples or [])
+    ]
+    return MessageDoc(
+        name=message.name,
+        direction=message.direction,
+        format=fmt,
+        format_label=FORMAT_LABELS.get(fmt, fmt),
+        description=message.description,
+        description_html=description_html(message.description),
+        match=match_words(message.match),
+        table=schema_rows(message.schema, project_schemas) if message.schema is not None else None,
+        examples=examples,
+        reply_to=message.reply_to,
+    )
+
+
+def messages_view(
+    messages: Sequence[Any],
+    values: Mapping[str, str],
+    project_schemas: Mapping[str, Mapping[str, Any]],
+) -> MessagesView:
+    """An endpoint's messages by direction, each reply under the send message it answers, and
+    the project schemas they refer to. ``project_schemas`` maps a name to its ``schema`` and
+    ``description``."""
+    schemas = {name: item["schema"] for name, item in project_schemas.items()}
+    docs = [message_doc(message, values, schemas) for message in messages]
+    send = [doc for doc in docs if doc.direction == "send"]
+    by_name = {doc.name: doc for doc in send}
+    receive = []
+    for doc in docs:
+        if doc.direction == "send":
+            continue
+        if doc.reply_to and doc.reply_to in by_name:
+            by_name[doc.reply_to].replies.append(doc)
+        else:
+            receive.append(doc)
+    used = referenced_schemas([message.schema for message in messages], schemas)
+    return MessagesView(
+        send,
+        receive,
+        [
+            SchemaDoc(
+                name,
+                str(project_schemas[name].get("description", "")),
+                description_html(str(project_schemas[name].get("description", ""))),
+                # As a reference, so that a schema that refers to itself stops at once.
+                schema_rows({"$ref": COMPONENTS_PREFIX + name}, schemas),
+            )
+            for name in used
+        ],
+    )
+
+
+# --- documented messages as HTML -------------------------------------------------------------
+# Built as strings, like the tree: 20 messages with their tables and examples through template
+# includes cost several times the queries that fetch them.
+
+
+def _example_html(example: Example) -> str:
+    head = f'<div class="example"><p class="example-name">Example <q>{escape(example.name)}</q></p>'
+    if example.binary and example.byte_count is not None:
+        plural = "" if example.byte_count == 1 else "s"
+        cut = "; the first 4,096 shown" if example.truncated else ""
+        encoding = "hex" if example.format == "hex" else "Base64"
+        return (
+            f'{head}<p class="example-note">{example.byte_count} byte{plural}{cut}. Sent as one '
+            f'binary frame.</p><pre class="code hexdump" aria-label="Hexdump"><code>'
+            f'{example.code_html}</code></pre><details class="source"><summary>As {encoding}'
+            f'</summary><div class="copyable"><pre class="code"><code>{escape(example.text)}'
+            "</code></pre></div></details></div>"
+        )
+    note = f'<p class="example-note">{escape(example.note)}</p>' if example.note else ""
+    return (
+        f'{head}{note}<div class="copyable"><pre class="code hl"><code>{example.code_html}'
+        "</code></pre></div></div>"
+    )
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def schema_table_html(table: SchemaTable, caption: str) -> str:
+    parts = []
+    if table.root_constraints:
+        parts.append(
+            f'<p class="schema-root">{escape(_first_upper(table.root_type))}: '
+            f"{escape('; '.join(table.root_constraints))}</p>"
+        )
+    parts.append(
+        f'<div class="table-wrap"><table class="schema"><caption class="sr">{escape(caption)}'
+        '</caption><thead><tr><th scope="col">Property</th><th scope="col">Type</th>'
+        '<th scope="col">Required</th><th scope="col">Constraints</th>'
+        '<th scope="col">Description</th></tr></thead><tbody>'
+    )
+    for row in table.rows:
+        constraints = "<br>".join(f"<code>{escape(item)}</code>" for item in row.constraints)
+        parts.append(
+            f'<tr><td data-label="Property"><code>{escape(row.path)}</code></td>'
+            f'<td data-label="Type">{escape(row.type)}</td>'
+            f'<td data-label="Required">{"yes" if row.required else "no"}</td>'
+            f'<td data-label="Constraints">{constraints}</td>'
+            f'<td data-label="Description">{escape(row.description)}</td></tr>'
+        )
+    parts.append("</tbody></table></div>")
+    if table.omitted:
+        parts.append(f'<p class="example-note">{table.omitted_text}</p>')
+    return "".join(parts)
+
+
+def _message_html(message: MessageDoc, level: int, reply: bool) -> str:
+    label = '<span class="reply-label">Reply:</span> ' if reply else ""
+    parts = [
+        f'<article class="message message-{escape(message.direction)}">'
+        f'<header class="example-head"><h{level}>{label}{escape(message.name)}</h{level}>'
+        f'<span class="format">{escape(message.format_label)}</span></header>'
+        f'<p class="match">Matches: <code>{escape(message.match)}</code></p>'
+    ]
+    if message.description_html:
+        parts.append(f'<div class="prose message-description">{message.description_html}</div>')
+    if message.table is not None:
+        parts.append(schema_table_html(message.table, f"Schema of {message.name}"))
+    parts.extend(_example_html(example) for example in message.examples)
+    if message.replies:
+        parts.append('<div class="replies">')
+        parts.extend(_message_html(item, level + 1, True) for item in message.replies)
+        parts.append("</div>")
+    parts.append("</article>")
+    return "".join(parts)
+
+
+def messages_html(view: MessagesView) -> SafeString:
+    """The Messages section (by direction) and the Schemas section of an endpoint page."""
+    parts = []
+    if view.groups:
+        parts.append(
+            '<section class="block" aria-labelledby="messages-title">'
+            '<h2 id="messages-title">Messages</h2>'
+        )
+        for direction, title, items in view.groups:
+            parts.append(
+                f'<section class="direction direction-{direction}" '
+                f'aria-labelledby="messages-{direction}"><h3 id="messages-{direction}" '
+                f'class="direction-title">{escape(title)}</h3>'
+            )
+            parts.extend(_message_html(item, 4, False) for item in items)
+            parts.append("</section>")
+        parts.append("</section>")
+    if view.schemas:
+        parts.append(
+            '<section class="block" aria-labelledby="schemas-title">'
+            '<h2 id="schemas-title">Schemas</h2>'
+        )
+        for schema in view.schemas:
+            description = (
+                f'<div class="prose">{schema.description_html}</div>'
+                if schema.description_html
+                else ""
+            )
+            parts.append(
+                f'<article class="project-schema"><h3>{escape(schema.name)} '
+                f'<span class="format">project schema</span></h3>{description}'
+                f"{schema_table_html(schema.table, f'Schema {schema.name}')}</article>"
+            )
+        parts.append("</section>")
+    return mark_safe("".join(parts))
 
 
 @dataclass(frozen=True)
@@ -352,7 +624,7 @@ def endpoint_markdown(
     headers: Sequence[Row],
     cookies: Sequence[Row],
     subprotocols: Sequence[str],
-    examples: Sequence[Example],
+    messages: MessagesView,
 ) -> str:
     out = [f"# {' '.join(endpoint.name.split())}", ""]
     facts = [f"- Status: {status_label(endpoint.status)}"]
@@ -371,36 +643,138 @@ def endpoint_markdown(
             out += [f"## {title}", "", md_table(rows), ""]
     if subprotocols:
         out += ["## Subprotocols", "", *(f"- {md_code(item)}" for item in subprotocols), ""]
-    if examples:
-        out += ["## Example messages", ""]
-        for example in examples:
-            out += [f"### {' '.join(example.name.split())}", "", f"Format: {example.format_label}"]
-            out.append("")
-            if example.description.strip():
-                out += [example.description.strip(), ""]
-            if example.binary and example.byte_count is not None:
-                encoding = "hex" if example.format == "hex" else "Base64"
-                out += [
-                    f"{example.byte_count} bytes, sent as one binary frame. Hexdump"
-                    + (" of the first 4,096 bytes:" if example.truncated else ":"),
-                    "",
-                    md_fence(example.dump),
-                    "",
-                    f"As {encoding}:",
-                    "",
-                    md_fence(example.text),
-                    "",
-                ]
-            else:
-                info = example.format if example.format in PRETTY_FORMATS else ""
-                out += [md_fence(example.text, info), ""]
+    out += messages_markdown(messages, 2)
     return "\n".join(out).rstrip() + "\n"
 
 
+def _heading(level: int, text: str) -> str:
+    return f"{'#' * min(6, level)} {' '.join(text.split())}"
+
+
+def example_markdown(example: Example) -> list[str]:
+    if example.binary and example.byte_count is not None:
+        encoding = "hex" if example.format == "hex" else "Base64"
+        return [
+            f"{example.byte_count} bytes, sent as one binary frame. Hexdump"
+            + (" of the first 4,096 bytes:" if example.truncated else ":"),
+            "",
+            md_fence(example.dump),
+            "",
+            f"As {encoding}:",
+            "",
+            md_fence(example.text),
+            "",
+        ]
+    info = example.format if example.format in PRETTY_FORMATS else ""
+    return [md_fence(example.text, info), ""]
+
+
+def schema_markdown(table: SchemaTable) -> list[str]:
+    """A schema table as a Markdown table (and what the message must be as a whole)."""
+    out: list[str] = []
+    if table.root_constraints:
+        out += [f"{_first_upper(table.root_type)}: " + "; ".join(table.root_constraints), ""]
+    out += [
+        "| Property | Type | Required | Constraints | Description |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    out += [
+        f"| {md_code(row.path)} | {md_cell(row.type)} | {'yes' if row.required else 'no'} | "
+        f"{md_cell('; '.join(row.constraints))} | {md_cell(row.description)} |"
+        for row in table.rows
+    ]
+    if table.omitted:
+        out += ["", table.omitted_text]
+    return [*out, ""]
+
+
+def _message_markdown(message: MessageDoc, level: int, title: str) -> list[str]:
+    out = [_heading(level, title), ""]
+    out += [f"Format: {message.format_label}. Matches: {message.match}.", ""]
+    if message.description.strip():
+        out += [message.description.strip(), ""]
+    if message.table is not None:
+        out += ["Schema:", "", *schema_markdown(message.table)]
+    for example in message.examples:
+        out += [f"Example “{' '.join(example.name.split())}”:", "", *example_markdown(example)]
+    for reply in message.replies:
+        out += _message_markdown(reply, level + 1, f"Reply: {reply.name}")
+    return out
+
+
+def messages_markdown(view: MessagesView, level: int) -> list[str]:
+    """The Messages and Schemas sections, their headings starting at ``level``."""
+    out: list[str] = []
+    if view.groups:
+        out += [_heading(level, "Messages"), ""]
+    for _, title, items in view.groups:
+        out += [_heading(level + 1, title), ""]
+        for message in items:
+            out += _message_markdown(message, level + 2, message.name)
+    if view.schemas:
+        out += [_heading(level, "Schemas"), ""]
+        for schema in view.schemas:
+            out += [_heading(level + 1, f"{schema.name} (project schema)"), ""]
+            if schema.description.strip():
+                out += [schema.description.strip(), ""]
+            out += schema_markdown(schema.table)
+    return out
+
+
+# llms.txt has every message in full up to this many; past it, endpoints get an outline and
+# a link (a 1,000-endpoint project with 20 messages each would be a 33 MiB file otherwise).
+LLMS_FULL_MESSAGES = 200
+
+
+def llms_full_endpoints(tree: DocsTree, outlines: Mapping[int, Sequence[Any]]) -> list[int]:
+    """The endpoints, in reading order, whose messages llms.txt has in full: as long as the
+    running count stays within LLMS_FULL_MESSAGES."""
+    chosen, total = [], 0
+    for item in tree.ordered:
+        count = len(outlines.get(item.id, ()))
+        if not count:
+            continue
+        if total + count > LLMS_FULL_MESSAGES:
+            break
+        chosen.append(item.id)
+        total += count
+    return chosen
+
+
+def _outline_markdown(outline: Sequence[MessageOutline]) -> list[str]:
+    send = {item.name for item in outline if item.direction == "send"}
+    replies: dict[str, list[str]] = {}
+    for item in outline:
+        if item.direction != "send" and item.reply_to in send:
+            replies.setdefault(item.reply_to, []).append(item.name)
+    out = []
+    for direction, title in DIRECTION_TITLES.items():
+        names = []
+        for item in outline:
+            if item.direction != direction or (direction != "send" and item.reply_to in send):
+                continue
+            answered = replies.get(item.name) if direction == "send" else None
+            names.append(
+                md_code(item.name)
+                + (f" (reply: {', '.join(map(md_code, answered))})" if answered else "")
+            )
+        if names:
+            out.append(f"- {title}: {', '.join(names)}")
+    return [*out, "", "Schemas and examples: on the page above.", ""]
+
+
 def llms_txt(
-    project_name: str, description: str, tree: DocsTree, base_url: str, summary: str
+    project_name: str,
+    description: str,
+    tree: DocsTree,
+    base_url: str,
+    summary: str,
+    messages: Mapping[int, MessagesView] | None = None,
+    outlines: Mapping[int, Sequence[MessageOutline]] | None = None,
 ) -> str:
-    """An llms.txt (llmstxt.org): what the docs are, then a link to each Markdown page."""
+    """An llms.txt (llmstxt.org): what the docs are, a link to each Markdown page, then the
+    endpoints' documented messages: in full (as their Markdown pages have them) for those in
+    ``messages``, as an outline with a link for the others (``llms_full_endpoints``)."""
     out = [f"# {' '.join(project_name.split())}", ""]
     if summary:
         out += [f"> {summary}", ""]
@@ -431,4 +805,14 @@ def llms_txt(
             walk(folder.folders)
 
     walk(tree.folders)
+    messages, outlines = messages or {}, outlines or {}
+    documented = [item for item in tree.ordered if item.id in messages or outlines.get(item.id)]
+    if documented:
+        out += ["## Messages", ""]
+    for item in documented:
+        out += [_heading(3, item.name), "", f"Page: {base_url}endpoints/{item.id}.md", ""]
+        if item.id in messages:
+            out += messages_markdown(messages[item.id], 4)
+            continue
+        out += _outline_markdown(outlines[item.id])
     return "\n".join(out).rstrip() + "\n"

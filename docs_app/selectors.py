@@ -17,10 +17,11 @@ from core.errors import NotFound, ValidationFailed
 from core.people import user_brief
 from docs_app import services
 from docs_app.models import RenderedDescription, ShareLink
+from docs_app.schema_table import mentions_ref
 from docs_app.tokens import looks_like_token, token_digest
 from endpoints.environments.resolver import fill_known
 from endpoints.environments.selectors import variable_sources_for
-from endpoints.models import Endpoint, Folder, Message, Project, Tag
+from endpoints.models import Endpoint, Folder, Message, Project, ProjectSchema, Tag
 from endpoints.tree.selectors import tag_names_by_endpoint
 
 # --- links ----------------------------------------------------------------------------------
@@ -395,4 +396,53 @@ def endpoints_matching(tree: DocsTree, query: str) -> list[DocsEndpointSummary]:
         haystack = "\n".join([item.name, item.url, *item.tags, item.description]).casefold()
         if all(word in haystack for word in words):
             found.append(item)
+    return found
+
+
+def project_schemas_for(project: Project, schemas: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """The project's schemas by name (``schema``, ``description``, ``updated_at``), for pages
+    showing ``schemas``: one query, and none when no schema refers to a project schema."""
+    if not any(mentions_ref(schema) for schema in schemas):
+        return {}
+    return {
+        name: {"schema": schema, "description": description, "updated_at": updated_at}
+        for name, description, schema, updated_at in ProjectSchema.objects.filter(project=project)
+        .order_by("name", "id")
+        .values_list("name", "description", "schema", "updated_at")
+    }
+
+
+@dataclass(frozen=True)
+class MessageOutline:
+    name: str
+    direction: str
+    reply_to: str
+
+
+def message_outlines(tree: DocsTree) -> dict[int, list[MessageOutline]]:
+    """Name, direction and reply of every message of the endpoints the tree shows, in order:
+    one query, none of the schemas and examples."""
+    found: dict[int, list[MessageOutline]] = defaultdict(list)
+    ids = [item.id for item in tree.ordered]
+    if not ids:
+        return found
+    rows = (
+        Message.objects.filter(endpoint_id__in=ids)
+        .order_by("endpoint_id", "position", "id")
+        .values_list("endpoint_id", "name", "direction", "reply_to")
+    )
+    for endpoint_id, name, direction, reply_to in rows:
+        found[endpoint_id].append(MessageOutline(name, direction, reply_to))
+    return found
+
+
+def messages_of(endpoint_ids: list[int]) -> dict[int, list[Message]]:
+    """The documented messages of these endpoints, in order: one query (none for no ids)."""
+    found: dict[int, list[Message]] = defaultdict(list)
+    if not endpoint_ids:
+        return found
+    for message in Message.objects.filter(endpoint_id__in=endpoint_ids).order_by(
+        "endpoint_id", "position", "id"
+    ):
+        found[message.endpoint_id].append(message)
     return found

@@ -184,8 +184,14 @@ class EndpointView:
     headers: list[rendering.Row]
     cookies: list[rendering.Row]
     subprotocols: list[str]
-    examples: list[rendering.Example]
+    messages: rendering.MessagesView
     path: list[str]
+    modified: datetime | None  # the endpoint's or a project schema's last change
+
+
+def _schemas_changed(schemas: dict[str, dict[str, Any]]) -> list[datetime | None]:
+    # A page that shows project schemas changes when one of them does (Last-Modified).
+    return [item.get("updated_at") for item in schemas.values()]
 
 
 def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
@@ -196,6 +202,9 @@ def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
     if endpoint is None:
         return None
     services.descriptions_store(stale=endpoint.stale_renderings)
+    schemas = selectors.project_schemas_for(
+        source.project, (message.schema for message in endpoint.messages)
+    )
     return EndpointView(
         endpoint=endpoint,
         tree=tree,
@@ -204,7 +213,8 @@ def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
         headers=rendering.rows_view(endpoint.headers, values),
         cookies=rendering.rows_view(endpoint.cookies, values),
         subprotocols=[fill_known(item, values) for item in endpoint.subprotocols],
-        examples=[rendering.example_view(message, values) for message in endpoint.messages],
+        messages=rendering.messages_view(endpoint.messages, values, schemas),
+        modified=_latest(endpoint.updated_at, *_schemas_changed(schemas)),
         path=[folder.name for folder in tree.folder_path(endpoint.folder_id)],
     )
 
@@ -216,7 +226,7 @@ def endpoint_page(request: HttpRequest, site: Site, endpoint_id: int) -> HttpRes
     ordered = view.tree.ordered
     position = next(i for i, item in enumerate(ordered) if item.id == endpoint_id)
     context = _page_context(site, "../../")
-    shown = [view.url, *view.subprotocols, *(example.text for example in view.examples)]
+    shown = [view.url, *view.subprotocols, *(example.text for example in view.messages.examples)]
     shown += [
         text
         for row in (*view.params, *view.headers, *view.cookies)
@@ -229,11 +239,12 @@ def endpoint_page(request: HttpRequest, site: Site, endpoint_id: int) -> HttpRes
         status_label=rendering.status_label(view.endpoint.status),
         view=view,
         nav=rendering.nav_html(view.tree, "../../", endpoint_id),
+        messages_html=rendering.messages_html(view.messages),
         previous=ordered[position - 1] if position > 0 else None,
         next=ordered[position + 1] if position + 1 < len(ordered) else None,
     )
     body = render_to_string("docs_app/endpoint.html", context, request=request)
-    modified = _latest(view.endpoint.updated_at, _link_changed(site.source))
+    modified = _latest(view.modified, _link_changed(site.source))
     count_view(site)
     return conditional(request, HttpResponse(body), site, modified)
 
@@ -260,14 +271,26 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
     values = selectors.docs_values(source)
     tree = selectors.docs_tree(source, details=True, values=values)
     services.descriptions_store(stale=tree.stale_renderings)
+    outlines = selectors.message_outlines(tree)
+    full = selectors.messages_of(rendering.llms_full_endpoints(tree, outlines))
+    schemas = selectors.project_schemas_for(
+        source.project, (message.schema for items in full.values() for message in items)
+    )
     body = rendering.llms_txt(
         source.project.name,
         source.project.description,
         tree,
         request.build_absolute_uri(site.base_path),
         markdown_summary(source.project.description, 300),
+        {pk: rendering.messages_view(items, values, schemas) for pk, items in full.items()},
+        outlines,
     )
-    modified = _latest(tree.last_modified, source.project.updated_at, _link_changed(source))
+    modified = _latest(
+        tree.last_modified,
+        source.project.updated_at,
+        _link_changed(source),
+        *_schemas_changed(schemas),
+    )
     count_view(site)
     return conditional(request, _markdown_response(body, "text/plain"), site, modified, text=True)
 
@@ -284,9 +307,9 @@ def endpoint_markdown(request: HttpRequest, site: Site, endpoint_id: int) -> Htt
         headers=view.headers,
         cookies=view.cookies,
         subprotocols=view.subprotocols,
-        examples=view.examples,
+        messages=view.messages,
     )
-    modified = _latest(view.endpoint.updated_at, _link_changed(site.source))
+    modified = _latest(view.modified, _link_changed(site.source))
     count_view(site)
     return conditional(
         request, _markdown_response(body, "text/markdown"), site, modified, text=True

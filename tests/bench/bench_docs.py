@@ -50,6 +50,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     add_size_args(parser, endpoints=1000, folders=50, iterations=60, warmup=8)
     parser.add_argument("--cold", type=int, default=5, help="rounds with stale renderings")
+    parser.add_argument(
+        "--messages", type=int, default=20, help="documented messages per endpoint (issue 14)"
+    )
     add_database_args(
         parser,
         db_name=os.environ.get("BENCH_DOCS_DATABASE_NAME", DEFAULT_DB_NAME),
@@ -91,6 +94,92 @@ def add_variables_and_link(project: Any, owner: Any) -> tuple[Any, str]:
     )
 
 
+FILL = {
+    "type": "object",
+    "required": ["px", "qty"],
+    "properties": {
+        "px": {"type": "number", "exclusiveMinimum": 0, "description": "Price"},
+        "qty": {"type": "number", "minimum": 0, "description": "Quantity"},
+        "venue": {"type": "string", "maxLength": 16},
+    },
+}
+
+
+def message_schema(n: int) -> dict[str, Any]:
+    """About ten properties: a const, strings with limits, an enum, a nested object, an array of
+    a project schema, a union, a date-time."""
+    return {
+        "type": "object",
+        "required": ["type", "symbol", "seq"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"const": f"kind{n}", "description": "What this frame is"},
+            "symbol": {"type": "string", "pattern": "^[A-Z]{3,6}$", "maxLength": 6},
+            "seq": {"type": "integer", "minimum": 0, "description": "Sequence number"},
+            "side": {"enum": ["buy", "sell"], "default": "buy"},
+            "price": {"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.01},
+            "maker": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {
+                    "id": {"type": "integer", "minimum": 1},
+                    "tier": {"type": ["string", "null"], "enum": ["gold", "std", None]},
+                },
+            },
+            "fills": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 50,
+                "items": {"$ref": "#/components/schemas/Fill"},
+            },
+            "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+            "note": {"anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}]},
+            "at": {"type": "string", "format": "date-time"},
+        },
+    }
+
+
+def add_documented_messages(project: Any, per_endpoint: int) -> int:
+    """``per_endpoint`` documented messages on every endpoint instead of its saved ones: half
+    sent, half received (every other one a reply), each with a schema and two examples."""
+    from endpoints.models import Endpoint, Message, ProjectSchema
+
+    if per_endpoint <= 0:
+        return 0
+    ProjectSchema.objects.create(project=project, name="Fill", schema=FILL, description="A fill.")
+    Message.objects.filter(endpoint__project=project).delete()
+    example = (
+        '{{"type":"kind{n}","symbol":"BTC","seq":{seq},"side":"buy","price":101.25,'
+        '"maker":{{"id":7,"tier":"gold"}},"fills":[{{"px":101.25,"qty":2}}],'
+        '"tags":["a"],"note":null,"at":"2026-12-02T17:00:00Z"}}'
+    )
+    schemas = [message_schema(n) for n in range(per_endpoint)]
+    ids = list(Endpoint.objects.filter(project=project).values_list("pk", flat=True))
+    rows = []
+    for pk in ids:
+        for n in range(per_endpoint):
+            send = n % 2 == 0
+            rows.append(
+                Message(
+                    endpoint_id=pk,
+                    position=n,
+                    name=f"message-{n}",
+                    direction="send" if send else "receive",
+                    format="json",
+                    description=f"Message **{n}**: what it carries and when it is sent.",
+                    schema=schemas[n],
+                    examples=[
+                        {"name": "First", "body": example.format(n=n, seq=1)},
+                        {"name": "Second", "body": example.format(n=n, seq=2)},
+                    ],
+                    reply_to=f"message-{n - 1}" if not send and n % 4 == 1 else "",
+                    match={"kind": "path", "path": "$.type", "value": f"kind{n}"},
+                )
+            )
+    Message.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
 def bare_sql(link_id: int) -> tuple[Callable[[str, int], int], Callable[[str, int, int], int]]:
     """Functions that fetch, with plain SQL, the rows each page is built from.
 
@@ -106,6 +195,7 @@ def bare_sql(link_id: int) -> tuple[Callable[[str, int], int], Callable[[str, in
         Folder,
         Message,
         Project,
+        ProjectSchema,
         Tag,
         Variable,
     )
@@ -121,6 +211,7 @@ def bare_sql(link_id: int) -> tuple[Callable[[str, int], int], Callable[[str, in
     rendering = RenderedDescription._meta.db_table
     environment = Environment._meta.db_table
     variable = Variable._meta.db_table
+    project_schema = ProjectSchema._meta.db_table
 
     link_sql = (
         f"SELECT l.*, p.* FROM {link} l JOIN {project} p ON p.id = l.project_id "
@@ -160,6 +251,10 @@ def bare_sql(link_id: int) -> tuple[Callable[[str, int], int], Callable[[str, in
         "WHERE l.endpoint_id = %s ORDER BY lower(t.name), t.id"
     )
     messages_sql = f"SELECT * FROM {message} WHERE endpoint_id = %s ORDER BY position, id"
+    schemas_sql = (
+        f"SELECT name, description, schema FROM {project_schema} WHERE project_id = %s "
+        "ORDER BY name, id"
+    )
 
     def common(cursor: Any, digest: str) -> tuple[int, int]:
         cursor.execute(link_sql, [digest])
@@ -195,6 +290,8 @@ def bare_sql(link_id: int) -> tuple[Callable[[str, int], int], Callable[[str, in
             cursor.fetchall()
             cursor.execute(messages_sql, [endpoint_id])
             cursor.fetchall()
+            cursor.execute(schemas_sql, [project_id])
+            cursor.fetchall()
         return len(rows)
 
     del link_id
@@ -214,6 +311,9 @@ def main(argv: list[str]) -> int:
     rng = random.Random(args.seed)
     with seeded_database(server, args, rng) as data:
         link, token = add_variables_and_link(data.project, data.user)
+        documented = add_documented_messages(data.project, args.messages)
+        if documented:
+            print(f"documented {documented} messages ({args.messages} per endpoint)")
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE)")
 
@@ -255,8 +355,11 @@ def main(argv: list[str]) -> int:
             raise SystemExit(f"the index shows {cards} endpoints, expected {data.endpoints}")
         if bare_page(digest, project_id, middle) != data.endpoints:
             raise SystemExit("the endpoint page's bare SQL fetched a different navigation")
-        if "not-for-readers" in html or "not-for-readers" in page_call().content.decode():
+        page_html = page_call().content.decode()
+        if "not-for-readers" in html or "not-for-readers" in page_html:
             raise SystemExit("a secret value reached a page")
+        if args.messages and page_html.count('<article class="message') != args.messages:
+            raise SystemExit("the endpoint page does not show every documented message")
 
         queries = {
             "index": count_queries(index_call),
@@ -278,6 +381,18 @@ def main(argv: list[str]) -> int:
                 case.timed()
 
         ok = report(cases, queries, cold, len(html), args)
+        # No target: llms.txt has the first 200 messages in full, an outline of the others.
+        llms_call = get(f"/share/{token}/llms.txt")
+        llms_times = []
+        for _ in range(3):
+            began = time.perf_counter()
+            size = len(llms_call().content)
+            llms_times.append(time.perf_counter() - began)
+        print(
+            f"llms.txt, {data.endpoints} endpoints x {args.messages} messages: "
+            f"{sorted(llms_times)[1] * 1000:.0f} ms (median of 3), {size / 1024 / 1024:.1f} MiB, "
+            f"{count_queries(llms_call)} queries"
+        )
         if args.profile:
             profile("GET index", index_call)
             profile("GET endpoint page", page_call)

@@ -14,7 +14,7 @@ from django.test import Client
 from docs_app import services as docs_services
 from docs_app.models import ShareLink
 from endpoints.environments.services import current_value_set, environment_create, variable_create
-from endpoints.models import Endpoint, Environment, Folder
+from endpoints.models import Endpoint, Environment, Folder, Message, ProjectSchema
 from endpoints.projects.services import project_update
 from endpoints.tree.services import endpoint_create, folder_create
 
@@ -190,3 +190,115 @@ def page_text() -> Callable[[Any], str]:
         )
 
     return text
+
+
+FILL_SCHEMA = {
+    "type": "object",
+    "description": "One **fill** of an order.",
+    "required": ["px", "qty"],
+    "properties": {
+        "px": {"type": "number", "exclusiveMinimum": 0, "description": "Price"},
+        "qty": {"type": "number", "minimum": 0},
+        "next": {"$ref": "#/components/schemas/Fill"},
+    },
+}
+TRADE_SCHEMA = {
+    "type": "object",
+    "required": ["type", "symbol", "fills"],
+    "properties": {
+        "type": {"const": "trade"},
+        "symbol": {"type": "string", "pattern": "^[A-Z]+$", "maxLength": 12},
+        "side": {"enum": ["buy", "sell"], "default": "buy"},
+        "maker": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": {"type": "integer", "minimum": 1, "description": "Account number"},
+                "tier": {"type": ["string", "null"]},
+            },
+        },
+        "fills": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Fill"}},
+    },
+}
+
+
+def ticker_contract_messages() -> list[dict[str, Any]]:
+    """The ticker's documented messages: subscribe, its reply, trades and errors."""
+    return [
+        {
+            "name": "subscribe",
+            "direction": "send",
+            "format": "json",
+            "description": "Send right after connecting. See *channels*.",
+            "schema": {
+                "type": "object",
+                "required": ["op", "channel"],
+                "properties": {
+                    "op": {"const": "subscribe"},
+                    "channel": {"type": "string", "minLength": 1},
+                },
+            },
+            "examples": [
+                {"name": "Ticker", "body": '{"op":"subscribe","channel":"{{channel}}"}'},
+                {"name": "Depth", "body": '{"op":"subscribe","channel":"depth"}'},
+            ],
+            "match": {"kind": "path", "path": "$.op", "value": "subscribe"},
+        },
+        {
+            "name": "subscribed",
+            "direction": "receive",
+            "format": "json",
+            "description": "Confirms a subscription.",
+            "examples": [{"name": "OK", "body": '{"type":"subscribed","channel":"ticker.v2"}'}],
+            "reply_to": "subscribe",
+            "match": {"kind": "path", "path": "$.type", "value": "subscribed"},
+        },
+        {
+            "name": "trade",
+            "direction": "receive",
+            "format": "json",
+            "description": "# A trade\n\nOne per match. <script>alert(1)</script>",
+            "schema": TRADE_SCHEMA,
+            "examples": [
+                {
+                    "name": "BTC",
+                    "body": '{"type":"trade","symbol":"BTC","maker":{"id":7},'
+                    '"fills":[{"px":101.5,"qty":2}]}',
+                }
+            ],
+            "match": {"kind": "path", "path": "$.type", "value": "trade"},
+        },
+        {
+            "name": "error",
+            "direction": "receive",
+            "format": "text",
+            "description": "Sent before the server closes.",
+            "examples": [{"name": "Bad channel", "body": "ERR unknown channel"}],
+            "match": {"kind": "regex", "pattern": "^ERR"},
+        },
+    ]
+
+
+def document_endpoint(endpoint: Endpoint, messages: list[dict[str, Any]]) -> None:
+    """Replace the endpoint's messages with ``messages`` (written as the contract tables hold
+    them; the REST validation of these fields is tested with the endpoints app)."""
+    Message.objects.filter(endpoint=endpoint).delete()
+    Message.objects.bulk_create(
+        [Message(endpoint=endpoint, position=i, **item) for i, item in enumerate(messages)]
+    )
+
+
+@pytest.fixture
+def ticker_contract(docs: Docs) -> Endpoint:
+    ProjectSchema.objects.create(
+        project=docs.team.project,
+        name="Fill",
+        description="One **fill** of an order.",
+        schema=FILL_SCHEMA,
+    )
+    ProjectSchema.objects.create(
+        project=docs.team.project, name="Unused", schema={"type": "string"}
+    )
+    ticker = docs.endpoints["ticker"]
+    document_endpoint(ticker, ticker_contract_messages())
+    return ticker

@@ -158,7 +158,7 @@ def test_a_reader_browses_a_share_link_in_chromium(docs: Any, server: str) -> No
             _shot(page, "07-endpoint-phone")
             for name, anchor in (
                 ("08-phone-handshake", "#handshake-title"),
-                ("09-phone-examples", "#examples-title"),
+                ("09-phone-messages", "#messages-title"),
             ):
                 page.locator(anchor).scroll_into_view_if_needed()
                 page.evaluate(f"document.querySelector('{anchor}').scrollIntoView()")
@@ -180,4 +180,75 @@ def test_a_reader_browses_a_share_link_in_chromium(docs: Any, server: str) -> No
         finally:
             chromium.close()
 
+    assert console.problems == []
+
+
+def test_a_reader_sees_the_documented_messages_in_chromium(
+    docs: Any, ticker_contract: Any, server: str
+) -> None:
+    """Logged out, through a real share link: messages by direction, the reply under its
+    request, the schema tables and the examples; readable at phone width."""
+    sync_api = require_browser()
+    _, token = docs.link(environment_id=docs.environment.pk)
+    url = f"{server}/share/{token}/endpoints/{ticker_contract.pk}/"
+    console = Console()
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            desktop = chromium.new_context(viewport={"width": 1280, "height": 900})
+            page = desktop.new_page()
+            console.watch(page)
+            page.goto(url)
+            send = page.locator(".direction-send")
+            receive = page.locator(".direction-receive")
+            assert send.locator("h3").inner_text() == "Client → server (send)"
+            assert receive.locator("h3").inner_text() == "Server → client (receive)"
+            assert send.locator(".replies h5").inner_text() == "Reply: subscribed"
+            assert receive.locator("article.message > header h4").all_inner_texts() == [
+                "trade",
+                "error",
+            ]
+            trade = receive.locator("article.message").first
+            rows = trade.locator("table.schema tbody tr")
+            cells = [
+                [cell.strip() for cell in row.locator("td").all_inner_texts()] for row in rows.all()
+            ]
+            assert ["fills[].px", "number", "yes", "> 0", "Price"] in cells
+            assert ["maker.id", "integer", "yes", "≥ 1", "Account number"] in cells
+            assert [
+                "symbol",
+                "string",
+                "yes",
+                "length ≤ 12\npattern /^[A-Z]+$/",
+                "",
+            ] in cells
+            assert trade.locator("table.schema th").all_inner_texts() == [
+                "Property",
+                "Type",
+                "Required",
+                "Constraints",
+                "Description",
+            ]
+            assert trade.locator("h5").inner_text() == "A trade"
+            example = send.locator(".example").first
+            assert '"channel": "ticker.v2"' in example.locator("pre").inner_text()
+            (schema_title,) = page.locator(".project-schema h3").all_inner_texts()
+            assert schema_title.startswith("Fill") and "project schema" in schema_title.lower()
+            assert page.locator(".project-schema table.schema tbody tr").count() == 3
+            trade.locator("table.schema").scroll_into_view_if_needed()
+            _shot(page, "11-messages-desktop")
+            desktop.close()
+
+            phone = chromium.new_context(**PHONE)
+            page = phone.new_page()
+            console.watch(page)
+            page.goto(url)
+            _no_sideways_scroll(page)
+            page.locator("#messages-receive").scroll_into_view_if_needed()
+            _shot(page, "12-messages-phone")
+            phone.close()
+        finally:
+            chromium.close()
     assert console.problems == []

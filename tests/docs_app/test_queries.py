@@ -7,13 +7,18 @@ from typing import Any
 import pytest
 
 from docs_app.models import RenderedDescription
+from endpoints.models import Endpoint
+from tests.docs_app.conftest import document_endpoint, ticker_contract_messages
 from tests.factories import grow_tree
 
 # link lookup + scope (2) + values (2) + folders + endpoints (with stored renderings) + tags + view
 INDEX_QUERIES = 9
 # link lookup + scope (2) + values (2) + folders + navigation + endpoint + its tags + messages
-# + view
-ENDPOINT_QUERIES = 11
+# + the project's schemas + view
+ENDPOINT_QUERIES = 12
+# the index's, plus the outline of every shown message, the messages shown in full and the
+# project's schemas
+LLMS_QUERIES = INDEX_QUERIES + 3
 # storing new renderings: one INSERT ... ON CONFLICT, inside a savepoint (two statements)
 STORE_RENDERINGS = 3
 
@@ -28,11 +33,16 @@ def grow(docs: Any, folders: int, per_folder: int) -> None:
         description=lambda f, i: f"## Stream {i}\n\nTicks for **area {f}**.",
         headers=[{"name": "X-Key", "value": "{{apiKey}}"}],
     )
+    # Every grown endpoint documents the ticker's messages (schemas with a project schema).
+    for endpoint in Endpoint.objects.filter(project=docs.team.project, name__startswith="Stream"):
+        document_endpoint(endpoint, ticker_contract_messages())
 
 
 @pytest.mark.parametrize("size", [(1, 2), (6, 10)])
 @pytest.mark.parametrize("scoped", [False, True])
-def test_page_query_counts_do_not_grow(docs, browser, django_assert_max_num_queries, size, scoped):
+def test_page_query_counts_do_not_grow(
+    docs, ticker_contract, browser, django_assert_max_num_queries, size, scoped
+):
     grow(docs, *size)
     options: dict[str, Any] = {"environment_id": docs.environment.pk, "show_assignee": True}
     if scoped:
@@ -59,7 +69,7 @@ def test_page_query_counts_do_not_grow(docs, browser, django_assert_max_num_quer
         (base, INDEX_QUERIES),
         (f"{base}?q=stream", INDEX_QUERIES),
         (f"{base}index.md", INDEX_QUERIES),
-        (f"{base}llms.txt", INDEX_QUERIES),
+        (f"{base}llms.txt", LLMS_QUERIES),
         (f"{base}endpoints/{ticker}/", ENDPOINT_QUERIES),
         (f"{base}endpoints/{ticker}.md", ENDPOINT_QUERIES),
     ):
@@ -68,7 +78,9 @@ def test_page_query_counts_do_not_grow(docs, browser, django_assert_max_num_quer
 
 
 @pytest.mark.parametrize("size", [(1, 2), (5, 8)])
-def test_preview_query_counts_do_not_grow(docs, client, django_assert_max_num_queries, size):
+def test_preview_query_counts_do_not_grow(
+    docs, ticker_contract, client, django_assert_max_num_queries, size
+):
     grow(docs, *size)
     client.force_login(docs.team.editor)
     base = f"/projects/{docs.team.project.pk}/docs/"
@@ -76,5 +88,5 @@ def test_preview_query_counts_do_not_grow(docs, client, django_assert_max_num_qu
     # session + user + membership + values (2) + folders + endpoints + tags
     with django_assert_max_num_queries(8):
         assert client.get(base).status_code == 200
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         assert client.get(f"{base}endpoints/{docs.endpoints['ticker'].pk}/").status_code == 200
