@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from core.fields import OrderedJSONField
 from endpoints.contracts.examples import default_body
 
 
@@ -199,7 +200,7 @@ class Message(models.Model):
     format = models.CharField(max_length=8, choices=MessageFormat.choices, default="text")
     description = models.TextField(blank=True, default="")
     # A JSON Schema (draft 2020-12) of the payload, for JSON messages; null: none documented.
-    schema = models.JSONField(null=True, blank=True)
+    schema = OrderedJSONField(null=True, blank=True)
     # [{"name": ..., "body": ...}], the first is what "send" sends by default.
     examples = models.JSONField(default=list, blank=True)
     # The name of the send message of this endpoint that this receive message answers.
@@ -240,7 +241,7 @@ class ProjectSchema(Edited):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="schemas")
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True, default="")
-    schema = models.JSONField(default=dict)
+    schema = OrderedJSONField(default=dict)
 
     class Meta:
         ordering = ["name", "id"]
