@@ -32,14 +32,9 @@ from endpoints.models import (
     MessageDirection,
     MessageFormat,
     Project,
-    ProjectSchema,
     match_any,
 )
-
-
-def project_schemas(project: Project) -> dict[str, Any]:
-    """The project's named schemas as ``$ref`` targets: ``{name: schema}``, in one query."""
-    return dict(ProjectSchema.objects.filter(project=project).values_list("name", "schema"))
+from endpoints.schemas.selectors import schema_contents
 
 
 def _too_large(
@@ -171,7 +166,7 @@ def messages_checked(
         if size > MAX_SCHEMA_BYTES:
             raise _too_large(f"{at}.schema", "The schema", size, MAX_SCHEMA_BYTES)
         if schemas is None:
-            schemas = project_schemas(project)
+            schemas = schema_contents(project=project)
         try:
             check_schema(schema, schemas)
         except SchemaError as exc:
