@@ -30,7 +30,7 @@ from core.formats import (
     pretty,
 )
 from core.markdown import render_markdown
-from docs_app.schema_table import SchemaTable, match_words, referenced_schemas, schema_rows
+from docs_app.schema_table import SchemaTable, match_words, schema_rows
 from docs_app.selectors import (
     DocsEndpoint,
     DocsEndpointSummary,
@@ -39,7 +39,7 @@ from docs_app.selectors import (
     MessageOutline,
 )
 from endpoints.contracts.examples import default_body
-from endpoints.contracts.schemas import COMPONENTS_PREFIX
+from endpoints.contracts.schemas import COMPONENTS_PREFIX, referenced_in_order
 from endpoints.environments.resolver import fill_known
 from endpoints.models import EndpointStatus
 
@@ -270,7 +270,7 @@ def messages_view(
             by_name[doc.reply_to].replies.append(doc)
         else:
             receive.append(doc)
-    used = referenced_schemas([message.schema for message in messages], schemas)
+    used = referenced_in_order([message.schema for message in messages], schemas)
     return MessagesView(
         send,
         receive,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpoints.contracts.pointers import MISSING, pointer_parts, resolve
-from endpoints.contracts.schemas import COMPONENTS_PREFIX
+from endpoints.contracts.schemas import COMPONENTS_PREFIX, ref_name
 
 # A schema of the documented size limit can still describe thousands of paths; past these the
 # table says how many rows it left out instead of growing the page without end.
@@ -63,13 +63,6 @@ def _number(value: Any) -> str:
         if not isinstance(value, (int, float)) or isinstance(value, bool)
         else (str(value))
     )
-
-
-def ref_name(ref: str) -> str | None:
-    """The project schema a ``$ref`` names (``#/components/schemas/Fill`` -> ``Fill``)."""
-    if ref.startswith(COMPONENTS_PREFIX):
-        return ref[len(COMPONENTS_PREFIX) :].split("/")[0] or None
-    return None
 
 
 def constraints_of(schema: Mapping[str, Any]) -> tuple[str, ...]:
@@ -313,27 +306,6 @@ def schema_rows(schema: Any, project_schemas: Mapping[str, Any]) -> SchemaTable:
     # An array (or a scalar) message: a row for itself, its items' properties as "[].id".
     walker.add(ROOT, schema, True, (), 0, below="")
     return SchemaTable(tuple(walker.rows), walker.omitted, omitted_more=not walker.counted_all)
-
-
-def referenced_schemas(schemas: list[Any], project_schemas: Mapping[str, Any]) -> list[str]:
-    """Names of the project schemas ``schemas`` refer to, directly or through each other, in
-    the order first met (unknown names left out)."""
-    found: dict[str, None] = {}
-    stack = list(reversed(schemas))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "$ref" and isinstance(value, str):
-                    name = ref_name(value)
-                    if name is not None and name in project_schemas and name not in found:
-                        found[name] = None
-                        stack.append(project_schemas[name])
-                elif key not in ("const", "enum", "examples", "default"):
-                    stack.append(value)
-        elif isinstance(node, list):
-            stack.extend(reversed(node))
-    return list(found)
 
 
 def mentions_ref(schema: Any) -> bool:

@@ -15,6 +15,35 @@ MAX_MESSAGES_PER_ENDPOINT = 500
 MAX_PROBLEMS = 10
 
 
+# A problem's reason quotes the failing value; shown, it is cut to this many characters.
+MAX_REASON_CHARS = 300
+
+
+def short_reason(reason: str) -> str:
+    """``reason`` cut to MAX_REASON_CHARS (mask secrets in it first: a cut secret is missed)."""
+    if len(reason) <= MAX_REASON_CHARS:
+        return reason
+    return reason[: MAX_REASON_CHARS - 1] + "…"
+
+
+def unstorable(value: Any) -> bool:
+    """Whether ``value`` holds a string PostgreSQL's text and jsonb cannot store: a NUL
+    character or an unpaired surrogate."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(unstorable(key) or unstorable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(unstorable(item) for item in value)
+    return False
+
+
 def json_size(value: Any) -> int:
     """The size of ``value`` as compact UTF-8 JSON, the measure the limits use."""
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())

@@ -23,6 +23,7 @@ from typing import Any
 import jsonpath
 import jsonschema_rs
 
+from .limits import unstorable
 from .pointers import MISSING, pointer_parts, resolve
 
 RULE_KINDS = ("any", "path", "regex")
@@ -35,6 +36,13 @@ _SIMPLE_STEP = re.compile(
     r"\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)|\[(?P<index>\d+)\]|\['(?P<quoted>[^'\\]*)'\]"
     r'|\["(?P<dquoted>[^"\\]*)"\]'
 )
+
+
+# The JSONPath library runs regular expressions (its =~ operator, RFC 9535's match() and
+# search()) with Python's re, whose backtracking is unbounded; the relay runs rules on every
+# frame, so paths that use them are refused. Quoted strings are ignored when looking.
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_UNBOUNDED_REGEX = re.compile(r"=~|\bmatch\s*\(|\bsearch\s*\(")
 
 
 class RuleError(ValueError):
@@ -72,6 +80,12 @@ def _path_finder(path: str) -> Callable[[Any], list[Any]]:
             raise RuleError("path", f"{path!r} is not a JSON Pointer: {exc}") from None
     elif path.startswith("$"):
         simple = _simple_parts(path)
+        if simple is None and _UNBOUNDED_REGEX.search(_QUOTED.sub("", path)):
+            raise RuleError(
+                "path",
+                f"{path!r}: regular expressions inside a JSONPath (=~, match(), search()) are "
+                "not supported; use a regex rule, or compare values",
+            )
         if simple is None:
             try:
                 compiled = jsonpath.compile(path)
@@ -143,6 +157,11 @@ def compile_rule(rule: Mapping[str, Any] | None) -> Rule:
 
 def check_rule(rule: Mapping[str, Any] | None) -> None:
     """Raise RuleError unless ``rule`` is usable (only the keys of its kind)."""
+    if rule is not None and not isinstance(rule, Mapping):
+        raise RuleError("kind", "a match rule is an object")
+    for key, value in (rule or {}).items():
+        if unstorable(key) or unstorable(value):
+            raise RuleError(str(key), "NUL and unpaired surrogate characters cannot be stored")
     compile_rule(rule)
     if rule:
         allowed = {"any": {"kind"}, "path": {"kind", "path", "value"}, "regex": {"kind", "pattern"}}

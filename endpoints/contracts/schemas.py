@@ -10,6 +10,7 @@ under ``components`` before it is compiled. References never leave the document:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 import jsonschema_rs
@@ -35,25 +36,55 @@ class SchemaError(ValueError):
         self.reason = reason
 
 
+# Keywords whose value is data, not a schema: a "$ref" inside is a value, not a reference.
+_DATA_KEYWORDS = frozenset({"const", "enum", "examples", "default"})
+# Keywords whose value maps names (chosen by the author: "default" is a fine property name)
+# to schemas.
+_SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+)
+
+
 def _refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
+    """Every ``$ref`` of the schema ``node``, with its path."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("$ref", "$dynamicRef") and isinstance(value, str):
                 yield [*path, key], value
-            elif key not in ("const", "enum", "examples", "default"):
+            elif key in _SCHEMA_MAPS and isinstance(value, dict):
+                for name, subschema in value.items():
+                    yield from _refs(subschema, [*path, key, name])
+            elif key not in _DATA_KEYWORDS:
                 yield from _refs(value, [*path, key])
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from _refs(value, [*path, index])
 
 
+def ref_name(ref: str) -> str | None:
+    """The project schema a ``$ref`` names (``#/components/schemas/Fill`` -> ``Fill``)."""
+    if ref.startswith(COMPONENTS_PREFIX):
+        return ref[len(COMPONENTS_PREFIX) :].split("/")[0] or None
+    return None
+
+
 def referenced_names(schema: Any) -> set[str]:
     """The names of the project schemas ``schema`` refers to (``#/components/schemas/<name>``)."""
-    return {
-        ref[len(COMPONENTS_PREFIX) :].split("/")[0]
-        for _path, ref in _refs(schema, [])
-        if ref.startswith(COMPONENTS_PREFIX)
-    }
+    return {name for _path, ref in _refs(schema, []) if (name := ref_name(ref)) is not None}
+
+
+def referenced_in_order(schemas: list[Any], project_schemas: Mapping[str, Any]) -> list[str]:
+    """Names of the project schemas ``schemas`` refer to, directly or through each other, in
+    the order first met (unknown names left out)."""
+    found: dict[str, None] = {}
+    pending = list(reversed(schemas))
+    while pending:
+        for _path, ref in _refs(pending.pop(), []):
+            name = ref_name(ref)
+            if name is not None and name in project_schemas and name not in found:
+                found[name] = None
+                pending.insert(0, project_schemas[name])
+    return list(found)
 
 
 def merged(schema: Any, project_schemas: Mapping[str, Any]) -> Any:
@@ -117,7 +148,7 @@ def check_schema(schema: Any, project_schemas: Mapping[str, Any]) -> None:
     if not isinstance(schema, dict):
         raise SchemaError("", "a JSON Schema is an object (or true / false)")
     declared = schema.get("$schema")
-    if declared is not None and declared.rstrip("#") != DIALECT:
+    if declared is not None and (not isinstance(declared, str) or declared.rstrip("#") != DIALECT):
         raise SchemaError("/$schema", f"only JSON Schema draft 2020-12 ({DIALECT}) is supported")
     if "components" in schema:
         raise SchemaError(
@@ -141,10 +172,9 @@ def check_schema(schema: Any, project_schemas: Mapping[str, Any]) -> None:
         except ValueError as exc:
             raise SchemaError(where, f"{ref!r} is not a JSON Pointer: {exc}") from None
         if resolve(document, target) is MISSING:
-            if ref.startswith(COMPONENTS_PREFIX):
-                name = ref[len(COMPONENTS_PREFIX) :].split("/")[0]
-                if name not in project_schemas:
-                    raise SchemaError(where, f"unknown project schema {name!r} in {ref!r}")
+            name = ref_name(ref)
+            if name is not None and name not in project_schemas:
+                raise SchemaError(where, f"unknown project schema {name!r} in {ref!r}")
             raise SchemaError(where, f"{ref!r} does not resolve")
     for path, _ref in _refs(schema, []):
         cycle = _find_cycle(document, [str(part) for part in path[:-1]])
@@ -169,16 +199,18 @@ def compile_schema(schema: Any, project_schemas: Mapping[str, Any]) -> jsonschem
 def problems_of(
     validator: jsonschema_rs.Validator, value: Any, limit: int = MAX_PROBLEMS
 ) -> list[dict[str, str]]:
-    """What is wrong with ``value``: at most ``limit`` {path, reason}, then a count of the rest."""
+    """What is wrong with ``value``: at most ``limit`` {path, reason}, then "and more".
+
+    The rest are not counted: a frame of a million wrong items must not cost a million
+    errors on the relay's loop. A reason quotes the failing value, so it can be as large as
+    the frame; whoever shows it shortens it (``limits.short_reason``) after masking secrets.
+    """
     if validator.is_valid(value):
         return []
     problems: list[dict[str, str]] = []
-    extra = 0
-    for error in validator.iter_errors(value):
-        if len(problems) < limit:
-            problems.append({"path": pointer_of(error.instance_path), "reason": error.message})
-        else:
-            extra += 1
-    if extra:
-        problems.append({"path": "", "reason": f"and {extra} more"})
+    for error in islice(validator.iter_errors(value), limit + 1):
+        if len(problems) == limit:
+            problems.append({"path": "", "reason": "and more"})
+            break
+        problems.append({"path": pointer_of(error.instance_path), "reason": error.message})
     return problems

@@ -13,7 +13,7 @@ from django.db import transaction
 from core.errors import PayloadTooLarge, ValidationFailed
 from endpoints.activity import events
 from endpoints.activity.event_kinds import EventKind
-from endpoints.contracts.limits import MAX_SCHEMA_BYTES, json_size
+from endpoints.contracts.limits import MAX_SCHEMA_BYTES, json_size, unstorable
 from endpoints.contracts.schemas import (
     SchemaError,
     check_schema,
@@ -32,7 +32,6 @@ NAME_RULE = (
     "A schema name starts with a letter or '_' and continues with at most 99 letters, digits, "
     "'_', '.' or '-'."
 )
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _check_name(name: str, others: dict[str, Any]) -> None:
@@ -40,17 +39,6 @@ def _check_name(name: str, others: dict[str, Any]) -> None:
         raise ValidationFailed({"name": [NAME_RULE]})
     if name in others:
         raise ValidationFailed({"name": [f"A schema named {name!r} already exists."]})
-
-
-def _unstorable(value: Any) -> bool:
-    # PostgreSQL's jsonb holds neither NUL nor unpaired surrogates, in keys or in strings.
-    if isinstance(value, str):
-        return bool(_UNSTORABLE.search(value))
-    if isinstance(value, dict):
-        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_unstorable(item) for item in value)
-    return False
 
 
 def _check_schema(name: str, schema: Any, others: dict[str, Any]) -> None:
@@ -63,7 +51,7 @@ def _check_schema(name: str, schema: Any, others: dict[str, Any]) -> None:
             size=size,
             limit=MAX_SCHEMA_BYTES,
         )
-    if _unstorable(schema):
+    if unstorable(schema):
         raise ValidationFailed(
             {"schema": ["NUL and unpaired surrogate characters cannot be stored."]}
         )

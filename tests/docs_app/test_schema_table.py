@@ -13,10 +13,9 @@ from docs_app.schema_table import (
     constraints_of,
     match_words,
     mentions_ref,
-    ref_name,
-    referenced_schemas,
     schema_rows,
 )
+from endpoints.contracts.schemas import ref_name, referenced_in_order
 from tests.docs_app.conftest import FILL_SCHEMA, TRADE_SCHEMA
 
 PROJECT = {"Fill": FILL_SCHEMA}
@@ -304,8 +303,8 @@ def test_referenced_schemas_follow_refs_through_each_other():
         {"const": {"$ref": "#/components/schemas/C"}},  # a value, not a reference
         {"$ref": "#/components/schemas/Missing"},
     ]
-    assert referenced_schemas(schemas, project) == ["B", "A"]
-    assert referenced_schemas([], project) == []
+    assert referenced_in_order(schemas, project) == ["B", "A"]
+    assert referenced_in_order([], project) == []
     assert mentions_ref(schemas[1]) and not mentions_ref(None) and not mentions_ref({"a": 1})
     assert ref_name("#/components/schemas/Fill") == "Fill"
     assert ref_name("#/components/schemas/") is None and ref_name("#/$defs/X") is None

@@ -9,10 +9,10 @@ import pytest
 
 from endpoints.contracts.checker import Check, contract_for
 from endpoints.contracts.infer import infer_schema
-from endpoints.contracts.limits import MAX_PROBLEMS
+from endpoints.contracts.limits import MAX_PROBLEMS, MAX_REASON_CHARS, short_reason
 from endpoints.contracts.pointers import MISSING, pointer_of, pointer_parts, resolve
 from endpoints.contracts.rules import RuleError, check_rule, compile_rule
-from endpoints.contracts.schemas import SchemaError, check_schema
+from endpoints.contracts.schemas import SchemaError, check_schema, referenced_names
 
 FILL = {"type": "object", "required": ["px", "q"], "properties": {"px": {"type": "number"}}}
 TRADE = {
@@ -119,7 +119,7 @@ def test_problems_are_bounded():
     )
     verdict = contract.check("receive", json.dumps({f"p{i}": "x" for i in range(30)}))
     assert len(verdict.problems) == MAX_PROBLEMS + 1
-    assert verdict.problems[-1] == {"path": "", "reason": f"and {30 - MAX_PROBLEMS} more"}
+    assert verdict.problems[-1] == {"path": "", "reason": "and more"}
 
 
 def test_compiled_contracts_are_shared_by_content():
@@ -276,3 +276,59 @@ def test_json_pointers():
     assert resolve(document, ["x"]) is MISSING
     with pytest.raises(ValueError):
         pointer_parts("a")
+
+
+def test_property_names_that_are_keywords_still_hold_references():
+    # "default" and "enum" are data keywords, but as property names they hold schemas.
+    schema: dict[str, Any] = {
+        "properties": {
+            "default": {"$ref": "#/components/schemas/Fill"},
+            "enum": {"items": {"$ref": "#/components/schemas/Missing"}},
+        },
+        "default": {"$ref": "#/components/schemas/NotAReference"},
+    }
+    with pytest.raises(SchemaError) as caught:
+        check_schema(schema, {"Fill": FILL})
+    assert caught.value.path == "/properties/enum/items/$ref"
+    del schema["properties"]["enum"]
+    assert referenced_names(schema) == {"Fill"}
+
+
+def test_a_schema_declaration_that_is_not_a_string_is_refused():
+    with pytest.raises(SchemaError) as caught:
+        check_schema({"$schema": 5}, {})
+    assert caught.value.path == "/$schema"
+
+
+def test_problems_stop_at_the_limit_without_counting_the_rest():
+    contract = contract_for(
+        [
+            {
+                "name": "m",
+                "direction": "receive",
+                "format": "json",
+                "schema": {"items": {"type": "string"}},
+            }
+        ],
+        {},
+    )
+    verdict = contract.check("receive", json.dumps([0] * 100_000))
+    assert len(verdict.problems) == MAX_PROBLEMS + 1
+    assert verdict.problems[-1] == {"path": "", "reason": "and more"}
+
+
+def test_rules_refuse_unbounded_regular_expressions_and_unstorable_text():
+    for path in ("$[?@.a =~ /(a+)+$/]", "$[?search(@.a, '(a+)+$')]", "$[?match(@.a, 'x')]"):
+        with pytest.raises(RuleError) as caught:
+            check_rule({"kind": "path", "path": path})
+        assert caught.value.field == "path"
+    check_rule({"kind": "path", "path": '$[?@.name == "match(x)"]', "value": 1})
+    with pytest.raises(RuleError) as caught:
+        check_rule({"kind": "path", "path": "$.a", "value": "a\x00b"})
+    assert caught.value.field == "value"
+
+
+def test_short_reasons():
+    assert short_reason("x" * 10) == "x" * 10
+    cut = short_reason("x" * 1000)
+    assert len(cut) == MAX_REASON_CHARS and cut.endswith("…")
