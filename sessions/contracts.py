@@ -8,18 +8,18 @@ the web processes share nothing but the data.
 
 from __future__ import annotations
 
-import time
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Max
 
 from endpoints.contracts.checker import Contract, Verdict, contract_for
+from endpoints.contracts.limits import short_reason
 from endpoints.models import Endpoint, Message, ProjectSchema
+from sessions.masking import Masker
 
-# How long a web process reuses an endpoint's contract before reading it again: sends on the
-# live socket stay off the database, and an edit reaches them within this many seconds.
-CACHE_SECONDS = 2.0
+logger = logging.getLogger("switchboard.sessions")
 _MESSAGE_KEYS = ("name", "direction", "format", "schema", "match")
 
 
@@ -71,10 +71,20 @@ def contract_stamps(endpoint_ids: set[int]) -> dict[int, list[Any]]:
 
 
 def compiled(data: dict[str, Any] | None) -> Contract | None:
-    """The compiled contract of ``contract_data``; None when there is nothing to check."""
+    """The compiled contract of ``contract_data``; None when there is nothing to check.
+
+    Writes check every schema, so this compiles; if it ever does not (a project schema
+    changed under a message in a way the checks missed), sessions go on unchecked rather
+    than fail: a debugger must keep relaying."""
     if not data or not data["messages"]:
         return None
-    return contract_for(data["messages"], data["schemas"])
+    try:
+        return contract_for(data["messages"], data["schemas"])
+    except Exception:
+        logger.exception(
+            "The contract of endpoint %s does not compile; not checking", data["endpoint"]
+        )
+        return None
 
 
 @dataclass(frozen=True)
@@ -83,35 +93,43 @@ class EndpointContract:
     strict: bool
 
 
-_RECENT: dict[int, tuple[float, EndpointContract]] = {}
+_RECENT: dict[int, tuple[list[Any], EndpointContract]] = {}
 
 
 def endpoint_contract(endpoint_id: int) -> EndpointContract:
-    """The endpoint's compiled contract and ``strict`` setting, read again at most every
-    ``CACHE_SECONDS`` (a read within that needs no query)."""
-    now = time.monotonic()
+    """The endpoint's compiled contract and ``strict`` setting as they are now: one query for
+    the stamp, and three more only when the endpoint or its project's schemas changed since
+    this process last read them (an edit applies to the very next send)."""
+    stamp = contract_stamps({endpoint_id}).get(endpoint_id)
     recent = _RECENT.get(endpoint_id)
-    if recent is not None and now - recent[0] < CACHE_SECONDS:
+    if recent is not None and stamp is not None and recent[0] == stamp:
         return recent[1]
-    data = contract_data(endpoint_id)
+    data = contract_data(endpoint_id) if stamp is not None else None
     found = EndpointContract(compiled(data), bool(data and data["strict"]))
     if len(_RECENT) > 1024:
         _RECENT.clear()
-    _RECENT[endpoint_id] = (now, found)
+    if data is not None:
+        _RECENT[endpoint_id] = (data["stamp"], found)
     return found
 
 
-def forget_contracts() -> None:
-    """Drop the cached contracts (tests that edit one and check at once)."""
-    _RECENT.clear()
+def shown_problems(problems: list[dict[str, str]], masker: Masker | None) -> list[dict[str, str]]:
+    """Problems as stored and shown: a secret's value quoted in a reason is ••••, and each
+    reason is shortened (after masking, so a secret is never cut in two and missed)."""
+    return [
+        {**p, "reason": short_reason(masker.text(p["reason"]) if masker else p["reason"])}
+        for p in problems
+    ]
 
 
-def verdict_data(verdict: Verdict) -> dict[str, Any]:
+def verdict_data(verdict: Verdict, masker: Masker | None = None) -> dict[str, Any]:
     """A verdict as log entries and answers carry it."""
     return {
         "contract": verdict.check,
         "message": verdict.message,
-        "problems": verdict.problems if verdict.check == "invalid" else None,
+        "problems": (
+            shown_problems(verdict.problems, masker) if verdict.check == "invalid" else None
+        ),
     }
 
 

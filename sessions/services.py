@@ -324,7 +324,7 @@ def message_prepare(
     if message_id is not None:
         saved = (
             Message.objects.filter(pk=message_id, endpoint__project_id=session.project_id)
-            .only("name", "format", "examples", "endpoint_id")
+            .only("name", "direction", "format", "examples", "endpoint_id")
             .first()
         )
         if saved is None:
@@ -342,7 +342,9 @@ def message_prepare(
                     {"example": [f"Message {saved.name!r} has no example {example!r} ({names})."]}
                 )
             body = str(chosen.get("body", ""))
-        if saved.endpoint_id == session.endpoint_id:
+        # Sending a receive message's example (to try what the server would send) is a send
+        # like any other: the rules say what it is.
+        if saved.endpoint_id == session.endpoint_id and saved.direction == "send":
             documented = saved.name
     elif example is not None:
         raise ValidationFailed({"example": ["Name an example only with a message_id."]})
@@ -422,10 +424,7 @@ def _checked(
         verdict = found.contract.check("send", text)
     if not verdict.check:
         return None
-    data = verdict_data(verdict)
-    if data["problems"] and redact:
-        masker = Masker(redact)
-        data["problems"] = [{**p, "reason": masker.text(p["reason"])} for p in data["problems"]]
+    data = verdict_data(verdict, Masker(redact) if redact else None)
     if found.strict and verdict.check == "invalid":
         fields: dict[str, list[str]] = {}
         for problem in data["problems"] or ():

@@ -20,7 +20,7 @@ from websockets.protocol import State
 from core.timestamps import iso
 from endpoints.contracts.checker import RECEIVE, Contract
 from endpoints.contracts.checker import SEND as SEND_DIRECTION
-from sessions.contracts import compiled, send_warning
+from sessions.contracts import compiled, send_warning, shown_problems
 from sessions.masking import Masker, shown_pairs
 from sessions.models import ClosedBy, FailureKind, SessionState
 from sessions.relay.closing import CLOSED_BY_TEXT, CloseIntent, close_description, close_outcome
@@ -157,13 +157,7 @@ class UpstreamConnection:
         record.contract = verdict.check
         record.message = verdict.message or ""
         if verdict.problems:
-            record.problems = self._masked_problems(verdict.problems)
-
-    def _masked_problems(self, problems: list[dict[str, str]]) -> list[dict[str, str]]:
-        masker = self.masker
-        if masker is None:
-            return problems
-        return [{**p, "reason": masker.text(p["reason"])} for p in problems]
+            record.problems = shown_problems(verdict.problems, self.masker)
 
     async def emit(self, record: Record) -> None:
         await self.relay.enqueue(record)

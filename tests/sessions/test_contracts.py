@@ -12,7 +12,6 @@ from asgiref.sync import sync_to_async
 from django.db.models import F
 
 from endpoints.models import Endpoint, Message, ProjectSchema
-from sessions.contracts import forget_contracts
 from sessions.models import Event
 from tests.conftest import assert_error
 from tests.factories import make_endpoint
@@ -83,7 +82,6 @@ def ticker(team: Any, url: str, *, strict: bool = False) -> Endpoint:
     ]
     for position, row in enumerate(rows):
         Message.objects.create(endpoint=endpoint, position=position, **row)
-    forget_contracts()
     return endpoint
 
 
@@ -245,6 +243,39 @@ def test_a_non_strict_endpoint_sends_an_invalid_body_with_a_warning(
         format="json",
     )
     assert "example" in assert_error(unknown, 400, "validation_error")["fields"]
+
+
+def test_switching_strict_on_applies_to_the_very_next_send(team, relay, ws_upstream, sessions_for):
+    endpoint = ticker(team, ws_upstream.url("/ticker"))
+    api = sessions_for(team.editor)
+    sid = open_ticker(api, endpoint)
+    # This process has now read (and kept) the endpoint's contract, strict off.
+    assert api.send(sid, format="json", body='{"op": "subscribe"}')["contract"] == "invalid"
+    endpoint.refresh_from_db()
+    patched = api.client.patch(
+        f"/api/v1/projects/{team.project.pk}/endpoints/{endpoint.pk}/",
+        {"strict": True, "version": endpoint.version},
+        format="json",
+    )
+    assert patched.status_code == 200, patched.json()
+    refused = api.client.post(
+        f"{API}{sid}/messages/", {"format": "json", "body": '{"op": "subscribe"}'}, format="json"
+    )
+    assert_error(refused, 400, "contract_violation")
+
+
+def test_sending_a_receive_messages_example_is_named_by_the_rules(
+    team, relay, ws_upstream, sessions_for
+):
+    endpoint = ticker(team, ws_upstream.url("/ticker"))
+    Message.objects.filter(endpoint=endpoint, name="error").update(
+        examples=[{"name": "oops", "body": '{"type": "error", "reason": "x"}'}]
+    )
+    api = sessions_for(team.editor)
+    sid = open_ticker(api, endpoint)
+    sent = api.send(sid, message_id=message_id(endpoint, "error"))
+    # No send message's rule recognises it: it is not logged as the receive message "error".
+    assert (sent["message"], sent["contract"]) == (None, "undocumented")
 
 
 def test_a_session_without_endpoint_checks_nothing(team, relay, ws_upstream, sessions_for):
