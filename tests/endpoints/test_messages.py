@@ -461,7 +461,7 @@ def patch_messages(
     )
 
 
-FORMAT_AFTER_PATCH = {
+FORMAT_AFTER_PATCH: dict[str, tuple[str, str, dict[str, Any], str]] = {
     # The format changes; the stored example stays: it is checked against the new format.
     "format-only": ("text", "hello", {"format": "json"}, "messages[0].examples[0].body"),
     # Examples without a format: checked against the stored format, not text.
