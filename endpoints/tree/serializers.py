@@ -347,12 +347,11 @@ class FolderInSerializer(VersionedInput):
     position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
 
 
+# One documented message as written, a legacy ``body`` kept as it is: examples are checked
+# against the format the message has after the write (a PATCH item merged with the stored
+# message) by endpoints.tree.messages, which names the field written (``messages[i].body`` or
+# ``messages[i].examples[j].body``). (A comment, not a docstring: that would be in the schema.)
 class MessageInSerializer(serializers.Serializer):
-    """One documented message as written, a legacy ``body`` kept as it is: examples are checked
-    against the format the message has after the write (a PATCH item merged with the stored
-    message) by endpoints.tree.messages, which names the field written (``messages[i].body``
-    or ``messages[i].examples[j].body``)."""
-
     id = serializers.IntegerField(required=False, min_value=1)
     name = serializers.CharField(max_length=200)
     direction = serializers.ChoiceField(
