@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.errors import PayloadTooLarge, ValidationFailed
+from core.errors import ValidationFailed
 from core.formats import BodyFormatError, validate_body
 from endpoints.contracts.infer import infer_schema
 from endpoints.contracts.limits import MAX_EXAMPLE_BYTES
+from endpoints.tree.messages import too_large
 from sessions.models import Event, EventKind
 
 
@@ -30,10 +31,7 @@ def schema_from_text(text: str, *, field: str, what: str = "The example") -> dic
     """The schema generated from the JSON in ``text``; errors name ``field``."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_EXAMPLE_BYTES:
-        raise PayloadTooLarge(
-            f"{what} is {size} bytes; at most {MAX_EXAMPLE_BYTES} bytes are read.",
-            limit=MAX_EXAMPLE_BYTES,
-        )
+        raise too_large(field, what, size, MAX_EXAMPLE_BYTES)
     try:
         value = json_value(text)
     except BodyFormatError as exc:

@@ -3,14 +3,13 @@ that refers to them broken, and announced live."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from core.errors import PayloadTooLarge, ValidationFailed
+from core.errors import ValidationFailed
 from endpoints.activity import events
 from endpoints.activity.event_kinds import EventKind
 from endpoints.contracts.limits import MAX_SCHEMA_BYTES, json_size, unstorable
@@ -18,13 +17,13 @@ from endpoints.contracts.schemas import (
     SchemaError,
     check_schema,
     compile_schema,
-    problems_of,
     referenced_names,
 )
 from endpoints.errors import SchemaInUse
 from endpoints.models import Project, ProjectSchema
 from endpoints.rows import UNSET, apply_edit, lock_current, save_unique
 from endpoints.schemas.selectors import referring_messages, schema_contents
+from endpoints.tree.messages import example_problems, problem_text, too_large
 
 # Usable as a JSON Pointer segment (no "/" or "~") and as an AsyncAPI component key.
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
@@ -45,12 +44,7 @@ def _check_schema(name: str, schema: Any, others: dict[str, Any]) -> None:
     """``schema`` is usable as project schema ``name`` beside ``others`` (413 when too big)."""
     size = json_size(schema)
     if size > MAX_SCHEMA_BYTES:
-        raise PayloadTooLarge(
-            f"The schema is {size} bytes of JSON; the limit is {MAX_SCHEMA_BYTES}.",
-            fields={"schema": [f"{size} bytes of JSON; at most {MAX_SCHEMA_BYTES} are allowed."]},
-            size=size,
-            limit=MAX_SCHEMA_BYTES,
-        )
+        raise too_large("schema", "The schema", size, MAX_SCHEMA_BYTES)
     if unstorable(schema):
         raise ValidationFailed(
             {"schema": ["NUL and unpaired surrogate characters cannot be stored."]}
@@ -106,18 +100,6 @@ def _dependents(name: str, contents: dict[str, Any]) -> set[str]:
     return found
 
 
-def _example_problem(validator: Any, body: str) -> str | None:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        # Not JSON as stored ({{variables}} in it, say): only a send can check it, once resolved.
-        return None
-    problems = problems_of(validator, value, limit=1)
-    if not problems:
-        return None
-    return f"{problems[0]['path'] or '/'}: {problems[0]['reason']}"
-
-
 def _refuse_if_it_breaks_users(
     name: str, schema: Any, contents: dict[str, Any], project: Project
 ) -> None:
@@ -143,11 +125,12 @@ def _refuse_if_it_breaks_users(
             continue
         validator = compile_schema(message.schema, after)
         for example in message.examples:
-            problem = _example_problem(validator, str(example.get("body", "")))
-            if problem:
+            # The same rule as a message write: bodies with {{references}} wait for the send.
+            problems = example_problems(validator, str(example.get("body", "")), limit=1)
+            if problems:
                 broken.append(
                     f"example {example.get('name')!r} of {message.describe()} would no longer "
-                    f"be valid: {problem}"
+                    f"be valid: {problem_text(problems[0])}"
                 )
     if broken:
         raise ValidationFailed(

@@ -13,12 +13,16 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsonschema_rs
+
 from core.errors import PayloadTooLarge, ValidationFailed
+from core.formats import BodyFormatError, validate_body
 from endpoints.contracts.examples import with_examples
 from endpoints.contracts.limits import (
     MAX_EXAMPLE_BYTES,
     MAX_EXAMPLES_PER_MESSAGE,
     MAX_MESSAGES_PER_ENDPOINT,
+    MAX_PROBLEMS,
     MAX_SCHEMA_BYTES,
     json_size,
 )
@@ -37,19 +41,50 @@ from endpoints.models import (
 from endpoints.schemas.selectors import schema_contents
 
 
-def _too_large(
-    field: str, what: str, size: int, limit: int, unit: str = "bytes"
-) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"{field}: {what} is {size} {unit}; at most {limit} {unit} are allowed.",
-        fields={field: [f"{what} is {size} {unit}; at most {limit} {unit} are allowed."]},
-        size=size,
-        limit=limit,
-    )
+def too_large(field: str, what: str, size: int, limit: int, unit: str = "bytes") -> PayloadTooLarge:
+    """The one 413 of documented messages and project schemas: names ``field``, with the
+    ``size`` found and the ``limit`` (in ``unit``) in the body."""
+    text = f"{what} is {size} {unit}; the limit is {limit} {unit}."
+    return PayloadTooLarge(f"{field}: {text}", fields={field: [text]}, size=size, limit=limit)
 
 
-def _pointer(path: str) -> str:
-    return path or "/"
+def example_problems(
+    validator: jsonschema_rs.Validator, body: str, limit: int = MAX_PROBLEMS
+) -> list[dict[str, str]] | None:
+    """What is wrong with example ``body`` against ``validator`` ([] when it fits), or None
+    when it cannot be checked now: it holds {{references}} (checked once substituted, when it
+    is sent) or is not JSON (the format check names that). Escapes such as \\{{ are applied
+    first, as at send. The one rule for examples, on every message write and schema change."""
+    text = static_text(body)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return problems_of(validator, value, limit)
+
+
+def problem_text(found: Mapping[str, str]) -> str:
+    """One problem of ``example_problems`` as a line: "/price: -1 is less than …"."""
+    if found["path"] == "" and found["reason"].startswith("and "):
+        return found["reason"]
+    return f"{found['path'] or '/'}: {found['reason']}"
+
+
+def _format_problem(message_format: str, body: str) -> str | None:
+    """Why ``body`` is not ``message_format``, checked as it will be sent; None when it is, or
+    when it holds {{references}} (checked after substitution, at send)."""
+    text = static_text(body)
+    if text is None:
+        return None
+    try:
+        validate_body(message_format, text)
+    except BodyFormatError as exc:
+        return str(exc)
+    except RecursionError:
+        return "The body is nested too deeply."
+    return None
 
 
 def stored_messages(endpoint: Endpoint) -> dict[int, dict[str, Any]]:
@@ -70,7 +105,7 @@ def messages_checked(
     leaves out. ValidationFailed names each bad field (``messages[2].match.path``); PayloadTooLarge
     (413) when a limit is passed. Reads the project's schemas only if a message has one."""
     if len(messages) > MAX_MESSAGES_PER_ENDPOINT:
-        raise _too_large(
+        raise too_large(
             "messages", "The list", len(messages), MAX_MESSAGES_PER_ENDPOINT, "messages"
         )
     stored = stored or {}
@@ -80,7 +115,12 @@ def messages_checked(
         errors.setdefault(field, []).append(text)
 
     checked = []
+    # Items written with a legacy ``body`` and no examples: their one example's errors name
+    # ``messages[i].body``, the field they wrote.
+    legacy: set[int] = set()
     for index, written in enumerate(messages):
+        if "examples" not in written and "body" in written:
+            legacy.add(index)
         if "id" not in written and "examples" not in written and "body" not in written:
             # As before examples: a new message written without a body has an empty one.
             written = {**written, "body": ""}
@@ -115,7 +155,7 @@ def messages_checked(
 
         examples = message.get("examples") or []
         if len(examples) > MAX_EXAMPLES_PER_MESSAGE:
-            raise _too_large(
+            raise too_large(
                 f"{at}.examples", "The list", len(examples), MAX_EXAMPLES_PER_MESSAGE, "examples"
             )
         if not examples:
@@ -135,11 +175,15 @@ def messages_checked(
                 # A PATCH parses items partially; an example still needs its body.
                 problem(f"{at}.examples[{number}].body", "An example needs a body (text).")
                 continue
+            body_field = f"{at}.body" if index in legacy else f"{at}.examples[{number}].body"
             size = len(example["body"].encode("utf-8", "surrogatepass"))
             if size > MAX_EXAMPLE_BYTES:
-                raise _too_large(
-                    f"{at}.examples[{number}].body", "The example", size, MAX_EXAMPLE_BYTES
-                )
+                raise too_large(body_field, "The example", size, MAX_EXAMPLE_BYTES)
+            # Against the format the message has after this write (a PATCH may change the
+            # format and leave the stored examples, or the reverse).
+            wrong = _format_problem(message_format, example["body"])
+            if wrong:
+                problem(body_field, wrong)
 
         reply_to = message.get("reply_to") or ""
         if reply_to:
@@ -164,7 +208,7 @@ def messages_checked(
             continue
         size = json_size(schema)
         if size > MAX_SCHEMA_BYTES:
-            raise _too_large(f"{at}.schema", "The schema", size, MAX_SCHEMA_BYTES)
+            raise too_large(f"{at}.schema", "The schema", size, MAX_SCHEMA_BYTES)
         if schemas is None:
             schemas = schema_contents(project=project)
         try:
@@ -174,23 +218,14 @@ def messages_checked(
             continue
         validator = compile_schema(schema, schemas)
         for number, example in enumerate(examples):
-            # A body with {{references}} is checked once substituted, when it is sent.
-            body = static_text(str(example.get("body", "")))
-            if body is None:
-                continue
-            try:
-                value = json.loads(body)
-            except ValueError:
-                continue  # the body's own format check names it
-            for found in problems_of(validator, value):
-                reason = (
-                    found["reason"]
-                    if found["path"] == "" and found["reason"].startswith("and ")
-                    else f"{_pointer(found['path'])}: {found['reason']}"
-                )
+            if not isinstance(example.get("body"), str):
+                continue  # named above
+            body_field = f"{at}.body" if index in legacy else f"{at}.examples[{number}].body"
+            for found in example_problems(validator, example["body"]) or ():
                 problem(
-                    f"{at}.examples[{number}].body",
-                    f"Example {example.get('name')!r} does not fit the schema: {reason}",
+                    body_field,
+                    f"Example {example.get('name')!r} does not fit the schema: "
+                    + problem_text(found),
                 )
     if errors:
         first_field, first = next(iter(errors.items()))

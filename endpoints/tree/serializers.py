@@ -12,7 +12,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.errors import ValidationFailed
-from core.formats import BodyFormatError, validate_body
 from core.people import UserBrief, UserBriefSerializer, user_brief
 from core.query import (
     BooleanWordField,
@@ -23,12 +22,11 @@ from core.query import (
 )
 from core.timestamps import iso
 from core.versioning import VersionedInput
-from endpoints.contracts.examples import default_body, with_examples
+from endpoints.contracts.examples import default_body
 from endpoints.environments.resolver import (
     Usage,
     references,
     references_in_endpoint,
-    static_text,
     url_template_problem,
     usage_summary,
 )
@@ -349,6 +347,10 @@ class FolderInSerializer(VersionedInput):
     position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
 
 
+# One documented message as written, a legacy ``body`` kept as it is: examples are checked
+# against the format the message has after the write (a PATCH item merged with the stored
+# message) by endpoints.tree.messages, which names the field written (``messages[i].body`` or
+# ``messages[i].examples[j].body``). (A comment, not a docstring: that would be in the schema.)
 class MessageInSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, min_value=1)
     name = serializers.CharField(max_length=200)
@@ -390,22 +392,6 @@ class MessageInSerializer(serializers.Serializer):
         default=match_any,
         help_text="How a frame is recognised as this message.",
     )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        legacy = "examples" not in attrs
-        attrs = with_examples(attrs)
-        # A partial write (PATCH) may leave examples out: the message keeps its own.
-        for index, example in enumerate(attrs.get("examples", ())):
-            # A body with {{references}} is checked after substitution, at send; one without
-            # is checked as it will be sent (escapes such as \{{ applied).
-            body = static_text(str(example.get("body", "")))
-            try:
-                if body is not None:
-                    validate_body(attrs.get("format", MessageFormat.TEXT), body)
-            except BodyFormatError as exc:
-                where = "body" if legacy else f"examples[{index}].body"
-                raise serializers.ValidationError({where: [str(exc)]}) from None
-        return attrs
 
 
 class HandshakeInput(serializers.Serializer):

@@ -23,6 +23,7 @@ from endpoints.contracts.limits import (
     MAX_SCHEMA_BYTES,
 )
 from endpoints.models import Endpoint, ProjectEvent, ProjectSchema
+from endpoints.tree.services import endpoint_update
 from tests.conftest import Team, assert_error
 from tests.endpoints.test_bad_input import workspace_rows
 from tests.factories import ERROR_SCHEMA, TRADE_SCHEMA, make_endpoint, make_ticker, ticker_messages
@@ -447,3 +448,97 @@ def test_the_worked_example_of_the_docs_is_accepted(
             "Example 'BTC' does not fit the schema: /price: -1 is less than the minimum of 0"
         ]
     }
+
+
+# --- examples against the format the message has after the write ------------------------------
+
+
+def patch_messages(
+    team: Team, client_for: Callable[[Any], APIClient], endpoint: Endpoint, items: Any
+) -> Any:
+    return client_for(team.editor).patch(
+        f"{endpoints_url(team)}{endpoint.pk}/", {"messages": items}, format="json"
+    )
+
+
+FORMAT_AFTER_PATCH: dict[str, tuple[str, str, dict[str, Any], str]] = {
+    # The format changes; the stored example stays: it is checked against the new format.
+    "format-only": ("text", "hello", {"format": "json"}, "messages[0].examples[0].body"),
+    # Examples without a format: checked against the stored format, not text.
+    "examples-only": (
+        "json",
+        "[1]",
+        {"examples": [{"name": "e", "body": "hello"}]},
+        "messages[0].examples[0].body",
+    ),
+    # A legacy body without a format: the error names the field written.
+    "body-only": ("json", "[1]", {"body": "hello"}, "messages[0].body"),
+    "format-to-hex": ("text", "hello", {"format": "hex"}, "messages[0].examples[0].body"),
+}
+
+
+@pytest.mark.parametrize("case", list(FORMAT_AFTER_PATCH), ids=list(FORMAT_AFTER_PATCH))
+def test_a_patch_checks_examples_against_the_format_after_it(
+    team: Team, client_for: Callable[[Any], APIClient], case: str
+) -> None:
+    stored_format, stored_body, change, field = FORMAT_AFTER_PATCH[case]
+    endpoint = make_endpoint(
+        team, messages=[{"name": "m", "format": stored_format, "body": stored_body}]
+    )
+    (message,) = endpoint.messages.all()
+    before = workspace_rows()
+    response = patch_messages(team, client_for, endpoint, [{"id": message.pk, **change}])
+    body = assert_error(response, 400, "validation_error")
+    assert set(body["fields"]) == {field}, body
+    assert body["detail"].startswith(f"{field}: "), body
+    assert workspace_rows() == before
+
+
+def test_a_patch_to_json_keeps_examples_with_references_for_the_send(
+    team: Team, client_for: Callable[[Any], APIClient]
+) -> None:
+    """{{references}} are substituted at send and checked then, whatever the write."""
+    endpoint = make_endpoint(
+        team, messages=[{"name": "m", "format": "text", "body": '{"id": {{id}}}'}]
+    )
+    (message,) = endpoint.messages.all()
+    response = patch_messages(team, client_for, endpoint, [{"id": message.pk, "format": "json"}])
+    assert response.status_code == 200, response.json()
+    assert response.json()["messages"][0]["format"] == "json"
+    # The same PATCH with a valid JSON example is accepted and keeps the examples.
+    response = patch_messages(
+        team, client_for, endpoint, [{"id": message.pk, "examples": [{"name": "e", "body": "[1]"}]}]
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["messages"][0]["examples"] == [{"name": "e", "body": "[1]"}]
+
+
+def test_every_write_path_checks_the_effective_format(team: Team) -> None:
+    """The service (which reverts and saved sessions call too) merges an item with the stored
+    message before the format check."""
+    endpoint = make_endpoint(team, messages=[{"name": "m", "format": "text", "body": "hello"}])
+    (message,) = endpoint.messages.all()
+    before = workspace_rows()
+    with pytest.raises(ValidationFailed) as refused:
+        endpoint_update(
+            endpoint=endpoint,
+            actor=team.editor,
+            data={"messages": [{"id": message.pk, "format": "json"}]},
+        )
+    assert set(refused.value.extra["fields"]) == {"messages[0].examples[0].body"}
+    assert workspace_rows() == before
+
+
+def test_a_revert_to_a_snapshot_with_an_invalid_example_is_refused(
+    team: Team, client_for: Callable[[Any], APIClient]
+) -> None:
+    endpoint = make_endpoint(team, messages=[{"name": "m", "format": "text", "body": "hello"}])
+    first = endpoint.revisions.get()
+    first.snapshot["messages"][0]["format"] = "json"  # a snapshot no write could have made
+    first.save()
+    before = workspace_rows()
+    url = f"{endpoints_url(team)}{endpoint.pk}/history/{first.pk}/revert/"
+    body = assert_error(client_for(team.editor).post(url, format="json"), 400)
+    assert set(body["fields"]) == {"messages[0].examples[0].body"}, body
+    assert "Invalid JSON" in body["fields"]["messages[0].examples[0].body"][0], body
+    assert workspace_rows() == before

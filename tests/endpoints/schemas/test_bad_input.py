@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from endpoints.contracts.limits import MAX_SCHEMA_BYTES
 from endpoints.models import ProjectSchema
 from tests.conftest import assert_error
-from tests.endpoints.schemas.conftest import Schemas, make_schema
+from tests.endpoints.schemas.conftest import TRADE, Schemas, make_schema
 from tests.endpoints.test_bad_input import workspace_rows
 
 BIG_SCHEMA = {"enum": ["x" * 1000] * 300}  # ~300 KB of JSON, over the 256 KiB limit
@@ -306,3 +307,54 @@ def test_a_change_that_keeps_every_example_valid_is_accepted(
     stricter = {**looser, "required": ["symbol"]}
     response = api.patch(world.url(world.trade), {"version": 2, "schema": stricter}, format="json")
     assert response.status_code == 200, response.content
+
+
+def test_examples_are_checked_by_the_rule_of_a_message_write(
+    world: Schemas, client_for: Any
+) -> None:
+    """An example with a {{reference}} in a JSON string is valid JSON as stored, and a message
+    write accepts it (checked once substituted, at send): a schema change must not refuse it.
+    An escaped \\{{ is literal text as sent, so that example is checked, and blocks."""
+    api = client_for(world.team.editor)
+    world.endpoint.messages.filter(name="trade").update(
+        examples=[
+            {"name": "Var", "body": '{"type": "trade", "symbol": "BTC", "price": "{{price}}"}'}
+        ]
+    )
+    stricter = {**TRADE, "properties": {"symbol": {"type": "string"}, "price": {"type": "integer"}}}
+    response = api.patch(world.url(world.trade), {"version": 1, "schema": stricter}, format="json")
+    assert response.status_code == 200, response.content
+
+    world.endpoint.messages.filter(name="trade").update(
+        examples=[
+            {
+                "name": "Escaped",
+                "body": '{"type": "trade", "symbol": "BTC", "price": "\\{{price}}"}',
+            }
+        ]
+    )
+    before = workspace_rows()
+    body = assert_error(
+        api.patch(world.url(world.trade), {"version": 2, "schema": TRADE}, format="json"), 400
+    )
+    # TRADE says price is a number; the escaped example's price is the string "{{price}}".
+    assert "example 'Escaped'" in " ".join(body["fields"]["schema"]), body
+    assert "/price" in " ".join(body["fields"]["schema"]), body
+    assert workspace_rows() == before
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_schema_over_the_limit_names_its_field_size_and_limit(
+    world: Schemas, client_for: Any, method: str
+) -> None:
+    api = client_for(world.team.editor)
+    if method == "post":
+        response = api.post(world.base, {"name": "Q", "schema": BIG_SCHEMA}, format="json")
+    else:
+        response = api.patch(
+            world.url(world.spare), {"version": 1, "schema": BIG_SCHEMA}, format="json"
+        )
+    body = assert_error(response, 413, "too_large")
+    assert set(body["fields"]) == {"schema"}, body
+    assert body["size"] > body["limit"] == MAX_SCHEMA_BYTES, body
+    assert str(MAX_SCHEMA_BYTES) in body["fields"]["schema"][0], body

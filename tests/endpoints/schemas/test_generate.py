@@ -10,6 +10,7 @@ import jsonschema_rs
 import pytest
 from django.utils import timezone
 
+from endpoints.contracts.limits import MAX_EXAMPLE_BYTES
 from endpoints.models import Project
 from sessions.models import DebugSession, Event
 from tests.conftest import assert_error
@@ -152,3 +153,13 @@ def test_unknown_frames_and_sessions_of_other_projects_are_not_found(
 def test_an_example_over_the_limit_is_413(schemas: Schemas, client_for: Any) -> None:
     big = json.dumps({"a": "x" * 1_100_000})
     assert_error(generate(schemas, client_for, {"example": big}), 413, "too_large")
+
+
+def test_an_example_over_the_limit_names_its_field_size_and_limit(
+    schemas: Schemas, client_for: Any
+) -> None:
+    big = json.dumps({"a": "x" * 1_100_000})
+    body = assert_error(generate(schemas, client_for, {"example": big}), 413, "too_large")
+    assert set(body["fields"]) == {"example"}, body
+    assert body["size"] == len(big) and body["limit"] == MAX_EXAMPLE_BYTES, body
+    assert str(MAX_EXAMPLE_BYTES) in body["fields"]["example"][0], body
