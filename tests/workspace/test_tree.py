@@ -65,6 +65,15 @@ def test_folders_keyboard_and_drag_and_drop(make_user: Any, server: str) -> None
         moved = page.locator(f'[data-folder-id="{archive.pk}"]').get_by_role(
             "link", name=re.compile("Ticker")
         )
+        # A drag that a repaint cancels can leave Chromium's drag state stuck, so every retry
+        # fails too: wait (at most 5 s) for that repaint before the first drag.
+        page.evaluate(
+            """() => new Promise((done) => {
+                const observer = new MutationObserver(() => { observer.disconnect(); done(); });
+                observer.observe(document.querySelector("#tree"), { childList: true, subtree: true });
+                setTimeout(() => { observer.disconnect(); done(); }, 5000);
+            })"""
+        )
         for _attempt in range(3):
             ticker_link.drag_to(tree.locator(f'[data-drop-folder="{archive.pk}"]'))
             try:
