@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from core.markdown import markdown_summary, render_markdown
-from docs_app import rendering, selectors, services
+from docs_app import markup, message_docs, rendering, selectors, services
 from docs_app.errors import TooManyPasswordAttempts
 from docs_app.models import ShareLink
 from endpoints.environments.resolver import fill_known
@@ -157,7 +157,7 @@ def index_page(request: HttpRequest, site: Site) -> HttpResponse:
     context.update(
         query=query,
         total=len(tree.ordered),
-        description_html=rendering.shift_headings(render_markdown(source.project.description), 1),
+        description_html=markup.shift_headings(render_markdown(source.project.description), 1),
     )
     if query:
         matches = selectors.endpoints_matching(tree, query)
@@ -184,7 +184,7 @@ class EndpointView:
     headers: list[rendering.Row]
     cookies: list[rendering.Row]
     subprotocols: list[str]
-    messages: rendering.MessagesView
+    messages: message_docs.MessagesView
     path: list[str]
     modified: datetime | None  # the endpoint's or a project schema's last change
 
@@ -213,7 +213,7 @@ def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
         headers=rendering.rows_view(endpoint.headers, values),
         cookies=rendering.rows_view(endpoint.cookies, values),
         subprotocols=[fill_known(item, values) for item in endpoint.subprotocols],
-        messages=rendering.messages_view(endpoint.messages, values, schemas),
+        messages=message_docs.messages_view(endpoint.messages, values, schemas),
         modified=_latest(endpoint.updated_at, *_schemas_changed(schemas)),
         path=[folder.name for folder in tree.folder_path(endpoint.folder_id)],
     )
@@ -235,11 +235,11 @@ def endpoint_page(request: HttpRequest, site: Site, endpoint_id: int) -> HttpRes
     context.update(
         has_placeholders=any("{{" in text for text in shown),
         endpoint=view.endpoint,
-        description_html=rendering.shift_headings(view.endpoint.description_html, 2),
+        description_html=markup.shift_headings(view.endpoint.description_html, 2),
         status_label=rendering.status_label(view.endpoint.status),
         view=view,
         nav=rendering.nav_html(view.tree, "../../", endpoint_id),
-        messages_html=rendering.messages_html(view.messages),
+        messages_html=message_docs.messages_html(view.messages),
         previous=ordered[position - 1] if position > 0 else None,
         next=ordered[position + 1] if position + 1 < len(ordered) else None,
     )
@@ -282,7 +282,7 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
         tree,
         request.build_absolute_uri(site.base_path),
         markdown_summary(source.project.description, 300),
-        {pk: rendering.messages_view(items, values, schemas) for pk, items in full.items()},
+        {pk: message_docs.messages_view(items, values, schemas) for pk, items in full.items()},
         outlines,
     )
     modified = _latest(

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from core.markdown import markdown_summary
-from docs_app import rendering, tokens
+from docs_app import markup, message_docs, tokens
 from docs_app.services import description_digest
 from endpoints.environments.resolver import fill_known
 
@@ -51,20 +51,20 @@ def test_fill_known_long_values():
     ],
 )
 def test_md_fence(text, fenced):
-    assert rendering.md_fence(text) == fenced
+    assert markup.md_fence(text) == fenced
 
 
 def test_md_inline_pieces():
-    assert rendering.md_code("a`b") == "``a`b``"
-    assert rendering.md_code("`x`") == "`` `x` ``"
-    assert rendering.md_code("") == "` `"
-    assert rendering.md_cell("a | b\nc") == "a \\| b c"
-    assert rendering.md_link_text("[x] \\ y") == "\\[x\\] \\\\ y"
+    assert markup.md_code("a`b") == "``a`b``"
+    assert markup.md_code("`x`") == "`` `x` ``"
+    assert markup.md_code("") == "` `"
+    assert markup.md_cell("a | b\nc") == "a \\| b c"
+    assert markup.md_link_text("[x] \\ y") == "\\[x\\] \\\\ y"
 
 
 def test_shift_headings():
     html = "<h1>A</h1><p>x</p><h2>B</h2><h5>C</h5><h6>D</h6>"
-    assert rendering.shift_headings(html, 2) == "<h3>A</h3><p>x</p><h4>B</h4><h6>C</h6><h6>D</h6>"
+    assert markup.shift_headings(html, 2) == "<h3>A</h3><p>x</p><h4>B</h4><h6>C</h6><h6>D</h6>"
 
 
 def _message(fmt: str, body: str, name: str = "m") -> SimpleNamespace:
@@ -74,30 +74,30 @@ def _message(fmt: str, body: str, name: str = "m") -> SimpleNamespace:
 
 
 def test_examples_fill_values_pretty_print_and_fall_back():
-    example = rendering.example_view(_message("json", '{"h":"{{host}}","n":{{n}}}'), VALUES)
+    example = message_docs.example_view(_message("json", '{"h":"{{host}}","n":{{n}}}'), VALUES)
     assert example.text == '{\n  "h": "api.example.com",\n  "n": 3\n}'
     # a placeholder where a number goes: not JSON any more, shown as written
-    example = rendering.example_view(_message("json", '{"n": {{secret}}}'), VALUES)
+    example = message_docs.example_view(_message("json", '{"n": {{secret}}}'), VALUES)
     assert example.text == '{"n": {{secret}}}' and not example.binary
-    example = rendering.example_view(_message("xml", "<a><b>{{n}}</b></a>"), VALUES)
+    example = message_docs.example_view(_message("xml", "<a><b>{{n}}</b></a>"), VALUES)
     assert example.text == "<a>\n  <b>3</b>\n</a>"
-    example = rendering.example_view(_message("text", "<b>hi</b>"), {})
+    example = message_docs.example_view(_message("text", "<b>hi</b>"), {})
     assert str(example.code_html) == "&lt;b&gt;hi&lt;/b&gt;"
 
 
 def test_binary_examples_are_hexdumps():
-    example = rendering.example_view(_message("hex", "00 ff 41"), {})
+    example = message_docs.example_view(_message("hex", "00 ff 41"), {})
     assert example.binary and example.byte_count == 3
     assert example.dump.startswith("00000000  00 ff 41") and example.dump.endswith("|..A|")
-    big = rendering.example_view(_message("hex", "ab" * 5000), {})
+    big = message_docs.example_view(_message("hex", "ab" * 5000), {})
     assert big.truncated and big.byte_count == 5000 and len(big.dump.splitlines()) == 256
-    held = rendering.example_view(_message("base64", "{{secret}}"), {})
+    held = message_docs.example_view(_message("base64", "{{secret}}"), {})
     assert held.byte_count is None and "placeholders" in held.note
 
 
 def test_large_bodies_are_not_highlighted():
-    body = '{"a": "' + "x" * (rendering.MAX_HIGHLIGHT_CHARS + 10) + '"}'
-    example = rendering.example_view(_message("json", body), {})
+    body = '{"a": "' + "x" * (markup.MAX_HIGHLIGHT_CHARS + 10) + '"}'
+    example = message_docs.example_view(_message("json", body), {})
     assert "<span" not in str(example.code_html)
 
 
