@@ -501,7 +501,7 @@ class Relay:
             if stamp is not None and all(c.contract_stamp == stamp for c in connections):
                 continue
             data = await self.db(contract_data, endpoint_id) if stamp is not None else None
-            contract = compiled(data)
+            contract = await asyncio.to_thread(compiled, data)
             for connection in connections:
                 connection.contract = contract
                 connection.contract_stamp = data["stamp"] if data else None

@@ -101,10 +101,11 @@ class UpstreamConnection:
         self.masker: Masker | None = (
             Masker(request.get("redact") or ()) if request.get("shown") else None
         )
-        # The endpoint's contract every frame is checked against (None: nothing to check);
-        # the relay's heartbeat replaces it when the endpoint or its project's schemas change.
+        # The endpoint's contract every frame is checked against (None: nothing to check),
+        # compiled off the event loop when the connection opens; the relay's heartbeat
+        # replaces it when the endpoint or its project's schemas change.
         contract_data = request.get("contract")
-        self.contract: Contract | None = compiled(contract_data)
+        self.contract: Contract | None = None
         self.contract_endpoint: int | None = contract_data["endpoint"] if contract_data else None
         self.contract_stamp: list[Any] | None = contract_data["stamp"] if contract_data else None
 
@@ -188,6 +189,9 @@ class UpstreamConnection:
 
     async def _open(self) -> bool:
         request = self.request
+        if request.get("contract"):
+            # A big contract takes milliseconds to compile: not on the loop every session shares.
+            self.contract = await asyncio.to_thread(compiled, request["contract"])
         # What the record shows: the request with secrets as ••••, when any was substituted.
         shown = request.get("shown") or request
         connecting = self.record(
