@@ -72,7 +72,7 @@ def _simple_parts(path: str) -> list[str] | None:
     return parts
 
 
-def _path_finder(path: str) -> Callable[[Any], list[Any]]:
+def path_finder(path: str) -> Callable[[Any], list[Any]]:
     if path.startswith("/") or path == "":
         try:
             parts = pointer_parts(path)
@@ -142,7 +142,7 @@ def compile_rule(rule: Mapping[str, Any] | None) -> Rule:
     path = rule.get("path")
     if not isinstance(path, str):
         raise RuleError("path", "a path rule needs a path ($.type or /type)")
-    find = _path_finder(path)
+    find = path_finder(path)
     if "value" not in rule:
         return Rule("path", True, lambda text, value: value is not NOT_JSON and bool(find(value)))
     expected = rule["value"]
