@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from websockets.asyncio.server import ServerConnection, serve
 
 from accounts.tokens import token_create
 from endpoints.models import ProjectSchema
-from sessions.models import DebugSession
+from sessions.models import DebugSession, Event
 from tests.browser import Console, require_browser, shot, teammate
-from tests.factories import make_ticker
+from tests.factories import log_entry, log_event, make_ticker
 from tests.sessions.upstreams import LoopThread
 from tests.workspace.test_browser import _all_labelled, _clean, _logged_in, chromium_open
 
@@ -127,7 +128,9 @@ def test_the_log_marks_invalid_and_undocumented_frames_and_the_detail_explains(
         # The filter: counts on it, combinable with direction and text.
         expect(contract_filter).to_be_visible()
         invalid_radio = contract_filter.get_by_role("radio", name=re.compile("^Invalid"))
-        undocumented_radio = contract_filter.get_by_role("radio", name=re.compile("^Not documented"))
+        undocumented_radio = contract_filter.get_by_role(
+            "radio", name=re.compile("^Not documented")
+        )
         expect(invalid_radio).to_have_text(re.compile(r"Invalid\s*1$"))
         expect(undocumented_radio).to_have_text(re.compile(r"Not documented\s*1$"))
         expect(contract_filter.get_by_role("radio", name=re.compile("^Valid"))).to_have_text(
@@ -220,6 +223,78 @@ def test_the_log_marks_invalid_and_undocumented_frames_and_the_detail_explains(
         saved = ProjectSchema.objects.get(project=team.project, name="Heartbeat")
         assert saved.schema == expected
         assert saved.description == "Sent every few seconds"
+        context.close()
+
+    assert console.problems == []
+
+
+def test_a_viewer_reads_stored_checks_and_generates_but_cannot_save(team: Any, server: str) -> None:
+    """A closed session's stored verdicts come back through the replay; a required property
+    missing is marked in the schema; a viewer may generate a schema but not save one."""
+    expect = require_browser().expect
+    endpoint = make_ticker(team, url="ws://127.0.0.1:9/ticker")
+    session = DebugSession.objects.create(
+        owner=team.viewer,
+        project=team.project,
+        endpoint=endpoint,
+        name="Ticker",
+        url=endpoint.url,
+        state="closed",
+        connection_count=1,
+    )
+    at = timezone.now()
+    entries = [
+        log_event(session, 1, at, "open"),
+        log_entry(session, 2, at, SUBSCRIBE, sent=True),
+        log_entry(session, 3, at, '{"type": "trade", "symbol": "X", "price": 1}'),
+        log_entry(session, 4, at, REPLIES[3]),
+        log_entry(session, 5, at, REPLIES[4]),
+    ]
+    verdicts = [
+        ("", "", None),
+        ("valid", "subscribe", None),
+        ("invalid", "trade", [{"path": "", "reason": '"size" is a required property'}]),
+        ("invalid", "trade", [{"path": "/price", "reason": '"abc" is not of type "number"'}]),
+        ("undocumented", "", None),
+    ]
+    for entry, (contract, message, problems) in zip(entries, verdicts, strict=True):
+        entry.contract, entry.message, entry.problems = contract, message, problems
+    Event.objects.bulk_create(entries)
+    console = Console()
+
+    with chromium_open() as chromium:
+        context, page = _logged_in(chromium, team.viewer, server, console)
+        page.goto(f"{server}/projects/{team.project.pk}/endpoints/{endpoint.pk}/")
+        rows = page.locator(".log-row")
+        expect(rows).to_have_count(5)
+        expect(page.locator(".log-row.c-invalid")).to_have_count(2)
+        contract_filter = page.get_by_role("radiogroup", name="Contract check")
+        expect(contract_filter.get_by_role("radio", name=re.compile("^Invalid"))).to_have_text(
+            re.compile(r"Invalid\s*2$")
+        )
+
+        page.locator("#log-row-3").click()
+        contract = page.get_by_role("region", name="Contract check")
+        expect(contract.locator(".problem-path")).to_have_text("(whole message)")
+        marked = contract.get_by_label("Schema of trade", exact=True).locator("mark.schema-hit")
+        expect(marked).to_have_count(1)
+        expect(marked).to_contain_text('"size": {')
+
+        page.locator("#log-row-2").click()
+        expect(contract).to_contain_text("Recognised as subscribe (send)")
+        expect(contract.locator(".contract-pill")).to_have_text("Valid")
+        schema = contract.get_by_label("Schema of subscribe", exact=True)
+        expect(schema).to_be_hidden()
+        contract.get_by_text("Schema of subscribe").click()
+        expect(schema).to_contain_text('"minItems"')
+
+        page.locator("#log-row-5").click()
+        expect(contract).to_contain_text("No documented receive message matches this frame.")
+        contract.get_by_role("button", name="Generate a schema from this frame").click()
+        expect(contract.get_by_label("Generated schema", exact=True)).to_contain_text('"at": {')
+        expect(contract.get_by_role("button", name="Copy the generated schema")).to_be_visible()
+        expect(contract.get_by_role("button", name="Save as project schema…")).to_have_count(0)
+        _all_labelled(page)
         context.close()
 
     assert console.problems == []
