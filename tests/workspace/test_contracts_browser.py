@@ -22,7 +22,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from accounts.tokens import token_create
 from endpoints.models import ProjectSchema
 from sessions.models import DebugSession, Event
-from tests.browser import Console, require_browser, shot, teammate
+from tests.browser import PHONE, Console, no_sideways_scroll, require_browser, shot, teammate
 from tests.factories import log_entry, log_event, make_ticker
 from tests.sessions.upstreams import LoopThread
 from tests.workspace.test_browser import _all_labelled, _clean, _logged_in, chromium_open
@@ -249,6 +249,7 @@ def test_a_viewer_reads_stored_checks_and_generates_but_cannot_save(team: Any, s
         log_entry(session, 3, at, '{"type": "trade", "symbol": "X", "price": 1}'),
         log_entry(session, 4, at, REPLIES[3]),
         log_entry(session, 5, at, REPLIES[4]),
+        log_entry(session, 6, at, '{"type": "trade", "symbol": 1, "price": -1, "size": 0}'),
     ]
     verdicts = [
         ("", "", None),
@@ -256,6 +257,14 @@ def test_a_viewer_reads_stored_checks_and_generates_but_cannot_save(team: Any, s
         ("invalid", "trade", [{"path": "", "reason": '"size" is a required property'}]),
         ("invalid", "trade", [{"path": "/price", "reason": '"abc" is not of type "number"'}]),
         ("undocumented", "", None),
+        (
+            "invalid",
+            "trade",
+            [
+                {"path": "/price", "reason": "-1 is less than the minimum of 0"},
+                {"path": "", "reason": "and 2 more"},
+            ],
+        ),
     ]
     for entry, (contract, message, problems) in zip(entries, verdicts, strict=True):
         entry.contract, entry.message, entry.problems = contract, message, problems
@@ -266,11 +275,11 @@ def test_a_viewer_reads_stored_checks_and_generates_but_cannot_save(team: Any, s
         context, page = _logged_in(chromium, team.viewer, server, console)
         page.goto(f"{server}/projects/{team.project.pk}/endpoints/{endpoint.pk}/")
         rows = page.locator(".log-row")
-        expect(rows).to_have_count(5)
-        expect(page.locator(".log-row.c-invalid")).to_have_count(2)
+        expect(rows).to_have_count(6)
+        expect(page.locator(".log-row.c-invalid")).to_have_count(3)
         contract_filter = page.get_by_role("radiogroup", name="Contract check")
         expect(contract_filter.get_by_role("radio", name=re.compile("^Invalid"))).to_have_text(
-            re.compile(r"Invalid\s*2$")
+            re.compile(r"Invalid\s*3$")
         )
 
         page.locator("#log-row-3").click()
@@ -279,6 +288,10 @@ def test_a_viewer_reads_stored_checks_and_generates_but_cannot_save(team: Any, s
         marked = contract.get_by_label("Schema of trade", exact=True).locator("mark.schema-hit")
         expect(marked).to_have_count(1)
         expect(marked).to_contain_text('"size": {')
+
+        page.locator("#log-row-6").click()
+        expect(contract.locator(".problem-path")).to_have_text("/price")
+        expect(contract.locator(".problem-more")).to_have_text("and 2 more")
 
         page.locator("#log-row-2").click()
         expect(contract).to_contain_text("Recognised as subscribe (send)")
@@ -296,5 +309,20 @@ def test_a_viewer_reads_stored_checks_and_generates_but_cannot_save(team: Any, s
         expect(contract.get_by_role("button", name="Save as project schema…")).to_have_count(0)
         _all_labelled(page)
         context.close()
+
+        # At phone width: the filter wraps, the detail covers the page, nothing scrolls sideways.
+        phone, page = _logged_in(chromium, team.viewer, server, console, viewport=PHONE["viewport"])
+        page.goto(f"{server}/projects/{team.project.pk}/endpoints/{endpoint.pk}/")
+        contract_filter = page.get_by_role("radiogroup", name="Contract check")
+        expect(contract_filter).to_be_visible()
+        no_sideways_scroll(page)
+        contract_filter.get_by_role("radio", name=re.compile("^Invalid")).click()
+        expect(page.locator(".log-row")).to_have_count(3)
+        page.locator("#log-row-4").click()
+        contract = page.get_by_role("region", name="Contract check")
+        expect(contract.locator(".problem-path")).to_have_text("/price")
+        no_sideways_scroll(page)
+        shot(page, "workspace-contracts", "05-phone-invalid-detail", full_page=False)
+        phone.close()
 
     assert console.problems == []

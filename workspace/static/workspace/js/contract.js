@@ -104,9 +104,13 @@ function copyButton(label, text) {
 }
 
 function problemList(problems) {
-  return h("ul.contract-problems", { "aria-label": "Problems" }, problems.map((problem) => h("li", {},
-    h("code.problem-path", {}, problem.path || "(whole message)"),
-    h("span.problem-reason", {}, problem.reason))));
+  return h("ul.contract-problems", { "aria-label": "Problems" }, problems.map((problem) => {
+    // The API ends a long list with {"path": "", "reason": "and N more"}.
+    if (!problem.path && /^and \d+ more$/.test(problem.reason)) return h("li.problem-more", {}, problem.reason);
+    return h("li", {},
+      h("code.problem-path", {}, problem.path || "(whole message)"),
+      h("span.problem-reason", {}, problem.reason));
+  }));
 }
 
 function summary(contract, detail, entry) {

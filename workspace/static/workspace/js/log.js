@@ -158,6 +158,9 @@ export class MessageLog {
     this.selected = null;
     this.stick = true;
     this.counts = { invalid: 0, undocumented: 0, valid: 0 };
+    // A new session starts unfiltered: a hidden filter must not hide its entries.
+    this.contract = "all";
+    this.contractFilter.set("all");
     this.contractFilter.element.hidden = true;
     this.setUnseen(0);
     this.update();
