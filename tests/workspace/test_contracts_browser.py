@@ -223,6 +223,27 @@ def test_the_log_marks_invalid_and_undocumented_frames_and_the_detail_explains(
         saved = ProjectSchema.objects.get(project=team.project, name="Heartbeat")
         assert saved.schema == expected
         assert saved.description == "Sent every few seconds"
+
+        # A new session starts with an unfiltered log, though Invalid was picked in the last one.
+        invalid_radio.click()
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-closed"))
+        page.get_by_role("button", name="More actions").click()
+        page.get_by_role("menuitem", name="Start a new session (clear the log)").click()
+        expect(contract_filter).to_be_hidden()
+        expect(page.locator(".log-empty")).to_contain_text("No messages yet")
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        page.fill("#composer", SUBSCRIBE)
+        page.click("#send")
+        # (The direction filter stays on Received, as it does across sessions.)
+        expect(page.locator(".log-row.in")).to_have_count(5)
+        expect(undocumented).to_have_count(1)
+        expect(contract_filter.get_by_role("radio", name="All")).to_have_attribute(
+            "aria-checked", "true"
+        )
+        expect(invalid_radio).to_have_text(re.compile(r"Invalid\s*1$"))
+        assert DebugSession.objects.filter(endpoint=endpoint).count() == 2
         context.close()
 
     assert console.problems == []
