@@ -1,9 +1,12 @@
 /* The detail of one log entry, on the right of the log: a text message formatted (with a
    format and encoding switcher), a binary one as a hexdump (or Base64, or downloaded), a
-   status entry with the connection record (the request sent, the response). */
+   status entry with the connection record (the request sent, the response). A checked frame
+   has a Contract section (contract.js): what it was recognised as, and the problems next to the
+   schema. */
 import { get, describeError } from "./api.js";
 import { h, icon, clockTime, formatBytes, copyText, toast } from "./dom.js";
 import { segmented } from "./ui.js";
+import { contractSection } from "./contract.js";
 
 const FORMATS = [["auto", "Auto"], ["text", "Text"], ["json", "JSON"], ["xml", "XML"], ["html", "HTML"], ["hexdump", "Hexdump"], ["base64", "Base64"]];
 const ENCODINGS = ["utf-8", "utf-16", "utf-16-le", "utf-16-be", "latin-1", "ascii", "cp1252"];
@@ -134,7 +137,7 @@ export class DetailPanel {
       type: "button",
       on: {
         click: async () => {
-          const pre = this.body.querySelector("pre");
+          const pre = this.body.querySelector("pre.detail-pre");
           if (pre && (await copyText(pre.textContent))) toast("Copied to the clipboard");
         },
       },
@@ -152,6 +155,7 @@ export class DetailPanel {
     if (detail.view === "json") pre.append(highlightJson(detail.content));
     else pre.textContent = detail.content;
     const nodes = [this.controls(entry)];
+    if (detail.contract) nodes.push(contractSection(entry, detail, { sessionId: this.sessionId(), highlight: highlightJson }));
     if (detail.problem) nodes.push(h("p.notice.warn", { role: "status" }, detail.problem));
     if (entry.truncated) nodes.push(h("p.notice", {}, `Only the start of this ${formatBytes(entry.size)} message is stored.`));
     nodes.push(h("p.detail-shown", {}, `Shown as ${detail.view}${detail.encoding ? ` · ${detail.encoding}` : ""}`));

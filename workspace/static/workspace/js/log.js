@@ -1,6 +1,8 @@
 /* The live message log of a debug session: every entry in order, a virtualized list (only the
    rows in view exist in the DOM, so tens of thousands of messages scroll smoothly), filters by
-   direction and text, and auto-scroll that pauses while the member reads older entries. */
+   direction, text and contract check, and auto-scroll that pauses while the member reads older
+   entries. A frame checked against the endpoint's documented messages shows the message it was
+   recognised as, and is marked when invalid or undocumented (docs/debug-sessions.md). */
 import { h, icon, clockTime, formatBytes, fromBase64, hexPreview, debounce } from "./dom.js";
 import { segmented } from "./ui.js";
 
@@ -29,6 +31,15 @@ function searchable(entry) {
   return entry._search;
 }
 
+/** "path: reason" of an entry's first contract problem ("" for the whole message). */
+export function firstProblem(entry) {
+  const problem = (entry.problems || [])[0];
+  if (!problem) return "";
+  return problem.path ? `${problem.path}: ${problem.reason}` : problem.reason;
+}
+
+const CONTRACTS = ["invalid", "undocumented", "valid"];
+
 const STATUS_LABEL = {
   connecting: "Connecting",
   open: "Connected",
@@ -44,6 +55,8 @@ export class MessageLog {
     this.view = [];
     this.direction = "all";
     this.text = "";
+    this.contract = "all";
+    this.counts = { invalid: 0, undocumented: 0, valid: 0 };
     this.selected = null;
     this.stick = true;
     this.unseen = 0;
@@ -68,6 +81,21 @@ export class MessageLog {
       this.refilter();
     }, 120);
     this.search.addEventListener("input", apply);
+    // Shown once the log holds a checked frame: a session that checks nothing needs no such filter.
+    this.countMarks = {};
+    const option = (value, text) => {
+      if (value === "all") return [value, text];
+      this.countMarks[value] = h("span.seg-count", {}, "0");
+      return [value, [text, " ", this.countMarks[value]]];
+    };
+    this.contractFilter = segmented("Contract check", [
+      option("all", "All"), option("invalid", "Invalid"), option("undocumented", "Not documented"), option("valid", "Valid"),
+    ], "all", (value) => {
+      this.contract = value;
+      this.refilter();
+    });
+    this.contractFilter.element.classList.add("log-contract-filter");
+    this.contractFilter.element.hidden = true;
     this.spacer = h("div.log-spacer");
     this.layer = h("div.log-rows");
     this.viewport = h("div.log-viewport", {
@@ -80,7 +108,7 @@ export class MessageLog {
       h("p", {}, "Connect, then send a message: everything sent and received shows up here, in order."));
     this.jump = h("button.log-jump", { type: "button", hidden: true, on: { click: () => this.scrollToEnd() } },
       icon("arrowDown"), h("span", {}, "New messages"));
-    this.toolbar = h("div.log-toolbar", {}, filter.element, this.search, this.count);
+    this.toolbar = h("div.log-toolbar", {}, filter.element, this.contractFilter.element, this.search, this.count);
     this.element = h("section.log", { "aria-label": "Messages" },
       this.toolbar,
       h("div.log-body", {}, this.viewport, this.empty, this.jump));
@@ -102,10 +130,25 @@ export class MessageLog {
     return v.scrollTop + v.clientHeight >= v.scrollHeight - ROW_HEIGHT / 2;
   }
 
-  matches(entry) {
+  /** The direction and text filters (the contract counts are of what they let through). */
+  passes(entry) {
     if (this.direction !== "all" && entry.direction !== this.direction) return false;
     if (this.text && !searchable(entry).includes(this.text)) return false;
     return true;
+  }
+
+  matches(entry) {
+    return this.passes(entry) && (this.contract === "all" || entry.contract === this.contract);
+  }
+
+  tally(entry) {
+    if (!entry.contract) return;
+    this.contractFilter.element.hidden = false;
+    if (entry.contract in this.counts && this.passes(entry)) this.counts[entry.contract] += 1;
+  }
+
+  updateContractCounts() {
+    for (const name of CONTRACTS) this.countMarks[name].textContent = this.counts[name].toLocaleString();
   }
 
   reset() {
@@ -114,6 +157,11 @@ export class MessageLog {
     this.view = [];
     this.selected = null;
     this.stick = true;
+    this.counts = { invalid: 0, undocumented: 0, valid: 0 };
+    // A new session starts unfiltered: a hidden filter must not hide its entries.
+    this.contract = "all";
+    this.contractFilter.set("all");
+    this.contractFilter.element.hidden = true;
     this.setUnseen(0);
     this.update();
   }
@@ -129,6 +177,7 @@ export class MessageLog {
       if (entry.seq <= this.lastSeq) continue;
       this.entries.push(entry);
       this.bySeq.set(entry.seq, entry);
+      this.tally(entry);
       if (this.matches(entry)) {
         this.view.push(this.entries.length - 1);
         added += 1;
@@ -144,7 +193,9 @@ export class MessageLog {
 
   refilter() {
     this.view = [];
+    this.counts = { invalid: 0, undocumented: 0, valid: 0 };
     this.entries.forEach((entry, index) => {
+      this.tally(entry);
       if (this.matches(entry)) this.view.push(index);
     });
     this.stick = true;
@@ -164,6 +215,7 @@ export class MessageLog {
     const noun = total === 1 ? "entry" : "entries";
     this.count.textContent = shown === total ? `${total.toLocaleString()} ${noun}` :
       `${shown.toLocaleString()} of ${total.toLocaleString()}`;
+    this.updateContractCounts();
   }
 
   update() {
@@ -172,7 +224,7 @@ export class MessageLog {
     if (this.entries.length && !this.view.length) {
       this.empty.hidden = false;
       this.empty.firstChild.textContent = "Nothing matches the filter";
-      this.empty.lastChild.textContent = "Clear the text or pick All to see every entry.";
+      this.empty.lastChild.textContent = "Clear the text or pick All (in each filter) to see every entry.";
     } else {
       this.empty.firstChild.textContent = "No messages yet";
       this.empty.lastChild.textContent = "Connect, then send a message: everything sent and received shows up here, in order.";
@@ -223,16 +275,23 @@ export class MessageLog {
     const label = status ? STATUS_LABEL[entry.kind] || entry.kind : entry.direction === "out" ? "Sent" : "Received";
     const mark = status ? h("span.log-dir", { "aria-hidden": "true" }) :
       h("span.log-dir", { "aria-hidden": "true" }, icon(entry.direction === "out" ? "up" : "down"));
-    return h(`div.log-row.${kind}${entry.seq === this.selected ? ".selected" : ""}`, {
+    const contract = entry.contract || "";
+    const problem = contract === "invalid" ? firstProblem(entry) : "";
+    return h(`div.log-row.${kind}${contract ? `.c-${contract}` : ""}${entry.seq === this.selected ? ".selected" : ""}`, {
       id: `log-row-${entry.seq}`,
       role: "option",
       "aria-selected": String(entry.seq === this.selected),
+      title: problem ? `Invalid ${entry.message}: ${problem}` : null,
       dataset: { seq: entry.seq },
     },
     mark,
     h("span.sr-only", {}, `${label}, `),
     h("span.log-time", {}, clockTime(entry.timestamp)),
     binary ? h("span.log-kind", {}, "bin") : null,
+    entry.message ? h("span.log-msg", { title: `Documented message ${entry.message}` }, entry.message) : null,
+    contract === "invalid" ? h("span.log-verdict.bad", { title: problem }, "invalid") : null,
+    contract === "undocumented" ? h("span.log-verdict.none", { title: "No documented message matches this frame" }, "undocumented") : null,
+    entry.message || contract === "undocumented" ? h("span.sr-only", {}, ", ") : null,
     h("span.log-text", {}, status ? entry.text || label : preview(entry)),
     status ? null : h("span.log-size", {}, formatBytes(entry.size)));
   }
