@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "accounts",
     "endpoints",
     "sessions.apps.DebugSessionsConfig",
+    "scenarios",
     "docs_app",
     "workspace",
 ]

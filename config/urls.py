@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("endpoints.urls")),
     path("api/v1/", include("sessions.urls")),
+    path("api/v1/", include("scenarios.urls")),
     path("api/<path:rest>", json_not_found),
     path("share/", include("docs_app.urls")),
     path("projects/<int:project_id>/docs/", include("docs_app.preview_urls")),

@@ -30,6 +30,7 @@ TAGS: dict[str, str] = {
     "variables": "Project globals and environment variables, and your private current values.",
     "events": "A project's stored live events.",
     "schemas": "A project's reusable JSON Schemas, and schemas generated from examples.",
+    "scenarios": "Test scenarios: steps that connect, send and assert on WebSocket messages.",
     "sessions": "Debug sessions: connect, send, read the message log, save.",
     "share-links": "Read-only links to a project's docs pages.",
     "workspace": "Helpers of the web workspace.",
@@ -107,6 +108,10 @@ OPERATIONS: Operations = {
     _PROJECT + "events/": ("events", {"GET": "project_event_list"}),
     **_crud("schemas", "project_schema", _PROJECT + "schemas/", _PROJECT + "schemas/{schema_id}/"),
     _PROJECT + "schemas/generate/": ("schemas", {"POST": "project_schema_generate"}),
+    **_crud(
+        "scenarios", "scenario", _PROJECT + "scenarios/", _PROJECT + "scenarios/{scenario_id}/"
+    ),
+    _PROJECT + "scenarios/{scenario_id}/history/": ("scenarios", {"GET": "scenario_history"}),
     **_crud("sessions", "session", "/api/v1/sessions/", _SESSION),
     "/api/v1/sessions/format/": ("sessions", {"POST": "message_body_format"}),
     _SESSION + "connect/": ("sessions", {"POST": "session_connect"}),

@@ -53,6 +53,9 @@ class EventKind(StrEnum):
     SCHEMA_CREATED = "schema.created"
     SCHEMA_UPDATED = "schema.updated"
     SCHEMA_DELETED = "schema.deleted"
+    SCENARIO_CREATED = "scenario.created"
+    SCENARIO_UPDATED = "scenario.updated"
+    SCENARIO_DELETED = "scenario.deleted"
 
 
 # --- the small schema language --------------------------------------------------------------
@@ -167,6 +170,7 @@ VARIABLE = Obj(
 )
 # A project schema: which one, never its content (clients read it again over REST).
 PROJECT_SCHEMA = Obj({"schema": Obj({"id": int, "name": str, "version": int})})
+SCENARIO_REF = Obj({"id": int, "name": str, "folder": Nullable(int), "version": int})
 SHARE_LINK = Obj({"share_link": Obj({"id": int, "name": str, "version": int})})
 
 
@@ -239,6 +243,9 @@ SHAPES: dict[EventKind, Shape] = {
     EventKind.SCHEMA_CREATED: Shape(PROJECT_SCHEMA),
     EventKind.SCHEMA_UPDATED: Shape(PROJECT_SCHEMA),
     EventKind.SCHEMA_DELETED: Shape(PROJECT_SCHEMA),
+    EventKind.SCENARIO_CREATED: Shape(Obj({"scenario": SCENARIO_REF})),
+    EventKind.SCENARIO_UPDATED: Shape(Obj({"scenario": SCENARIO_REF, "changed": ListOf(str)})),
+    EventKind.SCENARIO_DELETED: Shape(Obj({"scenario": SCENARIO_REF})),
 }
 
 

@@ -64,6 +64,8 @@ _FIELDS: dict[str, set[str]] = {
 class DocumentedMessage:
     direction: str
     examples: tuple[str, ...]
+    # The {{names}} each example's body uses, by example name.
+    example_variables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -396,6 +398,29 @@ def check_steps(steps: Any, lookup: Lookup | None = None) -> list[Step]:
     if errors:
         raise StepErrors(errors)
     return compiled
+
+
+def steps_variables(steps: list[Any], lookup: Lookup | None = None) -> list[list[str]]:
+    """The ``{{names}}`` each step uses, with the example a send of a documented message
+    sends (its first unless named) when ``lookup`` knows the connection's endpoint."""
+    endpoints: dict[str, int | None] = {}
+    used = []
+    for spec in steps:
+        names = set(step_variables(spec))
+        if isinstance(spec, Mapping):
+            alias = spec.get("alias")
+            if spec.get("kind") == "connect" and isinstance(alias, str):
+                endpoint = spec.get("endpoint")
+                endpoints[alias] = endpoint if isinstance(endpoint, int) else None
+            elif spec.get("kind") == "send" and "message" in spec and lookup is not None:
+                endpoint = endpoints.get(alias) if isinstance(alias, str) else None
+                facts = lookup(endpoint) if endpoint is not None else None
+                message = facts.messages.get(spec["message"]) if facts else None
+                if message is not None and message.examples:
+                    example = spec.get("example") or message.examples[0]
+                    names.update(message.example_variables.get(example, ()))
+        used.append(sorted(names))
+    return used
 
 
 @dataclass

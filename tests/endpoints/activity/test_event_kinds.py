@@ -62,6 +62,8 @@ from endpoints.models import (
 from endpoints.projects import services as project_services
 from endpoints.schemas import services as schema_services
 from endpoints.tree import services as tree_services
+from scenarios import services as scenario_services
+from scenarios.models import Scenario
 from sessions import services as session_services
 from tests.conftest import Team
 from tests.factories import make_endpoint, make_env, make_var
@@ -77,6 +79,7 @@ SERVICE_MODULES = (
     "docs_app.services",
     "sessions.services",
     "accounts.tokens",
+    "scenarios.services",
 )
 # A debug session is private to its owner, who follows it on the session's own socket.
 PRIVATE_SESSION = (
@@ -216,6 +219,14 @@ def _schema_made(w: World) -> Any:
 
 def _schema_old(w: World) -> ProjectSchema:
     return ProjectSchema.objects.get(project=w.project, name="Old")
+
+
+def _scenario_made(w: World) -> Any:
+    return scenario_services.scenario_create(project=w.project, actor=w.team.editor, name="Old")
+
+
+def _scenario_old(w: World) -> Scenario:
+    return Scenario.objects.get(project=w.project, name="Old")
 
 
 WRITES: dict[str, tuple[Write, ...]] = {
@@ -494,6 +505,35 @@ WRITES: dict[str, tuple[Write, ...]] = {
             ),
             K.SCHEMA_DELETED,
             setup=_schema_made,
+        ),
+    ),
+    "scenarios.services.scenario_create": (
+        write(
+            lambda w: scenario_services.scenario_create(
+                project=w.project,
+                actor=w.team.editor,
+                name="Smoke",
+                steps=[{"kind": "wait", "ms": 1}],
+            ),
+            K.SCENARIO_CREATED,
+        ),
+    ),
+    "scenarios.services.scenario_update": (
+        write(
+            lambda w: scenario_services.scenario_update(
+                scenario=_scenario_old(w), actor=w.team.editor, changes={"name": "New"}
+            ),
+            K.SCENARIO_UPDATED,
+            setup=_scenario_made,
+        ),
+    ),
+    "scenarios.services.scenario_delete": (
+        write(
+            lambda w: scenario_services.scenario_delete(
+                scenario=_scenario_old(w), actor=w.team.editor
+            ),
+            K.SCENARIO_DELETED,
+            setup=_scenario_made,
         ),
     ),
     "sessions.services.ca_bundle_set": (

@@ -113,6 +113,9 @@ export const IGNORED_KINDS = {
   "schema.created": "the workspace has no project schemas view yet (issue #14 UI)",
   "schema.updated": "the workspace has no project schemas view yet (issue #14 UI)",
   "schema.deleted": "the workspace has no project schemas view yet (issue #14 UI)",
+  "scenario.created": "the workspace has no scenarios view yet (issue #15)",
+  "scenario.updated": "the workspace has no scenarios view yet (issue #15)",
+  "scenario.deleted": "the workspace has no scenarios view yet (issue #15)",
 };
 
 /** Applies a batch to the store; returns what it needs afterwards ({refreshTree, ...}). */

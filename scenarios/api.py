@@ -1,0 +1,111 @@
+"""REST API of test scenarios: list, create, read, change, delete, and each one's history.
+Editors and admins write; every member reads (and, once runs exist, runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from core.api import ERRORS, parse
+from core.errors import ValidationFailed
+from core.query import as_whole_number
+from core.requests import AuthenticatedRequest
+from core.versioning import VERSION_HEADER, expected_version, versioned
+from endpoints.projects.access import ProjectView
+from scenarios import selectors, services
+from scenarios import serializers as s
+from scenarios.models import Scenario
+
+
+def _data(row: Scenario) -> dict[str, Any]:
+    facts = selectors.endpoint_facts(project=row.project, steps=row.steps)
+    return s.scenario_data(row, facts.get)
+
+
+FILTERS = [
+    OpenApiParameter("folder", int, description="Only the scenarios of this scenario folder."),
+    OpenApiParameter("tag", str, description="Only scenarios with this tag (any case)."),
+    OpenApiParameter("q", str, description="Only scenarios whose name contains this."),
+]
+
+
+class ScenarioListCreate(ProjectView):
+    @extend_schema(
+        parameters=FILTERS,
+        responses={200: s.ScenarioSummarySerializer(many=True), **ERRORS},
+        description="The project's scenarios, by folder and position.",
+    )
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
+        folder_text = request.query_params.get("folder")
+        folder = as_whole_number(folder_text) if folder_text else None
+        if folder_text and folder is None:
+            raise ValidationFailed({"folder": ["A scenario folder id."]})
+        rows = selectors.scenarios_of(
+            project=self.project,
+            folder=folder,
+            tag=request.query_params.get("tag"),
+            q=request.query_params.get("q", "").strip(),
+        )
+        return Response([s.scenario_summary(row) for row in rows])
+
+    @extend_schema(
+        request=s.ScenarioInSerializer,
+        responses={201: s.ScenarioOutSerializer, **ERRORS},
+        description="Every field is checked before anything is written: a bad step is a 400 "
+        "naming it and its field (steps[3].assertions[0].path).",
+    )
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
+        data = parse(s.ScenarioInSerializer, request)
+        data.pop("version", None)
+        created = services.scenario_create(project=self.project, actor=request.user, **data)
+        row = selectors.scenario_get(project=self.project, scenario_id=created.pk)
+        return versioned(_data(row), row.version, status.HTTP_201_CREATED)
+
+
+class ScenarioDetail(ProjectView):
+    @extend_schema(responses={200: s.ScenarioOutSerializer, **ERRORS})
+    def get(self, request: AuthenticatedRequest, project_id: int, scenario_id: int) -> Response:
+        row = selectors.scenario_get(project=self.project, scenario_id=scenario_id)
+        return versioned(_data(row), row.version)
+
+    @extend_schema(
+        request=s.ScenarioInSerializer(partial=True),
+        parameters=[VERSION_HEADER],
+        responses={200: s.ScenarioOutSerializer, **ERRORS},
+        description="Changes the fields sent; needs the version you read (`version` or "
+        "If-Match). A change is one revision in the scenario's history.",
+    )
+    def patch(self, request: AuthenticatedRequest, project_id: int, scenario_id: int) -> Response:
+        data = parse(s.ScenarioInSerializer, request, partial=True)
+        version = expected_version(request, data.pop("version", None))
+        if version is None:
+            raise ValidationFailed(
+                {"version": ['Send the version you read (a "version" field or If-Match).']}
+            )
+        row = selectors.scenario_get(project=self.project, scenario_id=scenario_id)
+        services.scenario_update(
+            scenario=row, actor=request.user, expected_version=version, changes=data
+        )
+        row = selectors.scenario_get(project=self.project, scenario_id=scenario_id)
+        return versioned(_data(row), row.version)
+
+    @extend_schema(parameters=[VERSION_HEADER], responses={204: None, **ERRORS})
+    def delete(self, request: AuthenticatedRequest, project_id: int, scenario_id: int) -> Response:
+        row = selectors.scenario_get(project=self.project, scenario_id=scenario_id)
+        services.scenario_delete(
+            scenario=row, actor=request.user, expected_version=expected_version(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ScenarioHistory(ProjectView):
+    @extend_schema(
+        responses={200: s.ScenarioRevisionSerializer(many=True), **ERRORS},
+        description="The scenario's revisions, newest first.",
+    )
+    def get(self, request: AuthenticatedRequest, project_id: int, scenario_id: int) -> Response:
+        row = selectors.scenario_get(project=self.project, scenario_id=scenario_id)
+        return Response([s.revision_data(r) for r in selectors.scenario_history(scenario=row)])

@@ -1,0 +1,71 @@
+"""Reading scenarios: the list of a project (filtered) and one scenario, in fixed queries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import QuerySet
+
+from core.errors import NotFound
+from endpoints.models import Endpoint, Message, Project
+from scenarios.engine.steps import DocumentedMessage, EndpointFacts, step_variables
+from scenarios.models import Scenario, ScenarioRevision
+
+
+def endpoint_facts(*, project: Project, steps: Any) -> dict[int, EndpointFacts]:
+    """The facts of every endpoint of ``project`` a connect step names, in two queries."""
+    ids = {
+        step["endpoint"]
+        for step in (steps if isinstance(steps, list) else ())
+        if isinstance(step, Mapping)
+        and step.get("kind") == "connect"
+        and isinstance(step.get("endpoint"), int)
+        and not isinstance(step.get("endpoint"), bool)
+    }
+    if not ids:
+        return {}
+    names = dict(Endpoint.objects.filter(project=project, pk__in=ids).values_list("pk", "name"))
+    messages: dict[int, dict[str, DocumentedMessage]] = {pk: {} for pk in names}
+    for endpoint_id, name, direction, examples in Message.objects.filter(
+        endpoint_id__in=names
+    ).values_list("endpoint_id", "name", "direction", "examples"):
+        examples = examples or ()
+        messages[endpoint_id][name] = DocumentedMessage(
+            direction,
+            tuple(str(example.get("name")) for example in examples),
+            {
+                str(example.get("name")): tuple(step_variables(str(example.get("body", ""))))
+                for example in examples
+            },
+        )
+    return {pk: EndpointFacts(name, messages[pk]) for pk, name in names.items()}
+
+
+def scenarios_of(
+    *, project: Project, folder: int | None = None, tag: str | None = None, q: str = ""
+) -> QuerySet[Scenario]:
+    rows = Scenario.objects.filter(project=project).prefetch_related("tags")
+    if folder is not None:
+        rows = rows.filter(folder_id=folder)
+    if tag:
+        rows = rows.filter(tags__name__iexact=tag)
+    if q:
+        rows = rows.filter(name__icontains=q)
+    return rows.order_by("folder_id", "position", "id")
+
+
+def scenario_get(*, project: Project, scenario_id: int) -> Scenario:
+    row = (
+        Scenario.objects.select_related("project", "created_by", "updated_by")
+        .prefetch_related("tags")
+        .filter(project=project, pk=scenario_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def scenario_history(*, scenario: Scenario) -> QuerySet[ScenarioRevision]:
+    return ScenarioRevision.objects.filter(scenario=scenario).select_related("actor")
