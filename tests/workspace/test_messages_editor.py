@@ -162,9 +162,37 @@ def test_documenting_an_endpoint_in_the_editor(make_user: Any, server: str, upst
         expect(page.locator(".msg-examples .field-error")).to_contain_text(
             "does not fit the schema"
         )
-        console.allowed = set()
         assert _stored(endpoint)[0]["examples"][0]["body"] == BTC
         shot(page, "workspace-messages", "02-bad-example", full_page=True)
+
+        # Too large (413, with fields) is shown the same way.
+        body.fill(BTC)
+        page.get_by_label("Message 1 example 2 body").fill('"' + "x" * 1_000_000 + '"')
+        console.allowed = {413}
+        page.click("#save")
+        expect(page.locator('[data-field="messages[0].examples[1].body"]')).to_have_attribute(
+            "aria-invalid", "true"
+        )
+        expect(page.locator(".msg-examples .field-error")).to_contain_text("1000000")
+        console.allowed = set()
+        page.get_by_label("Message 1 example 2 body").fill(ETH)
+        expect(page.locator(".msg-examples .field-error")).to_have_count(0)
+
+        # Duplicate, move up, save; then remove the copy again.
+        page.get_by_role("button", name="Duplicate message 1 (subscribe)").click()
+        expect(page.get_by_label("Message 2 name")).to_have_value("subscribe copy")
+        page.get_by_role("button", name="Move up message 2 (subscribe copy)").click()
+        expect(page.locator(".msg-group.dir-send .msg-title")).to_have_text(
+            ["subscribe copy", "subscribe"]
+        )
+        page.click("#save")
+        expect(page.locator(".dirty-mark")).to_be_hidden()
+        assert [m["name"] for m in _stored(endpoint)] == ["subscribe copy", "subscribe", "error"]
+        assert _stored(endpoint)[0]["examples"] == _stored(endpoint)[1]["examples"]
+        page.get_by_role("button", name="Remove message 1 (subscribe copy)").click()
+        page.click("#save")
+        expect(page.locator(".dirty-mark")).to_be_hidden()
+        assert [m["name"] for m in _stored(endpoint)] == ["subscribe", "error"]
         context.close()
 
         # A viewer reads the messages and uses them, and changes nothing.
