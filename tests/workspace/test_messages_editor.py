@@ -18,7 +18,7 @@ from endpoints.models import Endpoint, ProjectSchema, Role
 from endpoints.projects.services import member_add, project_create
 from endpoints.tree.services import endpoint_create
 from sessions.models import Event
-from tests.browser import Console, shot
+from tests.browser import Console, no_sideways_scroll, shot
 from tests.factories import ERROR_SCHEMA, ticker_messages
 from tests.workspace.test_browser import (
     _all_labelled,
@@ -195,8 +195,8 @@ def test_documenting_an_endpoint_in_the_editor(make_user: Any, server: str, upst
         assert [m["name"] for m in _stored(endpoint)] == ["subscribe", "error"]
         context.close()
 
-        # A viewer reads the messages and uses them, and changes nothing.
-        context, page = _logged_in(chromium, eve, server, console)
+        # A viewer, on a phone, reads the messages and uses them, and changes nothing.
+        context, page = _logged_in(chromium, eve, server, console, {"width": 375, "height": 812})
         page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
         page.click("#tab-messages")
         page.get_by_role("button", name="Message 1: subscribe").click()
@@ -208,6 +208,8 @@ def test_documenting_an_endpoint_in_the_editor(make_user: Any, server: str, upst
         page.get_by_role("button", name="Use Message 1 example 2 (ETH)").click()
         expect(page.locator("#composer")).to_have_value(ETH)
         _all_labelled(page)
+        no_sideways_scroll(page)
+        shot(page, "workspace-messages", "05-viewer-phone", full_page=True)
         context.close()
     assert console.problems == []
 

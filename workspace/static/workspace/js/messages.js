@@ -294,7 +294,7 @@ export class DocumentedMessages {
       tool("copy", "Duplicate", () => this.duplicate(index)),
       tool("trash", "Remove", () => this.remove(index))) : null;
     const body = h("div.msg-body", { id: bodyId, hidden: !expanded }, this.fields(message, index, renderSummary));
-    return h("article.msg-card", { dataset: { index } },
+    return h("article.msg-card", { dataset: { index, field: `messages[${index}]` } },
       h("div.msg-head", {}, toggle, summary, tools),
       body);
   }
@@ -442,7 +442,7 @@ export class DocumentedMessages {
     } else {
       note.textContent = "Every frame of this direction that no message above claims. Put specific rules first.";
     }
-    return h("div.msg-field.msg-match", {}, h("div.msg-match-row", {}, parts), note);
+    return h("div.msg-field.msg-match", { dataset: { field: path } }, h("div.msg-match-row", {}, parts), note);
   }
 
   schemaEditor(message, index) {
@@ -562,7 +562,7 @@ export class DocumentedMessages {
           },
         },
       }, icon("x")) : null;
-      return h("div.msg-example", {},
+      return h("div.msg-example", { dataset: { field: `${path}[${j}]` } },
         h("div.msg-example-head", {}, name, j === 0 ? h("span.pill.msg-default", { title: "What Send and the composer's chip send unless another is chosen" }, "default") : null, use, send, remove),
         body);
     });
