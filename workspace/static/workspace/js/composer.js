@@ -51,7 +51,8 @@ export class Composer {
     this.onSend = onSend;
     this.savedExample = savedExample;
     this.open = false;
-    // The documented example last put here ({id, example, name, format, body}), while unchanged.
+    // The documented example last put here ({id, example, name}); it is what Send sends while
+    // the composer holds it as saved (checked at every change: a save may change it too).
     this.documented = null;
     this.format = h("select#composer-format", { "aria-label": "Message format" },
       Object.entries(FORMAT_LABELS).map(([value, label]) => h("option", { value }, label)));
@@ -120,10 +121,10 @@ export class Composer {
     }
   }
 
-  /** The documented example is here unchanged: Send names it instead of sending the text. */
+  /** The documented example is here as saved: Send names it instead of sending the text. */
   sendsDocumented() {
     const d = this.documented;
-    return Boolean(d && d.format === this.format.value && d.body === this.body.value);
+    return Boolean(d && this.savedExample({ id: d.id, format: this.format.value }, { name: d.example, body: this.body.value }));
   }
 
   focus() {
@@ -144,7 +145,7 @@ export class Composer {
     this.rememberFormat();
     this.body.value = body;
     const saved = example ? this.savedExample(message, example) : null;
-    this.documented = saved ? { ...saved, name: message.name, format: message.format, body } : null;
+    this.documented = saved ? { ...saved, name: message.name } : null;
     this.update();
     this.error.hidden = true;
     this.body.focus();
@@ -158,7 +159,8 @@ export class Composer {
   }
 
   /** Chips for the documented send messages: put in the composer, or send at once; a message
-   * with several examples has a menu to pick one. */
+   * with several examples has a menu to pick one. Called whenever the messages change (edited,
+   * saved, reloaded), so the documented tag beside Format is brought up to date too. */
   renderChips(messages) {
     const sendable = (messages || []).filter((message) => (message.direction || "send") === "send" && message.name);
     this.chips.replaceChildren(...sendable.slice(0, 12).map((message) => {
@@ -188,6 +190,7 @@ export class Composer {
           on: { click: () => this.sendExample(message) },
         }, icon("send")));
     }));
+    this.update();
   }
 
   showError(error) {
