@@ -326,3 +326,34 @@ def test_a_strict_endpoint_refuses_an_invalid_send(
         assert _sent(endpoint) == [(BTC, "subscribe")]
         context.close()
     assert console.problems == []
+
+
+def test_save_as_a_new_endpoint_keeps_the_documented_messages(
+    make_user: Any, server: str, upstream: str
+) -> None:
+    """ "Save as a new endpoint…" copies every documented field (not only name, format and body)
+    and the strict setting; the copies are new messages, the original keeps its own."""
+    from playwright.sync_api import expect
+
+    ada = make_user("ada", first_name="Ada", last_name="Lovelace")
+    project = project_create(actor=ada, name="Market feeds")
+    source = _ticker(project, ada, upstream, strict=True)
+    console = Console()
+    with chromium_open() as chromium:
+        context, page = _logged_in(chromium, ada, server, console)
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{source.pk}/")
+        page.click("#tab-messages")
+        page.get_by_role("button", name="More actions").first.click()
+        page.get_by_role("menuitem", name="Save as a new endpoint…").click()
+        page.fill("#save-name", "Ticker v2")
+        page.click("#save-new-confirm")
+        expect(page.locator(".req-name")).to_have_value("Ticker v2")
+        copy = Endpoint.objects.get(project=project, name="Ticker v2")
+        assert copy.strict is True
+        assert _stored(copy) == _stored(source)
+        assert [m["name"] for m in _stored(copy)] == ["subscribe", "subscribed", "trade", "error"]
+        kept = set(source.messages.values_list("pk", flat=True))
+        assert kept.isdisjoint(copy.messages.values_list("pk", flat=True))
+        assert source.messages.count() == 4
+        context.close()
+    assert console.problems == []
