@@ -17,7 +17,7 @@ import pytest
 from endpoints.models import Endpoint, ProjectSchema, Role
 from endpoints.projects.services import member_add, project_create
 from endpoints.tree.services import endpoint_create
-from sessions.models import Event
+from sessions.models import DebugSession, Event
 from tests.browser import Console, no_sideways_scroll, shot
 from tests.factories import ERROR_SCHEMA, ticker_messages
 from tests.workspace.test_browser import (
@@ -355,5 +355,18 @@ def test_save_as_a_new_endpoint_keeps_the_documented_messages(
         kept = set(source.messages.values_list("pk", flat=True))
         assert kept.isdisjoint(copy.messages.values_list("pk", flat=True))
         assert source.messages.count() == 4
+
+        # Again from the copy while connected: through its debug session this time.
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        page.get_by_role("button", name="More actions").first.click()
+        page.get_by_role("menuitem", name="Save as a new endpoint…").click()
+        page.fill("#save-name", "Ticker v3")
+        page.click("#save-new-confirm")
+        expect(page.locator(".req-name")).to_have_value("Ticker v3")
+        third = Endpoint.objects.get(project=project, name="Ticker v3")
+        assert third.strict is True
+        assert _stored(third) == _stored(source)
+        assert DebugSession.objects.filter(endpoint=third).exists()  # the session went along
         context.close()
     assert console.problems == []

@@ -343,7 +343,12 @@ export class RequestView {
     const editor = this.editor;
     // Every documented field goes along; ids stay with the messages of the endpoint they belong to.
     const messages = comparable("messages", editor.draft.messages).map(({ id, ...fields }) => fields);
-    if (this.debug.session) return this.debug.saveAsNew(this.connection.draftBody(), { name, folder, messages });
+    if (this.debug.session) {
+      const created = await this.debug.saveAsNew(this.connection.draftBody(), { name, folder, messages });
+      // A session's save takes no endpoint settings: the copy of a strict endpoint is made strict next.
+      if (!this.isEndpoint || !editor.draft.strict) return created;
+      return api("PATCH", `${base}/endpoints/${created.id}/`, { body: { strict: true }, version: created.version });
+    }
     const body = editor.payload(HANDSHAKE);
     Object.assign(body, { name, folder, messages });
     if (this.isEndpoint) Object.assign(body, editor.payload([...DOCS_FIELDS, "strict"]));
