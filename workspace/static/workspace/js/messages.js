@@ -179,7 +179,8 @@ export class DocumentedMessages {
   remove(index) {
     const [gone] = this.messages.splice(index, 1);
     this.expanded.splice(index, 1);
-    this.restructure();
+    const next = Math.min(index, this.messages.length - 1);
+    this.restructure(next >= 0 ? `[data-toggle="${next}"]` : null);
     toast(`Removed "${gone.name}". Save to keep the change.`);
   }
 
