@@ -561,10 +561,10 @@ def test_editor_tabs_a_refused_handshake_and_link_revocation(
 
         # Messages, docs fields and settings, saved together.
         page.click("#tab-messages")
-        page.get_by_role("button", name="Add message").click()
+        page.get_by_role("button", name="Add send message").click()
         page.get_by_label("Message 2 name").fill("Ping")
         page.get_by_label("Message 2 format").select_option("text")
-        page.get_by_label("Message 2 body").fill("ping")
+        page.get_by_label("Message 2 example 1 body").fill("ping")
         page.click("#tab-docs")
         page.fill("#doc-tags", "market")
         page.keyboard.press("Enter")

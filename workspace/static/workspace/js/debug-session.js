@@ -1,8 +1,9 @@
 /* The debug session behind a request view: found again on return (the tab remembers it), created
    on the first Connect, and followed through its live socket (WS /ws/sessions/{id}/?after=N, a
    LiveSocket: the log resumes after the last sequence number shown). Sends go over that socket
-   when it is open (answered by `ack` or `error` with the same `ref`), else over REST. The
-   connection's state goes to `onState`; the log's entries to `log`. */
+   when it is open (answered by `ack` or `error` with the same `ref`), else over REST; either
+   answer carries the contract check of what was sent. The connection's state goes to
+   `onState`; the log's entries to `log`. */
 import { api, get, ApiError } from "./api.js";
 import { toast } from "./dom.js";
 import { projectId } from "./boot.js";
@@ -168,17 +169,19 @@ export class DebugSession {
     if (this.session) sessionStorage.setItem(sessionKey(endpointId), String(this.session.id));
   }
 
-  async send(format, body) {
+  /** Sends `what`: {format, body}, or a documented message {message_id, example}. Resolves
+   * with the answer (the live socket's ack or the REST 201: seq, message, contract, problems,
+   * and `warning` when it went out invalid). */
+  async send(what) {
     if (this.live && this.live.isOpen) {
       const ref = ++this.ref;
-      await new Promise((resolve, reject) => {
+      return new Promise((resolve, reject) => {
         const timer = setTimeout(() => this.settle(ref, new ApiError(0, { code: "timeout", detail: "No answer from the server in 30 s." })), 30000);
         this.pending.set(ref, { resolve, reject, timer });
-        this.live.send({ type: "send", format, body, ref });
+        this.live.send({ type: "send", ...what, ref });
       });
-    } else {
-      await api("POST", `/api/v1/sessions/${this.session.id}/messages/`, { body: { format, body } });
     }
+    return api("POST", `/api/v1/sessions/${this.session.id}/messages/`, { body: what });
   }
 
   /** Saves the draft as a new endpoint through the session (which then belongs to it, log and all). */

@@ -6,13 +6,13 @@ import { clone, h } from "./dom.js";
 import { showFieldErrors } from "./ui.js";
 import { rowsEditor } from "./rows.js";
 import { boot } from "./boot.js";
-import { SavedMessages } from "./messages.js";
+import { DocumentedMessages, messageFields } from "./messages.js";
 import { SettingsPanel, DocsPanel, DEFAULT_SETTINGS } from "./panels.js";
 import { ENDPOINT_FIELDS, HANDSHAKE, ROW_KINDS, DOCS_FIELDS } from "./endpoint-fields.js";
 
 /** The tab that shows a field (null: the head above the tabs). */
 const FIELD_TAB = {
-  name: null, url: null, subprotocols: "settings", settings: "settings", messages: "messages",
+  name: null, url: null, subprotocols: "settings", settings: "settings", messages: "messages", strict: "messages",
   ...Object.fromEntries(ROW_KINDS.map((kind) => [kind, kind])),
   ...Object.fromEntries(DOCS_FIELDS.map((field) => [field, "docs"])),
 };
@@ -27,14 +27,15 @@ const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 export function comparable(field, value) {
   if (field === "assignee") return value ? value.id : null;
   if (field === "settings") return { ...DEFAULT_SETTINGS, ...(value || {}) };
-  if (field === "messages") return (value || []).map(({ id, name, format, body, description }) => ({ id, name, format, body, description }));
+  if (field === "messages") return (value || []).map(messageFields);
+  if (field === "strict") return Boolean(value);
   return value;
 }
 
 export function blankDraft() {
   return {
     id: null, folder: null, name: "Untitled request", url: "", params: [], headers: [], cookies: [],
-    subprotocols: [], settings: { ...DEFAULT_SETTINGS }, messages: [], status: "developing",
+    subprotocols: [], settings: { ...DEFAULT_SETTINGS }, messages: [], strict: false, status: "developing",
     assignee: null, tags: [], description: "", version: null,
   };
 }
@@ -43,7 +44,7 @@ export class EndpointEditor {
   /**
    * endpoint: what was read (or a blank draft); endpointId: null for a blank request; store;
    * hooks: onEdit(field) after every change, onDirty(dirty), onMessages(messages),
-   * onUseMessage(message), onSendSaved(message), composerMessage(), onTab(key).
+   * onUseMessage(message, example), onSendExample(message, example), composerMessage(), onTab(key).
    */
   constructor({ endpoint, endpointId, store, hooks }) {
     this.endpointId = endpointId;
@@ -116,10 +117,10 @@ export class EndpointEditor {
       this.rows[kind] = rowsEditor({ kind, rows: [], onChange: (rows) => this.set(kind, rows) });
       this.panels[kind].append(h("p.panel-hint", {}, ROW_HINTS[kind], " Use ", h("code", {}, "{{variable}}"), " for values from environments."), this.rows[kind].element);
     }
-    this.messages = new SavedMessages({
+    this.messages = new DocumentedMessages({
       editor: this,
-      onUse: (message) => this.hooks.onUseMessage(message),
-      onSend: (message) => this.hooks.onSendSaved(message),
+      onUse: (message, example) => this.hooks.onUseMessage(message, example),
+      onSend: (message, example) => this.hooks.onSendExample(message, example),
       composerMessage: () => this.hooks.composerMessage(),
     });
     this.panels.messages.append(...this.messages.element);
@@ -164,7 +165,7 @@ export class EndpointEditor {
     for (const kind of ROW_KINDS) this.rows[kind].set(d[kind] || []);
     this.settings.fill(d);
     if (this.docs) this.docs.fill(d);
-    this.messages.render();
+    this.messages.fill(d);
     this.hooks.onMessages(d.messages);
     this.renderBadge();
     this.renderCrumbs();
@@ -187,7 +188,7 @@ export class EndpointEditor {
     const body = {};
     for (const field of fields) {
       if (field === "assignee") body.assignee = this.draft.assignee ? this.draft.assignee.id : null;
-      else if (field === "messages") body.messages = comparable("messages", this.draft.messages).map((m) => (m.id ? m : { name: m.name, format: m.format, body: m.body, description: m.description }));
+      else if (field === "messages") body.messages = comparable("messages", this.draft.messages);
       else body[field] = clone(this.draft[field]);
     }
     return body;
@@ -241,10 +242,27 @@ export class EndpointEditor {
     this.hooks.onTab(key);
   }
 
+  /** The documented message and example as saved, when the draft still has them unchanged:
+   * then a send can name them ({id, example}) and the server checks it as that message. */
+  savedExample(message, example) {
+    if (!message.id) return null;
+    const saved = (this.baseline.messages || []).find((m) => m.id === message.id);
+    if (!saved || saved.format !== message.format) return null;
+    const stored = (saved.examples || []).find((e) => e.name === example.name);
+    if (!stored || stored.body !== example.body) return null;
+    return { id: message.id, example: example.name };
+  }
+
+  /** Problems found before asking the API (JSON typed that does not parse), as `fields`. */
+  localProblems() {
+    return this.messages.localProblems();
+  }
+
   /** Marks the fields an API error names (within `root`), opens the tab of the first and
    * focuses it; returns the problems it could not place. */
   showErrors(root, error) {
     const fields = error.fields || {};
+    this.messages.reveal(Object.keys(fields));
     const unplaced = showFieldErrors(root, fields);
     const firstPath = Object.keys(fields)[0];
     if (firstPath) {

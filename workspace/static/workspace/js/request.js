@@ -2,7 +2,7 @@
    It wires the parts, each in its own module:
 
    - editor.js (with messages.js, panels.js): the draft and its form — URL, Params, Headers,
-     Cookies, saved Messages, Settings, Docs; Activity is activity.js.
+     Cookies, documented Messages, Settings, Docs; Activity is activity.js.
    - composer.js: the message to send. connection.js: the URL bar, environment and Connect;
      debug-session.js: the debug session (REST /api/v1/sessions/) that holds the upstream
      connection, and its live socket that streams the log (log.js, detail.js) and carries sends.
@@ -89,8 +89,8 @@ export class RequestView {
     this.composer = new Composer({
       endpointId: this.endpointId,
       handover: this.composerHandover,
-      onSend: (format, body) => this.debug.send(format, body),
-      onSendSaved: (message) => this.composer.sendMessage(message.format, message.body),
+      onSend: (what) => this.debug.send(what),
+      savedExample: (message, example) => this.editor.savedExample(message, example),
     });
     this.editor = new EndpointEditor({
       endpoint,
@@ -103,8 +103,8 @@ export class RequestView {
           this.element.classList.toggle("dirty", dirty);
         },
         onMessages: (messages) => this.composer.renderChips(messages),
-        onUseMessage: (message) => this.composer.use(message),
-        onSendSaved: (message) => this.composer.sendMessage(message.format, message.body),
+        onUseMessage: (message, example) => this.composer.use(message, example),
+        onSendExample: (message, example) => this.composer.sendExample(message, example),
         composerMessage: () => ({ format: this.composer.format.value, body: this.composer.body.value }),
         onTab: (key) => { if (key === "activity" && !this.activity.historyLoaded) this.activity.open(); },
       },
@@ -242,6 +242,7 @@ export class RequestView {
       await this.saveAsNew();
       return;
     }
+    if (!this.checkLocally()) return;
     const fields = this.editor.dirtyFields();
     if (!fields.length && overwriteVersion === null) {
       toast("Nothing to save: no changes.");
@@ -261,7 +262,7 @@ export class RequestView {
         const choice = await this.conflicts.resolve(error, fields);
         if (choice === "reload") await this.reload();
         else if (choice === "overwrite") await this.save({ overwriteVersion: error.body.current_version });
-      } else if (error instanceof ApiError && error.code === "validation_error") {
+      } else if (error instanceof ApiError && (error.code === "validation_error" || (error.code === "too_large" && Object.keys(error.fields).length))) {
         const unplaced = this.editor.showErrors(this.element, error);
         toast(unplaced.length ? unplaced[0] : "Some fields need attention before saving.", "error");
       } else {
@@ -270,6 +271,15 @@ export class RequestView {
     } finally {
       this.saveButton.disabled = false;
     }
+  }
+
+  /** JSON typed in the Messages tab that does not parse is shown there, before asking the API. */
+  checkLocally() {
+    const problems = this.editor.localProblems();
+    if (!Object.keys(problems).length) return true;
+    this.editor.showErrors(this.element, { fields: problems });
+    toast("Some fields need attention before saving.", "error");
+    return false;
   }
 
   applySaved(saved) {
@@ -293,7 +303,7 @@ export class RequestView {
   }
 
   async saveAsNew() {
-    if (!boot.can_write) return;
+    if (!boot.can_write || !this.checkLocally()) return;
     const draft = this.editor.draft;
     const name = h("input#save-name", { value: this.isEndpoint ? `${draft.name} copy` : (draft.name === "Untitled request" ? "" : draft.name), autocomplete: "off", autofocus: true, dataset: { field: "name" }, placeholder: "e.g. Ticker stream" });
     const folder = h("select#save-folder", { dataset: { field: "folder" } }, folderOptions(this.store, "Top level"));
@@ -301,7 +311,7 @@ export class RequestView {
     if (currentFolder) folder.value = String(currentFolder);
     const result = await dialog({
       title: "Save as a new endpoint",
-      description: "The URL, params, headers, cookies, settings and saved messages go into a new endpoint in the tree.",
+      description: "The URL, params, headers, cookies, settings and documented messages go into a new endpoint in the tree.",
       content: [h("label", { for: "save-name" }, "Name"), name, h("label", { for: "save-folder" }, "Folder"), folder],
       actions: [{
         label: "Save endpoint",
@@ -331,11 +341,17 @@ export class RequestView {
    * session then belongs to the new endpoint and keeps its log), else through the endpoint API. */
   async createFromDraft(name, folder) {
     const editor = this.editor;
-    const messages = comparable("messages", editor.draft.messages).map(({ name: n, format, body, description }) => ({ name: n, format, body, description }));
-    if (this.debug.session) return this.debug.saveAsNew(this.connection.draftBody(), { name, folder, messages });
+    // Every documented field goes along; ids stay with the messages of the endpoint they belong to.
+    const messages = comparable("messages", editor.draft.messages).map(({ id, ...fields }) => fields);
+    if (this.debug.session) {
+      const created = await this.debug.saveAsNew(this.connection.draftBody(), { name, folder, messages });
+      // A session's save takes no endpoint settings: the copy of a strict endpoint is made strict next.
+      if (!this.isEndpoint || !editor.draft.strict) return created;
+      return api("PATCH", `${base}/endpoints/${created.id}/`, { body: { strict: true }, version: created.version });
+    }
     const body = editor.payload(HANDSHAKE);
     Object.assign(body, { name, folder, messages });
-    if (this.isEndpoint) Object.assign(body, editor.payload(DOCS_FIELDS));
+    if (this.isEndpoint) Object.assign(body, editor.payload([...DOCS_FIELDS, "strict"]));
     return api("POST", `${base}/endpoints/`, { body });
   }
 
@@ -359,6 +375,8 @@ export class RequestView {
   }
 
   onProjectEvents(events) {
+    // The Messages tab's schema pickers list the project's schemas.
+    if (events.some((event) => String(event.kind).startsWith("schema."))) this.editor.messages.loadSchemas();
     if (!this.isEndpoint) return;
     const mine = events.filter((event) => (event.endpoint && event.endpoint.id === this.endpointId) ||
       (event.comment && event.comment.endpoint === this.endpointId));
