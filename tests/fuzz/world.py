@@ -29,13 +29,17 @@ from endpoints.models import (
     Environment,
     Folder,
     Membership,
+    ProjectSchema,
     Revision,
     Role,
     Tag,
     Variable,
 )
 from endpoints.projects.services import member_add, project_create
+from endpoints.schemas.services import schema_create
 from endpoints.tree.services import endpoint_create, endpoint_update, folder_create
+from scenarios.models import Scenario
+from scenarios.services import scenario_create
 from sessions import services as session_services
 from sessions.models import DebugSession, Event, ProjectCABundle
 from tests.factories import log_event
@@ -58,6 +62,8 @@ PATH_PARAMETERS = (
     "comment_id",
     "session_id",
     "seq",
+    "schema_id",
+    "scenario_id",
 )
 
 
@@ -130,6 +136,20 @@ class World:
             actor=actor, project=project, endpoint=endpoint, data={"url": self.upstream_url}
         )
         self._seed_log(session)
+        project_schema = schema_create(
+            project=project, actor=actor, name="Tick", schema={"type": "object"}
+        )
+        scenario = scenario_create(
+            project=project,
+            actor=actor,
+            name="Smoke",
+            steps=[
+                {"kind": "connect", "alias": "t", "endpoint": endpoint.pk},
+                {"kind": "send", "alias": "t", "message": "hello"},
+                {"kind": "expect", "alias": "t", "assertions": [{"kind": "valid"}]},
+            ],
+            tags=["market"],
+        )
         self.ids = {
             "project_id": project.pk,
             "token_id": sacrificial.pk,
@@ -144,6 +164,8 @@ class World:
             "comment_id": comment.pk,
             "session_id": session.pk,
             "seq": 3,
+            "schema_id": project_schema.pk,
+            "scenario_id": scenario.pk,
         }
 
     @staticmethod
@@ -190,6 +212,8 @@ class World:
             DebugSession.objects.filter(project_id=project, pk=ids["session_id"]),
             AccessToken.objects.filter(pk=ids["token_id"]),
             ProjectCABundle.objects.filter(project_id=project),
+            ProjectSchema.objects.filter(project_id=project, pk=ids["schema_id"]),
+            Scenario.objects.filter(project_id=project, pk=ids["scenario_id"]),
         )
         return all(query.exists() for query in checks)
 
