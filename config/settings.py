@@ -253,6 +253,7 @@ SPECTACULAR_SETTINGS = {
         "MessageFormatEnum": "endpoints.models.MessageFormat",
         "EndpointStatusEnum": "endpoints.models.EndpointStatus",
         "RoleEnum": "endpoints.models.Role",
+        "RunStatusEnum": "scenarios.models.RunStatus",
     },
 }
 
@@ -276,6 +277,12 @@ RELAY_HEARTBEAT_INTERVAL = float(os.environ.get("RELAY_HEARTBEAT_INTERVAL", "5")
 RELAY_LOST_AFTER = float(os.environ.get("RELAY_LOST_AFTER", "15"))
 RELAY_MAX_CONNECTIONS = int(os.environ.get("RELAY_MAX_CONNECTIONS", "10000"))
 SESSION_MAX_OPEN_PER_USER = int(os.environ.get("SESSION_MAX_OPEN_PER_USER", "20"))
+# Scenario runs (docs/scenarios.md): how long one may take, how many frames it may receive,
+# how long a run may wait for a relay to start it, and how many a member may have going.
+SCENARIO_MAX_RUN_SECONDS = float(os.environ.get("SCENARIO_MAX_RUN_SECONDS", "600"))
+SCENARIO_MAX_FRAMES = int(os.environ.get("SCENARIO_MAX_FRAMES", "100000"))
+SCENARIO_QUEUE_TIMEOUT = float(os.environ.get("SCENARIO_QUEUE_TIMEOUT", "60"))
+SCENARIO_MAX_RUNS_PER_USER = int(os.environ.get("SCENARIO_MAX_RUNS_PER_USER", "5"))
 SESSION_IDLE_TIMEOUT = float(os.environ.get("SESSION_IDLE_TIMEOUT", "1800"))
 # Largest message sent or received upstream. Daphne's own per-connection limit follows it
 # (DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE, set by config/ws_close_codes.py whatever its command line).

@@ -112,6 +112,13 @@ OPERATIONS: Operations = {
         "scenarios", "scenario", _PROJECT + "scenarios/", _PROJECT + "scenarios/{scenario_id}/"
     ),
     _PROJECT + "scenarios/{scenario_id}/history/": ("scenarios", {"GET": "scenario_history"}),
+    _PROJECT + "scenarios/{scenario_id}/runs/": (
+        "scenarios",
+        {"GET": "scenario_run_list", "POST": "scenario_run_create"},
+    ),
+    _PROJECT + "runs/{run_id}/": ("scenarios", {"GET": "run_retrieve"}),
+    _PROJECT + "suite-runs/": ("scenarios", {"POST": "suite_run_create"}),
+    _PROJECT + "suite-runs/{suite_id}/": ("scenarios", {"GET": "suite_run_retrieve"}),
     **_crud("sessions", "session", "/api/v1/sessions/", _SESSION),
     "/api/v1/sessions/format/": ("sessions", {"POST": "message_body_format"}),
     _SESSION + "connect/": ("sessions", {"POST": "session_connect"}),

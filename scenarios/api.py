@@ -14,8 +14,8 @@ from core.errors import ValidationFailed
 from core.query import as_whole_number
 from core.requests import AuthenticatedRequest
 from core.versioning import VERSION_HEADER, expected_version, versioned
-from endpoints.projects.access import ProjectView
-from scenarios import selectors, services
+from endpoints.projects.access import Action, ProjectView, project_actions
+from scenarios import run_services, run_store, selectors, services
 from scenarios import serializers as s
 from scenarios.models import Scenario
 
@@ -109,3 +109,96 @@ class ScenarioHistory(ProjectView):
     def get(self, request: AuthenticatedRequest, project_id: int, scenario_id: int) -> Response:
         row = selectors.scenario_get(project=self.project, scenario_id=scenario_id)
         return Response([s.revision_data(r) for r in selectors.scenario_history(scenario=row)])
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+# Every member may run a scenario (a run writes only its own results and sessions).
+RUN_ACTIONS = project_actions(get=Action.READ, post=Action.READ)
+
+
+class ScenarioRuns(ProjectView):
+    actions = RUN_ACTIONS
+
+    @extend_schema(
+        responses={200: s.RunSummarySerializer(many=True), **ERRORS},
+        description="The scenario's latest 50 runs, newest first.",
+    )
+    def get(self, request: AuthenticatedRequest, project_id: int, scenario_id: int) -> Response:
+        row = selectors.scenario_get(project=self.project, scenario_id=scenario_id)
+        run_store.stale_runs_end()
+        return Response([s.run_summary(run) for run in selectors.runs_of(scenario=row)])
+
+    @extend_schema(
+        request=s.RunInSerializer,
+        responses={201: s.RunOutSerializer, **ERRORS},
+        description="Run the scenario on the server (every row of its data table). With "
+        "`wait`, answers when it finished; else at once, `queued` or `running`: read it at "
+        "`/runs/{id}/`. 429 too_many_runs past SCENARIO_MAX_RUNS_PER_USER.",
+    )
+    def post(self, request: AuthenticatedRequest, project_id: int, scenario_id: int) -> Response:
+        data = parse(s.RunInSerializer, request)
+        row = selectors.scenario_get(project=self.project, scenario_id=scenario_id)
+        run = run_services.run_start(
+            scenario=row,
+            actor=request.user,
+            environment=data.get("environment"),
+            variables=data.get("variables"),
+        )
+        if data["wait"]:
+            run_services.run_wait(run)
+        run = selectors.run_get(project=self.project, run_id=run.pk)
+        return Response(s.run_data(run), status=status.HTTP_201_CREATED)
+
+
+class RunDetail(ProjectView):
+    actions = RUN_ACTIONS
+
+    @extend_schema(responses={200: s.RunOutSerializer, **ERRORS})
+    def get(self, request: AuthenticatedRequest, project_id: int, run_id: int) -> Response:
+        run_store.stale_runs_end(run_ids=[run_id])
+        run = selectors.run_get(project=self.project, run_id=run_id)
+        return Response(s.run_data(run))
+
+
+class SuiteRuns(ProjectView):
+    actions = RUN_ACTIONS
+
+    @extend_schema(
+        request=s.SuiteInSerializer,
+        responses={201: s.SuiteOutSerializer, **ERRORS},
+        description="Run many scenarios — `scenarios` (ids, in this order), a `tag` or a "
+        "`folder` — at most `parallelism` at a time.",
+    )
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
+        data = parse(s.SuiteInSerializer, request)
+        chosen = run_services.suite_scenarios(
+            project=self.project,
+            scenarios=data.get("scenarios"),
+            tag=data.get("tag"),
+            folder=data.get("folder"),
+        )
+        selection = {key: data[key] for key in ("scenarios", "tag", "folder") if key in data}
+        suite = run_services.suite_start(
+            project=self.project,
+            actor=request.user,
+            scenarios=chosen,
+            selection=selection,
+            environment=data.get("environment"),
+            variables=data.get("variables"),
+            parallelism=data["parallelism"],
+        )
+        if data["wait"]:
+            run_services.suite_wait(suite)
+        found, runs = selectors.suite_get(project=self.project, suite_id=suite.pk)
+        return Response(s.suite_data(found, runs), status=status.HTTP_201_CREATED)
+
+
+class SuiteDetail(ProjectView):
+    actions = RUN_ACTIONS
+
+    @extend_schema(responses={200: s.SuiteOutSerializer, **ERRORS})
+    def get(self, request: AuthenticatedRequest, project_id: int, suite_id: int) -> Response:
+        run_store.stale_runs_end()
+        suite, runs = selectors.suite_get(project=self.project, suite_id=suite_id)
+        return Response(s.suite_data(suite, runs))

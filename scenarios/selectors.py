@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from core.errors import NotFound
 from endpoints.models import Endpoint, Message, Project
 from scenarios.engine.steps import DocumentedMessage, EndpointFacts, step_variables
-from scenarios.models import Scenario, ScenarioRevision
+from scenarios.models import Run, Scenario, ScenarioRevision, SuiteRun
 
 
 def endpoint_facts(*, project: Project, steps: Any) -> dict[int, EndpointFacts]:
@@ -69,3 +69,39 @@ def scenario_get(*, project: Project, scenario_id: int) -> Scenario:
 
 def scenario_history(*, scenario: Scenario) -> QuerySet[ScenarioRevision]:
     return ScenarioRevision.objects.filter(scenario=scenario).select_related("actor")
+
+
+def run_get(*, project: Project, run_id: int) -> Run:
+    row = (
+        Run.objects.select_related("started_by")
+        .prefetch_related("sessions")
+        .filter(project=project, pk=run_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def runs_of(*, scenario: Scenario, limit: int = 50) -> list[Run]:
+    return list(
+        Run.objects.filter(scenario=scenario)
+        .select_related("started_by")
+        .defer("iterations", "steps", "data_table", "scenario_variables")
+        .order_by("-id")[:limit]
+    )
+
+
+def suite_get(*, project: Project, suite_id: int) -> tuple[SuiteRun, list[Run]]:
+    suite = (
+        SuiteRun.objects.filter(project=project, pk=suite_id).select_related("started_by").first()
+    )
+    if suite is None:
+        raise NotFound()
+    runs = list(
+        Run.objects.filter(suite=suite)
+        .select_related("started_by")
+        .prefetch_related("sessions")
+        .order_by("position", "id")
+    )
+    return suite, runs

@@ -12,7 +12,7 @@ from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.environments.serializers import storable
 from scenarios.engine.steps import Lookup, describe, steps_variables
-from scenarios.models import Scenario, ScenarioRevision
+from scenarios.models import Run, RunStatus, Scenario, ScenarioRevision, SuiteRun
 
 STEPS_HELP = (
     "Ordered steps, each an object with a kind: connect, send, expect, extract, wait, "
@@ -132,3 +132,163 @@ class ScenarioInSerializer(VersionedInput):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, max_length=50
     )
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+
+def _duration_ms(start: Any, end: Any) -> int | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000)
+
+
+def run_counts(run: Run) -> dict[str, int]:
+    counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+    for iteration in run.iterations or ():
+        for step in iteration.get("steps", ()):
+            if step.get("status") in counts:
+                counts[step["status"]] += 1
+    return counts
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "scenario": {"id": run.scenario_id, "name": run.scenario_name},
+        "suite": run.suite_id,
+        "status": run.status,
+        "error": run.error,
+        "started_by": user_brief(run.started_by),
+        "created_at": iso(run.created_at),
+        "started_at": iso(run.started_at) if run.started_at else None,
+        "finished_at": iso(run.finished_at) if run.finished_at else None,
+        "duration_ms": _duration_ms(run.started_at, run.finished_at),
+    }
+
+
+def run_data(run: Run) -> dict[str, Any]:
+    return {
+        **run_summary(run),
+        "project": run.project_id,
+        "environment": run.environment_id,
+        "variables": run.variables,
+        "scenario_version": run.scenario_version,
+        "counts": run_counts(run),
+        "iterations": run.iterations,
+        "sessions": [
+            {"alias": item.alias, "session": item.session_id, "iteration": item.iteration}
+            for item in run.sessions.all()
+        ],
+    }
+
+
+def suite_data(suite: SuiteRun, runs: list[Run]) -> dict[str, Any]:
+    counts = {status: 0 for status in ("passed", "failed", "error", "running", "queued")}
+    for run in runs:
+        counts[run.status] = counts.get(run.status, 0) + 1
+    return {
+        "id": suite.pk,
+        "project": suite.project_id,
+        "status": suite.status,
+        "error": suite.error,
+        "selection": suite.selection,
+        "parallelism": suite.parallelism,
+        "started_by": user_brief(suite.started_by),
+        "created_at": iso(suite.created_at),
+        "started_at": iso(suite.started_at) if suite.started_at else None,
+        "finished_at": iso(suite.finished_at) if suite.finished_at else None,
+        "duration_ms": _duration_ms(suite.started_at, suite.finished_at),
+        "counts": counts,
+        "runs": [run_data(run) for run in runs],
+    }
+
+
+class RunScenarioSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+
+
+class RunSummarySerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    scenario = RunScenarioSerializer(help_text="id null once the scenario is deleted.")
+    suite = serializers.IntegerField(allow_null=True)
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    error = serializers.CharField(allow_blank=True, help_text="Why the run ended error.")
+    started_by = UserBriefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+
+
+class RunSessionSerializer(serializers.Serializer[Any]):
+    alias = serializers.CharField()
+    session = serializers.IntegerField()
+    iteration = serializers.IntegerField()
+
+
+class RunCountsSerializer(serializers.Serializer[Any]):
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    error = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+
+
+class RunOutSerializer(RunSummarySerializer):
+    project = serializers.IntegerField()
+    environment = serializers.IntegerField(allow_null=True)
+    variables = serializers.DictField(child=serializers.CharField())
+    scenario_version = serializers.IntegerField()
+    counts = RunCountsSerializer(help_text="Steps by status, over every iteration.")
+    iterations = serializers.JSONField(
+        help_text="Per data row: index, row, status, duration_ms, and steps (index, kind, "
+        "title, status, duration_ms, message, assertions, frame, frames_seen, extracted)."
+    )
+    sessions = RunSessionSerializer(many=True)
+
+
+class SuiteCountsSerializer(serializers.Serializer[Any]):
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    error = serializers.IntegerField()
+    running = serializers.IntegerField()
+    queued = serializers.IntegerField()
+
+
+class SuiteOutSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    error = serializers.CharField(allow_blank=True)
+    selection = serializers.JSONField()
+    parallelism = serializers.IntegerField()
+    started_by = UserBriefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    counts = SuiteCountsSerializer(help_text="Runs by status.")
+    runs = RunOutSerializer(many=True)
+
+
+WAIT_HELP = "Answer once the run finished (at most SCENARIO_MAX_RUN_SECONDS)."
+
+
+class RunInSerializer(serializers.Serializer[Any]):
+    environment = serializers.IntegerField(
+        allow_null=True, required=False, min_value=1, help_text="Default: the scenario's."
+    )
+    variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text="Values for this run, over the scenario's variables.",
+    )
+    wait = serializers.BooleanField(default=False, help_text=WAIT_HELP)
+
+
+class SuiteInSerializer(RunInSerializer):
+    scenarios = serializers.ListField(child=serializers.IntegerField(), required=False)
+    tag = serializers.CharField(required=False, max_length=64)
+    folder = serializers.IntegerField(required=False, min_value=1)
+    parallelism = serializers.IntegerField(default=1, min_value=1, max_value=20)

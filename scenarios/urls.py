@@ -1,11 +1,24 @@
 from django.urls import path
 
-from scenarios.api import ScenarioDetail, ScenarioHistory, ScenarioListCreate
+from scenarios.api import (
+    RunDetail,
+    ScenarioDetail,
+    ScenarioHistory,
+    ScenarioListCreate,
+    ScenarioRuns,
+    SuiteDetail,
+    SuiteRuns,
+)
 
-P = "projects/<int:project_id>/scenarios/"
+R = "projects/<int:project_id>/"
+P = R + "scenarios/"
 
 urlpatterns = [
     path(P, ScenarioListCreate.as_view()),
     path(P + "<int:scenario_id>/", ScenarioDetail.as_view()),
     path(P + "<int:scenario_id>/history/", ScenarioHistory.as_view()),
+    path(P + "<int:scenario_id>/runs/", ScenarioRuns.as_view()),
+    path(R + "runs/<int:run_id>/", RunDetail.as_view()),
+    path(R + "suite-runs/", SuiteRuns.as_view()),
+    path(R + "suite-runs/<int:suite_id>/", SuiteDetail.as_view()),
 ]

@@ -59,6 +59,7 @@ from sessions.models import (
     DebugSession,
     FailureKind,
     ProjectCABundle,
+    Relay,
     SessionState,
 )
 from sessions.relay import client, reaper, registry
@@ -179,17 +180,17 @@ def session_touch(*, session: DebugSession) -> None:
 # --- connecting -----------------------------------------------------------------------------
 
 
-def session_connect(
-    *, session: DebugSession, actor: User, wait: bool = True
-) -> dict[str, Any] | None:
-    """Claim the session for a relay and ask it to connect.
-
-    Returns the relay's reply (``ok``, ``code``, ``kind``, ``detail``) once the outcome is
-    stored, or None when not waiting or no reply came in time (the session stays
-    ``connecting`` and the log shows the outcome later).
+def session_claim(
+    *, session: DebugSession, actor: User, relay: Relay | None = None, for_run: bool = False
+) -> tuple[Relay, dict[str, Any], dict[str, Any]]:
+    """Resolve the session's handshake, claim the session for ``relay`` (by default the one
+    ``relay_choose`` picks) and record the new connection; returns the relay, the connect
+    command for it and the connection settings. Nothing is sent.
 
     Variables are resolved first: an unknown one, or a handshake that is invalid once they
-    are substituted, is an error before anything is written or sent.
+    are substituted, is an error before anything is written. ``for_run``: the session belongs
+    to a scenario run, whose connections the run limits count instead of
+    SESSION_MAX_OPEN_PER_USER.
     """
     request, shown, redact = resolved_handshake(session, actor)
     conn_settings = session_settings(session)
@@ -206,17 +207,21 @@ def session_connect(
         if locked.state in ACTIVE_STATES:
             raise AlreadyConnected(state=locked.state)
         limit = settings.SESSION_MAX_OPEN_PER_USER
-        if DebugSession.objects.filter(owner_id=actor.pk, state__in=ACTIVE_STATES).count() >= limit:
+        if (
+            not for_run
+            and DebugSession.objects.filter(owner_id=actor.pk, state__in=ACTIVE_STATES).count()
+            >= limit
+        ):
             raise ConnectionLimit(
                 f"You already have {limit} open connections, the most allowed "
                 "(SESSION_MAX_OPEN_PER_USER); disconnect one first.",
                 limit=limit,
             )
-        relay = registry.relay_choose(in_process=in_process)
+        chosen = relay if relay is not None else registry.relay_choose(in_process=in_process)
         locked.connection_count += 1
         locked.state = SessionState.CONNECTING
-        locked.relay = relay
-        locked.relay_channel = relay.channel_name
+        locked.relay = chosen
+        locked.relay_channel = chosen.channel_name
         locked.last_activity_at = timezone.now()
         locked.save(
             update_fields=[
@@ -231,7 +236,7 @@ def session_connect(
         Connection.objects.create(
             session=locked,
             number=locked.connection_count,
-            relay_name=f"{relay.host}:{relay.pid} ({relay.mode})",
+            relay_name=f"{chosen.host}:{chosen.pid} ({chosen.mode})",
             request_url=shown["url"],
             request_headers=shown["headers"],
             request_cookies=shown["cookies"],
@@ -252,6 +257,19 @@ def session_connect(
         "connection": locked.connection_count,
         "request": relay_request,
     }
+    return chosen, message, conn_settings
+
+
+def session_connect(
+    *, session: DebugSession, actor: User, wait: bool = True
+) -> dict[str, Any] | None:
+    """Claim the session for a relay and ask it to connect.
+
+    Returns the relay's reply (``ok``, ``code``, ``kind``, ``detail``) once the outcome is
+    stored, or None when not waiting or no reply came in time (the session stays
+    ``connecting`` and the log shows the outcome later).
+    """
+    relay, message, conn_settings = session_claim(session=session, actor=actor)
     try:
         if not wait:
             client.send_sync(relay.channel_name, message)
@@ -262,7 +280,7 @@ def session_connect(
         # The relay never got the command: release the claim rather than leave it connecting.
         client.publish_sync(
             reaper.sessions_end(
-                session_ids=[locked.pk],
+                session_ids=[message["session"]],
                 detail=exc.detail,
                 state=SessionState.FAILED,
                 kind=FailureKind.RELAY,

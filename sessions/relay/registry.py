@@ -43,7 +43,7 @@ def relay_choose(*, in_process: Relay | None = None) -> Relay:
             )
         return in_process
     relays = (
-        Relay.objects.filter(heartbeat_at__gte=_lost_cutoff())
+        Relay.objects.filter(heartbeat_at__gte=lost_cutoff())
         .annotate(active=Count("sessions", filter=Q(sessions__state__in=ACTIVE_STATES)))
         .order_by("active", "pk")
     )
@@ -69,9 +69,9 @@ def session_relay_alive(*, session: DebugSession) -> bool:
         # of the server) is gone, whatever its last heartbeat says.
         return embedded.running_relay_pk() == session.relay_id
     relay = session.relay
-    return relay is not None and relay.heartbeat_at >= _lost_cutoff()
+    return relay is not None and relay.heartbeat_at >= lost_cutoff()
 
 
-def _lost_cutoff() -> datetime:
+def lost_cutoff() -> datetime:
     """A relay whose last heartbeat is older is lost."""
     return timezone.now() - timedelta(seconds=settings.RELAY_LOST_AFTER)

@@ -64,6 +64,12 @@ RECENT_ACKS_PER_SOCKET = 64
 RECENT_ACK_SOCKETS = 512
 
 
+# Commands other apps add to the relay (scenario runs), by message type: a coroutine function
+# of the relay and the message. Registered by the app's AppConfig.ready(), so the relay
+# imports no app that builds on it.
+EXTRA_COMMANDS: dict[str, Callable[[Relay, dict[str, Any]], Coroutine[Any, Any, None]]] = {}
+
+
 class EventsAck(str):
     """The channel of a viewer socket that sent a message, on the live layer: its
     acknowledgement travels in the stored batch that holds the message (``acks`` of the
@@ -228,6 +234,8 @@ class Relay:
                 self.spawn(self._on_acks(message))
             elif kind == RESYNC:
                 pass  # commands are not re-read; a sender whose command was lost is not acked
+            elif kind in EXTRA_COMMANDS:
+                self.spawn(EXTRA_COMMANDS[kind](self, message))
             else:
                 logger.warning("Relay %s ignored a %r message", self.name, kind)
 

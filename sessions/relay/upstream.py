@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -65,6 +65,7 @@ class UpstreamConnection:
         "log",
         "masker",
         "number",
+        "observer",
         "relay",
         "request",
         "send_lock",
@@ -106,6 +107,9 @@ class UpstreamConnection:
         # replaces it when the endpoint or its project's schemas change.
         contract_data = request.get("contract")
         self.contract: Contract | None = None
+        # Called with every record of the connection once it is queued for storing (a
+        # scenario run reads its frames this way, in the relay's own process).
+        self.observer: Callable[[Record], None] | None = None
         self.contract_endpoint: int | None = contract_data["endpoint"] if contract_data else None
         self.contract_stamp: list[Any] | None = contract_data["stamp"] if contract_data else None
 
@@ -162,6 +166,8 @@ class UpstreamConnection:
 
     async def emit(self, record: Record) -> None:
         await self.relay.enqueue(record)
+        if self.observer is not None:
+            self.observer(record)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -376,6 +382,8 @@ class UpstreamConnection:
                 if self.contract is not None:
                     self.check(record, RECEIVE, message)
                 await put(record)
+                if self.observer is not None:
+                    self.observer(record)
                 received += record.size
                 if received > received_limit:
                     await self._close_over_limit(received_limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,9 @@ from endpoints.models import Endpoint
 from tests.conftest import Team
 from tests.endpoints.test_bad_input import quick_team, workspace_rows
 from tests.factories import make_ticker
+from tests.scenarios.upstreams import ScenarioUpstream
+from tests.sessions.conftest import _relay_settings, relay  # noqa: F401 - fixtures
+from tests.sessions.upstreams import LoopThread
 
 
 @dataclass
@@ -68,3 +72,12 @@ def ticker_steps(endpoint: int) -> list[dict[str, Any]]:
         },
         {"kind": "disconnect", "alias": "t"},
     ]
+
+
+@pytest.fixture(scope="session")
+def scenario_upstream() -> Iterator[ScenarioUpstream]:
+    runner = LoopThread()
+    server = ScenarioUpstream(runner).start()
+    yield server
+    server.stop()
+    runner.stop()

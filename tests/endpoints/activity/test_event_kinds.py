@@ -118,6 +118,7 @@ EXEMPT: dict[str, str] = {
             "session_update",
             "session_delete",
             "session_touch",
+            "session_claim",
             "session_connect",
             "session_disconnect",
             "message_prepare",
