@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from endpoints.environments.selectors import variable_values_for
@@ -164,7 +165,10 @@ def stale_runs_end(*, run_ids: list[int] | None = None) -> int:
     unfinished = Run.objects.exclude(status__in=FINISHED)
     if run_ids is not None:
         unfinished = unfinished.filter(pk__in=run_ids)
-    ended = unfinished.filter(relay__in=lost).update(
+    # A lost relay's row is deleted once another relay reaps it: a running run with no relay
+    # lost its relay too.
+    gone = Q(relay__in=lost) | Q(status=RunStatus.RUNNING, relay__isnull=True)
+    ended = unfinished.filter(gone).update(
         status=RunStatus.ERROR,
         error="The relay running it stopped or was lost; the run did not finish.",
         finished_at=now,
@@ -177,7 +181,7 @@ def stale_runs_end(*, run_ids: list[int] | None = None) -> int:
         error="No relay started the run in time (is a relay running?).",
         finished_at=now,
     )
-    SuiteRun.objects.exclude(status__in=FINISHED).filter(relay__in=lost).update(
+    SuiteRun.objects.exclude(status__in=FINISHED).filter(gone).update(
         status=RunStatus.ERROR,
         error="The relay running the suite stopped or was lost.",
         finished_at=now,

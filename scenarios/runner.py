@@ -155,6 +155,7 @@ class RunExecutor:
         self.iterations: list[dict[str, Any]] = []
         self.frames = 0
         self.saved_at = 0.0
+        self.flush: asyncio.Task[None] | None = None
 
     async def execute(self) -> str:
         """Run it to the end; returns its final status. Never raises."""
@@ -218,6 +219,8 @@ class RunExecutor:
 
     async def _finish(self, status: str, error: str) -> None:
         self._close_all()
+        if self.flush is not None:
+            self.flush.cancel()
         try:
             await self.relay.db(run_store.run_finish, self.run_id, status, error, self.iterations)
         except Exception:
@@ -258,6 +261,7 @@ class RunExecutor:
             for step, result in zip(self.steps, results, strict=True):
                 started = time.perf_counter()
                 result["status"] = "running"
+                await self._maybe_save()
                 try:
                     passed = await self._step(step, result)
                 except StepError as exc:
@@ -277,10 +281,24 @@ class RunExecutor:
             await self._close_iteration()
 
     async def _maybe_save(self) -> None:
-        now = time.monotonic()
-        if now - self.saved_at >= PROGRESS_EVERY_S:
-            self.saved_at = now
-            await self.relay.db(run_store.run_progress, self.run_id, self.iterations)
+        """Save the steps so far for whoever watches the run: at most every PROGRESS_EVERY_S,
+        and a skipped save is made when that time is up (so a long step shows as running)."""
+        since = time.monotonic() - self.saved_at
+        if since >= PROGRESS_EVERY_S:
+            await self._save()
+        elif self.flush is None:
+            self.flush = self.relay.spawn(self._save_later(PROGRESS_EVERY_S - since))
+
+    async def _save_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self.flush = None
+        await self._save()
+
+    async def _save(self) -> None:
+        self.saved_at = time.monotonic()
+        # A copy: the steps change on this loop while the database thread writes them.
+        snapshot = json.loads(json.dumps(self.iterations, default=str))
+        await self.relay.db(run_store.run_progress, self.run_id, snapshot)
 
     # --- variables --------------------------------------------------------------------
 
