@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import regex
@@ -67,17 +67,37 @@ class SpecError(ValueError):
         return SpecError(f"{prefix}.{self.field}" if self.field else prefix, self.reason)
 
 
-@dataclass(frozen=True)
 class Frame:
     """A received frame as assertions see it: the text (None for binary), the bytes (None for
-    text), the parsed JSON (NOT_JSON when it is not), and its contract check."""
+    text), its contract check, and ``value``, the parsed JSON (NOT_JSON when it is not),
+    parsed on first use: text assertions on non-JSON frames never pay for a failed parse."""
 
-    text: str | None
-    data: bytes | None = None
-    message: str | None = None
-    contract: str = ""
-    problems: tuple[Mapping[str, str], ...] = ()
-    value: Any = field(default=NOT_JSON)
+    __slots__ = ("_value", "contract", "data", "message", "problems", "text")
+
+    def __init__(
+        self,
+        text: str | None,
+        data: bytes | None = None,
+        message: str | None = None,
+        contract: str = "",
+        problems: tuple[Mapping[str, str], ...] = (),
+    ) -> None:
+        self.text, self.data = text, data
+        self.message, self.contract, self.problems = message, contract, problems
+        self._value: Any = _UNPARSED
+
+    @property
+    def value(self) -> Any:
+        if self._value is _UNPARSED:
+            self._value = NOT_JSON
+            text = self.text
+            # Only text that can start a JSON document is tried.
+            if text is not None and text.lstrip()[:1] in _JSON_STARTS:
+                try:
+                    self._value = json.loads(text)
+                except ValueError:
+                    pass
+        return self._value
 
     @classmethod
     def of(
@@ -90,11 +110,11 @@ class Frame:
     ) -> Frame:
         if isinstance(payload, bytes):
             return cls(None, payload, message, contract, tuple(problems or ()))
-        try:
-            value = json.loads(payload)
-        except ValueError:
-            value = NOT_JSON
-        return cls(payload, None, message, contract, tuple(problems or ()), value)
+        return cls(payload, None, message, contract, tuple(problems or ()))
+
+
+_UNPARSED = object()
+_JSON_STARTS = frozenset('{["-0123456789tfn')
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-MAX_STEPS = 500
+MAX_STEPS = 5_000
 MAX_ASSERTIONS = 50  # per expect step
 MAX_CONNECTIONS = 10  # aliases of one scenario
 MAX_EXTRACTIONS = 50  # per extract step

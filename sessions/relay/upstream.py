@@ -480,22 +480,27 @@ class UpstreamConnection:
                     record.problems = verdict.get("problems")
             elif self.contract is not None:
                 self.check(record, SEND_DIRECTION, payload)
-            record.replies = [
-                (
-                    reply_to,
-                    reply(
-                        ref,
-                        True,
-                        seq=record.seq,
-                        connection=self.number,
-                        opcode=record.opcode,
-                        size=record.size,
-                        truncated=record.truncated,
-                        timestamp=iso(record.created_at),
-                        **sent_verdict(record),
-                    ),
-                )
-            ]
+            # A scenario run sends with no one to answer (it reads the record itself).
+            record.replies = (
+                None
+                if not reply_to
+                else [
+                    (
+                        reply_to,
+                        reply(
+                            ref,
+                            True,
+                            seq=record.seq,
+                            connection=self.number,
+                            opcode=record.opcode,
+                            size=record.size,
+                            truncated=record.truncated,
+                            timestamp=iso(record.created_at),
+                            **sent_verdict(record),
+                        ),
+                    )
+                ]
+            )
             await self.emit(record)
             try:
                 await ws.send(payload)
