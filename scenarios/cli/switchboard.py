@@ -143,7 +143,7 @@ def build_parser() -> ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a variable for every run, over the scenario's and the environment's (repeatable)",
+        help="a variable for every run (repeatable)",
     )
     run.add_argument(
         "--parallelism",
