@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -210,6 +210,11 @@ def _step_case(
     elif status == "skipped":
         tally.skipped += 1
         _element(case, "skipped", message=str(step.get("message") or "skipped"))
+    elif status != "passed":
+        # A report made while the run goes on (a CLI that timed out): an unfinished step
+        # must not count as passed.
+        tally.skipped += 1
+        _element(case, "skipped", message=f"not finished (status {status})")
 
 
 def _run_suites(root: ET.Element, run: Mapping[str, Any]) -> _Tally:
@@ -249,9 +254,26 @@ def _run_suites(root: ET.Element, run: Mapping[str, Any]) -> _Tally:
     return total
 
 
+def _suite_error(
+    root: ET.Element, suite: Mapping[str, Any], runs: Sequence[Mapping[str, Any]], name: str
+) -> _Tally:
+    """A suite run that ended `error` with no run saying why gets a testsuite saying it."""
+    tally = _Tally()
+    if suite.get("status") != "error" or any(r.get("status") == "error" for r in runs):
+        return tally
+    testsuite = _element(root, "testsuite", name=name)
+    case = _testcase(testsuite, tally, name="suite", classname=name, duration_ms=0)
+    message = str(suite.get("error") or "the suite run ended in error")
+    tally.errors += 1
+    error = _element(case, "error", message=message, type="SuiteError")
+    error.text = xml_text(message)
+    testsuite.attrib.update(tally.attributes())
+    return tally
+
+
 def junit_xml(suite_or_run: Mapping[str, Any]) -> bytes:
     """The JUnit XML of a suite run's JSON, or of a single run's."""
-    runs: Iterable[Mapping[str, Any]]
+    runs: Sequence[Mapping[str, Any]]
     if "runs" in suite_or_run:
         runs = suite_or_run.get("runs") or ()
         name = f"Switchboard suite run {suite_or_run.get('id', '')}".rstrip()
@@ -263,6 +285,8 @@ def junit_xml(suite_or_run: Mapping[str, Any]) -> bytes:
     total = _Tally()
     for run in runs:
         total.add(_run_suites(root, run))
+    if "runs" in suite_or_run:
+        total.add(_suite_error(root, suite_or_run, runs, name))
     attributes = total.attributes()
     if isinstance(suite_or_run.get("duration_ms"), int | float):
         attributes["time"] = seconds(suite_or_run["duration_ms"])

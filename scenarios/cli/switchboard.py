@@ -462,6 +462,8 @@ def command_run(args: argparse.Namespace, out: TextIO) -> int:
         if not args.quiet:
             print(f"JUnit report written to {args.junit}", file=out)
 
+    if suite.get("status") == "error" and suite.get("error"):
+        print(f"ERROR suite {suite['id']}: {suite['error']}", file=out)
     print(summary_line(suite, time.monotonic() - started), file=out)
     if not finished:
         print(

@@ -426,6 +426,7 @@ def test_a_run_error_exits_2_and_quiet_prints_only_what_did_not_pass(
 ) -> None:
     broken = run(14, "Needs staging", "error", [], error="variable 'host' has no value")
     done = suite([failing_run(13, "Chat"), passing_run(12), broken], status="error")
+    done["error"] = "1 run ended in error"
     canned.created = (201, queued(done))
     canned.polls = [done]
 
@@ -436,6 +437,7 @@ def test_a_run_error_exits_2_and_quiet_prints_only_what_did_not_pass(
     assert lines[0].startswith("FAIL Chat (0.8 s): step 3")
     assert lines[1:] == [
         "ERROR Needs staging (1.2 s): variable 'host' has no value",
+        "ERROR suite 4: 1 run ended in error",
         "Suite 4: 3 runs, 1 passed, 1 failed, 1 error in 3.5 s",
     ]
     assert (result.directory / "out.xml").read_bytes() == JUNIT

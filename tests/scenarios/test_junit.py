@@ -80,7 +80,7 @@ def run(
     counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
     for it in iterations:
         for s in it["steps"]:
-            counts[s["status"]] += 1
+            counts[s["status"]] = counts.get(s["status"], 0) + 1
     return {
         "id": run_id,
         "project": 3,
@@ -350,6 +350,36 @@ def test_an_unfinished_run_is_reported_skipped_not_passed() -> None:
     root = valid_junit(junit_xml(suite([queued], status="running")))
 
     assert cases(root) == [("Later", "run", "skipped")]
+
+
+def test_a_report_of_a_run_still_going_counts_unfinished_steps_as_skipped() -> None:
+    going = run(
+        36,
+        "Going",
+        "running",
+        [iteration(0, [step(0, "connect t"), step(1, "t: expect", "running")])],
+    )
+    going["iterations"][0]["status"] = "running"
+    root = valid_junit(junit_xml(suite([going], status="running")))
+
+    assert cases(root) == [("Going", "connect t", "passed"), ("Going", "t: expect", "skipped")]
+    skipped = root.find(".//skipped")
+    assert skipped is not None and skipped.get("message") == "not finished (status running)"
+
+
+def test_a_suite_error_no_run_explains_gets_a_testsuite_of_its_own() -> None:
+    broken = suite([passing_run()], status="error")
+    broken["error"] = "the relay was lost before every run started"
+    root = valid_junit(junit_xml(broken))
+
+    assert cases(root)[-1] == ("Switchboard suite run 4", "suite", "error")
+    assert root.get("errors") == "1"
+    error = root.find(".//testcase[@name='suite']/error")
+    assert error is not None and error.get("message") == broken["error"]
+    # When a run ended in error, that run's testcase says why; no second one.
+    explained = suite([run(30, "Needs staging", "error", [], error="no host")], status="error")
+    explained["error"] = "a run ended in error"
+    assert [c[1] for c in cases(valid_junit(junit_xml(explained)))] == ["run"]
 
 
 def test_control_characters_in_frames_still_make_well_formed_xml() -> None:
