@@ -34,7 +34,10 @@ from tests.scenarios.test_junit import (
 from tests.sessions.upstreams import closed_port, self_signed
 
 CLI = Path(switchboard.__file__)
-PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")
+# The interpreter CI users have; CLI_PYTHON=/path/to/python3.9 checks another one.
+PYTHON = os.environ.get("CLI_PYTHON") or (
+    "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")
+)
 SUITE_PATH = "/api/v1/projects/3/suite-runs/"
 JUNIT = b"<?xml version='1.0' encoding='utf-8'?>\n<testsuites name='canned' />\n"
 ENVIRONMENTS = [
