@@ -50,13 +50,22 @@ class UsageError(Exception):
 class ServerError(Exception):
     """The server could not be reached (status None) or answered an error: exit code 2."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, *, transient: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.transient = transient or status in RETRYABLE_STATUSES
 
-    @property
-    def transient(self) -> bool:
-        return self.status is None or self.status in RETRYABLE_STATUSES
+
+class RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered with an error naming where it leads, never followed: urllib
+    would turn the POST that starts a suite into a GET, and carry the token to another host."""
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> None:
+        raise ServerError(
+            f"{code} redirect to {newurl}: point --server at the address the server answers on"
+        )
 
 
 class ReportError(Exception):
@@ -194,12 +203,14 @@ class Client:
     def __init__(self, base: str, token: str, *, insecure: bool = False) -> None:
         self.base = base
         self.token = token
-        self.context: ssl.SSLContext | None = None
+        handlers: list[Any] = [RefuseRedirects()]
         if base.startswith("https:"):
-            self.context = ssl.create_default_context()
+            context = ssl.create_default_context()
             if insecure:
-                self.context.check_hostname = False
-                self.context.verify_mode = ssl.CERT_NONE
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        self.opener = urllib.request.build_opener(*handlers)
 
     def request(self, method: str, path: str, body: Any = None) -> bytes:
         data = None if body is None else json.dumps(body).encode("utf-8")
@@ -210,17 +221,20 @@ class Client:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(
-                request, timeout=REQUEST_TIMEOUT, context=self.context
-            ) as response:
+            with self.opener.open(request, timeout=REQUEST_TIMEOUT) as response:
                 content: bytes = response.read()
                 return content
         except urllib.error.HTTPError as error:
             raise ServerError(http_error_text(error.code, error.read()), error.code) from None
         except urllib.error.URLError as error:
-            raise ServerError(f"cannot reach {self.base}: {error.reason}") from None
-        except (OSError, ValueError) as error:  # timeouts, resets, a malformed URL
+            # A refused or reset connection may be a restart; a bad certificate will not mend.
+            transient = not isinstance(error.reason, ssl.SSLError)
+            message = f"cannot reach {self.base}: {error.reason}"
+            raise ServerError(message, transient=transient) from None
+        except ssl.SSLError as error:
             raise ServerError(f"cannot reach {self.base}: {error}") from None
+        except (OSError, ValueError) as error:  # timeouts, resets, a malformed answer
+            raise ServerError(f"cannot reach {self.base}: {error}", transient=True) from None
 
     def get(self, path: str, *, retries: int = POLL_RETRIES) -> bytes:
         """GET that rides out a restart or a gateway error (a POST is never retried)."""

@@ -87,6 +87,8 @@ class Canned:
     seen: list[Seen] = field(default_factory=list)
 
     def answer(self, method: str, path: str) -> tuple[int, str, bytes]:
+        if path.startswith("/moved/"):
+            return 301, "text/html", path.removeprefix("/moved").encode()
         if method == "POST" and path == SUITE_PATH:
             status, body = self.created
             return status, "application/json", json.dumps(body).encode()
@@ -115,6 +117,8 @@ class Handler(BaseHTTPRequestHandler):
         )
         status, content_type, body = canned.answer(self.command, self.path)
         self.send_response(status)
+        if status == 301:
+            self.send_header("Location", f"{self.server.url}{body.decode()}")
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -582,3 +586,16 @@ def test_a_report_that_cannot_be_written_exits_2(
 
     assert result.code == 2
     assert "switchboard.py: error: cannot write the JUnit report:" in result.stderr
+
+
+def test_a_redirect_is_reported_not_followed(
+    canned: Canned, api: CannedServer, cli: Callable[..., Result]
+) -> None:
+    result = cli("run", "--server", f"{api.url}/moved", "--project", "3", "--tag", "smoke")
+
+    assert result.code == 2
+    assert result.stderr == (
+        f"switchboard.py: server error: 301 redirect to {api.url}{SUITE_PATH}: "
+        "point --server at the address the server answers on\n"
+    )
+    assert [(s.method, s.path) for s in canned.seen] == [("POST", "/moved" + SUITE_PATH)]
