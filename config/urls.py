@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 from core.errors import json_not_found
+from scenarios.views import cli_script
 
 urlpatterns = [
     path("", include("workspace.urls")),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("sessions.urls")),
     path("api/v1/", include("scenarios.urls")),
     path("api/<path:rest>", json_not_found),
+    path("cli/switchboard.py", cli_script, name="scenarios-cli"),
     path("share/", include("docs_app.urls")),
     path("projects/<int:project_id>/docs/", include("docs_app.preview_urls")),
 ]

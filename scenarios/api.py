@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -17,6 +19,7 @@ from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.projects.access import Action, ProjectView, project_actions
 from scenarios import run_services, run_store, selectors, services
 from scenarios import serializers as s
+from scenarios.junit import junit_xml
 from scenarios.models import Scenario
 
 
@@ -202,3 +205,39 @@ class SuiteDetail(ProjectView):
         run_store.stale_runs_end()
         suite, runs = selectors.suite_get(project=self.project, suite_id=suite_id)
         return Response(s.suite_data(suite, runs))
+
+
+def _xml(document: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(document, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+JUNIT_RESPONSES: dict[Any, Any] = {(200, "application/xml"): OpenApiTypes.STR, **ERRORS}
+
+
+class RunJUnit(ProjectView):
+    actions = RUN_ACTIONS
+
+    @extend_schema(
+        responses=JUNIT_RESPONSES,
+        description="The run as JUnit XML: one testsuite per iteration, one testcase per step.",
+    )
+    def get(self, request: AuthenticatedRequest, project_id: int, run_id: int) -> HttpResponse:
+        run_store.stale_runs_end(run_ids=[run_id])
+        run = selectors.run_get(project=self.project, run_id=run_id)
+        return _xml(junit_xml(s.run_data(run)), f"run-{run.pk}.xml")
+
+
+class SuiteJUnit(ProjectView):
+    actions = RUN_ACTIONS
+
+    @extend_schema(
+        responses=JUNIT_RESPONSES,
+        description="The suite as JUnit XML (Jenkins, GitLab and GitHub test reporters read it).",
+    )
+    def get(self, request: AuthenticatedRequest, project_id: int, suite_id: int) -> HttpResponse:
+        run_store.stale_runs_end()
+        suite, runs = selectors.suite_get(project=self.project, suite_id=suite_id)
+        return _xml(junit_xml(s.suite_data(suite, runs)), f"suite-{suite.pk}.xml")

@@ -162,7 +162,10 @@ def suite_start(
     environment: int | None = None,
     variables: Any = None,
     parallelism: int = 1,
+    dispatch: bool = True,
 ) -> SuiteRun:
+    """Check every scenario and start the suite on a relay (``dispatch`` False: the caller
+    runs it, as ``manage.py run_scenarios`` does in its own relay)."""
     values = _clean_run_variables(variables)
     if not 1 <= parallelism <= MAX_PARALLELISM:
         raise ValidationFailed({"parallelism": [f"From 1 to {MAX_PARALLELISM}."]})
@@ -189,7 +192,8 @@ def suite_start(
             _snapshot(run, scenario)
             runs.append(run)
         Run.objects.bulk_create(runs)
-    _dispatch({"type": SUITE_START, "suite": suite.pk})
+    if dispatch:
+        _dispatch({"type": SUITE_START, "suite": suite.pk})
     return suite
 
 

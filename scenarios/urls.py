@@ -2,11 +2,13 @@ from django.urls import path
 
 from scenarios.api import (
     RunDetail,
+    RunJUnit,
     ScenarioDetail,
     ScenarioHistory,
     ScenarioListCreate,
     ScenarioRuns,
     SuiteDetail,
+    SuiteJUnit,
     SuiteRuns,
 )
 
@@ -21,4 +23,6 @@ urlpatterns = [
     path(R + "runs/<int:run_id>/", RunDetail.as_view()),
     path(R + "suite-runs/", SuiteRuns.as_view()),
     path(R + "suite-runs/<int:suite_id>/", SuiteDetail.as_view()),
+    path(R + "runs/<int:run_id>/junit.xml", RunJUnit.as_view()),
+    path(R + "suite-runs/<int:suite_id>/junit.xml", SuiteJUnit.as_view()),
 ]

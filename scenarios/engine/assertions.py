@@ -15,6 +15,7 @@ Strings in ``value`` may hold ``{{variables}}``, resolved when the step runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -93,10 +94,8 @@ class Frame:
             text = self.text
             # Only text that can start a JSON document is tried.
             if text is not None and text.lstrip()[:1] in _JSON_STARTS:
-                try:
+                with contextlib.suppress(ValueError):
                     self._value = json.loads(text)
-                except ValueError:
-                    pass
         return self._value
 
     @classmethod

@@ -231,6 +231,7 @@ def _bench(args: argparse.Namespace) -> int:
         if suite.status != "passed":
             missed.append(f"the suite ended {suite.status}")
     finally:
+
         async def stop() -> None:
             await relay.shutdown()
 
