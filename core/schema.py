@@ -120,6 +120,10 @@ OPERATIONS: Operations = {
     _PROJECT + "suite-runs/": ("scenarios", {"POST": "suite_run_create"}),
     _PROJECT + "suite-runs/{suite_id}/": ("scenarios", {"GET": "suite_run_retrieve"}),
     _PROJECT + "runs/{run_id}/junit.xml": ("scenarios", {"GET": "run_junit"}),
+    _PROJECT + "runs/{run_id}/sessions/{session_id}/events/": (
+        "scenarios",
+        {"GET": "run_session_event_list"},
+    ),
     _PROJECT + "suite-runs/{suite_id}/junit.xml": ("scenarios", {"GET": "suite_run_junit"}),
     **_crud("sessions", "session", "/api/v1/sessions/", _SESSION),
     "/api/v1/sessions/format/": ("sessions", {"POST": "message_body_format"}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 
 from core.api import ERRORS, parse
 from core.errors import ValidationFailed
-from core.query import as_whole_number
+from core.query import as_whole_number, whole_number
 from core.requests import AuthenticatedRequest
 from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.projects.access import Action, ProjectView, project_actions
@@ -21,6 +22,9 @@ from scenarios import run_services, run_store, selectors, services
 from scenarios import serializers as s
 from scenarios.junit import junit_xml
 from scenarios.models import Scenario
+from sessions import selectors as session_selectors
+from sessions.relay.protocol import event_data
+from sessions.serializers import EventPageSerializer
 
 
 def _data(row: Scenario) -> dict[str, Any]:
@@ -241,3 +245,38 @@ class SuiteJUnit(ProjectView):
         run_store.stale_runs_end()
         suite, runs = selectors.suite_get(project=self.project, suite_id=suite_id)
         return _xml(junit_xml(s.suite_data(suite, runs)), f"suite-{suite.pk}.xml")
+
+
+class RunSessionEvents(ProjectView):
+    actions = RUN_ACTIONS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="Only events with a larger seq."),
+            OpenApiParameter("limit", int, description="At most this many (default 100)."),
+        ],
+        responses={200: EventPageSerializer, **ERRORS},
+        description="The log of one of the run's connections (a debug session of the member "
+        "who started the run), for every member of the project, read through the run.",
+    )
+    def get(
+        self, request: AuthenticatedRequest, project_id: int, run_id: int, session_id: int
+    ) -> Response:
+        session = selectors.run_session(project=self.project, run_id=run_id, session_id=session_id)
+        params = request.query_params
+        after = whole_number(params, "after", default=0, low=0, high=2**62)
+        limit = whole_number(params, "limit", default=100, low=1, high=settings.API_MAX_PAGE_SIZE)
+        events, has_more = session_selectors.session_events(
+            session=session, after=after, limit=limit
+        )
+        next_after = events[-1].seq if events and has_more else None
+        return Response(
+            {
+                "results": [event_data(event) for event in events],
+                "has_more": has_more,
+                "next_after": next_after,
+                "next": None
+                if next_after is None
+                else request.build_absolute_uri(f"{request.path}?after={next_after}&limit={limit}"),
+            }
+        )

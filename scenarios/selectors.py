@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from core.errors import NotFound
 from endpoints.models import Endpoint, Message, Project
 from scenarios.engine.steps import DocumentedMessage, EndpointFacts, step_variables
-from scenarios.models import Run, Scenario, ScenarioRevision, SuiteRun
+from scenarios.models import Run, RunSession, Scenario, ScenarioRevision, SuiteRun
+from sessions.models import DebugSession
 
 
 def endpoint_facts(*, project: Project, steps: Any) -> dict[int, EndpointFacts]:
@@ -105,3 +106,15 @@ def suite_get(*, project: Project, suite_id: int) -> tuple[SuiteRun, list[Run]]:
         .order_by("position", "id")
     )
     return suite, runs
+
+
+def run_session(*, project: Project, run_id: int, session_id: int) -> DebugSession:
+    """A connection's session of a run of ``project`` (404 unless it is one)."""
+    found = (
+        RunSession.objects.filter(run_id=run_id, run__project=project, session_id=session_id)
+        .select_related("session")
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found.session

@@ -3,6 +3,7 @@ from django.urls import path
 from scenarios.api import (
     RunDetail,
     RunJUnit,
+    RunSessionEvents,
     ScenarioDetail,
     ScenarioHistory,
     ScenarioListCreate,
@@ -24,5 +25,6 @@ urlpatterns = [
     path(R + "suite-runs/", SuiteRuns.as_view()),
     path(R + "suite-runs/<int:suite_id>/", SuiteDetail.as_view()),
     path(R + "runs/<int:run_id>/junit.xml", RunJUnit.as_view()),
+    path(R + "runs/<int:run_id>/sessions/<int:session_id>/events/", RunSessionEvents.as_view()),
     path(R + "suite-runs/<int:suite_id>/junit.xml", SuiteJUnit.as_view()),
 ]

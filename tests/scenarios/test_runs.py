@@ -259,6 +259,20 @@ def test_every_member_may_run_and_read_runs(
     listed = api.get(f"{scenarios.base}{scenario}/runs/").json()
     assert [item["id"] for item in listed] == [run["id"]]
     assert client_for(scenarios.team.outsider).get(f"{base}runs/{run['id']}/").status_code == 404
+    # The run's connection logs, for every member through the run (the session itself is the
+    # starter's: other members' session API answers 404).
+    session = run["sessions"][0]["session"]
+    log_url = f"{base}runs/{run['id']}/sessions/{session}/events/"
+    other = "admin"
+    log = client_for(scenarios.team.user(other)).get(log_url)
+    assert log.status_code == 200, log.content
+    assert [e["kind"] for e in log.json()["results"]] == ["connecting", "open", "closed"]
+    assert (
+        client_for(scenarios.team.user(other)).get(f"/api/v1/sessions/{session}/").status_code
+        == 404
+    )
+    assert client_for(scenarios.team.outsider).get(log_url).status_code == 404
+    assert api.get(f"{base}runs/{run['id']}/sessions/{session + 1000}/events/").status_code == 404
     assert Run.objects.get(pk=run["id"]).started_by == scenarios.team.user(role)
 
 
