@@ -112,6 +112,14 @@ OPERATIONS: Operations = {
         "scenarios", "scenario", _PROJECT + "scenarios/", _PROJECT + "scenarios/{scenario_id}/"
     ),
     _PROJECT + "scenarios/{scenario_id}/history/": ("scenarios", {"GET": "scenario_history"}),
+    _PROJECT + "scenario-folders/": (
+        "scenarios",
+        {"GET": "scenario_folder_list", "POST": "scenario_folder_create"},
+    ),
+    _PROJECT + "scenario-folders/{folder_id}/": (
+        "scenarios",
+        {"PATCH": "scenario_folder_update", "DELETE": "scenario_folder_delete"},
+    ),
     _PROJECT + "scenarios/{scenario_id}/runs/": (
         "scenarios",
         {"GET": "scenario_run_list", "POST": "scenario_run_create"},

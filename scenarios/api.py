@@ -280,3 +280,62 @@ class RunSessionEvents(ProjectView):
                 else request.build_absolute_uri(f"{request.path}?after={next_after}&limit={limit}"),
             }
         )
+
+
+# --- folders --------------------------------------------------------------------------------
+
+
+class ScenarioFolderListCreate(ProjectView):
+    @extend_schema(
+        responses={200: s.ScenarioFolderOutSerializer(many=True), **ERRORS},
+        description="The scenario folders of the project (a tree by `parent`), by position.",
+    )
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
+        return Response(
+            [s.folder_data(f) for f in selectors.scenario_folders(project=self.project)]
+        )
+
+    @extend_schema(
+        request=s.ScenarioFolderInSerializer,
+        responses={201: s.ScenarioFolderOutSerializer, **ERRORS},
+    )
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
+        data = parse(s.ScenarioFolderInSerializer, request)
+        folder = services.scenario_folder_create(
+            project=self.project, actor=request.user, name=data["name"], parent=data.get("parent")
+        )
+        return versioned(s.folder_data(folder), folder.version, status.HTTP_201_CREATED)
+
+
+class ScenarioFolderDetail(ProjectView):
+    @extend_schema(
+        request=s.ScenarioFolderInSerializer(partial=True),
+        parameters=[VERSION_HEADER],
+        responses={200: s.ScenarioFolderOutSerializer, **ERRORS},
+        description="Rename, move (`parent`, null for the top) or reorder (`position`).",
+    )
+    def patch(self, request: AuthenticatedRequest, project_id: int, folder_id: int) -> Response:
+        data = parse(s.ScenarioFolderInSerializer, request, partial=True)
+        version = expected_version(request, data.pop("version", None))
+        folder = selectors.scenario_folder_get(project=self.project, folder_id=folder_id)
+        changed = services.scenario_folder_update(
+            folder=folder,
+            actor=request.user,
+            expected_version=version,
+            name=data.get("name"),
+            parent=data.get("parent", services.UNSET_PARENT),
+            position=data.get("position"),
+        )
+        return versioned(s.folder_data(changed), changed.version)
+
+    @extend_schema(
+        parameters=[VERSION_HEADER],
+        responses={204: None, **ERRORS},
+        description="Only an empty folder (409 folder_not_empty otherwise).",
+    )
+    def delete(self, request: AuthenticatedRequest, project_id: int, folder_id: int) -> Response:
+        folder = selectors.scenario_folder_get(project=self.project, folder_id=folder_id)
+        services.scenario_folder_delete(
+            folder=folder, actor=request.user, expected_version=expected_version(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

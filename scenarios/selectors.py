@@ -10,7 +10,14 @@ from django.db.models import QuerySet
 from core.errors import NotFound
 from endpoints.models import Endpoint, Message, Project
 from scenarios.engine.steps import DocumentedMessage, EndpointFacts, step_variables
-from scenarios.models import Run, RunSession, Scenario, ScenarioRevision, SuiteRun
+from scenarios.models import (
+    Run,
+    RunSession,
+    Scenario,
+    ScenarioFolder,
+    ScenarioRevision,
+    SuiteRun,
+)
 from sessions.models import DebugSession
 
 
@@ -118,3 +125,14 @@ def run_session(*, project: Project, run_id: int, session_id: int) -> DebugSessi
     if found is None:
         raise NotFound()
     return found.session
+
+
+def scenario_folders(*, project: Project) -> QuerySet[ScenarioFolder]:
+    return ScenarioFolder.objects.filter(project=project).order_by("parent_id", "position", "id")
+
+
+def scenario_folder_get(*, project: Project, folder_id: int) -> ScenarioFolder:
+    row = ScenarioFolder.objects.filter(project=project, pk=folder_id).first()
+    if row is None:
+        raise NotFound()
+    return row

@@ -12,7 +12,7 @@ from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.environments.serializers import storable
 from scenarios.engine.steps import Lookup, describe, steps_variables
-from scenarios.models import Run, RunStatus, Scenario, ScenarioRevision, SuiteRun
+from scenarios.models import Run, RunStatus, Scenario, ScenarioFolder, ScenarioRevision, SuiteRun
 
 STEPS_HELP = (
     "Ordered steps, each an object with a kind: connect, send, expect, extract, wait, "
@@ -292,3 +292,35 @@ class SuiteInSerializer(RunInSerializer):
     tag = serializers.CharField(required=False, max_length=64)
     folder = serializers.IntegerField(required=False, min_value=1)
     parallelism = serializers.IntegerField(default=1, min_value=1, max_value=20)
+
+
+# --- folders --------------------------------------------------------------------------------
+
+
+def folder_data(folder: ScenarioFolder) -> dict[str, Any]:
+    return {
+        "id": folder.pk,
+        "parent": folder.parent_id,
+        "position": folder.position,
+        "name": folder.name,
+        "version": folder.version,
+        "updated_at": iso(folder.updated_at),
+    }
+
+
+class ScenarioFolderOutSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    # A declared field named like Field.parent; DRF's metaclass moves it off the class.
+    parent = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
+    position = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class ScenarioFolderInSerializer(VersionedInput):
+    name = serializers.CharField(max_length=200, validators=[storable])
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        allow_null=True, required=False, min_value=1
+    )
+    position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)

@@ -14,8 +14,10 @@ from core.errors import ValidationFailed
 from endpoints.activity import events
 from endpoints.activity.event_kinds import EventKind
 from endpoints.environments.resolver import is_valid_name
+from endpoints.errors import FolderCycle, FolderNotEmpty
 from endpoints.models import Environment, Project, RevisionAction
-from endpoints.rows import append_position, apply_edit, lock_current
+from endpoints.rows import UNSET as UNSET_PARENT
+from endpoints.rows import append_position, apply_edit, lock_current, place
 from endpoints.tree.services import tags_resolve
 from scenarios.engine.assertions import SpecError
 from scenarios.engine.data import parse_table, unused_columns
@@ -270,4 +272,100 @@ def scenario_delete(
 ) -> None:
     row: Scenario = lock_current(Scenario.objects.all(), scenario.pk, expected_version)
     _announce(row, actor, EventKind.SCENARIO_DELETED)
+    row.delete()
+
+
+# --- folders --------------------------------------------------------------------------------
+
+
+def _folder_ref(folder: ScenarioFolder) -> dict[str, Any]:
+    return {
+        "id": folder.pk,
+        "name": folder.name,
+        "parent": folder.parent_id,
+        "position": folder.position,
+        "version": folder.version,
+    }
+
+
+def _announce_folder(folder: ScenarioFolder, actor: User | None, kind: EventKind) -> None:
+    events.publish(
+        project_id=folder.project_id,
+        actor=actor,
+        events=[{"kind": kind, "scenario_folder": _folder_ref(folder)}],
+    )
+
+
+def _ancestors(project: Project, folder_id: int | None) -> set[int]:
+    parents = dict(ScenarioFolder.objects.filter(project=project).values_list("pk", "parent_id"))
+    found: set[int] = set()
+    while folder_id is not None and folder_id not in found:
+        found.add(folder_id)
+        folder_id = parents.get(folder_id)
+    return found
+
+
+def _check_folder_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": ["A folder needs a name."]})
+    return name
+
+
+@transaction.atomic
+def scenario_folder_create(
+    *, project: Project, actor: User, name: str, parent: int | None = None
+) -> ScenarioFolder:
+    parent_row = _folder(project, parent) if parent is not None else None
+    siblings = ScenarioFolder.objects.filter(project=project, parent=parent_row)
+    folder = ScenarioFolder.objects.create(
+        project=project,
+        parent=parent_row,
+        name=_check_folder_name(name),
+        position=append_position(siblings),
+        updated_by=actor,
+    )
+    _announce_folder(folder, actor, EventKind.SCENARIO_FOLDER_CREATED)
+    return folder
+
+
+@transaction.atomic
+def scenario_folder_update(
+    *,
+    folder: ScenarioFolder,
+    actor: User,
+    expected_version: int | None = None,
+    name: str | None = None,
+    parent: Any = UNSET_PARENT,
+    position: int | None = None,
+) -> ScenarioFolder:
+    """Rename, move under another folder (or to the top with None) or reorder."""
+    row: ScenarioFolder = lock_current(ScenarioFolder.objects.all(), folder.pk, expected_version)
+    project = row.project
+    moving = parent is not UNSET_PARENT and parent != row.parent_id
+    if moving:
+        if parent is not None:
+            _folder(project, parent)
+            if row.pk in _ancestors(project, parent):
+                raise FolderCycle(fields={"parent": [FolderCycle.default_detail]})
+        row.parent_id = parent
+    apply_edit(row, actor, name=_check_folder_name(name) if name is not None else None)
+    row.save()
+    if moving or position is not None:
+        siblings = ScenarioFolder.objects.filter(project=project, parent_id=row.parent_id)
+        row.position = place(siblings, row.pk, position)
+    _announce_folder(row, actor, EventKind.SCENARIO_FOLDER_UPDATED)
+    return row
+
+
+@transaction.atomic
+def scenario_folder_delete(
+    *, folder: ScenarioFolder, actor: User | None, expected_version: int | None = None
+) -> None:
+    """Delete an empty folder (409 folder_not_empty otherwise: scenarios are never deleted
+    as a side effect)."""
+    row: ScenarioFolder = lock_current(ScenarioFolder.objects.all(), folder.pk, expected_version)
+    if row.children.exists() or row.scenarios.exists():
+        raise FolderNotEmpty("The folder is not empty; move or delete its scenarios first.")
+    _announce_folder(row, actor, EventKind.SCENARIO_FOLDER_DELETED)
     row.delete()

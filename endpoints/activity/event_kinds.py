@@ -56,6 +56,9 @@ class EventKind(StrEnum):
     SCENARIO_CREATED = "scenario.created"
     SCENARIO_UPDATED = "scenario.updated"
     SCENARIO_DELETED = "scenario.deleted"
+    SCENARIO_FOLDER_CREATED = "scenario_folder.created"
+    SCENARIO_FOLDER_UPDATED = "scenario_folder.updated"
+    SCENARIO_FOLDER_DELETED = "scenario_folder.deleted"
 
 
 # --- the small schema language --------------------------------------------------------------
@@ -171,6 +174,13 @@ VARIABLE = Obj(
 # A project schema: which one, never its content (clients read it again over REST).
 PROJECT_SCHEMA = Obj({"schema": Obj({"id": int, "name": str, "version": int})})
 SCENARIO_REF = Obj({"id": int, "name": str, "folder": Nullable(int), "version": int})
+SCENARIO_FOLDER = Obj(
+    {
+        "scenario_folder": Obj(
+            {"id": int, "name": str, "parent": Nullable(int), "position": int, "version": int}
+        )
+    }
+)
 SHARE_LINK = Obj({"share_link": Obj({"id": int, "name": str, "version": int})})
 
 
@@ -246,6 +256,9 @@ SHAPES: dict[EventKind, Shape] = {
     EventKind.SCENARIO_CREATED: Shape(Obj({"scenario": SCENARIO_REF})),
     EventKind.SCENARIO_UPDATED: Shape(Obj({"scenario": SCENARIO_REF, "changed": ListOf(str)})),
     EventKind.SCENARIO_DELETED: Shape(Obj({"scenario": SCENARIO_REF})),
+    EventKind.SCENARIO_FOLDER_CREATED: Shape(SCENARIO_FOLDER),
+    EventKind.SCENARIO_FOLDER_UPDATED: Shape(SCENARIO_FOLDER),
+    EventKind.SCENARIO_FOLDER_DELETED: Shape(SCENARIO_FOLDER),
 }
 
 

@@ -63,7 +63,7 @@ from endpoints.projects import services as project_services
 from endpoints.schemas import services as schema_services
 from endpoints.tree import services as tree_services
 from scenarios import services as scenario_services
-from scenarios.models import Scenario
+from scenarios.models import Scenario, ScenarioFolder
 from sessions import services as session_services
 from tests.conftest import Team
 from tests.factories import make_endpoint, make_env, make_var
@@ -228,6 +228,16 @@ def _scenario_made(w: World) -> Any:
 
 def _scenario_old(w: World) -> Scenario:
     return Scenario.objects.get(project=w.project, name="Old")
+
+
+def _scenario_folder_made(w: World) -> Any:
+    return scenario_services.scenario_folder_create(
+        project=w.project, actor=w.team.editor, name="Old folder"
+    )
+
+
+def _scenario_folder_old(w: World) -> ScenarioFolder:
+    return ScenarioFolder.objects.get(project=w.project, name="Old folder")
 
 
 WRITES: dict[str, tuple[Write, ...]] = {
@@ -535,6 +545,32 @@ WRITES: dict[str, tuple[Write, ...]] = {
             ),
             K.SCENARIO_DELETED,
             setup=_scenario_made,
+        ),
+    ),
+    "scenarios.services.scenario_folder_create": (
+        write(
+            lambda w: scenario_services.scenario_folder_create(
+                project=w.project, actor=w.team.editor, name="Smoke"
+            ),
+            K.SCENARIO_FOLDER_CREATED,
+        ),
+    ),
+    "scenarios.services.scenario_folder_update": (
+        write(
+            lambda w: scenario_services.scenario_folder_update(
+                folder=_scenario_folder_old(w), actor=w.team.editor, name="Renamed"
+            ),
+            K.SCENARIO_FOLDER_UPDATED,
+            setup=_scenario_folder_made,
+        ),
+    ),
+    "scenarios.services.scenario_folder_delete": (
+        write(
+            lambda w: scenario_services.scenario_folder_delete(
+                folder=_scenario_folder_old(w), actor=w.team.editor
+            ),
+            K.SCENARIO_FOLDER_DELETED,
+            setup=_scenario_folder_made,
         ),
     ),
     "sessions.services.ca_bundle_set": (

@@ -116,6 +116,9 @@ export const IGNORED_KINDS = {
   "scenario.created": "the workspace has no scenarios view yet (issue #15)",
   "scenario.updated": "the workspace has no scenarios view yet (issue #15)",
   "scenario.deleted": "the workspace has no scenarios view yet (issue #15)",
+  "scenario_folder.created": "the workspace has no scenarios view yet (issue #15)",
+  "scenario_folder.updated": "the workspace has no scenarios view yet (issue #15)",
+  "scenario_folder.deleted": "the workspace has no scenarios view yet (issue #15)",
 };
 
 /** Applies a batch to the store; returns what it needs afterwards ({refreshTree, ...}). */
