@@ -14,7 +14,7 @@ from accounts.tokens import token_create
 from endpoints.models import ProjectSchema, Role
 from endpoints.projects.services import member_add, project_create
 from endpoints.schemas.services import schema_create
-from tests.browser import Console, shot, teammate
+from tests.browser import Console, no_sideways_scroll, shot, teammate
 from tests.workspace.test_browser import _all_labelled
 from tests.workspace.test_browser_fixes import _expect, browsing
 
@@ -215,10 +215,28 @@ def test_teammates_changes_arrive_live_and_a_stale_save_asks(make_user: Any, ser
         console.allowed = set()
         assert ProjectSchema.objects.get(pk=status.pk).description == "Hers"
 
-        # A deletion by Eve takes the schema away.
+        # Eve deletes the open schema: with nothing unsaved the page lets go of it...
         quote = ProjectSchema.objects.get(project=project, name="Quote")
+        page.locator(".schema-item", has_text="Quote").click()
+        expect(page.locator("#schema-name")).to_have_value("Quote")
         eve_api("DELETE", f"/projects/{project.pk}/schemas/{quote.pk}/")
+        expect(page.locator(".toast").last).to_contain_text('Eve deleted schema "Quote"')
         expect(page.locator(".schema-item", has_text="Quote")).to_have_count(0)
+        expect(page.locator("#schema-name")).to_have_value("Status")
+        # ...with unsaved edits it keeps them, and they can be created again.
+        page.fill("#schema-description", "Kept")
+        eve_api("DELETE", path)
+        expect(page.locator("#schema-banner")).to_contain_text('Eve deleted "Status"')
+        expect(page.locator("#schema-save")).to_be_disabled()
+        page.get_by_role("button", name="Keep mine as a new schema").click()
+        expect(page.locator("#schema-name")).to_have_value("Status")
+        page.click("#schema-save")
+        expect(page.locator(".schema-item", has_text="Status")).to_have_attribute(
+            "aria-current", "true"
+        )
+        again = ProjectSchema.objects.get(project=project, name="Status")
+        assert again.pk != status.pk and again.description == "Kept"
+        assert again.schema["required"] == ["state"]
     assert console.problems == [], console.problems
 
 
@@ -231,7 +249,8 @@ def test_a_viewer_reads_schemas_without_writing(make_user: Any, server: str) -> 
         project=project, actor=ada, name="Status", schema=STATUS_SCHEMA, description="State"
     )
     console = Console()
-    with browsing(vic, server, console) as page:
+    # At phone width: the list stacks over the editor and nothing scrolls sideways.
+    with browsing(vic, server, console, viewport={"width": 390, "height": 844}) as page:
         page.goto(f"{server}/projects/{project.pk}/schemas/")
         editor = page.locator("#schema-text")
         expect(editor).to_have_value(re.compile('"state"'))
@@ -242,5 +261,6 @@ def test_a_viewer_reads_schemas_without_writing(make_user: Any, server: str) -> 
         expect(page.locator("#schema-ref")).to_have_text('{"$ref": "#/components/schemas/Status"}')
         expect(page.locator(".schema-used-by")).to_contain_text("Nothing refers to it yet")
         _all_labelled(page)
-        shot(page, "workspace-schemas", "05-viewer")
+        no_sideways_scroll(page)
+        shot(page, "workspace-schemas", "05-viewer-phone")
     assert console.problems == [], console.problems

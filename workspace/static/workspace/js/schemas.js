@@ -201,6 +201,7 @@ export class SchemasView extends PageView {
   /** The form of `schema` (null: a new one), filled with `values`. */
   renderForm(schema, values) {
     const writable = boot.can_write;
+    this.gone = false; // deleted by a teammate while this form held unsaved edits
     const isNew = !schema;
     this.baseline = isNew ? { name: "", description: "", text: STARTER } : { name: schema.name, description: schema.description, text: pretty(schema.schema) };
     this.nameInput = h("input.mono#schema-name", {
@@ -347,7 +348,7 @@ export class SchemasView extends PageView {
     if (!this.form) return;
     const dirty = this.isDirty();
     this.form.classList.toggle("dirty", dirty);
-    if (this.saveButton && this.selected !== "new") this.saveButton.disabled = !dirty;
+    if (this.saveButton && this.selected !== "new") this.saveButton.disabled = !dirty || this.gone;
   }
 
   clearErrors() {
@@ -372,7 +373,7 @@ export class SchemasView extends PageView {
   }
 
   async save() {
-    if (!boot.can_write || !this.editor || this.saving) return;
+    if (!boot.can_write || !this.editor || this.saving || this.gone) return;
     const isNew = this.selected === "new";
     const name = this.nameInput.value.trim();
     const body = {};
@@ -555,7 +556,10 @@ export class SchemasView extends PageView {
         },
       }, "Keep mine as a new schema"),
     ]);
-    if (this.saveButton) this.saveButton.disabled = true;
+    this.gone = true;
+    this.changed();
+    const remove = document.getElementById("schema-delete");
+    if (remove) remove.hidden = true;
   }
 
   showBanner(text, actions) {
