@@ -21,5 +21,6 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/share/", views.project_page, name="workspace-share"),
     path("projects/<int:project_id>/members/", views.project_page, name="workspace-members"),
+    path("projects/<int:project_id>/schemas/", views.project_page, name="workspace-schemas"),
     path("workspace/markdown/", api.MarkdownPreview.as_view(), name="workspace-markdown"),
 ]

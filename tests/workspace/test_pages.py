@@ -17,7 +17,7 @@ from endpoints.tree.services import endpoint_create
 pytestmark = pytest.mark.django_db
 
 STATIC = Path(__file__).resolve().parents[2] / "workspace" / "static" / "workspace"
-PAGES = ["", "new/", "environments/", "share/", "members/"]
+PAGES = ["", "new/", "environments/", "share/", "members/", "schemas/"]
 
 
 def _client(user: Any) -> Client:

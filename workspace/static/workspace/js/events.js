@@ -2,8 +2,8 @@
    messages of WS /ws/projects/{id}/): what each kind does to the store. `HANDLED_KINDS` is the
    list tests/endpoints/activity/test_event_kinds.py compares with the server's EventKind. Views
    that care about a batch (the open endpoint's editor, its Activity tab) read it from the
-   store's "events" signal after these have run; the environments and share views listen to
-   "variables-changed" and "share-links-changed". */
+   store's "events" signal after these have run; the environments, share and schemas views
+   listen to "variables-changed", "share-links-changed" and "schemas-changed". */
 
 /** Changes to these fields are not in an event's summary: the tree is read again for them. */
 const DETAIL_FIELDS = new Set(["url", "assignee", "tags"]);
@@ -69,6 +69,11 @@ function shareLinkChanged(store, event, effects) {
   effects.shareLinksChanged = true;
 }
 
+/** Events name the schema, never its content: the schemas view reads them again over REST. */
+function schemaChanged(store, event, effects) {
+  effects.schemaEvents.push(event);
+}
+
 export const EVENT_HANDLERS = {
   "endpoint.created": endpointChanged,
   "endpoint.updated": endpointChanged,
@@ -102,6 +107,9 @@ export const EVENT_HANDLERS = {
   "share_link.revoked": shareLinkChanged,
   "share_link.rotated": shareLinkChanged,
   "share_link.deleted": shareLinkChanged,
+  "schema.created": schemaChanged,
+  "schema.updated": schemaChanged,
+  "schema.deleted": schemaChanged,
 };
 
 export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
@@ -110,9 +118,6 @@ export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
 export const IGNORED_KINDS = {
   "ca_bundle.updated": "the workspace shows no CA bundle: the relay reads it at each connect",
   "ca_bundle.deleted": "the workspace shows no CA bundle: the relay reads it at each connect",
-  "schema.created": "the workspace has no project schemas view yet (issue #14 UI)",
-  "schema.updated": "the workspace has no project schemas view yet (issue #14 UI)",
-  "schema.deleted": "the workspace has no project schemas view yet (issue #14 UI)",
   "scenario.created": "the workspace has no scenarios view yet (issue #15)",
   "scenario.updated": "the workspace has no scenarios view yet (issue #15)",
   "scenario.deleted": "the workspace has no scenarios view yet (issue #15)",
@@ -125,7 +130,7 @@ export const IGNORED_KINDS = {
 export function applyProjectEvents(store, events) {
   const effects = {
     refreshTree: false, reloadMembers: false, reloadProject: false, reloadEnvironments: false,
-    variablesChanged: false, shareLinksChanged: false,
+    variablesChanged: false, shareLinksChanged: false, schemaEvents: [],
   };
   for (const event of events) {
     // A member's own events (`own_events`) are not numbered.

@@ -16,6 +16,7 @@ import { ComposerHandover } from "./composer.js";
 import { EnvironmentsView } from "./environments.js";
 import { ShareView } from "./share.js";
 import { MembersView } from "./members.js";
+import { SchemasView } from "./schemas.js";
 import { HomeView } from "./home.js";
 
 const store = new Store({ base, me: boot.me });
@@ -56,6 +57,7 @@ function route(path) {
   if (rest === "environments/") return { name: "environments", make: () => new EnvironmentsView(main, app) };
   if (rest === "share/") return { name: "share", make: () => new ShareView(main, app) };
   if (rest === "members/") return { name: "members", make: () => new MembersView(main, app) };
+  if (rest === "schemas/") return { name: "schemas", make: () => new SchemasView(main, app) };
   return { name: "home", make: () => new HomeView(main, app) };
 }
 
@@ -79,7 +81,7 @@ async function navigate(url, { replace = false, force = false } = {}) {
   if (!force && view && view.isDirty && view.isDirty()) {
     const ok = await confirmDialog({
       title: "Discard unsaved changes?",
-      message: "This endpoint has changes that are not saved. Leave without saving them?",
+      message: (view.dirtyMessage && view.dirtyMessage()) || "This endpoint has changes that are not saved. Leave without saving them?",
       confirm: "Discard changes",
       danger: true,
     });

@@ -169,6 +169,7 @@ export class Store extends EventTarget {
     const environments = effects.reloadEnvironments ? this.loadEnvironments() : Promise.resolve();
     if (effects.variablesChanged) environments.catch(() => {}).then(() => this.emit("variables-changed"));
     if (effects.shareLinksChanged) this.emit("share-links-changed");
+    if (effects.schemaEvents.length) this.emit("schemas-changed", effects.schemaEvents);
   }
 }
 
