@@ -406,7 +406,10 @@ class RunExecutor:
         else:
             fmt, body = spec.get("format", "text"), spec["body"]
         try:
-            text, masked = resolve_body(body, self.current, self.secrets)
+            if "{{" in body:
+                text, masked = resolve_body(body, self.current, self.secrets)
+            else:
+                text = masked = body  # nothing to resolve: the common case, kept cheap
         except UnresolvedVariables as exc:
             names = ", ".join(sorted({item.name for item in exc.unresolved}))
             raise StepError(f"Unknown variable(s) in the body: {names}") from None
