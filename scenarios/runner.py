@@ -41,7 +41,7 @@ SUITE_START = "scenario.suite"
 FRAMES_SHOWN = 5  # frames a failed expect step keeps of what it saw
 FRAME_TEXT_CHARS = 2000
 FRAME_HEX_BYTES = 512
-PROGRESS_EVERY_S = 0.25  # how often a running run's steps are saved for watchers
+PROGRESS_EVERY_S = 0.5  # how often a running run's steps are saved for watchers
 OPEN_MARGIN_S = 5.0
 # Who closed, as a step names it: the upstream is the server under test.
 CLOSED_BY: dict[str, str] = {

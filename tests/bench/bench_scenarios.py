@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import math
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -70,36 +71,30 @@ class Loop:
         self.thread.join(5)
 
 
-async def _upstream(port_box: list[int]) -> Any:
-    from urllib.parse import parse_qs, urlsplit
-
-    from websockets.asyncio.server import serve
-
-    async def handler(connection: Any) -> None:
-        query = parse_qs(urlsplit(connection.request.path).query)
-        delay = float(query.get("ms", ["0"])[0]) / 1000
-        async for message in connection:
-            if delay:
-                await asyncio.sleep(delay)
-            await connection.send(message)
-
-    server = await serve(handler, "127.0.0.1", 0, compression=None, max_queue=None)
-    port_box.append(server.sockets[0].getsockname()[1])
-    return server
+def start_upstream() -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.scenario_peers", "upstream"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("port "):
+        process.kill()
+        raise SystemExit(f"the upstream did not start: {line!r}")
+    return process, int(line.split()[1])
 
 
-async def bare_client(url: str, count: int) -> float:
-    """The baseline: connect, ``count`` sends each checked against its echo, close."""
-    from websockets.asyncio.client import connect
-
-    started = time.perf_counter()
-    async with connect(url, compression=None, max_queue=None) as ws:
-        for index in range(count):
-            body = f"ping {index}"
-            await ws.send(body)
-            if await ws.recv() != body:
-                raise AssertionError("the echo did not match")
-    return time.perf_counter() - started
+def bare_client(url: str, count: int) -> float:
+    """The baseline, as a client script of its own: its own measure of the round trips."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.scenario_peers", "client", url, str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return float(done.stdout.strip())
 
 
 def round_trip_steps(url: str, count: int) -> list[dict[str, Any]]:
@@ -142,12 +137,11 @@ def _bench(args: argparse.Namespace) -> int:
 
     user = get_user_model().objects.create_user("bench", password="x")
     project = project_create(actor=user, name="Bench")
-    # The upstream, the relay and the bare client each on a loop (a thread) of their own: the
-    # client as a script beside the server would be, the relay as in the embedded server.
-    upstream_loop, relay_loop, client_loop = Loop(), Loop(), Loop()
-    port: list[int] = []
-    upstream = upstream_loop.run(_upstream(port))
-    base = f"ws://127.0.0.1:{port[0]}/"
+    # The upstream and the bare client are processes of their own (a real upstream and a
+    # client script are); the relay runs on a loop in a thread, as in the embedded server.
+    relay_loop = Loop()
+    upstream, port = start_upstream()
+    base = f"ws://127.0.0.1:{port}/"
     relay = Relay(mode="embedded")
     relay_loop.run(relay.start())
     missed = []
@@ -159,10 +153,10 @@ def _bench(args: argparse.Namespace) -> int:
             name="Round trips",
             steps=round_trip_steps(base + "echo", args.round_trips),
         )
-        client_loop.run(bare_client(base + "echo", 50))  # warm-up
+        bare_client(base + "echo", 50)  # warm-up
         bare, runs = [], []
         for _ in range(args.rounds):
-            bare.append(client_loop.run(bare_client(base + "echo", args.round_trips)))
+            bare.append(bare_client(base + "echo", args.round_trips))
             run = _queued_run(Run, scenario, user)
             started = time.perf_counter()
             status = relay_loop.run(RunExecutor(relay, run.pk).execute())
@@ -236,10 +230,9 @@ def _bench(args: argparse.Namespace) -> int:
             await relay.shutdown()
 
         relay_loop.run(stop())
-        upstream.close()
+        upstream.kill()
+        upstream.wait(5)
         relay_loop.stop()
-        upstream_loop.stop()
-        client_loop.stop()
     del Scenario
     print("result: " + ("all targets met" if not missed else "MISSED " + "; ".join(missed)))
     return 1 if missed else 0
