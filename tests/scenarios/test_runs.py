@@ -338,3 +338,79 @@ def test_too_many_runs_at_once_is_429(
     assert Run.objects.count() == 2
     # Another member is not held back by eve's runs.
     assert client_for(scenarios.team.admin).post(url, {}, format="json").status_code == 201
+
+
+def test_negative_expect_extraction_failure_and_limits(
+    relay: Any,
+    scenarios: Scenarios,
+    scenario_upstream: ScenarioUpstream,
+    client_for: Any,
+    settings: Any,
+) -> None:
+    api = client_for(scenarios.team.editor)
+    echo = scenario_upstream.url("/echo")
+    negative = _scenario(
+        api,
+        scenarios,
+        [
+            {"kind": "connect", "alias": "e", "url": echo},
+            {"kind": "send", "alias": "e", "body": "surprise"},
+            {
+                "kind": "expect",
+                "alias": "e",
+                "none": True,
+                "timeout_ms": 1000,
+                "assertions": [{"kind": "text", "op": "contains", "value": "surprise"}],
+            },
+        ],
+    )
+    run = _run(api, scenarios, negative)
+    step = run["iterations"][0]["steps"][2]
+    assert run["status"] == "failed" and step["message"] == "A frame matched within the timeout."
+    assert step["frame"]["text"] == "surprise"
+
+    extraction = _scenario(
+        api,
+        scenarios,
+        [
+            {"kind": "connect", "alias": "e", "url": echo},
+            {"kind": "send", "alias": "e", "format": "json", "body": '{"a": 1}'},
+            {"kind": "expect", "alias": "e"},
+            {"kind": "extract", "extract": [{"variable": "b", "path": "$.b"}]},
+            {"kind": "send", "alias": "e", "body": "{{b}}"},
+        ],
+    )
+    run = _run(api, scenarios, extraction)
+    assert [status for _, status in _steps(run)] == [
+        "passed", "passed", "passed", "failed", "skipped",
+    ]  # fmt: skip
+    assert run["iterations"][0]["steps"][3]["message"] == "b: $.b finds nothing"
+
+    # A run that would go on longer than SCENARIO_MAX_RUN_SECONDS ends error, not hanging.
+    settings.SCENARIO_MAX_RUN_SECONDS = 0.5
+    slow = _scenario(
+        api,
+        scenarios,
+        [{"kind": "connect", "alias": "e", "url": echo}, {"kind": "wait", "ms": 5000}],
+    )
+    started = Run.objects.count()
+    run = _run(api, scenarios, slow)
+    assert run["status"] == "error" and "SCENARIO_MAX_RUN_SECONDS" in run["error"]
+    assert Run.objects.count() == started + 1
+    settings.SCENARIO_MAX_RUN_SECONDS = 600
+
+    # More frames than SCENARIO_MAX_FRAMES: error, with the limit named.
+    settings.SCENARIO_MAX_FRAMES = 3
+    chatty = _scenario(
+        api,
+        scenarios,
+        [
+            {"kind": "connect", "alias": "e", "url": echo},
+            *[{"kind": "send", "alias": "e", "body": f"m{n}"} for n in range(5)],
+            {"kind": "wait", "ms": 300},
+            {"kind": "expect", "alias": "e", "mode": "any", "timeout_ms": 200,
+             "assertions": [{"kind": "text", "op": "equals", "value": "never"}]},
+        ],
+    )  # fmt: skip
+    run = _run(api, scenarios, chatty)
+    assert run["status"] == "error" and "SCENARIO_MAX_FRAMES" in run["error"]
