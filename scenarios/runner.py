@@ -71,8 +71,11 @@ def frame_data(alias: str, record: Record) -> dict[str, Any]:
     }
 
 
-def _frame(record: Record) -> Frame:
-    payload: str | bytes = record.text if record.text is not None else (record.data or b"")
+def _frame(record: Record, payload: str | bytes | None = None) -> Frame:
+    """The frame as assertions see it: the payload as it arrived when known (the record may
+    hold it cut to the log's size cap, or with secrets masked)."""
+    if payload is None:
+        payload = record.text if record.text is not None else (record.data or b"")
     return Frame.of(
         payload,
         message=record.message or None,
@@ -109,11 +112,18 @@ class Link:
     final: Record | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     strict: bool = False
+    # Received payloads as they arrived, by record, until the record is consumed.
+    payloads: dict[int, str | bytes] = field(default_factory=dict)
 
-    def feed(self, record: Record) -> None:
+    def payload(self, record: Record) -> str | bytes | None:
+        return self.payloads.get(id(record))
+
+    def feed(self, record: Record, payload: str | bytes | None) -> None:
         kind = record.kind
         if kind == "received":
             self.frames.append(record)
+            if payload is not None:
+                self.payloads[id(record)] = payload
         elif kind == "open":
             self.opened = True
         if record.final:
@@ -125,6 +135,8 @@ class Link:
         self.cursor += 1
         self.consumed = [*self.consumed, record][-FRAMES_SHOWN:]
         if self.cursor > 256:  # keep the list short on long runs
+            for done in self.frames[: self.cursor - FRAMES_SHOWN]:
+                self.payloads.pop(id(done), None)
             del self.frames[: self.cursor]
             self.cursor = 0
         return record
@@ -235,7 +247,8 @@ class RunExecutor:
         self.overrides = overrides
         self.extracted: dict[str, str] = {}
         self.links: dict[str, Link] = {}
-        self.matched: dict[int, tuple[str, Record]] = {}  # expect step -> its frame
+        # expect step -> the frame that satisfied it, and its payload as it arrived
+        self.matched: dict[int, tuple[Record, str | bytes | None]] = {}
         results = [
             {
                 "index": step.index,
@@ -375,7 +388,7 @@ class RunExecutor:
     def _observer(self, link: Link) -> Any:
         limit = settings.SCENARIO_MAX_FRAMES
 
-        def observe(record: Record) -> None:
+        def observe(record: Record, payload: str | bytes | None) -> None:
             if record.kind == "received":
                 self.frames += 1
                 if self.frames > limit:
@@ -383,7 +396,7 @@ class RunExecutor:
                         f"The run received more than {limit:,} frames "
                         "(SCENARIO_MAX_FRAMES) and was stopped."
                     )
-            link.feed(record)
+            link.feed(record, payload)
 
         return observe
 
@@ -470,7 +483,7 @@ class RunExecutor:
         last: list[Outcome] = []
 
         def satisfied(record: Record) -> list[Outcome]:
-            frame = _frame(record)
+            frame = _frame(record, link.payload(record))
             return [a.evaluate(frame, self.resolve_value) for a in step.assertions]
 
         offset = 0  # the negative form looks without consuming
@@ -495,7 +508,7 @@ class RunExecutor:
                         return False
                     result["frame"] = frame_data(link.alias, record)
                     result["assertions"] = [_outcome_data(o) for o in outcomes]
-                    self.matched[step.index] = (link.alias, record)
+                    self.matched[step.index] = (record, link.payload(record))
                     return True
                 if not negative and mode == "next":
                     result["frame"] = frame_data(link.alias, record)
@@ -531,8 +544,8 @@ class RunExecutor:
         found = self.matched.get(source) if source is not None else None
         if found is None:
             raise StepError(f"Step {source} matched no frame to extract from.")
-        _, record = found
-        frame = _frame(record)
+        record, payload = found
+        frame = _frame(record, payload)
         values: dict[str, str] = {}
         for extraction in step.extractions:
             taken = extraction.apply(frame)

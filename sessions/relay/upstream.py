@@ -107,9 +107,10 @@ class UpstreamConnection:
         # replaces it when the endpoint or its project's schemas change.
         contract_data = request.get("contract")
         self.contract: Contract | None = None
-        # Called with every record of the connection once it is queued for storing (a
-        # scenario run reads its frames this way, in the relay's own process).
-        self.observer: Callable[[Record], None] | None = None
+        # Called with every record of the connection once it is queued for storing, and for a
+        # received frame the payload as it arrived (the record may hold it cut or masked): a
+        # scenario run reads its frames this way, in the relay's own process.
+        self.observer: Callable[[Record, str | bytes | None], None] | None = None
         self.contract_endpoint: int | None = contract_data["endpoint"] if contract_data else None
         self.contract_stamp: list[Any] | None = contract_data["stamp"] if contract_data else None
 
@@ -167,7 +168,7 @@ class UpstreamConnection:
     async def emit(self, record: Record) -> None:
         await self.relay.enqueue(record)
         if self.observer is not None:
-            self.observer(record)
+            self.observer(record, None)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -383,7 +384,7 @@ class UpstreamConnection:
                     self.check(record, RECEIVE, message)
                 await put(record)
                 if self.observer is not None:
-                    self.observer(record)
+                    self.observer(record, message)
                 received += record.size
                 if received > received_limit:
                     await self._close_over_limit(received_limit)

@@ -414,3 +414,34 @@ def test_negative_expect_extraction_failure_and_limits(
     )  # fmt: skip
     run = _run(api, scenarios, chatty)
     assert run["status"] == "error" and "SCENARIO_MAX_FRAMES" in run["error"]
+
+
+def test_assertions_see_the_frame_as_it_arrived_not_as_the_log_cut_it(
+    relay: Any,
+    scenarios: Scenarios,
+    scenario_upstream: ScenarioUpstream,
+    client_for: Any,
+    settings: Any,
+) -> None:
+    settings.SESSION_STORED_BYTES_PER_FRAME = 16  # the log keeps 16 bytes of each frame
+    api = client_for(scenarios.team.editor)
+    body = '{"pad": "' + "x" * 100 + '", "id": "tail-7"}'
+    scenario = _scenario(
+        api,
+        scenarios,
+        [
+            {"kind": "connect", "alias": "e", "url": scenario_upstream.url("/echo")},
+            {"kind": "send", "alias": "e", "format": "json", "body": body},
+            {
+                "kind": "expect",
+                "alias": "e",
+                "assertions": [{"kind": "json", "path": "$.id", "op": "equals", "value": "tail-7"}],
+            },
+            {"kind": "extract", "extract": [{"variable": "id", "path": "$.id"}]},
+        ],
+    )
+    run = _run(api, scenarios, scenario)
+    assert run["status"] == "passed", run
+    steps = run["iterations"][0]["steps"]
+    assert steps[3]["extracted"] == {"id": "tail-7"}
+    assert steps[2]["frame"]["text"] == body[:16]  # what the log holds
