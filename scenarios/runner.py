@@ -28,7 +28,7 @@ from scenarios.engine.assertions import Frame, Outcome
 from scenarios.engine.steps import Step, StepErrors, check_steps
 from scenarios.models import RunStatus
 from sessions.contracts import verdict_data
-from sessions.masking import secret_forms
+from sessions.masking import Masker, secret_forms
 from sessions.models import ClosedBy
 from sessions.relay.server import EXTRA_COMMANDS, Relay
 from sessions.relay.store import Record
@@ -84,9 +84,13 @@ def _frame(record: Record, payload: str | bytes | None = None) -> Frame:
     )
 
 
-def _outcome_data(outcome: Outcome) -> dict[str, Any]:
+def _outcome_data(outcome: Outcome, masker: Masker | None = None) -> dict[str, Any]:
+    """An assertion's outcome for the results; values a secret was sent as are shown as ••••
+    (assertions see frames as they arrived, which may echo a secret)."""
+
     def shown(value: Any) -> Any:
-        return "(not JSON)" if value is NOT_JSON else value
+        value = "(not JSON)" if value is NOT_JSON else value
+        return masker.value(value) if masker is not None else value
 
     return {
         "summary": outcome.summary,
@@ -117,6 +121,10 @@ class Link:
 
     def payload(self, record: Record) -> str | bytes | None:
         return self.payloads.get(id(record))
+
+    @property
+    def masker(self) -> Masker | None:
+        return self.connection.masker if self.connection is not None else None
 
     def feed(self, record: Record, payload: str | bytes | None) -> None:
         kind = record.kind
@@ -248,7 +256,7 @@ class RunExecutor:
         self.extracted: dict[str, str] = {}
         self.links: dict[str, Link] = {}
         # expect step -> the frame that satisfied it, and its payload as it arrived
-        self.matched: dict[int, tuple[Record, str | bytes | None]] = {}
+        self.matched: dict[int, tuple[Link, Record, str | bytes | None]] = {}
         results = [
             {
                 "index": step.index,
@@ -503,24 +511,24 @@ class RunExecutor:
                 if all(outcome.passed for outcome in outcomes):
                     if negative:
                         result["frame"] = frame_data(link.alias, record)
-                        result["assertions"] = [_outcome_data(o) for o in outcomes]
+                        result["assertions"] = [_outcome_data(o, link.masker) for o in outcomes]
                         result["message"] = "A frame matched within the timeout."
                         return False
                     result["frame"] = frame_data(link.alias, record)
-                    result["assertions"] = [_outcome_data(o) for o in outcomes]
-                    self.matched[step.index] = (record, link.payload(record))
+                    result["assertions"] = [_outcome_data(o, link.masker) for o in outcomes]
+                    self.matched[step.index] = (link, record, link.payload(record))
                     return True
                 if not negative and mode == "next":
                     result["frame"] = frame_data(link.alias, record)
-                    result["assertions"] = [_outcome_data(o) for o in outcomes]
+                    result["assertions"] = [_outcome_data(o, link.masker) for o in outcomes]
                     failed = next(o for o in outcomes if not o.passed)
-                    result["message"] = _failure_line(failed)
+                    result["message"] = _failure_line(failed, link.masker)
                     return False
             if link.final is not None:
                 if negative:
                     return True
                 result["frames_seen"] = [frame_data(link.alias, r) for r in seen]
-                result["assertions"] = [_outcome_data(o) for o in last]
+                result["assertions"] = [_outcome_data(o, link.masker) for o in last]
                 result["message"] = (
                     f"The connection closed before a matching frame ({link.final.text})."
                 )
@@ -530,10 +538,10 @@ class RunExecutor:
         if negative:
             return True
         result["frames_seen"] = [frame_data(link.alias, r) for r in seen]
-        result["assertions"] = [_outcome_data(o) for o in last]
+        result["assertions"] = [_outcome_data(o, link.masker) for o in last]
         if seen and last:
             missed = next((o for o in last if not o.passed), None)
-            detail = f"; the last frame: {_failure_line(missed)}" if missed else ""
+            detail = f"; the last frame: {_failure_line(missed, link.masker)}" if missed else ""
         else:
             detail = "; no frame arrived"
         result["message"] = f"No matching frame within {step.timeout_ms:,} ms{detail}."
@@ -544,7 +552,7 @@ class RunExecutor:
         found = self.matched.get(source) if source is not None else None
         if found is None:
             raise StepError(f"Step {source} matched no frame to extract from.")
-        record, payload = found
+        link, record, payload = found
         frame = _frame(record, payload)
         values: dict[str, str] = {}
         for extraction in step.extractions:
@@ -555,8 +563,10 @@ class RunExecutor:
                 return False
             values[taken.variable] = taken.value
         self.extracted.update(values)
+        masker = link.masker
         result["extracted"] = {
-            name: ("••••" if name in self.secrets else value) for name, value in values.items()
+            name: "••••" if name in self.secrets else (masker.text(value) if masker else value)
+            for name, value in values.items()
         }
         return True
 
@@ -642,11 +652,12 @@ class _RunAborted(Exception):
     """A run limit was hit: the run ends ``error`` with this text."""
 
 
-def _failure_line(outcome: Outcome | None) -> str:
+def _failure_line(outcome: Outcome | None, masker: Masker | None = None) -> str:
     if outcome is None:
         return ""
     line = f"{outcome.summary}: expected {_short(outcome.expected)}, got {_short(outcome.actual)}"
-    return f"{line} ({outcome.reason})" if outcome.reason else line
+    line = f"{line} ({outcome.reason})" if outcome.reason else line
+    return masker.text(line) if masker is not None else line
 
 
 def _short(value: Any) -> str:

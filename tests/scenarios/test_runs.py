@@ -5,13 +5,14 @@ end error."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from scenarios.models import Run, RunSession
 from sessions.models import DebugSession, Event
-from tests.factories import make_ticker
+from tests.factories import make_ticker, make_var
 from tests.scenarios.conftest import Scenarios
 from tests.scenarios.upstreams import ScenarioUpstream
 
@@ -445,3 +446,27 @@ def test_assertions_see_the_frame_as_it_arrived_not_as_the_log_cut_it(
     steps = run["iterations"][0]["steps"]
     assert steps[3]["extracted"] == {"id": "tail-7"}
     assert steps[2]["frame"]["text"] == body[:16]  # what the log holds
+
+
+def test_a_secret_echoed_back_never_reaches_the_results(
+    relay: Any, scenarios: Scenarios, scenario_upstream: ScenarioUpstream, client_for: Any
+) -> None:
+    make_var(scenarios.team, "token", "s3cr3t-value-123", secret=True)
+    api = client_for(scenarios.team.editor)
+    scenario = _scenario(
+        api,
+        scenarios,
+        [
+            {"kind": "connect", "alias": "e", "url": scenario_upstream.url("/echo")},
+            {"kind": "send", "alias": "e", "body": "token={{token}}"},
+            {
+                "kind": "expect",
+                "alias": "e",
+                "assertions": [{"kind": "text", "op": "equals", "value": "something else"}],
+            },
+        ],
+    )
+    run = _run(api, scenarios, scenario)
+    assert run["status"] == "failed"
+    assert "s3cr3t-value-123" not in json.dumps(run)
+    assert run["iterations"][0]["steps"][2]["assertions"][0]["actual"] == "token=••••"
