@@ -65,6 +65,9 @@ function currentValueChanged(store, event, effects) {
   effects.variablesChanged = true;
 }
 
+/** The scenarios page reads the batch from the store's "events" signal (scenarios.js). */
+function scenarioChanged() {}
+
 function shareLinkChanged(store, event, effects) {
   effects.shareLinksChanged = true;
 }
@@ -102,6 +105,9 @@ export const EVENT_HANDLERS = {
   "share_link.revoked": shareLinkChanged,
   "share_link.rotated": shareLinkChanged,
   "share_link.deleted": shareLinkChanged,
+  "scenario.created": scenarioChanged,
+  "scenario.updated": scenarioChanged,
+  "scenario.deleted": scenarioChanged,
 };
 
 export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
@@ -113,9 +119,6 @@ export const IGNORED_KINDS = {
   "schema.created": "the workspace has no project schemas view yet (issue #14 UI)",
   "schema.updated": "the workspace has no project schemas view yet (issue #14 UI)",
   "schema.deleted": "the workspace has no project schemas view yet (issue #14 UI)",
-  "scenario.created": "the workspace has no scenarios view yet (issue #15)",
-  "scenario.updated": "the workspace has no scenarios view yet (issue #15)",
-  "scenario.deleted": "the workspace has no scenarios view yet (issue #15)",
 };
 
 /** Applies a batch to the store; returns what it needs afterwards ({refreshTree, ...}). */
