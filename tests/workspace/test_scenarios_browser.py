@@ -10,20 +10,32 @@ Screenshots go to ``test-artifacts/workspace-scenarios/``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from accounts.tokens import token_create
 from scenarios.models import Run, Scenario
+from sessions.models import Relay
 from tests.browser import Console, shot, teammate
-from tests.scenarios.conftest import scenario_upstream  # noqa: F401 - fixture
 from tests.scenarios.upstreams import ScenarioUpstream
+from tests.sessions.upstreams import LoopThread
 from tests.workspace.test_browser import _all_labelled, _clean, _logged_in, chromium_open
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = "workspace-scenarios"
+
+
+@pytest.fixture(scope="module")
+def scenario_upstream() -> Iterator[ScenarioUpstream]:
+    """The chat room and echo of the scenario tests (tests/scenarios/upstreams.py)."""
+    runner = LoopThread()
+    server = ScenarioUpstream(runner).start()
+    yield server
+    server.stop()
+    runner.stop()
 
 
 def _api(server: str, user: Any) -> Any:
@@ -103,7 +115,9 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
         card.get_by_label("Connection").select_option("bob")
         expect(page.locator(".step-card")).to_have_count(8)
         # The steps that use variables say which.
-        expect(page.locator(".step-card").nth(2).locator(".step-vars")).to_contain_text("{{friend}}")
+        expect(page.locator(".step-card").nth(2).locator(".step-vars")).to_contain_text(
+            "{{friend}}"
+        )
         _all_labelled(page)
         shot(page, ARTIFACTS, "01-editor", full_page=True)
 
@@ -123,11 +137,21 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
         expect(page.locator(".dirty-mark")).to_be_hidden()
         scenario.refresh_from_db()
         assert [step["kind"] for step in scenario.steps] == [
-            "connect", "connect", "send", "expect", "extract", "send", "expect", "disconnect",
+            "connect",
+            "connect",
+            "send",
+            "expect",
+            "extract",
+            "send",
+            "expect",
+            "disconnect",
         ]
         assert scenario.variables == [{"name": "friend", "value": "bob"}]
         assert scenario.steps[3]["assertions"][1] == {
-            "kind": "json", "path": "$.text", "op": "equals", "value": "hi {{friend}}",
+            "kind": "json",
+            "path": "$.text",
+            "op": "equals",
+            "value": "hi {{friend}}",
         }
 
         # Run it: the steps turn green, one by one, and the run is stored as passed.
@@ -146,4 +170,122 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
         expect(page.locator(".run-sessions li")).to_have_count(2)
         _all_labelled(page)
         shot(page, ARTIFACTS, "02-run-passed", full_page=True)
+    assert console.problems == []
+
+
+def _echo_steps(url: str, sent: str, expected: str) -> list[dict[str, Any]]:
+    return [
+        {"kind": "connect", "alias": "e", "url": url},
+        {"kind": "send", "alias": "e", "format": "text", "body": sent},
+        {
+            "kind": "expect",
+            "alias": "e",
+            "timeout_ms": 2000,
+            "assertions": [{"kind": "text", "op": "equals", "value": expected}],
+        },
+        {"kind": "disconnect", "alias": "e"},
+    ]
+
+
+def test_a_failure_shows_expected_and_actual_and_data_rows_are_iterations(
+    team: Any, server: str, scenario_upstream: ScenarioUpstream
+) -> None:
+    from playwright.sync_api import expect
+
+    echo = scenario_upstream.url("/echo")
+    api = _api(server, team.editor)
+    base = f"/projects/{team.project.pk}/scenarios/"
+    failing = api(
+        "POST",
+        base,
+        {
+            "name": "Echo says goodbye",
+            "tags": ["smoke"],
+            "steps": _echo_steps(echo, "hello", "goodbye"),
+        },
+    )
+    rows = api(
+        "POST",
+        base,
+        {
+            "name": "Echo every word",
+            "tags": ["data"],
+            "steps": _echo_steps(echo, "{{word}}", "{{word}}"),
+            "data_table": {"format": "csv", "text": "word\nalpha\nbeta\ngamma\n"},
+        },
+    )
+    console = Console()
+    with chromium_open() as chromium:
+        _, page = _logged_in(chromium, team.editor, server, console)
+        page.goto(f"{server}/projects/{team.project.pk}/scenarios/")
+        table = page.locator(".scenario-table tbody tr")
+        expect(table).to_have_count(2)
+        expect(table.filter(has_text="Echo every word").locator(".data-badge")).to_have_text(
+            "data-driven"
+        )
+        page.select_option("#scenario-tag", "smoke")
+        expect(table).to_have_count(1)
+        page.fill("#scenario-search", "nothing like it")
+        expect(page.locator(".scenario-list-body")).to_contain_text("No scenario matches")
+        page.fill("#scenario-search", "")
+        page.get_by_role("link", name="Echo says goodbye").click()
+        expect(page.locator("#scenario-name")).to_have_value("Echo says goodbye")
+
+        # The failing run: the failed step is chosen, its assertion says what it expected
+        # and what it found; the step after it is skipped.
+        page.click("#run")
+        expect(page.locator(".run-head .run-status")).to_have_text("failed", timeout=20000)
+        expect(page.locator(".run-step.st-failed")).to_have_count(1)
+        expect(page.locator(".run-step.st-skipped")).to_have_count(1)
+        row = page.locator(".run-assertions tbody tr.bad")
+        expect(row.locator(".expected")).to_have_text("goodbye")
+        expect(row.locator(".actual")).to_have_text("hello")
+        expect(page.locator(".run-detail .run-frame pre")).to_have_text("hello")
+        _all_labelled(page)
+        shot(page, ARTIFACTS, "03-run-failed", full_page=True)
+        stored = Run.objects.get(scenario_id=failing["id"])
+        assert stored.status == "failed"
+        step = stored.iterations[0]["steps"][2]
+        assert step["status"] == "failed"
+        assert step["assertions"][0]["expected"] == "goodbye"
+        assert step["assertions"][0]["actual"] == "hello"
+        run_url = page.url
+        assert run_url.endswith(f"?run={stored.pk}")
+
+        # The data-driven scenario: three rows, three iterations, each with its own word.
+        page.goto(f"{server}/projects/{team.project.pk}/scenarios/{rows['id']}/")
+        expect(page.locator("#scenario-name")).to_have_value("Echo every word")
+        page.click("#run")
+        expect(page.locator(".run-head .run-status")).to_have_text("passed", timeout=20000)
+        tabs = page.get_by_role("tab", name=re.compile("^Row"))
+        expect(tabs).to_have_count(3)
+        tabs.nth(2).click()
+        expect(page.locator(".run-row")).to_contain_text("word=gamma")
+        page.locator(".run-step").nth(2).click()
+        expect(page.locator(".run-detail .run-frame pre")).to_have_text("gamma")
+        _all_labelled(page)
+        shot(page, ARTIFACTS, "04-data-rows", full_page=True)
+        stored = Run.objects.get(scenario_id=rows["id"])
+        assert stored.status == "passed"
+        assert [iteration["row"] for iteration in stored.iterations] == [
+            {"word": "alpha"},
+            {"word": "beta"},
+            {"word": "gamma"},
+        ]
+
+        # A past run opens from its link, and from the list of past runs.
+        page.goto(run_url)
+        expect(page.locator(".run-head h2")).to_have_text(
+            f"Run #{Run.objects.get(scenario_id=failing['id']).pk}"
+        )
+        expect(page.locator(".run-head .run-status")).to_have_text("failed")
+        page.click("#run")
+        expect(page.locator(".run-item")).to_have_count(2)
+        expect(page.locator(".run-head .run-status")).to_have_text("failed", timeout=20000)
+        page.locator(".run-item").last.click()
+        expect(page.locator(".run-item").last).to_have_attribute("aria-current", "true")
+        assert Run.objects.filter(scenario_id=failing["id"]).count() == 2
+        # Four runs, one embedded relay: a run's connections do not start relays of their own
+        # (each held database connections until the pool ran dry and every request got 503).
+        assert Relay.objects.count() == 1
     assert console.problems == []

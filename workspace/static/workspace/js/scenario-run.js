@@ -99,19 +99,19 @@ export class RunView {
     if (FINISHED.has(this.run.status)) return;
     this.timer = setTimeout(async () => {
       if (ticket !== this.ticket) return;
+      let run;
       try {
-        const run = await get(`${base}/runs/${this.run.id}/`);
-        if (ticket !== this.ticket) return;
-        this.run = run;
-        this.render();
-        if (FINISHED.has(run.status)) {
-          this.onFinished(run);
-          return;
-        }
+        run = await get(`${base}/runs/${this.run.id}/`);
       } catch (error) {
-        if (ticket !== this.ticket) return;
+        // A dropped request: try again at the next tick (the run goes on on the server).
+        if (ticket === this.ticket) this.follow(ticket);
+        return;
       }
-      this.follow(ticket);
+      if (ticket !== this.ticket) return;
+      this.run = run;
+      this.render();
+      if (FINISHED.has(run.status)) this.onFinished(run);
+      else this.follow(ticket);
     }, POLL_MS);
   }
 
