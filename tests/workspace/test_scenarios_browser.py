@@ -19,6 +19,7 @@ from accounts.tokens import token_create
 from scenarios.models import Run, Scenario
 from sessions.models import Relay
 from tests.browser import Console, shot, teammate
+from tests.factories import make_ticker
 from tests.scenarios.upstreams import ScenarioUpstream
 from tests.sessions.upstreams import LoopThread
 from tests.workspace.test_browser import _all_labelled, _clean, _logged_in, chromium_open
@@ -288,4 +289,118 @@ def test_a_failure_shows_expected_and_actual_and_data_rows_are_iterations(
         # Four runs, one embedded relay: a run's connections do not start relays of their own
         # (each held database connections until the pool ran dry and every request got 503).
         assert Relay.objects.count() == 1
+    assert console.problems == []
+
+
+def test_documented_messages_a_stale_save_and_a_viewer_who_runs(
+    team: Any, server: str, scenario_upstream: ScenarioUpstream
+) -> None:
+    from playwright.sync_api import expect
+
+    ticker = make_ticker(
+        team, actor=team.editor, name="Ticker", url=scenario_upstream.url("/ticker")
+    )
+    editor_api = _api(server, team.editor)
+    admin_api = _api(server, team.admin)
+    base = f"/projects/{team.project.pk}/scenarios/"
+    created = editor_api(
+        "POST",
+        base,
+        {
+            "name": "Ticker smoke",
+            "tags": ["smoke"],
+            "variables": [{"name": "symbol", "value": "BTC-USD"}],
+            "steps": [
+                {"kind": "connect", "alias": "t", "endpoint": ticker.pk},
+                {"kind": "send", "alias": "t", "message": "subscribe", "example": "Chosen"},
+                {
+                    "kind": "expect",
+                    "alias": "t",
+                    "assertions": [{"kind": "message", "name": "subscribed"}],
+                },
+                {
+                    "kind": "expect",
+                    "alias": "t",
+                    "mode": "any",
+                    "timeout_ms": 3000,
+                    "assertions": [{"kind": "message", "name": "trade"}, {"kind": "valid"}],
+                },
+                {
+                    "kind": "expect",
+                    "alias": "t",
+                    "none": True,
+                    "timeout_ms": 300,
+                    "assertions": [{"kind": "message", "name": "error"}],
+                },
+            ],
+        },
+    )
+    url = f"{server}/projects/{team.project.pk}/scenarios/{created['id']}/"
+    console = Console()
+    with chromium_open() as chromium:
+        _, page = _logged_in(chromium, team.editor, server, console)
+        page.goto(url)
+        cards = page.locator(".step-card")
+        expect(cards).to_have_count(5)
+        # The send of a documented example says which variables its example uses.
+        expect(cards.nth(1).locator(".step-vars")).to_contain_text("{{symbol}}")
+        cards.nth(0).locator(".step-toggle").click()
+        expect(cards.nth(0).get_by_label("Endpoint", exact=True)).to_have_value(str(ticker.pk))
+        cards.nth(1).locator(".step-toggle").click()
+        send = cards.nth(1)
+        expect(send.get_by_label("Message", exact=True)).to_have_value("subscribe")
+        expect(send.get_by_label("Example", exact=True)).to_have_value("Chosen")
+        expect(send.locator(".step-preview")).to_contain_text("{{symbol}}")
+        send.get_by_label("Example", exact=True).select_option("BTC")
+        expect(send.locator(".step-preview")).to_contain_text('"BTC-USD"')
+        cards.nth(3).locator(".step-toggle").click()
+        expect(cards.nth(3).get_by_label("Frames", exact=True)).to_have_value("any")
+        _all_labelled(page)
+        shot(page, ARTIFACTS, "05-documented-messages", full_page=True)
+
+        # A teammate saves while this editor has unsaved changes: a banner, then the stale
+        # save shows what they changed, and overwriting keeps their description.
+        admin_api(
+            "PATCH",
+            f"{base}{created['id']}/",
+            {"description": "Checks the BTC feed.", "version": created["version"]},
+        )
+        expect(page.locator(".banner")).to_contain_text("changed description")
+        console.allowed = {412}
+        page.click("#scenario-save")
+        expect(page.locator("#dialog")).to_contain_text("saved this scenario while you were")
+        expect(page.locator("#dialog")).to_contain_text("description")
+        page.click("#conflict-overwrite")
+        expect(page.locator(".dirty-mark")).to_be_hidden()
+        console.allowed = set()
+        scenario = Scenario.objects.get(pk=created["id"])
+        assert scenario.steps[1]["example"] == "BTC"
+        assert scenario.description == "Checks the BTC feed."
+        assert scenario.version == 3
+
+        # A viewer reads it (nothing editable), runs it, and sees a teammate's rename live.
+        _, viewer = _logged_in(chromium, team.viewer, server, console)
+        viewer.goto(f"{server}/projects/{team.project.pk}/scenarios/")
+        expect(viewer.locator("#scenario-new")).to_have_count(0)
+        expect(viewer.locator(".scenario-table tbody tr")).to_have_count(1)
+        editor_api("POST", base, {"name": "Another one", "steps": []})
+        expect(viewer.locator(".scenario-table tbody tr")).to_have_count(2)
+        viewer.get_by_role("link", name="Ticker smoke").click()
+        expect(viewer.locator("#scenario-name")).to_have_value("Ticker smoke")
+        expect(viewer.locator("#scenario-save")).to_be_hidden()
+        expect(viewer.locator("#step-add")).to_be_hidden()
+        viewer.locator(".step-card").nth(1).locator(".step-toggle").click()
+        expect(
+            viewer.locator(".step-card").nth(1).get_by_label("Example", exact=True)
+        ).to_be_disabled()
+        _all_labelled(viewer)
+        viewer.click("#run")
+        expect(viewer.locator(".run-head .run-status")).to_have_text("passed", timeout=20000)
+        expect(viewer.locator(".run-step.st-passed")).to_have_count(5)
+        run = Run.objects.get(scenario_id=created["id"])
+        assert run.status == "passed" and run.started_by == team.viewer
+        assert run.iterations[0]["steps"][3]["frame"]["message"] == "trade"
+        admin_api("PATCH", f"{base}{created['id']}/", {"name": "Ticker smoke v2", "version": 3})
+        expect(viewer.locator("#scenario-name")).to_have_value("Ticker smoke v2")
+        shot(viewer, ARTIFACTS, "06-viewer-run", full_page=True)
     assert console.problems == []

@@ -202,7 +202,7 @@ export class RunView {
       parts.push(h("div.table-wrap", {}, h("table.run-assertions", { "aria-label": "Assertions" },
         h("thead", {}, h("tr", {}, ["", "Assertion", "Expected", "Actual", "Reason"].map((text) => h("th", { scope: "col" }, text)))),
         h("tbody", {}, step.assertions.map((assertion) => h(`tr.${assertion.passed ? "ok" : "bad"}`, {},
-          h("td", {}, h("span.sr-only", {}, assertion.passed ? "holds" : "fails"), icon(assertion.passed ? "dot" : "x")),
+          h("td.verdict", {}, h("span", { "aria-hidden": "true" }, assertion.passed ? "✓" : "✗"), h("span.sr-only", {}, assertion.passed ? "holds" : "fails")),
           h("td", {}, assertion.summary),
           h("td.mono.expected", {}, shown(assertion.expected)),
           h("td.mono.actual", {}, shown(assertion.actual)),
@@ -212,7 +212,10 @@ export class RunView {
       parts.push(h("section.run-extracted", {}, h("h4", {}, "Extracted"),
         h("dl.facts", {}, Object.entries(step.extracted).flatMap(([name, value]) => [h("dt", {}, `{{${name}}}`), h("dd.mono", {}, shown(value))]))));
     }
-    if (step.frame) parts.push(frameBlock(step.frame, step.kind === "extract" ? "From the frame" : "The frame that satisfied it"));
+    if (step.frame) {
+      const heading = step.kind === "extract" ? "From the frame" : step.status === "passed" ? "The frame that satisfied it" : "The frame it checked";
+      parts.push(frameBlock(step.frame, heading));
+    }
     if (step.frames_seen && step.frames_seen.length) {
       parts.push(h("h4", {}, `Frames seen (the last ${step.frames_seen.length})`));
       step.frames_seen.forEach((frame, index) => parts.push(frameBlock(frame, `Frame ${index + 1}`)));
