@@ -18,7 +18,7 @@ import pytest
 from accounts.tokens import token_create
 from scenarios.models import Run, Scenario
 from sessions.models import Relay
-from tests.browser import Console, shot, teammate
+from tests.browser import Console, no_sideways_scroll, shot, teammate
 from tests.factories import make_ticker
 from tests.scenarios.upstreams import ScenarioUpstream
 from tests.sessions.upstreams import LoopThread
@@ -134,7 +134,7 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
         assert scenario.steps == [] and scenario.version == 1
         console.allowed = set()
         bad.fill("$.from")
-        page.click("#scenario-save")
+        page.keyboard.press("Control+s")
         expect(page.locator(".dirty-mark")).to_be_hidden()
         scenario.refresh_from_db()
         assert [step["kind"] for step in scenario.steps] == [
@@ -286,6 +286,11 @@ def test_a_failure_shows_expected_and_actual_and_data_rows_are_iterations(
         page.locator(".run-item").last.click()
         expect(page.locator(".run-item").last).to_have_attribute("aria-current", "true")
         assert Run.objects.filter(scenario_id=failing["id"]).count() == 2
+        # On a phone the run and its detail stack, and nothing scrolls sideways.
+        page.set_viewport_size({"width": 375, "height": 812})
+        expect(page.locator(".run-detail")).to_be_visible()
+        no_sideways_scroll(page)
+        shot(page, ARTIFACTS, "07-phone-run")
         # Four runs, one embedded relay: a run's connections do not start relays of their own
         # (each held database connections until the pool ran dry and every request got 503).
         assert Relay.objects.count() == 1

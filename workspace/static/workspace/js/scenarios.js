@@ -133,6 +133,13 @@ export class ScenarioView extends PageView {
     this.fill();
     this.listen("events", (events) => this.onEvents(scenarioEvents(events)));
     this.listen("environments", () => this.renderEnvironments());
+    this.onKey = (event) => {
+      if (event.key === "s" && (event.ctrlKey || event.metaKey) && !event.altKey) {
+        event.preventDefault();
+        if (this.isDirty()) this.save();
+      }
+    };
+    document.addEventListener("keydown", this.onKey);
     this.loadRuns();
     const wanted = Number(new URLSearchParams(location.search).get("run"));
     if (wanted) {
@@ -144,6 +151,7 @@ export class ScenarioView extends PageView {
 
   destroy() {
     super.destroy();
+    if (this.onKey) document.removeEventListener("keydown", this.onKey);
     if (this.runView) this.runView.destroy();
   }
 
