@@ -77,6 +77,10 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
         page.click("#variable-add")
         page.get_by_label("Scenario variable 1 name").fill("friend")
         page.get_by_label("Scenario variable 1 value").fill("bob")
+        page.fill("#scenario-description", "Alice and **Bob** chat.")
+        page.get_by_role("radio", name="Preview").click()
+        expect(page.locator(".markdown-preview strong")).to_have_text("Bob")
+        page.get_by_role("radio", name="Write").click()
 
         page.get_by_role("tab", name=re.compile("^Steps")).click()
         for alias in ("alice", "bob"):
@@ -148,6 +152,11 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
             "disconnect",
         ]
         assert scenario.variables == [{"name": "friend", "value": "bob"}]
+        assert scenario.description == "Alice and **Bob** chat."
+        # Saving keeps the cards that were open open.
+        expect(page.locator(".step-card").last.locator(".step-toggle")).to_have_attribute(
+            "aria-expanded", "true"
+        )
         assert scenario.steps[3]["assertions"][1] == {
             "kind": "json",
             "path": "$.text",

@@ -400,7 +400,7 @@ export class StepsEditor {
       this.select(step, index, "mode", "Frames", [["next", "The next frame"], ["any", "Any frame (skip others)"]], { rerender: false, onPick: (value) => { if (value === "next") delete step.mode; else step.mode = value; } }),
       this.input(step, index, "timeout_ms", "Timeout (ms)", { type: "number", number: true, placeholder: "5000" }),
       h("div.setting.check", {}, negative, h("label", { for: none }, "Negative: no matching frame may arrive within the timeout")));
-    const assertions = step.assertions || (step.assertions = []);
+    const assertions = step.assertions || [];
     const messages = endpoint ? this.messages(endpoint) || [] : [];
     const names = messages.filter((message) => message.direction !== "send").map((message) => message.name);
     const list = h("ol.assertion-list", { "aria-label": `Assertions of step ${index + 1}` },
@@ -409,7 +409,7 @@ export class StepsEditor {
       type: "button",
       on: {
         click: () => {
-          assertions.push(names.length ? { kind: "message", name: names[0] } : { kind: "json", path: "$.", op: "equals", value: "" });
+          step.assertions = [...assertions, names.length ? { kind: "message", name: names[0] } : { kind: "json", path: "$.", op: "equals", value: "" }];
           this.changed();
           this.render();
           const rows = this.list.children[index]?.querySelectorAll(".assertion-row");
@@ -486,7 +486,6 @@ export class StepsEditor {
     } else if (assertion.kind === "text") {
       parts.push(ops("op", TEXT_OPS.map((op) => [op, op])), text("value", "ok", "text (or a regular expression for matches)", String));
     } else if (assertion.kind === "binary") {
-      assertion.op = "equals";
       parts.push(h("span.muted.small", {}, "bytes equal"), text("value", "00 ff 41", "bytes as hex", String));
     }
     const remove = this.readOnly ? null : h("button.icon-btn", {
@@ -499,7 +498,7 @@ export class StepsEditor {
   }
 
   extractFields(grid, step, index) {
-    const items = step.extract || (step.extract = []);
+    const items = step.extract || [];
     const rows = items.map((item, j) => {
       const path = `steps[${index}].extract[${j}]`;
       const label = `Extraction ${j + 1} of step ${index + 1}`;
@@ -542,7 +541,7 @@ export class StepsEditor {
     });
     const add = this.readOnly ? null : h("button.btn.small", {
       type: "button",
-      on: { click: () => { items.push({ variable: "", path: "" }); this.changed(); this.render(); } },
+      on: { click: () => { step.extract = [...items, { variable: "", path: "" }]; this.changed(); this.render(); } },
     }, icon("plus"), "Add extraction");
     grid.append(h("div.setting.wide", {}, h("span.setting-label", {}, "Take values from the frame the latest expect step matched"),
       h("ol.assertion-list", { "aria-label": `Extractions of step ${index + 1}` }, rows), add));

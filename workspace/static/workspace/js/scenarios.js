@@ -4,7 +4,7 @@
    picker, the live run view and the past runs. Teammates' changes arrive as project events. */
 import { api, get, describeError, ApiError } from "./api.js";
 import { h, icon, toast, relativeTime, clone, debounce } from "./dom.js";
-import { dialog, openMenu, promptDialog, confirmDialog, showFieldErrors } from "./ui.js";
+import { dialog, openMenu, promptDialog, confirmDialog, showFieldErrors, segmented } from "./ui.js";
 import { chipsInput } from "./rows.js";
 import { boot, base, projectId } from "./boot.js";
 import { PageView, pageHead } from "./page.js";
@@ -161,8 +161,11 @@ export class ScenarioView extends PageView {
       name: data.name, description: data.description, tags: data.tags, environment: data.environment,
       variables: data.variables || [], data_table: data.data_table, steps: data.steps || [],
     });
+    // The cards open before a save (or a reload) stay open after it.
+    const open = this.steps && this.draft ? this.draft.steps.map((step, index) => (this.steps.open.has(step) ? index : -1)).filter((index) => index >= 0) : [];
     this.baseline = clone(fields(scenario));
     this.draft = clone(fields(scenario));
+    for (const index of open) if (this.draft.steps[index]) this.steps.open.add(this.draft.steps[index]);
   }
 
   endpointChoices() {
@@ -201,6 +204,8 @@ export class ScenarioView extends PageView {
     // Details
     this.description = h("textarea#scenario-description.mono", { rows: "4", readOnly, dataset: { field: "description" }, placeholder: "What this scenario checks, in Markdown" });
     this.description.addEventListener("input", () => this.set("description", this.description.value));
+    this.preview = h("div.markdown-preview.markdown", { hidden: true, "aria-live": "polite" });
+    const descriptionMode = segmented("Description view", [["write", "Write"], ["preview", "Preview"]], "write", (mode) => this.showDescription(mode));
     this.tags = chipsInput({ id: "scenario-tags", label: "Tags", values: [], placeholder: "smoke, then Enter", onChange: (values) => this.set("tags", values) });
     this.tags.element.dataset.field = "tags";
     if (readOnly) this.tags.lock(true);
@@ -257,7 +262,8 @@ export class ScenarioView extends PageView {
     }
     this.panels.steps.append(this.steps.element);
     this.panels.details.append(h("div.settings-grid.scenario-details", {},
-      h("div.setting.wide", {}, h("label", { for: "scenario-description" }, "Description ", h("span.optional", {}, "(Markdown)")), this.description),
+      h("div.setting.wide", {}, h("div.desc-head", {}, h("label", { for: "scenario-description" }, "Description ", h("span.optional", {}, "(Markdown)")), descriptionMode.element),
+        this.description, this.preview),
       h("div.setting", {}, h("label", { for: "scenario-tags" }, "Tags"), this.tags.element),
       h("div.setting", {}, h("label", { for: "scenario-environment" }, "Default environment"), this.envDefault),
       h("div.setting.wide", {}, h("span.setting-label", {}, "Scenario variables ", h("span.optional", {}, "({{name}} in any step; a run's values, data rows and extracted values win)")), this.variables),
@@ -274,6 +280,21 @@ export class ScenarioView extends PageView {
         h("div.scenario-actions", {}, this.envSelect, this.runButton, this.saveButton, more)),
       this.banner, this.problems, tablist, h("div.tabpanels", {}, Object.values(this.panels))));
     this.selectTab("steps");
+  }
+
+  async showDescription(mode) {
+    const preview = mode === "preview";
+    this.description.hidden = preview;
+    this.preview.hidden = !preview;
+    if (!preview) return;
+    this.preview.replaceChildren(h("p.muted", {}, "Rendering…"));
+    try {
+      const { html } = await api("POST", "/workspace/markdown/", { body: { text: this.draft.description || "" } });
+      // Rendered and sanitized by the server's one Markdown renderer (the docs pages use it too).
+      this.preview.innerHTML = html || "<p class=\"muted\">Nothing to preview yet.</p>";
+    } catch (error) {
+      this.preview.replaceChildren(h("p.form-error", {}, describeError(error)));
+    }
   }
 
   selectTab(key) {
