@@ -18,7 +18,7 @@ import pytest
 from accounts.tokens import token_create
 from scenarios.models import Run, Scenario
 from sessions.models import Relay
-from tests.browser import Console, no_sideways_scroll, shot, teammate
+from tests.browser import Console, daphne_server, no_sideways_scroll, shot, teammate
 from tests.factories import make_ticker
 from tests.scenarios.upstreams import ScenarioUpstream
 from tests.sessions.upstreams import LoopThread
@@ -417,4 +417,58 @@ def test_documented_messages_a_stale_save_and_a_viewer_who_runs(
         admin_api("PATCH", f"{base}{created['id']}/", {"name": "Ticker smoke v2", "version": 3})
         expect(viewer.locator("#scenario-name")).to_have_value("Ticker smoke v2")
         shot(viewer, ARTIFACTS, "06-viewer-run", full_page=True)
+    assert console.problems == []
+
+
+@pytest.fixture
+def one_run_server(tmp_path: Any) -> Iterator[str]:
+    """Daphne that lets each member run one scenario at a time."""
+    with daphne_server(tmp_path, SCENARIO_MAX_RUNS_PER_USER="1") as url:
+        yield url
+
+
+def test_a_run_going_blocks_the_next_and_is_followed_live(
+    team: Any, one_run_server: str, scenario_upstream: ScenarioUpstream
+) -> None:
+    from playwright.sync_api import expect
+
+    server = one_run_server
+    api = _api(server, team.editor)
+    base = f"/projects/{team.project.pk}/scenarios/"
+    scenario = api(
+        "POST",
+        base,
+        {
+            "name": "Slow",
+            "steps": [
+                {"kind": "connect", "alias": "e", "url": scenario_upstream.url("/echo")},
+                {"kind": "wait", "ms": 2500},
+                {"kind": "disconnect", "alias": "e"},
+            ],
+        },
+    )
+    console = Console()
+    with chromium_open() as chromium:
+        _, page = _logged_in(chromium, team.editor, server, console)
+        page.goto(f"{server}/projects/{team.project.pk}/scenarios/{scenario['id']}/")
+        expect(page.locator("#scenario-name")).to_have_value("Slow")
+        going = api("POST", f"{base}{scenario['id']}/runs/", {})
+        console.allowed = {429}
+        page.click("#run")
+        expect(page.locator(".run-notice")).to_contain_text("Too many runs going")
+        console.allowed = set()
+        assert Run.objects.filter(scenario_id=scenario["id"]).count() == 1
+
+        # The run going, opened from the past runs, is followed as it goes.
+        page.get_by_role("tab", name=re.compile("^Runs")).click()
+        page.locator(f'.run-item[data-run="{going["id"]}"]').click()
+        expect(page.locator(".run-step").nth(1)).to_have_attribute("data-status", "running")
+        expect(page.locator(".run-step").nth(0)).to_have_attribute("data-status", "passed")
+        expect(page.locator(".run-step").nth(2)).to_have_attribute("data-status", "pending")
+        expect(page.locator(".run-head .run-live")).to_be_visible()
+        shot(page, ARTIFACTS, "08-run-going")
+        expect(page.locator(".run-head .run-status")).to_have_text("passed", timeout=15000)
+        expect(page.locator(".run-step.st-passed")).to_have_count(3)
+        expect(page.locator(".run-head .run-live")).to_have_count(0)
+        assert Run.objects.get(pk=going["id"]).status == "passed"
     assert console.problems == []

@@ -131,7 +131,7 @@ export class RunView {
           `version ${run.scenario_version}`,
         ].filter(Boolean).join(" · ")),
       h("p.run-counts", { "aria-label": "Steps by status" },
-        ["passed", "failed", "error", "skipped"].filter((key) => counts[key]).map((key) => h(`span.count.st-${key}`, {}, `${counts[key]} ${key}`))));
+        ["passed", "failed", "error", "skipped"].filter((key) => counts[key] && (key !== "skipped" || FINISHED.has(run.status))).map((key) => h(`span.count.st-${key}`, {}, `${counts[key]} ${key}`))));
     const parts = [head];
     if (run.error) parts.push(h("p.notice.bad", { role: "alert" }, run.error));
     if (iterations.length > 1) parts.push(this.iterationTabs(iterations));
@@ -148,20 +148,25 @@ export class RunView {
         const first = steps.find((step) => step.status === "failed" || step.status === "error");
         if (first && FINISHED.has(run.status)) this.selected = first.index;
       }
-      const list = h("ol.run-steps", { "aria-label": `Steps of iteration ${this.iteration + 1}` }, steps.map((step) => h("li", {},
-        h(`button.run-step.st-${step.status}`, {
+      // While the iteration goes on, the steps it has not reached yet are pending, not skipped.
+      const going = !FINISHED.has(run.status) && !FINISHED.has(iteration.status);
+      const list = h("ol.run-steps", { "aria-label": `Steps of iteration ${this.iteration + 1}` }, steps.map((step) => {
+        const status = going && step.status === "skipped" ? "pending" : step.status;
+        const timed = status !== "skipped" && status !== "pending" && status !== "running";
+        return h("li", {}, h(`button.run-step.st-${status}`, {
           type: "button",
           "aria-pressed": String(step.index === this.selected),
-          "aria-label": `Step ${step.index + 1}: ${step.title}: ${step.status}${step.duration_ms ? `, ${duration(step.duration_ms)}` : ""}`,
-          dataset: { index: String(step.index), status: step.status },
+          "aria-label": `Step ${step.index + 1}: ${step.title}: ${status}${timed ? `, ${duration(step.duration_ms)}` : ""}`,
+          dataset: { index: String(step.index), status },
           on: { click: () => { this.selected = step.index; this.render(); } },
         },
         h("span.run-dot", { "aria-hidden": "true" }),
         h("span.step-num", {}, String(step.index + 1)),
         h("span.run-step-title", {}, step.title),
-        h("span.run-step-status", {}, step.status),
-        h("span.run-step-time.muted", {}, step.status === "skipped" ? "" : duration(step.duration_ms)),
-        step.message ? h("span.run-step-msg", {}, step.message) : null))));
+        h("span.run-step-status", {}, status),
+        h("span.run-step-time.muted", {}, timed ? duration(step.duration_ms) : ""),
+        step.message ? h("span.run-step-msg", {}, step.message) : null));
+      }));
       const chosen = steps.find((step) => step.index === this.selected);
       parts.push(h("div.run-split", {}, list, chosen ? this.stepDetail(chosen) : h("aside.run-detail.muted", {}, "Choose a step to see its assertions and frames.")));
     }

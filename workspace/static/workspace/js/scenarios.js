@@ -246,7 +246,11 @@ export class ScenarioView extends PageView {
       this.tabButtons[key] = h("button.tab", {
         type: "button", role: "tab", id: `tab-${key}`, "aria-controls": `panel-${key}`, "aria-selected": "false", tabindex: "-1",
         on: {
-          click: () => this.selectTab(key),
+          click: () => {
+            this.selectTab(key);
+            // Runs started elsewhere (another tab, a teammate, CI) show up when the tab opens.
+            if (key === "runs") this.loadRuns();
+          },
           keydown: (event) => {
             if (!["ArrowLeft", "ArrowRight"].includes(event.key)) return;
             event.preventDefault();
