@@ -8,6 +8,7 @@ import { dialog, openMenu, promptDialog, confirmDialog, showFieldErrors, segment
 import { chipsInput } from "./rows.js";
 import { boot, base, projectId } from "./boot.js";
 import { PageView, pageHead } from "./page.js";
+import { markdownPreview } from "./panels.js";
 import { StepsEditor } from "./scenario-steps.js";
 import { RunView, runList } from "./scenario-run.js";
 
@@ -291,14 +292,7 @@ export class ScenarioView extends PageView {
     this.description.hidden = preview;
     this.preview.hidden = !preview;
     if (!preview) return;
-    this.preview.replaceChildren(h("p.muted", {}, "Rendering…"));
-    try {
-      const { html } = await api("POST", "/workspace/markdown/", { body: { text: this.draft.description || "" } });
-      // Rendered and sanitized by the server's one Markdown renderer (the docs pages use it too).
-      this.preview.innerHTML = html || "<p class=\"muted\">Nothing to preview yet.</p>";
-    } catch (error) {
-      this.preview.replaceChildren(h("p.form-error", {}, describeError(error)));
-    }
+    await markdownPreview(this.preview, this.draft.description || "");
   }
 
   selectTab(key) {
