@@ -87,6 +87,9 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
             card = _add_step(page, "Connect")
             card.get_by_label("Alias").fill(alias)
             card.get_by_label("URL").fill(f"{chat}?user={alias}")
+        card.get_by_role("button", name="Add header").click()
+        card.get_by_label("Step 2 header 1 name").fill("X-User")
+        card.get_by_label("Step 2 header 1 value").fill("{{friend}}")
         card = _add_step(page, "Send")
         card.get_by_label("Connection").select_option("alice")
         card.get_by_label("Body").fill('{"text": "hi {{friend}}"}')
@@ -153,6 +156,10 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
         ]
         assert scenario.variables == [{"name": "friend", "value": "bob"}]
         assert scenario.description == "Alice and **Bob** chat."
+        assert scenario.steps[1]["headers"] == [
+            {"name": "X-User", "value": "{{friend}}", "enabled": True}
+        ]
+        assert "step" not in scenario.steps[4]
         # Saving keeps the cards that were open open.
         expect(page.locator(".step-card").last.locator(".step-toggle")).to_have_attribute(
             "aria-expanded", "true"

@@ -331,8 +331,10 @@ export class StepsEditor {
     } else {
       grid.append(this.input(step, index, "url", "URL", { placeholder: "wss://example.com/socket?user={{user}}", wide: true }));
     }
-    grid.append(h("div.setting.wide", {}, h("span.setting-label", {}, "Headers ", h("span.optional", {}, "(override the endpoint's)")),
-      this.pairs(step, index, "headers", ["name", "value"], "header")));
+    for (const [key, noun, label] of [["params", "param", "Query params"], ["headers", "header", "Headers"], ["cookies", "cookie", "Cookies"]]) {
+      grid.append(h("div.setting.wide", {}, h("span.setting-label", {}, `${label} `, h("span.optional", {}, target === "endpoint" ? "(override the endpoint's)" : "(optional)")),
+        this.pairs(step, index, key, ["name", "value"], noun)));
+    }
   }
 
   sendFields(grid, step, index) {
@@ -543,7 +545,12 @@ export class StepsEditor {
       type: "button",
       on: { click: () => { step.extract = [...items, { variable: "", path: "" }]; this.changed(); this.render(); } },
     }, icon("plus"), "Add extraction");
-    grid.append(h("div.setting.wide", {}, h("span.setting-label", {}, "Take values from the frame the latest expect step matched"),
+    const expects = this.steps().slice(0, index).map((other, at) => [other, at]).filter(([other]) => other.kind === "expect" && !other.none);
+    grid.append(this.select(step, index, "step", "From the frame of", expects.map(([, at]) => [at, `step ${at + 1}`]), {
+      blank: "the latest expect before it",
+      onPick: (value) => { if (value === "") delete step.step; else step.step = Number(value); },
+    }));
+    grid.append(h("div.setting.wide", {}, h("span.setting-label", {}, "Values"),
       h("ol.assertion-list", { "aria-label": `Extractions of step ${index + 1}` }, rows), add));
   }
 
