@@ -424,6 +424,14 @@ def test_documented_messages_a_stale_save_and_a_viewer_who_runs(
         admin_api("PATCH", f"{base}{created['id']}/", {"name": "Ticker smoke v2", "version": 3})
         expect(viewer.locator("#scenario-name")).to_have_value("Ticker smoke v2")
         shot(viewer, ARTIFACTS, "06-viewer-run", full_page=True)
+        expect(viewer.locator(".run-sessions a")).to_have_count(1)
+
+        # The editor reads the viewer's run; its sessions are the viewer's, so no log links.
+        page.get_by_role("tab", name=re.compile("^Runs")).click()
+        page.locator(f'.run-item[data-run="{run.pk}"]').click()
+        expect(page.locator(".run-head .run-status")).to_have_text("passed")
+        expect(page.locator(".run-sessions")).to_contain_text("They belong to")
+        expect(page.locator(".run-sessions a")).to_have_count(0)
     assert console.problems == []
 
 

@@ -3,7 +3,7 @@
    beside the list), and the list of its past runs (docs/scenarios.md "Runs"). */
 import { get, describeError } from "./api.js";
 import { h, icon, relativeTime, clockTime } from "./dom.js";
-import { base } from "./boot.js";
+import { base, boot } from "./boot.js";
 import { highlightJson } from "./detail.js";
 
 const POLL_MS = 400;
@@ -40,19 +40,24 @@ function framePayload(frame) {
   return h("pre.detail-pre", { tabindex: "0", "aria-label": "Frame content (hex)" }, frame.hex || "(empty)");
 }
 
-function frameBlock(frame, heading) {
+/** A run's sessions belong to the member who started it: only they can open the logs. */
+function ownRun(run) {
+  return Boolean(run.started_by && run.started_by.id === boot.me.id);
+}
+
+function frameBlock(frame, heading, own) {
   const facts = [`${frame.alias}`, `session ${frame.session}`, `#${frame.seq}`];
   if (frame.message) facts.push(frame.message);
   if (frame.contract) facts.push(frame.contract);
   return h("section.run-frame", {},
     h("h4", {}, heading),
     h("p.run-frame-meta", {}, facts.join(" · "), " ",
-      h("a.muted-link", {
+      own ? h("a.muted-link", {
         href: `/api/v1/sessions/${frame.session}/events/${frame.seq}/`,
         target: "_blank",
         rel: "noopener",
-        title: "The stored frame in the session's log (the member who ran the scenario owns the session)",
-      }, "in the session log ", icon("external"))),
+        title: "The stored frame in the session's log",
+      }, "in the session log ", icon("external")) : null),
     framePayload(frame));
 }
 
@@ -219,21 +224,24 @@ export class RunView {
     }
     if (step.frame) {
       const heading = step.kind === "extract" ? "From the frame" : step.status === "passed" ? "The frame that satisfied it" : "The frame it checked";
-      parts.push(frameBlock(step.frame, heading));
+      parts.push(frameBlock(step.frame, heading, ownRun(this.run)));
     }
     if (step.frames_seen && step.frames_seen.length) {
       parts.push(h("h4", {}, `Frames seen (the last ${step.frames_seen.length})`));
-      step.frames_seen.forEach((frame, index) => parts.push(frameBlock(frame, `Frame ${index + 1}`)));
+      step.frames_seen.forEach((frame, index) => parts.push(frameBlock(frame, `Frame ${index + 1}`, ownRun(this.run))));
     }
     return h("aside.run-detail", { "aria-label": `Step ${step.index + 1} details` }, parts);
   }
 
   sessionList(run) {
     if (!run.sessions || !run.sessions.length) return null;
+    const own = ownRun(run);
     return h("section.run-sessions", {}, h("h4", {}, "Debug sessions of this run"),
+      own ? null : h("p.muted.small", {}, `They belong to ${run.started_by ? run.started_by.display_name : "the member who ran it"}, who can open their logs.`),
       h("ul", {}, run.sessions.map((item) => h("li", {},
         h("code", {}, item.alias), ` · row ${item.iteration + 1} · `,
-        h("a.muted-link", { href: `/api/v1/sessions/${item.session}/events/`, target: "_blank", rel: "noopener" }, `session ${item.session} log `, icon("external"))))));
+        own ? h("a.muted-link", { href: `/api/v1/sessions/${item.session}/events/`, target: "_blank", rel: "noopener" }, `session ${item.session} log `, icon("external")) :
+          h("span.muted", {}, `session ${item.session}`)))));
   }
 }
 

@@ -332,6 +332,7 @@ export class StepsEditor {
       grid.append(this.input(step, index, "url", "URL", { placeholder: "wss://example.com/socket?user={{user}}", wide: true }));
     }
     for (const [key, noun, label] of [["params", "param", "Query params"], ["headers", "header", "Headers"], ["cookies", "cookie", "Cookies"]]) {
+      if (this.readOnly && !(step[key] || []).length) continue;
       grid.append(h("div.setting.wide", {}, h("span.setting-label", {}, `${label} `, h("span.optional", {}, target === "endpoint" ? "(override the endpoint's)" : "(optional)")),
         this.pairs(step, index, key, ["name", "value"], noun)));
     }

@@ -43,7 +43,9 @@ export class ScenarioListView extends PageView {
         create),
       h("div.scenario-filters", {}, this.search, this.tagSelect),
       this.body));
-    this.listen("events", (events) => { if (scenarioEvents(events).length) this.load(); });
+    // A burst of changes (an import, a teammate's script) is read once.
+    const reload = debounce(() => this.load(), 150);
+    this.listen("events", (events) => { if (scenarioEvents(events).length) reload(); });
     await this.load();
     return true;
   }
