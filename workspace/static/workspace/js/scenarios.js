@@ -50,9 +50,15 @@ export class ScenarioListView extends PageView {
     return true;
   }
 
+  destroy() {
+    super.destroy();
+    this.destroyed = true;
+  }
+
   async load() {
     try {
       this.scenarios = await get(`${base}/scenarios/`);
+      if (this.destroyed) return;
     } catch (error) {
       this.body.replaceChildren(h("p.form-error", { role: "alert" }, describeError(error)));
       return;
@@ -124,6 +130,7 @@ export class ScenarioView extends PageView {
         this.store.environmentsLoaded ? null : this.store.loadEnvironments(),
       ]);
     } catch (error) {
+      if (this.destroyed) return false;
       this.setTitle("Scenario");
       this.main.replaceChildren(h("section.page", {}, h("div.empty-state.big", {},
         h("h1", {}, error instanceof ApiError && error.status === 404 ? "No such scenario" : "The scenario could not be read"),
@@ -131,6 +138,8 @@ export class ScenarioView extends PageView {
         h("p", {}, h("a.btn", { href: `/projects/${projectId}/scenarios/`, "data-route": "" }, "All scenarios")))));
       return false;
     }
+    // Left while it loaded: the next page owns the main element now.
+    if (this.destroyed) return false;
     this.adopt(scenario);
     this.build();
     this.fill();
@@ -154,6 +163,7 @@ export class ScenarioView extends PageView {
 
   destroy() {
     super.destroy();
+    this.destroyed = true;
     if (this.onKey) document.removeEventListener("keydown", this.onKey);
     if (this.runView) this.runView.destroy();
   }
