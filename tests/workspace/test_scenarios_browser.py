@@ -129,6 +129,12 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
         _all_labelled(page)
         shot(page, ARTIFACTS, "01-editor", full_page=True)
 
+        # Leaving with unsaved changes asks first.
+        page.get_by_role("link", name="Environments").click()
+        expect(page.locator("#dialog")).to_contain_text("Discard unsaved changes?")
+        page.locator("#dialog").get_by_role("button", name="Cancel").click()
+        expect(page.locator(".step-card")).to_have_count(8)
+
         # The typo in the third assertion's path is refused, named at that field, and nothing
         # is stored.
         console.allowed = {400}
