@@ -81,6 +81,9 @@ def test_a_chat_scenario_built_in_the_editor_runs_green(
         page.get_by_role("radio", name="Preview").click()
         expect(page.locator(".markdown-preview strong")).to_have_text("Bob")
         page.get_by_role("radio", name="Write").click()
+        page.select_option("#data-format", "csv")
+        _all_labelled(page)
+        page.select_option("#data-format", "")
 
         page.get_by_role("tab", name=re.compile("^Steps")).click()
         for alias in ("alice", "bob"):

@@ -230,7 +230,7 @@ export class ScenarioView extends PageView {
     this.variables = h("div.pair-rows#scenario-variables", { dataset: { field: "variables" } });
     this.dataFormat = h("select#data-format", { disabled: readOnly, dataset: { field: "data_table.format" } },
       h("option", { value: "" }, "No data table"), h("option", { value: "csv" }, "CSV"), h("option", { value: "json" }, "JSON"));
-    this.dataText = h("textarea#data-text.mono", { rows: "5", readOnly, spellcheck: "false", dataset: { field: "data_table.text" }, placeholder: "symbol,qty\nBTC-USD,1\nETH-USD,2" });
+    this.dataText = h("textarea#data-text.mono", { rows: "5", readOnly, "aria-label": "Data table rows (a header row of variable names first)", spellcheck: "false", dataset: { field: "data_table.text" }, placeholder: "symbol,qty\nBTC-USD,1\nETH-USD,2" });
     const dataChanged = () => {
       this.set("data_table", this.dataFormat.value ? { format: this.dataFormat.value, text: this.dataText.value } : null);
       this.dataText.hidden = !this.dataFormat.value;
