@@ -199,7 +199,9 @@ def session_claim(
         .values_list("pem", flat=True)
         .first()
     )
-    in_process = registry.embedded_relay() if settings.RELAY_EMBEDDED else None
+    # A run's relay claims its sessions from its own thread, with no event loop: asking there
+    # for the embedded relay would start a second one (on a throwaway loop) per connect.
+    in_process = registry.embedded_relay() if settings.RELAY_EMBEDDED and relay is None else None
     with transaction.atomic():
         # One connect at a time per user, so two cannot both slip under the limit.
         get_user_model().objects.select_for_update().filter(pk=actor.pk).first()

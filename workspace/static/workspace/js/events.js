@@ -65,6 +65,9 @@ function currentValueChanged(store, event, effects) {
   effects.variablesChanged = true;
 }
 
+/** The scenarios page reads the batch from the store's "events" signal (scenarios.js). */
+function scenarioChanged() {}
+
 function shareLinkChanged(store, event, effects) {
   effects.shareLinksChanged = true;
 }
@@ -110,6 +113,9 @@ export const EVENT_HANDLERS = {
   "schema.created": schemaChanged,
   "schema.updated": schemaChanged,
   "schema.deleted": schemaChanged,
+  "scenario.created": scenarioChanged,
+  "scenario.updated": scenarioChanged,
+  "scenario.deleted": scenarioChanged,
 };
 
 export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
@@ -118,9 +124,6 @@ export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
 export const IGNORED_KINDS = {
   "ca_bundle.updated": "the workspace shows no CA bundle: the relay reads it at each connect",
   "ca_bundle.deleted": "the workspace shows no CA bundle: the relay reads it at each connect",
-  "scenario.created": "the workspace has no scenarios view yet (issue #15)",
-  "scenario.updated": "the workspace has no scenarios view yet (issue #15)",
-  "scenario.deleted": "the workspace has no scenarios view yet (issue #15)",
   "scenario_folder.created": "the workspace has no scenarios view yet (issue #15)",
   "scenario_folder.updated": "the workspace has no scenarios view yet (issue #15)",
   "scenario_folder.deleted": "the workspace has no scenarios view yet (issue #15)",

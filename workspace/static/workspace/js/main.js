@@ -18,6 +18,7 @@ import { ShareView } from "./share.js";
 import { MembersView } from "./members.js";
 import { SchemasView } from "./schemas.js";
 import { HomeView } from "./home.js";
+import { ScenarioListView, ScenarioView } from "./scenarios.js";
 
 const store = new Store({ base, me: boot.me });
 const live = new ProjectSocket({ store, projectId, role: boot.role });
@@ -56,6 +57,8 @@ function route(path) {
   if (rest === "new/") return { name: "new", make: () => new RequestView(main, app, { endpointId: null }) };
   if (rest === "environments/") return { name: "environments", make: () => new EnvironmentsView(main, app) };
   if (rest === "share/") return { name: "share", make: () => new ShareView(main, app) };
+  if (rest === "scenarios/") return { name: "scenarios", make: () => new ScenarioListView(main, app) };
+  if ((match = rest.match(/^scenarios\/(\d+)\/$/))) return { name: "scenarios", make: () => new ScenarioView(main, app, { scenarioId: Number(match[1]) }) };
   if (rest === "members/") return { name: "members", make: () => new MembersView(main, app) };
   if (rest === "schemas/") return { name: "schemas", make: () => new SchemasView(main, app) };
   return { name: "home", make: () => new HomeView(main, app) };
@@ -81,7 +84,7 @@ async function navigate(url, { replace = false, force = false } = {}) {
   if (!force && view && view.isDirty && view.isDirty()) {
     const ok = await confirmDialog({
       title: "Discard unsaved changes?",
-      message: (view.dirtyMessage && view.dirtyMessage()) || "This endpoint has changes that are not saved. Leave without saving them?",
+      message: (view.dirtyMessage && view.dirtyMessage()) || "This page has changes that are not saved. Leave without saving them?",
       confirm: "Discard changes",
       danger: true,
     });

@@ -128,13 +128,18 @@ export class DocsPanel {
     this.description.hidden = preview;
     this.preview.hidden = !preview;
     if (!preview) return;
-    this.preview.replaceChildren(h("p.muted", {}, "Rendering…"));
-    try {
-      const { html } = await api("POST", "/workspace/markdown/", { body: { text: this.editor.draft.description || "" } });
-      // Rendered and sanitized by the server's one Markdown renderer (the docs pages use it too).
-      this.preview.innerHTML = html || "<p class=\"muted\">Nothing to preview yet.</p>";
-    } catch (error) {
-      this.preview.replaceChildren(h("p.form-error", {}, describeError(error)));
-    }
+    await markdownPreview(this.preview, this.editor.draft.description || "");
+  }
+}
+
+/** Fills `target` with `text` rendered as the docs pages render it (the scenario editor too). */
+export async function markdownPreview(target, text) {
+  target.replaceChildren(h("p.muted", {}, "Rendering…"));
+  try {
+    const { html } = await api("POST", "/workspace/markdown/", { body: { text } });
+    // Rendered and sanitized by the server's one Markdown renderer (the docs pages use it too).
+    target.innerHTML = html || "<p class=\"muted\">Nothing to preview yet.</p>";
+  } catch (error) {
+    target.replaceChildren(h("p.form-error", {}, describeError(error)));
   }
 }
