@@ -130,7 +130,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     from endpoints.projects.services import project_create
     from scenarios.models import Run, Scenario, SuiteRun
-    from scenarios.runner import RunExecutor, _suite_command
+    from scenarios.runner import RunExecutor, suite_command
     from scenarios.services import scenario_create
     from sessions.models import Event
     from sessions.relay.server import Relay
@@ -210,7 +210,7 @@ def _bench(args: argparse.Namespace) -> int:
         for position, item in enumerate(suite_scenarios):
             _queued_run(Run, item, user, suite=suite, position=position)
         started = time.perf_counter()
-        relay_loop.run(_suite_command(relay, {"suite": suite.pk}))
+        relay_loop.run(suite_command(relay, {"suite": suite.pk}))
         took = time.perf_counter() - started
         suite.refresh_from_db()
         suite_ratio = took / ideal

@@ -18,7 +18,7 @@ from endpoints.models import Environment, Membership, Project
 from scenarios import run_services, selectors
 from scenarios.cli.switchboard import exit_code, parse_vars, run_line, summary_line
 from scenarios.junit import junit_xml
-from scenarios.runner import _suite_command
+from scenarios.runner import suite_command
 from scenarios.serializers import suite_data
 from sessions.relay.server import Relay
 
@@ -106,6 +106,6 @@ class Command(BaseCommand):
         relay = Relay(mode="worker")
         await relay.start()
         try:
-            await _suite_command(relay, {"suite": suite_id})
+            await suite_command(relay, {"suite": suite_id})
         finally:
             await relay.shutdown()
