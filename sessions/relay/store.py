@@ -105,6 +105,10 @@ def message_fields(
 # --- database work (runs in the relay's worker threads) -------------------------------------
 
 
+# From this many rows a batch is written with COPY, below with one INSERT.
+COPY_FROM_ROWS = 16
+
+
 def _insert(records: Sequence[Record]) -> None:
     """Write the rows in one statement. Plain SQL: this runs for every batch of frames, and
     building model instances cost more than SQLite's own insert (README "Benchmarks")."""
@@ -114,30 +118,40 @@ def _insert(records: Sequence[Record]) -> None:
         from psycopg.types.json import Jsonb
 
         columns = ", ".join(_EVENT_COLUMNS)
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            for r in records:
-                copy.write_row(
-                    (
-                        r.session_id,
-                        r.seq,
-                        r.connection_number,
-                        r.kind,
-                        r.direction,
-                        r.created_at,
-                        r.opcode,
-                        r.size,
-                        r.text,
-                        r.data,
-                        r.truncated,
-                        None if r.info is None else Jsonb(r.info),
-                        r.contract,
-                        r.message,
-                        None if r.problems is None else Jsonb(r.problems),
-                    )
+        values = [
+            (
+                r.session_id,
+                r.seq,
+                r.connection_number,
+                r.kind,
+                r.direction,
+                r.created_at,
+                r.opcode,
+                r.size,
+                r.text,
+                r.data,
+                r.truncated,
+                None if r.info is None else Jsonb(r.info),
+                r.contract,
+                r.message,
+                None if r.problems is None else Jsonb(r.problems),
+            )
+            for r in records
+        ]
+        with connection.cursor() as cursor:
+            if len(values) < COPY_FROM_ROWS:
+                # A few rows (frames of a slow exchange, often one or two): one INSERT costs a
+                # fraction of setting up a COPY.
+                row = "(" + ", ".join(["%s"] * len(_EVENT_COLUMNS)) + ")"
+                params: list[Any] = [value for item in values for value in item]
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(values))}",
+                    params,
                 )
+                return
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for item in values:
+                    copy.write_row(item)
         return
     # The values as Event's fields would prepare them for this database.
     adapt_datetime = ops.adapt_datetimefield_value
