@@ -5,6 +5,7 @@ Daphne is tests/test_tls_proxy.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -130,6 +131,73 @@ def test_the_server_refuses_to_start_with_a_bad_public_url(tmp_path):
     result = check_deploy(tmp_path, {"SWITCHBOARD_PUBLIC_URL": "switchboard.example.com"})
     assert result.returncode != 0
     assert "SWITCHBOARD_PUBLIC_URL must look like" in result.stderr, result.stderr
+
+
+def settings_under(tmp_path: Path, env: dict[str, str]) -> dict[str, object]:
+    """The HTTPS settings config.settings derives from ``env``, read in a fresh process."""
+    names = [
+        "ALLOWED_HOSTS",
+        "CSRF_TRUSTED_ORIGINS",
+        "SECURE_PROXY_SSL_HEADER",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_SSL_HOST",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+    ]
+    script = (
+        "import json; from config import settings as s; "
+        f"print(json.dumps({{n: getattr(s, n) for n in {names!r}}}))"
+    )
+    base = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
+    base.update(
+        SWITCHBOARD_DATA_DIR=str(tmp_path / "data"), STATIC_ROOT=str(tmp_path / "static"), **env
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=base, cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_public_url_is_allowed_and_trusted_and_empty_values_keep_defaults(tmp_path):
+    derived = settings_under(
+        tmp_path,
+        {
+            "SWITCHBOARD_PUBLIC_URL": "https://SB.example.com:8443/",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "CSRF_TRUSTED_ORIGINS": "https://tools.example.com",
+            # As docker-compose.yml passes unset ones: empty means Switchboard's default.
+            "SECURE_COOKIES": "",
+            "SECURE_SSL_REDIRECT": "",
+            "SECURE_HSTS_SECONDS": "",
+            "SECURE_HSTS_PRELOAD": "",
+        },
+    )
+    assert derived == {
+        "ALLOWED_HOSTS": ["127.0.0.1", "sb.example.com"],
+        "CSRF_TRUSTED_ORIGINS": ["https://tools.example.com", "https://sb.example.com:8443"],
+        "SECURE_PROXY_SSL_HEADER": None,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": False,
+        "SECURE_SSL_HOST": "sb.example.com:8443",
+        "SECURE_HSTS_SECONDS": 0,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_HSTS_PRELOAD": False,
+    }
+
+
+def test_by_default_nothing_is_trusted_or_secure_only(tmp_path):
+    derived = settings_under(tmp_path, {})
+    assert derived["SECURE_PROXY_SSL_HEADER"] is None
+    assert derived["CSRF_TRUSTED_ORIGINS"] == []
+    assert not derived["SESSION_COOKIE_SECURE"] and not derived["SECURE_SSL_REDIRECT"]
+    assert derived["SECURE_SSL_HOST"] is None and derived["SECURE_HSTS_SECONDS"] == 0
+    trusted = settings_under(tmp_path, {"TRUST_X_FORWARDED_PROTO": "true"})
+    assert trusted["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
 
 
 def _scope(kind: str, scheme: str, *proto: bytes) -> dict:
