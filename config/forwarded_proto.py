@@ -32,6 +32,7 @@ def forwarded_proto(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 def connection_scheme(scope: dict[str, Any], *, trusted: bool) -> str:
+    """The scheme of the connection in ``scope`` (an HTTP or WebSocket one), by the rules above."""
     plain, secure = _SCHEMES[scope["type"]]
     claimed = forwarded_proto(scope.get("headers", []))
     if claimed is not None:
@@ -40,6 +41,9 @@ def connection_scheme(scope: dict[str, Any], *, trusted: bool) -> str:
 
 
 class ForwardedProto:
+    """ASGI middleware: every HTTP and WebSocket scope gets the scheme ``connection_scheme`` says;
+    ``receive`` and ``send`` pass on unchanged (Daphne's own, for the socket middleware)."""
+
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 

@@ -91,7 +91,7 @@ SECRET_KEY = load_secret_key()
 DEBUG = env_bool("DEBUG", False)
 SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", False)
 
-# HTTPS behind a TLS-terminating proxy (docs/deployment.md "HTTPS").
+# docs/deployment.md "HTTPS behind a TLS-terminating proxy".
 # The address people reach the server at: every absolute URL the server builds (share links,
 # llms.txt, the `next` links of lists) starts with it (config/middleware.py PublicURLMiddleware).
 PUBLIC_URL = public_url(os.environ.get("SWITCHBOARD_PUBLIC_URL", ""))
