@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench migrate clean browser fuzz scaled faults load schema
+.PHONY: serve test lint format bench migrate clean browser proxy fuzz scaled faults load schema
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -27,6 +27,12 @@ serve: migrate
 # downloads a browser here.
 browser:
 	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# tests/test_tls_proxy.py puts Debian's nginx, terminating TLS, in front of Daphne. Only the
+# binary is used: the test runs it with a configuration and ports of its own, never the
+# package's service.
+proxy:
+	test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
 
 test: $(STAMP)
 	$(BIN)/python tests/check_services.py

@@ -10,20 +10,24 @@ from django.core.asgi import get_asgi_application
 django_asgi_app = get_asgi_application()
 
 from accounts.ws_auth import WebSocketAuthStack  # noqa: E402
+from config.forwarded_proto import ForwardedProto  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.ws_backpressure import WebSocketBackpressure  # noqa: E402
 from config.ws_close_codes import WebSocketCloseCodes  # noqa: E402
 from config.ws_empty_messages import WebSocketEmptyMessages  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # Outermost: they need Daphne's own send (the close codes and empty messages ones pass
-        # it on unchanged).
-        "websocket": WebSocketCloseCodes(
-            WebSocketEmptyMessages(
-                WebSocketBackpressure(WebSocketAuthStack(URLRouter(websocket_urlpatterns)))
-            )
-        ),
-    }
+# Outermost: the scheme of every connection is settled before anything reads it.
+application = ForwardedProto(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            # Outermost: they need Daphne's own send (the close codes and empty messages ones pass
+            # it on unchanged).
+            "websocket": WebSocketCloseCodes(
+                WebSocketEmptyMessages(
+                    WebSocketBackpressure(WebSocketAuthStack(URLRouter(websocket_urlpatterns)))
+                )
+            ),
+        }
+    )
 )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("SWITCHBOARD_DATA_DIR", BASE_DIR / "var"))
@@ -49,11 +50,75 @@ def load_secret_key() -> str:
     return key
 
 
+def public_url(raw: str) -> str:
+    """``SWITCHBOARD_PUBLIC_URL`` as an origin without a trailing slash (``https://host[:port]``),
+    or "" when unset. Switchboard is served from the root of its host, so a path is refused."""
+    from urllib.parse import urlsplit
+
+    raw = raw.strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    try:
+        port_valid = parts.port is None or parts.port > 0
+    except ValueError:  # not a number, or out of range
+        port_valid = False
+    if (
+        not port_valid
+        or parts.scheme.lower() not in {"http", "https"}
+        or not parts.hostname
+        or parts.path not in {"", "/"}
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ImproperlyConfigured(
+            f"SWITCHBOARD_PUBLIC_URL must look like https://switchboard.example.com[:port], "
+            f"not {raw!r}"
+        )
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def host_of(url: str) -> str:
+    """The host of ``url`` as ALLOWED_HOSTS spells it (an IPv6 address in brackets)."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    return f"[{host}]" if ":" in host else host
+
+
 SECRET_KEY = load_secret_key()
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", False)
+
+# docs/deployment.md "HTTPS behind a TLS-terminating proxy".
+# The address people reach the server at: every absolute URL the server builds (share links,
+# llms.txt, the `next` links of lists) starts with it (config/middleware.py PublicURLMiddleware).
+PUBLIC_URL = public_url(os.environ.get("SWITCHBOARD_PUBLIC_URL", ""))
+_PUBLIC_HOST = host_of(PUBLIC_URL) if PUBLIC_URL else ""
+_PUBLIC_HTTPS = PUBLIC_URL.startswith("https://")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+if PUBLIC_URL and _PUBLIC_HOST not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_PUBLIC_HOST)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+if PUBLIC_URL and PUBLIC_URL not in CSRF_TRUSTED_ORIGINS:
+    CSRF_TRUSTED_ORIGINS.append(PUBLIC_URL)
+# Believe the proxy's X-Forwarded-Proto. Only when every request comes through a proxy that sets
+# it (replacing what a client sent): anyone reaching the server directly could claim HTTPS.
+# config/forwarded_proto.py applies the same rule to the ASGI scope (WebSockets, and whatever
+# Daphne's --proxy-headers copied there).
+TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_X_FORWARDED_PROTO else None
+# Cookies only over HTTPS: on by default once the public URL is https://.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", _PUBLIC_HTTPS)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Redirect to the public host, not to whatever Host a plain-HTTP request named.
+SECURE_SSL_HOST = PUBLIC_URL.split("://", 1)[1] if _PUBLIC_HTTPS else None
+# Health checks come from the orchestrator over plain HTTP, straight to the process.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -77,6 +142,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.PublicURLMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

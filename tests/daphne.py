@@ -20,15 +20,17 @@ def start(
     app: str = "config.asgi:application",
     *,
     env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
     stderr: int | IO[Any] = subprocess.PIPE,
     ready: Callable[[int], bool] | None = None,
     timeout: float = 30,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Start Daphne serving ``app`` and wait until ``ready(port)`` (by default: it accepts a
-    TCP connection). A server that exits first fails with its standard error."""
+    """Start Daphne serving ``app`` (with Daphne's own options ``args``, e.g. ``--proxy-headers``)
+    and wait until ``ready(port)`` (by default: it accepts a TCP connection). A server that exits
+    first fails with its standard error."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *args, app],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -93,6 +93,17 @@ def test_the_proxy_passes_websockets_and_the_client_address(compose):
     assert re.search(r"resolver 127\.0\.0\.11 ", conf)
 
 
+def test_the_app_trusts_the_proxy_and_knows_its_public_url(compose):
+    env = compose["services"]["web"]["environment"]
+    assert env["TRUST_X_FORWARDED_PROTO"] == "true"
+    assert env["SWITCHBOARD_PUBLIC_URL"] == "${SWITCHBOARD_PUBLIC_URL:-http://127.0.0.1:8000}"
+    # Trusting is safe only because the proxy sets the header itself, replacing a client's.
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
+    # Only the proxy publishes a port: nobody reaches Daphne without passing through it.
+    assert "ports" not in compose["services"]["web"]
+
+
 def test_compose_variables_are_documented():
     documented = (ROOT / "docs" / "configuration.md").read_text()
     env = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"][
