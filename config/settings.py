@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    # Shared building blocks; an app only for its management commands (backup, restore).
+    "core",
     "accounts",
     "endpoints",
     "sessions.apps.DebugSessionsConfig",
