@@ -4,11 +4,8 @@ into a fresh data directory that a new server serves with every row the backup h
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -20,39 +17,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests import daphne
+from tests.embedded import embedded_env, manage, manage_run
 from tests.polling import wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 # Bounded: the writer stops here even if the test forgets to stop it.
 MAX_WRITES = 300
-
-
-def embedded_env(data_dir: Path, static: Path) -> dict[str, str]:
-    """`make serve`'s environment: SQLite in ``data_dir``, in-memory channel layer."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"}
-    }
-    env.update(
-        SWITCHBOARD_DATA_DIR=str(data_dir),
-        STATIC_ROOT=str(static),
-        DJANGO_SETTINGS_MODULE="config.settings",
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def call(base: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -196,14 +165,7 @@ def test_backup_of_a_running_server_under_writes_restores_every_row(
         daphne.stop(server)
 
     # A second restore into the now used directory is refused; nothing is overwritten.
-    refused = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "restore", str(backup)],
-        env=fresh,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    refused = manage_run(fresh, "restore", str(backup))
     assert refused.returncode != 0 and "fresh data directory" in refused.stderr
     assert len(endpoint_ids(restored_db)) == len(backed_up) + 1
 
@@ -230,14 +192,7 @@ def test_restore_refuses_a_file_that_is_not_a_switchboard_database(tmp_path: Pat
         (not_ours, "not a Switchboard database"),
         (garbage, "not a readable SQLite database"),
     ):
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "restore", str(path)],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = manage_run(env, "restore", str(path))
         assert done.returncode != 0 and said in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
         assert not (tmp_path / "data" / "switchboard.sqlite3").exists()

@@ -3,11 +3,16 @@ carry the X-Request-ID of the request that asked for it, and the session's id.""
 
 from __future__ import annotations
 
+import json
 import logging
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import daphne
+from tests.embedded import embedded_env, manage
 from tests.polling import wait_for
 
 API = "/api/v1/sessions/"
@@ -87,3 +92,70 @@ def test_a_connect_without_an_id_gets_one_the_relay_logs(
         r for r in relay_lines(caplog, session["id"]) if "connecting session" in r.getMessage()
     ]
     assert request_ids(connecting) == [given]
+
+
+def test_json_lines_of_a_real_embedded_server_follow_a_connect_into_its_relay(
+    tmp_path: Path, ws_upstream: Any
+) -> None:
+    """`make serve` with LOG_FORMAT=json: Daphne, the in-process relay and the in-memory layer."""
+    env = embedded_env(tmp_path / "data", tmp_path / "static", LOG_FORMAT="json")
+    manage(env, "migrate", "--noinput", "-v0")
+    token = manage(env, "provision_user", "ops", "--token-name", "logs").strip()
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log_file:
+        server, port = daphne.start(env=env, stderr=log_file)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        project = post(f"{base}/projects/", token, {"name": "Logs"})
+        session = post(
+            f"{base}/sessions/", token, {"project": project["id"], "url": ws_upstream.url("/echo")}
+        )
+        sid = session["id"]
+        request = urllib.request.Request(
+            f"{base}/sessions/{sid}/connect/",
+            method="POST",
+            data=b"{}",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "X-Request-ID": "json-connect-1",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.headers["X-Request-ID"] == "json-connect-1"
+            assert json.loads(response.read())["state"] == "open"
+
+        def lines() -> list[dict[str, Any]]:
+            return [json.loads(line) for line in log_path.read_text().splitlines()]
+
+        opened = wait_for(
+            lambda: [
+                line
+                for line in lines()
+                if line.get("message") == f"Session {sid} connection 1 open"
+            ]
+        )
+    finally:
+        daphne.stop(server)
+    assert [(line["request_id"], line["session_id"]) for line in opened] == [
+        ("json-connect-1", sid)
+    ]
+    connecting = [line for line in lines() if "connecting session" in line["message"]]
+    assert [(line["logger"], line["request_id"]) for line in connecting] == [
+        ("switchboard.relay", "json-connect-1")
+    ]
+    # Every line the server wrote is one JSON object (Daphne's own included).
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines())
+    assert any(line["logger"].startswith("daphne") for line in lines())
+
+
+def post(url: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url,
+        method="POST",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+        return json.loads(response.read())
