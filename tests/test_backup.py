@@ -110,13 +110,15 @@ def test_backup_of_a_running_server_under_writes_restores_every_row(
         _, created_before = writer.snapshot()
         backup = tmp_path / "backup.sqlite3"
         said = manage(env, "backup", str(backup))
-        sent_by_end, _ = writer.snapshot()
+        sent_by_end, created_by_end = writer.snapshot()
         # Writes go on after the backup, on the same server.
         wait_for(lambda: len(writer.snapshot()[1]) >= len(created_before) + 20, 60)
     finally:
         writer.stop.set()
         writer.join(60)
     assert not writer.failures, writer.failures[:3]
+    # The server kept taking writes while the command ran.
+    assert len(created_by_end) > len(created_before)
     assert f"Backed up to {backup}" in said and "integrity check ok" in said
 
     # The backup is one file, sound, holding every endpoint created before it began and none

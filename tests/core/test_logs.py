@@ -108,3 +108,15 @@ def test_the_response_carries_the_request_id(json_lines: Any, make_user: Any) ->
     assert not_found and all(line["logger"].startswith("django") for line in not_found), (
         json_lines()
     )
+
+
+def test_a_url_naming_a_session_puts_it_on_the_lines(json_lines: Any) -> None:
+    response = APIClient().get("/api/v1/sessions/987654/", headers={"X-Request-ID": "s-1"})
+    assert response.status_code == 401
+    after = APIClient().get("/api/v1/nope/", headers={"X-Request-ID": "s-2"})
+    assert after.status_code == 404
+    by_request = {line["request_id"]: line for line in json_lines() if "request_id" in line}
+    assert by_request["s-1"]["session_id"] == 987654
+    assert by_request["s-1"]["message"] == "Unauthorized: /api/v1/sessions/987654/"
+    # It ends with its request.
+    assert "session_id" not in by_request["s-2"]
