@@ -12,6 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from core.logs import JsonFormatter, log_context, logging_config, request_id_accepted
+from tests.embedded import embedded_env, manage_run
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +121,10 @@ def test_a_url_naming_a_session_puts_it_on_the_lines(json_lines: Any) -> None:
     assert by_request["s-1"]["message"] == "Unauthorized: /api/v1/sessions/987654/"
     # It ends with its request.
     assert "session_id" not in by_request["s-2"]
+
+
+def test_an_unknown_log_format_stops_the_server_with_its_name(tmp_path: Any) -> None:
+    env = embedded_env(tmp_path / "data", tmp_path / "static", LOG_FORMAT="xml")
+    done = manage_run(env, "check")
+    assert done.returncode != 0
+    assert "LOG_FORMAT must be text or json, not 'xml'" in done.stderr
