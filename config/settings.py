@@ -13,6 +13,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("SWITCHBOARD_DATA_DIR", BASE_DIR / "var"))
 
@@ -132,6 +134,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    # Shared building blocks; an app only for its management commands (backup, restore).
+    "core",
     "accounts",
     "endpoints",
     "sessions.apps.DebugSessionsConfig",
@@ -141,6 +145,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, a redirect or a refusal included, carries the request's id.
+    "core.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.PublicURLMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -391,9 +397,11 @@ UPSTREAM_MAX_REDIRECTS = int(os.environ.get("UPSTREAM_MAX_REDIRECTS", "0"))
 UPSTREAM_CA_BUNDLE = os.environ.get("UPSTREAM_CA_BUNDLE", "")
 UPSTREAM_COMPRESSION = env_bool("UPSTREAM_COMPRESSION", False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# Log lines: plain messages ("text") or one JSON object per line ("json": time, level, logger,
+# message, request_id, session_id). Every record carries the request id (X-Request-ID) and the
+# debug session where known, into the relay's lines (docs/operations.md "Logs").
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower() or "text"
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+LOGGING_CONFIG = "core.logs.configure"
+LOGGING = logging_config(level=os.environ.get("LOG_LEVEL", "INFO"), fmt=LOG_FORMAT)

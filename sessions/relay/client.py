@@ -11,6 +11,7 @@ from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
+from core.logs import current_request_id
 from sessions.errors import RelayUnavailable
 from sessions.relay.protocol import LIVE_LAYER, session_group
 
@@ -31,6 +32,10 @@ async def call(channel: str, message: dict[str, Any], timeout: float) -> dict[st
 
 async def send(channel: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
+    request_id = current_request_id()
+    if request_id is not None and "request_id" not in message:
+        # The relay logs what it does for this command with the request's id.
+        message = {**message, "request_id": request_id}
     try:
         await layer.send(channel, message)
     except ChannelFull:

@@ -22,6 +22,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connections as db_connections
 
+from core.logs import command_log_context
 from sessions.contracts import compiled, contract_data, contract_stamps
 from sessions.models import ClosedBy, FailureKind
 from sessions.relay import reaper, store
@@ -224,20 +225,23 @@ class Relay:
                 await asyncio.sleep(0.5)
                 continue
             kind = message.get("type")
-            if kind == SEND:
-                self.spawn(self._on_send(message))
-            elif kind == CONNECT:
-                self.spawn(self._on_connect(message))
-            elif kind == DISCONNECT:
-                self.spawn(self._on_disconnect(message))
-            elif kind == ACKS:
-                self.spawn(self._on_acks(message))
-            elif kind == RESYNC:
-                pass  # commands are not re-read; a sender whose command was lost is not acked
-            elif kind in EXTRA_COMMANDS:
-                self.spawn(EXTRA_COMMANDS[kind](self, message))
-            else:
-                logger.warning("Relay %s ignored a %r message", self.name, kind)
+            # Tasks copy the context they start in: their log lines name the command's request
+            # (the web process's X-Request-ID) and session.
+            with command_log_context(message):
+                if kind == SEND:
+                    self.spawn(self._on_send(message))
+                elif kind == CONNECT:
+                    self.spawn(self._on_connect(message))
+                elif kind == DISCONNECT:
+                    self.spawn(self._on_disconnect(message))
+                elif kind == ACKS:
+                    self.spawn(self._on_acks(message))
+                elif kind == RESYNC:
+                    pass  # commands are not re-read; a sender whose command was lost is not acked
+                elif kind in EXTRA_COMMANDS:
+                    self.spawn(EXTRA_COMMANDS[kind](self, message))
+                else:
+                    logger.warning("Relay %s ignored a %r message", self.name, kind)
 
     def layer_of(self, channel: str) -> BaseChannelLayer:
         """Where ``channel`` listens: a viewer socket on the live layer, a REST call on the
@@ -255,6 +259,12 @@ class Relay:
     async def _on_connect(self, message: dict[str, Any]) -> None:
         session_id = int(message["session"])
         reply_to, ref = message.get("reply_to"), message.get("ref")
+        logger.info(
+            "Relay %s connecting session %s (connection %s)",
+            self.name,
+            session_id,
+            message.get("connection"),
+        )
         existing = self.connections.get(session_id)
         if existing is not None and not existing.ended:
             await self.reply(
@@ -324,6 +334,12 @@ class Relay:
                 reply(message.get("ref"), False, code="not_connected", detail="Not connected."),
             )
             return
+        logger.info(
+            "Relay %s closing session %s with code %s",
+            self.name,
+            connection.session_id,
+            message.get("code") or 1000,
+        )
         await connection.close(
             by=ClosedBy.CLIENT,
             code=int(message.get("code") or 1000),

@@ -259,6 +259,7 @@ class UpstreamConnection:
                 "remote_address": remote_text,
             },
         )
+        logger.info("Session %s connection %s open", self.session_id, self.number)
         opened.state = SessionState.OPEN
         opened.session_update = {"state": SessionState.OPEN}
         opened.connection_update = {
@@ -301,6 +302,9 @@ class UpstreamConnection:
         by: str = "",
     ) -> None:
         self.ended = True
+        logger.info(
+            "Session %s connection %s failed (%s)", self.session_id, self.number, failure.kind
+        )
         masker = self.masker
         detail = masker.text(failure.detail) if masker else failure.detail
         info: dict[str, Any] = {"kind": failure.kind, "detail": detail}
@@ -427,6 +431,13 @@ class UpstreamConnection:
             info = self.masker.value(info)
         record = self.record(
             "closed", text=f"{CLOSED_BY_TEXT[by]}: {close_description(code, reason)}", info=info
+        )
+        logger.info(
+            "Session %s connection %s closed by %s with code %s",
+            self.session_id,
+            self.number,
+            by,
+            code,
         )
         update = {"close_code": code, "close_reason": reason[:500], "closed_by": by}
         await self._emit_last(record, SessionState.CLOSED, update, list(self.close_replies))
