@@ -435,12 +435,15 @@ def test_documented_messages_a_stale_save_and_a_viewer_who_runs(
         shot(viewer, ARTIFACTS, "06-viewer-run", full_page=True)
         expect(viewer.locator(".run-sessions a")).to_have_count(1)
 
-        # The editor reads the viewer's run; its sessions are the viewer's, so no log links.
+        # The editor reads the viewer's run: its sessions are the viewer's, its logs everyone's.
         page.get_by_role("tab", name=re.compile("^Runs")).click()
         page.locator(f'.run-item[data-run="{run.pk}"]').click()
         expect(page.locator(".run-head .run-status")).to_have_text("passed")
         expect(page.locator(".run-sessions")).to_contain_text("They belong to")
-        expect(page.locator(".run-sessions a")).to_have_count(0)
+        # Every member reads the logs through the run (the sessions stay the viewer's).
+        link = page.locator(".run-sessions a")
+        expect(link).to_have_count(1)
+        assert f"/runs/{run.pk}/sessions/" in (link.get_attribute("href") or "")
     assert console.problems == []
 
 

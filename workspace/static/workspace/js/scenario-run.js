@@ -237,11 +237,14 @@ export class RunView {
     if (!run.sessions || !run.sessions.length) return null;
     const own = ownRun(run);
     return h("section.run-sessions", {}, h("h4", {}, "Debug sessions of this run"),
-      own ? null : h("p.muted.small", {}, `They belong to ${run.started_by ? run.started_by.display_name : "the member who ran it"}, who can open their logs.`),
+      own ? null : h("p.muted.small", {}, `They belong to ${run.started_by ? run.started_by.display_name : "the member who ran it"}; every member reads their logs through the run.`),
       h("ul", {}, run.sessions.map((item) => h("li", {},
         h("code", {}, item.alias), ` · row ${item.iteration + 1} · `,
-        own ? h("a.muted-link", { href: `/api/v1/sessions/${item.session}/events/`, target: "_blank", rel: "noopener" }, `session ${item.session} log `, icon("external")) :
-          h("span.muted", {}, `session ${item.session}`)))));
+        h("a.muted-link", {
+          href: `/api/v1/projects/${run.project}/runs/${run.id}/sessions/${item.session}/events/`,
+          target: "_blank",
+          rel: "noopener",
+        }, `session ${item.session} log `, icon("external"))))));
   }
 }
 
