@@ -591,4 +591,20 @@ def test_folders_group_the_list_and_the_history_tab_lists_revisions(team: Any, s
         # A teammate's folder appears without a reload.
         admin_api("POST", f"/projects/{team.project.pk}/scenario-folders/", {"name": "Regression"})
         expect(page.locator(".folder-row", has_text="Regression")).to_have_count(1)
+
+        # A viewer sees the tree and the history, and can change neither.
+        _, viewer = _logged_in(chromium, team.viewer, server, console)
+        viewer.goto(listing)
+        expect(viewer.locator(".folder-row")).to_have_count(2)
+        expect(viewer.locator("#scenario-folder-new")).to_have_count(0)
+        expect(
+            viewer.get_by_role("button", name=re.compile("^(Rename|Delete) folder"))
+        ).to_have_count(0)
+        viewer.get_by_role("link", name="Ticker smoke").click()
+        expect(viewer.locator(".crumb-folder")).to_have_text(" Smoke /")
+        viewer.get_by_role("tab", name="Details").click()
+        expect(viewer.get_by_label("Folder", exact=True)).to_be_disabled()
+        viewer.get_by_role("tab", name=re.compile("^History")).click()
+        expect(viewer.locator("#scenario-history tbody tr")).to_have_count(2)
+        _all_labelled(viewer)
     assert console.problems == []

@@ -388,7 +388,7 @@ export class ScenarioView extends PageView {
     this.panels.history.append(h("p.muted.small", {}, "Every saved version of this scenario, newest first: who saved it, when, and what changed."), this.historyHost);
 
     this.main.replaceChildren(h("section.page.scenario-page", { "aria-label": "Scenario" },
-      h("p.req-crumbs", {}, h("a", { href: `/projects/${projectId}/scenarios/`, "data-route": "" }, "Scenarios"), " /"),
+      h("p.req-crumbs", {}, h("a", { href: `/projects/${projectId}/scenarios/`, "data-route": "" }, "Scenarios"), " /", this.crumbFolder = h("span.crumb-folder")),
       h("header.scenario-head", {},
         h("div.scenario-name-row", {}, this.nameInput, this.dirtyMark),
         h("div.scenario-actions", {}, this.envSelect, this.runButton, this.saveButton, more)),
@@ -462,6 +462,9 @@ export class ScenarioView extends PageView {
     const folders = [...this.folders].sort((a, b) => paths.get(a.id).localeCompare(paths.get(b.id)));
     this.folderSelect.replaceChildren(h("option", { value: "", selected: this.draft.folder === null }, "No folder (top level)"),
       ...folders.map((folder) => h("option", { value: String(folder.id), selected: folder.id === this.draft.folder }, paths.get(folder.id))));
+    // The crumbs name the folder it is saved in.
+    const saved = this.scenario.folder;
+    this.crumbFolder.textContent = saved !== null && paths.has(saved) ? ` ${paths.get(saved)} /` : "";
   }
 
   async loadFolders() {
