@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from accounts.tokens import token_create
-from scenarios.models import Run, Scenario
+from core.people import user_brief
+from scenarios.models import Run, Scenario, ScenarioFolder, ScenarioRevision
 from sessions.models import Relay
 from tests.browser import Console, daphne_server, no_sideways_scroll, shot, teammate
 from tests.factories import make_ticker
@@ -498,4 +499,112 @@ def test_a_run_going_blocks_the_next_and_is_followed_live(
         expect(page.locator(".run-step.st-passed")).to_have_count(3)
         expect(page.locator(".run-head .run-live")).to_have_count(0)
         assert Run.objects.get(pk=going["id"]).status == "passed"
+    assert console.problems == []
+
+
+def test_folders_group_the_list_and_the_history_tab_lists_revisions(team: Any, server: str) -> None:
+    from playwright.sync_api import expect
+
+    editor_api = _api(server, team.editor)
+    admin_api = _api(server, team.admin)
+    base = f"/projects/{team.project.pk}/scenarios/"
+    smoke = editor_api("POST", base, {"name": "Ticker smoke", "steps": []})
+    editor_api("POST", base, {"name": "Loose one", "steps": []})
+    listing = f"{server}/projects/{team.project.pk}/scenarios/"
+    console = Console()
+    with chromium_open() as chromium:
+        _, page = _logged_in(chromium, team.editor, server, console)
+        page.goto(listing)
+        rows = page.locator(".scenario-table tbody tr")
+        expect(rows).to_have_count(2)
+
+        # A folder at the top, then one inside it (the selected folder).
+        page.click("#scenario-folder-new")
+        page.fill("#prompt-input", "Smoke")
+        page.get_by_role("button", name="Create").click()
+        expect(page.locator(".folder-row")).to_have_count(1)
+        folder = ScenarioFolder.objects.get(project=team.project, name="Smoke")
+        assert folder.parent_id is None
+        page.locator(".folder-name", has_text="Smoke").click()
+        expect(page.locator(".folder-name", has_text="Smoke")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        page.click("#scenario-folder-new")
+        expect(page.locator("#dialog")).to_contain_text("New folder in “Smoke”")
+        page.fill("#prompt-input", "Nightly")
+        page.get_by_role("button", name="Create").click()
+        expect(page.locator(".folder-row")).to_have_count(2)
+        nested = ScenarioFolder.objects.get(project=team.project, name="Nightly")
+        assert nested.parent_id == folder.pk
+        _all_labelled(page)
+
+        # Moved into the folder from the Details tab, saved with the scenario.
+        page.get_by_role("link", name="Ticker smoke").click()
+        page.get_by_role("tab", name="Details").click()
+        page.get_by_label("Folder", exact=True).select_option(label="Smoke")
+        expect(page.locator(".dirty-mark")).to_be_visible()
+        page.click("#scenario-save")
+        expect(page.locator(".dirty-mark")).to_be_hidden()
+        assert Scenario.objects.get(pk=smoke["id"]).folder_id == folder.pk
+
+        # The History tab: the move, then the create.
+        page.get_by_role("tab", name=re.compile("^History")).click()
+        revisions = page.locator("#scenario-history tbody tr")
+        expect(revisions).to_have_count(2)
+        expect(revisions.nth(0)).to_contain_text("moved")
+        expect(revisions.nth(0)).to_contain_text("folder: no folder → Smoke")
+        expect(revisions.nth(0)).to_contain_text(user_brief(team.editor)["display_name"])
+        expect(revisions.nth(1)).to_contain_text("created")
+        expect(revisions.nth(1)).to_contain_text("“Ticker smoke”")
+        stored = ScenarioRevision.objects.filter(scenario_id=smoke["id"]).order_by("version")
+        assert [(r.version, r.action) for r in stored] == [(1, "created"), (2, "moved")]
+        _all_labelled(page)
+        shot(page, ARTIFACTS, "07-history", full_page=True)
+
+        # The list: the folder, its subfolder and its scenario, then the one without a folder.
+        page.goto(listing)
+        expect(rows).to_have_count(4)
+        expect(rows.nth(0)).to_have_attribute("data-folder", str(folder.pk))
+        expect(rows.nth(1)).to_have_attribute("data-folder", str(nested.pk))
+        expect(rows.nth(2)).to_have_attribute("data-scenario", str(smoke["id"]))
+        expect(rows.nth(3)).to_contain_text("Loose one")
+        page.get_by_role("button", name="Fold folder Smoke").click()
+        expect(rows).to_have_count(2)
+        page.get_by_role("button", name="Unfold folder Smoke").click()
+        expect(rows).to_have_count(4)
+        shot(page, ARTIFACTS, "08-folders", full_page=True)
+
+        # A folder holding a scenario is not deleted, and says why; an empty one is.
+        console.allowed = {409}
+        page.get_by_role("button", name="Delete folder Smoke").click()
+        page.get_by_role("button", name="Delete folder", exact=True).click()
+        expect(page.locator(".scenario-folder-notice")).to_contain_text(
+            "“Smoke” was not deleted: it is not empty"
+        )
+        console.allowed = set()
+        assert ScenarioFolder.objects.filter(pk=folder.pk).exists()
+        page.get_by_role("button", name="Delete folder Nightly").click()
+        page.get_by_role("button", name="Delete folder", exact=True).click()
+        expect(page.locator(".folder-row")).to_have_count(1)
+        assert not ScenarioFolder.objects.filter(pk=nested.pk).exists()
+
+        # A teammate's folder appears without a reload.
+        admin_api("POST", f"/projects/{team.project.pk}/scenario-folders/", {"name": "Regression"})
+        expect(page.locator(".folder-row", has_text="Regression")).to_have_count(1)
+
+        # A viewer sees the tree and the history, and can change neither.
+        _, viewer = _logged_in(chromium, team.viewer, server, console)
+        viewer.goto(listing)
+        expect(viewer.locator(".folder-row")).to_have_count(2)
+        expect(viewer.locator("#scenario-folder-new")).to_have_count(0)
+        expect(
+            viewer.get_by_role("button", name=re.compile("^(Rename|Delete) folder"))
+        ).to_have_count(0)
+        viewer.get_by_role("link", name="Ticker smoke").click()
+        expect(viewer.locator(".crumb-folder")).to_have_text(" Smoke /")
+        viewer.get_by_role("tab", name="Details").click()
+        expect(viewer.get_by_label("Folder", exact=True)).to_be_disabled()
+        viewer.get_by_role("tab", name=re.compile("^History")).click()
+        expect(viewer.locator("#scenario-history tbody tr")).to_have_count(2)
+        _all_labelled(viewer)
     assert console.problems == []

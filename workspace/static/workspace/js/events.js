@@ -68,6 +68,9 @@ function currentValueChanged(store, event, effects) {
 /** The scenarios page reads the batch from the store's "events" signal (scenarios.js). */
 function scenarioChanged() {}
 
+/** Scenario folders too: the list and a scenario's Folder select read them again. */
+function scenarioFolderChanged() {}
+
 function shareLinkChanged(store, event, effects) {
   effects.shareLinksChanged = true;
 }
@@ -116,6 +119,9 @@ export const EVENT_HANDLERS = {
   "scenario.created": scenarioChanged,
   "scenario.updated": scenarioChanged,
   "scenario.deleted": scenarioChanged,
+  "scenario_folder.created": scenarioFolderChanged,
+  "scenario_folder.updated": scenarioFolderChanged,
+  "scenario_folder.deleted": scenarioFolderChanged,
 };
 
 export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
@@ -124,9 +130,6 @@ export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
 export const IGNORED_KINDS = {
   "ca_bundle.updated": "the workspace shows no CA bundle: the relay reads it at each connect",
   "ca_bundle.deleted": "the workspace shows no CA bundle: the relay reads it at each connect",
-  "scenario_folder.created": "the workspace has no scenarios view yet (issue #15)",
-  "scenario_folder.updated": "the workspace has no scenarios view yet (issue #15)",
-  "scenario_folder.deleted": "the workspace has no scenarios view yet (issue #15)",
 };
 
 /** Applies a batch to the store; returns what it needs afterwards ({refreshTree, ...}). */

@@ -11,8 +11,9 @@ import { PageView, pageHead } from "./page.js";
 import { markdownPreview } from "./panels.js";
 import { StepsEditor } from "./scenario-steps.js";
 import { RunView, runList } from "./scenario-run.js";
+import { folderPaths, treeRows, indent, folderCells, historyTable } from "./scenario-folders.js";
 
-const EDITED = ["name", "description", "tags", "environment", "variables", "data_table", "steps"];
+const EDITED = ["name", "folder", "description", "tags", "environment", "variables", "data_table", "steps"];
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const scenarioUrl = (id) => `/projects/${projectId}/scenarios/${id}/`;
 const go = (url, options = {}) => window.dispatchEvent(new CustomEvent("sb:navigate", { detail: { url, ...options } }));
@@ -21,10 +22,17 @@ function scenarioEvents(events) {
   return events.filter((event) => event.scenario && event.kind.startsWith("scenario."));
 }
 
+function folderEvents(events) {
+  return events.filter((event) => event.kind.startsWith("scenario_folder."));
+}
+
 export class ScenarioListView extends PageView {
   constructor(main, app) {
     super(main, app);
     this.scenarios = [];
+    this.folders = [];
+    this.collapsed = new Set();
+    this.selectedFolder = null;
     this.text = "";
     this.tag = "";
   }
@@ -36,16 +44,19 @@ export class ScenarioListView extends PageView {
     this.tagSelect = h("select#scenario-tag", { "aria-label": "Filter scenarios by tag" });
     this.tagSelect.addEventListener("change", () => { this.tag = this.tagSelect.value; this.renderList(); });
     this.body = h("div.scenario-list-body", {}, h("p.muted", {}, "Loading…"));
-    const create = boot.can_write ? h("button.btn.primary#scenario-new", { type: "button", on: { click: () => this.create() } }, icon("plus"), "New scenario") : null;
+    const create = boot.can_write ? h("div.scenario-list-actions", {},
+      h("button.btn#scenario-folder-new", { type: "button", on: { click: () => this.createFolder() } }, icon("folder"), "New folder"),
+      h("button.btn.primary#scenario-new", { type: "button", on: { click: () => this.create() } }, icon("plus"), "New scenario")) : null;
+    this.notice = h("div.scenario-folder-notice", { role: "alert" });
     this.main.replaceChildren(h("section.page", { "aria-labelledby": "scenarios-title" },
       pageHead("scenarios-title", "Scenarios",
         h("p.lead", {}, "Tests of the WebSocket API written as steps: connect, send, expect, extract. They run on the server and keep every frame."),
         create),
       h("div.scenario-filters", {}, this.search, this.tagSelect),
-      this.body));
+      this.notice, this.body));
     // A burst of changes (an import, a teammate's script) is read once.
     const reload = debounce(() => this.load(), 150);
-    this.listen("events", (events) => { if (scenarioEvents(events).length) reload(); });
+    this.listen("events", (events) => { if (scenarioEvents(events).length || folderEvents(events).length) reload(); });
     await this.load();
     return true;
   }
@@ -57,8 +68,9 @@ export class ScenarioListView extends PageView {
 
   async load() {
     try {
-      this.scenarios = await get(`${base}/scenarios/`);
+      [this.scenarios, this.folders] = await Promise.all([get(`${base}/scenarios/`), get(`${base}/scenario-folders/`)]);
       if (this.destroyed) return;
+      if (!this.folders.some((folder) => folder.id === this.selectedFolder)) this.selectedFolder = null;
     } catch (error) {
       this.body.replaceChildren(h("p.form-error", { role: "alert" }, describeError(error)));
       return;
@@ -69,26 +81,98 @@ export class ScenarioListView extends PageView {
     this.renderList();
   }
 
-  renderList() {
+  renderList(focus = null) {
     const shown = this.scenarios.filter((item) => (!this.text || item.name.toLowerCase().includes(this.text) || item.tags.some((tag) => tag.toLowerCase().includes(this.text))) &&
       (!this.tag || item.tags.includes(this.tag)));
-    if (!this.scenarios.length) {
+    if (!this.scenarios.length && !this.folders.length) {
       this.body.replaceChildren(h("div.empty-state", {}, h("p", {}, "No scenarios yet."),
         h("p", {}, boot.can_write ? "Create one with New scenario: connect to an endpoint, send a message, expect the reply." : "Editors and admins write scenarios; you can run them.")));
       return;
     }
-    if (!shown.length) {
+    const filtering = Boolean(this.text || this.tag);
+    if (filtering && !shown.length) {
       this.body.replaceChildren(h("p.muted", {}, "No scenario matches the filter."));
       return;
     }
+    const row = (item, depth) => h("tr", { dataset: { scenario: String(item.id), folder: String(item.folder ?? "") } },
+      indent(h("td", {}, h("a.scenario-link", { href: scenarioUrl(item.id), "data-route": "" }, item.name),
+        item.data_driven ? h("span.badge.data-badge", { title: "Runs once per row of its data table" }, "data-driven") : null), depth),
+      h("td", {}, item.tags.map((tag) => h("span.chip.tag-chip", {}, tag))),
+      h("td", {}, String(item.step_count)),
+      h("td.muted", {}, relativeTime(item.updated_at)));
+    const folderRow = (folder, depth, open, total) => folderCells({
+      folder, depth, open, total, selected: folder.id === this.selectedFolder, canWrite: boot.can_write,
+      onToggle: () => {
+        if (this.collapsed.has(folder.id)) this.collapsed.delete(folder.id);
+        else this.collapsed.add(folder.id);
+        this.renderList(`[data-folder="${folder.id}"] .folder-toggle`);
+      },
+      onSelect: () => {
+        this.selectedFolder = this.selectedFolder === folder.id ? null : folder.id;
+        this.renderList(`[data-folder="${folder.id}"] .folder-name`);
+      },
+      onRename: () => this.renameFolder(folder),
+      onDelete: () => this.deleteFolder(folder),
+    });
+    const rows = treeRows({ folders: this.folders, scenarios: shown, filtering, collapsed: this.collapsed, row, folderRow });
     this.body.replaceChildren(h("div.table-wrap", {}, h("table.scenario-table", {},
       h("thead", {}, h("tr", {}, ["Name", "Tags", "Steps", "Updated"].map((text) => h("th", { scope: "col" }, text)))),
-      h("tbody", {}, shown.map((item) => h("tr", { dataset: { scenario: String(item.id) } },
-        h("td", {}, h("a.scenario-link", { href: scenarioUrl(item.id), "data-route": "" }, item.name),
-          item.data_driven ? h("span.badge.data-badge", { title: "Runs once per row of its data table" }, "data-driven") : null),
-        h("td", {}, item.tags.map((tag) => h("span.chip.tag-chip", {}, tag))),
-        h("td", {}, String(item.step_count)),
-        h("td.muted", {}, relativeTime(item.updated_at))))))));
+      h("tbody", {}, rows))));
+    if (focus) this.body.querySelector(focus)?.focus();
+  }
+
+  /* --- folders ---------------------------------------------------------------------------- */
+
+  folderNamed(id) {
+    return this.folders.find((folder) => folder.id === id) || null;
+  }
+
+  say(text) {
+    this.notice.replaceChildren(text ? h("p.notice.bad", {}, text) : "");
+  }
+
+  async createFolder() {
+    const parent = this.folderNamed(this.selectedFolder);
+    const name = await promptDialog({ title: parent ? `New folder in “${parent.name}”` : "New folder", label: "Folder name", placeholder: "e.g. Smoke", confirm: "Create" });
+    if (!name) return;
+    this.say("");
+    try {
+      await api("POST", `${base}/scenario-folders/`, { body: { name, parent: parent ? parent.id : null } });
+      if (parent) this.collapsed.delete(parent.id);
+      await this.load();
+    } catch (error) {
+      this.say(`The folder was not created: ${describeError(error)}`);
+    }
+  }
+
+  async renameFolder(folder) {
+    const name = await promptDialog({ title: `Rename “${folder.name}”`, label: "Folder name", value: folder.name, confirm: "Rename" });
+    if (!name || name === folder.name) return;
+    this.say("");
+    try {
+      await api("PATCH", `${base}/scenario-folders/${folder.id}/`, { body: { name }, version: folder.version });
+      await this.load();
+    } catch (error) {
+      this.say(error instanceof ApiError && error.code === "version_conflict" ?
+        `Someone changed “${folder.name}” meanwhile; it is shown as it is now. Rename it again if you still want to.` :
+        `“${folder.name}” was not renamed: ${describeError(error)}`);
+      await this.load();
+    }
+  }
+
+  async deleteFolder(folder) {
+    const ok = await confirmDialog({ title: `Delete folder “${folder.name}”?`, message: "Only an empty folder can be deleted: scenarios are never deleted with their folder.", confirm: "Delete folder", danger: true });
+    if (!ok) return;
+    this.say("");
+    try {
+      await api("DELETE", `${base}/scenario-folders/${folder.id}/`, { version: folder.version });
+      toast(`Deleted folder “${folder.name}”`, "success");
+    } catch (error) {
+      this.say(error instanceof ApiError && error.code === "folder_not_empty" ?
+        `“${folder.name}” was not deleted: it is not empty. Move its scenarios and folders out (a scenario's Details tab has its folder), or delete them, first.` :
+        `“${folder.name}” was not deleted: ${describeError(error)}`);
+    }
+    await this.load();
   }
 
   async create() {
@@ -111,6 +195,7 @@ export class ScenarioView extends PageView {
     this.writing = 0;
     this.deleted = false;
     this.runs = [];
+    this.folders = [];
   }
 
   isDirty() {
@@ -124,8 +209,9 @@ export class ScenarioView extends PageView {
   async init() {
     let scenario;
     try {
-      [scenario] = await Promise.all([
+      [scenario, this.folders] = await Promise.all([
         get(`${base}/scenarios/${this.scenarioId}/`),
+        get(`${base}/scenario-folders/`),
         this.store.loaded ? null : this.store.loadTree(),
         this.store.environmentsLoaded ? null : this.store.loadEnvironments(),
       ]);
@@ -143,7 +229,10 @@ export class ScenarioView extends PageView {
     this.adopt(scenario);
     this.build();
     this.fill();
-    this.listen("events", (events) => this.onEvents(scenarioEvents(events)));
+    this.listen("events", (events) => {
+      if (folderEvents(events).length) this.loadFolders();
+      this.onEvents(scenarioEvents(events));
+    });
     this.listen("environments", () => this.renderEnvironments());
     this.onKey = (event) => {
       if (event.key === "s" && (event.ctrlKey || event.metaKey) && !event.altKey) {
@@ -171,7 +260,7 @@ export class ScenarioView extends PageView {
   adopt(scenario) {
     this.scenario = scenario;
     const fields = (data) => ({
-      name: data.name, description: data.description, tags: data.tags, environment: data.environment,
+      name: data.name, folder: data.folder ?? null, description: data.description, tags: data.tags, environment: data.environment,
       variables: data.variables || [], data_table: data.data_table, steps: data.steps || [],
     });
     // The cards open before a save (or a reload) stay open after it.
@@ -222,6 +311,8 @@ export class ScenarioView extends PageView {
     this.tags = chipsInput({ id: "scenario-tags", label: "Tags", values: [], placeholder: "smoke, then Enter", onChange: (values) => this.set("tags", values) });
     this.tags.element.dataset.field = "tags";
     if (readOnly) this.tags.lock(true);
+    this.folderSelect = h("select#scenario-folder", { disabled: readOnly, dataset: { field: "folder" } });
+    this.folderSelect.addEventListener("change", () => this.set("folder", this.folderSelect.value ? Number(this.folderSelect.value) : null));
     this.envDefault = h("select#scenario-environment", { disabled: readOnly, dataset: { field: "environment" } });
     this.envDefault.addEventListener("change", () => {
       this.set("environment", this.envDefault.value ? Number(this.envDefault.value) : null);
@@ -251,7 +342,9 @@ export class ScenarioView extends PageView {
     this.runNotice = h("div.run-notice", { role: "alert" });
     this.runListHost = h("div.run-list-host");
 
-    const tabs = [["steps", "Steps"], ["details", "Details"], ["runs", "Runs"]];
+    this.historyHost = h("div.history-host", { "aria-live": "polite" });
+
+    const tabs = [["steps", "Steps"], ["details", "Details"], ["runs", "Runs"], ["history", "History"]];
     this.tabButtons = {};
     this.panels = {};
     const tablist = h("div.tabs", { role: "tablist", "aria-label": "Scenario parts" });
@@ -263,6 +356,7 @@ export class ScenarioView extends PageView {
             this.selectTab(key);
             // Runs started elsewhere (another tab, a teammate, CI) show up when the tab opens.
             if (key === "runs") this.loadRuns();
+            if (key === "history") this.loadHistory();
           },
           keydown: (event) => {
             if (!["ArrowLeft", "ArrowRight"].includes(event.key)) return;
@@ -270,6 +364,7 @@ export class ScenarioView extends PageView {
             const keys = tabs.map(([name]) => name);
             const next = keys[(keys.indexOf(key) + (event.key === "ArrowRight" ? 1 : -1) + keys.length) % keys.length];
             this.selectTab(next);
+            if (next === "history") this.loadHistory();
             this.tabButtons[next].focus();
           },
         },
@@ -281,6 +376,7 @@ export class ScenarioView extends PageView {
     this.panels.details.append(h("div.settings-grid.scenario-details", {},
       h("div.setting.wide", {}, h("div.desc-head", {}, h("label", { for: "scenario-description" }, "Description ", h("span.optional", {}, "(Markdown)")), descriptionMode.element),
         this.description, this.preview),
+      h("div.setting", {}, h("label", { for: "scenario-folder" }, "Folder"), this.folderSelect),
       h("div.setting", {}, h("label", { for: "scenario-tags" }, "Tags"), this.tags.element),
       h("div.setting", {}, h("label", { for: "scenario-environment" }, "Default environment"), this.envDefault),
       h("div.setting.wide", {}, h("span.setting-label", {}, "Scenario variables ", h("span.optional", {}, "({{name}} in any step; a run's values, data rows and extracted values win)")), this.variables),
@@ -289,9 +385,10 @@ export class ScenarioView extends PageView {
       h("div.runs-side", {}, h("h2.section-title", {}, "Past runs"), this.runListHost),
       h("div.runs-main", {}, this.runNotice, this.runView.element)));
     this.runView.element.append(h("p.muted.pad", {}, "Run the scenario, or choose a past run."));
+    this.panels.history.append(h("p.muted.small", {}, "Every saved version of this scenario, newest first: who saved it, when, and what changed."), this.historyHost);
 
     this.main.replaceChildren(h("section.page.scenario-page", { "aria-label": "Scenario" },
-      h("p.req-crumbs", {}, h("a", { href: `/projects/${projectId}/scenarios/`, "data-route": "" }, "Scenarios"), " /"),
+      h("p.req-crumbs", {}, h("a", { href: `/projects/${projectId}/scenarios/`, "data-route": "" }, "Scenarios"), " /", this.crumbFolder = h("span.crumb-folder")),
       h("header.scenario-head", {},
         h("div.scenario-name-row", {}, this.nameInput, this.dirtyMark),
         h("div.scenario-actions", {}, this.envSelect, this.runButton, this.saveButton, more)),
@@ -328,6 +425,7 @@ export class ScenarioView extends PageView {
     this.dataText.hidden = !d.data_table;
     this.renderVariables();
     this.renderEnvironments();
+    this.renderFolders();
     this.steps.render();
     this.updateState();
   }
@@ -357,6 +455,42 @@ export class ScenarioView extends PageView {
     this.envSelect.replaceChildren(option("", "No environment", wanted === ""),
       ...environments.map((env) => option(String(env.id), env.name, String(env.id) === wanted)));
     this.envSelect.onchange = () => { this.envSelect.dataset.touched = "1"; };
+  }
+
+  renderFolders() {
+    const paths = folderPaths(this.folders);
+    const folders = [...this.folders].sort((a, b) => paths.get(a.id).localeCompare(paths.get(b.id)));
+    this.folderSelect.replaceChildren(h("option", { value: "", selected: this.draft.folder === null }, "No folder (top level)"),
+      ...folders.map((folder) => h("option", { value: String(folder.id), selected: folder.id === this.draft.folder }, paths.get(folder.id))));
+    // The crumbs name the folder it is saved in.
+    const saved = this.scenario.folder;
+    this.crumbFolder.textContent = saved !== null && paths.has(saved) ? ` ${paths.get(saved)} /` : "";
+  }
+
+  async loadFolders() {
+    try {
+      this.folders = await get(`${base}/scenario-folders/`);
+    } catch (error) {
+      return;
+    }
+    if (!this.destroyed) this.renderFolders();
+  }
+
+  async loadHistory() {
+    let revisions;
+    try {
+      revisions = await get(`${base}/scenarios/${this.scenarioId}/history/`);
+    } catch (error) {
+      this.historyHost.replaceChildren(h("p.form-error", { role: "alert" }, describeError(error)));
+      return;
+    }
+    if (this.destroyed) return;
+    const paths = folderPaths(this.folders);
+    const environments = new Map(this.store.environments.map((env) => [env.id, env.name]));
+    this.historyHost.replaceChildren(historyTable(revisions, {
+      folderName: (id) => paths.get(id) || `a deleted folder (#${id})`,
+      environmentName: (id) => environments.get(id) || `environment #${id}`,
+    }));
   }
 
   renderVariables() {
@@ -412,6 +546,7 @@ export class ScenarioView extends PageView {
       this.adopt(saved);
       this.fill();
       this.banner.hidden = true;
+      if (this.activeTab === "history") this.loadHistory();
       toast("Scenario saved", "success");
       return true;
     } catch (error) {
@@ -484,6 +619,7 @@ export class ScenarioView extends PageView {
       this.adopt(scenario);
       this.fill();
       this.banner.hidden = true;
+      if (this.activeTab === "history") this.loadHistory();
     } catch (error) {
       toast(describeError(error), "error");
     }
