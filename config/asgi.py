@@ -15,6 +15,7 @@ from config.routing import websocket_urlpatterns  # noqa: E402
 from config.ws_backpressure import WebSocketBackpressure  # noqa: E402
 from config.ws_close_codes import WebSocketCloseCodes  # noqa: E402
 from config.ws_empty_messages import WebSocketEmptyMessages  # noqa: E402
+from core.metrics import WebSocketGauge  # noqa: E402
 
 # Outermost: the scheme of every connection is settled before anything reads it.
 application = ForwardedProto(
@@ -25,7 +26,9 @@ application = ForwardedProto(
             # it on unchanged).
             "websocket": WebSocketCloseCodes(
                 WebSocketEmptyMessages(
-                    WebSocketBackpressure(WebSocketAuthStack(URLRouter(websocket_urlpatterns)))
+                    WebSocketBackpressure(
+                        WebSocketAuthStack(WebSocketGauge(URLRouter(websocket_urlpatterns)))
+                    )
                 )
             ),
         }

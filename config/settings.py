@@ -147,6 +147,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response, a redirect or a refusal included, carries the request's id.
     "core.logs.RequestIdMiddleware",
+    "core.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.PublicURLMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -351,6 +352,9 @@ RELAY_MAX_CONNECTIONS = int(os.environ.get("RELAY_MAX_CONNECTIONS", "10000"))
 SESSION_MAX_OPEN_PER_USER = int(os.environ.get("SESSION_MAX_OPEN_PER_USER", "20"))
 # Scenario runs (docs/scenarios.md): how long one may take, how many frames it may receive,
 # how long a run may wait for a relay to start it, and how many a member may have going.
+# Prometheus metrics at /metrics, for a scraper sending this as a Bearer token (docs/operations.md);
+# empty: the endpoint answers 404. With several processes, also set PROMETHEUS_MULTIPROC_DIR.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 SCENARIO_MAX_RUN_SECONDS = float(os.environ.get("SCENARIO_MAX_RUN_SECONDS", "600"))
 SCENARIO_MAX_FRAMES = int(os.environ.get("SCENARIO_MAX_FRAMES", "100000"))
 SCENARIO_QUEUE_TIMEOUT = float(os.environ.get("SCENARIO_QUEUE_TIMEOUT", "60"))

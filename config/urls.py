@@ -4,11 +4,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 from core.errors import json_not_found
+from core.metrics import metrics_view
 from scenarios.views import cli_script
 
 urlpatterns = [
     path("", include("workspace.urls")),
     path("healthz", healthz),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

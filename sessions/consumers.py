@@ -41,6 +41,7 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.utils import timezone
 
 from accounts.ws_auth import credentials_valid
+from core import metrics
 from core.errors import DomainError, ValidationFailed
 from core.query import is_whole_number
 from core.ws import CloseCode, refuse
@@ -207,6 +208,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             return
         if first > self.last_seq + 1:
             # A batch went missing (a full channel drops messages): read the gap from the log.
+            metrics.LIVE_DROPS.inc()
             await self._replay(before=first)
             await self._ask_for_lost_acks()
         state = message.get("state")
@@ -228,6 +230,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
     async def live_resync(self, message: dict[str, Any]) -> None:
         """Batches for this socket may have been lost (the layer dropped one for a full queue,
         or its Redis subscription was interrupted): re-read the log after ``last_seq``."""
+        metrics.LIVE_RESYNCS.inc()
         self.session = None  # a lost batch may have changed the state
         await self._replay(before=None)
         await self._ask_for_lost_acks()

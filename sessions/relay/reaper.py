@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import metrics
 from sessions.models import (
     ACTIVE_STATES,
     Connection,
@@ -38,9 +39,12 @@ def lost_detail() -> str:
 
 def sessions_mark_lost(*, session_ids: list[int], detail: str) -> list[dict[str, Any]]:
     """Mark active sessions ``lost`` with a closing log entry; returns the viewer messages."""
-    return sessions_end(
+    messages = sessions_end(
         session_ids=session_ids, detail=detail, state=SessionState.LOST, kind=FailureKind.LOST
     )
+    if messages:
+        metrics.SESSIONS_LOST.inc(len(messages))
+    return messages
 
 
 def sessions_end(

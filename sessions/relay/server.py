@@ -22,6 +22,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connections as db_connections
 
+from core import metrics
 from core.logs import command_log_context
 from sessions.contracts import compiled, contract_data, contract_stamps
 from sessions.models import ClosedBy, FailureKind
@@ -282,6 +283,7 @@ class Relay:
         )
         # Taken before any await, so a second connect cannot slip in while the log loads.
         self.connections[session_id] = connection
+        metrics.RELAY_CONNECTIONS.inc()
         log = self.logs.get(session_id)
         if log is None:
             last_seq = await self.db(store.session_last_seq, session_id)
@@ -368,10 +370,13 @@ class Relay:
     def connection_ended(self, connection: UpstreamConnection) -> None:
         if self.connections.get(connection.session_id) is connection:
             del self.connections[connection.session_id]
+            metrics.RELAY_CONNECTIONS.dec()
 
     # --- after a batch is stored --------------------------------------------------------
 
     async def _after_store(self, batch: list[Record], fenced: set[int]) -> None:
+        _count_frames(batch)
+        metrics.WRITER_QUEUE.set(self.writer.queued)
         groups: dict[int, list[Record]] = {}
         replies: list[tuple[str, dict[str, Any]]] = []
         acks: dict[int, list[list[Any]]] = {}
@@ -539,6 +544,20 @@ class Relay:
             connection.abort()
         self.logs.clear()
         await self._register()
+
+
+def _count_frames(batch: list[Record]) -> None:
+    """The batch's frames and bytes, added to the metrics once per batch."""
+    frames = {"in": 0, "out": 0}
+    sizes = {"in": 0, "out": 0}
+    for record in batch:
+        if record.kind == "received" or record.kind == "sent":
+            frames[record.direction] += 1
+            sizes[record.direction] += record.size
+    for direction in ("in", "out"):
+        if frames[direction]:
+            metrics.RELAY_FRAMES.labels(direction).inc(frames[direction])
+            metrics.RELAY_BYTES.labels(direction).inc(sizes[direction])
 
 
 def batch_messages(session_id: int, records: list[Record]) -> list[dict[str, Any]]:

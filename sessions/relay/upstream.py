@@ -17,6 +17,7 @@ from websockets.asyncio import client as ws_client
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
+from core import metrics
 from core.timestamps import iso
 from endpoints.contracts.checker import RECEIVE, Contract
 from endpoints.contracts.checker import SEND as SEND_DIRECTION
@@ -302,6 +303,8 @@ class UpstreamConnection:
         by: str = "",
     ) -> None:
         self.ended = True
+        if failure.kind == FailureKind.EGRESS:
+            metrics.EGRESS_DENIED.inc()
         logger.info(
             "Session %s connection %s failed (%s)", self.session_id, self.number, failure.kind
         )

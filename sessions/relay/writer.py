@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
+from core import metrics
 from sessions.relay.store import MAX_BATCH, Record, run_db, store_batch
 
 logger = logging.getLogger("switchboard.relay")
@@ -179,7 +180,9 @@ class Writer:
         delay = 0.2
         while True:
             try:
+                started = time.perf_counter()
                 fenced = run_db(store_batch, self._relay_pk(), batch, more)
+                metrics.WRITER_COMMIT.observe(time.perf_counter() - started)
                 break
             except Exception:
                 # Kept and tried again, never dropped: while it fails, the queue fills and
