@@ -137,7 +137,7 @@ def session_open(
         if key in step:
             data[key] = step[key]
     session = session_services.session_create(
-        actor=user, project=project, endpoint=endpoint, data=data
+        actor=user, project=project, endpoint=endpoint, data=data, for_run=True
     )
     RunSession.objects.create(run_id=plan.run_id, session=session, alias=alias, iteration=iteration)
     relay = Relay.objects.get(pk=relay_pk)

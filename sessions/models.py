@@ -123,6 +123,9 @@ class DebugSession(HandshakeFields):
     updated_at = models.DateTimeField(auto_now=True)
     # API calls and live viewers touch this; the idle timeout counts from it.
     last_activity_at = models.DateTimeField(default=timezone.now)
+    # A connection of a scenario run (scenarios.RunSession says which): read through the run,
+    # left out of its owner's session list, never picked up by the endpoint editor.
+    for_run = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [

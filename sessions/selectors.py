@@ -36,9 +36,10 @@ def _last_seq() -> Subquery:
 def sessions_of_user(
     *, user: User, project_id: int | None = None, state: str | None = None
 ) -> QuerySet[DebugSession]:
-    """The caller's sessions in projects they are still a member of, most recently used first."""
+    """The caller's sessions in projects they are still a member of, most recently used first;
+    not the connections of their scenario runs (read through the run)."""
     queryset = (
-        DebugSession.objects.filter(owner=user, project__memberships__user=user)
+        DebugSession.objects.filter(owner=user, project__memberships__user=user, for_run=False)
         .select_related("relay")
         .annotate(last_seq=_last_seq())
         .order_by("-last_activity_at", "-pk")

@@ -128,10 +128,12 @@ def session_create(
     project: Project,
     endpoint: Endpoint | None = None,
     data: dict[str, Any] | None = None,
+    for_run: bool = False,
 ) -> DebugSession:
-    """A new session, its draft copied from ``endpoint`` (when given) and then ``data``."""
+    """A new session, its draft copied from ``endpoint`` (when given) and then ``data``;
+    ``for_run``: a connection of a scenario run."""
     data = data or {}
-    session = DebugSession(owner=actor, project=project, endpoint=endpoint)
+    session = DebugSession(owner=actor, project=project, endpoint=endpoint, for_run=for_run)
     if endpoint is not None:
         session.name = endpoint.name
         handshake_copy(endpoint, session)

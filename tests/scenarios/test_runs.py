@@ -94,6 +94,10 @@ def test_a_chat_between_two_connections(
     assert set(sessions) == {"alice", "bob"}
     alice = DebugSession.objects.get(pk=sessions["alice"])
     assert alice.owner == scenarios.team.editor and alice.state == "closed"
+    # They stay out of the member's own session list (the endpoint editor picks from it).
+    own = api.get("/api/v1/sessions/", {"project": scenarios.team.project.pk}).json()["results"]
+    assert not {item["id"] for item in own} & set(sessions.values())
+    assert api.get(f"/api/v1/sessions/{sessions['alice']}/").status_code == 200
     kinds = list(Event.objects.filter(session=alice).order_by("seq").values_list("kind", flat=True))
     assert kinds == ["connecting", "open", "sent", "received", "closed"]
     frame = steps[6]["frame"]
