@@ -31,7 +31,7 @@ from endpoints.models import Endpoint
 from endpoints.projects.access import Action, ProjectView, project_actions, project_membership
 from endpoints.tree.selectors import endpoint_get
 from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
-from sessions import selectors, services
+from sessions import selectors, sending, services
 from sessions import serializers as s
 from sessions.errors import ConnectFailed, EgressDenied
 from sessions.event_detail import DETAIL_VIEWS, event_bytes, event_detail_data
@@ -228,7 +228,7 @@ class SessionMessages(SessionView):
     def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
         session = self.session
         data = parse(s.SendSerializer, request)
-        sent = services.message_send(
+        sent = sending.message_send(
             session=session,
             fmt=data.get("format"),
             body=data.get("body"),

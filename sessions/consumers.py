@@ -46,7 +46,7 @@ from core.errors import DomainError, ValidationFailed
 from core.query import is_whole_number
 from core.ws import CloseCode, refuse
 from endpoints.models import MessageFormat
-from sessions import selectors, services
+from sessions import selectors, sending, services
 from sessions.errors import NotConnected
 from sessions.models import DebugSession, SessionState
 from sessions.relay.protocol import (
@@ -319,7 +319,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         session = cached or self._own_session_marking_lost()
         services.session_touch(session=session)
         prepare = functools.partial(
-            services.message_prepare,
+            sending.message_prepare,
             fmt=fmt,
             body=body,
             message_id=message_id,

@@ -78,6 +78,7 @@ SERVICE_MODULES = (
     ),
     "docs_app.services",
     "sessions.services",
+    "sessions.sending",
     "accounts.tokens",
     "scenarios.services",
 )
@@ -121,11 +122,10 @@ EXEMPT: dict[str, str] = {
             "session_claim",
             "session_connect",
             "session_disconnect",
-            "message_prepare",
-            "message_send",
             "session_mark_lost_if_relay_stopped",
         )
     },
+    **{f"sessions.sending.{name}": PRIVATE_SESSION for name in ("message_prepare", "message_send")},
     "sessions.services.session_save": (
         "writes through endpoint_create / endpoint_update, which announce it"
     ),
