@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format bench migrate clean browser proxy fuzz scaled faults load schema
+.PHONY: serve test lint format bench migrate clean browser proxy node fuzz scaled faults load schema
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -34,7 +34,16 @@ browser:
 proxy:
 	test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
 
-test: $(STAMP)
+# Test peers written in JavaScript (Node ws, Socket.IO v4 and v2, the official AsyncAPI parser),
+# installed from the npm registry exactly as tests/node/package-lock.json pins them.
+NODE_STAMP := tests/node/node_modules/.installed
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+node: $(NODE_STAMP)
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python tests/check_services.py
 	$(BIN)/ruff check --quiet .
 	$(BIN)/mypy .
@@ -89,4 +98,4 @@ load: $(STAMP)
 	$(BIN)/python -m tests.reliability.load $(LOAD)
 
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache
+	rm -rf $(VENV) staticfiles .mypy_cache tests/node/node_modules
