@@ -350,11 +350,13 @@ RELAY_HEARTBEAT_INTERVAL = float(os.environ.get("RELAY_HEARTBEAT_INTERVAL", "5")
 RELAY_LOST_AFTER = float(os.environ.get("RELAY_LOST_AFTER", "15"))
 RELAY_MAX_CONNECTIONS = int(os.environ.get("RELAY_MAX_CONNECTIONS", "10000"))
 SESSION_MAX_OPEN_PER_USER = int(os.environ.get("SESSION_MAX_OPEN_PER_USER", "20"))
-# Scenario runs (docs/scenarios.md): how long one may take, how many frames it may receive,
-# how long a run may wait for a relay to start it, and how many a member may have going.
 # Prometheus metrics at /metrics, for a scraper sending this as a Bearer token (docs/operations.md);
 # empty: the endpoint answers 404. With several processes, also set PROMETHEUS_MULTIPROC_DIR.
+# METRICS_ENABLED=false collects nothing at all (and /metrics answers 404).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+# Scenario runs (docs/scenarios.md): how long one may take, how many frames it may receive,
+# how long a run may wait for a relay to start it, and how many a member may have going.
 SCENARIO_MAX_RUN_SECONDS = float(os.environ.get("SCENARIO_MAX_RUN_SECONDS", "600"))
 SCENARIO_MAX_FRAMES = int(os.environ.get("SCENARIO_MAX_FRAMES", "100000"))
 SCENARIO_QUEUE_TIMEOUT = float(os.environ.get("SCENARIO_QUEUE_TIMEOUT", "60"))

@@ -93,6 +93,16 @@ def test_the_proxy_passes_websockets_and_the_client_address(compose):
     assert re.search(r"resolver 127\.0\.0\.11 ", conf)
 
 
+def test_every_app_process_writes_metrics_to_one_shared_volume(compose):
+    services = compose["services"]
+    directory = services["web"]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+    for name in APP_SERVICES:
+        assert services[name]["volumes"] == [f"metrics:{directory}"]
+    assert "metrics" in compose["volumes"]
+    # Emptied before any web or relay process starts.
+    assert f"rm -f {directory}/*.db &&" in " ".join(command(services["migrate"]))
+
+
 def test_the_app_trusts_the_proxy_and_knows_its_public_url(compose):
     env = compose["services"]["web"]["environment"]
     assert env["TRUST_X_FORWARDED_PROTO"] == "true"

@@ -3,6 +3,10 @@ format) after a short session flood through a relay, with every metric the issue
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -118,3 +122,33 @@ async def test_websockets_count_from_accept_to_the_end() -> None:
     assert WEBSOCKETS_OPEN.labels("session")._value.get() == start
     assert websocket_kind("/ws/projects/1/") == "project"
     assert websocket_kind("/ws/echo/") == "echo"
+
+
+_OFF_PROBE = """
+import django, json
+django.setup()
+from django.test import Client
+from core import metrics
+metrics.RELAY_FRAMES.labels("in").inc(5)
+metrics.WRITER_COMMIT.observe(0.1)
+status = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code
+print(json.dumps({"status": status, "exposed": metrics.exposition().decode()}))
+"""
+
+
+def test_metrics_enabled_false_collects_nothing() -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "METRICS_ENABLED": "false",
+        "METRICS_TOKEN": "s3cret",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    result = subprocess.run(
+        [sys.executable, "-c", _OFF_PROBE], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout.splitlines()[-1])
+    assert probe["status"] == 404
+    assert "switchboard_" not in probe["exposed"]
