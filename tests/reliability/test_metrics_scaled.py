@@ -6,6 +6,7 @@ relay starts again on the same host; its sessions show as lost."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 from pathlib import Path
@@ -109,7 +110,7 @@ def test_one_scrape_adds_up_every_process(tmp_path: Path) -> None:
             return samples if frames_in == SESSIONS * MESSAGES else None
 
         for web in (0, 1):
-            samples = polling.wait_for(lambda web=web: settled(web), 10)
+            samples = polling.wait_for(functools.partial(settled, web), 10)
             # The relays' values, in processes that serve no HTTP at all.
             assert total(samples, "switchboard_relay_upstream_connections") == SESSIONS
             assert (
