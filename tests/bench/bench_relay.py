@@ -105,6 +105,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "0 skips it)",
     )
     parser.add_argument(
+        "--metrics-flood",
+        type=int,
+        default=50_000,
+        help="frames per flood of the metrics case, on and off, in (d2) (50000; 0 skips it)",
+    )
+    parser.add_argument(
         "--idle-sessions", type=int, default=5000, help="idle open sessions per relay (5000)"
     )
     parser.add_argument(
@@ -361,6 +367,13 @@ def seed(upstream_url: str, sessions: int) -> dict[str, Any]:
         url=upstream_url,
         connection_settings=clean_settings(None),
     )
+    metered = DebugSession.objects.create(
+        owner=users[0],
+        project=project,
+        name="bench metrics",
+        url=upstream_url,
+        connection_settings=clean_settings(None),
+    )
     return {
         "project": project.pk,
         "users": [user.pk for user in users],
@@ -368,6 +381,7 @@ def seed(upstream_url: str, sessions: int) -> dict[str, Any]:
         "sessions": [d.pk for d in drafts],
         "owners": owners,  # the index in users/tokens of each session's owner
         "checked_session": checked.pk,  # owned by users[0]
+        "metrics_session": metered.pk,  # owned by users[0]
     }
 
 
@@ -538,8 +552,9 @@ class Rest:
             session_id: data["tokens"][owner]
             for session_id, owner in zip(data["sessions"], data["owners"], strict=True)
         }
-        if "checked_session" in data:
-            self.tokens[data["checked_session"]] = data["tokens"][0]
+        for key in ("checked_session", "metrics_session"):
+            if key in data:
+                self.tokens[data[key]] = data["tokens"][0]
 
     def call(self, method: str, path: str, token: str) -> tuple[int, Any]:
         connection = getattr(self.local, "connection", None)
@@ -898,6 +913,7 @@ class Run:
     idle: dict[str, Idle] = field(default_factory=dict)
     parts: dict[str, float] = field(default_factory=dict)  # what the paths are made of, µs
     checking: dict[str, float] = field(default_factory=dict)  # (d2) checking off/on, frames/s
+    metrics: dict[str, float] = field(default_factory=dict)  # (d2) metrics on/off, frames/s
 
     def start(self, child: Child) -> Child:
         self.children.append(child)
@@ -1064,6 +1080,10 @@ async def run_all(run: Run, deadline: float) -> bool:
         run.checking = await measure_checking(
             deployments["d2"], by_key_path(paths, "d2"), args.checked_flood, blocking
         )
+    if "d2" in deployments and args.metrics_flood:
+        from tests.bench.relay_metrics import measure_metrics
+
+        run.metrics = await measure_metrics(run, deployments["d2"], args.metrics_flood, blocking)
     load_after = os.getloadavg()
 
     for path in paths:
@@ -1276,9 +1296,15 @@ def start_scaled(run: Run, upstream_url: str) -> Switchboard:
     data_dir = run.logs / "d2-data"
     data_dir.mkdir()
     env = base_env(data_dir)
+    metrics_dir = run.logs / "d2-metrics"
+    metrics_dir.mkdir()
     env.update(
         DATABASE_URL=database_url(),
         REDIS_URL=run.args.redis_url,
+        # Metrics as in production with several processes (tests/bench/relay_metrics.py).
+        METRICS_ENABLED="true",
+        METRICS_TOKEN=secrets.token_urlsafe(20),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
         # With REDIS_URL set loopback is denied by default; this benchmark's upstream is loopback.
         UPSTREAM_DENY_CIDRS="169.254.0.0/16,fd00:ec2::254/128",
     )
@@ -1374,6 +1400,12 @@ def report(run: Run, paths: list[ViewerPath], load: tuple[Any, Any, Any]) -> boo
             f"(on/off {checking['on'] / checking['off']:.2f}); relay CPU per frame "
             f"{checking['relay_us_off']:.1f} µs off, {checking['relay_us_on']:.1f} µs on"
         )
+    metric_checks: list[tuple[str, bool]] = []
+    if run.metrics:
+        from tests.bench.relay_metrics import report_lines
+
+        line, metric_checks = report_lines(run.metrics)
+        print(line)
     for key, idle in run.idle.items():
         print(
             f"({key}) relay process RSS {idle.before_kib / 1024:.1f} MiB with {WARM_SESSIONS} "
@@ -1407,6 +1439,7 @@ def report(run: Run, paths: list[ViewerPath], load: tuple[Any, Any, Any]) -> boo
                 checking["valid"] == checking["expected"],
             )
         )
+    checks.extend(metric_checks)
     for path in paths:
         if not isinstance(path, SessionPath):
             continue
