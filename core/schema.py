@@ -30,6 +30,7 @@ TAGS: dict[str, str] = {
     "variables": "Project globals and environment variables, and your private current values.",
     "events": "A project's stored live events.",
     "schemas": "A project's reusable JSON Schemas, and schemas generated from examples.",
+    "asyncapi": "AsyncAPI 3.0 documents of a project: export, and import of 3.0 and 2.6.",
     "scenarios": "Test scenarios: steps that connect, send and assert on WebSocket messages.",
     "sessions": "Debug sessions: connect, send, read the message log, save.",
     "share-links": "Read-only links to a project's docs pages.",
@@ -108,6 +109,8 @@ OPERATIONS: Operations = {
     _PROJECT + "events/": ("events", {"GET": "project_event_list"}),
     **_crud("schemas", "project_schema", _PROJECT + "schemas/", _PROJECT + "schemas/{schema_id}/"),
     _PROJECT + "schemas/generate/": ("schemas", {"POST": "project_schema_generate"}),
+    _PROJECT + "asyncapi.yaml": ("asyncapi", {"GET": "asyncapi_export_yaml"}),
+    _PROJECT + "asyncapi.json": ("asyncapi", {"GET": "asyncapi_export_json"}),
     **_crud(
         "scenarios", "scenario", _PROJECT + "scenarios/", _PROJECT + "scenarios/{scenario_id}/"
     ),

@@ -160,6 +160,9 @@ class Endpoint(HandshakeFields, Edited):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The AsyncAPI channel id this endpoint was imported from (endpoints.asyncapi): a re-import
+    # of the same document updates it, and an export keeps the id.
+    asyncapi_channel = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["position", "id"]
@@ -207,6 +210,8 @@ class Message(models.Model):
     reply_to = models.CharField(max_length=200, blank=True, default="")
     # How a frame is recognised as this message (endpoints.contracts.rules).
     match = models.JSONField(default=match_any, blank=True)
+    # The AsyncAPI operation id this message was imported from, kept by an export.
+    asyncapi_operation = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["position", "id"]

@@ -11,6 +11,7 @@ from endpoints.activity.api import (
     FolderHistory,
     ProjectEvents,
 )
+from endpoints.asyncapi.api import AsyncApiJson, AsyncApiYaml
 from endpoints.environments.api import (
     EndpointPreview,
     EndpointVariables,
@@ -70,4 +71,6 @@ urlpatterns = [
     path(P + "schemas/", SchemaListCreate.as_view()),
     path(P + "schemas/generate/", SchemaGenerate.as_view()),
     path(P + "schemas/<int:schema_id>/", SchemaDetail.as_view()),
+    path(P + "asyncapi.yaml", AsyncApiYaml.as_view()),
+    path(P + "asyncapi.json", AsyncApiJson.as_view()),
 ]

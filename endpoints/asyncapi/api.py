@@ -1,0 +1,78 @@
+"""REST API of AsyncAPI documents: a project's or a folder's export in YAML or JSON."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+
+from core.api import ERRORS
+from core.errors import ValidationFailed
+from core.query import whole_number
+from core.requests import AuthenticatedRequest
+from endpoints.asyncapi import export, selectors
+from endpoints.models import Folder, Project
+from endpoints.projects.access import ProjectView
+
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+FOLDER_PARAMETER = OpenApiParameter(
+    "folder", int, description="Export only this folder and everything below it."
+)
+
+
+def document_response(
+    document: dict, syntax: str, name: str, *, attachment: bool = True
+) -> HttpResponse:
+    """The document as a YAML or JSON download named after ``name``."""
+    if syntax == "json":
+        body, content_type = export.as_json(document), "application/json"
+    else:
+        body, content_type = export.as_yaml(document), "application/yaml"
+    response = HttpResponse(body.encode("utf-8"), content_type=f"{content_type}; charset=utf-8")
+    filename = (_FILENAME_UNSAFE.sub("-", name).strip("-") or "switchboard") + "-asyncapi"
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}.{syntax}"'
+    return response
+
+
+def _export(view: ProjectView, request: AuthenticatedRequest, syntax: str) -> HttpResponse:
+    project: Project = view.project
+    folder_id = whole_number(request.query_params, "folder", default=None, low=1, high=10**18)
+    folder = None
+    if folder_id is not None:
+        folder = Folder.objects.filter(project=project, pk=folder_id).first()
+        if folder is None:
+            raise ValidationFailed({"folder": [f"No folder {folder_id} in this project."]})
+    facts = selectors.export_facts(project=project, folder=folder)
+    name = folder.name if folder else project.name
+    return document_response(export.build_document(facts), syntax, name)
+
+
+_EXPORT_DESCRIPTION = (
+    "The project (or one folder of it) as an AsyncAPI 3.0.0 document: servers from the "
+    "environments, a channel per endpoint, operations and messages from the documented "
+    "messages, project schemas under components. Secret values are never written; their "
+    "{{name}} stays. See docs/asyncapi.md."
+)
+
+
+class AsyncApiYaml(ProjectView):
+    @extend_schema(
+        parameters=[FOLDER_PARAMETER],
+        responses={(200, "application/yaml"): OpenApiTypes.STR, **ERRORS},
+        description=_EXPORT_DESCRIPTION,
+    )
+    def get(self, request: AuthenticatedRequest, project_id: int) -> HttpResponse:
+        return _export(self, request, "yaml")
+
+
+class AsyncApiJson(ProjectView):
+    @extend_schema(
+        parameters=[FOLDER_PARAMETER],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
+        description=_EXPORT_DESCRIPTION,
+    )
+    def get(self, request: AuthenticatedRequest, project_id: int) -> HttpResponse:
+        return _export(self, request, "json")
