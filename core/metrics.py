@@ -178,7 +178,7 @@ LIVE_RESYNCS = _counter(
 
 # Every series a scraper may rely on exists from the start, at 0 (a labelled metric has no
 # sample until one of its label values is used).
-for _kind in ("session", "project", "echo"):
+for _kind in ("session", "project", "echo", "mock"):
     WEBSOCKETS_OPEN.labels(_kind)
 for _direction in ("in", "out"):
     RELAY_FRAMES.labels(_direction)
@@ -238,7 +238,11 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def websocket_kind(path: str) -> str:
-    for prefix, kind in (("/ws/sessions/", "session"), ("/ws/projects/", "project")):
+    for prefix, kind in (
+        ("/ws/sessions/", "session"),
+        ("/ws/projects/", "project"),
+        ("/mock/", "mock"),
+    ):
         if path.startswith(prefix):
             return kind
     return "echo" if path.startswith("/ws/echo") else "other"
