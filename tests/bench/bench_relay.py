@@ -111,6 +111,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="frames per flood of the metrics case, on and off, in (d2) (50000; 0 skips it)",
     )
     parser.add_argument(
+        "--fidelity-rounds",
+        type=int,
+        default=200,
+        help="round trips of the timing-fidelity case per deployment and phase (200; 0 skips)",
+    )
+    parser.add_argument(
         "--idle-sessions", type=int, default=5000, help="idle open sessions per relay (5000)"
     )
     parser.add_argument(
@@ -137,7 +143,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # Internal: the same module runs the upstream, the bare relay and the SQLite set-up in
     # processes of their own.
     parser.add_argument(
-        "--serve", choices=["upstream", "bare-relay", "setup"], help=argparse.SUPPRESS
+        "--serve",
+        choices=["upstream", "bare-relay", "setup", "direct"],
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--upstream", help=argparse.SUPPRESS)
     parser.add_argument("--sessions", type=int, default=0, help=argparse.SUPPRESS)
@@ -160,6 +168,10 @@ async def serve_upstream() -> None:
                     pad = "x" * max(0, int(size) - 10)
                     for n in range(int(count)):
                         await ws.send(f"F{n:09d}{pad}")
+                elif isinstance(message, str) and message.startswith("delayed "):
+                    # The timing-fidelity case's upstream: answers after 5 ms.
+                    await asyncio.sleep(0.005)
+                    await ws.send(message)
                 elif isinstance(message, str) and message.startswith("jflood "):
                     for n in range(int(message.split()[1])):
                         await ws.send(tick_frame(n))
@@ -367,12 +379,15 @@ def seed(upstream_url: str, sessions: int) -> dict[str, Any]:
         url=upstream_url,
         connection_settings=clean_settings(None),
     )
-    metered = DebugSession.objects.create(
-        owner=users[0],
-        project=project,
-        name="bench metrics",
-        url=upstream_url,
-        connection_settings=clean_settings(None),
+    metered, fidelity, flooder = (
+        DebugSession.objects.create(
+            owner=users[0],
+            project=project,
+            name=f"bench {name}",
+            url=upstream_url,
+            connection_settings=clean_settings(None),
+        )
+        for name in ("metrics", "fidelity", "flood")
     )
     return {
         "project": project.pk,
@@ -382,6 +397,8 @@ def seed(upstream_url: str, sessions: int) -> dict[str, Any]:
         "owners": owners,  # the index in users/tokens of each session's owner
         "checked_session": checked.pk,  # owned by users[0]
         "metrics_session": metered.pk,  # owned by users[0]
+        "fidelity_session": fidelity.pk,  # owned by users[0]; its URL is set by the case
+        "flood_session": flooder.pk,  # owned by users[0]
     }
 
 
@@ -552,11 +569,11 @@ class Rest:
             session_id: data["tokens"][owner]
             for session_id, owner in zip(data["sessions"], data["owners"], strict=True)
         }
-        for key in ("checked_session", "metrics_session"):
+        for key in ("checked_session", "metrics_session", "fidelity_session", "flood_session"):
             if key in data:
                 self.tokens[data[key]] = data["tokens"][0]
 
-    def call(self, method: str, path: str, token: str) -> tuple[int, Any]:
+    def call(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
         connection = getattr(self.local, "connection", None)
         for attempt in (1, 2):
             if connection is None:
@@ -566,7 +583,7 @@ class Rest:
                 connection.request(
                     method,
                     path,
-                    body="{}",
+                    body=json.dumps({} if body is None else body),
                     headers={
                         "Authorization": f"Bearer {token}",
                         "Content-Type": "application/json",
@@ -914,6 +931,7 @@ class Run:
     parts: dict[str, float] = field(default_factory=dict)  # what the paths are made of, µs
     checking: dict[str, float] = field(default_factory=dict)  # (d2) checking off/on, frames/s
     metrics: dict[str, float] = field(default_factory=dict)  # (d2) metrics on/off, frames/s
+    fidelity: dict[str, dict[str, float]] = field(default_factory=dict)  # log vs direct, ms
 
     def start(self, child: Child) -> Child:
         self.children.append(child)
@@ -945,6 +963,11 @@ def main(argv: list[str]) -> int:
         return 0
     if args.serve == "setup":
         setup_sqlite(args.upstream, args.sessions)
+        return 0
+    if args.serve == "direct":
+        from tests.bench.relay_fidelity import direct_client
+
+        asyncio.run(direct_client(args.upstream, args.sessions))
         return 0
 
     from websockets.exceptions import ConnectionClosed
@@ -1084,6 +1107,21 @@ async def run_all(run: Run, deadline: float) -> bool:
         from tests.bench.relay_metrics import measure_metrics
 
         run.metrics = await measure_metrics(run, deployments["d2"], args.metrics_flood, blocking)
+    if deployments and args.fidelity_rounds:
+        from tests.bench.relay_fidelity import measure_fidelity
+
+        delayed = run.start(
+            Child(
+                "fidelity-upstream",
+                bench_command("--serve", "upstream"),
+                dict(os.environ),
+                run.logs,
+            )
+        )
+        delayed_port = int((await blocking(delayed.wait_line, "ready", 30)).split()[1])
+        run.fidelity = await measure_fidelity(
+            run, deployments, args.fidelity_rounds, f"ws://127.0.0.1:{delayed_port}/", blocking
+        )
     load_after = os.getloadavg()
 
     for path in paths:
@@ -1440,6 +1478,13 @@ def report(run: Run, paths: list[ViewerPath], load: tuple[Any, Any, Any]) -> boo
             )
         )
     checks.extend(metric_checks)
+    if run.fidelity:
+        from tests.bench.relay_fidelity import report_lines as fidelity_lines
+
+        lines, fidelity_checks = fidelity_lines(run.fidelity)
+        for line in lines:
+            print(line)
+        checks.extend(fidelity_checks)
     for path in paths:
         if not isinstance(path, SessionPath):
             continue
