@@ -22,13 +22,14 @@ import asyncio
 import importlib
 import inspect
 import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -616,24 +617,50 @@ def service_functions() -> set[str]:
 
 
 class Listener:
-    """A channel in some groups, as a socket's would be; ``received()`` drains it."""
+    """A channel in some groups, as a socket's would be; ``received()`` drains it.
+
+    Every listener receives on one event loop of its own thread, all the time, and
+    ``received()`` waits until nothing more arrived for 0.2 s. Never a receive cancelled by a
+    timeout: channels_redis can hang when a receive is cancelled mid-read (seen under load).
+    """
+
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def loop(cls) -> asyncio.AbstractEventLoop:
+        if cls._loop is None:
+            cls._loop = asyncio.new_event_loop()
+            threading.Thread(target=cls._loop.run_forever, daemon=True).start()
+        return cls._loop
 
     def __init__(self, *groups: str) -> None:
         self.layer = get_channel_layer()
-        self.channel = async_to_sync(self.layer.new_channel)()
+        self.messages: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.channel = self._run(self.layer.new_channel())
         for group in groups:
-            async_to_sync(self.layer.group_add)(group, self.channel)
+            self._run(self.layer.group_add(group, self.channel))
+        asyncio.run_coroutine_threadsafe(self._receive_forever(), self.loop())
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop()).result(30)
+
+    async def _receive_forever(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel)
+            with self.lock:
+                self.messages.append(message)
 
     def received(self) -> list[dict[str, Any]]:
-        async def drain() -> list[dict[str, Any]]:
-            messages = []
-            while True:
-                try:
-                    messages.append(await asyncio.wait_for(self.layer.receive(self.channel), 0.2))
-                except TimeoutError:
-                    return messages
-
-        return async_to_sync(drain)()
+        seen, quiet_since = -1, time.monotonic()
+        while True:
+            with self.lock:
+                if len(self.messages) != seen:
+                    seen, quiet_since = len(self.messages), time.monotonic()
+                elif time.monotonic() - quiet_since >= 0.2:
+                    taken, self.messages = self.messages, []
+                    return taken
+            time.sleep(0.02)
 
 
 def events_in(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
