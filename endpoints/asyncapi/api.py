@@ -1,4 +1,5 @@
-"""REST API of AsyncAPI documents: a project's or a folder's export in YAML or JSON."""
+"""REST API of AsyncAPI documents: a project's or a folder's export in YAML or JSON, and the
+import of an uploaded document (with a dry run)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import re
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
 
-from core.api import ERRORS
+from core.api import ERRORS, parse
 from core.errors import ValidationFailed
 from core.query import whole_number
 from core.requests import AuthenticatedRequest
-from endpoints.asyncapi import export, selectors
+from endpoints.asyncapi import export, selectors, services
+from endpoints.asyncapi import serializers as s
 from endpoints.models import Folder, Project
 from endpoints.projects.access import ProjectView
 
@@ -76,3 +79,27 @@ class AsyncApiJson(ProjectView):
     )
     def get(self, request: AuthenticatedRequest, project_id: int) -> HttpResponse:
         return _export(self, request, "json")
+
+
+class AsyncApiImport(ProjectView):
+    @extend_schema(
+        request=s.ImportInSerializer,
+        responses={200: s.ImportOutSerializer, **ERRORS},
+        description="Import an AsyncAPI 3.0.0 or 2.6.0 document (YAML or JSON text) into the "
+        "project or one of its folders: environments from servers, endpoints from channels, "
+        "documented messages from messages and operations, schemas from components. All or "
+        "nothing; importing the same document again updates what it made. With dry_run, "
+        "nothing is written and the answer lists what would be. A document that is too "
+        "large, too deep, a YAML alias bomb, has an external $ref or is not valid AsyncAPI is "
+        "a 400 whose fields.document names each place.",
+    )
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
+        data = parse(s.ImportInSerializer, request)
+        report = services.asyncapi_import(
+            project=self.project,
+            actor=request.user,
+            text=data["document"],
+            folder_id=data.get("folder"),
+            dry_run=data["dry_run"],
+        )
+        return Response(s.report_data(report))
