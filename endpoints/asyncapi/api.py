@@ -3,8 +3,6 @@ import of an uploaded document (with a dry run)."""
 
 from __future__ import annotations
 
-import re
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,24 +17,16 @@ from endpoints.asyncapi import serializers as s
 from endpoints.models import Folder, Project
 from endpoints.projects.access import ProjectView
 
-_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 FOLDER_PARAMETER = OpenApiParameter(
     "folder", int, description="Export only this folder and everything below it."
 )
 
 
-def document_response(
-    document: dict, syntax: str, name: str, *, attachment: bool = True
-) -> HttpResponse:
+def document_response(document: dict, syntax: str, name: str) -> HttpResponse:
     """The document as a YAML or JSON download named after ``name``."""
-    if syntax == "json":
-        body, content_type = export.as_json(document), "application/json"
-    else:
-        body, content_type = export.as_yaml(document), "application/yaml"
+    body, content_type = export.document_text(document, syntax)
     response = HttpResponse(body.encode("utf-8"), content_type=f"{content_type}; charset=utf-8")
-    filename = (_FILENAME_UNSAFE.sub("-", name).strip("-") or "switchboard") + "-asyncapi"
-    disposition = "attachment" if attachment else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}.{syntax}"'
+    response["Content-Disposition"] = f'attachment; filename="{export.file_name(name, syntax)}"'
     return response
 
 

@@ -231,9 +231,7 @@ class _Reader:
                 self.note(at, "An example without a payload is not imported.")
                 continue
             payload = example["payload"]
-            if isinstance(example.get(f"{X}body"), str):
-                body = example[f"{X}body"]
-            elif isinstance(payload, str) and message_format != "json":
+            if isinstance(payload, str) and message_format != "json":
                 body = payload
             elif isinstance(payload, str) and message_format == "json":
                 body = payload if _is_json(payload) else example_text(payload)
@@ -245,6 +243,12 @@ class _Reader:
                 item = {"name": str(kept.get("name") or "Example"), "body": kept["body"]}
                 place = kept.get("index")
                 found.insert(place if isinstance(place, int) else len(found), item)
+        for written in message.get(f"{X}example-bodies") or []:
+            if not isinstance(written, dict) or not isinstance(written.get("body"), str):
+                continue
+            place = written.get("index")
+            if isinstance(place, int) and 0 <= place < len(found):
+                found[place]["body"] = written["body"]
         if not found:
             body = sample_of(message_format, schema, self.document)
             found.append({"name": "Example", "body": body})
