@@ -78,13 +78,11 @@ def test_password_and_revocation_apply(docs: Any, browser: Client, page_text: An
     assert browser.get(f"/share/{token}/asyncapi.yaml").status_code == 404
 
 
-def test_members_preview_offers_it_too(docs: Any) -> None:
+def test_members_preview_offers_it_too(docs: Any, page_text: Any) -> None:
     reader = Client()
     reader.force_login(docs.team.viewer)
     response = reader.get(f"/projects/{docs.team.project.pk}/docs/asyncapi.json")
     assert response.status_code == 200
-    document = json.loads(
-        b"".join(response.streaming_content) if response.streaming else response.content
-    )
+    document = json.loads(page_text(response))
     assert len(document["channels"]) == 5
     assert "servers" not in document["channels"]["Ticker-stream"]  # no environment chosen
