@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from core.errors import ValidationFailed, flatten_field_errors
+from endpoints.activity import recording
 from endpoints.asyncapi import loading, reading, v2
 from endpoints.asyncapi.addresses import pointer_segment
 from endpoints.contracts.schemas import referenced_names
@@ -322,13 +323,37 @@ def _import_endpoints(
                 Endpoint.objects.filter(pk=endpoint.pk).update(asyncapi_channel=spec.key)
                 report.add("endpoint", spec.data["name"], "created", spec.where)
             else:
-                endpoint = tree_services.endpoint_update(
-                    endpoint=existing, actor=actor, data=checked
-                )
-                report.add("endpoint", spec.data["name"], "updated", spec.where)
+                endpoint = _update(existing, actor, checked, spec, report)
         except ValidationFailed as exc:
             raise _prefixed(exc, spec.where) from None
         for message in spec.messages:
             Message.objects.filter(endpoint=endpoint, name=message.data["name"]).update(
                 asyncapi_operation=message.operation_id
             )
+
+
+def _operations(endpoint: Endpoint) -> dict[str, str]:
+    return dict(Message.objects.filter(endpoint=endpoint).values_list("name", "asyncapi_operation"))
+
+
+def _update(
+    existing: Endpoint,
+    actor: User,
+    data: dict[str, Any],
+    spec: reading.EndpointSpec,
+    report: ImportReport,
+) -> Endpoint:
+    """``existing`` updated from ``data``; when that changes nothing, the update (its new
+    version, history entry and event) is rolled back and the endpoint reported unchanged."""
+    before = recording.endpoint_snapshots([existing.pk])[existing.pk]
+    operations = {m.data["name"]: m.operation_id for m in spec.messages}
+    savepoint = transaction.savepoint()
+    endpoint = tree_services.endpoint_update(endpoint=existing, actor=actor, data=data)
+    after = recording.endpoint_snapshots([existing.pk])[existing.pk]
+    if after == before and _operations(existing) == operations:
+        transaction.savepoint_rollback(savepoint)
+        report.add("endpoint", spec.data["name"], "unchanged", spec.where)
+        return existing
+    transaction.savepoint_commit(savepoint)
+    report.add("endpoint", spec.data["name"], "updated", spec.where)
+    return endpoint

@@ -183,6 +183,15 @@ def test_importing_again_updates_what_it_made(team: Any, client_for: Any) -> Non
     assert ticker.name == "Prices"
     # The same messages, kept (not deleted and made again).
     assert dict(Message.objects.filter(endpoint=ticker).values_list("name", "pk")) == ids
+    revisions = Revision.objects.filter(endpoint=ticker).count()
+    events = ProjectEvent.objects.filter(project=team.project).count()
+
+    # The same document a third time changes nothing: no new version, history or event.
+    third = do_import(api, team, changed, folder=folder["id"]).json()
+    assert {i["outcome"] for i in third["items"]} == {"unchanged"}
+    assert Revision.objects.filter(endpoint=ticker).count() == revisions
+    assert ProjectEvent.objects.filter(project=team.project).count() == events
+    assert Endpoint.objects.get(pk=ticker.pk).version == ticker.version
 
 
 def test_who_may_import(team: Any, client_for: Any) -> None:
