@@ -328,6 +328,8 @@ SPECTACULAR_SETTINGS = {
         "EndpointStatusEnum": "endpoints.models.EndpointStatus",
         "RoleEnum": "endpoints.models.Role",
         "RunStatusEnum": "scenarios.models.RunStatus",
+        "AsyncApiImportOutcomeEnum": "endpoints.asyncapi.serializers.IMPORT_OUTCOMES",
+        "AsyncApiImportKindEnum": "endpoints.asyncapi.serializers.IMPORT_KINDS",
     },
 }
 
@@ -336,6 +338,10 @@ API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(8 * 1024 * 102
 # DRF reads JSON through request.body, which Django caps at this (2.5 MiB by default): make the
 # documented limit the one that applies (a larger body is 413 request_too_large).
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2621440)
+# Largest AsyncAPI document an import reads (YAML or JSON text, in bytes); see docs/asyncapi.md.
+ASYNCAPI_MAX_DOCUMENT_BYTES = int(
+    os.environ.get("ASYNCAPI_MAX_DOCUMENT_BYTES", str(2 * 1024 * 1024))
+)
 # Upper bound on a page of any list endpoint.
 API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "500"))
 

@@ -111,6 +111,7 @@ OPERATIONS: Operations = {
     _PROJECT + "schemas/generate/": ("schemas", {"POST": "project_schema_generate"}),
     _PROJECT + "asyncapi.yaml": ("asyncapi", {"GET": "asyncapi_export_yaml"}),
     _PROJECT + "asyncapi.json": ("asyncapi", {"GET": "asyncapi_export_json"}),
+    _PROJECT + "asyncapi/import/": ("asyncapi", {"POST": "asyncapi_import"}),
     **_crud(
         "scenarios", "scenario", _PROJECT + "scenarios/", _PROJECT + "scenarios/{scenario_id}/"
     ),

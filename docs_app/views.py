@@ -19,31 +19,27 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from core.markdown import markdown_summary, render_markdown
 from docs_app import markup, message_docs, rendering, selectors, services
+from docs_app.asyncapi_pages import asyncapi_page
 from docs_app.errors import TooManyPasswordAttempts
 from docs_app.models import ShareLink
+from docs_app.responses import Site, conditional, count_view, secured
 from endpoints.environments.resolver import fill_known
 from endpoints.projects.access import Action, project_membership
 
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
-# Markdown and llms.txt are data, never a document: nothing in them may run or load.
-TEXT_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 UNLOCK_COOKIE = "sb_docs_unlock"
 UNLOCK_SALT = "docs_app.unlock"
 # The unlock cookie dies with the browser session; the signature also expires after this.
 UNLOCK_MAX_AGE = 12 * 3600
 MAX_QUERY_LENGTH = 200
-_NEXT = re.compile(r"(?:endpoints/\d{1,18}/|endpoints/\d{1,18}\.md|index\.md|llms\.txt)?\Z")
+_NEXT = re.compile(
+    r"(?:endpoints/\d{1,18}/|endpoints/\d{1,18}\.md|index\.md|llms\.txt|asyncapi\.(?:yaml|json))?\Z"
+)
 
 
 def safe_methods(view: Any) -> Any:
@@ -52,28 +48,7 @@ def safe_methods(view: Any) -> Any:
     return csrf_exempt(require_http_methods(["GET", "HEAD"])(view))
 
 
-@dataclass(frozen=True)
-class Site:
-    """One set of docs pages: what they show and where they live."""
-
-    source: selectors.DocsSource
-    base_path: str  # absolute path of the index, ending in "/"
-    preview: bool
-
-
 # --- responses ------------------------------------------------------------------------------
-
-
-def secured(response: HttpResponse, *, public: bool = False, text: bool = False) -> HttpResponse:
-    response["Content-Security-Policy"] = TEXT_CSP if text else PAGE_CSP
-    # The token is in the URL: no page may pass it on to another site.
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["X-Frame-Options"] = "DENY"
-    response["Cache-Control"] = "private, no-cache"
-    if not public:
-        response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 def not_available(request: HttpRequest) -> HttpResponse:
@@ -98,34 +73,6 @@ def page_missing(request: HttpRequest, site: Site, *, text: bool = False) -> Htt
         request=request,
     )
     return secured(HttpResponse(body, status=404), public=site.source.public)
-
-
-def conditional(
-    request: HttpRequest,
-    response: HttpResponse,
-    site: Site,
-    last_modified: datetime | None,
-    *,
-    text: bool = False,
-) -> HttpResponse:
-    """ETag/Last-Modified on a page; 304 when the client already has this body."""
-    etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
-    response["ETag"] = etag
-    timestamp = int(last_modified.timestamp()) if last_modified else None
-    if timestamp is not None:
-        response["Last-Modified"] = http_date(timestamp)
-    answer = get_conditional_response(
-        request, etag=etag, last_modified=timestamp, response=response
-    )
-    # None only when no response is passed in; otherwise a 304/412 or the response itself.
-    assert answer is not None
-    return secured(answer, public=site.source.public, text=text)
-
-
-def count_view(site: Site) -> None:
-    """One more view of the share link behind a page (not of a member's preview)."""
-    if site.source.link is not None and not site.preview:
-        services.share_link_record_view(link=site.source.link)
 
 
 def _latest(*moments: datetime | None) -> datetime | None:
@@ -376,7 +323,7 @@ def _shared(request: HttpRequest, token: str, next_page: str) -> Site | HttpResp
     if link is None:
         return not_available(request)
     if link.password_hash and not _is_unlocked(request, link):
-        if next_page.endswith((".md", ".txt")):
+        if next_page.endswith((".md", ".txt", ".yaml", ".json")):
             response = HttpResponse(
                 "These docs are password protected. Open the link in a browser and enter "
                 "the password first.\n",
@@ -408,6 +355,8 @@ PAGES: tuple[tuple[str, Callable[..., HttpResponse]], ...] = (
     ("llms.txt", llms_txt),
     ("endpoints/<int:endpoint_id>/", endpoint_page),
     ("endpoints/<int:endpoint_id>.md", endpoint_markdown),
+    ("asyncapi.yaml", asyncapi_page("yaml")),
+    ("asyncapi.json", asyncapi_page("json")),
 )
 
 

@@ -11,7 +11,7 @@ from endpoints.activity.api import (
     FolderHistory,
     ProjectEvents,
 )
-from endpoints.asyncapi.api import AsyncApiJson, AsyncApiYaml
+from endpoints.asyncapi.api import AsyncApiImport, AsyncApiJson, AsyncApiYaml
 from endpoints.environments.api import (
     EndpointPreview,
     EndpointVariables,
@@ -73,4 +73,5 @@ urlpatterns = [
     path(P + "schemas/<int:schema_id>/", SchemaDetail.as_view()),
     path(P + "asyncapi.yaml", AsyncApiYaml.as_view()),
     path(P + "asyncapi.json", AsyncApiJson.as_view()),
+    path(P + "asyncapi/import/", AsyncApiImport.as_view()),
 ]

@@ -1,39 +1,32 @@
-"""REST API of AsyncAPI documents: a project's or a folder's export in YAML or JSON."""
+"""REST API of AsyncAPI documents: a project's or a folder's export in YAML or JSON, and the
+import of an uploaded document (with a dry run)."""
 
 from __future__ import annotations
-
-import re
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
 
-from core.api import ERRORS
+from core.api import ERRORS, parse
 from core.errors import ValidationFailed
 from core.query import whole_number
 from core.requests import AuthenticatedRequest
-from endpoints.asyncapi import export, selectors
+from endpoints.asyncapi import export, selectors, services
+from endpoints.asyncapi import serializers as s
 from endpoints.models import Folder, Project
 from endpoints.projects.access import ProjectView
 
-_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 FOLDER_PARAMETER = OpenApiParameter(
     "folder", int, description="Export only this folder and everything below it."
 )
 
 
-def document_response(
-    document: dict, syntax: str, name: str, *, attachment: bool = True
-) -> HttpResponse:
+def document_response(document: dict, syntax: str, name: str) -> HttpResponse:
     """The document as a YAML or JSON download named after ``name``."""
-    if syntax == "json":
-        body, content_type = export.as_json(document), "application/json"
-    else:
-        body, content_type = export.as_yaml(document), "application/yaml"
+    body, content_type = export.document_text(document, syntax)
     response = HttpResponse(body.encode("utf-8"), content_type=f"{content_type}; charset=utf-8")
-    filename = (_FILENAME_UNSAFE.sub("-", name).strip("-") or "switchboard") + "-asyncapi"
-    disposition = "attachment" if attachment else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}.{syntax}"'
+    response["Content-Disposition"] = f'attachment; filename="{export.file_name(name, syntax)}"'
     return response
 
 
@@ -76,3 +69,27 @@ class AsyncApiJson(ProjectView):
     )
     def get(self, request: AuthenticatedRequest, project_id: int) -> HttpResponse:
         return _export(self, request, "json")
+
+
+class AsyncApiImport(ProjectView):
+    @extend_schema(
+        request=s.ImportInSerializer,
+        responses={200: s.ImportOutSerializer, **ERRORS},
+        description="Import an AsyncAPI 3.0.0 or 2.6.0 document (YAML or JSON text) into the "
+        "project or one of its folders: environments from servers, endpoints from channels, "
+        "documented messages from messages and operations, schemas from components. All or "
+        "nothing; importing the same document again updates what it made. With dry_run, "
+        "nothing is written and the answer lists what would be. A document that is too "
+        "large, too deep, a YAML alias bomb, has an external $ref or is not valid AsyncAPI is "
+        "a 400 whose fields.document names each place.",
+    )
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
+        data = parse(s.ImportInSerializer, request)
+        report = services.asyncapi_import(
+            project=self.project,
+            actor=request.user,
+            text=data["document"],
+            folder_id=data.get("folder"),
+            dry_run=data["dry_run"],
+        )
+        return Response(s.report_data(report))

@@ -9,6 +9,7 @@ client *sends* is an operation the server ``receive``s, and the reverse.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -119,11 +120,17 @@ def _rows_schema(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return schema
 
 
-def _examples(message: MessageFacts) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Standard ``examples`` (payload values), and the examples that cannot be a payload (JSON
-    that holds {{references}}) with their place in the list, for ``x-switchboard-examples``."""
+def _examples(
+    message: MessageFacts,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Standard ``examples`` (payload values); the examples that cannot be a payload (JSON
+    that holds {{references}}) with their place in the list, for ``x-switchboard-examples``;
+    and the text of JSON examples written otherwise than their payload reads back
+    (spacing, key order), by place, for ``x-switchboard-example-bodies``. (The Message
+    Example Object takes no extensions, so these live on the message.)"""
     shown: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
+    bodies: list[dict[str, Any]] = []
     for index, example in enumerate(message.examples):
         body = example.get("body", "")
         name = example.get("name", "")
@@ -138,11 +145,10 @@ def _examples(message: MessageFacts) -> tuple[list[dict[str, Any]], list[dict[st
         except (ValueError, RecursionError):
             kept.append({"index": index, "name": name, "body": body})
             continue
-        item: dict[str, Any] = {"name": name, "payload": value}
+        shown.append({"name": name, "payload": value})
         if example_text(value) != body:
-            item[f"{X}body"] = body  # the text as written, spacing and key order included
-        shown.append(item)
-    return shown, kept
+            bodies.append({"index": index, "body": body})
+    return shown, kept, bodies
 
 
 def _message(message: MessageFacts) -> dict[str, Any]:
@@ -153,11 +159,13 @@ def _message(message: MessageFacts) -> dict[str, Any]:
         out["description"] = message.description
     if message.schema is not None:
         out["payload"] = message.schema
-    shown, kept = _examples(message)
+    shown, kept, bodies = _examples(message)
     if shown:
         out["examples"] = shown
     if kept:
         out[f"{X}examples"] = kept
+    if bodies:
+        out[f"{X}example-bodies"] = bodies
     if message.match and message.match.get("kind", "any") != "any":
         out[f"{X}match"] = message.match
     return out
@@ -293,3 +301,20 @@ def as_yaml(document: dict[str, Any]) -> str:
 
 def as_json(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+SYNTAXES = ("yaml", "json")
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def document_text(document: dict[str, Any], syntax: str) -> tuple[str, str]:
+    """The document written in ``syntax`` (yaml or json), and its media type."""
+    if syntax == "json":
+        return as_json(document), "application/json"
+    return as_yaml(document), "application/yaml"
+
+
+def file_name(name: str, syntax: str) -> str:
+    """A download name for the document of ``name`` (a project or folder name)."""
+    stem = _FILENAME_UNSAFE.sub("-", name).strip("-") or "switchboard"
+    return f"{stem}-asyncapi.{syntax}"

@@ -97,6 +97,10 @@ EXEMPT: dict[str, str] = {
         "a helper of endpoint writes (the endpoint's event names its tags, and clients read "
         "tags again on it); the tags API creates through tag_create"
     ),
+    "endpoints.asyncapi.services.asyncapi_import": (
+        "writes through schema_create/update, environment_create/update, variable_create/update, "
+        "folder_create and endpoint_create/update, which announce it (tests/endpoints/asyncapi)"
+    ),
     "endpoints.tree.services.endpoint_apply": (
         "the write inside endpoint_update and endpoint_revert, which announce it"
     ),

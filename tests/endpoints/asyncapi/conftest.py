@@ -76,6 +76,12 @@ def make_rich(team: Any) -> Rich:
                     "examples": [{"name": "Ping", "body": "89 00"}],
                 },
                 {
+                    "name": "joined",
+                    "direction": "receive",
+                    "format": "json",
+                    "examples": [{"name": "Compact", "body": '{"who":"ada","n":1}'}],
+                },
+                {
                     "name": "notice",
                     "direction": "receive",
                     "format": "xml",

@@ -91,6 +91,10 @@ def test_what_the_document_says(rich: Rich, client_for: Any) -> None:
     assert chat["x-switchboard-strict"] is True
     assert chat["messages"]["ping"]["x-switchboard-format"] == "hex"
     assert chat["messages"]["notice"]["contentType"] == "application/xml"
+    # A JSON example is shown as its payload; its own spacing is kept beside it.
+    joined = chat["messages"]["joined"]
+    assert joined["examples"] == [{"name": "Compact", "payload": {"who": "ada", "n": 1}}]
+    assert joined["x-switchboard-example-bodies"] == [{"index": 0, "body": '{"who":"ada","n":1}'}]
     assert document["components"]["schemas"]["Error"]["required"] == ["type", "message"]
 
 

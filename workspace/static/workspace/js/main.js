@@ -3,13 +3,14 @@
    and Back work); every view gets what it uses (the store, the socket, the tree's actions, the
    composer handover) from here, in `app`. */
 import { h, toast, avatar } from "./dom.js";
-import { confirmDialog } from "./ui.js";
+import { confirmDialog, openMenu } from "./ui.js";
 import { boot, base, projectId } from "./boot.js";
 import { Store, ProjectSocket } from "./store.js";
 import { CollapsedFolders } from "./tree-model.js";
 import { TreeFilters } from "./tree-filters.js";
 import { TreeView } from "./tree-view.js";
 import { TreeActions } from "./tree-actions.js";
+import { AsyncApiActions } from "./asyncapi.js";
 import { attachTreeKeys, TreeDragAndDrop } from "./tree-keys.js";
 import { RequestView } from "./request.js";
 import { ComposerHandover } from "./composer.js";
@@ -42,7 +43,8 @@ const tree = new TreeView({
   projectId,
   menuFor: (kind, item) => treeActions.menu(kind, item),
 });
-const treeActions = new TreeActions({ store, tree, collapsed, filters, base, projectId });
+const asyncapi = new AsyncApiActions({ store, base });
+const treeActions = new TreeActions({ store, tree, collapsed, filters, base, projectId, asyncapi, canWrite: boot.can_write });
 const app = { store, live, treeActions, composerHandover: new ComposerHandover() };
 
 const main = document.getElementById("main");
@@ -180,6 +182,8 @@ if (boot.can_write) new TreeDragAndDrop({ host: tree.host, store, actions: treeA
 filters.attach();
 document.getElementById("new-folder").addEventListener("click", () => treeActions.newFolder());
 document.getElementById("new-endpoint").addEventListener("click", () => treeActions.newEndpoint());
+const asyncapiMenu = document.getElementById("asyncapi-menu");
+asyncapiMenu.addEventListener("click", () => openMenu(asyncapiMenu, asyncapi.items(null, boot.can_write)));
 tree.attach();
 live.start();
 store.loadMembers().catch(() => {});

@@ -10,9 +10,10 @@ const navigate = (url, options = {}) => window.dispatchEvent(new CustomEvent("sb
 const endpointChanged = (id) => window.dispatchEvent(new CustomEvent("sb:endpoint-changed", { detail: { id } }));
 
 export class TreeActions {
-  /** tree: the TreeView; base: the project's API path; projectId: for the pages' URLs. */
-  constructor({ store, tree, collapsed, filters, base, projectId }) {
-    Object.assign(this, { store, tree, collapsed, filters, base, projectId });
+  /** tree: the TreeView; base: the project's API path; projectId: for the pages' URLs;
+      asyncapi: the AsyncAPI export/import of a folder. */
+  constructor({ store, tree, collapsed, filters, base, projectId, asyncapi, canWrite = true }) {
+    Object.assign(this, { store, tree, collapsed, filters, base, projectId, asyncapi, canWrite });
   }
 
   endpointUrl(id) {
@@ -28,6 +29,7 @@ export class TreeActions {
         { label: "Rename…", run: () => this.rename("folder", item) },
         { label: "Move to…", run: () => this.move("folder", item) },
         "-",
+        ...(this.asyncapi ? [...this.asyncapi.items(item, this.canWrite), "-"] : []),
         { label: "Delete…", danger: true, run: () => this.removeFolder(item) },
       ];
     }

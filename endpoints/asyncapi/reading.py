@@ -1,0 +1,459 @@
+"""A valid AsyncAPI 3.0 document as what an import makes of it: environments from servers,
+endpoints from channels, documented messages from messages and operations, project schemas
+from components. Pure. What has no place in Switchboard is listed in ``notes`` with where it
+is, never dropped silently. (2.6 documents are first rewritten as 3.0: endpoints.asyncapi.v2.)
+
+The document is read from the server's side, as export.py writes it: an operation the server
+``receive``s documents a message the client sends.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from endpoints.asyncapi.addresses import BASE_URL_REFERENCE, from_braces, pointer_segment
+from endpoints.asyncapi.export import X, example_text
+from endpoints.asyncapi.facts import FORMATS_BY_CONTENT_TYPE
+from endpoints.asyncapi.loading import DocumentError
+from endpoints.asyncapi.samples import sample_of
+from endpoints.contracts.pointers import MISSING, pointer_parts, resolve
+from endpoints.models import EndpointStatus
+
+MAX_REF_HOPS = 32
+_JSON_SCHEMA_FORMATS = (
+    "application/vnd.aai.asyncapi",
+    "application/schema+json",
+    "application/schema+yaml",
+)
+
+
+@dataclass
+class ServerSpec:
+    key: str
+    name: str
+    base_url: str
+    variables: dict[str, str]
+    from_url: bool
+
+
+@dataclass
+class MessageSpec:
+    key: str
+    data: dict[str, Any]  # as the endpoint API's ``messages`` items take it
+    operation_id: str = ""
+
+
+@dataclass
+class EndpointSpec:
+    key: str
+    where: str
+    data: dict[str, Any]  # as the endpoint API takes it, without folder and messages
+    responsible: str | None
+    folder_path: list[str]
+    messages: list[MessageSpec] = field(default_factory=list)
+
+
+@dataclass
+class ImportModel:
+    version: str
+    servers: list[ServerSpec]
+    schemas: dict[str, tuple[Any, str]]
+    endpoints: list[EndpointSpec]
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _Reader:
+    def __init__(self, document: dict[str, Any], version: str) -> None:
+        self.document = document
+        self.version = version
+        self.notes: list[tuple[str, str]] = []
+
+    def note(self, where: str, what: str) -> None:
+        self.notes.append((where, what))
+
+    def deref(self, value: Any, where: str) -> Any:
+        hops = 0
+        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
+            ref = value["$ref"]
+            try:
+                found = resolve(self.document, pointer_parts(ref[1:]))
+            except ValueError:
+                found = MISSING
+            if found is MISSING:
+                raise DocumentError([(where, f"The reference {ref!r} points at nothing.")])
+            hops += 1
+            if hops > MAX_REF_HOPS:
+                raise DocumentError([(where, f"References from {ref!r} go round in a circle.")])
+            value = found
+        return value
+
+    def leftover(self, value: dict[str, Any], handled: set[str], where: str) -> None:
+        for key in value:
+            if key not in handled and not key.startswith(X) and key != "$ref":
+                self.note(
+                    f"{where}/{pointer_segment(key)}",
+                    "Not imported: Switchboard has no place for it.",
+                )
+
+    # --- servers --------------------------------------------------------------------------
+
+    def servers(self) -> list[ServerSpec]:
+        found: list[ServerSpec] = []
+        for key, raw in (self.document.get("servers") or {}).items():
+            where = f"/servers/{pointer_segment(key)}"
+            server = self.deref(raw, where)
+            self.leftover(server, {"host", "protocol", "pathname", "title", "variables"}, where)
+            protocol = str(server.get("protocol", "")).lower()
+            if protocol not in ("ws", "wss"):
+                self.note(where, f"Protocol {protocol!r} is not WebSocket: no environment made.")
+                continue
+            variables: dict[str, str] = {}
+            for name, variable in (server.get("variables") or {}).items():
+                at = f"{where}/variables/{pointer_segment(name)}"
+                variable = self.deref(variable, at)
+                self.leftover(variable, {"default"}, at)
+                if "default" in variable:
+                    variables[name] = str(variable["default"])
+            host = from_braces(str(server.get("host", "")))
+            pathname = from_braces(str(server.get("pathname") or ""))
+            found.append(
+                ServerSpec(
+                    key=key,
+                    name=str(server.get("title") or key)[:100],
+                    base_url=f"{protocol}://{host}{pathname}",
+                    variables=variables,
+                    from_url=server.get(f"{X}from-url") is True,
+                )
+            )
+        return found
+
+    # --- channels and their messages ------------------------------------------------------
+
+    def rows(self, schema: Any, where: str) -> list[dict[str, Any]]:
+        schema = self.deref(schema, where)
+        if not isinstance(schema, dict):
+            return []
+        if isinstance(schema.get(f"{X}rows"), list):
+            return list(schema[f"{X}rows"])
+        rows = []
+        for name, item in (schema.get("properties") or {}).items():
+            item = self.deref(item, f"{where}/properties/{pointer_segment(name)}")
+            value: Any = item.get("default", "")
+            if value == "" and isinstance(item.get("examples"), list) and item["examples"]:
+                value = item["examples"][0]
+            if value == "" and "const" in item:
+                value = item["const"]
+            rows.append(
+                {
+                    "name": name,
+                    "value": value if isinstance(value, str) else json.dumps(value),
+                    "enabled": item.get(f"{X}enabled", True) is not False,
+                    "description": str(item.get("description", "")),
+                }
+            )
+        return rows
+
+    def url(self, channel: dict[str, Any], where: str, servers: dict[str, ServerSpec]) -> str:
+        if isinstance(channel.get(f"{X}url"), str):
+            return channel[f"{X}url"]
+        address = channel.get("address")
+        if address is None:
+            self.note(f"{where}/address", "No address (a dynamic channel): the URL is {{baseUrl}}.")
+            address = ""
+        listed = []
+        for item in channel.get("servers") or []:
+            ref = item.get("$ref", "") if isinstance(item, dict) else ""
+            if ref.startswith("#/servers/"):
+                listed.append(pointer_parts(ref[1:])[-1])
+        if len(listed) == 1 and listed[0] in servers and servers[listed[0]].from_url:
+            return servers[listed[0]].base_url + from_braces(str(address))
+        return BASE_URL_REFERENCE + from_braces(str(address))
+
+    def message(self, key: str, raw: Any, where: str) -> MessageSpec:
+        message = self.deref(raw, where)
+        handled = {"name", "contentType", "description", "summary", "payload", "examples", "title"}
+        self.leftover(message, handled, where)
+        content_type = (
+            str(message.get("contentType") or self.document.get("defaultContentType") or "")
+            .split(";")[0]
+            .strip()
+            .lower()
+        )
+        wanted = message.get(f"{X}format")
+        if wanted in ("base64", "hex", "json", "text", "xml", "html"):
+            message_format = str(wanted)
+        elif content_type in FORMATS_BY_CONTENT_TYPE:
+            message_format = FORMATS_BY_CONTENT_TYPE[content_type]
+        elif content_type.endswith("+json"):
+            message_format = "json"
+        else:
+            message_format = "json" if not content_type else "text"
+            if content_type:
+                self.note(f"{where}/contentType", f"{content_type!r} is imported as text.")
+        schema = self.payload_schema(message.get("payload"), f"{where}/payload", message_format)
+        data: dict[str, Any] = {
+            "name": str(message.get("name") or key)[:200],
+            "format": message_format,
+            "description": str(message.get("description") or message.get("summary") or ""),
+            "schema": schema,
+            "examples": self.examples(message, where, message_format, schema),
+        }
+        if isinstance(message.get(f"{X}match"), dict):
+            data["match"] = message[f"{X}match"]
+        return MessageSpec(key=key, data=data)
+
+    def payload_schema(self, payload: Any, where: str, message_format: str) -> Any:
+        if payload is None:
+            return None
+        if isinstance(payload, dict) and "schemaFormat" in payload and "schema" in payload:
+            schema_format = str(payload["schemaFormat"])
+            if not schema_format.startswith(_JSON_SCHEMA_FORMATS):
+                self.note(where, f"A {schema_format} schema is not imported (JSON Schema only).")
+                return None
+            payload = payload["schema"]
+        if message_format != "json":
+            if payload != {"type": "string"}:
+                self.note(where, f"A schema documents JSON messages; this one is {message_format}.")
+            return None
+        return payload
+
+    def examples(
+        self, message: dict[str, Any], where: str, message_format: str, schema: Any
+    ) -> list[dict[str, str]]:
+        found: list[dict[str, str]] = []
+        for index, example in enumerate(message.get("examples") or []):
+            at = f"{where}/examples/{index}"
+            example = self.deref(example, at)
+            self.leftover(example, {"name", "summary", "payload"}, at)
+            if "payload" not in example:
+                self.note(at, "An example without a payload is not imported.")
+                continue
+            payload = example["payload"]
+            if isinstance(payload, str) and message_format != "json":
+                body = payload
+            elif isinstance(payload, str) and message_format == "json":
+                body = payload if _is_json(payload) else example_text(payload)
+            else:
+                body = example_text(payload)
+            found.append({"name": str(example.get("name") or f"Example {index + 1}"), "body": body})
+        for kept in message.get(f"{X}examples") or []:
+            if isinstance(kept, dict) and isinstance(kept.get("body"), str):
+                item = {"name": str(kept.get("name") or "Example"), "body": kept["body"]}
+                place = kept.get("index")
+                found.insert(place if isinstance(place, int) else len(found), item)
+        for written in message.get(f"{X}example-bodies") or []:
+            if not isinstance(written, dict) or not isinstance(written.get("body"), str):
+                continue
+            place = written.get("index")
+            if isinstance(place, int) and 0 <= place < len(found):
+                found[place]["body"] = written["body"]
+        if not found:
+            body = sample_of(message_format, schema, self.document)
+            found.append({"name": "Example", "body": body})
+            self.note(f"{where}/examples", "No example: one was made from the payload schema.")
+        names: set[str] = set()
+        for item in found:
+            base, number = item["name"][:200], 2
+            while item["name"] in names:
+                item["name"] = f"{base} {number}"
+                number += 1
+            names.add(item["name"])
+        return found
+
+    def channel(
+        self, key: str, raw: Any, servers: dict[str, ServerSpec]
+    ) -> tuple[EndpointSpec, dict[str, MessageSpec], dict[int, str]]:
+        where = f"/channels/{pointer_segment(key)}"
+        channel = self.deref(raw, where)
+        handled = {"address", "title", "description", "servers", "parameters", "tags"}
+        handled |= {"messages", "bindings", "summary"}
+        self.leftover(channel, handled, where)
+        bindings = self.deref(channel.get("bindings") or {}, f"{where}/bindings")
+        ws = self.deref(bindings.get("ws") or {}, f"{where}/bindings/ws")
+        for other in bindings:
+            if other != "ws":
+                self.note(
+                    f"{where}/bindings/{pointer_segment(other)}",
+                    "Not a WebSocket binding: not imported.",
+                )
+        self.leftover(ws, {"query", "headers", "bindingVersion"}, f"{where}/bindings/ws")
+        status = channel.get(f"{X}status", EndpointStatus.DEVELOPING)
+        if status not in EndpointStatus.values:
+            self.note(f"{where}/{X}status", f"Unknown status {status!r}: developing.")
+            status = EndpointStatus.DEVELOPING
+        tags = []
+        for index, tag in enumerate(channel.get("tags") or []):
+            tag = self.deref(tag, f"{where}/tags/{index}")
+            if isinstance(tag.get("name"), str):
+                tags.append(tag["name"][:64])
+        data: dict[str, Any] = {
+            "name": str(channel.get("title") or key)[:200],
+            "url": self.url(channel, where, servers),
+            "description": str(channel.get("description") or channel.get("summary") or ""),
+            "params": self.rows(ws.get("query"), f"{where}/bindings/ws/query"),
+            "headers": self.rows(ws.get("headers"), f"{where}/bindings/ws/headers"),
+            "cookies": channel.get(f"{X}cookies") or [],
+            "subprotocols": channel.get(f"{X}subprotocols") or [],
+            "settings": channel.get(f"{X}settings") or {},
+            "status": status,
+            "strict": channel.get(f"{X}strict") is True,
+            "tags": tags,
+        }
+        folder = channel.get(f"{X}folder") or []
+        spec = EndpointSpec(
+            key=key,
+            where=where,
+            data=data,
+            responsible=channel.get(f"{X}responsible") or None,
+            folder_path=[str(name)[:200] for name in folder if isinstance(name, str)],
+        )
+        messages: dict[str, MessageSpec] = {}
+        identities: dict[int, str] = {}
+        for message_key, raw_message in (channel.get("messages") or {}).items():
+            at = f"{where}/messages/{pointer_segment(message_key)}"
+            messages[message_key] = self.message(message_key, raw_message, at)
+            identities[id(self.deref(raw_message, at))] = message_key
+        return spec, messages, identities
+
+    # --- operations -----------------------------------------------------------------------
+
+    def _message_keys(
+        self, refs: Any, channel_key: str, identities: dict[int, str], where: str
+    ) -> list[str]:
+        keys = []
+        for index, ref in enumerate(refs or []):
+            at = f"{where}/{index}"
+            target = self.deref(ref, at)
+            key = identities.get(id(target))
+            if key is None:
+                raise DocumentError(
+                    [(at, f"The message is not one of channel {channel_key!r}'s messages.")]
+                )
+            keys.append(key)
+        return keys
+
+    def read(self) -> ImportModel:
+        servers = self.servers()
+        by_key = {server.key: server for server in servers}
+        channels: dict[str, tuple[EndpointSpec, dict[str, MessageSpec], dict[int, str]]] = {}
+        channel_ids: dict[int, str] = {}
+        for key, raw in (self.document.get("channels") or {}).items():
+            channels[key] = self.channel(key, raw, by_key)
+            channel_ids[id(self.deref(raw, f"/channels/{pointer_segment(key)}"))] = key
+        directions: dict[tuple[str, str], str] = {}
+        replies: dict[tuple[str, str], str] = {}
+        for op_key, raw in (self.document.get("operations") or {}).items():
+            where = f"/operations/{pointer_segment(op_key)}"
+            operation = self.deref(raw, where)
+            self.leftover(
+                operation, {"action", "channel", "messages", "reply", "title", "summary"}, where
+            )
+            channel_key = channel_ids.get(
+                id(self.deref(operation.get("channel"), f"{where}/channel"))
+            )
+            if channel_key is None:
+                raise DocumentError([(f"{where}/channel", "Not a channel of this document.")])
+            spec, messages, identities = channels[channel_key]
+            direction = "send" if operation.get("action") == "receive" else "receive"
+            keys = (
+                self._message_keys(
+                    operation["messages"], channel_key, identities, f"{where}/messages"
+                )
+                if "messages" in operation
+                else list(messages)
+            )
+            for key in keys:
+                if (channel_key, key) in directions:
+                    self.note(
+                        where, f"Message {key!r} is in another operation already; kept there."
+                    )
+                    continue
+                directions[(channel_key, key)] = direction
+                messages[key].operation_id = op_key
+            reply = self.deref(operation.get("reply"), f"{where}/reply")
+            if not reply:
+                continue
+            reply_where = f"{where}/reply"
+            self.leftover(reply, {"channel", "messages"}, reply_where)
+            reply_channel = reply.get("channel")
+            if (
+                reply_channel is not None
+                and channel_ids.get(id(self.deref(reply_channel, f"{reply_where}/channel")))
+                != channel_key
+            ):
+                self.note(reply_where, "A reply on another channel is not imported.")
+                continue
+            if direction != "send" or not keys:
+                self.note(reply_where, "Only replies to what the client sends are imported.")
+                continue
+            reply_keys = self._message_keys(
+                reply.get("messages"), channel_key, identities, f"{reply_where}/messages"
+            )
+            for key in reply_keys:
+                replies[(channel_key, key)] = messages[keys[0]].data["name"]
+        endpoints = []
+        for channel_key, (spec, messages, _) in channels.items():
+            for key, message in messages.items():
+                if (channel_key, key) in replies:
+                    message.data["direction"] = "receive"
+                    message.data["reply_to"] = replies[(channel_key, key)]
+                    if (channel_key, key) in directions and message.operation_id:
+                        self.note(
+                            f"{spec.where}/messages/{pointer_segment(key)}",
+                            "Both a reply and in an operation of its own: kept as the reply.",
+                        )
+                        message.operation_id = ""
+                    continue
+                if (channel_key, key) not in directions:
+                    self.note(
+                        f"{spec.where}/messages/{pointer_segment(key)}",
+                        "In no operation: imported as a message the server sends.",
+                    )
+                message.data["direction"] = directions.get((channel_key, key), "receive")
+            spec.messages = list(messages.values())
+            endpoints.append(spec)
+        return ImportModel(self.version, servers, self.schemas(), endpoints, self.notes)
+
+    def schemas(self) -> dict[str, tuple[Any, str]]:
+        components = self.document.get("components") or {}
+        self.leftover(
+            components, {"schemas", "messages", "parameters", "servers", "channels"}, "/components"
+        )
+        found: dict[str, tuple[Any, str]] = {}
+        for name, schema in (components.get("schemas") or {}).items():
+            description = ""
+            if isinstance(schema, dict) and f"{X}description" in schema:
+                schema = dict(schema)
+                description = str(schema.pop(f"{X}description"))
+            found[name] = (schema, description)
+        return found
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def read_document(document: dict[str, Any], version: str) -> ImportModel:
+    """What importing the valid 3.0 ``document`` makes; DocumentError for broken references."""
+    reader = _Reader(document, version)
+    reader.leftover(
+        document,
+        {
+            "asyncapi",
+            "info",
+            "servers",
+            "channels",
+            "operations",
+            "components",
+            "defaultContentType",
+            "id",
+        },
+        "",
+    )
+    return reader.read()
