@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "endpoints",
     "sessions.apps.DebugSessionsConfig",
     "scenarios",
+    "mocks",
     "docs_app",
     "workspace",
 ]
@@ -378,6 +379,18 @@ SESSION_LOG_RETENTION_DAYS = float(os.environ.get("SESSION_LOG_RETENTION_DAYS", 
 # it is written, with 64 KiB for the rest of the JSON. A longer message is over the limit
 # whatever it holds; Daphne closes with 1009 before the consumer sees it. `runserver` reads it.
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 6 * SESSION_MAX_MESSAGE_SIZE + 64 * 1024
+# Mock servers (docs/mock.md): open mock connections per project in one web process, the
+# largest client message (bigger: closed with 1009), client messages per second a connection
+# may send (a token bucket of twice that; beyond: closed with 1008), the shortest push interval,
+# and what is kept of mock traffic: connections per endpoint, frames per connection, bytes per
+# frame.
+MOCK_MAX_CONNECTIONS_PER_PROJECT = int(os.environ.get("MOCK_MAX_CONNECTIONS_PER_PROJECT", "2000"))
+MOCK_MAX_MESSAGE_SIZE = int(os.environ.get("MOCK_MAX_MESSAGE_SIZE", str(64 * 1024)))
+MOCK_RATE_LIMIT = float(os.environ.get("MOCK_RATE_LIMIT", "50"))
+MOCK_MIN_PUSH_INTERVAL_MS = int(os.environ.get("MOCK_MIN_PUSH_INTERVAL_MS", "100"))
+MOCK_LOG_CONNECTIONS = int(os.environ.get("MOCK_LOG_CONNECTIONS", "20"))
+MOCK_LOG_FRAMES = int(os.environ.get("MOCK_LOG_FRAMES", "200"))
+MOCK_LOG_FRAME_BYTES = int(os.environ.get("MOCK_LOG_FRAME_BYTES", "4096"))
 # Egress policy of the relay (an SSRF guard): deny wins over allow; an empty allow list allows
 # everything not denied. Link-local and cloud metadata addresses are always in the default deny
 # list; loopback is denied by default when REDIS_URL is set (a shared, scaled deployment).

@@ -41,13 +41,22 @@ class WebSocketCloseCodes(DaphneSocketMiddleware):
         return functools.partial(_send_close_reason, protocol, send)
 
 
+# Protocol close codes an application may send (RFC 6455 7.4.1), which autobahn's sendClose
+# refuses (it takes only 1000 and 3000-4999): the mock's faults and limits use them.
+PROTOCOL_CLOSE_CODES = frozenset({1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014})
+
+
 async def _send_close_reason(protocol: Any, daphne_send: Any, message: dict[str, Any]) -> None:
-    """Daphne's send, except that an open socket's close keeps its reason."""
-    if (
-        message.get("type") == "websocket.close"
-        and message.get("reason")
-        and protocol.state == protocol.STATE_OPEN
-    ):
-        protocol.sendClose(code=message.get("code") or 1000, reason=message["reason"])
-        return
+    """Daphne's send, except that an open socket's close keeps its reason and may use any
+    protocol close code."""
+    if message.get("type") == "websocket.close" and protocol.state == protocol.STATE_OPEN:
+        code = message.get("code") or 1000
+        reason = message.get("reason") or ""
+        if code in PROTOCOL_CLOSE_CODES:
+            utf8 = reason.encode("utf-8")[:123].decode("utf-8", "ignore").encode("utf-8")
+            protocol.sendCloseFrame(code=code, reasonUtf8=utf8 or None)
+            return
+        if reason:
+            protocol.sendClose(code=code, reason=reason)
+            return
     await daphne_send(message)

@@ -146,7 +146,11 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def websocket_kind(path: str) -> str:
-    for prefix, kind in (("/ws/sessions/", "session"), ("/ws/projects/", "project")):
+    for prefix, kind in (
+        ("/ws/sessions/", "session"),
+        ("/ws/projects/", "project"),
+        ("/mock/", "mock"),
+    ):
         if path.startswith(prefix):
             return kind
     return "echo" if path.startswith("/ws/echo") else "other"

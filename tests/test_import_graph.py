@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = frozenset({"accounts", "docs_app", "endpoints", "sessions", "workspace"})
+APPS = frozenset({"accounts", "docs_app", "endpoints", "mocks", "sessions", "workspace"})
 SHARED = frozenset({"config", "core"})
 # config's wiring of the whole server (the ASGI application, its WebSocket routes and URL
 # roots) is the one place that names every app; nothing else in config/ may, and core/ never.

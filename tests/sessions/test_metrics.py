@@ -118,3 +118,4 @@ async def test_websockets_count_from_accept_to_the_end() -> None:
     assert WEBSOCKETS_OPEN.labels("session")._value.get() == start
     assert websocket_kind("/ws/projects/1/") == "project"
     assert websocket_kind("/ws/echo/") == "echo"
+    assert websocket_kind("/mock/key/v1/chat") == "mock"

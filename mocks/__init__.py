@@ -1,0 +1,1 @@
+"""WebSocket mocks: any endpoint served from its documented messages (docs/mock.md)."""

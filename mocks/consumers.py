@@ -1,0 +1,251 @@
+"""WS /mock/<key>/<endpoint path>: an endpoint served from its documented messages.
+
+No login and any Origin: clients are apps under development. The key (and, when set, a header
+token) is the only gate. A refused handshake is an HTTP response (404 for a key that is unknown,
+rotated or switched off, whichever; 403 without the header token; 429 over the project's
+connection limit; the endpoint's configured status and body when the client lacks what the
+endpoint documents). See docs/mock.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from collections import Counter
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.http.cookie import parse_cookie
+from django.utils import timezone
+
+from mocks.engine.handshake import HandshakeRequest, check_handshake
+from mocks.engine.machine import Close, MockMachine, Send
+from mocks.recorder import recorder
+from mocks.recording import FrameRecord, connection_closed, connection_opened
+from mocks.selectors import MockTarget, mock_target
+
+logger = logging.getLogger("switchboard.mocks")
+
+# Open mock connections per project in this process (MOCK_MAX_CONNECTIONS_PER_PROJECT).
+_OPEN: Counter[int] = Counter()
+POLICY_VIOLATION = 1008
+MESSAGE_TOO_BIG = 1009
+
+
+def _json_body(code: str, detail: str, **extra: Any) -> bytes:
+    return json.dumps({"code": code, "detail": detail, **extra}).encode()
+
+
+def handshake_request(scope: dict[str, Any]) -> HandshakeRequest:
+    headers: dict[str, list[str]] = {}
+    for name, value in scope.get("headers", []):
+        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+    cookies: dict[str, str] = {}
+    for header in headers.get("cookie", []):
+        cookies.update(parse_cookie(header))
+    params = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    return HandshakeRequest(params, headers, cookies, list(scope.get("subprotocols") or []))
+
+
+class MockConsumer(AsyncWebsocketConsumer):
+    # A mock socket listens on no channel: nothing is ever sent to one from elsewhere.
+    channel_layer_alias = "mock sockets use no channel layer"
+
+    target: MockTarget | None = None
+    machine: MockMachine | None = None
+    connection_id: int | None = None
+
+    async def connect(self) -> None:
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.seq = 0
+        self.counted = False
+        self.close_sent: tuple[int, str] | None = None
+        kwargs = self.scope["url_route"]["kwargs"]
+        target = await database_sync_to_async(mock_target)(
+            key=kwargs["key"], path=kwargs.get("path", "")
+        )
+        if target is None:
+            await self.deny(404, _json_body("not_found", "No mock here."))
+            return
+        request = handshake_request(self.scope)
+        if target.header_name:
+            sent = request.headers.get(target.header_name.lower(), [])
+            if not any(hmac.compare_digest(v.encode(), target.header_value.encode()) for v in sent):
+                await self.deny(
+                    403,
+                    _json_body("permission_denied", f"Send the {target.header_name} header."),
+                )
+                return
+        subprotocol = None
+        handshake = target.spec["handshake"]
+        if handshake["check"]:
+            verdict = check_handshake(target.handshake, request, target.values)
+            if verdict.problems:
+                body = handshake["body"].encode() or _json_body(
+                    "handshake_refused",
+                    "The handshake lacks what the endpoint documents.",
+                    problems=verdict.problems,
+                )
+                await self.deny(handshake["status"], body)
+                return
+            subprotocol = verdict.subprotocol
+        if _OPEN[target.project_id] >= settings.MOCK_MAX_CONNECTIONS_PER_PROJECT:
+            await self.deny(429, _json_body("too_many_connections", "Too many mock connections."))
+            return
+        _OPEN[target.project_id] += 1
+        self.counted = True
+        self.target = target
+        self.machine = MockMachine(target.spec, target.messages, target.schemas, target.values)
+        self.tokens = 2 * settings.MOCK_RATE_LIMIT
+        self.refilled = time.monotonic()
+        client = self.scope.get("client") or ("", "")
+        opened = await database_sync_to_async(connection_opened)(
+            endpoint_id=target.endpoint_id, client=f"{client[0]}:{client[1]}"
+        )
+        self.connection_id = opened["id"]
+        await self.accept(subprotocol=subprotocol)
+        await self.perform(self.machine.opening())
+        for index, push in enumerate(self.machine.pushes):
+            self.spawn(self.pushing(index, push["interval_ms"], push["times"]))
+        seconds = self.machine.close_after_seconds
+        if seconds is not None:
+            self.spawn(self.close_later(seconds))
+
+    async def deny(self, status: int, body: bytes) -> None:
+        """Refuse the handshake with an HTTP response (the ASGI WebSocket Denial Response, which
+        config/ws_denial.py gives Daphne); where the server has no such thing, a plain 403."""
+        if "websocket.http.response" not in (self.scope.get("extensions") or {}):
+            await self.close()
+            return
+        kind = b"application/json" if body[:1] in (b"{", b"[") else b"text/plain; charset=utf-8"
+        await self.send_message(
+            {
+                "type": "websocket.http.response.start",
+                "status": status,
+                "headers": [(b"content-type", kind)],
+            }
+        )
+        await self.send_message({"type": "websocket.http.response.body", "body": body})
+
+    async def send_message(self, message: dict[str, Any]) -> None:
+        await self.base_send(message)
+
+    # --- traffic ------------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.machine is None or self.close_sent is not None:
+            return
+        size = (
+            len(text_data.encode("utf-8", "surrogatepass"))
+            if text_data is not None
+            else len(bytes_data or b"")
+        )
+        data: str | bytes = text_data if text_data is not None else (bytes_data or b"")
+        if size > settings.MOCK_MAX_MESSAGE_SIZE:
+            self.record("in", data, "", "too big")
+            await self.finish(MESSAGE_TOO_BIG, "message too big")
+            return
+        if not self.take_token():
+            self.record("in", data, "", "over the rate limit")
+            await self.finish(POLICY_VIOLATION, "rate limit exceeded")
+            return
+        got = self.machine.receive(text_data, bytes_data)
+        self.record("in", data, got.message, got.note)
+        await self.perform(got.actions)
+
+    def take_token(self) -> bool:
+        now = time.monotonic()
+        rate = settings.MOCK_RATE_LIMIT
+        self.tokens = min(2 * rate, self.tokens + (now - self.refilled) * rate)
+        self.refilled = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    async def perform(self, actions: list[Send | Close] | list[Send]) -> None:
+        for action in actions:
+            if isinstance(action, Close):
+                await self.finish(action.code, action.reason)
+                return
+            if action.delay_ms > 0:
+                self.spawn(self.send_later(action))
+            else:
+                await self.emit(action)
+
+    async def emit(self, action: Send) -> None:
+        if self.close_sent is not None:
+            return
+        self.record("out", action.data, action.message, action.note)
+        if action.note == "dropped":
+            return
+        if isinstance(action.data, bytes):
+            await self.send(bytes_data=action.data)
+        else:
+            await self.send(text_data=action.data)
+
+    async def send_later(self, action: Send) -> None:
+        await asyncio.sleep(action.delay_ms / 1000)
+        await self.emit(action)
+
+    async def pushing(self, index: int, interval_ms: int, times: int | None) -> None:
+        assert self.machine is not None
+        interval = interval_ms / 1000
+        start = time.monotonic()
+        count = 0
+        while times is None or count < times:
+            count += 1
+            # Scheduled from the start, so pushes do not drift later with each one.
+            await asyncio.sleep(max(0.0, start + count * interval - time.monotonic()))
+            await self.emit(self.machine.push(index, count))
+
+    async def close_later(self, seconds: float) -> None:
+        assert self.machine is not None
+        await asyncio.sleep(seconds)
+        close = self.machine.timed_close()
+        await self.finish(close.code, close.reason)
+
+    async def finish(self, code: int, reason: str) -> None:
+        if self.close_sent is not None:
+            return
+        self.close_sent = (code, reason)
+        await self.close(code=code, reason=reason)
+
+    def record(self, direction: str, data: str | bytes, message: str, note: str) -> None:
+        if self.target is None or self.connection_id is None:
+            return
+        self.seq += 1
+        recorder().add(
+            self.target.endpoint_id,
+            self.connection_id,
+            FrameRecord(self.seq, direction, data, message, note, timezone.now()),
+        )
+
+    def spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def disconnect(self, code: int) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        if self.counted and self.target is not None:
+            _OPEN[self.target.project_id] -= 1
+            if _OPEN[self.target.project_id] <= 0:
+                del _OPEN[self.target.project_id]
+            self.counted = False
+        if self.connection_id is not None:
+            close_code, reason = self.close_sent or (code, "")
+            await recorder().flush()
+            await database_sync_to_async(connection_closed)(
+                connection_id=self.connection_id,
+                code=close_code,
+                reason=reason,
+                frame_count=self.seq,
+            )

@@ -1,0 +1,123 @@
+"""Mock traffic kept for members to read: the most recent ``MOCK_LOG_CONNECTIONS`` connections
+of each endpoint and, of each, its first ``MOCK_LOG_FRAMES`` frames (bodies cut to
+``MOCK_LOG_FRAME_BYTES``). Written in batches by the consumer, then sent live to members
+watching the endpoint (group ``mock.<endpoint id>``)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.timestamps import iso
+from mocks.models import MockConnection, MockFrame
+
+
+def traffic_group(endpoint_id: int) -> str:
+    return f"mock.{endpoint_id}"
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    seq: int
+    direction: str
+    data: str | bytes
+    message: str
+    note: str
+    at: datetime
+
+
+def connection_data(row: MockConnection) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "client": row.client,
+        "opened_at": iso(row.opened_at),
+        "closed_at": iso(row.closed_at),
+        "close_code": row.close_code,
+        "close_reason": row.close_reason,
+        "frame_count": row.frame_count,
+    }
+
+
+def frame_data(row: MockFrame) -> dict[str, Any]:
+    return {
+        "connection": row.connection_id,
+        "seq": row.seq,
+        "direction": row.direction,
+        "binary": row.binary,
+        "body": row.body,
+        "truncated": row.truncated,
+        "message": row.message,
+        "note": row.note,
+        "at": iso(row.at),
+    }
+
+
+def _frame_row(connection_id: int, record: FrameRecord) -> MockFrame:
+    binary = isinstance(record.data, bytes)
+    limit = settings.MOCK_LOG_FRAME_BYTES
+    if isinstance(record.data, bytes):
+        body = base64.b64encode(record.data[: limit * 3 // 4]).decode()
+        truncated = len(record.data) > limit * 3 // 4
+    else:
+        encoded = record.data.encode("utf-8", "surrogatepass")
+        body = encoded[:limit].decode("utf-8", "ignore").replace("\x00", "\ufffd")
+        truncated = len(encoded) > limit
+    return MockFrame(
+        connection_id=connection_id,
+        seq=record.seq,
+        direction=record.direction,
+        binary=binary,
+        body=body,
+        truncated=truncated,
+        message=record.message[:200],
+        note=record.note[:40],
+        at=record.at,
+    )
+
+
+@transaction.atomic
+def connection_opened(*, endpoint_id: int, client: str) -> dict[str, Any]:
+    """Record a new connection and forget the endpoint's oldest beyond the bound."""
+    row = MockConnection.objects.create(
+        endpoint_id=endpoint_id, client=client[:100], opened_at=timezone.now()
+    )
+    keep = settings.MOCK_LOG_CONNECTIONS
+    oldest_kept = (
+        MockConnection.objects.filter(endpoint_id=endpoint_id)
+        .order_by("-id")
+        .values_list("id", flat=True)[keep - 1 : keep]
+    )
+    cutoff = next(iter(oldest_kept), None)
+    if cutoff is not None:
+        MockConnection.objects.filter(endpoint_id=endpoint_id, id__lt=cutoff).delete()
+    return connection_data(row)
+
+
+def frames_recorded(*, connection_id: int, records: Sequence[FrameRecord]) -> list[dict[str, Any]]:
+    """Store ``records`` (those under the bound); nothing once the connection was forgotten
+    (newer ones pushed it out)."""
+    rows = [_frame_row(connection_id, r) for r in records if r.seq <= settings.MOCK_LOG_FRAMES]
+    if not rows or not MockConnection.objects.filter(pk=connection_id).exists():
+        return []
+    MockFrame.objects.bulk_create(rows, ignore_conflicts=True)
+    return [frame_data(row) for row in rows]
+
+
+def connection_closed(
+    *, connection_id: int, code: int | None, reason: str, frame_count: int
+) -> dict[str, Any] | None:
+    MockConnection.objects.filter(pk=connection_id).update(
+        closed_at=timezone.now(),
+        close_code=code,
+        close_reason=reason[:200],
+        frame_count=frame_count,
+    )
+    row = MockConnection.objects.filter(pk=connection_id).first()
+    return connection_data(row) if row else None

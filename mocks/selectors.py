@@ -1,0 +1,134 @@
+"""Reads of the mock: what a mock URL serves (at each handshake), an endpoint's behaviour, and
+its recent traffic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from endpoints.models import Endpoint, Message, ProjectSchema, Variable
+from mocks.engine.handshake import endpoint_path
+from mocks.engine.spec import MockSpecError, normalize_spec
+from mocks.models import MockBehaviour, MockConnection, MockFrame, MockSettings
+
+_MESSAGE_KEYS = ("name", "direction", "format", "schema", "match", "examples", "reply_to")
+DEFAULT_SPEC: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class MockTarget:
+    """Everything a mock connection needs, read once at its handshake."""
+
+    project_id: int
+    endpoint_id: int
+    header_name: str
+    header_value: str
+    handshake: dict[str, Any]
+    spec: dict[str, Any]
+    messages: list[dict[str, Any]]
+    schemas: dict[str, Any]
+    values: dict[str, str]
+
+
+def shared_values(project_id: int) -> dict[str, str]:
+    """The project's global variables a mock may use: shared initial values, never secrets (a
+    mock answers anyone who has its key)."""
+    return dict(
+        Variable.objects.filter(
+            project_id=project_id, environment__isnull=True, secret=False
+        ).values_list("name", "initial_value")
+    )
+
+
+def documented_messages(endpoint_id: int) -> list[dict[str, Any]]:
+    return list(
+        Message.objects.filter(endpoint_id=endpoint_id)
+        .order_by("position", "id")
+        .values(*_MESSAGE_KEYS)
+    )
+
+
+def effective_spec(stored: dict[str, Any] | None, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stored spec normalised, or the default one when there is none or it no longer fits
+    the messages (one it names was renamed or deleted)."""
+    minimum = settings.MOCK_MIN_PUSH_INTERVAL_MS
+    try:
+        return normalize_spec(stored or DEFAULT_SPEC, messages, min_interval_ms=minimum)
+    except MockSpecError:
+        return normalize_spec(DEFAULT_SPEC, messages, min_interval_ms=minimum)
+
+
+def mock_target(*, key: str, path: str) -> MockTarget | None:
+    """What ``/mock/<key><path>`` serves, or None: no such key, mocking switched off, or no
+    endpoint of the project has that path (the first by position when several do)."""
+    mock = (
+        MockSettings.objects.filter(key=key, enabled=True)
+        .values("project_id", "header_name", "header_value")
+        .first()
+    )
+    if mock is None:
+        return None
+    project_id = mock["project_id"]
+    values = shared_values(project_id)
+    wanted = "/" + path.strip("/")
+    endpoint = None
+    for row in (
+        Endpoint.objects.filter(project_id=project_id)
+        .order_by("folder_id", "position", "id")
+        .values("pk", "url", "params", "headers", "cookies", "subprotocols")
+    ):
+        if endpoint_path(row["url"], values) == wanted:
+            endpoint = row
+            break
+    if endpoint is None:
+        return None
+    messages = documented_messages(endpoint["pk"])
+    stored = MockBehaviour.objects.filter(endpoint_id=endpoint["pk"]).values_list("spec", flat=True)
+    schemas = dict(
+        ProjectSchema.objects.filter(project_id=project_id).values_list("name", "schema")
+    )
+    return MockTarget(
+        project_id=project_id,
+        endpoint_id=endpoint["pk"],
+        header_name=mock["header_name"],
+        header_value=mock["header_value"],
+        handshake={
+            "url": endpoint["url"],
+            "params": endpoint["params"],
+            "headers": endpoint["headers"],
+            "cookies": endpoint["cookies"],
+            "subprotocols": endpoint["subprotocols"],
+        },
+        spec=effective_spec(stored.first(), messages),
+        messages=messages,
+        schemas=schemas,
+        values=values,
+    )
+
+
+def mock_settings_of(*, project_id: int) -> MockSettings | None:
+    return MockSettings.objects.filter(project_id=project_id).first()
+
+
+def behaviour_of(*, endpoint: Endpoint) -> tuple[dict[str, Any], int, bool]:
+    """(the spec in effect, its version, whether one was stored)."""
+    row = MockBehaviour.objects.filter(endpoint=endpoint).first()
+    messages = documented_messages(endpoint.pk)
+    return (
+        effective_spec(row.spec if row else None, messages),
+        (row.version if row else 0),
+        bool(row),
+    )
+
+
+def recent_connections(*, endpoint: Endpoint) -> QuerySet[MockConnection]:
+    return MockConnection.objects.filter(endpoint=endpoint).order_by("-id")[
+        : settings.MOCK_LOG_CONNECTIONS
+    ]
+
+
+def connection_frames(*, connection: MockConnection, after: int = 0) -> QuerySet[MockFrame]:
+    return MockFrame.objects.filter(connection=connection, seq__gt=after).order_by("seq")
