@@ -328,6 +328,8 @@ SPECTACULAR_SETTINGS = {
         "EndpointStatusEnum": "endpoints.models.EndpointStatus",
         "RoleEnum": "endpoints.models.Role",
         "RunStatusEnum": "scenarios.models.RunStatus",
+        "DirectionEnum": "endpoints.models.MessageDirection",
+        "MockFrameDirectionEnum": "mocks.models.MockFrameDirection",
     },
 }
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from endpoints.contracts.limits import unstorable
 from scenarios.engine.assertions import SpecError as ExtractionError
 from scenarios.engine.extract import compile_extraction
 
@@ -83,6 +84,8 @@ def _text(value: Any, field: str, default: str = "") -> str:
         return default
     if not isinstance(value, str):
         raise MockSpecError(field, "a string")
+    if unstorable(value):
+        raise MockSpecError(field, "NUL and unpaired surrogate characters cannot be stored")
     if len(value) > MAX_BODY_CHARS:
         raise MockSpecError(field, f"at most {MAX_BODY_CHARS} characters")
     return value
