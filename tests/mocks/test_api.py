@@ -110,6 +110,10 @@ def test_only_the_newest_connections_are_kept(team: Team, settings: Any) -> None
         ({"pushes": [{"message": "presence", "interval_ms": 10}]}, "spec.pushes[0].interval_ms"),
         ({"on_open": [{"message": "nope"}]}, "spec.on_open[0].message"),
         ({"handshake": {"body": "a\u0000b"}}, "spec.handshake.body"),
+        (
+            {"rules": [{"when": "say", "extract": [{"variable": "v", "path": "$.\u0000"}]}]},
+            "spec.rules[0].extract[0].path",
+        ),
         ("not an object", "spec"),
     ],
 )
