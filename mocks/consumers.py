@@ -223,6 +223,8 @@ class MockConsumer(AsyncWebsocketConsumer):
         if self.target is None or self.connection_id is None:
             return
         self.seq += 1
+        if self.seq > settings.MOCK_LOG_FRAMES:
+            return  # counted (frame_count), not stored
         recorder().add(
             self.target.endpoint_id,
             self.connection_id,

@@ -69,11 +69,12 @@ def test_settings_behaviour_and_traffic(team: Team, client_for: Any) -> None:
     from django.utils import timezone
 
     frames_recorded(
-        connection_id=connection["id"],
-        records=[
-            FrameRecord(1, "out", '{"type": "welcome"}', "welcome", "on open", timezone.now()),
-            FrameRecord(2, "in", b"\x00\x01", "", "ignored", timezone.now()),
-        ],
+        batch={
+            connection["id"]: [
+                FrameRecord(1, "out", '{"type": "welcome"}', "welcome", "on open", timezone.now()),
+                FrameRecord(2, "in", b"\x00\x01", "", "ignored", timezone.now()),
+            ]
+        },
     )
     listed = viewer.get(behaviour_url + "connections/").json()
     assert [c["id"] for c in listed] == [connection["id"]]
