@@ -69,3 +69,39 @@ def test_outsiders_and_anonymous_sockets_are_refused(server: str, team: Team) ->
         messages, close = asyncio.run(refused(target, headers))
         assert [m["type"] for m in messages] == ["error"]
         assert close.code == code
+
+
+def test_scaled_any_web_process_serves_the_mock_and_its_traffic(team: Team, tmp_path: Any) -> None:
+    """Two web processes on the Redis channel layer (the scaled deployment): a client talks to
+    the mock through one while a member watches its traffic through the other."""
+    import os
+
+    from tests.browser import daphne_server
+
+    redis = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    endpoint, key = make_chat(team)
+    _, token = token_create(user=team.viewer, name="watch")
+    with (
+        daphne_server(tmp_path / "a", REDIS_URL=redis) as first,
+        daphne_server(tmp_path / "b", REDIS_URL=redis) as second,
+    ):
+
+        async def watch() -> list[Any]:
+            seen: list[Any] = []
+            headers = {"Authorization": f"Bearer {token}"}
+            url = traffic_url(first, team, endpoint.pk)
+            async with connect(url, additional_headers=headers) as ws:
+                seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+                messages, close = await python_chat(mock_url(second, key))
+                assert close.code == 4000 and messages[0]["type"] == "welcome"
+                while not any(
+                    m["type"] == "connection" and m["connection"]["closed_at"] for m in seen
+                ):
+                    seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            return seen
+
+        seen = asyncio.run(watch())
+    frames = [f for m in seen if m["type"] == "frames" for f in m["frames"]]
+    assert [json.loads(f["body"])["id"] for f in frames if f["message"] == "said"] == [
+        f"py-{n}" for n in range(1, 11)
+    ]
