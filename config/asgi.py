@@ -18,7 +18,7 @@ from config.ws_denial import WebSocketDenialResponse  # noqa: E402
 from config.ws_empty_messages import WebSocketEmptyMessages  # noqa: E402
 from config.ws_mock import MockSocketRouter  # noqa: E402
 from core.metrics import WebSocketGauge  # noqa: E402
-from mocks.routing import websocket_urlpatterns as mock_routes  # noqa: E402
+from mocks.routing import mock_urlpatterns as mock_routes  # noqa: E402
 
 # Outermost: the scheme of every connection is settled before anything reads it.
 application = ForwardedProto(

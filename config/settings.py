@@ -330,6 +330,8 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "scenarios.models.RunStatus",
         "AsyncApiImportOutcomeEnum": "endpoints.asyncapi.serializers.IMPORT_OUTCOMES",
         "AsyncApiImportKindEnum": "endpoints.asyncapi.serializers.IMPORT_KINDS",
+        "DirectionEnum": "endpoints.models.MessageDirection",
+        "MockFrameDirectionEnum": "mocks.models.MockFrameDirection",
     },
 }
 

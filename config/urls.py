@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("endpoints.urls")),
     path("api/v1/", include("sessions.urls")),
     path("api/v1/", include("scenarios.urls")),
+    path("api/v1/", include("mocks.urls")),
     path("api/<path:rest>", json_not_found),
     path("cli/switchboard.py", cli_script, name="scenarios-cli"),
     path("share/", include("docs_app.urls")),

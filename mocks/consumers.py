@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http.cookie import parse_cookie
 from django.utils import timezone
@@ -27,7 +28,7 @@ from django.utils import timezone
 from mocks.engine.handshake import HandshakeRequest, check_handshake
 from mocks.engine.machine import Close, MockMachine, Send
 from mocks.recorder import recorder
-from mocks.recording import FrameRecord, connection_closed, connection_opened
+from mocks.recording import FrameRecord, connection_closed, connection_opened, traffic_group
 from mocks.selectors import MockTarget, mock_target
 
 logger = logging.getLogger("switchboard.mocks")
@@ -109,6 +110,7 @@ class MockConsumer(AsyncWebsocketConsumer):
             endpoint_id=target.endpoint_id, client=f"{client[0]}:{client[1]}"
         )
         self.connection_id = opened["id"]
+        await self.announce(opened)
         await self.accept(subprotocol=subprotocol)
         await self.perform(self.machine.opening())
         for index, push in enumerate(self.machine.pushes):
@@ -221,6 +223,8 @@ class MockConsumer(AsyncWebsocketConsumer):
         if self.target is None or self.connection_id is None:
             return
         self.seq += 1
+        if self.seq > settings.MOCK_LOG_FRAMES:
+            return  # counted (frame_count), not stored
         recorder().add(
             self.target.endpoint_id,
             self.connection_id,
@@ -243,9 +247,20 @@ class MockConsumer(AsyncWebsocketConsumer):
         if self.connection_id is not None:
             close_code, reason = self.close_sent or (code, "")
             await recorder().flush()
-            await database_sync_to_async(connection_closed)(
+            closed = await database_sync_to_async(connection_closed)(
                 connection_id=self.connection_id,
                 code=close_code,
                 reason=reason,
                 frame_count=self.seq,
+            )
+            if closed is not None:
+                await self.announce(closed)
+
+    async def announce(self, connection: dict[str, Any]) -> None:
+        """Tell the members watching the endpoint (mocks/traffic.py)."""
+        layer = get_channel_layer()
+        if layer is not None and self.target is not None:
+            await layer.group_send(
+                traffic_group(self.target.endpoint_id),
+                {"type": "mock.connection", "connection": connection},
             )

@@ -20,13 +20,15 @@ FLUSH_SECONDS = 0.5
 
 
 def _store(batch: dict[tuple[int, int], list[FrameRecord]]) -> dict[int, list[dict[str, Any]]]:
-    stored: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    endpoint_of = {connection_id: endpoint_id for endpoint_id, connection_id in batch}
     with transaction.atomic():
-        for (endpoint_id, connection_id), records in batch.items():
-            stored[endpoint_id].extend(
-                frames_recorded(connection_id=connection_id, records=records)
-            )
-    return stored
+        stored = frames_recorded(
+            batch={connection_id: records for (_, connection_id), records in batch.items()}
+        )
+    by_endpoint: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for connection_id, frames in stored.items():
+        by_endpoint[endpoint_of[connection_id]].extend(frames)
+    return by_endpoint
 
 
 class Recorder:

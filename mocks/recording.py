@@ -6,7 +6,7 @@ watching the endpoint (group ``mock.<endpoint id>``)."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,14 +100,27 @@ def connection_opened(*, endpoint_id: int, client: str) -> dict[str, Any]:
     return connection_data(row)
 
 
-def frames_recorded(*, connection_id: int, records: Sequence[FrameRecord]) -> list[dict[str, Any]]:
-    """Store ``records`` (those under the bound); nothing once the connection was forgotten
-    (newer ones pushed it out)."""
-    rows = [_frame_row(connection_id, r) for r in records if r.seq <= settings.MOCK_LOG_FRAMES]
-    if not rows or not MockConnection.objects.filter(pk=connection_id).exists():
-        return []
-    MockFrame.objects.bulk_create(rows, ignore_conflicts=True)
-    return [frame_data(row) for row in rows]
+def frames_recorded(
+    *, batch: Mapping[int, Sequence[FrameRecord]]
+) -> dict[int, list[dict[str, Any]]]:
+    """Store the frames of each connection (``batch``: connection id -> its records), those
+    under the bound, in one insert; nothing of a connection forgotten meanwhile (newer ones
+    pushed it out). The stored frames, by connection."""
+    limit = settings.MOCK_LOG_FRAMES
+    wanted = {cid: [r for r in records if r.seq <= limit] for cid, records in batch.items()}
+    wanted = {cid: records for cid, records in wanted.items() if records}
+    if not wanted:
+        return {}
+    alive = set(MockConnection.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    rows = {
+        cid: [_frame_row(cid, r) for r in records]
+        for cid, records in wanted.items()
+        if cid in alive
+    }
+    MockFrame.objects.bulk_create(
+        [row for items in rows.values() for row in items], batch_size=500, ignore_conflicts=True
+    )
+    return {cid: [frame_data(row) for row in items] for cid, items in rows.items()}
 
 
 def connection_closed(

@@ -1,9 +1,18 @@
-"""WebSocket routes of mocks, served outside the login stack (config/asgi.py)."""
+"""WebSocket routes of mocks: the mocks themselves, served outside the login stack
+(config/asgi.py), and the members' live view of their traffic (config/routing.py)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
 from mocks.consumers import MockConsumer
+from mocks.traffic import MockTrafficConsumer
+
+mock_urlpatterns = [
+    re_path(r"^mock/(?P<key>[A-Za-z0-9_-]+)(?P<path>/.*)?$", MockConsumer.as_asgi()),
+]
 
 websocket_urlpatterns = [
-    re_path(r"^mock/(?P<key>[A-Za-z0-9_-]+)(?P<path>/.*)?$", MockConsumer.as_asgi()),
+    path(
+        "ws/projects/<int:project_id>/endpoints/<int:endpoint_id>/mock/",
+        MockTrafficConsumer.as_asgi(),
+    ),
 ]

@@ -11,6 +11,8 @@ from django.db import transaction
 
 from core.errors import ValidationFailed, VersionConflict
 from core.versioning import check_version
+from endpoints.activity.event_kinds import EventKind
+from endpoints.activity.events import publish
 from endpoints.models import Endpoint, Project
 from mocks.engine.spec import MockSpecError, normalize_spec
 from mocks.models import MockBehaviour, MockSettings, new_mock_key
@@ -52,12 +54,29 @@ def mock_settings_update(
         problems["header_value"] = ["No line breaks or NUL characters."]
     if problems:
         raise ValidationFailed(problems)
-    if enabled is not None:
+    changed = []
+    if enabled is not None and enabled != row.enabled:
         row.enabled = enabled
-    row.header_name, row.header_value = name, (value if name else "")
-    row.updated_by = _user(actor)
-    row.save()
+        changed.append("enabled")
+    value = value if name else ""
+    if (name, value) != (row.header_name, row.header_value):
+        row.header_name, row.header_value = name, value
+        changed.append("header")
+    if changed:
+        row.updated_by = _user(actor)
+        row.save()
+        _announce(row, actor, changed)
     return row
+
+
+def _announce(row: MockSettings, actor: Actor, changed: list[str]) -> None:
+    publish(
+        project_id=row.project_id,
+        actor=_user(actor),
+        events=[
+            {"kind": EventKind.MOCK_UPDATED, "mock": {"enabled": row.enabled}, "changed": changed}
+        ],
+    )
 
 
 @transaction.atomic
@@ -67,6 +86,7 @@ def mock_key_rotate(*, project: Project, actor: Actor) -> MockSettings:
     row.key = new_mock_key()
     row.updated_by = _user(actor)
     row.save()
+    _announce(row, actor, ["key"])
     return row
 
 
@@ -89,10 +109,22 @@ def mock_behaviour_update(
     if row is None:
         if version not in (None, 0):
             raise VersionConflict(current_version=0, your_version=version)
-        return MockBehaviour.objects.create(endpoint=endpoint, spec=normal, updated_by=_user(actor))
-    check_version(row, version)
-    row.spec = normal
-    row.version += 1
-    row.updated_by = _user(actor)
-    row.save()
+        row = MockBehaviour.objects.create(endpoint=endpoint, spec=normal, updated_by=_user(actor))
+    else:
+        check_version(row, version)
+        row.spec = normal
+        row.version += 1
+        row.updated_by = _user(actor)
+        row.save()
+    publish(
+        project_id=endpoint.project_id,
+        actor=_user(actor),
+        events=[
+            {
+                "kind": EventKind.MOCK_BEHAVIOUR_UPDATED,
+                "endpoint": {"id": endpoint.pk, "name": endpoint.name},
+                "version": row.version,
+            }
+        ],
+    )
     return row

@@ -59,6 +59,8 @@ class EventKind(StrEnum):
     SCENARIO_FOLDER_CREATED = "scenario_folder.created"
     SCENARIO_FOLDER_UPDATED = "scenario_folder.updated"
     SCENARIO_FOLDER_DELETED = "scenario_folder.deleted"
+    MOCK_UPDATED = "mock.updated"
+    MOCK_BEHAVIOUR_UPDATED = "mock_behaviour.updated"
 
 
 # --- the small schema language --------------------------------------------------------------
@@ -259,6 +261,11 @@ SHAPES: dict[EventKind, Shape] = {
     EventKind.SCENARIO_FOLDER_CREATED: Shape(SCENARIO_FOLDER),
     EventKind.SCENARIO_FOLDER_UPDATED: Shape(SCENARIO_FOLDER),
     EventKind.SCENARIO_FOLDER_DELETED: Shape(SCENARIO_FOLDER),
+    # Never the key or the header value: members read them again over REST.
+    EventKind.MOCK_UPDATED: Shape(Obj({"mock": Obj({"enabled": bool}), "changed": ListOf(str)})),
+    EventKind.MOCK_BEHAVIOUR_UPDATED: Shape(
+        Obj({"endpoint": Obj({"id": int, "name": str}), "version": int})
+    ),
 }
 
 

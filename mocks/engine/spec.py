@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from endpoints.contracts.limits import unstorable
 from scenarios.engine.assertions import SpecError as ExtractionError
 from scenarios.engine.extract import compile_extraction
 
@@ -83,6 +84,8 @@ def _text(value: Any, field: str, default: str = "") -> str:
         return default
     if not isinstance(value, str):
         raise MockSpecError(field, "a string")
+    if unstorable(value):
+        raise MockSpecError(field, "NUL and unpaired surrogate characters cannot be stored")
     if len(value) > MAX_BODY_CHARS:
         raise MockSpecError(field, f"at most {MAX_BODY_CHARS} characters")
     return value
@@ -137,10 +140,33 @@ def _extractions(value: Any, field: str) -> list[dict[str, Any]]:
     return items
 
 
+def _unstorable_at(value: Any, path: str) -> str | None:
+    """Where the first string PostgreSQL cannot store is (a NUL, an unpaired surrogate)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if unstorable(key):
+                return where
+            found = _unstorable_at(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unstorable_at(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    elif unstorable(value):
+        return path
+    return None
+
+
 def normalize_spec(
     raw: Any, messages: Sequence[Mapping[str, Any]], *, min_interval_ms: int
 ) -> dict[str, Any]:
     """The spec with every default filled in; MockSpecError naming the first bad field."""
+    where = _unstorable_at(raw, "")
+    if where is not None:
+        raise MockSpecError(where, "NUL and unpaired surrogate characters cannot be stored")
     docs = Messages(messages)
     spec = _object(
         raw,

@@ -63,6 +63,7 @@ from endpoints.models import (
 from endpoints.projects import services as project_services
 from endpoints.schemas import services as schema_services
 from endpoints.tree import services as tree_services
+from mocks import services as mock_services
 from scenarios import services as scenario_services
 from scenarios.models import Scenario, ScenarioFolder
 from sessions import services as session_services
@@ -82,6 +83,7 @@ SERVICE_MODULES = (
     "sessions.sending",
     "accounts.tokens",
     "scenarios.services",
+    "mocks.services",
 )
 # A debug session is private to its owner, who follows it on the session's own socket.
 PRIVATE_SESSION = (
@@ -141,6 +143,10 @@ EXEMPT: dict[str, str] = {
         "authentication; its only write (last_used_at) is seen by the token's owner only"
     ),
     "accounts.tokens.token_digest": "a pure function, writes nothing",
+    "mocks.services.mock_settings_ensure": (
+        "makes the default mock settings on their first read; what members see is unchanged "
+        "(that read is where the key is first shown)"
+    ),
 }
 
 
@@ -576,6 +582,28 @@ WRITES: dict[str, tuple[Write, ...]] = {
             ),
             K.SCENARIO_FOLDER_DELETED,
             setup=_scenario_folder_made,
+        ),
+    ),
+    "mocks.services.mock_settings_update": (
+        write(
+            lambda w: mock_services.mock_settings_update(
+                project=w.project, actor=w.team.admin, enabled=False
+            ),
+            K.MOCK_UPDATED,
+        ),
+    ),
+    "mocks.services.mock_key_rotate": (
+        write(
+            lambda w: mock_services.mock_key_rotate(project=w.project, actor=w.team.admin),
+            K.MOCK_UPDATED,
+        ),
+    ),
+    "mocks.services.mock_behaviour_update": (
+        write(
+            lambda w: mock_services.mock_behaviour_update(
+                endpoint=w.endpoint, actor=w.team.editor, spec={"auto_reply": False}
+            ),
+            K.MOCK_BEHAVIOUR_UPDATED,
         ),
     ),
     "sessions.services.ca_bundle_set": (

@@ -1,6 +1,7 @@
 /* The endpoint editor's model and form: the draft being edited beside the baseline last read or
    saved (what differs is unsaved), the name and URL, and the tabs — Params, Headers, Cookies,
-   Messages, Settings, and for an endpoint Docs and Activity (the Activity panel is the view's).
+   Messages, Settings, and for an endpoint Docs, Mock and Activity (the Mock and Activity panels
+   are the view's).
    While a connection is active the handshake fields are locked. */
 import { clone, h } from "./dom.js";
 import { showFieldErrors } from "./ui.js";
@@ -82,7 +83,7 @@ export class EndpointEditor {
 
   buildTabs() {
     const tabs = [["params", "Params"], ["headers", "Headers"], ["cookies", "Cookies"], ["messages", "Messages"], ["settings", "Settings"]];
-    if (this.isEndpoint) tabs.push(["docs", "Docs"], ["activity", "Activity"]);
+    if (this.isEndpoint) tabs.push(["docs", "Docs"], ["mock", "Mock"], ["activity", "Activity"]);
     this.tabButtons = {};
     this.panels = {};
     this.tablist = h("div.tabs", { role: "tablist", "aria-label": "Request parts" });

@@ -71,6 +71,9 @@ function scenarioChanged() {}
 /** Scenario folders too: the list and a scenario's Folder select read them again. */
 function scenarioFolderChanged() {}
 
+/** The Mock tab reads the batch from the store's "events" signal and reloads (mock.js). */
+function mockChanged() {}
+
 function shareLinkChanged(store, event, effects) {
   effects.shareLinksChanged = true;
 }
@@ -122,6 +125,8 @@ export const EVENT_HANDLERS = {
   "scenario_folder.created": scenarioFolderChanged,
   "scenario_folder.updated": scenarioFolderChanged,
   "scenario_folder.deleted": scenarioFolderChanged,
+  "mock.updated": mockChanged,
+  "mock_behaviour.updated": mockChanged,
 };
 
 export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);

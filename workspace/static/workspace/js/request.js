@@ -2,7 +2,7 @@
    It wires the parts, each in its own module:
 
    - editor.js (with messages.js, panels.js): the draft and its form — URL, Params, Headers,
-     Cookies, documented Messages, Settings, Docs; Activity is activity.js.
+     Cookies, documented Messages, Settings, Docs; Mock is mock.js, Activity is activity.js.
    - composer.js: the message to send. connection.js: the URL bar, environment and Connect;
      debug-session.js: the debug session (REST /api/v1/sessions/) that holds the upstream
      connection, and its live socket that streams the log (log.js, detail.js) and carries sends.
@@ -17,6 +17,7 @@ import { dialog, confirmDialog, menuButton } from "./ui.js";
 import { MessageLog } from "./log.js";
 import { DetailPanel } from "./detail.js";
 import { ActivityPanel } from "./activity.js";
+import { MockPanel } from "./mock.js";
 import { boot, base, projectId } from "./boot.js";
 import { folderOptions } from "./tree-model.js";
 import { EndpointEditor, blankDraft, comparable } from "./editor.js";
@@ -75,6 +76,7 @@ export class RequestView {
     this.unsubscribe.forEach((off) => off());
     document.removeEventListener("keydown", this.keys);
     if (this.connection) this.connection.destroy();
+    if (this.mock) this.mock.close();
     this.live.show(null);
   }
 
@@ -106,7 +108,10 @@ export class RequestView {
         onUseMessage: (message, example) => this.composer.use(message, example),
         onSendExample: (message, example) => this.composer.sendExample(message, example),
         composerMessage: () => ({ format: this.composer.format.value, body: this.composer.body.value }),
-        onTab: (key) => { if (key === "activity" && !this.activity.historyLoaded) this.activity.open(); },
+        onTab: (key) => {
+          if (key === "activity" && !this.activity.historyLoaded) this.activity.open();
+          if (key === "mock") this.mock.open();
+        },
       },
     });
     const editor = this.editor;
@@ -193,6 +198,8 @@ export class RequestView {
     });
     this.editor.panels.activity.append(this.activity.element);
     this.activity.loadComments(); // for the open count on the tab
+    this.mock = new MockPanel({ endpointId: this.endpointId });
+    this.editor.panels.mock.append(this.mock.element);
   }
 
   renderPresence() {
@@ -378,8 +385,11 @@ export class RequestView {
     // The Messages tab's schema pickers list the project's schemas.
     if (events.some((event) => String(event.kind).startsWith("schema."))) this.editor.messages.loadSchemas();
     if (!this.isEndpoint) return;
-    const mine = events.filter((event) => (event.endpoint && event.endpoint.id === this.endpointId) ||
-      (event.comment && event.comment.endpoint === this.endpointId));
+    this.mock.onEvents(events);
+    // Mock events name the endpoint too, but change nothing of it.
+    const mine = events.filter((event) => !String(event.kind).startsWith("mock") &&
+      ((event.endpoint && event.endpoint.id === this.endpointId) ||
+       (event.comment && event.comment.endpoint === this.endpointId)));
     // The Activity tab reads each list once for a whole batch of events.
     if (mine.some((event) => event.comment)) this.activity.loadComments();
     if (this.activity.historyLoaded && mine.some((event) => event.endpoint && event.kind !== "endpoint.deleted")) {
