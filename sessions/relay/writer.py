@@ -174,6 +174,14 @@ class Writer:
             self._room.clear()
             await self._room.wait()
 
+    def put_nowait(self, record: Record) -> None:
+        """Queue a small ``record`` without waiting (from a protocol callback, which cannot);
+        the next ``put`` of its connection waits if the writer is behind."""
+        self.queued += 1
+        self.unfinished += 1
+        self.pending_bytes += _cost(record)
+        self.executor.inbox.put(record)
+
     def _write(self, batch: list[Record], more: Callable[[set[int], int], list[Record]]) -> None:
         """On the writer thread: store ``batch`` and what ``more`` adds to it (retrying while
         the database is down), then hand it back to the loop."""
