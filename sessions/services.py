@@ -186,6 +186,9 @@ def session_claim(
     SESSION_MAX_OPEN_PER_USER.
     """
     relay_request_data, shown = relay_request(session, actor)
+    if for_run:
+        # A run checks what its steps see: a dropped connection fails it, never reconnects.
+        relay_request_data["settings"] = {**relay_request_data["settings"], "reconnect": False}
     conn_settings = relay_request_data["settings"]
     # A run's relay claims its sessions from its own thread, with no event loop: asking there
     # for the embedded relay would start a second one (on a throwaway loop) per connect.

@@ -262,7 +262,7 @@ def test_timer_limits_stop_and_the_end_of_the_connection(
 
 class DroppingUpstream(ServedWebsockets, Upstream):
     """Greets each connection with ``hello <n>``; drops the first ``drops`` connections
-    without a close frame (1006) right after, then echoes."""
+    without a close frame (1006) right after, then echoes (and drops on ``drop``)."""
 
     def __init__(self, runner: LoopThread, drops: int) -> None:
         super().__init__()
@@ -286,6 +286,9 @@ class DroppingUpstream(ServedWebsockets, Upstream):
             connection.transport.abort()
             return
         async for message in connection:
+            if message == "drop":
+                connection.transport.abort()
+                return
             await connection.send(message)
 
 
@@ -402,7 +405,40 @@ async def test_the_live_socket_pings_and_runs_timers(relay, team, pinging):
     assert stopped["type"] == "ack"
     missing, _ = await answer({"type": "timer_stop", "id": 99, "ref": 7})
     assert missing["type"] == "error" and missing["code"] == "not_found"
+    # A timer keeps going once its viewer has left.
+    left, _ = await answer(
+        {"type": "timer_start", "interval_ms": 100, "count": 3, "body": "after you left", "ref": 8}
+    )
+    assert left["type"] == "ack"
     await viewer.disconnect()
-    events = await sync_to_async(api.events)(sid)
+    events = await sync_to_async(api.wait_events)(
+        sid, lambda ev: any(e["kind"] == "timer" and e["info"]["event"] == "finished" for e in ev)
+    )
+    assert [e["text"] for e in events if e["kind"] == "sent"][-3:] == ["after you left"] * 3
     pong = next(e for e in events if e["kind"] == "pong")
     assert pong["info"]["ping_seq"] == pinged["seq"] and pong["text"] == "live"
+
+
+def test_each_reconnect_resolves_the_handshake_again(relay, team, sessions_for, upstream_loop):
+    server = DroppingUpstream(upstream_loop, drops=0).start()
+    try:
+        sessions = sessions_for(team.admin)
+        session = sessions.create(
+            project=team.project.pk,
+            url=server.url("/?v={{v}}"),
+            variables={"v": "one"},
+            settings=RECONNECT,
+        )
+        sessions.connect(session["id"])
+        sessions.wait_events(session["id"], lambda ev: ev[-1]["text"] == "hello 1")
+        # The session's own values may change while connected; the next handshake uses them.
+        assert sessions.patch(session["id"], variables={"v": "two"}).status_code == 200
+        sessions.send(session["id"], format="text", body="drop")
+        sessions.wait_events(session["id"], lambda ev: ev[-1]["text"] == "hello 2")
+        rows = sessions.client.get(f"{API}{session['id']}/connections/").json()
+        rows = rows["results"] if isinstance(rows, dict) else rows
+        urls = {row["number"]: row["request"]["url"] for row in rows}
+        assert urls[1].endswith("?v=one") and urls[2].endswith("?v=two")
+        assert sessions.get(session["id"])["connection"]["number"] == 2
+    finally:
+        server.stop()
