@@ -5,7 +5,7 @@ pong that crosses the connection, as log entries.
 own pings; ``ObservedConnection`` (its ``create_connection`` factory, the library's hook for
 a connection subclass) hears each control frame as it is processed. The keepalive's own
 pings and their pongs are not logged: at the default 20 s interval they would fill the log
-with entries nobody asked for (the connection record keeps the last measured latency).
+with entries nobody asked for.
 """
 
 from __future__ import annotations
