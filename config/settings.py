@@ -381,6 +381,11 @@ SESSION_STORED_BYTES_PER_FRAME = int(
 SESSION_MAX_RECEIVED_BYTES = int(
     os.environ.get("SESSION_MAX_RECEIVED_BYTES", str(256 * 1024 * 1024))
 )
+# Repeating messages (docs/debug-sessions.md "Repeating messages"): how many one session may
+# run at once, the shortest interval between sends, and the most sends one timer may make.
+SESSION_MAX_TIMERS = int(os.environ.get("SESSION_MAX_TIMERS", "10"))
+SESSION_TIMER_MIN_INTERVAL_MS = int(os.environ.get("SESSION_TIMER_MIN_INTERVAL_MS", "50"))
+SESSION_TIMER_MAX_SENDS = int(os.environ.get("SESSION_TIMER_MAX_SENDS", "100000"))
 # `manage.py prune_session_logs` deletes log entries older than this many days (0: keep all).
 SESSION_LOG_RETENTION_DAYS = float(os.environ.get("SESSION_LOG_RETENTION_DAYS", "30"))
 # Daphne's limit of a client message on any socket. A session socket's send is measured by

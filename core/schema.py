@@ -158,6 +158,12 @@ OPERATIONS: Operations = {
     _SESSION + "events/{seq}/": ("sessions", {"GET": "session_event_retrieve"}),
     _SESSION + "connections/": ("sessions", {"GET": "session_connection_list"}),
     _SESSION + "save/": ("sessions", {"POST": "session_save"}),
+    _SESSION + "ping/": ("sessions", {"POST": "session_ping"}),
+    _SESSION + "timers/": (
+        "sessions",
+        {"GET": "session_timer_list", "POST": "session_timer_start"},
+    ),
+    _SESSION + "timers/{timer_id}/": ("sessions", {"DELETE": "session_timer_stop"}),
     **_crud("share-links", "share_link", _PROJECT + "share-links/", _LINK),
     _LINK + "revoke/": ("share-links", {"POST": "share_link_revoke"}),
     _LINK + "rotate/": ("share-links", {"POST": "share_link_rotate"}),

@@ -44,12 +44,25 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "max_message_size": 1024 * 1024,
     "verify_tls": True,
     "ping_interval": 20.0,
+    # Offer permessage-deflate: "default" follows UPSTREAM_COMPRESSION, "deflate" or "off".
+    "compression": "default",
+    # Reconnect after an abnormal close (docs/debug-sessions.md "Auto-reconnect").
+    "reconnect": False,
+    "reconnect_max_attempts": 5,
+    "reconnect_delay": 1.0,
+    "reconnect_max_delay": 30.0,
 }
 SETTING_BOUNDS: dict[str, tuple[float, float]] = {
     "open_timeout": (0.1, 120.0),
     "max_message_size": (1, 64 * 1024 * 1024),
     "ping_interval": (0.0, 3600.0),
+    "reconnect_max_attempts": (1, 100),
+    "reconnect_delay": (0.05, 60.0),
+    "reconnect_max_delay": (0.05, 3600.0),
 }
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {"compression": ("default", "deflate", "off")}
+_BOOLEAN_SETTINGS = frozenset({"verify_tls", "reconnect"})
+_WHOLE_SETTINGS = frozenset({"max_message_size", "reconnect_max_attempts"})
 ROW_KEYS = ("name", "value", "enabled", "description")
 MAX_ROWS = 200
 _TOKEN_CHARS = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z{}$]+$")
@@ -177,9 +190,14 @@ def clean_settings(values: Any, base: dict[str, Any] | None = None) -> dict[str,
         path = f"settings.{key}"
         if key not in DEFAULT_SETTINGS:
             errors[path] = [f"Unknown setting; known: {', '.join(DEFAULT_SETTINGS)}."]
-        elif key == "verify_tls":
+        elif key in _BOOLEAN_SETTINGS:
             if not isinstance(value, bool):
                 errors[path] = ["Must be true or false."]
+            else:
+                merged[key] = value
+        elif key in SETTING_CHOICES:
+            if value not in SETTING_CHOICES[key]:
+                errors[path] = [f"Use one of {', '.join(SETTING_CHOICES[key])}."]
             else:
                 merged[key] = value
         else:
@@ -188,10 +206,10 @@ def clean_settings(values: Any, base: dict[str, Any] | None = None) -> dict[str,
                 errors[path] = ["Must be a number."]
             elif not low <= value <= high:
                 errors[path] = [f"Must be between {low:g} and {high:g}."]
-            elif key == "max_message_size" and value != int(value):
-                errors[path] = ["Must be a whole number of bytes."]
+            elif key in _WHOLE_SETTINGS and value != int(value):
+                errors[path] = ["Must be a whole number."]
             else:
-                merged[key] = int(value) if key == "max_message_size" else float(value)
+                merged[key] = int(value) if key in _WHOLE_SETTINGS else float(value)
     if errors:
         raise HandshakeError(errors)
     return merged

@@ -12,7 +12,9 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
   "seq", "message", "contract", "problems", "warning"?, ...}`` once stored, or
   ``{"type": "error", "ref", "code", "detail"}`` (``contract_violation`` with ``fields`` on a
   strict endpoint).
-  ``{"type": "ping"}`` is answered by ``{"type": "pong"}``. A send is measured by the size
+  ``{"type": "ping"}`` is answered by ``{"type": "pong"}`` (the socket's own keepalive);
+  ``upstream_ping``, ``timer_start``, ``timer_stop`` and ``timers`` control the upstream
+  connection (``sessions.live_control``) and are answered by an ``ack`` or an ``error``. A send is measured by the size
   its body decodes to: over the limit it is an ``error`` with ``message_too_large``, and the
   socket stays open. Daphne takes a client message of up to
   ``DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE`` (a body of the maximum size however its JSON is
@@ -48,6 +50,7 @@ from core.ws import CloseCode, refuse
 from endpoints.models import MessageFormat
 from sessions import selectors, sending, services
 from sessions.errors import NotConnected
+from sessions.live_control import LIVE_CONTROL_TYPES, live_control_command
 from sessions.models import DebugSession, SessionState
 from sessions.relay.protocol import (
     ACKS,
@@ -277,8 +280,14 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=json.dumps({"type": "pong", "ref": ref}))
         elif kind == "send":
             await self._send_message(message, ref)
+        elif kind in LIVE_CONTROL_TYPES:
+            await self._control(message, ref)
         else:
-            await self._error(ref, "parse_error", "Unknown type; use send or ping.")
+            await self._error(
+                ref,
+                "parse_error",
+                f"Unknown type; use send, ping, {', '.join(sorted(LIVE_CONTROL_TYPES))}.",
+            )
 
     async def _error(self, ref: Any, code: str, detail: str, **extra: Any) -> None:
         body = {"type": "error", "ref": ref, "code": code, "detail": detail, **extra}
@@ -386,6 +395,24 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         self.unacked[ref_key(ref)] = channel
         if len(self.unacked) > MAX_UNACKED:
             del self.unacked[next(iter(self.unacked))]  # the oldest: given up on
+
+    def _control_command(self, message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        session = self._own_session_marking_lost()
+        services.session_touch(session=session)
+        return live_control_command(session=session, actor=self.scope["user"], message=message)
+
+    async def _control(self, message: dict[str, Any], ref: Any) -> None:
+        """A ping, or a timer started, stopped or listed (sessions.live_control)."""
+        try:
+            channel, command = await database_sync_to_async(self._control_command)(message)
+        except DomainError as exc:
+            await self.send(text_data=json.dumps({"type": "error", "ref": ref, **exc.body()}))
+            return
+        command.update(reply_to=self.channel_name, ref=ref, ack_in_events=True)
+        try:
+            await self.channel_layer.send(channel, command)
+        except ChannelFull:
+            await self._error(ref, "relay_unavailable", "The relay is overloaded; try again.")
 
     async def relay_reply(self, message: dict[str, Any]) -> None:
         """The relay's answer to a send from this socket."""

@@ -72,3 +72,8 @@ class ContractViolation(DomainError):
 
     code = "contract_violation"
     default_detail = "The message violates the endpoint's documented schema; nothing was sent."
+
+
+class TooManyTimers(DomainError, status=status.HTTP_429_TOO_MANY_REQUESTS):
+    code = "too_many_timers"
+    default_detail = "This session runs as many timers as allowed (SESSION_MAX_TIMERS)."

@@ -31,6 +31,13 @@ class EventKind(models.TextChoices):
     RECEIVED = "received"
     ERROR = "error"
     CLOSED = "closed"
+    # Control frames (sessions.relay.control): our pings and the upstream's, and their pongs.
+    PING = "ping"
+    PONG = "pong"
+    # A repeating message started, stopped or ended (sessions.relay.timers).
+    TIMER = "timer"
+    # An automatic reconnect after an abnormal close is scheduled (sessions.relay.reconnect).
+    RECONNECT = "reconnect"
 
 
 class Direction(models.TextChoices):
@@ -42,7 +49,13 @@ class Direction(models.TextChoices):
 class Opcode(models.TextChoices):
     TEXT = "text"
     BINARY = "binary"
+    PING = "ping"
+    PONG = "pong"
     NONE = ""
+
+
+# Control frames carry a payload of at most this many bytes (RFC 6455 section 5.5).
+CONTROL_PAYLOAD_LIMIT = 125
 
 
 class FailureKind(models.TextChoices):

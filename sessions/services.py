@@ -34,7 +34,7 @@ from endpoints.handshake import (
 )
 from endpoints.models import Endpoint, Environment, Project
 from endpoints.tree.services import endpoint_create, endpoint_update
-from sessions.contracts import contract_data
+from sessions.connect_request import relay_request
 from sessions.errors import (
     AlreadyConnected,
     ConnectionLimit,
@@ -42,7 +42,6 @@ from sessions.errors import (
     RelayUnavailable,
     SessionConnected,
 )
-from sessions.handshake import resolved_handshake, session_settings
 
 if TYPE_CHECKING:
     pass  # typing.Unpack from Python 3.12
@@ -186,13 +185,11 @@ def session_claim(
     to a scenario run, whose connections the run limits count instead of
     SESSION_MAX_OPEN_PER_USER.
     """
-    request, shown, redact = resolved_handshake(session, actor)
-    conn_settings = session_settings(session)
-    ca_pem = (
-        ProjectCABundle.objects.filter(project_id=session.project_id)
-        .values_list("pem", flat=True)
-        .first()
-    )
+    relay_request_data, shown = relay_request(session, actor)
+    if for_run:
+        # A run checks what its steps see: a dropped connection fails it, never reconnects.
+        relay_request_data["settings"] = {**relay_request_data["settings"], "reconnect": False}
+    conn_settings = relay_request_data["settings"]
     # A run's relay claims its sessions from its own thread, with no event loop: asking there
     # for the embedded relay would start a second one (on a throwaway loop) per connect.
     in_process = registry.embedded_relay() if settings.RELAY_EMBEDDED and relay is None else None
@@ -238,20 +235,11 @@ def session_claim(
             request_cookies=shown["cookies"],
             subprotocols_offered=shown["subprotocols"],
         )
-    relay_request = {**request, "settings": conn_settings, "ca_pem": ca_pem or ""}
-    if locked.endpoint_id is not None:
-        # Read with the handshake: the relay checks every frame against it, with no query
-        # per frame (its heartbeat notices edits).
-        relay_request["contract"] = contract_data(locked.endpoint_id)
-    if shown != request:
-        # A secret was substituted: the relay records ``shown`` and masks these spellings
-        # wherever they come back.
-        relay_request.update(shown=shown, redact=redact)
     message = {
         "type": CONNECT,
         "session": locked.pk,
         "connection": locked.connection_count,
-        "request": relay_request,
+        "request": relay_request_data,
     }
     return chosen, message, conn_settings
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions import api
+from sessions import api, control_api
 
 urlpatterns = [
     path("sessions/", api.SessionListCreate.as_view()),
@@ -13,5 +13,8 @@ urlpatterns = [
     path("sessions/<int:session_id>/events/<int:seq>/", api.SessionEventDetail.as_view()),
     path("sessions/<int:session_id>/connections/", api.SessionConnections.as_view()),
     path("sessions/<int:session_id>/save/", api.SessionSave.as_view()),
+    path("sessions/<int:session_id>/ping/", control_api.SessionPing.as_view()),
+    path("sessions/<int:session_id>/timers/", control_api.SessionTimers.as_view()),
+    path("sessions/<int:session_id>/timers/<int:timer_id>/", control_api.SessionTimer.as_view()),
     path("projects/<int:project_id>/ca-bundle/", api.ProjectCABundleView.as_view()),
 ]

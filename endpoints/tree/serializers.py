@@ -179,7 +179,25 @@ class SettingsSerializer(serializers.Serializer):
     )
     verify_tls = serializers.BooleanField(help_text="Verify wss:// certificates (default true).")
     ping_interval = serializers.FloatField(
-        help_text="Seconds between pings; 0 turns pings off (default 20)."
+        help_text="Seconds between keepalive pings; 0 turns them off (default 20). "
+        "Keepalive pings are not logged."
+    )
+    compression = serializers.ChoiceField(
+        choices=["default", "deflate", "off"],
+        help_text="Offer permessage-deflate: default follows the server's "
+        "UPSTREAM_COMPRESSION, deflate offers it, off does not.",
+    )
+    reconnect = serializers.BooleanField(
+        help_text="Reconnect after an abnormal close (1006, 1011, 1012, 1013) (default false)."
+    )
+    reconnect_max_attempts = serializers.IntegerField(
+        help_text="Attempts after one drop before giving up (default 5)."
+    )
+    reconnect_delay = serializers.FloatField(
+        help_text="Seconds before the first attempt; doubled each attempt, with jitter (default 1)."
+    )
+    reconnect_max_delay = serializers.FloatField(
+        help_text="The longest wait between attempts, in seconds (default 30)."
     )
 
 

@@ -26,6 +26,7 @@ from websockets.uri import parse_uri
 from sessions.errors import EgressDenied
 from sessions.models import FailureKind
 from sessions.relay import egress
+from sessions.relay.control import ObservedConnection
 from sessions.relay.egress import EgressPolicy, Resolver
 
 # The websockets library logs handshake headers and frame contents at DEBUG; for upstream
@@ -75,6 +76,15 @@ def ssl_context(verify: bool, ca_pem: str) -> ssl.SSLContext:
     while len(_SSL_CONTEXTS) > 32:
         _SSL_CONTEXTS.popitem(last=False)
     return context
+
+
+def offers_compression(conn_settings: dict[str, Any]) -> bool:
+    """Whether the handshake offers permessage-deflate: the connection setting ``compression``
+    ("deflate" or "off"), or the server-wide UPSTREAM_COMPRESSION when it says "default"."""
+    choice = conn_settings.get("compression") or "default"
+    if choice == "default":
+        return bool(settings.UPSTREAM_COMPRESSION)
+    return bool(choice == "deflate")
 
 
 def raw_headers(headers: Headers) -> list[list[str]]:
@@ -142,7 +152,8 @@ async def open_upstream(
                 additional_headers=headers,
                 user_agent_header=None if has_user_agent else USER_AGENT,
                 subprotocols=request["subprotocols"] or None,
-                compression="deflate" if settings.UPSTREAM_COMPRESSION else None,
+                compression="deflate" if offers_compression(conn_settings) else None,
+                create_connection=ObservedConnection,
                 open_timeout=None,
                 ping_interval=ping,
                 ping_timeout=ping,

@@ -22,6 +22,11 @@ CONNECT = "relay.connect"  # {session, connection, request{...}, reply_to}
 # ({contract, message, problems}, or null for none) is the web process's check of the body
 SEND = "relay.send"
 DISCONNECT = "relay.disconnect"  # {session, code, reason, reply_to}
+# {session, connection, payload (Base64) or null for four random bytes, reply_to, ref}
+PING = "relay.ping"
+# {session, connection, action: "start" (with ``timer``) | "stop" (with ``id``) | "list",
+# reply_to, ref}: the repeating messages of a session's connection (sessions.relay.timers)
+TIMER = "relay.timer"
 REPLY = "relay.reply"  # {ref, ok, ...}: handled by SessionStreamConsumer.relay_reply
 # {session, first, last, state, events_json, acks?}: viewers' live batches; ``acks`` are
 # [channel, reply] for the sockets whose sends the batch holds (sent with ack_in_events)
@@ -65,13 +70,19 @@ def event_data(event: Any) -> dict[str, Any]:
         "contract": event.contract,
         "problems": event.problems,
     }
-    if event.opcode == "binary" and (event.data is not None or event.text is None):
+    if (event.opcode == "binary" and (event.data is not None or event.text is None)) or (
+        event.opcode in _BYTES_OPCODES and event.data is not None
+    ):
         data["base64"] = base64.b64encode(bytes(event.data or b"")).decode("ascii")
     elif event.text is not None:
         data["text"] = event.text
     elif event.data is not None:
         data["text"] = bytes(event.data).decode("utf-8", errors="replace")
     return data
+
+
+# Control frames' payload travels like a binary message's when it is not UTF-8 text.
+_BYTES_OPCODES = frozenset({"ping", "pong"})
 
 
 # Daphne (autobahn) will not send a message over --websocket-max-message-size (1 MiB by

@@ -36,7 +36,9 @@ from sessions.relay.protocol import (
     CONNECT,
     DISCONNECT,
     LIVE_LAYER,
+    PING,
     SEND,
+    TIMER,
     event_data,
     events_messages,
     ref_key,
@@ -139,6 +141,10 @@ class Relay:
         """Hand ``record`` to the batch writer; waits while too many records are pending."""
         return self.writer.put(record)
 
+    def enqueue_nowait(self, record: Record) -> None:
+        """Hand a small ``record`` to the batch writer at once (control frames)."""
+        self.writer.put_nowait(record)
+
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
@@ -235,6 +241,8 @@ class Relay:
                     self.spawn(self._on_connect(message))
                 elif kind == DISCONNECT:
                     self.spawn(self._on_disconnect(message))
+                elif kind in (PING, TIMER):
+                    self.spawn(self._on_control(message))
                 elif kind == ACKS:
                     self.spawn(self._on_acks(message))
                 elif kind == RESYNC:
@@ -328,6 +336,27 @@ class Relay:
             "verdict" in message,
         )
 
+    async def _on_control(self, message: dict[str, Any]) -> None:
+        """A ping to send, or a timer to start, stop or list, on the session's connection."""
+        reply_to = message.get("reply_to", "")
+        if reply_to and message.get("ack_in_events"):
+            reply_to = EventsAck(reply_to)
+        ref = message.get("ref")
+        connection = self.connections.get(int(message["session"]))
+        if connection is None or connection.number != message.get("connection"):
+            if message.get("type") == TIMER and message.get("action") == "list":
+                await self.reply(reply_to, reply(ref, True, timers=[]))
+                return
+            await self.reply(
+                reply_to,
+                reply(ref, False, code="not_connected", detail="The connection is not open."),
+            )
+            return
+        if message["type"] == PING:
+            await connection.control.ping(message.get("payload"), reply_to, ref)
+        else:
+            await connection.timers.command(message, reply_to, ref)
+
     async def _on_disconnect(self, message: dict[str, Any]) -> None:
         connection = self.connections.get(int(message["session"]))
         if connection is None or connection.ended:
@@ -366,6 +395,21 @@ class Relay:
         else:
             self.recent_acks.move_to_end(channel)
         recent.append(ack)
+
+    def reconnect(self, ended: UpstreamConnection) -> None:
+        """Start the next automatic reconnect attempt of ``ended``'s session, in its place."""
+        connection = UpstreamConnection(
+            relay=self,
+            session_id=ended.session_id,
+            number=ended.number + 1,
+            request=ended.request,
+            log=ended.log,
+            connect_reply=None,
+            attempt=ended.attempt + 1,
+        )
+        connection.observer = ended.observer
+        self.connections[ended.session_id] = connection
+        connection.task = self.spawn(connection.run())
 
     def connection_ended(self, connection: UpstreamConnection) -> None:
         if self.connections.get(connection.session_id) is connection:

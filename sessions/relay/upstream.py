@@ -18,17 +18,20 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from core import metrics
-from core.timestamps import iso
+from core.errors import DomainError
 from endpoints.contracts.checker import RECEIVE, Contract
-from endpoints.contracts.checker import SEND as SEND_DIRECTION
-from sessions.contracts import compiled, send_warning, shown_problems
+from sessions.contracts import compiled, shown_problems
 from sessions.masking import Masker, shown_pairs
 from sessions.models import ClosedBy, FailureKind, SessionState
+from sessions.relay import reconnect
 from sessions.relay.closing import CLOSED_BY_TEXT, CloseIntent, close_description, close_outcome
 from sessions.relay.connect import Failure, open_upstream, raw_headers
+from sessions.relay.control import ControlFrames
 from sessions.relay.egress import EgressPolicy, Resolver
+from sessions.relay.frames_out import send_frame
 from sessions.relay.protocol import reply
 from sessions.relay.store import Record, SessionLog, message_fields
+from sessions.relay.timers import Timers
 
 logger = logging.getLogger("switchboard.relay")
 
@@ -46,15 +49,28 @@ class RelayLink(Protocol):
 
     def enqueue(self, record: Record) -> Awaitable[None]: ...
 
+    def enqueue_nowait(self, record: Record) -> None: ...
+
     async def reply(self, channel: str | None, message: dict[str, Any]) -> None: ...
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
 
+    async def db(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
     def connection_ended(self, connection: UpstreamConnection) -> None: ...
+
+    def reconnect(self, connection: UpstreamConnection) -> None: ...
+
+    @property
+    def stopping(self) -> bool: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 class UpstreamConnection:
     __slots__ = (
+        "attempt",
         "cancel_reason",
         "close_intent",
         "close_replies",
@@ -62,16 +78,19 @@ class UpstreamConnection:
         "contract",
         "contract_endpoint",
         "contract_stamp",
+        "control",
         "ended",
         "log",
         "masker",
         "number",
         "observer",
+        "opened_at",
         "relay",
         "request",
         "send_lock",
         "session_id",
         "task",
+        "timers",
         "ws",
     )
 
@@ -84,8 +103,12 @@ class UpstreamConnection:
         request: dict[str, Any],
         log: SessionLog,
         connect_reply: tuple[str, Any] | None,
+        attempt: int = 0,
     ) -> None:
         self.relay = relay
+        # 0: the connect a member asked for; n: the n-th automatic reconnect after a drop.
+        self.attempt = attempt
+        self.opened_at: float | None = None  # loop time the connection opened
         self.session_id = session_id
         self.number = number
         self.request = request
@@ -98,6 +121,8 @@ class UpstreamConnection:
         self.cancel_reason: tuple[str, str, str] | None = None
         self.close_replies: list[tuple[str, dict[str, Any]]] = []
         self.ended = False
+        self.control = ControlFrames(self)
+        self.timers = Timers(self)
         # Spellings of the secret values sent on this connection (handshake, then each send
         # that substituted one); None for the usual connection without secrets.
         self.masker: Masker | None = (
@@ -114,6 +139,16 @@ class UpstreamConnection:
         self.observer: Callable[[Record, str | bytes | None], None] | None = None
         self.contract_endpoint: int | None = contract_data["endpoint"] if contract_data else None
         self.contract_stamp: list[Any] | None = contract_data["stamp"] if contract_data else None
+
+    def is_open(self) -> bool:
+        """Open, and no one asked to close it: frames may be sent."""
+        ws = self.ws
+        return (
+            ws is not None
+            and ws.state is State.OPEN
+            and self.close_intent is None
+            and not self.ended
+        )
 
     # --- records ------------------------------------------------------------------------
 
@@ -196,6 +231,19 @@ class UpstreamConnection:
             self.relay.connection_ended(self)
 
     async def _open(self) -> bool:
+        if self.attempt:
+            try:
+                claimed = await reconnect.wait_and_claim(self)
+            except DomainError as exc:
+                await self._fail(
+                    Failure(FailureKind.PROTOCOL, f"Could not reconnect: {exc.detail}"), {}
+                )
+                return False
+            if claimed is None:
+                self.ended = True
+                return False
+            self.request = claimed
+            self.masker = Masker(claimed.get("redact") or ()) if claimed.get("shown") else None
         request = self.request
         if request.get("contract"):
             # A big contract takes milliseconds to compile: not on the loop every session shares.
@@ -243,6 +291,8 @@ class UpstreamConnection:
             return False
         sent_headers = sent if sent is not None else planned["request_headers"]
         self.ws = ws
+        self.opened_at = asyncio.get_running_loop().time()
+        self.control.attach(ws)
         response = ws.response
         remote = ws.remote_address
         remote_text = f"{remote[0]}:{remote[1]}" if remote else ""
@@ -302,6 +352,7 @@ class UpstreamConnection:
         state: str = SessionState.FAILED,
         by: str = "",
     ) -> None:
+        await self.timers.end_all("the connection failed")
         self.ended = True
         if failure.kind == FailureKind.EGRESS:
             metrics.EGRESS_DENIED.inc()
@@ -332,6 +383,19 @@ class UpstreamConnection:
                 response_headers=headers,
                 response_body=text_body,
             )
+        status = response.status_code if response is not None else None
+        conn_settings = self.request["settings"]
+        if (
+            self.attempt
+            and not self.relay.stopping
+            and self.attempt < reconnect.max_attempts(conn_settings)
+            and reconnect.retries_failure(conn_settings, failure.kind, status)
+        ):
+            info["attempt"] = self.attempt
+            await self._hand_over(self.record("error", text=detail, info=info), update)
+            return
+        if self.attempt:
+            info["attempt"] = self.attempt
         record = self.record("error", text=detail, info=info)
         replies = list(self.close_replies)
         if self.connect_reply:
@@ -367,6 +431,17 @@ class UpstreamConnection:
         record.final = True
         record.replies = replies or None
         await self.emit(record)
+
+    async def _hand_over(self, record: Record, connection_update: dict[str, Any]) -> None:
+        """End this connection with ``record`` but keep the session: the next reconnect
+        attempt takes over (sessions.relay.reconnect)."""
+        self.ended = True
+        record.state = SessionState.CONNECTING
+        record.session_update = {"state": SessionState.CONNECTING}
+        record.connection_update = {**connection_update, "ended_at": record.created_at}
+        record.replies = list(self.close_replies) or None
+        await self.emit(record)
+        self.relay.reconnect(self)
 
     async def _read(self) -> None:
         ws = self.ws
@@ -423,6 +498,7 @@ class UpstreamConnection:
             received_first=bool(protocol.close_rcvd_then_sent),
             connection_exc=ws.connection_exc,
         )
+        await self.timers.end_all(f"the connection closed ({code})")
         if self.masker is not None:
             reason = self.masker.text(reason)
         info: dict[str, Any] = {"code": code, "reason": reason, "by": by}
@@ -443,6 +519,17 @@ class UpstreamConnection:
             code,
         )
         update = {"close_code": code, "close_reason": reason[:500], "closed_by": by}
+        conn_settings = self.request["settings"]
+        if not self.relay.stopping and reconnect.wants_reconnect(
+            conn_settings, code, self.close_intent is not None
+        ):
+            following = reconnect.next_attempt(self.attempt, self.opened_at)
+            if following <= reconnect.max_attempts(conn_settings):
+                self.attempt = following - 1
+                await self._hand_over(record, update)
+                return
+            if record.info is not None:
+                record.info["gave_up"] = True
         await self._emit_last(record, SessionState.CLOSED, update, list(self.close_replies))
 
     # --- commands -----------------------------------------------------------------------
@@ -456,79 +543,20 @@ class UpstreamConnection:
         masked: dict[str, Any] | None = None,
         verdict: dict[str, Any] | None = None,
         checked: bool = False,
+        timer: int | None = None,
     ) -> None:
-        """Send one frame and log it; ``masked`` (``text``, ``format``, ``redact``) is given
-        when a secret was substituted into the body: the log keeps that text instead.
-        ``checked``: the web process checked the body against the contract already and
-        ``verdict`` is what it found (None: nothing to check); else the relay checks it."""
-        if self.send_lock is None:
-            self.send_lock = asyncio.Lock()
-        async with self.send_lock:
-            ws = self.ws
-            if ws is None or ws.state is not State.OPEN or self.close_intent or self.ended:
-                await self.relay.reply(
-                    reply_to,
-                    reply(ref, False, code="not_connected", detail="The connection is not open."),
-                )
-                return
-            if opcode == "text" and isinstance(payload, bytes):
-                payload = payload.decode("utf-8")
-            elif opcode == "binary" and isinstance(payload, str):
-                payload = payload.encode("utf-8")
-            shown: str | None = None
-            info: dict[str, Any] | None = None
-            if masked is not None:
-                # The body as written with secrets as ••••, and the real wire size. For a
-                # binary frame that is its Base64/hex source text: its bytes hold the secret.
-                shown = masked["text"]
-                info = {"masked": True, "format": masked.get("format")}
-                if self.masker is None:
-                    self.masker = Masker()
-                # An echo of this secret is masked too.
-                self.masker.add(masked.get("redact") or ())
-            # Numbered before it is written, so an echo can never be logged ahead of it.
-            record = self.message_record("sent", "out", payload, shown=shown, info=info)
-            if checked:
-                if verdict:
-                    record.contract = verdict.get("contract") or ""
-                    record.message = verdict.get("message") or ""
-                    record.problems = verdict.get("problems")
-            elif self.contract is not None:
-                self.check(record, SEND_DIRECTION, payload)
-            # A scenario run sends with no one to answer (it reads the record itself).
-            record.replies = (
-                None
-                if not reply_to
-                else [
-                    (
-                        reply_to,
-                        reply(
-                            ref,
-                            True,
-                            seq=record.seq,
-                            connection=self.number,
-                            opcode=record.opcode,
-                            size=record.size,
-                            truncated=record.truncated,
-                            timestamp=iso(record.created_at),
-                            **sent_verdict(record),
-                        ),
-                    )
-                ]
-            )
-            await self.emit(record)
-            try:
-                await ws.send(payload)
-            except ConnectionClosed:
-                if not self.ended:
-                    await self.emit(
-                        self.record(
-                            "error",
-                            text="The connection closed while a message was being sent; "
-                            "it may not have reached the server.",
-                            info={"kind": "send_failed", "seq": record.seq},
-                        )
-                    )
+        """Send one frame and log it (``sessions.relay.frames_out.send_frame``)."""
+        await send_frame(
+            self,
+            opcode,
+            payload,
+            reply_to,
+            ref,
+            masked=masked,
+            verdict=verdict,
+            checked=checked,
+            timer=timer,
+        )
 
     async def close(
         self,
@@ -563,16 +591,3 @@ class UpstreamConnection:
             self.ws.transport.abort()
         elif self.task is not None:
             self.task.cancel()
-
-
-def sent_verdict(record: Record) -> dict[str, Any]:
-    """The contract's verdict on a sent frame as its send answer carries it, with a
-    ``warning`` when it went out although it violates its schema."""
-    fields: dict[str, Any] = {
-        "message": record.message or None,
-        "contract": record.contract,
-        "problems": record.problems,
-    }
-    if record.contract == "invalid":
-        fields["warning"] = send_warning(record.message, record.problems)
-    return fields

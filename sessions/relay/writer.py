@@ -162,17 +162,21 @@ class Writer:
         return self.unfinished > 0
 
     async def put(self, record: Record) -> None:
-        """Queue ``record``; waits (so the upstream reader pauses) only when the writer is behind."""
-        while self.queued >= self.max_pending:
+        """Queue ``record``, then wait (so the upstream reader pauses) while the writer is
+        behind. Queued before any wait: records are queued in the order they were numbered,
+        whoever queues them (a control frame is queued from a protocol callback meanwhile)."""
+        self.put_nowait(record)
+        while self.queued > self.max_pending or self.pending_bytes > MAX_PENDING_BYTES:
             self._room.clear()
             await self._room.wait()
+
+    def put_nowait(self, record: Record) -> None:
+        """Queue ``record`` without waiting (a protocol callback cannot); the next ``put``
+        waits if the writer is behind."""
         self.queued += 1
         self.unfinished += 1
         self.pending_bytes += _cost(record)
         self.executor.inbox.put(record)
-        if self.pending_bytes > MAX_PENDING_BYTES:
-            self._room.clear()
-            await self._room.wait()
 
     def _write(self, batch: list[Record], more: Callable[[set[int], int], list[Record]]) -> None:
         """On the writer thread: store ``batch`` and what ``more`` adds to it (retrying while

@@ -81,6 +81,7 @@ SERVICE_MODULES = (
     "docs_app.services",
     "sessions.services",
     "sessions.sending",
+    "sessions.control",
     "accounts.tokens",
     "scenarios.services",
     "mocks.services",
@@ -133,6 +134,18 @@ EXEMPT: dict[str, str] = {
         )
     },
     **{f"sessions.sending.{name}": PRIVATE_SESSION for name in ("message_prepare", "message_send")},
+    **{
+        f"sessions.control.{name}": PRIVATE_SESSION
+        for name in (
+            "ping_payload",
+            "ping_command",
+            "session_ping",
+            "timer_command",
+            "timer_start",
+            "timer_stop",
+            "timer_list",
+        )
+    },
     "sessions.services.session_save": (
         "writes through endpoint_create / endpoint_update, which announce it"
     ),

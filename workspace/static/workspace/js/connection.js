@@ -44,6 +44,8 @@ export class Connection {
       this.checkVariables();
     });
     this.connectButton = h("button.btn.connect#connect", { type: "button", on: { click: () => this.toggle() } }, "Connect");
+    // A ping on the open connection; it and its pong (with the round trip) show in the log.
+    this.pingButton = h("button.btn#ping", { type: "button", hidden: true, title: "Send a ping frame", on: { click: () => this.ping() } }, "Ping");
     this.lockIcon = h("span.url-lock", { hidden: true, title: "Locked while connected" }, icon("lock", "Handshake locked"));
     this.error = h("div.connect-error", { role: "alert", hidden: true });
     this.varsHint = h("p.vars-hint", { hidden: true });
@@ -55,7 +57,8 @@ export class Connection {
       h("div.url-field", {}, editor.urlInput, this.lockIcon),
       h("label.sr-only", { for: "req-env" }, "Environment"),
       this.envSelect,
-      this.connectButton);
+      this.connectButton,
+      this.pingButton);
     this.elements = [this.urlbar, this.error, this.varsHint, this.lockNote];
   }
 
@@ -112,6 +115,7 @@ export class Connection {
     this.connectButton.textContent = state === "open" ? "Disconnect" : state === "connecting" ? "Cancel" : state === "closing" ? "Disconnecting…" : "Connect";
     this.connectButton.classList.toggle("danger", state === "open" || state === "connecting");
     this.connectButton.disabled = state === "closing";
+    this.pingButton.hidden = state !== "open";
     this.onActive(active);
     this.editor.lock(active);
     this.envSelect.disabled = active;
@@ -120,6 +124,7 @@ export class Connection {
     const open = state === "open";
     this.composer.setOpen(open);
     this.editor.messages.setOpen(open);
+    if (this.timers) this.timers.setOpen(open);
   }
 
   /** The handshake as PATCH /api/v1/sessions/{id}/ takes it, with the chosen environment. */
@@ -173,6 +178,14 @@ export class Connection {
     this.error.hidden = false;
     const state = this.debug.state;
     this.debug.setState(error instanceof ApiError && error.body.state ? error.body.state : (state === "connecting" ? "failed" : state));
+  }
+
+  async ping() {
+    try {
+      await this.debug.ping();
+    } catch (error) {
+      toast(describeError(error));
+    }
   }
 
   async disconnect() {

@@ -96,6 +96,7 @@ export class DebugSession {
       this.setState(data.session.state);
     } else if (data.type === "events") {
       this.log.add(data.events);
+      if (this.onEvents) this.onEvents(data.events);
       if (data.state) this.setState(data.state);
       else this.stateFromEvents(data.events);
     } else if (data.type === "ack") {
@@ -146,6 +147,11 @@ export class DebugSession {
     this.session = result;
     this.setState(result.state);
     return result;
+  }
+
+  /** A ping frame on the open connection (four random bytes); answers its log entry's seq. */
+  ping() {
+    return api("POST", `/api/v1/sessions/${this.session.id}/ping/`, { body: {} });
   }
 
   async disconnect() {

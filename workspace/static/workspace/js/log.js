@@ -45,7 +45,11 @@ const STATUS_LABEL = {
   open: "Connected",
   closed: "Closed",
   error: "Error",
+  timer: "Timer",
+  reconnect: "Reconnecting",
 };
+// Control frames (docs/debug-sessions.md "Pings and pongs"): shown unless the member hides them.
+const CONTROL_KINDS = new Set(["ping", "pong"]);
 
 export class MessageLog {
   constructor({ onSelect }) {
@@ -70,6 +74,14 @@ export class MessageLog {
       this.direction = value;
       this.refilter();
     });
+    this.showControl = true;
+    const controlToggle = h("label.log-control-toggle", { title: "Show ping and pong frames" },
+      h("input", {
+        type: "checkbox",
+        checked: true,
+        on: { change: (event) => { this.showControl = event.target.checked; this.refilter(); } },
+      }),
+      " Ping/pong");
     this.search = h("input.log-search", {
       type: "search",
       placeholder: "Filter messages",
@@ -108,7 +120,7 @@ export class MessageLog {
       h("p", {}, "Connect, then send a message: everything sent and received shows up here, in order."));
     this.jump = h("button.log-jump", { type: "button", hidden: true, on: { click: () => this.scrollToEnd() } },
       icon("arrowDown"), h("span", {}, "New messages"));
-    this.toolbar = h("div.log-toolbar", {}, filter.element, this.contractFilter.element, this.search, this.count);
+    this.toolbar = h("div.log-toolbar", {}, filter.element, this.contractFilter.element, controlToggle, this.search, this.count);
     this.element = h("section.log", { "aria-label": "Messages" },
       this.toolbar,
       h("div.log-body", {}, this.viewport, this.empty, this.jump));
@@ -132,6 +144,7 @@ export class MessageLog {
 
   /** The direction and text filters (the contract counts are of what they let through). */
   passes(entry) {
+    if (!this.showControl && CONTROL_KINDS.has(entry.kind)) return false;
     if (this.direction !== "all" && entry.direction !== this.direction) return false;
     if (this.text && !searchable(entry).includes(this.text)) return false;
     return true;
@@ -272,7 +285,9 @@ export class MessageLog {
     const status = !entry.direction;
     const kind = status ? `status.st-${entry.kind}` : entry.direction;
     const binary = entry.opcode === "binary";
-    const label = status ? STATUS_LABEL[entry.kind] || entry.kind : entry.direction === "out" ? "Sent" : "Received";
+    const control = CONTROL_KINDS.has(entry.kind);
+    const label = status ? STATUS_LABEL[entry.kind] || entry.kind
+      : `${entry.direction === "out" ? "Sent" : "Received"}${control ? ` ${entry.kind}` : ""}`;
     const mark = status ? h("span.log-dir", { "aria-hidden": "true" }) :
       h("span.log-dir", { "aria-hidden": "true" }, icon(entry.direction === "out" ? "up" : "down"));
     const contract = entry.contract || "";
@@ -288,6 +303,7 @@ export class MessageLog {
     h("span.sr-only", {}, `${label}, `),
     h("span.log-time", {}, clockTime(entry.timestamp)),
     binary ? h("span.log-kind", {}, "bin") : null,
+    control ? h("span.log-kind", { title: entry.info && entry.info.rtt_ms !== undefined ? `Round trip ${entry.info.rtt_ms} ms` : null }, entry.kind) : null,
     entry.message ? h("span.log-msg", { title: `Documented message ${entry.message}` }, entry.message) : null,
     contract === "invalid" ? h("span.log-verdict.bad", { title: problem }, "invalid") : null,
     contract === "undocumented" ? h("span.log-verdict.none", { title: "No documented message matches this frame" }, "undocumented") : null,

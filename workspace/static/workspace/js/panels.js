@@ -7,7 +7,12 @@ import { segmented } from "./ui.js";
 import { chipsInput } from "./rows.js";
 import { boot, projectId } from "./boot.js";
 
-export const DEFAULT_SETTINGS = { open_timeout: 10, max_message_size: 1048576, verify_tls: true, ping_interval: 20 };
+export const DEFAULT_SETTINGS = {
+  open_timeout: 10, max_message_size: 1048576, verify_tls: true, ping_interval: 20,
+  compression: "default", reconnect: false, reconnect_max_attempts: 5, reconnect_delay: 1, reconnect_max_delay: 30,
+};
+const NUMBER_SETTINGS = ["open_timeout", "ping_interval", "max_message_size", "reconnect_max_attempts", "reconnect_delay", "reconnect_max_delay"];
+const CHECK_SETTINGS = ["verify_tls", "reconnect"];
 
 export class SettingsPanel {
   constructor({ editor }) {
@@ -26,9 +31,18 @@ export class SettingsPanel {
       this.inputs[key] = input;
       return h("div.setting", {}, h("label", { for: id }, label), h("div.with-unit", {}, input, h("span.unit", {}, unit)));
     };
-    const tls = h("input", { id: "setting-verify_tls", type: "checkbox", dataset: { field: "settings.verify_tls" } });
-    tls.addEventListener("change", () => editor.set("settings", { ...editor.draft.settings, verify_tls: tls.checked }));
-    this.inputs.verify_tls = tls;
+    const check = (key, label) => {
+      const input = h("input", { id: `setting-${key}`, type: "checkbox", dataset: { field: `settings.${key}` } });
+      input.addEventListener("change", () => editor.set("settings", { ...editor.draft.settings, [key]: input.checked }));
+      this.inputs[key] = input;
+      return h("div.setting.check", {}, input, h("label", { for: `setting-${key}` }, label));
+    };
+    const compression = h("select#setting-compression", { dataset: { field: "settings.compression" } },
+      h("option", { value: "default" }, "Server default"),
+      h("option", { value: "deflate" }, "Offer permessage-deflate"),
+      h("option", { value: "off" }, "Off"));
+    compression.addEventListener("change", () => editor.set("settings", { ...editor.draft.settings, compression: compression.value }));
+    this.inputs.compression = compression;
     this.subprotocols = chipsInput({
       id: "subprotocols",
       label: "Subprotocols",
@@ -41,15 +55,21 @@ export class SettingsPanel {
       number("open_timeout", "Open timeout", "seconds", "0.1", "120", "0.1"),
       number("ping_interval", "Ping interval", "seconds (0: off)", "0", "3600", "1"),
       number("max_message_size", "Largest message", "bytes", "1", String(64 * 1024 * 1024), "1"),
-      h("div.setting.check", {}, tls, h("label", { for: "setting-verify_tls" }, "Verify TLS certificates (wss://)")),
+      check("verify_tls", "Verify TLS certificates (wss://)"),
+      h("div.setting", {}, h("label", { for: "setting-compression" }, "Compression"), compression),
+      check("reconnect", "Reconnect after an abnormal close (1006, 1011, 1012, 1013)"),
+      number("reconnect_max_attempts", "Reconnect attempts", "at most", "1", "100", "1"),
+      number("reconnect_delay", "First reconnect after", "seconds (doubled each time)", "0.05", "60", "0.05"),
+      number("reconnect_max_delay", "Longest reconnect wait", "seconds", "0.05", "3600", "1"),
       h("div.setting.wide", {}, h("label", { for: "subprotocols" }, "Subprotocols"), this.subprotocols.element,
         h("p.panel-hint", {}, "Offered in Sec-WebSocket-Protocol, in this order.")));
   }
 
   fill(draft) {
     const settings = { ...DEFAULT_SETTINGS, ...(draft.settings || {}) };
-    for (const key of ["open_timeout", "ping_interval", "max_message_size"]) this.inputs[key].value = settings[key];
-    this.inputs.verify_tls.checked = settings.verify_tls !== false;
+    for (const key of NUMBER_SETTINGS) this.inputs[key].value = settings[key];
+    for (const key of CHECK_SETTINGS) this.inputs[key].checked = Boolean(settings[key]);
+    this.inputs.compression.value = settings.compression;
     this.subprotocols.set(draft.subprotocols || []);
   }
 

@@ -23,6 +23,7 @@ import { folderOptions } from "./tree-model.js";
 import { EndpointEditor, blankDraft, comparable } from "./editor.js";
 import { HANDSHAKE, DOCS_FIELDS } from "./endpoint-fields.js";
 import { Composer } from "./composer.js";
+import { TimersPanel } from "./timers.js";
 import { ACTIVE } from "./debug-session.js";
 import { Connection } from "./connection.js";
 import { ConflictGuard } from "./conflict.js";
@@ -155,6 +156,12 @@ export class RequestView {
       onActive: (active) => this.element.classList.toggle("connected", active),
     });
     this.debug = this.connection.debug;
+    this.timers = new TimersPanel({
+      debug: this.debug,
+      message: () => ({ format: this.composer.format.value, body: this.composer.body.value }),
+    });
+    this.connection.timers = this.timers;
+    this.debug.onEvents = (events) => this.timers.onEvents(events);
     this.log.toolbar.prepend(this.connection.statusPill);
     this.detail = new DetailPanel({
       sessionId: () => this.debug.session && this.debug.session.id,
@@ -165,7 +172,7 @@ export class RequestView {
       },
     });
     this.workbench = h("div.workbench", {},
-      h("div.bench-main", {}, this.composer.element, this.log.element),
+      h("div.bench-main", {}, this.composer.element, this.timers.element, this.log.element),
       this.detail.element);
 
     this.element = h(`section.request${this.isEndpoint ? ".is-endpoint" : ""}`, { "aria-label": this.isEndpoint ? "Endpoint" : "New request" },
