@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions import api
+from sessions import api, certificate_api
 
 urlpatterns = [
     path("sessions/", api.SessionListCreate.as_view()),
@@ -14,4 +14,12 @@ urlpatterns = [
     path("sessions/<int:session_id>/connections/", api.SessionConnections.as_view()),
     path("sessions/<int:session_id>/save/", api.SessionSave.as_view()),
     path("projects/<int:project_id>/ca-bundle/", api.ProjectCABundleView.as_view()),
+    path(
+        "projects/<int:project_id>/client-certificates/",
+        certificate_api.ClientCertificateList.as_view(),
+    ),
+    path(
+        "projects/<int:project_id>/client-certificates/<int:certificate_id>/",
+        certificate_api.ClientCertificateDetail.as_view(),
+    ),
 ]
