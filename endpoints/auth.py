@@ -17,7 +17,9 @@ from endpoints.environments.resolver import (
     MASK,
     Dynamics,
     Reference,
+    ResolvedHandshake,
     Unresolved,
+    append_query,
     parse,
     resolve_text,
 )
@@ -287,3 +289,17 @@ def resolve_auth(
             query=(name, key_value), shown_query=(name, MASK), credentials=[key_value]
         )
     return AppliedAuth(header=(name, key_value), shown_header=(name, MASK), credentials=[key_value])
+
+
+def with_auth_rows(resolved: ResolvedHandshake, applied: AppliedAuth) -> None:
+    """Add the auth's header or query parameter to a resolved handshake (both its sent and its
+    masked form), as the preview shows it; a row of the same name already there wins."""
+    for shape, header, query, encoded in (
+        (resolved.values, applied.header, applied.query, False),
+        (resolved.masked, applied.shown_header, applied.shown_query, True),
+    ):
+        if header and all(row["name"].lower() != header[0].lower() for row in shape["headers"]):
+            shape["headers"].append({"name": header[0], "value": header[1]})
+        if query and all(row["name"] != query[0] for row in shape["params"]):
+            shape["params"].append({"name": query[0], "value": query[1]})
+            shape["url"] = append_query(shape["url"], *query, value_encoded=encoded)

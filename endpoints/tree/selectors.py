@@ -338,6 +338,22 @@ def endpoint_head(*, project: Project, endpoint_id: int | str) -> Endpoint:
     return endpoint
 
 
+def auth_inherited(
+    *, own: dict[str, Any] | None, project: Project, folder_id: int | None
+) -> Effective:
+    """``auth_effective`` for an endpoint at hand: one query for the folders when ``own``
+    inherits from one, else none."""
+    if auth_type(own) != INHERIT or folder_id is None:
+        return effective_auth(own, [], project.auth)
+    folders = {
+        pk: (parent_id, auth)
+        for pk, parent_id, auth in Folder.objects.filter(project=project).values_list(
+            "pk", "parent_id", "auth"
+        )
+    }
+    return effective_auth(own, folder_chain(folder_id, folders), project.auth)
+
+
 def auth_effective(
     *, own: dict[str, Any] | None, project_id: int, endpoint_id: int | None
 ) -> Effective:

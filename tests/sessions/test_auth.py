@@ -12,7 +12,7 @@ from django.db import connection as db_connection
 
 from endpoints.environments.services import variable_create
 from endpoints.projects.services import project_update
-from endpoints.tree.services import folder_create
+from endpoints.tree.services import folder_create, folder_update
 from sessions.models import Connection, Event
 from tests.conftest import Team, assert_error
 from tests.factories import make_endpoint
@@ -223,3 +223,20 @@ def test_an_auth_variable_that_is_unknown_is_reported_before_connecting(
     body = assert_error(sessions.connect(session["id"], status=None), 400, "unresolved_variables")
     assert body["unresolved"] == [{"name": "nope", "where": "auth.token"}]
     assert not db_connection.in_atomic_block
+
+
+def test_the_preview_shows_the_inherited_auth_masked(team: Team, client_for: Any) -> None:
+    folder = folder_create(project=team.project, actor=team.editor, name="Keys")
+    folder_update(
+        folder=folder,
+        actor=team.editor,
+        auth={"type": "api_key", "name": "api_key", "value": "q-secret", "in": "query"},
+    )
+    endpoint = make_endpoint(team, url="wss://example.test/feed?x=1", folder=folder.pk)
+    response = client_for(team.viewer).post(
+        f"/api/v1/projects/{team.project.pk}/endpoints/{endpoint.pk}/preview/", {}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    handshake = response.json()["handshake"]
+    assert handshake["url"] == f"wss://example.test/feed?x=1&api_key={MASK}"
+    assert "q-secret" not in response.content.decode()
