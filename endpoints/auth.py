@@ -81,10 +81,12 @@ def clean_auth(
     stored: Mapping[str, Any] | None = None,
     top: bool = False,
     path: str = "auth",
+    partial: bool = False,
 ) -> dict[str, Any]:
-    """A checked Auth tab to store. A credential given as null (or left out) keeps the stored
-    one of the same type: responses show credentials as null, so a response sent back as it is
+    """A checked Auth tab to store. A field given as null (or left out) keeps the stored one
+    of the same type: responses show credentials as null, so a response sent back as it is
     erases nothing. ``top``: the project's tab, which has nothing to inherit from.
+    ``partial``: check the shape only, not what the stored tab may still supply (a name).
     Raises ValidationFailed naming ``auth.<key>``."""
     if not isinstance(value, dict):
         raise ValidationFailed({path: ["Expected an object with a type."]})
@@ -111,13 +113,18 @@ def clean_auth(
             cleaned["in"] = given
             continue
         if given is None:
-            given = keep.get(key, "") if key in SECRET_KEYS.get(kind, ()) else ""
+            given = keep.get(key, "")
         problem = _value_problem(given)
         if problem:
             errors[f"{path}.{key}"] = [problem]
             continue
         cleaned[key] = given
-    if kind == API_KEY and not errors.get(f"{path}.name") and not cleaned.get("name", "").strip():
+    if (
+        kind == API_KEY
+        and not partial
+        and not errors.get(f"{path}.name")
+        and not cleaned.get("name", "").strip()
+    ):
         errors[f"{path}.name"] = ["Name the header or query parameter that carries the key."]
     if (
         kind == BASIC

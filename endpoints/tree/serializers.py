@@ -461,7 +461,7 @@ class HandshakeInput(serializers.Serializer):
     def clean_handshake_field(self, key: str, value: Any) -> Any:
         if key == "auth":
             # Checked for shape here; the service merges it with the stored tab.
-            clean_auth(value)
+            clean_auth(value, partial=True)
             return value
         if key == "subprotocols":
             return clean_subprotocols(value)

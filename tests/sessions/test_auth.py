@@ -240,3 +240,21 @@ def test_the_preview_shows_the_inherited_auth_masked(team: Team, client_for: Any
     handshake = response.json()["handshake"]
     assert handshake["url"] == f"wss://example.test/feed?x=1&api_key={MASK}"
     assert "q-secret" not in response.content.decode()
+
+
+def test_a_field_left_out_keeps_its_stored_value(team: Team, client_for: Any) -> None:
+    endpoint = make_endpoint(
+        team, auth={"type": "api_key", "name": "X-Key", "value": "v1", "in": "query"}
+    )
+    url = f"/api/v1/projects/{team.project.pk}/endpoints/{endpoint.pk}/"
+    api = client_for(team.editor)
+    assert (
+        api.patch(url, {"auth": {"type": "api_key", "value": "v2"}}, format="json").status_code
+        == 200
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.auth == {"type": "api_key", "name": "X-Key", "value": "v2", "in": "query"}
+    # Another type starts empty: nothing of the old one is carried over.
+    assert api.patch(url, {"auth": {"type": "bearer"}}, format="json").status_code == 200
+    endpoint.refresh_from_db()
+    assert endpoint.auth == {"type": "bearer", "token": ""}
