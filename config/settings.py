@@ -428,6 +428,9 @@ UPSTREAM_DENY_CIDRS = env_list(
 UPSTREAM_MAX_REDIRECTS = int(os.environ.get("UPSTREAM_MAX_REDIRECTS", "0"))
 UPSTREAM_CA_BUNDLE = os.environ.get("UPSTREAM_CA_BUNDLE", "")
 UPSTREAM_COMPRESSION = env_bool("UPSTREAM_COMPRESSION", False)
+# Keys that encrypt client certificates at rest (core/encryption.py): comma-separated secrets,
+# the first encrypts, all decrypt (rotation: docs/configuration.md). Empty: SECRET_KEY.
+CERTIFICATE_ENCRYPTION_KEYS = env_list("CERTIFICATE_ENCRYPTION_KEYS", [])
 
 # Log lines: plain messages ("text") or one JSON object per line ("json": time, level, logger,
 # message, request_id, session_id). Every record carries the request id (X-Request-ID) and the

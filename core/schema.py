@@ -78,6 +78,13 @@ OPERATIONS: Operations = {
         },
     ),
     **_crud(
+        "projects",
+        "client_certificate",
+        _PROJECT + "client-certificates/",
+        _PROJECT + "client-certificates/{certificate_id}/",
+        "GET DELETE",
+    ),
+    **_crud(
         "members", "member", _PROJECT + "members/", _PROJECT + "members/{user_id}/", "PATCH DELETE"
     ),
     **_crud("folders", "folder", _PROJECT + "folders/", _PROJECT + "folders/{folder_id}/"),

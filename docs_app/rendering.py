@@ -240,6 +240,8 @@ def endpoint_markdown(
         facts.append("- Tags: " + ", ".join(endpoint.tags))
     if endpoint.assignee:
         facts.append(f"- Responsible: {endpoint.assignee}")
+    if endpoint.auth and endpoint.auth.get("type") != "none":
+        facts.append(f"- Auth: {endpoint.auth['label']}")
     facts.append(f"- Last updated: {endpoint.updated_at:%Y-%m-%d %H:%M} UTC")
     out += [*facts, "", "## URL", "", md_fence(url), ""]
     if endpoint.description.strip():

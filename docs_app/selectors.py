@@ -19,6 +19,7 @@ from docs_app import services
 from docs_app.models import RenderedDescription, ShareLink
 from docs_app.schema_table import mentions_ref
 from docs_app.tokens import looks_like_token, token_digest
+from endpoints.auth import auth_scheme, effective_auth, folder_chain
 from endpoints.environments.resolver import fill_known
 from endpoints.environments.selectors import variable_sources_for
 from endpoints.models import Endpoint, Folder, Message, Project, ProjectSchema, Tag
@@ -184,6 +185,9 @@ class DocsTree:
     last_modified: datetime | None
     # Descriptions rendered for this tree that are not stored yet (services.descriptions_store).
     stale_renderings: list[RenderedDescription] = field(default_factory=list)
+    # Every folder of the project (shown or not) as id -> (parent id, Auth tab): what an
+    # endpoint inherits its auth scheme from.
+    folder_auth: dict[int, tuple[int | None, Any]] = field(default_factory=dict)
 
     def folder_path(self, folder_id: int | None) -> list[DocsFolder]:
         chain: list[DocsFolder] = []
@@ -226,10 +230,10 @@ def docs_tree(
     folder_rows = list(
         Folder.objects.filter(project=source.project)
         .order_by("position", "id")
-        .values_list("id", "parent_id", "name", "updated_at")
+        .values_list("id", "parent_id", "name", "updated_at", "auth")
     )
     children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, parent_id, _, _ in folder_rows:
+    for pk, parent_id, *_ in folder_rows:
         children[parent_id].append(pk)
     all_folder_ids = {row[0] for row in folder_rows}
     included = all_folder_ids if source.whole_project else _included_folders(source, children)
@@ -252,8 +256,8 @@ def docs_tree(
         )
         rendered, stale = renderings.by_endpoint, renderings.stale
 
-    folders = {pk: DocsFolder(pk, name, parent_id) for pk, parent_id, name, _ in folder_rows}
-    folder_updated = {pk: updated for pk, _, _, updated in folder_rows}
+    folders = {pk: DocsFolder(pk, name, parent_id) for pk, parent_id, name, *_ in folder_rows}
+    folder_updated = {pk: updated for pk, _, _, updated, _ in folder_rows}
     visible: set[int] = set()
     summaries: list[DocsEndpointSummary] = []
     root_endpoints: list[DocsEndpointSummary] = []
@@ -282,7 +286,7 @@ def docs_tree(
         else:
             root_endpoints.append(item)
     roots: list[DocsFolder] = []
-    for pk, parent_id, _, _ in folder_rows:
+    for pk, parent_id, *_ in folder_rows:
         if pk not in visible:
             continue
         folder = folders[pk]
@@ -304,7 +308,15 @@ def docs_tree(
 
     ordered.extend(root_endpoints)
     walk(roots, [])
-    return DocsTree(roots, root_endpoints, ordered, by_id, last_modified, stale)
+    return DocsTree(
+        roots,
+        root_endpoints,
+        ordered,
+        by_id,
+        last_modified,
+        stale,
+        folder_auth={pk: (parent_id, auth) for pk, parent_id, _, _, auth in folder_rows},
+    )
 
 
 @dataclass
@@ -328,6 +340,8 @@ class DocsEndpoint:
     description_html: str
     # The description's rendering if it is not stored yet (services.descriptions_store).
     stale_renderings: list[RenderedDescription] = field(default_factory=list)
+    # The effective Auth tab's scheme (endpoints.auth.auth_scheme): never a value.
+    auth: dict[str, str] = field(default_factory=dict)
 
 
 def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsEndpoint | None:
@@ -379,6 +393,13 @@ def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsE
         description=endpoint.description,
         description_html=rendered.html,
         stale_renderings=renderings.stale,
+        auth=auth_scheme(
+            effective_auth(
+                endpoint.auth,
+                folder_chain(endpoint.folder_id, tree.folder_auth),
+                source.project.auth,
+            ).auth
+        ),
     )
 
 

@@ -31,10 +31,12 @@ def handshake_data(obj: Any) -> dict[str, Any]:
 
 
 def handshake_copy(source: Any, target: Any) -> None:
-    """Copy the template fields from one stored handshake to another (rows as new lists)."""
+    """Copy the template fields and the Auth tab from one stored handshake to another (rows
+    as new lists)."""
     target.url = source.url
     for name in TEMPLATE_FIELDS[1:]:
         setattr(target, name, list(getattr(source, name)))
+    target.auth = dict(source.auth or {})
 
 
 # Defaults and bounds of connection settings, documented in docs/configuration.md

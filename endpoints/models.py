@@ -47,6 +47,9 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The Auth tab every endpoint inherits unless a folder or the endpoint sets its own
+    # (endpoints.auth; {} is none).
+    auth = models.JSONField(default=dict, blank=True)
     # Sequence number of the project's last live event (see endpoints.activity.events); the row lock
     # taken to advance it makes events commit in sequence order.
     last_event_seq = models.PositiveBigIntegerField(default=0, editable=False)
@@ -94,6 +97,9 @@ class Folder(Edited):
     )
     name = models.CharField(max_length=200)
     position = models.PositiveIntegerField(default=0)
+    # The Auth tab of what is inside, unless a subfolder or an endpoint overrides it
+    # (endpoints.auth; {} inherits).
+    auth = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -131,6 +137,9 @@ class HandshakeFields(models.Model):
     subprotocols = models.JSONField(default=list, blank=True)
     # Connection settings; see endpoints.handshake.DEFAULT_SETTINGS for defaults and bounds.
     connection_settings = models.JSONField(default=dict, blank=True)
+    # The Auth tab (endpoints.auth): {} inherits from the folders and the project. Kept apart
+    # from the template fields: its credentials are write-only.
+    auth = models.JSONField(default=dict, blank=True)
 
     class Meta:
         abstract = True

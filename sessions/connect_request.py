@@ -6,17 +6,21 @@ at connect (``services.session_claim``) and again for each automatic reconnect
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
 
+from sessions.certificates import choose, presented
 from sessions.contracts import contract_data
 from sessions.handshake import resolved_handshake, session_settings
-from sessions.models import DebugSession, ProjectCABundle
+from sessions.models import ClientCertificate, DebugSession, ProjectCABundle
 
 
 def relay_request(session: DebugSession, actor: User) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(request for the relay, the request as the connection record shows it)``; raises
-    UnresolvedVariables or ValidationFailed before anything is written."""
+    UnresolvedVariables or ValidationFailed before anything is written. The project's client
+    certificate for a wss:// URL's host goes with the request sealed (the relay opens it),
+    and the record names it (``client_certificate``)."""
     request, shown, redact = resolved_handshake(session, actor)
     ca_pem = (
         ProjectCABundle.objects.filter(project_id=session.project_id)
@@ -24,6 +28,14 @@ def relay_request(session: DebugSession, actor: User) -> tuple[dict[str, Any], d
         .first()
     )
     result = {**request, "settings": session_settings(session), "ca_pem": ca_pem or ""}
+    certificate = client_certificate_for(session.project_id, request["url"])
+    if certificate is not None:
+        # Sealed: the key crosses the channel layer encrypted; the relay opens it.
+        result["client_certificate"] = {
+            "host_pattern": certificate.host_pattern,
+            "fingerprint": certificate.fingerprint,
+            "sealed": certificate.sealed,
+        }
     if session.endpoint_id is not None:
         # Read with the handshake: the relay checks every frame against it, with no query
         # per frame (its heartbeat notices edits).
@@ -32,4 +44,15 @@ def relay_request(session: DebugSession, actor: User) -> tuple[dict[str, Any], d
         # A secret was substituted: the relay records ``shown`` and masks these spellings
         # wherever they come back.
         result.update(shown=shown, redact=redact)
+    if certificate is not None:
+        shown = {**shown, "client_certificate": presented(certificate)}
     return result, shown
+
+
+def client_certificate_for(project_id: int, url: str) -> ClientCertificate | None:
+    """The project's client certificate for a wss:// URL's host and port, if one matches."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "wss" or not parts.hostname:
+        return None
+    candidates = list(ClientCertificate.objects.filter(project_id=project_id))
+    return choose(candidates, parts.hostname, parts.port or 443) if candidates else None

@@ -8,8 +8,10 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from core.errors import ValidationFailed
+from endpoints.auth import AppliedAuth, resolve_auth
 from endpoints.environments.resolver import (
     ResolvedHandshake,
+    append_query,
     references,
     references_in_endpoint,
     resolve_body,
@@ -17,6 +19,7 @@ from endpoints.environments.resolver import (
 )
 from endpoints.environments.selectors import variable_values_for
 from endpoints.handshake import clean_settings, handshake_of
+from endpoints.tree.selectors import auth_effective
 from sessions.masking import secret_forms
 from sessions.models import DebugSession
 
@@ -54,8 +57,10 @@ def resolved_handshake(
     spellings of the secrets it holds (for the relay to mask wherever they come back).
 
     Variables come from the session's environment, the project globals and ``actor``'s
-    current values, with the session's own values first. Raises UnresolvedVariables (every
-    unknown reference and where) or ValidationFailed before anything is written or sent.
+    current values, with the session's own values first. The effective Auth tab (the
+    session's, else its endpoint's folders', else the project's) adds its header or query
+    parameter, its credential masked whole. Raises UnresolvedVariables (every unknown
+    reference and where) or ValidationFailed before anything is written or sent.
     """
     handshake = handshake_of(session)
     values, secrets = variable_values_for(
@@ -64,14 +69,49 @@ def resolved_handshake(
         environment_id=session.environment_id,
         overrides=merged_overrides(session.variables),
     )
+    effective = auth_effective(
+        own=session.auth, project_id=session.project_id, endpoint_id=session.endpoint_id
+    )
     resolved = resolve_handshake(handshake, values, secrets)
+    applied = resolve_auth(effective.auth, values, secrets)
     request, shown = build_request(resolved, session.headers)
+    with_auth(request, shown, applied, resolved.values["params"])
     used = {
         usage.name
         for usage in references_in_endpoint(handshake)
         if usage.enabled and not usage.dynamic
     }
-    return request, shown, secret_forms(values[name] for name in sorted(used & secrets))
+    return (
+        request,
+        shown,
+        secret_forms([*(values[name] for name in sorted(used & secrets)), *applied.credentials]),
+    )
+
+
+def with_auth(
+    request: dict[str, Any],
+    shown: dict[str, Any],
+    applied: AppliedAuth,
+    params: list[dict[str, str]],
+) -> None:
+    """Add the Auth tab's header or query parameter to the request and its record. A header
+    row or param of the same name (written on the endpoint or session itself) wins."""
+    if applied.header and applied.shown_header:
+        name = applied.header[0]
+        if name.lower() in RESERVED_HEADERS:
+            raise ValidationFailed(
+                {"auth.name": [f"{name} is written by the WebSocket handshake itself."]}
+            )
+        if all(existing.lower() != name.lower() for existing, _ in request["headers"]):
+            request["headers"].append(list(applied.header))
+            shown["headers"].append(list(applied.shown_header))
+    if applied.query and applied.shown_query:
+        name, value = applied.query
+        if all(row["name"] != name for row in params):
+            request["url"] = append_query(request["url"], name, value)
+            shown["url"] = append_query(
+                shown["url"], name, applied.shown_query[1], value_encoded=True
+            )
 
 
 def resolved_body(

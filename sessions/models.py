@@ -182,6 +182,8 @@ class Connection(models.Model):
     close_code = models.PositiveIntegerField(null=True, blank=True)
     close_reason = models.CharField(max_length=500, blank=True, default="")
     closed_by = models.CharField(max_length=10, choices=ClosedBy.choices, blank=True, default="")
+    # The client certificate offered for mutual TLS (sessions.certificates.presented), or null.
+    client_certificate = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -245,3 +247,36 @@ class ProjectCABundle(models.Model):
 
     def __str__(self) -> str:
         return f"CA bundle of project {self.project_id}"
+
+
+class ClientCertificate(models.Model):
+    """A client certificate presented to the project's wss:// upstreams whose host matches
+    ``host_pattern`` (sessions.certificates). The chain and private key are kept only inside
+    ``sealed`` (core.encryption); the API shows what the other fields say."""
+
+    project = models.ForeignKey(
+        "endpoints.Project", on_delete=models.CASCADE, related_name="client_certificates"
+    )
+    name = models.CharField(max_length=200, blank=True, default="")
+    host_pattern = models.CharField(max_length=270)
+    sealed = models.TextField()
+    subject = models.TextField()
+    issuer = models.TextField()
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    fingerprint = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["host_pattern", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "host_pattern"], name="client_certificate_unique_pattern"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"client certificate for {self.host_pattern} in project {self.project_id}"

@@ -12,6 +12,7 @@ from core.errors import NotFound, ValidationFailed
 from endpoints.models import Message, Project, Variable
 from sessions.models import (
     ACTIVE_STATES,
+    ClientCertificate,
     Connection,
     DebugSession,
     Direction,
@@ -183,3 +184,18 @@ def project_ca_bundle(*, project: Project) -> ProjectCABundle:
     if bundle is None:
         raise NotFound("This project has no CA bundle.")
     return bundle
+
+
+def client_certificates(*, project: Project) -> list[ClientCertificate]:
+    return list(ClientCertificate.objects.filter(project=project).select_related("created_by"))
+
+
+def client_certificate_get(*, project: Project, certificate_id: int) -> ClientCertificate:
+    found = (
+        ClientCertificate.objects.filter(project=project, pk=certificate_id)
+        .select_related("created_by")
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such client certificate in this project.")
+    return found

@@ -12,11 +12,15 @@ from rest_framework import serializers
 from core.errors import ValidationFailed
 from core.formats import PRETTY_FORMATS
 from core.timestamps import iso
+from endpoints.auth import auth_public
 from endpoints.environments.resolver import is_valid_name
 from endpoints.environments.serializers import MAX_VARIABLE_VALUE
 from endpoints.handshake import handshake_data
 from endpoints.models import MessageFormat
 from endpoints.tree.serializers import (
+    AUTH_HELP,
+    AuthInSerializer,
+    AuthOutSerializer,
     HandshakeInput,
     MessageInSerializer,
     RowSerializer,
@@ -67,6 +71,7 @@ def connection_data(connection: Connection | None) -> dict[str, Any] | None:
             if connection.close_code is not None
             else None
         ),
+        "client_certificate": connection.client_certificate,
     }
 
 
@@ -87,6 +92,7 @@ def session_data(
         "endpoint": session.endpoint_id,
         "name": session.name,
         **handshake_data(session),
+        "auth": auth_public(session.auth),
         "environment": session.environment_id,
         "variables": {
             name: None if name in (secret_names or ()) else value
@@ -138,6 +144,14 @@ class CloseSerializer(serializers.Serializer):
     by = serializers.CharField(help_text="client, upstream, relay or network.")
 
 
+class PresentedCertificateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Its id at the time (it may have been deleted since).")
+    name = serializers.CharField(allow_blank=True)
+    host_pattern = serializers.CharField()
+    subject = serializers.CharField()
+    fingerprint = serializers.CharField()
+
+
 class ConnectionOutSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     relay = serializers.CharField()
@@ -148,6 +162,10 @@ class ConnectionOutSerializer(serializers.Serializer):
     response = ConnectionResponseSerializer()
     failure = FailureSerializer(allow_null=True)
     close = CloseSerializer(allow_null=True)
+    client_certificate = PresentedCertificateSerializer(
+        allow_null=True,
+        help_text="The project's client certificate offered for mutual TLS, or null for none.",
+    )
 
 
 class SessionOutSerializer(serializers.Serializer):
@@ -161,6 +179,7 @@ class SessionOutSerializer(serializers.Serializer):
     cookies = RowSerializer(many=True)
     subprotocols = serializers.ListField(child=serializers.CharField())
     settings = EndpointSettingsSerializer()
+    auth = AuthOutSerializer(help_text=AUTH_HELP)
     environment = serializers.IntegerField(
         allow_null=True, help_text="The environment {{variables}} come from (with the globals)."
     )
@@ -359,6 +378,7 @@ class DraftSerializer(HandshakeInput):
     cookies = RowSerializer(many=True, required=False)
     subprotocols = serializers.ListField(child=serializers.CharField(), required=False)
     settings = SettingsInSerializer(required=False)
+    auth = AuthInSerializer(required=False, help_text=AUTH_HELP)
     environment = serializers.IntegerField(
         allow_null=True,
         required=False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,6 +23,7 @@ from core.errors import NotFound, ValidationFailed
 from core.timestamps import iso
 from endpoints.activity import events
 from endpoints.activity.event_kinds import EventKind
+from endpoints.auth import clean_auth
 from endpoints.environments.resolver import (
     url_template_problem,
 )
@@ -34,6 +35,11 @@ from endpoints.handshake import (
 )
 from endpoints.models import Endpoint, Environment, Project
 from endpoints.tree.services import endpoint_create, endpoint_update
+from sessions.certificates import (
+    certificate_check,
+    parse_host_pattern,
+    pattern_text,
+)
 from sessions.connect_request import relay_request
 from sessions.errors import (
     AlreadyConnected,
@@ -42,11 +48,9 @@ from sessions.errors import (
     RelayUnavailable,
     SessionConnected,
 )
-
-if TYPE_CHECKING:
-    pass  # typing.Unpack from Python 3.12
 from sessions.models import (
     ACTIVE_STATES,
+    ClientCertificate,
     Connection,
     DebugSession,
     FailureKind,
@@ -106,6 +110,8 @@ def _apply_draft(session: DebugSession, data: dict[str, Any]) -> None:
         session.connection_settings = clean_settings(
             data["settings"], base=session.connection_settings
         )
+    if data.get("auth") is not None:
+        session.auth = clean_auth(data["auth"], stored=session.auth)
     if "environment" in data:
         session.environment_id = _checked_environment(session.project_id, data["environment"])
     if "variables" in data:
@@ -234,6 +240,7 @@ def session_claim(
             request_headers=shown["headers"],
             request_cookies=shown["cookies"],
             subprotocols_offered=shown["subprotocols"],
+            client_certificate=shown.get("client_certificate"),
         )
     message = {
         "type": CONNECT,
@@ -299,7 +306,8 @@ def _endpoint_fields(session: DebugSession) -> dict[str, Any]:
     problem = url_template_problem(session.url)
     if problem:
         raise ValidationFailed({"url": [problem]})
-    return handshake_data(session)
+    # The stored tab, credentials included: the endpoint keeps what the session used.
+    return {**handshake_data(session), "auth": dict(session.auth or {})}
 
 
 @transaction.atomic
@@ -393,3 +401,65 @@ def ca_bundle_delete(*, project: Project, actor: User) -> None:
             actor=actor,
             events=[{"kind": EventKind.CA_BUNDLE_DELETED, "ca_bundle": {"project": project.pk}}],
         )
+
+
+# --- client certificates (mutual TLS) -------------------------------------------------------
+
+
+def _certificate_event(kind: EventKind, certificate: ClientCertificate) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "client_certificate": {
+            "id": certificate.pk,
+            "host_pattern": certificate.host_pattern,
+            "fingerprint": certificate.fingerprint,
+        },
+    }
+
+
+def client_certificate_create(
+    *,
+    project: Project,
+    actor: User,
+    host_pattern: str,
+    certificate: str,
+    private_key: str,
+    passphrase: str = "",
+    name: str = "",
+) -> ClientCertificate:
+    """Check and store a certificate chain with its key, sealed (sessions.certificates); one
+    per host pattern. Every problem is a ValidationFailed before anything is stored."""
+    pattern = pattern_text(parse_host_pattern(host_pattern))
+    checked = certificate_check(
+        certificate=certificate, private_key=private_key, passphrase=passphrase
+    )
+    with transaction.atomic():
+        if ClientCertificate.objects.filter(project=project, host_pattern=pattern).exists():
+            raise ValidationFailed(
+                {"host_pattern": [f"This project already has a certificate for {pattern}."]}
+            )
+        stored = ClientCertificate.objects.create(
+            project=project,
+            name=name,
+            host_pattern=pattern,
+            sealed=checked.sealed,
+            subject=checked.subject,
+            issuer=checked.issuer,
+            not_before=checked.not_before,
+            not_after=checked.not_after,
+            fingerprint=checked.fingerprint,
+            created_by=actor,
+        )
+        events.publish(
+            project_id=project.pk,
+            actor=actor,
+            events=[_certificate_event(EventKind.CLIENT_CERTIFICATE_CREATED, stored)],
+        )
+    return stored
+
+
+def client_certificate_delete(*, certificate: ClientCertificate, actor: User) -> None:
+    with transaction.atomic():
+        event = _certificate_event(EventKind.CLIENT_CERTIFICATE_DELETED, certificate)
+        certificate.delete()
+        events.publish(project_id=certificate.project_id, actor=actor, events=[event])

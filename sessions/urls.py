@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions import api, control_api
+from sessions import api, certificate_api, control_api
 
 urlpatterns = [
     path("sessions/", api.SessionListCreate.as_view()),
@@ -17,4 +17,12 @@ urlpatterns = [
     path("sessions/<int:session_id>/timers/", control_api.SessionTimers.as_view()),
     path("sessions/<int:session_id>/timers/<int:timer_id>/", control_api.SessionTimer.as_view()),
     path("projects/<int:project_id>/ca-bundle/", api.ProjectCABundleView.as_view()),
+    path(
+        "projects/<int:project_id>/client-certificates/",
+        certificate_api.ClientCertificateList.as_view(),
+    ),
+    path(
+        "projects/<int:project_id>/client-certificates/<int:certificate_id>/",
+        certificate_api.ClientCertificateDetail.as_view(),
+    ),
 ]

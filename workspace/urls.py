@@ -22,6 +22,11 @@ urlpatterns = [
     path("projects/<int:project_id>/share/", views.project_page, name="workspace-share"),
     path("projects/<int:project_id>/members/", views.project_page, name="workspace-members"),
     path("projects/<int:project_id>/schemas/", views.project_page, name="workspace-schemas"),
+    path(
+        "projects/<int:project_id>/certificates/",
+        views.project_page,
+        name="workspace-certificates",
+    ),
     path("projects/<int:project_id>/scenarios/", views.project_page, name="workspace-scenarios"),
     path(
         "projects/<int:project_id>/scenarios/<int:scenario_id>/",

@@ -50,6 +50,8 @@ class EventKind(StrEnum):
     SHARE_LINK_DELETED = "share_link.deleted"
     CA_BUNDLE_UPDATED = "ca_bundle.updated"
     CA_BUNDLE_DELETED = "ca_bundle.deleted"
+    CLIENT_CERTIFICATE_CREATED = "client_certificate.created"
+    CLIENT_CERTIFICATE_DELETED = "client_certificate.deleted"
     SCHEMA_CREATED = "schema.created"
     SCHEMA_UPDATED = "schema.updated"
     SCHEMA_DELETED = "schema.deleted"
@@ -135,6 +137,7 @@ ENDPOINT_CHANGED = Obj(
     {"endpoint": ENDPOINT, "changed": ListOf(str), "revision": int},
     {"previous_folder": Nullable(int), "reverted_to": int},
 )
+CLIENT_CERTIFICATE = Obj({"id": int, "host_pattern": str, "fingerprint": str})
 FOLDER = Obj({"id": int, "name": str, "parent": Nullable(int), "position": int, "version": int})
 FOLDER_CHANGED = Obj(
     {"folder": FOLDER, "changed": ListOf(str), "revision": int},
@@ -252,6 +255,9 @@ SHAPES: dict[EventKind, Shape] = {
         Obj({"ca_bundle": Obj({"project": int, "updated_at": str})})
     ),
     EventKind.CA_BUNDLE_DELETED: Shape(Obj({"ca_bundle": Obj({"project": int})})),
+    # What the Certificates page lists, never the chain or the key.
+    EventKind.CLIENT_CERTIFICATE_CREATED: Shape(Obj({"client_certificate": CLIENT_CERTIFICATE})),
+    EventKind.CLIENT_CERTIFICATE_DELETED: Shape(Obj({"client_certificate": CLIENT_CERTIFICATE})),
     EventKind.SCHEMA_CREATED: Shape(PROJECT_SCHEMA),
     EventKind.SCHEMA_UPDATED: Shape(PROJECT_SCHEMA),
     EventKind.SCHEMA_DELETED: Shape(PROJECT_SCHEMA),

@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from core.people import user_brief
+from endpoints.auth import auth_public
 from endpoints.contracts.examples import with_examples
 from endpoints.handshake import API_FIELDS, handshake_data
 from endpoints.models import MESSAGE_FIELDS, Endpoint, Folder, RevisionAction
@@ -27,6 +28,7 @@ ENDPOINT_FIELDS = (
     "cookies",
     "subprotocols",
     "settings",
+    "auth",
     "messages",
     "strict",
     "status",
@@ -34,7 +36,7 @@ ENDPOINT_FIELDS = (
     "tags",
     "description",
 )
-FOLDER_FIELDS = ("name", "parent", "position")
+FOLDER_FIELDS = ("name", "parent", "position", "auth")
 RESTORED_MESSAGE_FIELDS = tuple(f for f in MESSAGE_FIELDS if f != "id")
 # A change of only these fields is a move (or reorder), not an edit.
 ENDPOINT_PLACEMENT = frozenset({"folder", "position"})
@@ -48,6 +50,8 @@ def endpoint_snapshot(endpoint: Endpoint) -> dict[str, Any]:
         "folder": endpoint.folder_id,
         "position": endpoint.position,
         **handshake_data(endpoint),
+        # Credentials as the API shows them (null): history never holds one.
+        "auth": auth_public(endpoint.auth),
         "messages": [message_data(m) for m in endpoint.messages.all()],
         "strict": endpoint.strict,
         "status": endpoint.status,
@@ -58,7 +62,12 @@ def endpoint_snapshot(endpoint: Endpoint) -> dict[str, Any]:
 
 
 def folder_snapshot(folder: Folder) -> dict[str, Any]:
-    return {"name": folder.name, "parent": folder.parent_id, "position": folder.position}
+    return {
+        "name": folder.name,
+        "parent": folder.parent_id,
+        "position": folder.position,
+        "auth": auth_public(folder.auth),
+    }
 
 
 def diff(
@@ -112,6 +121,8 @@ def revert_data(
         for key in (
             "name",
             *API_FIELDS,
+            # Its credentials are null: a revert keeps the stored ones (endpoints.auth.clean_auth).
+            "auth",
             "status",
             "strict",
             "description",

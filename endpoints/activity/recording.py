@@ -163,7 +163,12 @@ def folder_changed(
     )
     event: dict[str, Any] = {
         "kind": kind,
-        "folder": {"id": folder.pk, **new, "version": folder.version},
+        # The tree's fields; an Auth tab change shows in ``changed`` (read the folder again).
+        "folder": {
+            "id": folder.pk,
+            **{key: new[key] for key in ("name", "parent", "position")},
+            "version": folder.version,
+        },
         "changed": history.changed_fields(changes),
         "revision": revision.pk,
     }

@@ -13,7 +13,7 @@ from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.environments import selectors, services
 from endpoints.environments import serializers as s
 from endpoints.projects.access import Action, ProjectView, project_actions
-from endpoints.tree.selectors import endpoint_get, endpoint_handshake
+from endpoints.tree.selectors import auth_inherited, endpoint_get, endpoint_handshake
 
 
 class EnvironmentListCreate(ProjectView):
@@ -239,8 +239,8 @@ class EndpointPreview(ProjectView):
     @extend_schema(
         request=s.PreviewInSerializer,
         responses={200: s.PreviewOutSerializer, **ERRORS},
-        description="The endpoint's handshake resolved for you with the chosen environment, "
-        "secrets shown as ••••, without connecting. 400 unresolved_variables names every "
+        description="The endpoint's handshake resolved for you with the chosen environment "
+        "and its effective Auth tab, secrets and credentials shown as ••••, without connecting. 400 unresolved_variables names every "
         "unknown variable and where it is used.",
     )
     def post(self, request: AuthenticatedRequest, project_id: int, endpoint_id: int) -> Response:
@@ -252,5 +252,8 @@ class EndpointPreview(ProjectView):
             environment_id=data.get("environment"),
             handshake=endpoint_handshake(endpoint),
             overrides=data.get("values"),
+            auth=auth_inherited(
+                own=endpoint.auth, project=self.project, folder_id=endpoint.folder_id
+            ).auth,
         )
         return Response({"environment": data.get("environment"), "handshake": resolved.masked})

@@ -289,6 +289,13 @@ def _encode(text: str) -> str:
     return quote(text, safe=_QUERY_SAFE)
 
 
+def append_query(url: str, name: str, value: str, *, value_encoded: bool = False) -> str:
+    """``url`` with one more query parameter, encoded as params are (``value_encoded``: the
+    value goes in as it is, e.g. a mask)."""
+    encoded = value if value_encoded else _encode(value)
+    return _with_query(url, f"{_encode(name)}={encoded}")
+
+
 def _row_problems(field_name: str, index: int, name: str, value: str) -> dict[str, list[str]]:
     """What is wrong with a resolved row; messages never quote the (possibly secret) text."""
     problems: dict[str, list[str]] = {}

@@ -19,6 +19,7 @@ from django.db.models import (
 )
 
 from core.errors import NotFound, ValidationFailed
+from endpoints.auth import resolve_auth, with_auth_rows
 from endpoints.environments.resolver import (
     Dynamics,
     ResolvedHandshake,
@@ -219,12 +220,17 @@ def resolve_handshake_for(
     handshake: Mapping[str, Any],
     overrides: Mapping[str, str] | None = None,
     dynamics: Dynamics | None = None,
+    auth: Mapping[str, Any] | None = None,
 ) -> ResolvedHandshake:
-    """``handshake`` resolved for ``user`` (raises UnresolvedVariables / ValidationFailed)."""
+    """``handshake`` resolved for ``user`` (raises UnresolvedVariables / ValidationFailed),
+    with the effective Auth tab ``auth`` (endpoints.auth) applied when given."""
     values, secrets = variable_values_for(
         project=project, user=user, environment_id=environment_id, overrides=overrides
     )
-    return resolve_handshake(handshake, values, secrets, dynamics=dynamics)
+    resolved = resolve_handshake(handshake, values, secrets, dynamics=dynamics)
+    if auth is not None:
+        with_auth_rows(resolved, resolve_auth(auth, values, secrets, dynamics=dynamics))
+    return resolved
 
 
 def endpoint_variable_status(

@@ -49,6 +49,7 @@ class ProjectDetail(ProjectView):
             expected_version=expected_version(request, data.get("version")),
             name=data.get("name"),
             description=data.get("description"),
+            auth=data.get("auth"),
             actor=request.user,
         )
         return versioned(s.project_data(project, self.membership.role), project.version)

@@ -14,7 +14,14 @@ from core.markdown import render_markdown
 from core.people import UserBriefSerializer, user_brief
 from core.timestamps import iso
 from core.versioning import VersionedInput
+from endpoints.auth import auth_public
 from endpoints.models import Project, Role
+from endpoints.tree.serializers import AuthInSerializer, AuthOutSerializer
+
+PROJECT_AUTH_HELP = (
+    "The Auth tab every endpoint and folder inherits unless it sets its own "
+    "(docs/connection-auth.md): none, bearer, basic or api_key. Admins change it."
+)
 
 
 def project_data(
@@ -26,6 +33,7 @@ def project_data(
         "description": project.description,
         "description_html": render_markdown(project.description),
         "version": project.version,
+        "auth": auth_public(project.auth, top=True),
         "created_at": iso(project.created_at),
         "updated_at": iso(project.updated_at),
     }
@@ -53,6 +61,7 @@ class ProjectOutSerializer(serializers.Serializer):
         allow_blank=True, help_text="The description's Markdown as sanitized HTML."
     )
     version = serializers.IntegerField()
+    auth = AuthOutSerializer(help_text=PROJECT_AUTH_HELP)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     role = serializers.ChoiceField(choices=Role.choices, required=False)
@@ -68,6 +77,11 @@ class MemberOutSerializer(serializers.Serializer):
 class ProjectInSerializer(VersionedInput):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(allow_blank=True, required=False, max_length=100_000)
+    auth = AuthInSerializer(required=False, help_text=PROJECT_AUTH_HELP)
+
+    def validate_auth(self, value: dict[str, Any]) -> dict[str, Any]:
+        # Shape only; the service merges it with the stored tab.
+        return dict(self.initial_data.get("auth") or value)
 
 
 class MemberAddSerializer(serializers.Serializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
@@ -11,6 +13,7 @@ from core.errors import NotFound, ValidationFailed
 from core.query import as_whole_number
 from endpoints.activity import recording
 from endpoints.activity.event_kinds import EventKind
+from endpoints.auth import clean_auth
 from endpoints.errors import AlreadyMember, LastAdmin
 from endpoints.models import CurrentValue, Endpoint, Membership, Project, Role
 from endpoints.rows import apply_edit, lock, lock_current
@@ -30,9 +33,13 @@ def project_update(
     expected_version: int | None = None,
     name: str | None = None,
     description: str | None = None,
+    auth: dict[str, Any] | None = None,
     actor: User | None = None,
 ) -> Project:
+    """Rename, describe, or change the Auth tab every endpoint inherits (endpoints.auth)."""
     project = lock_current(Project.objects.all(), project.pk, expected_version)
+    if auth is not None:
+        project.auth = clean_auth(auth, stored=project.auth, top=True)
     apply_edit(project, actor, name=name, description=description)
     project.save()
     recording.project_changed(project=project, actor=actor)

@@ -31,6 +31,7 @@ class FolderListCreate(ProjectView):
             name=data["name"],
             parent_id=data.get("parent"),
             position=data.get("position"),
+            auth=data.get("auth"),
         )
         return versioned(s.folder_data(folder), folder.version, status.HTTP_201_CREATED)
 
@@ -45,12 +46,17 @@ class FolderDetail(ProjectView):
         request=s.FolderInSerializer(partial=True),
         parameters=[VERSION_HEADER],
         responses={200: s.FolderOutSerializer, **ERRORS},
-        description="Rename (name), move (parent; null is the root) or reorder (position).",
+        description="Rename (name), move (parent; null is the root), reorder (position) or "
+        "change the Auth tab that what is inside inherits (auth).",
     )
     def patch(self, request: AuthenticatedRequest, project_id: int, folder_id: int) -> Response:
         data = parse(s.FolderInSerializer, request, partial=True)
         folder = selectors.folder_get(project=self.project, folder_id=folder_id)
-        changes: dict[str, Any] = {"name": data.get("name"), "position": data.get("position")}
+        changes: dict[str, Any] = {
+            "name": data.get("name"),
+            "position": data.get("position"),
+            "auth": data.get("auth"),
+        }
         if "parent" in data:
             changes["parent_id"] = data["parent"]
         folder = services.folder_update(

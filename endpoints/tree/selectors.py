@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 
 from core.errors import NotFound
 from core.people import UserBrief, user_brief_of_columns
+from endpoints.auth import INHERIT, Effective, auth_type, effective_auth, folder_chain
 from endpoints.handshake import HANDSHAKE_FIELDS, handshake_of
 from endpoints.models import MESSAGE_FIELDS, Endpoint, Folder, Message, Project, Tag
 from endpoints.rows import as_int
@@ -145,6 +146,7 @@ ENDPOINT_ROW_FIELDS = (
     "position",
     "name",
     *HANDSHAKE_FIELDS,
+    "auth",
     "status",
     "strict",
     "description",
@@ -334,3 +336,46 @@ def endpoint_head(*, project: Project, endpoint_id: int | str) -> Endpoint:
     if endpoint is None:
         raise NotFound()
     return endpoint
+
+
+def auth_inherited(
+    *, own: dict[str, Any] | None, project: Project, folder_id: int | None
+) -> Effective:
+    """``auth_effective`` for an endpoint at hand: one query for the folders when ``own``
+    inherits from one, else none."""
+    if auth_type(own) != INHERIT or folder_id is None:
+        return effective_auth(own, [], project.auth)
+    folders = {
+        pk: (parent_id, auth)
+        for pk, parent_id, auth in Folder.objects.filter(project=project).values_list(
+            "pk", "parent_id", "auth"
+        )
+    }
+    return effective_auth(own, folder_chain(folder_id, folders), project.auth)
+
+
+def auth_effective(
+    *, own: dict[str, Any] | None, project_id: int, endpoint_id: int | None
+) -> Effective:
+    """The Auth tab a connection uses: ``own`` (an endpoint's or a session's), else inherited
+    from the endpoint's folders (innermost first), else the project's. At most three queries,
+    none when ``own`` does not inherit."""
+    if auth_type(own) != INHERIT:
+        return effective_auth(own, [], None)
+    folder_id = (
+        Endpoint.objects.filter(pk=endpoint_id).values_list("folder_id", flat=True).first()
+        if endpoint_id is not None
+        else None
+    )
+    folders = (
+        {
+            pk: (parent_id, auth)
+            for pk, parent_id, auth in Folder.objects.filter(project_id=project_id).values_list(
+                "pk", "parent_id", "auth"
+            )
+        }
+        if folder_id is not None
+        else {}
+    )
+    project_auth = Project.objects.filter(pk=project_id).values_list("auth", flat=True).first()
+    return effective_auth(own, folder_chain(folder_id, folders), project_auth)

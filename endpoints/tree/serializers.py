@@ -22,6 +22,7 @@ from core.query import (
 )
 from core.timestamps import iso
 from core.versioning import VersionedInput
+from endpoints.auth import API_KEY_PLACES, AUTH_TYPES, auth_public, clean_auth
 from endpoints.contracts.examples import default_body
 from endpoints.environments.resolver import (
     Usage,
@@ -59,6 +60,7 @@ def folder_data(folder: Folder) -> dict[str, Any]:
         "parent": folder.parent_id,
         "position": folder.position,
         "version": folder.version,
+        "auth": auth_public(folder.auth),
         "updated_at": iso(folder.updated_at),
         "updated_by": user_brief(folder.updated_by),
     }
@@ -124,6 +126,7 @@ def _endpoint_representation(
         "position": fields.position,
         "name": fields.name,
         **handshake_data(fields),
+        "auth": auth_public(fields.auth),
         "messages": [message_data(m) for m in messages],
         "variables": _variables_used(fields, messages),
         "status": fields.status,
@@ -261,6 +264,47 @@ class MessageOutSerializer(serializers.Serializer):
     )
 
 
+AUTH_HELP = (
+    "The Auth tab (docs/connection-auth.md): inherit (from the folders, then the project), "
+    "none, bearer (token), basic (username, password) or api_key (name, value, in: header or "
+    "query). Values take {{variables}}."
+)
+
+
+class AuthOutSerializer(serializers.Serializer):
+    """Credentials (token, password, value) are null unless they are only {{variable}}
+    references; ``<key>_set`` says whether one is stored."""
+
+    type = serializers.ChoiceField(choices=AUTH_TYPES)
+    token = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    token_set = serializers.BooleanField(required=False)
+    username = serializers.CharField(required=False, allow_blank=True)
+    password = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    password_set = serializers.BooleanField(required=False)
+    name = serializers.CharField(required=False, allow_blank=True)
+    value = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    value_set = serializers.BooleanField(required=False)
+    # ``in`` is a Python keyword: declared through the fields mapping below.
+
+
+class AuthInSerializer(serializers.Serializer):
+    """A credential left out or null keeps the stored one (of the same type); no value may
+    hold a line break."""
+
+    type = serializers.ChoiceField(choices=AUTH_TYPES)
+    token = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    username = serializers.CharField(required=False, allow_blank=True)
+    password = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    name = serializers.CharField(required=False, allow_blank=True)
+    value = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+for _auth_serializer in (AuthOutSerializer, AuthInSerializer):
+    _auth_serializer._declared_fields["in"] = serializers.ChoiceField(
+        choices=API_KEY_PLACES, required=False, help_text="api_key: where the key goes."
+    )
+
+
 class VariableUsageSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="Variable name, or $name for a dynamic value.")
     dynamic = serializers.BooleanField()
@@ -281,6 +325,7 @@ class EndpointOutSerializer(serializers.Serializer):
     cookies = RowSerializer(many=True)
     subprotocols = serializers.ListField(child=serializers.CharField())
     settings = SettingsSerializer(source="connection_settings")
+    auth = serializers.SerializerMethodField(help_text=AUTH_HELP)
     messages = MessageOutSerializer(many=True, source="messages.all")
     variables = serializers.SerializerMethodField(help_text="The {{names}} used, and where.")
     status = serializers.ChoiceField(choices=EndpointStatus.choices)
@@ -297,6 +342,10 @@ class EndpointOutSerializer(serializers.Serializer):
     @extend_schema_field(VariableUsageSerializer(many=True))
     def get_variables(self, endpoint: Endpoint) -> list[dict[str, Any]]:
         return endpoint_variables_used(endpoint)
+
+    @extend_schema_field(AuthOutSerializer)
+    def get_auth(self, endpoint: Endpoint) -> dict[str, Any]:
+        return auth_public(endpoint.auth)
 
 
 class EndpointSummarySerializer(serializers.Serializer):
@@ -341,6 +390,7 @@ class TreeSerializer(serializers.Serializer):
 
 
 class FolderOutSerializer(FolderFieldsSerializer):
+    auth = AuthOutSerializer(help_text=AUTH_HELP)
     updated_at = serializers.DateTimeField()
     updated_by = UserBriefSerializer(allow_null=True)
 
@@ -363,6 +413,11 @@ class FolderInSerializer(VersionedInput):
         allow_null=True, required=False, min_value=1
     )
     position = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
+    auth = AuthInSerializer(required=False, help_text=AUTH_HELP)
+
+    def validate_auth(self, value: dict[str, Any]) -> dict[str, Any]:
+        # Shape only; the service merges it with the stored tab.
+        return dict(self.initial_data.get("auth") or value)
 
 
 # One documented message as written, a legacy ``body`` kept as it is: examples are checked
@@ -419,9 +474,13 @@ class HandshakeInput(serializers.Serializer):
     only describe the shapes in the schema. Subclasses add fields or checks through the hooks.
     """
 
-    handshake_fields: tuple[str, ...] = tuple(name for name in API_FIELDS if name != "url")
+    handshake_fields: tuple[str, ...] = (*(name for name in API_FIELDS if name != "url"), "auth")
 
     def clean_handshake_field(self, key: str, value: Any) -> Any:
+        if key == "auth":
+            # Checked for shape here; the service merges it with the stored tab.
+            clean_auth(value, partial=True)
+            return value
         if key == "subprotocols":
             return clean_subprotocols(value)
         if key == "settings":
@@ -473,6 +532,7 @@ class EndpointInSerializer(HandshakeInput, VersionedInput):
     cookies = RowSerializer(many=True, required=False)
     subprotocols = serializers.ListField(child=serializers.CharField(), required=False)
     settings = SettingsInSerializer(required=False)
+    auth = AuthInSerializer(required=False, help_text=AUTH_HELP)
     # The list built out as many=True builds it, so that its length limit is typed.
     messages = serializers.ListSerializer[Any](
         child=MessageInSerializer(required=False),

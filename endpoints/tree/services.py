@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.errors import Conflict, ValidationFailed, VersionConflict
 from endpoints.activity import history, recording
 from endpoints.activity.event_kinds import EventKind
+from endpoints.auth import clean_auth
 from endpoints.errors import FolderCycle, FolderNotEmpty
 from endpoints.handshake import TEMPLATE_FIELDS, clean_settings
 from endpoints.models import (
@@ -61,6 +62,7 @@ def folder_create(
     name: str,
     parent_id: int | None = None,
     position: int | None = None,
+    auth: dict[str, Any] | None = None,
 ) -> Folder:
     parent = _folder_in_project(project, parent_id, "parent")
     siblings = Folder.objects.filter(project=project, parent=parent)
@@ -68,6 +70,7 @@ def folder_create(
         project=project,
         parent=parent,
         name=name,
+        auth=clean_auth(auth) if auth is not None else {},
         position=append_position(siblings),
         updated_by=actor,
     )
@@ -86,7 +89,9 @@ def folder_update(
     name: str | None = None,
     parent_id: int | None = UNSET,
     position: int | None = None,
+    auth: dict[str, Any] | None = None,
 ) -> Folder:
+    """Rename, move or reorder a folder, or change its Auth tab (``auth``: endpoints.auth)."""
     folder = lock_current(Folder.objects.all(), folder.pk, expected_version)
     before = history.folder_snapshot(folder)
     project = folder.project
@@ -96,6 +101,8 @@ def folder_update(
         if folder.pk in _ancestor_ids(project, parent_id):
             raise FolderCycle(fields={"parent": [FolderCycle.default_detail]})
         folder.parent_id = parent_id
+    if auth is not None:
+        folder.auth = clean_auth(auth, stored=folder.auth)
     apply_edit(folder, actor, name=name)
     folder.save()
     if moving or position is not None:
@@ -274,6 +281,7 @@ def endpoint_create(*, project: Project, actor: User, data: dict[str, Any]) -> E
         folder=folder,
         assignee_id=data.get("assignee"),
         connection_settings=clean_settings(data.get("settings")),
+        auth=clean_auth(data["auth"]) if data.get("auth") is not None else {},
         created_by=actor,
         updated_by=actor,
         position=append_position(siblings),
@@ -333,6 +341,8 @@ def endpoint_apply(endpoint: Endpoint, actor: User, data: dict[str, Any]) -> Non
         endpoint.connection_settings = clean_settings(
             data["settings"], base=endpoint.connection_settings
         )
+    if data.get("auth") is not None:
+        endpoint.auth = clean_auth(data["auth"], stored=endpoint.auth)
     for field in ENDPOINT_SCALAR_FIELDS:
         if field in data:
             setattr(endpoint, field, data[field])

@@ -23,6 +23,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
+from sessions import certificates
 from sessions.errors import EgressDenied
 from sessions.models import FailureKind
 from sessions.relay import egress
@@ -40,7 +41,7 @@ CLOSE_TIMEOUT = 5.0
 _REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 307, 308})
 # Headers that carry credentials: they stay with the origin they were written for.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
-_SSL_CONTEXTS: OrderedDict[tuple[bool, str], ssl.SSLContext] = OrderedDict()
+_SSL_CONTEXTS: OrderedDict[tuple[bool, str, str], ssl.SSLContext] = OrderedDict()
 
 # Called with the URL and the headers actually sent, once a server answered a handshake.
 RequestSent = Callable[[str, list[list[str]]], None]
@@ -56,14 +57,18 @@ class Failure(Exception):
         self.response = response
 
 
-def ssl_context(verify: bool, ca_pem: str) -> ssl.SSLContext:
-    """A TLS context for wss://, shared by connections with the same trust (contexts are big)."""
-    key = (verify, ca_pem if verify else "")
+def ssl_context(verify: bool, ca_pem: str, sealed_certificate: str = "") -> ssl.SSLContext:
+    """A TLS context for wss://, shared by connections with the same trust and client
+    certificate (contexts are big). ``sealed_certificate``: a client certificate and key as
+    sessions.certificates seals them, presented when the server asks for one."""
+    key = (verify, ca_pem if verify else "", sealed_certificate)
     context = _SSL_CONTEXTS.get(key)
     if context is not None:
         _SSL_CONTEXTS.move_to_end(key)
         return context
     context = ssl.create_default_context()
+    if sealed_certificate:
+        certificates.load_into(context, sealed_certificate)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -161,7 +166,11 @@ async def open_upstream(
                 max_size=max_size,
                 logger=upstream_logger,
                 ssl=(
-                    ssl_context(bool(conn_settings["verify_tls"]), request.get("ca_pem") or "")
+                    ssl_context(
+                        bool(conn_settings["verify_tls"]),
+                        request.get("ca_pem") or "",
+                        _certificate_for(request, uri.host, uri.port),
+                    )
                     if uri.secure
                     else None
                 ),
@@ -198,7 +207,13 @@ async def open_upstream(
                 ) from None
             except ssl.SSLError as exc:
                 raise Failure(
-                    FailureKind.TLS, f"TLS handshake with {uri.host} failed: {exc.reason}."
+                    FailureKind.TLS,
+                    f"TLS handshake with {uri.host} failed: {exc.reason}."
+                    + (
+                        _client_certificate_hint(request, uri.host, uri.port)
+                        if _about_client_certificate(exc)
+                        else ""
+                    ),
                 ) from None
             except ConnectionRefusedError:
                 unreachable = Failure(
@@ -216,6 +231,16 @@ async def open_upstream(
                 continue
             except InvalidHandshake as exc:
                 _tell_sent(attempt, request_sent)
+                if uri.secure and isinstance(exc.__cause__, EOFError):
+                    # With TLS 1.3 a server that refuses the client's certificate (or its
+                    # absence) says so after the handshake: the first read finds the stream
+                    # closed, with no TLS error to show.
+                    raise Failure(
+                        FailureKind.TLS,
+                        f"{uri.host} closed the connection right after the TLS handshake, "
+                        "without answering the WebSocket handshake."
+                        + _client_certificate_hint(request, uri.host, uri.port),
+                    ) from None
                 cause = f" ({exc.__cause__})" if exc.__cause__ else ""
                 raise Failure(
                     FailureKind.PROTOCOL,
@@ -234,6 +259,49 @@ async def open_upstream(
             headers = _without_credentials(headers)
         hops += 1
         current = redirect_to
+
+
+def _certificate_for(request: dict[str, Any], host: str, port: int) -> str:
+    """The sealed client certificate to offer ``host:port`` (every hop is checked: a redirect
+    to another host does not get it), or ""."""
+    chosen = request.get("client_certificate")
+    if not chosen:
+        return ""
+    pattern = certificates.parse_host_pattern(chosen["host_pattern"])
+    return str(chosen["sealed"]) if pattern.matches(host, port) else ""
+
+
+# TLS alerts that are about the client certificate, as OpenSSL names them.
+_CLIENT_CERTIFICATE_ALERTS = (
+    "CERTIFICATE_REQUIRED",
+    "HANDSHAKE_FAILURE",
+    "UNKNOWN_CA",
+    "BAD_CERTIFICATE",
+    "CERTIFICATE_EXPIRED",
+    "CERTIFICATE_REVOKED",
+    "CERTIFICATE_UNKNOWN",
+    "ACCESS_DENIED",
+)
+
+
+def _about_client_certificate(exc: ssl.SSLError) -> bool:
+    reason = str(exc.reason or exc).upper()
+    return any(alert in reason for alert in _CLIENT_CERTIFICATE_ALERTS)
+
+
+def _client_certificate_hint(request: dict[str, Any], host: str, port: int) -> str:
+    """What a TLS failure may have to do with client certificates (mutual TLS)."""
+    chosen = request.get("client_certificate")
+    if chosen and _certificate_for(request, host, port):
+        return (
+            " The server may have refused the client certificate presented "
+            f"({chosen['host_pattern']}, SHA-256 {chosen['fingerprint'][:23]}…): is it "
+            "issued by a CA the server trusts, and still valid?"
+        )
+    return (
+        " The server may require a client certificate; none of the project's "
+        f"certificates matches {host}:{port} (Certificates page)."
+    )
 
 
 def _tell_sent(attempt: _Attempt, request_sent: RequestSent) -> None:

@@ -89,6 +89,7 @@ def reconnect_claim(*, session_id: int, number: int, relay_name: str) -> dict[st
             request_headers=shown["headers"],
             request_cookies=shown["cookies"],
             subprotocols_offered=shown["subprotocols"],
+            client_certificate=shown.get("client_certificate"),
         )
     return request
 

@@ -412,3 +412,38 @@ def test_last_modified_is_the_latest_change(docs, browser):
     link = ShareLink.objects.get(name="Partner docs")
     latest = max(ticker.updated_at, link.updated_at)
     assert response["Last-Modified"] == http_date(int(latest.timestamp()))
+
+
+def test_the_auth_scheme_is_shown_never_its_value(docs, browser):
+    from endpoints.models import Folder
+    from endpoints.projects.services import project_update
+    from endpoints.tree.services import folder_create
+
+    endpoint = docs.endpoints["ticker"]
+    project = endpoint.project
+    _, token = docs.link()
+    url = f"/share/{token}/endpoints/{endpoint.pk}/"
+    assert "Auth" not in visible_text(browser.get(url).content.decode())
+
+    admin = project.memberships.get(role="admin").user
+    project_update(project=project, actor=admin, auth={"type": "bearer", "token": "proj-Tok-77"})
+    html = browser.get(url).content.decode()
+    assert "Bearer token" in visible_text(html) and "proj-Tok-77" not in html
+    # A folder above the endpoint's overrides the project's, even a folder the link hides.
+    if endpoint.folder_id is None:
+        folder = folder_create(project=project, actor=admin, name="Keys")
+        Folder.objects.filter(pk=folder.pk).update(
+            auth={"type": "api_key", "name": "X-Api-Key", "value": "fold-Key-88", "in": "header"}
+        )
+        endpoint_update(endpoint=endpoint, actor=admin, data={"folder": folder.pk})
+    else:
+        Folder.objects.filter(pk=endpoint.folder_id).update(
+            auth={"type": "api_key", "name": "X-Api-Key", "value": "fold-Key-88", "in": "header"}
+        )
+    _, token = docs.link()
+    html = browser.get(f"/share/{token}/endpoints/{endpoint.pk}/").content.decode()
+    assert "API key in the header (X-Api-Key)" in visible_text(html)
+    assert "fold-Key-88" not in html and "proj-Tok-77" not in html
+    markdown = browser.get(f"/share/{token}/endpoints/{endpoint.pk}.md").content.decode()
+    assert "- Auth: API key in the header (X-Api-Key)" in markdown
+    assert "fold-Key-88" not in markdown

@@ -9,6 +9,9 @@ Two implementations (``websockets`` and aiohttp) answer the same paths:
 * ``/types`` sends a text, a binary, a unicode and an empty message, then echoes;
 * ``/burst?n=N`` sends ``frame-0`` .. ``frame-N-1`` at once, then echoes;
 * ``/redirect?to=URL`` (websockets only) answers 302 to URL;
+* ``/bearer``, ``/basic`` and ``/apikey`` (websockets only) want ``Authorization: Bearer
+  BEARER_TOKEN``, Basic ``BASIC_USER``:``BASIC_PASSWORD``, or query ``api_key=API_KEY``, and
+  answer 401 saying what is missing otherwise; then echo;
 * ``/ticker`` answers a ``{"op": "subscribe"}`` with ``TICKER_REPLIES`` (subscribed, two
   valid trades, a trade whose price is a string, an undocumented heartbeat); echoes the rest.
 
@@ -41,6 +44,10 @@ TYPES_MESSAGES: tuple[str, bytes, str, str] = (
     "héllo wörld ✓ 🚀 日本",
     "",
 )
+
+BEARER_TOKEN = "t0k-bearer/42"
+BASIC_USER, BASIC_PASSWORD = "ada", "pa:ss wörd"
+API_KEY = "k3y&=?"
 
 TICKER_REPLIES: tuple[str, ...] = (
     '{"type": "subscribed", "channel": "trades"}',
@@ -115,6 +122,21 @@ def _auth_problem(path: str, headers: Any, query: dict[str, list[str]]) -> str |
     return None
 
 
+def _credentials_problem(path: str, headers: Any, query: dict[str, list[str]]) -> str | None:
+    """What ``/bearer``, ``/basic`` and ``/apikey`` miss of their credentials, if anything."""
+    import base64
+
+    if path == "/bearer" and headers.get("Authorization") != f"Bearer {BEARER_TOKEN}":
+        return "missing or wrong Bearer token"
+    if path == "/basic":
+        pair = base64.b64encode(f"{BASIC_USER}:{BASIC_PASSWORD}".encode()).decode()
+        if headers.get("Authorization") != f"Basic {pair}":
+            return "missing or wrong Basic credentials"
+    if path == "/apikey" and query.get("api_key") != [API_KEY]:
+        return "missing or wrong api_key"
+    return None
+
+
 class ServedWebsockets:
     """A ``websockets`` server on a ``LoopThread``: ``serve_on_loop`` starts it, ``stop`` closes it."""
 
@@ -170,6 +192,9 @@ class WebsocketsUpstream(ServedWebsockets, Upstream):
             problem = _auth_problem(parts.path, request.headers, query)
             if problem:
                 return connection.respond(401, f"unauthorized: {problem}\n")
+        problem = _credentials_problem(parts.path, request.headers, query)
+        if problem:
+            return connection.respond(401, f"unauthorized: {problem}\n")
         if parts.path == "/redirect":
             response = connection.respond(302, "moved\n")
             response.headers["Location"] = query["to"][0]
@@ -349,6 +374,90 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+class Issued:
+    """A certificate made in a test, with its key, as PEM (``key_pem`` encrypted when a
+    passphrase was given)."""
+
+    def __init__(self, cert: Any, key: Any, passphrase: str | None = None) -> None:
+        from cryptography.hazmat.primitives import serialization
+
+        self.cert = cert
+        self.key = key
+        self.cert_pem: str = cert.public_bytes(serialization.Encoding.PEM).decode()
+        encryption: Any = (
+            serialization.BestAvailableEncryption(passphrase.encode())
+            if passphrase
+            else serialization.NoEncryption()
+        )
+        self.key_pem: str = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        ).decode()
+
+
+def make_ca(name: str) -> Issued:
+    """A self-signed certificate authority, made with ``cryptography``."""
+    return issue(None, name, authority=True)
+
+
+def issue(
+    signer: Issued | None,
+    name: str,
+    *,
+    authority: bool = False,
+    hosts: tuple[str, ...] = (),
+    valid_from: datetime.datetime | None = None,
+    valid_until: datetime.datetime | None = None,
+    passphrase: str | None = None,
+) -> Issued:
+    """A certificate for ``name`` signed by ``signer`` (self-signed when None): a CA's
+    (``authority``), a server's for ``hosts`` (DNS names or IP addresses), else a client's.
+    Valid from five minutes ago for a day unless told."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(signer.cert.subject if signer else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(valid_from or now - datetime.timedelta(minutes=5))
+        .not_valid_after(valid_until or now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=authority, path_length=None), critical=True)
+    )
+    if hosts:
+        names: list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    if not authority:
+        usage = ExtendedKeyUsageOID.SERVER_AUTH if hosts else ExtendedKeyUsageOID.CLIENT_AUTH
+        builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+    signing_key = signer.key if signer else key
+    return Issued(builder.sign(signing_key, hashes.SHA256()), key, passphrase)
+
+
+def mutual_tls_context(server: Issued, client_ca: Issued, directory: Path) -> ssl.SSLContext:
+    """A server TLS context that presents ``server`` and requires a client certificate
+    signed by ``client_ca``."""
+    cert_path, key_path = directory / "server.pem", directory / "server.key"
+    cert_path.write_text(server.cert_pem)
+    key_path.write_text(server.key_pem)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cadata=client_ca.cert_pem)
+    return context
 
 
 def hosts_resolver(

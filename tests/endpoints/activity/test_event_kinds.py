@@ -11,9 +11,10 @@
 What a socket would receive is read from the real (Redis) channel layer: one channel in the
 project's group and one in each member's own group.
 
-Of ``sessions/services.py`` only the project's CA bundle is walked: a debug session is private
-to the member who opened it and has its own socket (WS /ws/sessions/{id}/); saving one writes
-through ``endpoint_create`` / ``endpoint_update``, walked here.
+Of ``sessions/services.py`` only the project's CA bundle and client certificates are walked: a
+debug session is private to the member who opened it and has its own socket
+(WS /ws/sessions/{id}/); saving one writes through ``endpoint_create`` / ``endpoint_update``,
+walked here.
 """
 
 from __future__ import annotations
@@ -67,9 +68,10 @@ from mocks import services as mock_services
 from scenarios import services as scenario_services
 from scenarios.models import Scenario, ScenarioFolder
 from sessions import services as session_services
+from sessions.models import ClientCertificate
 from tests.conftest import Team
 from tests.factories import make_endpoint, make_env, make_var
-from tests.sessions.upstreams import self_signed
+from tests.sessions.upstreams import issue, make_ca, self_signed
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS_JS = ROOT / "workspace/static/workspace/js/events.js"
@@ -262,6 +264,17 @@ def _scenario_folder_made(w: World) -> Any:
 
 def _scenario_folder_old(w: World) -> ScenarioFolder:
     return ScenarioFolder.objects.get(project=w.project, name="Old folder")
+
+
+def _client_certificate_create(w: World) -> Any:
+    issued = issue(make_ca("Event CA"), "events-client")
+    return session_services.client_certificate_create(
+        project=w.project,
+        actor=w.team.admin,
+        host_pattern="*.example.test",
+        certificate=issued.cert_pem,
+        private_key=issued.key_pem,
+    )
 
 
 WRITES: dict[str, tuple[Write, ...]] = {
@@ -630,6 +643,18 @@ WRITES: dict[str, tuple[Write, ...]] = {
             lambda w: ss.ca_bundle_delete(project=w.project, actor=w.team.admin),
             K.CA_BUNDLE_DELETED,
             setup=lambda w: ss.ca_bundle_set(project=w.project, actor=w.team.admin, pem=w.ca_pem),
+        ),
+    ),
+    "sessions.services.client_certificate_create": (
+        write(_client_certificate_create, K.CLIENT_CERTIFICATE_CREATED),
+    ),
+    "sessions.services.client_certificate_delete": (
+        write(
+            lambda w: ss.client_certificate_delete(
+                certificate=ClientCertificate.objects.get(project=w.project), actor=w.team.admin
+            ),
+            K.CLIENT_CERTIFICATE_DELETED,
+            setup=_client_certificate_create,
         ),
     ),
 }

@@ -1,7 +1,7 @@
 /* The endpoint editor's model and form: the draft being edited beside the baseline last read or
    saved (what differs is unsaved), the name and URL, and the tabs — Params, Headers, Cookies,
-   Messages, Settings, and for an endpoint Docs, Mock and Activity (the Mock and Activity panels
-   are the view's).
+   Auth, Messages, Settings, and for an endpoint Docs, Mock and Activity (the Mock and Activity
+   panels are the view's).
    While a connection is active the handshake fields are locked. */
 import { clone, h } from "./dom.js";
 import { showFieldErrors } from "./ui.js";
@@ -9,11 +9,12 @@ import { rowsEditor } from "./rows.js";
 import { boot } from "./boot.js";
 import { DocumentedMessages, messageFields } from "./messages.js";
 import { SettingsPanel, DocsPanel, DEFAULT_SETTINGS } from "./panels.js";
+import { AuthPanel } from "./auth-panel.js";
 import { ENDPOINT_FIELDS, HANDSHAKE, ROW_KINDS, DOCS_FIELDS } from "./endpoint-fields.js";
 
 /** The tab that shows a field (null: the head above the tabs). */
 const FIELD_TAB = {
-  name: null, url: null, subprotocols: "settings", settings: "settings", messages: "messages", strict: "messages",
+  name: null, url: null, auth: "auth", subprotocols: "settings", settings: "settings", messages: "messages", strict: "messages",
   ...Object.fromEntries(ROW_KINDS.map((kind) => [kind, kind])),
   ...Object.fromEntries(DOCS_FIELDS.map((field) => [field, "docs"])),
 };
@@ -30,13 +31,14 @@ export function comparable(field, value) {
   if (field === "settings") return { ...DEFAULT_SETTINGS, ...(value || {}) };
   if (field === "messages") return (value || []).map(messageFields);
   if (field === "strict") return Boolean(value);
+  if (field === "auth") return value || { type: "inherit" };
   return value;
 }
 
 export function blankDraft() {
   return {
     id: null, folder: null, name: "Untitled request", url: "", params: [], headers: [], cookies: [],
-    subprotocols: [], settings: { ...DEFAULT_SETTINGS }, messages: [], strict: false, status: "developing",
+    auth: { type: "inherit" }, subprotocols: [], settings: { ...DEFAULT_SETTINGS }, messages: [], strict: false, status: "developing",
     assignee: null, tags: [], description: "", version: null,
   };
 }
@@ -82,7 +84,7 @@ export class EndpointEditor {
   }
 
   buildTabs() {
-    const tabs = [["params", "Params"], ["headers", "Headers"], ["cookies", "Cookies"], ["messages", "Messages"], ["settings", "Settings"]];
+    const tabs = [["params", "Params"], ["headers", "Headers"], ["cookies", "Cookies"], ["auth", "Auth"], ["messages", "Messages"], ["settings", "Settings"]];
     if (this.isEndpoint) tabs.push(["docs", "Docs"], ["mock", "Mock"], ["activity", "Activity"]);
     this.tabButtons = {};
     this.panels = {};
@@ -127,6 +129,8 @@ export class EndpointEditor {
     this.panels.messages.append(...this.messages.element);
     this.settings = new SettingsPanel({ editor: this });
     this.panels.settings.append(this.settings.element);
+    this.auth = new AuthPanel({ onChange: (auth) => this.set("auth", auth) });
+    this.panels.auth.append(this.auth.element);
     if (this.isEndpoint) {
       this.docs = new DocsPanel({ editor: this, store: this.store, endpointId: this.endpointId });
       this.panels.docs.append(...this.docs.element);
@@ -165,6 +169,7 @@ export class EndpointEditor {
     this.urlInput.value = d.url;
     for (const kind of ROW_KINDS) this.rows[kind].set(d[kind] || []);
     this.settings.fill(d);
+    this.auth.fill(d.auth);
     if (this.docs) this.docs.fill(d);
     this.messages.fill(d);
     this.hooks.onMessages(d.messages);
@@ -201,6 +206,7 @@ export class EndpointEditor {
     this.urlInput.setAttribute("aria-readonly", String(active));
     for (const kind of ROW_KINDS) this.rows[kind].lock(active);
     this.settings.lock(active);
+    this.auth.lock(active);
   }
 
   updateCounts() {

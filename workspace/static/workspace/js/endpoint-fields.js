@@ -3,7 +3,7 @@
 
 /** The handshake's name/value rows, each with its own tab. */
 export const ROW_KINDS = ["params", "headers", "cookies"];
-export const HANDSHAKE = ["url", ...ROW_KINDS, "subprotocols", "settings"];
+export const HANDSHAKE = ["url", ...ROW_KINDS, "auth", "subprotocols", "settings"];
 export const DOCS_FIELDS = ["status", "assignee", "tags", "description"];
 /** Every field a user edits, in the order changes are listed. */
 export const ENDPOINT_FIELDS = ["name", ...HANDSHAKE, "messages", "strict", ...DOCS_FIELDS];

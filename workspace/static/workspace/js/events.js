@@ -135,6 +135,8 @@ export const HANDLED_KINDS = Object.keys(EVENT_HANDLERS);
 export const IGNORED_KINDS = {
   "ca_bundle.updated": "the workspace shows no CA bundle: the relay reads it at each connect",
   "ca_bundle.deleted": "the workspace shows no CA bundle: the relay reads it at each connect",
+  "client_certificate.created": "the Certificates page reads the list each time it is opened",
+  "client_certificate.deleted": "the Certificates page reads the list each time it is opened",
 };
 
 /** Applies a batch to the store; returns what it needs afterwards ({refreshTree, ...}). */

@@ -18,6 +18,7 @@ import { EnvironmentsView } from "./environments.js";
 import { ShareView } from "./share.js";
 import { MembersView } from "./members.js";
 import { SchemasView } from "./schemas.js";
+import { CertificatesView } from "./certificates.js";
 import { HomeView } from "./home.js";
 import { ScenarioListView, ScenarioView } from "./scenarios.js";
 
@@ -63,6 +64,7 @@ function route(path) {
   if ((match = rest.match(/^scenarios\/(\d+)\/$/))) return { name: "scenarios", make: () => new ScenarioView(main, app, { scenarioId: Number(match[1]) }) };
   if (rest === "members/") return { name: "members", make: () => new MembersView(main, app) };
   if (rest === "schemas/") return { name: "schemas", make: () => new SchemasView(main, app) };
+  if (rest === "certificates/") return { name: "certificates", make: () => new CertificatesView(main, app) };
   return { name: "home", make: () => new HomeView(main, app) };
 }
 

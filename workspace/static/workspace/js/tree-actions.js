@@ -5,6 +5,7 @@ import { api, describeError, ApiError } from "./api.js";
 import { h, toast } from "./dom.js";
 import { dialog, confirmDialog, promptDialog } from "./ui.js";
 import { folderOptions } from "./tree-model.js";
+import { editAuthDialog } from "./auth-panel.js";
 
 const navigate = (url, options = {}) => window.dispatchEvent(new CustomEvent("sb:navigate", { detail: { url, ...options } }));
 const endpointChanged = (id) => window.dispatchEvent(new CustomEvent("sb:endpoint-changed", { detail: { id } }));
@@ -28,6 +29,7 @@ export class TreeActions {
         "-",
         { label: "Rename…", run: () => this.rename("folder", item) },
         { label: "Move to…", run: () => this.move("folder", item) },
+        { label: "Auth…", run: () => this.folderAuth(item) },
         "-",
         ...(this.asyncapi ? [...this.asyncapi.items(item, this.canWrite), "-"] : []),
         { label: "Delete…", danger: true, run: () => this.removeFolder(item) },
@@ -40,6 +42,21 @@ export class TreeActions {
       "-",
       { label: "Delete…", danger: true, run: () => this.removeEndpoint(item) },
     ];
+  }
+
+  /** The folder's Auth tab, which what is inside inherits (read fresh: the tree has no auth). */
+  async folderAuth(item) {
+    const url = `${this.base}/folders/${item.id}/`;
+    try {
+      const folder = await api("GET", url);
+      const saved = await editAuthDialog({ title: `Auth of "${folder.name}"`, url, auth: folder.auth });
+      if (saved) {
+        this.store.upsertFolder(saved);
+        toast(`Auth of "${saved.name}" saved`, "success");
+      }
+    } catch (error) {
+      toast(describeError(error), "error");
+    }
   }
 
   remove(kind, item) {
