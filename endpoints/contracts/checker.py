@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema_rs
 
 from .limits import MAX_PROBLEMS
-from .rules import NOT_JSON, Rule, compile_rule
+from .rules import NOT_JSON, Rule, compile_rule, parse_json
 from .schemas import compile_schema, problems_of
 
 SEND, RECEIVE = "send", "receive"
@@ -51,15 +51,6 @@ class _Compiled:
     validator: jsonschema_rs.Validator | None
 
 
-def _parse(text: str | None) -> Any:
-    if text is None:
-        return NOT_JSON
-    try:
-        return json.loads(text)
-    except ValueError:
-        return NOT_JSON
-
-
 class Contract:
     """The documented messages of one endpoint, ready to check frames."""
 
@@ -91,7 +82,7 @@ class Contract:
         candidates = self._by_direction.get(direction)
         if not candidates:
             return UNCHECKED
-        parsed = value if value is not None else _parse(text)
+        parsed = value if value is not None else parse_json(text)
         for message in candidates:
             if message.rule.matches(text, parsed):
                 return self._verdict(message, text, parsed)
@@ -102,7 +93,7 @@ class Contract:
         message = self._by_name.get(name)
         if message is None:
             return self.check(SEND, text, value)
-        parsed = value if value is not None else _parse(text)
+        parsed = value if value is not None else parse_json(text)
         return self._verdict(message, text, parsed)
 
     @staticmethod

@@ -15,6 +15,7 @@ A rule is stored as JSON:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,17 @@ from .pointers import MISSING, pointer_parts, resolve
 RULE_KINDS = ("any", "path", "regex")
 REGEX_WINDOW = 64 * 1024
 NOT_JSON = object()  # the value of a frame that is not JSON text
+
+
+def parse_json(text: str | None) -> Any:
+    """A frame's JSON value, or NOT_JSON for binary frames and text that is not JSON."""
+    if text is None:
+        return NOT_JSON
+    try:
+        return json.loads(text)
+    except ValueError:
+        return NOT_JSON
+
 
 # Paths made only of names and indexes ($.a.b[0]['c d']) are looked up directly; the rest
 # (wildcards, filters, descendants) go through the JSONPath library.

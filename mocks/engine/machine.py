@@ -3,14 +3,13 @@ runs the timers (delays, pushes, the close after T seconds) and the socket."""
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from endpoints.contracts.checker import SEND, contract_for
-from endpoints.contracts.rules import NOT_JSON
+from endpoints.contracts.rules import parse_json
 from endpoints.environments.resolver import Dynamics
 from scenarios.engine.assertions import Frame
 from scenarios.engine.extract import compile_extraction
@@ -43,15 +42,6 @@ class Received:
     message: str
     note: str
     actions: list[Send | Close]
-
-
-def _parsed(text: str | None) -> Any:
-    if text is None:
-        return NOT_JSON
-    try:
-        return json.loads(text)
-    except ValueError:
-        return NOT_JSON
 
 
 class MockMachine:
@@ -121,7 +111,7 @@ class MockMachine:
 
     def receive(self, text: str | None, data: bytes | None = None) -> Received:
         self.received += 1
-        value = _parsed(text)
+        value = parse_json(text)
         verdict = self.contract.check(SEND, text, value)
         name = verdict.message or ""
         actions: list[Send | Close] = []
