@@ -32,7 +32,9 @@ class PingingUpstream(ServedWebsockets, Upstream):
 
     def start(self) -> PingingUpstream:
         async def start() -> Any:
-            return await serve(self._handler, self.host, 0, compression="deflate")
+            return await serve(
+                self._handler, self.host, 0, compression="deflate", ping_interval=None
+            )
 
         self.serve_on_loop(start())
         return self
@@ -271,7 +273,7 @@ class DroppingUpstream(ServedWebsockets, Upstream):
 
     def start(self) -> DroppingUpstream:
         async def start() -> Any:
-            return await serve(self._handler, self.host, 0, compression=None)
+            return await serve(self._handler, self.host, 0, compression=None, ping_interval=None)
 
         self.serve_on_loop(start())
         return self
