@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from endpoints.handshake import DEFAULT_SETTINGS
 from endpoints.models import EndpointStatus
 from endpoints.projects.services import project_create
 from endpoints.tree.services import endpoint_create
@@ -211,7 +212,8 @@ def test_a_script_builds_reads_moves_batches_and_races(make_user: Callable[..., 
         body = created[out["id"]]
         for key in ("name", "url", "folder", "params", "headers", "cookies", "subprotocols"):
             assert out[key] == body[key], (key, out[key], body[key])
-        assert out["settings"] == body["settings"]
+        # What was written, and the defaults of the settings it left out.
+        assert out["settings"] == {**DEFAULT_SETTINGS, **body["settings"]}
         assert [{k: m[k] for k in body["messages"][0]} for m in out["messages"]] == body["messages"]
         assert out["status"] == body["status"] and out["description"] == body["description"]
         assert (out["assignee"] or {}).get("id") == body["assignee"]

@@ -24,7 +24,7 @@ class ScenarioUpstream(ServedWebsockets, Upstream):
 
     def start(self) -> ScenarioUpstream:
         async def start() -> Any:
-            return await serve(self._handler, self.host, 0, compression=None)
+            return await serve(self._handler, self.host, 0, compression=None, ping_interval=None)
 
         self.serve_on_loop(start())
         return self

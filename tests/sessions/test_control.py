@@ -14,6 +14,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from websockets.asyncio.server import ServerConnection, serve
 
+from sessions.relay.reconnect import backoff, wants_reconnect
 from tests.sessions.conftest import API
 from tests.sessions.test_live import api_for, bearer, open_stream
 from tests.sessions.upstreams import LoopThread, ServedWebsockets, Upstream
@@ -32,7 +33,9 @@ class PingingUpstream(ServedWebsockets, Upstream):
 
     def start(self) -> PingingUpstream:
         async def start() -> Any:
-            return await serve(self._handler, self.host, 0, compression="deflate")
+            return await serve(
+                self._handler, self.host, 0, compression="deflate", ping_interval=None
+            )
 
         self.serve_on_loop(start())
         return self
@@ -262,7 +265,8 @@ def test_timer_limits_stop_and_the_end_of_the_connection(
 
 class DroppingUpstream(ServedWebsockets, Upstream):
     """Greets each connection with ``hello <n>``; drops the first ``drops`` connections
-    without a close frame (1006) right after, then echoes (and drops on ``drop``)."""
+    without a close frame (1006) right after, then echoes (drops on ``drop``, closes with
+    the code on ``close <code>``)."""
 
     def __init__(self, runner: LoopThread, drops: int) -> None:
         super().__init__()
@@ -271,7 +275,7 @@ class DroppingUpstream(ServedWebsockets, Upstream):
 
     def start(self) -> DroppingUpstream:
         async def start() -> Any:
-            return await serve(self._handler, self.host, 0, compression=None)
+            return await serve(self._handler, self.host, 0, compression=None, ping_interval=None)
 
         self.serve_on_loop(start())
         return self
@@ -288,6 +292,9 @@ class DroppingUpstream(ServedWebsockets, Upstream):
         async for message in connection:
             if message == "drop":
                 connection.transport.abort()
+                return
+            if isinstance(message, str) and message.startswith("close "):
+                await connection.close(int(message.removeprefix("close ")), "as asked")
                 return
             await connection.send(message)
 
@@ -442,3 +449,35 @@ def test_each_reconnect_resolves_the_handshake_again(relay, team, sessions_for, 
         assert sessions.get(session["id"])["connection"]["number"] == 2
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    ("code", "again"), [(1011, True), (1012, True), (1013, True), (1000, False), (4000, False)]
+)
+def test_which_close_codes_reconnect(relay, team, sessions_for, upstream_loop, code, again):
+    server = DroppingUpstream(upstream_loop, drops=0).start()
+    try:
+        sessions = sessions_for(team.admin)
+        session = sessions.create(project=team.project.pk, url=server.url("/"), settings=RECONNECT)
+        sessions.connect(session["id"])
+        sessions.send(session["id"], format="text", body=f"close {code}")
+        if again:
+            events = sessions.wait_events(session["id"], lambda ev: ev[-1]["text"] == "hello 2")
+            closed = next(e for e in events if e["kind"] == "closed")
+            assert closed["info"]["code"] == code and closed["info"]["by"] == "upstream"
+            assert sessions.get(session["id"])["state"] == "open"
+        else:
+            sessions.wait_state(session["id"], "closed")
+            assert "reconnect" not in [e["kind"] for e in sessions.events(session["id"])]
+            assert server.connections == 1
+    finally:
+        server.stop()
+
+
+def test_backoff_doubles_up_to_the_cap_with_jitter():
+    conn_settings = {"reconnect_delay": 1.0, "reconnect_max_delay": 5.0}
+    assert [backoff(n, conn_settings, rand=lambda: 1.0) for n in (1, 2, 3, 4)] == [1, 2, 4, 5]
+    assert [backoff(n, conn_settings, rand=lambda: 0.0) for n in (1, 2, 3, 4)] == [0.5, 1, 2, 2.5]
+    assert wants_reconnect({"reconnect": True}, 1006, intended=False)
+    assert not wants_reconnect({"reconnect": True}, 1006, intended=True)
+    assert not wants_reconnect({"reconnect": False}, 1006, intended=False)

@@ -18,7 +18,7 @@ async def stream(connection: ServerConnection) -> None:
 
 
 async def main() -> None:
-    async with serve(stream, "127.0.0.1", 0, compression=None) as server:
+    async with serve(stream, "127.0.0.1", 0, compression=None, ping_interval=None) as server:
         print(server.sockets[0].getsockname()[1], flush=True)
         await asyncio.get_running_loop().create_future()
 

@@ -39,7 +39,14 @@ class KeyedUpstream:
                 await connection.send(message)
 
         async def start() -> Any:
-            return await serve(handler, "127.0.0.1", 0, process_request=check, compression=None)
+            return await serve(
+                handler,
+                "127.0.0.1",
+                0,
+                process_request=check,
+                compression=None,
+                ping_interval=None,
+            )
 
         self.server = self.runner.run(start())
         return f"ws://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/ticker"

@@ -71,6 +71,7 @@ def test_ping_button_control_frame_toggle_timers_and_settings(
         rows = page.locator(".log-row")
         expect(page.locator(".log-row .log-kind", has_text="pong")).to_have_count(1)
         expect(page.locator(".log-row .log-kind", has_text="ping")).to_have_count(1)
+        expect(page.locator(".log-row", has_text="round trip")).to_have_count(1)
         pong = Event.objects.get(kind="pong")
         assert pong.direction == "in" and (pong.info or {})["rtt_ms"] >= 0
         shot(page, "workspace-control", "01-ping-and-pong", full_page=False)

@@ -56,7 +56,7 @@ class TickerUpstream:
                         await connection.send(reply)
 
         async def start() -> Any:
-            return await serve(handler, "127.0.0.1", 0, compression=None)
+            return await serve(handler, "127.0.0.1", 0, compression=None, ping_interval=None)
 
         self.server = self.runner.run(start())
         self.url = f"ws://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/ticker"

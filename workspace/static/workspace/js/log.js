@@ -20,6 +20,9 @@ function preview(entry) {
     text = (entry.text || "").slice(0, PREVIEW_CHARS).replace(/\s+/g, " ");
     if (!text && (entry.kind === "sent" || entry.kind === "received")) text = "(empty message)";
   }
+  if (entry.kind === "pong" && entry.info && entry.info.rtt_ms !== undefined) {
+    text = `${text} · round trip ${entry.info.rtt_ms} ms`;
+  }
   entry._preview = text;
   return text;
 }
