@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from channels.layers import get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from django.db import transaction
 
 from docs_app import services as docs_services
@@ -695,6 +695,7 @@ class Listener:
     """
 
     _loop: asyncio.AbstractEventLoop | None = None
+    _layer: Any = None
 
     @classmethod
     def loop(cls) -> asyncio.AbstractEventLoop:
@@ -703,8 +704,17 @@ class Listener:
             threading.Thread(target=cls._loop.run_forever, daemon=True).start()
         return cls._loop
 
+    @classmethod
+    def listening_layer(cls) -> Any:
+        """A channel layer object of the listeners' own, configured like the server's: its
+        receives stay with it, never with the layer the code under test (and later tests'
+        relays) receive on — a layer object takes receives from one event loop only."""
+        if cls._layer is None:
+            cls._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        return cls._layer
+
     def __init__(self, *groups: str) -> None:
-        self.layer = get_channel_layer()
+        self.layer = self.listening_layer()
         self.messages: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.channel = self._run(self.layer.new_channel())
