@@ -35,7 +35,7 @@ def make_rich(team: Any) -> Rich:
         team,
         url="{{baseUrl}}/ticker",
         folder=folder.pk,
-        description="Live **trades**.\n\n- one\n- two",
+        description="Live **trades**.\n\n- one\n- two\n",
         tags=["Market", "public"],
         params=[
             {"name": "depth", "value": "10", "enabled": True, "description": "Book depth"},
@@ -85,7 +85,7 @@ def make_rich(team: Any) -> Rich:
                     "name": "notice",
                     "direction": "receive",
                     "format": "xml",
-                    "description": "A notice.",
+                    "description": "A notice.\n",
                     "examples": [{"name": "N", "body": "<notice>hi</notice>"}],
                 },
             ],
