@@ -4,7 +4,7 @@ only, responsible people only where the pages show them, no secret value."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
@@ -14,7 +14,7 @@ from endpoints.asyncapi.export import build_document, document_text, file_name
 from endpoints.asyncapi.selectors import People, export_facts
 
 
-def asyncapi_page(syntax: str) -> Any:
+def asyncapi_page(syntax: str) -> Callable[[HttpRequest, Site], HttpResponse]:
     """The page of the document in ``syntax`` (yaml or json), for views.PAGES."""
 
     def page(request: HttpRequest, site: Site) -> HttpResponse:

@@ -54,7 +54,8 @@ _EXPORT_DESCRIPTION = (
 class AsyncApiYaml(ProjectView):
     @extend_schema(
         parameters=[FOLDER_PARAMETER],
-        responses={(200, "application/yaml"): OpenApiTypes.STR, **ERRORS},
+        # The YAML text of the same object as asyncapi.json (schemathesis parses YAML bodies).
+        responses={(200, "application/yaml"): OpenApiTypes.OBJECT, **ERRORS},
         description=_EXPORT_DESCRIPTION,
     )
     def get(self, request: AuthenticatedRequest, project_id: int) -> HttpResponse:

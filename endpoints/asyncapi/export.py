@@ -295,8 +295,17 @@ def build_document(facts: ExportFacts) -> dict[str, Any]:
     return document
 
 
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The safe dumper (LibYAML's when present: ~20x faster on a large project), writing a
+    value used twice twice: no anchors and aliases, which some tools read badly and an import
+    here bounds."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def as_yaml(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def as_json(document: dict[str, Any]) -> str:

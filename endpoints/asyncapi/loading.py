@@ -20,8 +20,9 @@ from endpoints.contracts.limits import short_reason
 
 # Nesting levels of mappings and lists; real documents stay far below.
 MAX_DEPTH = 64
-# Nodes after expanding YAML aliases, and aliases used: a "billion laughs" stops here.
-MAX_NODES = 200_000
+# Values that YAML aliases add when expanded, and aliases used: a "billion laughs" stops here.
+# (The document's own values are bounded by its size limit.)
+MAX_ALIAS_VALUES = 100_000
 MAX_ALIASES = 1_000
 MAX_PROBLEMS = 10
 SUPPORTED_VERSIONS = ("3.0.0", "2.6.0")
@@ -57,22 +58,32 @@ def _where(node: yaml.Node) -> str:
 
 
 def _check_nodes(root: yaml.Node) -> None:
-    """Depth, expanded size and alias count of a composed document, before it is built.
-
-    A node reached again is an alias: its expanded size counts every time, and is computed once.
-    """
+    """Depth, alias count and what aliases expand to, in a composed document, before it is
+    built. A node reached again is an alias: its size is computed once and counted each time.
+    (A bomb's expansion grows with each level, so the count stops it before it is large.)"""
     sizes: dict[int, int] = {}
     active: set[int] = set()
     aliases = 0
+    expanded = 0  # values added by aliases
 
     def size(node: yaml.Node, depth: int) -> int:
-        nonlocal aliases
+        nonlocal aliases, expanded
         key = id(node)
         if key in sizes:
             aliases += 1
+            expanded += sizes[key]
             if aliases > MAX_ALIASES:
                 raise DocumentError(
                     [(_where(node), f"More than {MAX_ALIASES} YAML aliases; refused.")]
+                )
+            if expanded > MAX_ALIAS_VALUES:
+                raise DocumentError(
+                    [
+                        (
+                            _where(node),
+                            f"YAML aliases expand to more than {MAX_ALIAS_VALUES} values; refused.",
+                        )
+                    ]
                 )
             return sizes[key]
         if key in active:
@@ -90,15 +101,6 @@ def _check_nodes(root: yaml.Node) -> None:
             for item in node.value:
                 total += size(item, depth + 1)
         active.discard(key)
-        if total > MAX_NODES:
-            raise DocumentError(
-                [
-                    (
-                        _where(node),
-                        f"Expands to more than {MAX_NODES} values (YAML aliases); refused.",
-                    )
-                ]
-            )
         sizes[key] = total
         return total
 

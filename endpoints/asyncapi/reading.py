@@ -18,6 +18,7 @@ from endpoints.asyncapi.export import X, example_text
 from endpoints.asyncapi.facts import FORMATS_BY_CONTENT_TYPE
 from endpoints.asyncapi.loading import DocumentError
 from endpoints.asyncapi.samples import sample_of
+from endpoints.asyncapi.security import security_rows
 from endpoints.contracts.pointers import MISSING, pointer_parts, resolve
 from endpoints.models import EndpointStatus
 
@@ -36,6 +37,8 @@ class ServerSpec:
     base_url: str
     variables: dict[str, str]
     from_url: bool
+    # Handshake rows its security requirements ask for (endpoints.asyncapi.security).
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,7 +107,8 @@ class _Reader:
         for key, raw in (self.document.get("servers") or {}).items():
             where = f"/servers/{pointer_segment(key)}"
             server = self.deref(raw, where)
-            self.leftover(server, {"host", "protocol", "pathname", "title", "variables"}, where)
+            handled = {"host", "protocol", "pathname", "title", "variables", "security"}
+            self.leftover(server, handled, where)
             protocol = str(server.get("protocol", "")).lower()
             if protocol not in ("ws", "wss"):
                 self.note(where, f"Protocol {protocol!r} is not WebSocket: no environment made.")
@@ -125,6 +129,9 @@ class _Reader:
                     base_url=f"{protocol}://{host}{pathname}",
                     variables=variables,
                     from_url=server.get(f"{X}from-url") is True,
+                    rows=security_rows(
+                        self.document, server.get("security"), where, self.deref, self.note
+                    ),
                 )
             )
         return found
@@ -155,6 +162,15 @@ class _Reader:
             )
         return rows
 
+    def listed_servers(self, channel: dict[str, Any]) -> list[str]:
+        """Keys of the servers a channel names (none: it is on every server)."""
+        listed = []
+        for item in channel.get("servers") or []:
+            ref = item.get("$ref", "") if isinstance(item, dict) else ""
+            if ref.startswith("#/servers/"):
+                listed.append(pointer_parts(ref[1:])[-1])
+        return listed
+
     def url(self, channel: dict[str, Any], where: str, servers: dict[str, ServerSpec]) -> str:
         if isinstance(channel.get(f"{X}url"), str):
             return channel[f"{X}url"]
@@ -162,11 +178,7 @@ class _Reader:
         if address is None:
             self.note(f"{where}/address", "No address (a dynamic channel): the URL is {{baseUrl}}.")
             address = ""
-        listed = []
-        for item in channel.get("servers") or []:
-            ref = item.get("$ref", "") if isinstance(item, dict) else ""
-            if ref.startswith("#/servers/"):
-                listed.append(pointer_parts(ref[1:])[-1])
+        listed = self.listed_servers(channel)
         if len(listed) == 1 and listed[0] in servers and servers[listed[0]].from_url:
             return servers[listed[0]].base_url + from_braces(str(address))
         return BASE_URL_REFERENCE + from_braces(str(address))
@@ -301,6 +313,11 @@ class _Reader:
             "strict": channel.get(f"{X}strict") is True,
             "tags": tags,
         }
+        for server_key in self.listed_servers(channel) or list(servers):
+            for handshake_field, rows in getattr(servers.get(server_key), "rows", {}).items():
+                data[handshake_field] = list(data[handshake_field])
+                present = {row.get("name") for row in data[handshake_field]}
+                data[handshake_field] += [row for row in rows if row["name"] not in present]
         folder = channel.get(f"{X}folder") or []
         spec = EndpointSpec(
             key=key,
@@ -311,9 +328,18 @@ class _Reader:
         )
         messages: dict[str, MessageSpec] = {}
         identities: dict[int, str] = {}
+        names: set[str] = set()
         for message_key, raw_message in (channel.get("messages") or {}).items():
             at = f"{where}/messages/{pointer_segment(message_key)}"
-            messages[message_key] = self.message(message_key, raw_message, at)
+            message = self.message(message_key, raw_message, at)
+            if message.data["name"] in names:
+                # Names are unique in an endpoint; the channel's keys are unique too.
+                self.note(
+                    at, f"Another message is named {message.data['name']!r}: named {message_key!r}."
+                )
+                message.data["name"] = message_key[:200]
+            names.add(message.data["name"])
+            messages[message_key] = message
             identities[id(self.deref(raw_message, at))] = message_key
         return spec, messages, identities
 
@@ -419,7 +445,9 @@ class _Reader:
     def schemas(self) -> dict[str, tuple[Any, str]]:
         components = self.document.get("components") or {}
         self.leftover(
-            components, {"schemas", "messages", "parameters", "servers", "channels"}, "/components"
+            components,
+            {"schemas", "messages", "parameters", "servers", "channels", "securitySchemes"},
+            "/components",
         )
         found: dict[str, tuple[Any, str]] = {}
         for name, schema in (components.get("schemas") or {}).items():

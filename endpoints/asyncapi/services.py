@@ -317,7 +317,7 @@ def _import_endpoints(
         try:
             if not serializer.is_valid():
                 raise ValidationFailed(flatten_field_errors(serializer.errors))
-            checked = dict(serializer.validated_data)
+            checked = _as_written(dict(serializer.validated_data), data)
             if existing is None:
                 endpoint = tree_services.endpoint_create(project=project, actor=actor, data=checked)
                 Endpoint.objects.filter(pk=endpoint.pk).update(asyncapi_channel=spec.key)
@@ -326,10 +326,23 @@ def _import_endpoints(
                 endpoint = _update(existing, actor, checked, spec, report)
         except ValidationFailed as exc:
             raise _prefixed(exc, spec.where) from None
-        for message in spec.messages:
-            Message.objects.filter(endpoint=endpoint, name=message.data["name"]).update(
-                asyncapi_operation=message.operation_id
-            )
+        operations = {m.data["name"]: m.operation_id for m in spec.messages}
+        rows = list(Message.objects.filter(endpoint=endpoint).only("pk", "name"))
+        for row in rows:
+            row.asyncapi_operation = operations.get(row.name, "")
+        Message.objects.bulk_update(rows, ["asyncapi_operation"])
+
+
+def _as_written(checked: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The checked data with descriptions as the document wrote them: the API trims the
+    whitespace around text fields, and a round trip must keep a Markdown description's final
+    newline."""
+    if isinstance(data.get("description"), str):
+        checked["description"] = data["description"]
+    for item, written in zip(checked.get("messages", []), data.get("messages", []), strict=False):
+        if isinstance(written.get("description"), str):
+            item["description"] = written["description"]
+    return checked
 
 
 def _operations(endpoint: Endpoint) -> dict[str, str]:

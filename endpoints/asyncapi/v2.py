@@ -110,7 +110,16 @@ def as_v3(document: dict[str, Any]) -> dict[str, Any]:
                     found.get("name") or found.get("messageId") or ref_name or name or verb
                 )
                 message_key = unique_key(key_of(wanted, "message"), taken)
-                messages[message_key] = {k: v for k, v in found.items() if k != "messageId"}
+                converted_message = {
+                    k: v for k, v in found.items() if k not in ("messageId", "schemaFormat")
+                }
+                if "schemaFormat" in found and "payload" in found:
+                    # 3.0 says the payload's format beside it (a Multi Format Schema Object).
+                    converted_message["payload"] = {
+                        "schemaFormat": found["schemaFormat"],
+                        "schema": found["payload"],
+                    }
+                messages[message_key] = converted_message
                 refs.append(
                     {
                         "$ref": f"#/channels/{pointer_segment(key)}/messages/{pointer_segment(message_key)}"

@@ -41,7 +41,7 @@ def test_import_with_a_dry_run_then_export(make_user: Any, server: str) -> None:
         plan = dialog.locator("#asyncapi-plan")
         expect(plan.locator(".asyncapi-summary")).to_have_text("AsyncAPI 3.0.0 · Create: 4")
         expect(plan.locator("tbody tr")).to_have_count(4)
-        expect(plan.locator(".asyncapi-unsupported")).to_contain_text("/servers/chat/security")
+        expect(plan.locator(".asyncapi-unsupported")).to_contain_text("/servers/chat/security/0")
         shot(page, "workspace", "asyncapi-dry-run")
         assert not Endpoint.objects.filter(project=project).exists()
 

@@ -35,7 +35,7 @@ def make_rich(team: Any) -> Rich:
         team,
         url="{{baseUrl}}/ticker",
         folder=folder.pk,
-        description="Live **trades**.\n\n- one\n- two",
+        description="Live **trades**.\n\n- one\n- two\n",
         tags=["Market", "public"],
         params=[
             {"name": "depth", "value": "10", "enabled": True, "description": "Book depth"},
@@ -59,6 +59,11 @@ def make_rich(team: Any) -> Rich:
             "name": "Chat room",
             "url": "wss://chat.example.test:8443/rooms/{{room}}",
             "cookies": [{"name": "sid", "value": "{{token}}", "enabled": True, "description": ""}],
+            # A name twice: more than a schema's properties can say.
+            "params": [
+                {"name": "tag", "value": "a", "enabled": True, "description": ""},
+                {"name": "tag", "value": "b", "enabled": True, "description": ""},
+            ],
             "subprotocols": ["chat.v1"],
             "settings": {"ping_interval": 5.0, "verify_tls": False},
             "strict": True,
@@ -85,7 +90,7 @@ def make_rich(team: Any) -> Rich:
                     "name": "notice",
                     "direction": "receive",
                     "format": "xml",
-                    "description": "A notice.",
+                    "description": "A notice.\n",
                     "examples": [{"name": "N", "body": "<notice>hi</notice>"}],
                 },
             ],

@@ -86,6 +86,9 @@ def test_what_the_document_says(rich: Rich, client_for: Any) -> None:
     chat = document["channels"]["Chat-room"]
     assert chat["address"] == "/rooms/{room}" and chat["parameters"] == {"room": {}}
     assert chat["x-switchboard-cookies"][0]["value"] == "{{token}}"
+    query = chat["bindings"]["ws"]["query"]
+    assert query["properties"] == {"tag": {"type": "string", "default": "a"}}
+    assert [row["value"] for row in query["x-switchboard-rows"]] == ["a", "b"]
     assert chat["x-switchboard-subprotocols"] == ["chat.v1"]
     assert chat["x-switchboard-settings"] == {"verify_tls": False, "ping_interval": 5.0}
     assert chat["x-switchboard-strict"] is True

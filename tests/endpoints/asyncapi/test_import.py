@@ -108,6 +108,14 @@ def test_chat_with_several_channels_and_a_secured_server(team: Any, client_for: 
     assert endpoints["Room"].headers == [
         {"name": "X-Client", "value": "web", "enabled": True, "description": ""}
     ]
+    # The server's API key (in the query) is a param of every channel on it, as a variable.
+    token = {
+        "name": "token",
+        "value": "{{token}}",
+        "enabled": True,
+        "description": "From security scheme 'token': set {{token}}, as a secret.",
+    }
+    assert [e.params for e in endpoints.values()] == [[token], [token], [token]]
     assert messages_of(endpoints["Room"]) == [
         ("say", "send", "json", ""),
         ("said", "receive", "json", ""),
@@ -119,10 +127,12 @@ def test_chat_with_several_channels_and_a_secured_server(team: Any, client_for: 
         {"name": "Example 1", "body": "ada joined"}
     ]
     assert messages_of(endpoints["Typing"]) == [("typing", "send", "base64", "")]
-    # Security has no place in Switchboard: reported where it is, not dropped silently.
-    unsupported = {item["where"] for item in body["unsupported"]}
-    assert "/servers/chat/security" in unsupported
-    assert "/components/securitySchemes" in unsupported
+    # The security requirement becomes a handshake row, and the report says so.
+    notes = {item["where"]: item["detail"] for item in body["unsupported"]}
+    assert notes["/servers/chat/security/0"].startswith(
+        "Security scheme 'token' is imported as the param 'token'"
+    )
+    unsupported = set(notes)
     assert "/channels/room/parameters" not in unsupported  # they are the URL's {{roomId}}
 
 
@@ -201,3 +211,25 @@ def test_who_may_import(team: Any, client_for: Any) -> None:
     bad_folder = do_import(client_for(team.editor), team, text, folder=999999)
     assert "folder" in assert_error(bad_folder, 400, "validation_error")["fields"]
     assert not Endpoint.objects.filter(project=team.project).exists()
+
+
+def test_what_has_no_place_is_reported(team: Any, client_for: Any) -> None:
+    # A 2.6 message in Avro (its schema is not JSON Schema) that shares another's name.
+    text = document("market-2.6.yaml").replace(
+        "      name: heartbeat\n      contentType: text/plain\n      payload:\n        type: string\n",
+        "      name: quote\n      schemaFormat: application/vnd.apache.avro;version=1.9.0\n"
+        "      contentType: application/json\n      payload:\n        type: record\n"
+        "        name: Beat\n        fields: [{name: at, type: long}]\n",
+    )
+    assert "vnd.apache.avro" in text
+    body = do_import(client_for(team.editor), team, text).json()
+    notes = {item["where"]: item["detail"] for item in body["unsupported"]}
+    # (2.6 channels key their messages by name: the second "quote" is "quote-2".)
+    assert notes["/channels/quotes/messages/quote-2"] == (
+        "Another message is named 'quote': named 'quote-2'."
+    )
+    assert notes["/channels/quotes/messages/quote-2/payload"].startswith(
+        "A application/vnd.apache.avro;version=1.9.0 schema is not imported"
+    )
+    beat = Message.objects.get(name="quote-2")
+    assert beat.schema is None and beat.format == "json" and beat.direction == "receive"
