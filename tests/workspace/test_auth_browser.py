@@ -45,6 +45,9 @@ def test_a_folder_auth_tab_from_the_tree_menu_is_inherited_and_overridable(
         page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
         page.click("#tab-auth")
         expect(page.locator("#auth-type")).to_have_value("inherit")
+        expect(page.locator("#panel-auth .panel-hint")).to_have_text(
+            'Inherits: API key in the header (X-Api-Key), from folder "Private".'
+        )
         page.click("#connect")
         expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
         # The upstream greets with the key it got: a credential, masked in the log.
