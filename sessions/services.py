@@ -12,7 +12,6 @@ import contextlib
 import ssl
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -48,16 +47,9 @@ from sessions.handshake import resolved_handshake, session_settings
 
 if TYPE_CHECKING:
     pass  # typing.Unpack from Python 3.12
-from sessions.certificates import (
-    certificate_check,
-    choose,
-    parse_host_pattern,
-    pattern_text,
-    presented,
-)
+from sessions.certificates import presented
 from sessions.models import (
     ACTIVE_STATES,
-    ClientCertificate,
     Connection,
     DebugSession,
     FailureKind,
@@ -67,6 +59,7 @@ from sessions.models import (
 )
 from sessions.relay import client, reaper, registry
 from sessions.relay.protocol import CONNECT, DISCONNECT
+from sessions.selectors import client_certificate_for
 
 DRAFT_FIELDS = ("name", *TEMPLATE_FIELDS)
 # Draft fields that are not part of the handshake: they may change while connected.
@@ -205,7 +198,7 @@ def session_claim(
         .values_list("pem", flat=True)
         .first()
     )
-    certificate = _client_certificate_for(session.project_id, request["url"])
+    certificate = client_certificate_for(project_id=session.project_id, url=request["url"])
     # A run's relay claims its sessions from its own thread, with no event loop: asking there
     # for the embedded relay would start a second one (on a throwaway loop) per connect.
     in_process = registry.embedded_relay() if settings.RELAY_EMBEDDED and relay is None else None
@@ -275,15 +268,6 @@ def session_claim(
         "request": relay_request,
     }
     return chosen, message, conn_settings
-
-
-def _client_certificate_for(project_id: int, url: str) -> ClientCertificate | None:
-    """The project's client certificate for a wss:// URL's host and port, if one matches."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "wss" or not parts.hostname:
-        return None
-    candidates = list(ClientCertificate.objects.filter(project_id=project_id))
-    return choose(candidates, parts.hostname, parts.port or 443) if candidates else None
 
 
 def session_connect(
@@ -436,65 +420,3 @@ def ca_bundle_delete(*, project: Project, actor: User) -> None:
             actor=actor,
             events=[{"kind": EventKind.CA_BUNDLE_DELETED, "ca_bundle": {"project": project.pk}}],
         )
-
-
-# --- client certificates (mutual TLS) -------------------------------------------------------
-
-
-def _certificate_event(kind: EventKind, certificate: ClientCertificate) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "client_certificate": {
-            "id": certificate.pk,
-            "host_pattern": certificate.host_pattern,
-            "fingerprint": certificate.fingerprint,
-        },
-    }
-
-
-def client_certificate_create(
-    *,
-    project: Project,
-    actor: User,
-    host_pattern: str,
-    certificate: str,
-    private_key: str,
-    passphrase: str = "",
-    name: str = "",
-) -> ClientCertificate:
-    """Check and store a certificate chain with its key, sealed (sessions.certificates); one
-    per host pattern. Every problem is a ValidationFailed before anything is stored."""
-    pattern = pattern_text(parse_host_pattern(host_pattern))
-    checked = certificate_check(
-        certificate=certificate, private_key=private_key, passphrase=passphrase
-    )
-    with transaction.atomic():
-        if ClientCertificate.objects.filter(project=project, host_pattern=pattern).exists():
-            raise ValidationFailed(
-                {"host_pattern": [f"This project already has a certificate for {pattern}."]}
-            )
-        stored = ClientCertificate.objects.create(
-            project=project,
-            name=name,
-            host_pattern=pattern,
-            sealed=checked.sealed,
-            subject=checked.subject,
-            issuer=checked.issuer,
-            not_before=checked.not_before,
-            not_after=checked.not_after,
-            fingerprint=checked.fingerprint,
-            created_by=actor,
-        )
-        events.publish(
-            project_id=project.pk,
-            actor=actor,
-            events=[_certificate_event(EventKind.CLIENT_CERTIFICATE_CREATED, stored)],
-        )
-    return stored
-
-
-def client_certificate_delete(*, certificate: ClientCertificate, actor: User) -> None:
-    with transaction.atomic():
-        event = _certificate_event(EventKind.CLIENT_CERTIFICATE_DELETED, certificate)
-        certificate.delete()
-        events.publish(project_id=certificate.project_id, actor=actor, events=[event])

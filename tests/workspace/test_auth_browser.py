@@ -119,8 +119,8 @@ def test_the_connection_record_names_the_client_certificate(
 ) -> None:
     """A wss:// upstream that requires a client certificate: the workspace connects with the
     project's certificate, and the status line's record says which one was presented."""
+    from sessions.certificate_services import client_certificate_create
     from sessions.models import ProjectCABundle
-    from sessions.services import client_certificate_create
     from tests.sessions.upstreams import LoopThread, WebsocketsUpstream, mutual_tls_context
 
     expect = _expect()
