@@ -14,7 +14,7 @@ from core.people import UserBriefSerializer, user_brief
 from core.requests import AuthenticatedRequest
 from core.timestamps import iso
 from endpoints.projects.access import Action, ProjectView, project_actions
-from sessions import selectors, services
+from sessions import certificate_services, selectors
 from sessions.models import ClientCertificate
 
 
@@ -86,7 +86,7 @@ class ClientCertificateList(ProjectView):
     )
     def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         data = parse(ClientCertificateInSerializer, request)
-        certificate = services.client_certificate_create(
+        certificate = certificate_services.client_certificate_create(
             project=self.project, actor=request.user, **data
         )
         return Response(client_certificate_data(certificate), status=status.HTTP_201_CREATED)
@@ -109,5 +109,5 @@ class ClientCertificateDetail(ProjectView):
         certificate = selectors.client_certificate_get(
             project=self.project, certificate_id=certificate_id
         )
-        services.client_certificate_delete(certificate=certificate, actor=request.user)
+        certificate_services.client_certificate_delete(certificate=certificate, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

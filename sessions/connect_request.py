@@ -6,14 +6,14 @@ at connect (``services.session_claim``) and again for each automatic reconnect
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
 
-from sessions.certificates import choose, presented
+from sessions.certificates import presented
 from sessions.contracts import contract_data
 from sessions.handshake import resolved_handshake, session_settings
-from sessions.models import ClientCertificate, DebugSession, ProjectCABundle
+from sessions.models import DebugSession, ProjectCABundle
+from sessions.selectors import client_certificate_for
 
 
 def relay_request(session: DebugSession, actor: User) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -28,7 +28,7 @@ def relay_request(session: DebugSession, actor: User) -> tuple[dict[str, Any], d
         .first()
     )
     result = {**request, "settings": session_settings(session), "ca_pem": ca_pem or ""}
-    certificate = client_certificate_for(session.project_id, request["url"])
+    certificate = client_certificate_for(project_id=session.project_id, url=request["url"])
     if certificate is not None:
         # Sealed: the key crosses the channel layer encrypted; the relay opens it.
         result["client_certificate"] = {
@@ -47,12 +47,3 @@ def relay_request(session: DebugSession, actor: User) -> tuple[dict[str, Any], d
     if certificate is not None:
         shown = {**shown, "client_certificate": presented(certificate)}
     return result, shown
-
-
-def client_certificate_for(project_id: int, url: str) -> ClientCertificate | None:
-    """The project's client certificate for a wss:// URL's host and port, if one matches."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "wss" or not parts.hostname:
-        return None
-    candidates = list(ClientCertificate.objects.filter(project_id=project_id))
-    return choose(candidates, parts.hostname, parts.port or 443) if candidates else None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound, ValidationFailed
 from endpoints.models import Message, Project, Variable
+from sessions.certificates import choose
 from sessions.models import (
     ACTIVE_STATES,
     ClientCertificate,
@@ -199,3 +201,13 @@ def client_certificate_get(*, project: Project, certificate_id: int) -> ClientCe
     if found is None:
         raise NotFound("No such client certificate in this project.")
     return found
+
+
+def client_certificate_for(*, project_id: int, url: str) -> ClientCertificate | None:
+    """The project's client certificate for a wss:// URL's host and port (the most specific
+    pattern), or None; one query for a wss:// URL, none otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "wss" or not parts.hostname:
+        return None
+    candidates = list(ClientCertificate.objects.filter(project_id=project_id))
+    return choose(candidates, parts.hostname, parts.port or 443) if candidates else None

@@ -13,14 +13,12 @@ from core.errors import ValidationFailed
 from core.formats import PRETTY_FORMATS
 from core.timestamps import iso
 from endpoints.auth import auth_public
+from endpoints.auth_serializers import AUTH_HELP, AuthInSerializer, AuthOutSerializer
 from endpoints.environments.resolver import is_valid_name
 from endpoints.environments.serializers import MAX_VARIABLE_VALUE
 from endpoints.handshake import handshake_data
 from endpoints.models import MessageFormat
 from endpoints.tree.serializers import (
-    AUTH_HELP,
-    AuthInSerializer,
-    AuthOutSerializer,
     HandshakeInput,
     MessageInSerializer,
     RowSerializer,

@@ -15,8 +15,8 @@ from core.people import UserBriefSerializer, user_brief
 from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.auth import auth_public
+from endpoints.auth_serializers import AuthInSerializer, AuthOutSerializer
 from endpoints.models import Project, Role
-from endpoints.tree.serializers import AuthInSerializer, AuthOutSerializer
 
 PROJECT_AUTH_HELP = (
     "The Auth tab every endpoint and folder inherits unless it sets its own "

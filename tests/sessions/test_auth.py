@@ -258,3 +258,20 @@ def test_a_field_left_out_keeps_its_stored_value(team: Team, client_for: Any) ->
     assert api.patch(url, {"auth": {"type": "bearer"}}, format="json").status_code == 200
     endpoint.refresh_from_db()
     assert endpoint.auth == {"type": "bearer", "token": ""}
+
+
+@pytest.mark.parametrize(
+    "role, folder_status, project_status",
+    [("admin", 200, 200), ("editor", 200, 403), ("viewer", 403, 403), ("outsider", 404, 404)],
+)
+def test_role_matrix_of_the_auth_tabs(
+    team: Team, client_for: Any, role: str, folder_status: int, project_status: int
+) -> None:
+    folder = folder_create(project=team.project, actor=team.editor, name="F")
+    client = client_for(team.user(role))
+    auth = {"auth": {"type": "bearer", "token": "t"}}
+    root = f"/api/v1/projects/{team.project.pk}/"
+    assert client.patch(f"{root}folders/{folder.pk}/", auth, format="json").status_code == (
+        folder_status
+    )
+    assert client.patch(root, auth, format="json").status_code == project_status

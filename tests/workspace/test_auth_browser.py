@@ -45,6 +45,9 @@ def test_a_folder_auth_tab_from_the_tree_menu_is_inherited_and_overridable(
         page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
         page.click("#tab-auth")
         expect(page.locator("#auth-type")).to_have_value("inherit")
+        expect(page.locator("#panel-auth .panel-hint")).to_have_text(
+            'Inherits: API key in the header (X-Api-Key), from folder "Private".'
+        )
         page.click("#connect")
         expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
         # The upstream greets with the key it got: a credential, masked in the log.
@@ -109,3 +112,52 @@ def test_the_auth_and_certificates_page(make_user: Any, server: str) -> None:
         expect(page.locator("#project-auth-edit")).to_have_count(0)
         expect(page.locator("#project-auth-summary")).to_have_text("Bearer token")
     assert console.problems == [], console.problems
+
+
+def test_the_connection_record_names_the_client_certificate(
+    make_user: Any, server: str, tmp_path: Any
+) -> None:
+    """A wss:// upstream that requires a client certificate: the workspace connects with the
+    project's certificate, and the status line's record says which one was presented."""
+    from sessions.certificate_services import client_certificate_create
+    from sessions.models import ProjectCABundle
+    from tests.sessions.upstreams import LoopThread, WebsocketsUpstream, mutual_tls_context
+
+    expect = _expect()
+    ada = make_user("ada")
+    project = project_create(actor=ada, name="Mutual TLS")
+    server_ca, client_ca = make_ca("Server CA"), make_ca("Client CA")
+    runner = LoopThread()
+    upstream = WebsocketsUpstream(
+        runner,
+        ssl_context=mutual_tls_context(
+            issue(server_ca, "localhost", hosts=("localhost", "127.0.0.1")), client_ca, tmp_path
+        ),
+    ).start()
+    try:
+        ProjectCABundle.objects.create(project=project, pem=server_ca.cert_pem)
+        client = issue(client_ca, "workspace-client")
+        client_certificate_create(
+            project=project,
+            actor=ada,
+            host_pattern="localhost",
+            certificate=client.cert_pem,
+            private_key=client.key_pem,
+        )
+        endpoint = endpoint_create(
+            project=project,
+            actor=ada,
+            data={"name": "Secure", "url": upstream.url("/echo", host="localhost")},
+        )
+        console = Console()
+        with browsing(ada, server, console) as page:
+            page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+            page.click("#connect")
+            expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+            page.locator(".log-row", has_text="Connected").first.click()
+            expect(page.locator(".record")).to_contain_text("CN=workspace-client")
+            expect(page.locator(".record")).to_contain_text("Client certificate")
+        assert console.problems == [], console.problems
+    finally:
+        upstream.stop()
+        runner.stop()

@@ -11,10 +11,10 @@
 What a socket would receive is read from the real (Redis) channel layer: one channel in the
 project's group and one in each member's own group.
 
-Of ``sessions/services.py`` only the project's CA bundle and client certificates are walked: a
-debug session is private to the member who opened it and has its own socket
-(WS /ws/sessions/{id}/); saving one writes through ``endpoint_create`` / ``endpoint_update``,
-walked here.
+Of ``sessions/services.py`` only the project's CA bundle is walked (and the client certificates
+of ``sessions/certificate_services.py``): a debug session is private to the member who opened
+it and has its own socket (WS /ws/sessions/{id}/); saving one writes through
+``endpoint_create`` / ``endpoint_update``, walked here.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ from endpoints.tree import services as tree_services
 from mocks import services as mock_services
 from scenarios import services as scenario_services
 from scenarios.models import Scenario, ScenarioFolder
+from sessions import certificate_services
 from sessions import services as session_services
 from sessions.models import ClientCertificate
 from tests.conftest import Team
@@ -82,6 +83,7 @@ SERVICE_MODULES = (
     ),
     "docs_app.services",
     "sessions.services",
+    "sessions.certificate_services",
     "sessions.sending",
     "sessions.control",
     "accounts.tokens",
@@ -268,7 +270,7 @@ def _scenario_folder_old(w: World) -> ScenarioFolder:
 
 def _client_certificate_create(w: World) -> Any:
     issued = issue(make_ca("Event CA"), "events-client")
-    return session_services.client_certificate_create(
+    return certificate_services.client_certificate_create(
         project=w.project,
         actor=w.team.admin,
         host_pattern="*.example.test",
@@ -645,12 +647,12 @@ WRITES: dict[str, tuple[Write, ...]] = {
             setup=lambda w: ss.ca_bundle_set(project=w.project, actor=w.team.admin, pem=w.ca_pem),
         ),
     ),
-    "sessions.services.client_certificate_create": (
+    "sessions.certificate_services.client_certificate_create": (
         write(_client_certificate_create, K.CLIENT_CERTIFICATE_CREATED),
     ),
-    "sessions.services.client_certificate_delete": (
+    "sessions.certificate_services.client_certificate_delete": (
         write(
-            lambda w: ss.client_certificate_delete(
+            lambda w: certificate_services.client_certificate_delete(
                 certificate=ClientCertificate.objects.get(project=w.project), actor=w.team.admin
             ),
             K.CLIENT_CERTIFICATE_DELETED,

@@ -2,7 +2,8 @@
    a folder (from the tree's menu) and the project (its home page): the type — inherit, none,
    Bearer, Basic, API key — and its fields. Credentials come back from the API as null with
    `<key>_set`; left untouched they stay null, which keeps the stored value. */
-import { api } from "./api.js";
+import { api, get } from "./api.js";
+import { boot, base } from "./boot.js";
 import { h } from "./dom.js";
 import { dialog } from "./ui.js";
 
@@ -20,6 +21,22 @@ export function authSummary(auth) {
   const type = (auth && auth.type) || "inherit";
   if (type === "api_key") return `API key in the ${auth.in || "header"} (${auth.name || "?"})`;
   return AUTH_LABELS[type] || type;
+}
+
+/** What an Auth tab that inherits gets, for endpoints in `folderId` (null: the top level): the
+ * first folder above that sets one (read fresh: the tree holds no auth), else the project's. */
+export async function inheritedAuth(folderId) {
+  const seen = new Set();
+  let id = folderId;
+  while (id && !seen.has(id)) {
+    seen.add(id);
+    const folder = await get(`${base}/folders/${id}/`);
+    if (folder.auth && folder.auth.type !== "inherit") return `${authSummary(folder.auth)}, from folder "${folder.name}".`;
+    id = folder.parent;
+  }
+  const project = boot.project.auth;
+  if (project && project.type !== "none") return `${authSummary(project)}, from the project.`;
+  return "No auth: no folder above sets one, nor the project.";
 }
 
 export class AuthPanel {
@@ -68,6 +85,12 @@ export class AuthPanel {
     this.onChange({ ...this.value });
   }
 
+  /** `describe()` resolves to a sentence saying what "inherit" gets here (see inheritedAuth). */
+  explainInherited(describe) {
+    this.describeInherited = describe;
+    this.render();
+  }
+
   /** Show `auth` as the API gave it (or a draft of it). */
   fill(auth) {
     this.stored = { ...(auth || { type: this.top ? "none" : "inherit" }) };
@@ -97,6 +120,12 @@ export class AuthPanel {
       basic: "Sent as Authorization: Basic <user:password in Base64>.",
       api_key: "Sent as a header or a query parameter with this name.",
     }[type];
+    if (type === "inherit" && this.describeInherited) {
+      const asked = (this.asked = (this.asked || 0) + 1);
+      this.describeInherited().then((text) => {
+        if (asked === this.asked && this.value.type === "inherit") this.hint.textContent = `Inherits: ${text}`;
+      }, () => {});
+    }
   }
 
   lock(active) {

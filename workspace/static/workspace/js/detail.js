@@ -202,6 +202,9 @@ export function connectionRecord(record) {
     ["Address", request.remote_address],
     ["Status", response.status ? String(response.status) : "—"],
     ["Subprotocol", response.subprotocol],
+    ["Client certificate", record.client_certificate
+      ? `${record.client_certificate.subject} (${record.client_certificate.host_pattern}, SHA-256 ${record.client_certificate.fingerprint.slice(0, 23)}…)`
+      : null],
     ["Failure", record.failure ? `${record.failure.kind}: ${record.failure.detail}` : null],
     ["Close", record.close ? `${record.close.code} ${record.close.reason || ""} (by ${record.close.by})` : null],
   ].filter(([, value]) => value);

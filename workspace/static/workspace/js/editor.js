@@ -9,7 +9,7 @@ import { rowsEditor } from "./rows.js";
 import { boot } from "./boot.js";
 import { DocumentedMessages, messageFields } from "./messages.js";
 import { SettingsPanel, DocsPanel, DEFAULT_SETTINGS } from "./panels.js";
-import { AuthPanel } from "./auth-panel.js";
+import { AuthPanel, inheritedAuth } from "./auth-panel.js";
 import { ENDPOINT_FIELDS, HANDSHAKE, ROW_KINDS, DOCS_FIELDS } from "./endpoint-fields.js";
 
 /** The tab that shows a field (null: the head above the tabs). */
@@ -170,6 +170,7 @@ export class EndpointEditor {
     for (const kind of ROW_KINDS) this.rows[kind].set(d[kind] || []);
     this.settings.fill(d);
     this.auth.fill(d.auth);
+    this.auth.explainInherited(() => inheritedAuth(this.isEndpoint ? this.draft.folder : null));
     if (this.docs) this.docs.fill(d);
     this.messages.fill(d);
     this.hooks.onMessages(d.messages);

@@ -366,7 +366,13 @@ export class RequestView {
     const body = editor.payload(HANDSHAKE);
     Object.assign(body, { name, folder, messages });
     if (this.isEndpoint) Object.assign(body, editor.payload([...DOCS_FIELDS, "strict"]));
-    return api("POST", `${base}/endpoints/`, { body });
+    const created = await api("POST", `${base}/endpoints/`, { body });
+    // Credentials are write-only: one the page never had cannot go into the copy.
+    const auth = body.auth || {};
+    if (["token", "password", "value"].some((key) => auth[key] == null && auth[`${key}_set`])) {
+      toast("The Auth tab's stored credential was not copied: type it in the new endpoint's Auth tab.", "info", 8000);
+    }
+    return created;
   }
 
   async deleteEndpoint() {
