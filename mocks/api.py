@@ -60,18 +60,19 @@ class EndpointMockView(ProjectView):
         return endpoint_get(project=self.project, endpoint_id=endpoint_id)
 
     def behaviour_data(self, request: AuthenticatedRequest, endpoint: Endpoint) -> Response:
-        spec, version, stored = selectors.behaviour_of(endpoint=endpoint)
+        behaviour = selectors.behaviour_of(endpoint=endpoint)
         key = services.mock_settings_ensure(project=self.project).key
         path = endpoint_path(endpoint.url, selectors.shared_values(self.project.pk))
         data = {
             "endpoint": endpoint.pk,
             "url": s.mock_base_url(request, key) + path,
             "path": path,
-            "stored": stored,
-            "version": version,
-            "spec": spec,
+            "stored": behaviour.stored,
+            "version": behaviour.version,
+            "problem": behaviour.problem,
+            "spec": behaviour.spec,
         }
-        return versioned(data, version)
+        return versioned(data, behaviour.version)
 
 
 class MockBehaviourDetail(EndpointMockView):

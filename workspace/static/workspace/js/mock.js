@@ -108,6 +108,9 @@ export class MockPanel {
     this.url.textContent = data.url;
     this.spec.value = JSON.stringify(data.spec, null, 2);
     this.stored.textContent = data.stored ? `Version ${data.version}` : "The default behaviour (nothing saved yet)";
+    // A saved behaviour naming a message that was renamed or deleted: the default serves.
+    if (data.problem) this.stored.textContent += ` is not in effect (${data.problem}); the default behaviour serves until it is fixed.`;
+    this.stored.classList.toggle("field-error", Boolean(data.problem));
     this.errors.replaceChildren();
     this.spec.removeAttribute("aria-invalid");
   }
