@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -35,6 +36,7 @@ logger = logging.getLogger("switchboard.mocks")
 
 # Open mock connections per project in this process (MOCK_MAX_CONNECTIONS_PER_PROJECT).
 _OPEN: Counter[int] = Counter()
+KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 
@@ -68,8 +70,11 @@ class MockConsumer(AsyncWebsocketConsumer):
         self.counted = False
         self.close_sent: tuple[int, str] | None = None
         kwargs = self.scope["url_route"]["kwargs"]
-        target = await database_sync_to_async(mock_target)(
-            key=kwargs["key"], path=kwargs.get("path", "")
+        key = kwargs.get("key") or ""
+        target = (
+            await database_sync_to_async(mock_target)(key=key, path=kwargs.get("path") or "")
+            if KEY.fullmatch(key)
+            else None
         )
         if target is None:
             await self.deny(404, _json_body("not_found", "No mock here."))

@@ -108,6 +108,9 @@ def test_handshake_refusals(server: str, team: Team) -> None:
     response = refused(url)
     assert response.status_code == 401 and response.body == b'{"error": "log in first"}'
     unknown = refused(mock_url(server, "x" * 32), auth)
+    for no_key in ("/mock/", "/mock//v1/chat", "/mock/%00/v1/chat", "/mock/a.b/v1/chat"):
+        missing = refused(server.replace("http://", "ws://", 1) + no_key, auth)
+        assert (missing.status_code, missing.body) == (404, unknown.body), no_key
     elsewhere = refused(mock_url(server, key, "/v1/nothing"), auth)
     assert unknown.status_code == elsewhere.status_code == 404
     assert unknown.body == elsewhere.body
