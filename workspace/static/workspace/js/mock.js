@@ -264,7 +264,8 @@ export class MockPanel {
         on: { click: () => this.select(c.id) },
       },
       h("span", {}, `#${c.id} ${c.client}`),
-      h("span.muted", {}, c.closed_at ? ` closed ${c.close_code ?? ""} ${c.close_reason}` : " open"),
+      // A refused handshake has no close code; its reason says with what and why.
+      h("span.muted", {}, !c.closed_at ? " open" : c.close_code === null ? ` ${c.close_reason}` : ` closed ${c.close_code} ${c.close_reason}`),
       h("span.muted", {}, ` · ${clockTime(c.opened_at)}`)))));
   }
 
