@@ -89,6 +89,7 @@ def test_the_mock_tab_watches_a_client_drive_the_mock(team: Any, server: str) ->
         _, admin = _logged_in(chromium, team.admin, server, console)
         admin.goto(f"{server}/projects/{team.project.pk}/endpoints/{endpoint.pk}/")
         admin.get_by_role("tab", name="Mock").click()
+        expect(admin.locator(".mock-live")).to_have_text("· live")
         admin.get_by_label("Required header name").fill("X-Mock-Token")
         admin.get_by_label("Required header value").fill("s3cret")
         admin.get_by_role("button", name="Save header").click()

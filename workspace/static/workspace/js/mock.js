@@ -30,7 +30,8 @@ export class MockPanel {
     this.rotateButton = h("button.btn.small", { type: "button", on: { click: () => this.rotate() } }, "Rotate key");
     this.headerName = h("input.mock-header-name", { type: "text", "aria-label": "Required header name", placeholder: "X-Mock-Token", maxlength: "100", spellcheck: "false", dataset: { field: "header_name" } });
     this.headerValue = h("input.mock-header-value", { type: "text", "aria-label": "Required header value", placeholder: "value clients must send", maxlength: "200", spellcheck: "false", dataset: { field: "header_value" } });
-    const saveHeader = h("button.btn.small", { type: "button", on: { click: () => this.saveSettings({ header_name: this.headerName.value, header_value: this.headerValue.value }) } }, "Save header");
+    for (const input of [this.headerName, this.headerValue]) input.addEventListener("input", () => { this.headerEdited = true; });
+    const saveHeader = h("button.btn.small", { type: "button", on: { click: () => this.saveHeader() } }, "Save header");
     const admin = h("div.mock-admin", { hidden: !boot.can_manage },
       h("label.check", {}, this.enabled, " Mocking on for this project"), this.rotateButton,
       h("span.mock-header", {}, this.headerName, this.headerValue, saveHeader));
@@ -100,8 +101,11 @@ export class MockPanel {
     const s = this.settings;
     if (!s) return;
     this.enabled.checked = s.enabled;
-    this.headerName.value = s.header_name;
-    this.headerValue.value = s.header_value;
+    // What an admin is typing is not overwritten by a read that answers meanwhile.
+    if (!this.headerEdited) {
+      this.headerName.value = s.header_name;
+      this.headerValue.value = s.header_value;
+    }
     const parts = [];
     if (!s.enabled) parts.push("Mocking is switched off for this project: every handshake is refused (404).");
     if (s.header_name) parts.push(`Clients must send the header ${s.header_name}: ${s.header_value}.`);
@@ -168,6 +172,11 @@ export class MockPanel {
       toast(fields.length ? fields.join("; ") : describeError(error), "error");
       this.renderSettings();
     }
+  }
+
+  async saveHeader() {
+    this.headerEdited = false;
+    await this.saveSettings({ header_name: this.headerName.value, header_value: this.headerValue.value });
   }
 
   async rotate() {
