@@ -14,7 +14,6 @@ from core.requests import AuthenticatedRequest
 from core.versioning import expected_version, versioned
 from endpoints.models import Endpoint
 from endpoints.projects.access import Action, ProjectView, project_actions
-from endpoints.tree.selectors import endpoint_get
 from mocks import selectors, services
 from mocks import serializers as s
 from mocks.engine.handshake import endpoint_path
@@ -57,7 +56,7 @@ class MockKeyRotate(ProjectView):
 
 class EndpointMockView(ProjectView):
     def endpoint(self, endpoint_id: int) -> Endpoint:
-        return endpoint_get(project=self.project, endpoint_id=endpoint_id)
+        return selectors.endpoint_of(project_id=self.project.pk, endpoint_id=endpoint_id)
 
     def behaviour_data(self, request: AuthenticatedRequest, endpoint: Endpoint) -> Response:
         behaviour = selectors.behaviour_of(endpoint=endpoint)

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from core.errors import NotFound
 from endpoints.models import Endpoint, Message, ProjectSchema, Variable
 from mocks.engine.handshake import endpoint_path
 from mocks.engine.spec import MockSpecError, normalize_spec
@@ -110,6 +111,14 @@ def mock_target(*, key: str, path: str) -> MockTarget | None:
         schemas=schemas,
         values=values,
     )
+
+
+def endpoint_of(*, project_id: int, endpoint_id: int) -> Endpoint:
+    """The project's endpoint (one query, none of its relations: a mock view needs none)."""
+    endpoint = Endpoint.objects.filter(project_id=project_id, pk=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound()
+    return endpoint
 
 
 def mock_settings_of(*, project_id: int) -> MockSettings | None:

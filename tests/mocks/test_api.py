@@ -187,3 +187,26 @@ def test_role_matrix(
     row = MockSettings.objects.get(project=team.project)
     assert (row.key == key) == (manage != 200)
     assert row.enabled == (manage != 200)
+
+
+@pytest.mark.parametrize("size", [2, 15])
+def test_traffic_reads_take_a_fixed_number_of_queries(
+    team: Team, client_for: Any, django_assert_max_num_queries: Any, size: int
+) -> None:
+    from django.utils import timezone
+
+    endpoint, _ = make_chat(team)
+    _, behaviour_url = urls(team, endpoint.pk)
+    ids = [connection_opened(endpoint_id=endpoint.pk, client="c")["id"] for _ in range(size)]
+    now = timezone.now()
+    frames_recorded(
+        batch={ids[-1]: [FrameRecord(n, "out", "x", "", "push", now) for n in range(1, size * 10)]}
+    )
+    api = client_for(team.viewer)
+    api.get(behaviour_url + "connections/")  # the session and the user, loaded once
+    with django_assert_max_num_queries(4):
+        listed = api.get(behaviour_url + "connections/").json()
+    assert len(listed) == size
+    with django_assert_max_num_queries(5):
+        frames = api.get(behaviour_url + f"connections/{ids[-1]}/frames/").json()
+    assert len(frames) == size * 10 - 1
