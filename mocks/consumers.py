@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from mocks.engine.handshake import HandshakeRequest, check_handshake
 from mocks.engine.machine import Close, MockMachine, Send
-from mocks.recorder import recorder
-from mocks.recording import FrameRecord, connection_closed, connection_opened, traffic_group
+from mocks.recorder import Closed, recorder
+from mocks.recording import FrameRecord, connection_opened, traffic_group
 from mocks.selectors import MockTarget, mock_target
 
 logger = logging.getLogger("switchboard.mocks")
@@ -268,17 +268,11 @@ class MockConsumer(AsyncWebsocketConsumer):
             if _OPEN[self.target.project_id] <= 0:
                 del _OPEN[self.target.project_id]
             self.counted = False
-        if self.connection_id is not None:
+        if self.connection_id is not None and self.target is not None:
             close_code, reason = self.close_sent or (code, "")
-            await recorder().flush()
-            closed = await database_sync_to_async(connection_closed)(
-                connection_id=self.connection_id,
-                code=close_code,
-                reason=reason,
-                frame_count=self.seq,
+            recorder().close(
+                self.target.endpoint_id, self.connection_id, Closed(close_code, reason, self.seq)
             )
-            if closed is not None:
-                await self.announce(closed)
 
     async def announce(self, connection: dict[str, Any]) -> None:
         """Tell the members watching the endpoint (mocks/traffic.py)."""
