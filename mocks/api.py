@@ -14,7 +14,6 @@ from core.requests import AuthenticatedRequest
 from core.versioning import expected_version, versioned
 from endpoints.models import Endpoint
 from endpoints.projects.access import Action, ProjectView, project_actions
-from endpoints.tree.selectors import endpoint_get
 from mocks import selectors, services
 from mocks import serializers as s
 from mocks.engine.handshake import endpoint_path
@@ -57,21 +56,22 @@ class MockKeyRotate(ProjectView):
 
 class EndpointMockView(ProjectView):
     def endpoint(self, endpoint_id: int) -> Endpoint:
-        return endpoint_get(project=self.project, endpoint_id=endpoint_id)
+        return selectors.endpoint_of(project_id=self.project.pk, endpoint_id=endpoint_id)
 
     def behaviour_data(self, request: AuthenticatedRequest, endpoint: Endpoint) -> Response:
-        spec, version, stored = selectors.behaviour_of(endpoint=endpoint)
+        behaviour = selectors.behaviour_of(endpoint=endpoint)
         key = services.mock_settings_ensure(project=self.project).key
         path = endpoint_path(endpoint.url, selectors.shared_values(self.project.pk))
         data = {
             "endpoint": endpoint.pk,
             "url": s.mock_base_url(request, key) + path,
             "path": path,
-            "stored": stored,
-            "version": version,
-            "spec": spec,
+            "stored": behaviour.stored,
+            "version": behaviour.version,
+            "problem": behaviour.problem,
+            "spec": behaviour.spec,
         }
-        return versioned(data, version)
+        return versioned(data, behaviour.version)
 
 
 class MockBehaviourDetail(EndpointMockView):

@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -27,14 +28,15 @@ from django.utils import timezone
 
 from mocks.engine.handshake import HandshakeRequest, check_handshake
 from mocks.engine.machine import Close, MockMachine, Send
-from mocks.recorder import recorder
-from mocks.recording import FrameRecord, connection_closed, connection_opened, traffic_group
+from mocks.recorder import Closed, recorder
+from mocks.recording import FrameRecord, connection_opened, traffic_group
 from mocks.selectors import MockTarget, mock_target
 
 logger = logging.getLogger("switchboard.mocks")
 
 # Open mock connections per project in this process (MOCK_MAX_CONNECTIONS_PER_PROJECT).
 _OPEN: Counter[int] = Counter()
+KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 
@@ -68,8 +70,11 @@ class MockConsumer(AsyncWebsocketConsumer):
         self.counted = False
         self.close_sent: tuple[int, str] | None = None
         kwargs = self.scope["url_route"]["kwargs"]
-        target = await database_sync_to_async(mock_target)(
-            key=kwargs["key"], path=kwargs.get("path", "")
+        key = kwargs.get("key") or ""
+        target = (
+            await database_sync_to_async(mock_target)(key=key, path=kwargs.get("path") or "")
+            if KEY.fullmatch(key)
+            else None
         )
         if target is None:
             await self.deny(404, _json_body("not_found", "No mock here."))
@@ -78,10 +83,8 @@ class MockConsumer(AsyncWebsocketConsumer):
         if target.header_name:
             sent = request.headers.get(target.header_name.lower(), [])
             if not any(hmac.compare_digest(v.encode(), target.header_value.encode()) for v in sent):
-                await self.deny(
-                    403,
-                    _json_body("permission_denied", f"Send the {target.header_name} header."),
-                )
+                detail = f"Send the {target.header_name} header."
+                await self.refuse_recorded(target, 403, _json_body("permission_denied", detail))
                 return
         subprotocol = None
         handshake = target.spec["handshake"]
@@ -93,11 +96,13 @@ class MockConsumer(AsyncWebsocketConsumer):
                     "The handshake lacks what the endpoint documents.",
                     problems=verdict.problems,
                 )
-                await self.deny(handshake["status"], body)
+                why = "; ".join(verdict.problems)
+                await self.refuse_recorded(target, handshake["status"], body, why)
                 return
             subprotocol = verdict.subprotocol
         if _OPEN[target.project_id] >= settings.MOCK_MAX_CONNECTIONS_PER_PROJECT:
-            await self.deny(429, _json_body("too_many_connections", "Too many mock connections."))
+            detail = "Too many mock connections."
+            await self.refuse_recorded(target, 429, _json_body("too_many_connections", detail))
             return
         _OPEN[target.project_id] += 1
         self.counted = True
@@ -105,9 +110,8 @@ class MockConsumer(AsyncWebsocketConsumer):
         self.machine = MockMachine(target.spec, target.messages, target.schemas, target.values)
         self.tokens = 2 * settings.MOCK_RATE_LIMIT
         self.refilled = time.monotonic()
-        client = self.scope.get("client") or ("", "")
         opened = await database_sync_to_async(connection_opened)(
-            endpoint_id=target.endpoint_id, client=f"{client[0]}:{client[1]}"
+            endpoint_id=target.endpoint_id, client=self.client_address()
         )
         self.connection_id = opened["id"]
         await self.announce(opened)
@@ -118,6 +122,26 @@ class MockConsumer(AsyncWebsocketConsumer):
         seconds = self.machine.close_after_seconds
         if seconds is not None:
             self.spawn(self.close_later(seconds))
+
+    def client_address(self) -> str:
+        client = self.scope.get("client") or ("", "")
+        return f"{client[0]}:{client[1]}"
+
+    async def refuse_recorded(
+        self, target: MockTarget, status: int, body: bytes, why: str = ""
+    ) -> None:
+        """Refuse the handshake, and show it in the endpoint's traffic (members see why a
+        client under development was turned away)."""
+        await self.deny(status, body)
+        refused = f"refused with {status}" + (f": {why}" if why else f": {body.decode()[:150]}")
+        record = await database_sync_to_async(connection_opened)(
+            endpoint_id=target.endpoint_id, client=self.client_address(), refused=refused
+        )
+        layer = get_channel_layer()
+        if layer is not None:
+            await layer.group_send(
+                traffic_group(target.endpoint_id), {"type": "mock.connection", "connection": record}
+            )
 
     async def deny(self, status: int, body: bytes) -> None:
         """Refuse the handshake with an HTTP response (the ASGI WebSocket Denial Response, which
@@ -244,17 +268,11 @@ class MockConsumer(AsyncWebsocketConsumer):
             if _OPEN[self.target.project_id] <= 0:
                 del _OPEN[self.target.project_id]
             self.counted = False
-        if self.connection_id is not None:
+        if self.connection_id is not None and self.target is not None:
             close_code, reason = self.close_sent or (code, "")
-            await recorder().flush()
-            closed = await database_sync_to_async(connection_closed)(
-                connection_id=self.connection_id,
-                code=close_code,
-                reason=reason,
-                frame_count=self.seq,
+            recorder().close(
+                self.target.endpoint_id, self.connection_id, Closed(close_code, reason, self.seq)
             )
-            if closed is not None:
-                await self.announce(closed)
 
     async def announce(self, connection: dict[str, Any]) -> None:
         """Tell the members watching the endpoint (mocks/traffic.py)."""

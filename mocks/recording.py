@@ -83,10 +83,16 @@ def _frame_row(connection_id: int, record: FrameRecord) -> MockFrame:
 
 
 @transaction.atomic
-def connection_opened(*, endpoint_id: int, client: str) -> dict[str, Any]:
-    """Record a new connection and forget the endpoint's oldest beyond the bound."""
+def connection_opened(*, endpoint_id: int, client: str, refused: str = "") -> dict[str, Any]:
+    """Record a new connection and forget the endpoint's oldest beyond the bound. A handshake
+    the mock refused (``refused``: with what and why) is recorded closed at once."""
+    now = timezone.now()
     row = MockConnection.objects.create(
-        endpoint_id=endpoint_id, client=client[:100], opened_at=timezone.now()
+        endpoint_id=endpoint_id,
+        client=client[:100],
+        opened_at=now,
+        closed_at=now if refused else None,
+        close_reason=refused[:200],
     )
     keep = settings.MOCK_LOG_CONNECTIONS
     oldest_kept = (

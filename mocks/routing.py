@@ -6,8 +6,10 @@ from django.urls import path, re_path
 from mocks.consumers import MockConsumer
 from mocks.traffic import MockTrafficConsumer
 
+# Everything under /mock/ reaches the consumer, a missing or malformed key too: it answers 404
+# like for an unknown key (no route would be a server error).
 mock_urlpatterns = [
-    re_path(r"^mock/(?P<key>[A-Za-z0-9_-]+)(?P<path>/.*)?$", MockConsumer.as_asgi()),
+    re_path(r"^mock/(?P<key>[^/]*)(?P<path>/.*)?$", MockConsumer.as_asgi()),
 ]
 
 websocket_urlpatterns = [

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from core.errors import NotFound
 from endpoints.models import Endpoint, Message, ProjectSchema, Variable
 from mocks.engine.handshake import endpoint_path
 from mocks.engine.spec import MockSpecError, normalize_spec
@@ -51,14 +52,17 @@ def documented_messages(endpoint_id: int) -> list[dict[str, Any]]:
     )
 
 
-def effective_spec(stored: dict[str, Any] | None, messages: list[dict[str, Any]]) -> dict[str, Any]:
+def effective_spec(
+    stored: dict[str, Any] | None, messages: list[dict[str, Any]]
+) -> tuple[dict[str, Any], str | None]:
     """The stored spec normalised, or the default one when there is none or it no longer fits
-    the messages (one it names was renamed or deleted)."""
+    the messages (one it names was renamed or deleted), with why it does not."""
     minimum = settings.MOCK_MIN_PUSH_INTERVAL_MS
     try:
-        return normalize_spec(stored or DEFAULT_SPEC, messages, min_interval_ms=minimum)
-    except MockSpecError:
-        return normalize_spec(DEFAULT_SPEC, messages, min_interval_ms=minimum)
+        return normalize_spec(stored or DEFAULT_SPEC, messages, min_interval_ms=minimum), None
+    except MockSpecError as exc:
+        default = normalize_spec(DEFAULT_SPEC, messages, min_interval_ms=minimum)
+        return default, str(exc)
 
 
 def mock_target(*, key: str, path: str) -> MockTarget | None:
@@ -102,26 +106,37 @@ def mock_target(*, key: str, path: str) -> MockTarget | None:
             "cookies": endpoint["cookies"],
             "subprotocols": endpoint["subprotocols"],
         },
-        spec=effective_spec(stored.first(), messages),
+        spec=effective_spec(stored.first(), messages)[0],
         messages=messages,
         schemas=schemas,
         values=values,
     )
 
 
+def endpoint_of(*, project_id: int, endpoint_id: int) -> Endpoint:
+    """The project's endpoint (one query, none of its relations: a mock view needs none)."""
+    endpoint = Endpoint.objects.filter(project_id=project_id, pk=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound()
+    return endpoint
+
+
 def mock_settings_of(*, project_id: int) -> MockSettings | None:
     return MockSettings.objects.filter(project_id=project_id).first()
 
 
-def behaviour_of(*, endpoint: Endpoint) -> tuple[dict[str, Any], int, bool]:
-    """(the spec in effect, its version, whether one was stored)."""
+@dataclass(frozen=True)
+class Behaviour:
+    spec: dict[str, Any]  # in effect
+    version: int  # 0: none stored
+    stored: bool
+    problem: str | None  # why the stored one is not in effect (the default is)
+
+
+def behaviour_of(*, endpoint: Endpoint) -> Behaviour:
     row = MockBehaviour.objects.filter(endpoint=endpoint).first()
-    messages = documented_messages(endpoint.pk)
-    return (
-        effective_spec(row.spec if row else None, messages),
-        (row.version if row else 0),
-        bool(row),
-    )
+    spec, problem = effective_spec(row.spec if row else None, documented_messages(endpoint.pk))
+    return Behaviour(spec, row.version if row else 0, row is not None, problem)
 
 
 def recent_connections(*, endpoint: Endpoint) -> QuerySet[MockConnection]:

@@ -84,7 +84,12 @@ class MockBehaviourOutSerializer(serializers.Serializer[Any]):
     path = serializers.CharField()
     stored = serializers.BooleanField(help_text="False: the default behaviour.")
     version = serializers.IntegerField(help_text="0 until a behaviour is stored.")
-    spec = serializers.JSONField(help_text=SPEC_HELP)
+    problem = serializers.CharField(
+        allow_null=True,
+        help_text="Why the stored behaviour is not in effect (a message it names was renamed "
+        "or deleted): the default one is, until it is fixed. Null when it is.",
+    )
+    spec = serializers.JSONField(help_text="The behaviour in effect. " + SPEC_HELP)
 
 
 class MockBehaviourInSerializer(VersionedInput):

@@ -321,15 +321,3 @@ def normalize_spec(
         "faults": faults,
         "unmatched": unmatched,
     }
-
-
-def spec_problems(
-    spec: Mapping[str, Any], messages: Sequence[Mapping[str, Any]], *, min_interval_ms: int
-) -> str | None:
-    """Why a stored spec no longer fits the endpoint's messages (one was renamed or removed),
-    or None. A mock with a stale spec serves the default behaviour instead."""
-    try:
-        normalize_spec(spec, messages, min_interval_ms=min_interval_ms)
-    except MockSpecError as exc:
-        return str(exc)
-    return None

@@ -236,7 +236,10 @@ def main(argv: list[str]) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-mock-") as data_dir:
         push_path, rtt_path = prepare(data_dir, args.seconds)
-        process, port = daphne.start(env=server_env(data_dir))
+        # The server's warnings go to a file (a pipe nobody reads would fill and stall it).
+        server_log = Path(data_dir) / "server.log"
+        log_file = server_log.open("w")
+        process, port = daphne.start(env=server_env(data_dir), stderr=log_file)
         base = f"ws://127.0.0.1:{port}"
         missed: list[str] = []
         try:
@@ -269,6 +272,11 @@ def main(argv: list[str]) -> int:
                 missed.append(f"a push {got['max']:.0f} ms late > {MAX_LATENESS_MS:g} ms")
         finally:
             daphne.stop(process)
+            log_file.close()
+            said = server_log.read_text(errors="replace").strip().splitlines()
+            if said:
+                print(f"the server logged {len(said)} lines; the last ones:")
+                print("\n".join(said[-15:]))
     print("result: " + ("all targets met" if not missed else "MISSED " + "; ".join(missed)))
     return 1 if missed else 0
 

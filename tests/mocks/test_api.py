@@ -55,7 +55,7 @@ def test_settings_behaviour_and_traffic(team: Team, client_for: Any) -> None:
     assert body["stored"] is True and body["version"] == 1 and behaviour["ETag"] == '"1"'
     assert body["path"] == "/v1/chat"
     assert body["url"] == f"ws://testserver/mock/{rotated.json()['key']}/v1/chat"
-    assert body["spec"]["faults"]["close_after_messages"] == 10
+    assert body["spec"]["faults"]["close_after_messages"] == 10 and body["problem"] is None
 
     editor = client_for(team.editor)
     spec = {**CHAT_SPEC, "pushes": []}
@@ -89,6 +89,22 @@ def test_settings_behaviour_and_traffic(team: Team, client_for: Any) -> None:
     assert [f["seq"] for f in after] == [2]
     other = viewer.get(behaviour_url + f"connections/{10**9}/frames/")
     assert_error(other, 404, "not_found")
+
+
+def test_a_stale_behaviour_says_why_and_the_default_serves(team: Team, client_for: Any) -> None:
+    from endpoints.models import Message
+    from mocks.selectors import mock_target
+
+    endpoint, key = make_chat(team)
+    Message.objects.filter(endpoint=endpoint, name="presence").update(name="online")
+    _, behaviour_url = urls(team, endpoint.pk)
+    body = client_for(team.viewer).get(behaviour_url).json()
+    assert body["stored"] is True and body["problem"] == (
+        "pushes[0].message: 'presence' is not a documented message of this endpoint"
+    )
+    assert body["spec"]["pushes"] == [] and body["spec"]["on_open"] == []
+    target = mock_target(key=key, path="/v1/chat")
+    assert target is not None and target.spec == body["spec"]
 
 
 def test_only_the_newest_connections_are_kept(team: Team, settings: Any) -> None:
@@ -171,3 +187,26 @@ def test_role_matrix(
     row = MockSettings.objects.get(project=team.project)
     assert (row.key == key) == (manage != 200)
     assert row.enabled == (manage != 200)
+
+
+@pytest.mark.parametrize("size", [2, 15])
+def test_traffic_reads_take_a_fixed_number_of_queries(
+    team: Team, client_for: Any, django_assert_max_num_queries: Any, size: int
+) -> None:
+    from django.utils import timezone
+
+    endpoint, _ = make_chat(team)
+    _, behaviour_url = urls(team, endpoint.pk)
+    ids = [connection_opened(endpoint_id=endpoint.pk, client="c")["id"] for _ in range(size)]
+    now = timezone.now()
+    frames_recorded(
+        batch={ids[-1]: [FrameRecord(n, "out", "x", "", "push", now) for n in range(1, size * 10)]}
+    )
+    api = client_for(team.viewer)
+    api.get(behaviour_url + "connections/")  # the session and the user, loaded once
+    with django_assert_max_num_queries(4):
+        listed = api.get(behaviour_url + "connections/").json()
+    assert len(listed) == size
+    with django_assert_max_num_queries(5):
+        frames = api.get(behaviour_url + f"connections/{ids[-1]}/frames/").json()
+    assert len(frames) == size * 10 - 1

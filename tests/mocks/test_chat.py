@@ -86,6 +86,10 @@ def test_node_ws_client_chats_with_the_mock(server: str, team: Team) -> None:
     # Without the documented Authorization header: the configured status and body.
     refused = node(mock_url(server, key))
     assert refused == {"status": 401, "body": '{"error": "log in first"}'}
+    # The refusal is in the endpoint's traffic, saying why.
+    newest = MockConnection.objects.filter(endpoint__project=team.project).first()
+    assert newest is not None and newest.closed_at is not None
+    assert newest.close_reason == "refused with 401: header 'Authorization' is missing"
 
 
 def test_handshake_refusals(server: str, team: Team) -> None:
@@ -108,6 +112,9 @@ def test_handshake_refusals(server: str, team: Team) -> None:
     response = refused(url)
     assert response.status_code == 401 and response.body == b'{"error": "log in first"}'
     unknown = refused(mock_url(server, "x" * 32), auth)
+    for no_key in ("/mock/", "/mock//v1/chat", "/mock/%00/v1/chat", "/mock/a.b/v1/chat"):
+        missing = refused(server.replace("http://", "ws://", 1) + no_key, auth)
+        assert (missing.status_code, missing.body) == (404, unknown.body), no_key
     elsewhere = refused(mock_url(server, key, "/v1/nothing"), auth)
     assert unknown.status_code == elsewhere.status_code == 404
     assert unknown.body == elsewhere.body

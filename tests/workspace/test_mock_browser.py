@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from mocks.models import MockBehaviour
+from mocks.models import MockBehaviour, MockSettings
 from tests.browser import Console, require_browser, shot
 from tests.mocks.chat import make_chat
 from tests.mocks.test_chat import check_conversation, mock_url, python_chat
@@ -82,4 +82,28 @@ def test_the_mock_tab_watches_a_client_drive_the_mock(team: Any, server: str) ->
         expect(page.locator(".mock-stored")).to_have_text("Version 2")
         expect(error).to_have_count(0)
         assert MockBehaviour.objects.get(endpoint=endpoint).spec["unmatched"]["policy"] == "echo"
+        # An editor sees no admin controls.
+        expect(page.get_by_role("button", name="Rotate key")).to_be_hidden()
+
+        # An admin requires a header token and rotates the key; the URL follows.
+        _, admin = _logged_in(chromium, team.admin, server, console)
+        admin.goto(f"{server}/projects/{team.project.pk}/endpoints/{endpoint.pk}/")
+        admin.get_by_role("tab", name="Mock").click()
+        expect(admin.locator(".mock-live")).to_have_text("· live")
+        admin.get_by_label("Required header name").fill("X-Mock-Token")
+        admin.get_by_label("Required header value").fill("s3cret")
+        admin.get_by_role("button", name="Save header").click()
+        expect(admin.locator(".mock-state")).to_contain_text("X-Mock-Token: s3cret")
+        admin.get_by_role("button", name="Rotate key").click()
+        admin.get_by_role("dialog").get_by_role("button", name="Rotate").click()
+        expect(admin.get_by_label("Mock URL")).not_to_have_text(re.compile(key))
+        new_key = MockSettings.objects.get(project=team.project).key
+        expect(admin.get_by_label("Mock URL")).to_have_text(
+            re.compile(rf"/mock/{new_key}/v1/chat$")
+        )
+        assert new_key != key
+        settings = MockSettings.objects.get(project=team.project)
+        assert (settings.header_name, settings.header_value) == ("X-Mock-Token", "s3cret")
+        _all_labelled(admin)
+        shot(admin, "workspace-mock", "04-admin", full_page=False)
     assert console.problems == []

@@ -28,8 +28,13 @@ export class MockPanel {
     this.state = h("p.mock-state");
     this.enabled = h("input#mock-enabled", { type: "checkbox", on: { change: () => this.saveSettings({ enabled: this.enabled.checked }) } });
     this.rotateButton = h("button.btn.small", { type: "button", on: { click: () => this.rotate() } }, "Rotate key");
+    this.headerName = h("input.mock-header-name", { type: "text", "aria-label": "Required header name", placeholder: "X-Mock-Token", maxlength: "100", spellcheck: "false", dataset: { field: "header_name" } });
+    this.headerValue = h("input.mock-header-value", { type: "text", "aria-label": "Required header value", placeholder: "value clients must send", maxlength: "200", spellcheck: "false", dataset: { field: "header_value" } });
+    for (const input of [this.headerName, this.headerValue]) input.addEventListener("input", () => { this.headerEdited = true; });
+    const saveHeader = h("button.btn.small", { type: "button", on: { click: () => this.saveHeader() } }, "Save header");
     const admin = h("div.mock-admin", { hidden: !boot.can_manage },
-      h("label.check", {}, this.enabled, " Mocking on for this project"), this.rotateButton);
+      h("label.check", {}, this.enabled, " Mocking on for this project"), this.rotateButton,
+      h("span.mock-header", {}, this.headerName, this.headerValue, saveHeader));
     this.spec = h("textarea.mock-spec.code", {
       "aria-label": "Mock behaviour (JSON)", spellcheck: "false", rows: "12", readOnly: !boot.can_write, dataset: { field: "spec" },
     });
@@ -72,20 +77,35 @@ export class MockPanel {
     this.socket = null;
   }
 
+  /** Runs `request` for the settings; only the answer to the latest request is shown (a slow
+   * read started before a save must not put the old settings back). */
+  async settingsRequest(request) {
+    const turn = (this.settingsTurn = (this.settingsTurn || 0) + 1);
+    const settings = await request();
+    if (turn === this.settingsTurn) {
+      this.settings = settings;
+      this.renderSettings();
+    }
+    return turn === this.settingsTurn;
+  }
+
   async loadSettings() {
     try {
-      this.settings = await get(`${base}/mock/`);
+      await this.settingsRequest(() => get(`${base}/mock/`));
     } catch (error) {
       this.state.textContent = describeError(error);
-      return;
     }
-    this.renderSettings();
   }
 
   renderSettings() {
     const s = this.settings;
     if (!s) return;
     this.enabled.checked = s.enabled;
+    // What an admin is typing is not overwritten by a read that answers meanwhile.
+    if (!this.headerEdited) {
+      this.headerName.value = s.header_name;
+      this.headerValue.value = s.header_value;
+    }
     const parts = [];
     if (!s.enabled) parts.push("Mocking is switched off for this project: every handshake is refused (404).");
     if (s.header_name) parts.push(`Clients must send the header ${s.header_name}: ${s.header_value}.`);
@@ -95,9 +115,11 @@ export class MockPanel {
   }
 
   async loadBehaviour() {
+    const turn = (this.behaviourTurn = (this.behaviourTurn || 0) + 1);
     try {
       const data = await get(`${base}/endpoints/${this.endpointId}/mock/`);
-      this.applyBehaviour(data);
+      // A later read, or a save, answered meanwhile: this answer is older than what is shown.
+      if (turn === this.behaviourTurn) this.applyBehaviour(data);
     } catch (error) {
       this.stored.textContent = describeError(error);
     }
@@ -108,6 +130,9 @@ export class MockPanel {
     this.url.textContent = data.url;
     this.spec.value = JSON.stringify(data.spec, null, 2);
     this.stored.textContent = data.stored ? `Version ${data.version}` : "The default behaviour (nothing saved yet)";
+    // A saved behaviour naming a message that was renamed or deleted: the default serves.
+    if (data.problem) this.stored.textContent += ` is not in effect (${data.problem}); the default behaviour serves until it is fixed.`;
+    this.stored.classList.toggle("field-error", Boolean(data.problem));
     this.errors.replaceChildren();
     this.spec.removeAttribute("aria-invalid");
   }
@@ -124,6 +149,7 @@ export class MockPanel {
     if (this.version) body.version = this.version;
     try {
       const data = await api("PUT", `${base}/endpoints/${this.endpointId}/mock/`, { body });
+      this.behaviourTurn = (this.behaviourTurn || 0) + 1;
       this.applyBehaviour(data);
       toast("Mock behaviour saved");
     } catch (error) {
@@ -139,12 +165,18 @@ export class MockPanel {
 
   async saveSettings(changes) {
     try {
-      this.settings = await api("PATCH", `${base}/mock/`, { body: changes });
-      this.renderSettings();
+      await this.settingsRequest(() => api("PATCH", `${base}/mock/`, { body: changes }));
+      toast("Mock settings saved");
     } catch (error) {
-      toast(describeError(error), "error");
+      const fields = Object.entries(error.fields || {}).map(([field, text]) => `${field}: ${[].concat(text).join(" ")}`);
+      toast(fields.length ? fields.join("; ") : describeError(error), "error");
       this.renderSettings();
     }
+  }
+
+  async saveHeader() {
+    this.headerEdited = false;
+    await this.saveSettings({ header_name: this.headerName.value, header_value: this.headerValue.value });
   }
 
   async rotate() {
@@ -155,8 +187,7 @@ export class MockPanel {
     });
     if (!ok) return;
     try {
-      this.settings = await api("POST", `${base}/mock/rotate-key/`);
-      this.renderSettings();
+      await this.settingsRequest(() => api("POST", `${base}/mock/rotate-key/`));
       await this.loadBehaviour();
       toast("New mock key");
     } catch (error) {
@@ -242,7 +273,8 @@ export class MockPanel {
         on: { click: () => this.select(c.id) },
       },
       h("span", {}, `#${c.id} ${c.client}`),
-      h("span.muted", {}, c.closed_at ? ` closed ${c.close_code ?? ""} ${c.close_reason}` : " open"),
+      // A refused handshake has no close code; its reason says with what and why.
+      h("span.muted", {}, !c.closed_at ? " open" : c.close_code === null ? ` ${c.close_reason}` : ` closed ${c.close_code} ${c.close_reason}`),
       h("span.muted", {}, ` · ${clockTime(c.opened_at)}`)))));
   }
 
