@@ -24,6 +24,7 @@ from endpoints.asyncapi.addresses import (
     to_braces,
     unique_key,
 )
+from endpoints.asyncapi.auth_schemes import scheme_of
 from endpoints.asyncapi.facts import (
     CONTENT_TYPES,
     EndpointFacts,
@@ -238,6 +239,7 @@ def build_document(facts: ExportFacts) -> dict[str, Any]:
     servers = _Servers(facts.servers, facts.values)
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
+    security_schemes: dict[str, Any] = {}
     channel_keys: set[str] = set()
     operation_keys: set[str] = set()
     for endpoint in facts.endpoints:
@@ -252,6 +254,13 @@ def build_document(facts: ExportFacts) -> dict[str, Any]:
             messages[message_key] = _message(message)
         if messages:
             channel["messages"] = messages
+        security: list[dict[str, str]] = []
+        scheme = scheme_of(endpoint.auth)
+        if scheme is not None:
+            scheme_key, security_schemes[scheme_key] = scheme
+            security = [_ref("components", "securitySchemes", scheme_key)]
+            # Also where the channel has no operation to require it.
+            channel[f"{X}auth"] = scheme_key
         channels[key] = channel
         sends = {m.name for m in endpoint.messages if m.direction == "send"}
         replies: dict[str, list[str]] = {}
@@ -270,6 +279,8 @@ def build_document(facts: ExportFacts) -> dict[str, Any]:
                 "channel": _ref("channels", key),
                 "messages": [_ref("channels", key, "messages", message_key)],
             }
+            if security:
+                operation["security"] = security
             if replies.get(message.name):
                 operation["reply"] = {
                     "channel": _ref("channels", key),
@@ -292,6 +303,10 @@ def build_document(facts: ExportFacts) -> dict[str, Any]:
                 else schema
             )
         document["components"] = {"schemas": schemas}
+    if security_schemes:
+        document.setdefault("components", {})["securitySchemes"] = {
+            key: security_schemes[key] for key in sorted(security_schemes)
+        }
     return document
 
 

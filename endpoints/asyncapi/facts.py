@@ -66,6 +66,9 @@ class EndpointFacts:
     folder_path: list[str]
     channel_id: str = ""
     messages: list[MessageFacts] = field(default_factory=list)
+    # The effective Auth tab (endpoints.auth.effective_auth), credentials included: only its
+    # scheme is exported.
+    auth: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

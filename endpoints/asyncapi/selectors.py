@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 
 from core.people import user_brief
 from endpoints.asyncapi.facts import EndpointFacts, ExportFacts, MessageFacts, ServerFacts
+from endpoints.auth import effective_auth, folder_chain
 from endpoints.contracts.schemas import referenced_in_order
 from endpoints.handshake import DEFAULT_SETTINGS, clean_settings
 from endpoints.models import Endpoint, Environment, Folder, Message, Project, ProjectSchema, Tag
@@ -55,16 +56,23 @@ def _shared_values(project: Project, environment_ids: list[int]) -> dict[int | N
     return found
 
 
-def _folder_paths(project: Project) -> tuple[dict[int, list[str]], dict[int | None, list[int]]]:
-    """Each folder's path of names from the root, and the children of each folder. One query."""
+FolderAuths = dict[int, tuple[int | None, dict[str, Any]]]
+
+
+def _folder_paths(
+    project: Project,
+) -> tuple[dict[int, list[str]], dict[int | None, list[int]], FolderAuths]:
+    """Each folder's path of names from the root, the children of each folder, and each
+    folder's parent and Auth tab (for endpoints.auth.folder_chain). One query."""
     rows = list(
         Folder.objects.filter(project=project)
         .order_by("position", "id")
-        .values_list("id", "parent_id", "name")
+        .values_list("id", "parent_id", "name", "auth")
     )
-    parents = {pk: (parent, name) for pk, parent, name in rows}
+    parents = {pk: (parent, name) for pk, parent, name, _ in rows}
+    auths: FolderAuths = {pk: (parent, auth) for pk, parent, _, auth in rows}
     children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, parent, _ in rows:
+    for pk, parent, _, _ in rows:
         children[parent].append(pk)
     paths: dict[int, list[str]] = {}
     for pk in parents:
@@ -76,7 +84,7 @@ def _folder_paths(project: Project) -> tuple[dict[int, list[str]], dict[int | No
             chain.append(parents[current][1])
             current = parents[current][0]
         paths[pk] = chain[::-1]
-    return paths, children
+    return paths, children, auths
 
 
 def _tree_order(children: dict[int | None, list[int]], root: int | None) -> list[int | None]:
@@ -117,7 +125,7 @@ def export_facts(
 
     ``environment_id``: every environment (ALL_ENVIRONMENTS), one, or None for none.
     """
-    paths, children = _folder_paths(project)
+    paths, children, folder_auths = _folder_paths(project)
     endpoints = (
         Endpoint.objects.filter(project=project)
         .select_related("assignee")
@@ -147,7 +155,16 @@ def export_facts(
         environments = [e for e in environments if e.pk == environment_id]
     values = _shared_values(project, [e.pk for e in environments])
 
-    endpoint_facts = [_endpoint_facts(e, paths, strip, people) for e in chosen]
+    endpoint_facts = [
+        _endpoint_facts(
+            e,
+            paths,
+            strip,
+            people,
+            effective_auth(e.auth, folder_chain(e.folder_id, folder_auths), project.auth).auth,
+        )
+        for e in chosen
+    ]
     all_schemas = {
         name: (schema, description)
         for name, schema, description in ProjectSchema.objects.filter(project=project)
@@ -177,7 +194,11 @@ def export_facts(
 
 
 def _endpoint_facts(
-    endpoint: Endpoint, paths: dict[int, list[str]], strip: int, people: People
+    endpoint: Endpoint,
+    paths: dict[int, list[str]],
+    strip: int,
+    people: People,
+    auth: dict[str, Any],
 ) -> EndpointFacts:
     assignee: str | None = None
     if endpoint.assignee is not None and people != People.NONE:
@@ -202,5 +223,6 @@ def _endpoint_facts(
         strict=endpoint.strict,
         folder_path=paths.get(endpoint.folder_id, [])[strip:] if endpoint.folder_id else [],
         channel_id=endpoint.asyncapi_channel,
+        auth=auth,
         messages=[_message_facts(m) for m in endpoint.messages.all()],
     )
