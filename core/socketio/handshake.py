@@ -8,7 +8,7 @@ import json
 import urllib.parse
 from typing import Any
 
-from sessions.socketio.engine import EngineVersion
+from core.socketio.engine import EngineVersion
 
 DEFAULT_PATH = "/socket.io/"
 # Names a Socket.IO client library keeps for itself; a server never receives them as events.

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessions.socketio.engine import ProtocolError
+from core.socketio.engine import ProtocolError
 
 
 class PacketType(enum.IntEnum):

@@ -1,4 +1,4 @@
-"""Socket.IO and Engine.IO codecs (sessions/socketio): against Socket.IO's own parsers — Node's
+"""Socket.IO and Engine.IO codecs (core/socketio): against Socket.IO's own parsers — Node's
 socket.io-parser 4.x (Socket.IO 3/4) and 3.x (Socket.IO 2), and python-socketio's — on the
 same packets, and every malformed input refused with a ProtocolError."""
 
@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from socketio.packet import Packet as TheirPacket  # type: ignore[import-untyped]
 
-from sessions.socketio import packets
-from sessions.socketio.engine import (
+from core.socketio import packets
+from core.socketio.engine import (
     EnginePacket,
     EngineType,
     EngineVersion,
@@ -23,14 +23,14 @@ from sessions.socketio.engine import (
     encode_engine,
     parse_open,
 )
-from sessions.socketio.handshake import (
+from core.socketio.handshake import (
     SocketIOVersion,
     arguments_problem,
     event_name_problem,
     namespace_problem,
     websocket_url,
 )
-from sessions.socketio.packets import Packet, PacketType
+from core.socketio.packets import Packet, PacketType
 
 NODE = Path(__file__).resolve().parents[2] / "node"
 

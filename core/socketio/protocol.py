@@ -13,8 +13,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessions.socketio import packets
-from sessions.socketio.engine import (
+from core.socketio import packets
+from core.socketio.engine import (
     EnginePacket,
     EngineType,
     OpenInfo,
@@ -23,8 +23,8 @@ from sessions.socketio.engine import (
     encode_engine,
     parse_open,
 )
-from sessions.socketio.handshake import SocketIOVersion
-from sessions.socketio.packets import Packet, PacketType
+from core.socketio.handshake import SocketIOVersion
+from core.socketio.packets import Packet, PacketType
 
 
 class VersionMismatch(ProtocolError):

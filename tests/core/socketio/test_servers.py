@@ -1,4 +1,4 @@
-"""The Socket.IO client protocol (sessions/socketio) against servers written by others, each in
+"""The Socket.IO client protocol (core/socketio) against servers written by others, each in
 a process of its own on loopback: Node's socket.io 4.x and 2.x, and python-socketio. A
 ``websockets`` connection carries the frames; the state machine decides what they mean and
 what to answer (heartbeats included)."""
@@ -17,8 +17,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
-from sessions.socketio.handshake import SocketIOVersion, websocket_url
-from sessions.socketio.protocol import (
+from core.socketio.handshake import SocketIOVersion, websocket_url
+from core.socketio.protocol import (
     Happening,
     Kind,
     SocketIOProtocol,
