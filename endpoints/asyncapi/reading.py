@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from endpoints.asyncapi.addresses import BASE_URL_REFERENCE, from_braces, pointer_segment
-from endpoints.asyncapi.auth_schemes import auth_of_scheme
+from endpoints.asyncapi.auth_schemes import channel_auth, operation_auth
 from endpoints.asyncapi.export import X, example_text
 from endpoints.asyncapi.facts import FORMATS_BY_CONTENT_TYPE
 from endpoints.asyncapi.loading import DocumentError
@@ -66,10 +66,6 @@ class ImportModel:
     schemas: dict[str, tuple[Any, str]]
     endpoints: list[EndpointSpec]
     notes: list[tuple[str, str]] = field(default_factory=list)
-
-
-# The Auth tab's credential keys, which an import fills with {{variables}}.
-CREDENTIALS = ("token", "username", "password", "value")
 
 
 class _Reader:
@@ -324,7 +320,11 @@ class _Reader:
                 present = {row.get("name") for row in data[handshake_field]}
                 data[handshake_field] += [row for row in rows if row["name"] not in present]
         if f"{X}auth" in channel:
-            self.channel_auth(data, channel[f"{X}auth"], f"{where}/{X}auth")
+            auth = channel_auth(
+                self.document, channel[f"{X}auth"], f"{where}/{X}auth", self.deref, self.note
+            )
+            if auth is not None:
+                data["auth"] = auth
         folder = channel.get(f"{X}folder") or []
         spec = EndpointSpec(
             key=key,
@@ -392,7 +392,11 @@ class _Reader:
                 raise DocumentError([(f"{where}/channel", "Not a channel of this document.")])
             spec, messages, identities = channels[channel_key]
             if operation.get("security") and "auth" not in spec.data:
-                self.operation_auth(spec.data, operation["security"], f"{where}/security")
+                auth = operation_auth(
+                    operation["security"], f"{where}/security", self.deref, self.note
+                )
+                if auth is not None:
+                    spec.data["auth"] = auth
             direction = "send" if operation.get("action") == "receive" else "receive"
             keys = (
                 self._message_keys(
@@ -452,49 +456,6 @@ class _Reader:
             spec.messages = list(messages.values())
             endpoints.append(spec)
         return ImportModel(self.version, servers, self.schemas(), endpoints, self.notes)
-
-    def channel_auth(self, data: dict[str, Any], key: Any, where: str) -> None:
-        """``x-switchboard-auth``: the key of the security scheme the channel's operations
-        require (written even where the channel has no operation)."""
-        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
-        if not isinstance(key, str) or key not in schemes:
-            self.note(where, "Names no security scheme of components/securitySchemes.")
-            return
-        scheme = self.deref(schemes[key], f"/components/securitySchemes/{pointer_segment(key)}")
-        self.use_scheme(data, key, scheme, where, tell=False)
-
-    def operation_auth(self, data: dict[str, Any], requirements: Any, where: str) -> None:
-        """An operation's first security requirement as the endpoint's Auth tab."""
-        if not isinstance(requirements, list) or not requirements:
-            return
-        first = requirements[0]
-        key = "token"
-        if isinstance(first, dict) and isinstance(first.get("$ref"), str):
-            key = first["$ref"].rsplit("/", 1)[-1]
-        self.use_scheme(data, key, self.deref(first, f"{where}/0"), f"{where}/0")
-        if len(requirements) > 1:
-            self.note(where, "Only the first security requirement is imported (as the Auth tab).")
-
-    def use_scheme(
-        self, data: dict[str, Any], key: str, scheme: Any, where: str, *, tell: bool = True
-    ) -> None:
-        """The scheme as the endpoint's Auth tab; ``tell``: say which variables to set (a
-        document Switchboard wrote says it in its docs, not in every import's report)."""
-        auth = auth_of_scheme(key, scheme)
-        if auth is None:
-            kind = scheme.get("type") if isinstance(scheme, dict) else None
-            self.note(where, f"Security scheme {key!r} ({kind}) has no Auth tab: not imported.")
-            return
-        data["auth"] = auth
-        if not tell:
-            return
-        variables = sorted({text[2:-2] for name, text in auth.items() if name in CREDENTIALS})
-        self.note(
-            where,
-            f"Security scheme {key!r} is the endpoint's Auth tab; set "
-            + ", ".join("{{" + name + "}}" for name in variables)
-            + " as a secret.",
-        )
 
     def schemas(self) -> dict[str, tuple[Any, str]]:
         components = self.document.get("components") or {}
