@@ -86,9 +86,15 @@ def test_node_ws_client_chats_with_the_mock(server: str, team: Team) -> None:
     # Without the documented Authorization header: the configured status and body.
     refused = node(mock_url(server, key))
     assert refused == {"status": 401, "body": '{"error": "log in first"}'}
-    # The refusal is in the endpoint's traffic, saying why.
-    newest = MockConnection.objects.filter(endpoint__project=team.project).first()
-    assert newest is not None and newest.closed_at is not None
+
+    # The refusal is in the endpoint's traffic, saying why (the recorder writes in batches).
+    def refusal_recorded() -> Any:
+        newest = MockConnection.objects.filter(endpoint__project=team.project).first()
+        if newest is None or newest.closed_at is None:
+            return None
+        return newest if newest.close_reason.startswith("refused") else None
+
+    newest = wait_for(refusal_recorded, 10)
     assert newest.close_reason == "refused with 401: header 'Authorization' is missing"
 
 
