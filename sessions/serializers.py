@@ -18,9 +18,9 @@ from endpoints.environments.resolver import is_valid_name
 from endpoints.environments.serializers import MAX_VARIABLE_VALUE
 from endpoints.handshake import handshake_data
 from endpoints.models import MessageFormat
+from endpoints.tree.message_serializers import MessageInSerializer
 from endpoints.tree.serializers import (
     HandshakeInput,
-    MessageInSerializer,
     RowSerializer,
     SettingsInSerializer,
 )

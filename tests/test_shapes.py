@@ -16,10 +16,10 @@ from docs_app.serializers import ShareLinkOutSerializer
 from endpoints.activity.serializers import CommentOutSerializer, RevisionOutSerializer
 from endpoints.environments.serializers import EnvironmentOutSerializer, VariableOutSerializer
 from endpoints.projects.serializers import MemberOutSerializer, ProjectOutSerializer
+from endpoints.tree.message_serializers import MessageOutSerializer
 from endpoints.tree.serializers import (
     EndpointOutSerializer,
     FolderOutSerializer,
-    MessageOutSerializer,
     TagOutSerializer,
 )
 from sessions.serializers import SessionOutSerializer

@@ -15,7 +15,7 @@ from endpoints.auth import auth_public
 from endpoints.contracts.examples import with_examples
 from endpoints.handshake import API_FIELDS, handshake_data
 from endpoints.models import MESSAGE_FIELDS, Endpoint, Folder, RevisionAction
-from endpoints.tree.serializers import message_data
+from endpoints.tree.message_serializers import message_data
 
 # Every field a user can change, in the order a diff lists them.
 ENDPOINT_FIELDS = (

@@ -17,7 +17,8 @@ from core.versioning import VersionedInput
 from endpoints.activity.mentions import highlight_mentions
 from endpoints.environments.serializers import storable
 from endpoints.models import Comment, EndpointStatus, Revision
-from endpoints.tree.serializers import MessageOutSerializer, RowSerializer, SettingsSerializer
+from endpoints.tree.message_serializers import MessageOutSerializer
+from endpoints.tree.serializers import RowSerializer, SettingsSerializer
 
 
 def revision_data(revision: Revision, *, with_snapshot: bool = False) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from core.query import BOOLEAN_WORDS, boolean
 from core.requests import AuthenticatedRequest
 from core.versioning import VERSION_HEADER, expected_version, versioned
 from endpoints.projects.access import ProjectView
+from endpoints.tree import batch_serializers as batch
 from endpoints.tree import selectors, services
 from endpoints.tree import serializers as s
 
@@ -170,12 +171,12 @@ class EndpointDetail(ProjectView):
 
 class EndpointBatch(ProjectView):
     @extend_schema(
-        request=s.BatchSerializer,
-        responses={200: s.BatchResultSerializer, **ERRORS},
+        request=batch.BatchSerializer,
+        responses={200: batch.BatchResultSerializer, **ERRORS},
         description="Apply operations in order to many endpoints, all or nothing.",
     )
     def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
-        data = parse(s.BatchSerializer, request)
+        data = parse(batch.BatchSerializer, request)
         result = services.endpoints_batch(
             project=self.project,
             actor=request.user,

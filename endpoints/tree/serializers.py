@@ -24,7 +24,6 @@ from core.timestamps import iso
 from core.versioning import VersionedInput
 from endpoints.auth import auth_public, clean_auth
 from endpoints.auth_serializers import AUTH_HELP, AuthInSerializer, AuthOutSerializer
-from endpoints.contracts.examples import default_body
 from endpoints.environments.resolver import (
     Usage,
     references,
@@ -45,11 +44,12 @@ from endpoints.models import (
     Endpoint,
     EndpointStatus,
     Folder,
-    Message,
-    MessageDirection,
-    MessageFormat,
     Tag,
-    match_any,
+)
+from endpoints.tree.message_serializers import (
+    MessageInSerializer,
+    MessageOutSerializer,
+    message_data,
 )
 from endpoints.tree.selectors import ENDPOINT_ORDERINGS, ROOT
 
@@ -64,24 +64,6 @@ def folder_data(folder: Folder) -> dict[str, Any]:
         "auth": auth_public(folder.auth),
         "updated_at": iso(folder.updated_at),
         "updated_by": user_brief(folder.updated_by),
-    }
-
-
-def message_data(message: Message) -> dict[str, Any]:
-    """A saved message; also takes a row with the same names (``selectors.EndpointRow``)."""
-    examples = message.examples or []
-    return {
-        "id": message.id,
-        "name": message.name,
-        "direction": message.direction,
-        "format": message.format,
-        "description": message.description,
-        "schema": message.schema,
-        "examples": examples,
-        "reply_to": message.reply_to,
-        "match": message.match,
-        # Scripts written before documented messages read the body of a saved message.
-        "body": default_body(examples),
     }
 
 
@@ -221,50 +203,6 @@ STRICT_HELP = (
 )
 
 
-class ExampleSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    body = serializers.CharField(allow_blank=True, trim_whitespace=False)
-
-
-class MatchSerializer(serializers.Serializer):
-    """How a frame is recognised as a message: every frame of its direction (any), a JSONPath or
-    JSON Pointer finding a value (path), or a regular expression on the text (regex)."""
-
-    kind = serializers.ChoiceField(choices=["any", "path", "regex"])
-    path = serializers.CharField(
-        required=False, help_text='For kind "path": a JSONPath ($.type) or JSON Pointer (/type).'
-    )
-    value = serializers.JSONField(
-        required=False, help_text='For kind "path": the value expected there (else: present).'
-    )
-    pattern = serializers.CharField(
-        required=False, help_text='For kind "regex": a regular expression searched in the text.'
-    )
-
-
-@extend_schema_field(MatchSerializer)
-class MatchField(serializers.DictField):
-    """A match rule, kept as written; endpoints.tree.messages checks it with the rest."""
-
-
-class MessageOutSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    direction = serializers.ChoiceField(choices=MessageDirection.choices)
-    format = serializers.ChoiceField(choices=MessageFormat.choices)
-    description = serializers.CharField(allow_blank=True)
-    schema = serializers.JSONField(allow_null=True, help_text="JSON Schema (draft 2020-12).")
-    examples = ExampleSerializer(many=True)
-    reply_to = serializers.CharField(
-        allow_blank=True, help_text="The send message this receive message answers."
-    )
-    match = MatchField(help_text="How a frame is recognised as this message.")
-    body = serializers.CharField(
-        allow_blank=True,
-        help_text="The first example's body (for scripts written before examples).",
-    )
-
-
 class VariableUsageSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="Variable name, or $name for a dynamic value.")
     dynamic = serializers.BooleanField()
@@ -361,11 +299,6 @@ class TagOutSerializer(serializers.Serializer):
     endpoint_count = serializers.IntegerField(required=False)
 
 
-class BatchResultSerializer(serializers.Serializer):
-    updated = serializers.ListField(child=serializers.IntegerField())
-    deleted = serializers.ListField(child=serializers.IntegerField())
-
-
 class FolderInSerializer(VersionedInput):
     name = serializers.CharField(max_length=200)
     # A declared field named like Field.parent; DRF's metaclass moves it off the class.
@@ -378,53 +311,6 @@ class FolderInSerializer(VersionedInput):
     def validate_auth(self, value: dict[str, Any]) -> dict[str, Any]:
         # Shape only; the service merges it with the stored tab.
         return dict(self.initial_data.get("auth") or value)
-
-
-# One documented message as written, a legacy ``body`` kept as it is: examples are checked
-# against the format the message has after the write (a PATCH item merged with the stored
-# message) by endpoints.tree.messages, which names the field written (``messages[i].body`` or
-# ``messages[i].examples[j].body``). (A comment, not a docstring: that would be in the schema.)
-class MessageInSerializer(serializers.Serializer):
-    id = serializers.IntegerField(required=False, min_value=1)
-    name = serializers.CharField(max_length=200)
-    direction = serializers.ChoiceField(
-        choices=MessageDirection.choices,
-        default=MessageDirection.SEND,
-        help_text="send: client to server; receive: server to client.",
-    )
-    format = serializers.ChoiceField(choices=MessageFormat.choices, default=MessageFormat.TEXT)
-    description = serializers.CharField(allow_blank=True, max_length=100_000, default="")
-    schema = serializers.JSONField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="JSON Schema (draft 2020-12) of a json message; "
-        '{"$ref": "#/components/schemas/<name>"} refers to a project schema.',
-    )
-    examples = serializers.ListSerializer[Any](
-        child=ExampleSerializer(),
-        required=False,
-        help_text="Named example bodies, names unique; the first is sent by default. "
-        "Without it, body is the one example (named Example).",
-    )
-    body = serializers.CharField(
-        allow_blank=True,
-        trim_whitespace=False,
-        max_length=1_000_000,
-        default="",
-        help_text="For scripts written before examples: one example named Example.",
-    )
-    reply_to = serializers.CharField(
-        allow_blank=True,
-        max_length=200,
-        default="",
-        help_text="On a receive message: the name of the send message it answers.",
-    )
-    match = MatchField(
-        required=False,
-        default=match_any,
-        help_text="How a frame is recognised as this message.",
-    )
 
 
 class HandshakeInput(serializers.Serializer):
@@ -507,55 +393,6 @@ class EndpointInSerializer(HandshakeInput, VersionedInput):
         child=serializers.CharField(max_length=64), required=False, max_length=50
     )
     description = serializers.CharField(allow_blank=True, required=False, max_length=100_000)
-
-
-class BatchOperationSerializer(serializers.Serializer):
-    op = serializers.ChoiceField(
-        choices=["move", "set_status", "set_assignee", "add_tags", "remove_tags", "delete"]
-    )
-    folder = serializers.IntegerField(allow_null=True, required=False, min_value=1)
-    status = serializers.ChoiceField(choices=EndpointStatus.choices, required=False)
-    assignee = serializers.IntegerField(allow_null=True, required=False, min_value=1)
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, max_length=50
-    )
-
-    REQUIRED = {
-        "move": "folder",
-        "set_status": "status",
-        "set_assignee": "assignee",
-        "add_tags": "tags",
-        "remove_tags": "tags",
-    }
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        needed = self.REQUIRED.get(attrs["op"])
-        if needed and needed not in attrs:
-            raise serializers.ValidationError({needed: [f"Required for {attrs['op']}."]})
-        return attrs
-
-
-class BatchSerializer(serializers.Serializer):
-    ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=5000
-    )
-    operations = serializers.ListSerializer[Any](
-        child=BatchOperationSerializer(), min_length=1, max_length=20
-    )
-    versions = serializers.DictField(
-        child=serializers.IntegerField(min_value=1),
-        required=False,
-        help_text="Endpoint id → the version you read; one stale entry rejects the batch.",
-    )
-
-    def validate_versions(self, value: dict[str, int]) -> dict[int, int]:
-        versions: dict[int, int] = {}
-        for key, version in value.items():
-            endpoint_id = as_whole_number(key)
-            if endpoint_id is None:
-                raise serializers.ValidationError("Keys must be endpoint ids.")
-            versions[endpoint_id] = version
-        return versions
 
 
 class TagInSerializer(serializers.Serializer):
