@@ -7,7 +7,7 @@ import { h, icon, toast } from "./dom.js";
 import { showFieldErrors } from "./ui.js";
 import { base, projectId } from "./boot.js";
 import { DebugSession, ACTIVE } from "./debug-session.js";
-import { HANDSHAKE } from "./endpoint-fields.js";
+import { HANDSHAKE, isSocketIO } from "./endpoint-fields.js";
 
 const STATE_LABELS = {
   idle: "Not connected", connecting: "Connecting…", open: "Connected", closing: "Disconnecting…",
@@ -50,10 +50,11 @@ export class Connection {
     this.error = h("div.connect-error", { role: "alert", hidden: true });
     this.varsHint = h("p.vars-hint", { hidden: true });
     this.lockNote = h("p.lock-note", { hidden: true },
-      icon("lock"), " Handshake locked while connected (URL, environment, params, headers, cookies, settings). Disconnect to edit it.");
+      icon("lock"), " Handshake locked while connected (protocol, URL, environment, params, headers, cookies, settings). Disconnect to edit it.");
     this.statusPill = h("span.conn-pill", { role: "status" }, h("span.conn-dot"), h("span.conn-text", {}, "Not connected"));
     this.urlbar = h("div.urlbar", {},
-      h("span.ws-chip", { "aria-hidden": "true" }, "WS"),
+      h("label.sr-only", { for: "req-protocol" }, "Protocol"),
+      editor.protocolInput,
       h("div.url-field", {}, editor.urlInput, this.lockIcon),
       h("label.sr-only", { for: "req-env" }, "Environment"),
       this.envSelect,
@@ -149,7 +150,7 @@ export class Connection {
   async connect() {
     this.clearErrors();
     if (!this.editor.draft.url.trim()) {
-      this.error.textContent = "Enter the WebSocket URL to connect to (ws:// or wss://).";
+      this.error.textContent = isSocketIO(this.editor.draft) ? "Enter the Socket.IO server's URL (http(s):// or ws(s)://)." : "Enter the WebSocket URL to connect to (ws:// or wss://).";
       this.error.hidden = false;
       this.editor.urlInput.focus();
       return;

@@ -1,7 +1,7 @@
 /* The endpoint editor's model and form: the draft being edited beside the baseline last read or
    saved (what differs is unsaved), the name and URL, and the tabs — Params, Headers, Cookies,
-   Auth, Messages, Settings, and for an endpoint Docs, Mock and Activity (the Mock and Activity
-   panels are the view's).
+   Auth, Messages, Settings, Socket.IO (for that protocol), and for an endpoint Docs, Mock and
+   Activity (the Mock and Activity panels are the view's).
    While a connection is active the handshake fields are locked. */
 import { clone, h } from "./dom.js";
 import { showFieldErrors } from "./ui.js";
@@ -10,11 +10,12 @@ import { boot } from "./boot.js";
 import { DocumentedMessages, messageFields } from "./messages.js";
 import { SettingsPanel, DocsPanel, DEFAULT_SETTINGS } from "./panels.js";
 import { AuthPanel, inheritedAuth } from "./auth-panel.js";
-import { ENDPOINT_FIELDS, HANDSHAKE, ROW_KINDS, DOCS_FIELDS } from "./endpoint-fields.js";
+import { ENDPOINT_FIELDS, HANDSHAKE, ROW_KINDS, DOCS_FIELDS, DEFAULT_SOCKETIO, isSocketIO } from "./endpoint-fields.js";
+import { SocketIOPanel, protocolSelect } from "./socketio-fields.js";
 
 /** The tab that shows a field (null: the head above the tabs). */
 const FIELD_TAB = {
-  name: null, url: null, auth: "auth", subprotocols: "settings", settings: "settings", messages: "messages", strict: "messages",
+  name: null, url: null, protocol: null, socketio: "socketio", auth: "auth", subprotocols: "settings", settings: "settings", messages: "messages", strict: "messages",
   ...Object.fromEntries(ROW_KINDS.map((kind) => [kind, kind])),
   ...Object.fromEntries(DOCS_FIELDS.map((field) => [field, "docs"])),
 };
@@ -32,12 +33,14 @@ export function comparable(field, value) {
   if (field === "messages") return (value || []).map(messageFields);
   if (field === "strict") return Boolean(value);
   if (field === "auth") return value || { type: "inherit" };
+  if (field === "protocol") return value || "websocket";
+  if (field === "socketio") return { ...DEFAULT_SOCKETIO, ...(value || {}) };
   return value;
 }
 
 export function blankDraft() {
   return {
-    id: null, folder: null, name: "Untitled request", url: "", params: [], headers: [], cookies: [],
+    id: null, folder: null, name: "Untitled request", protocol: "websocket", socketio: { ...DEFAULT_SOCKETIO }, url: "", params: [], headers: [], cookies: [],
     auth: { type: "inherit" }, subprotocols: [], settings: { ...DEFAULT_SETTINGS }, messages: [], strict: false, status: "developing",
     assignee: null, tags: [], description: "", version: null,
   };
@@ -47,7 +50,8 @@ export class EndpointEditor {
   /**
    * endpoint: what was read (or a blank draft); endpointId: null for a blank request; store;
    * hooks: onEdit(field) after every change, onDirty(dirty), onMessages(messages),
-   * onUseMessage(message, example), onSendExample(message, example), composerMessage(), onTab(key).
+   * onUseMessage(message, example), onSendExample(message, example), composerMessage(), onTab(key),
+   * onProtocol(protocol) when the draft's protocol changes.
    */
   constructor({ endpoint, endpointId, store, hooks }) {
     this.endpointId = endpointId;
@@ -81,10 +85,15 @@ export class EndpointEditor {
       dataset: { field: "url" },
     });
     this.urlInput.addEventListener("input", () => this.set("url", this.urlInput.value));
+    this.protocolInput = protocolSelect({
+      id: "req-protocol",
+      disabled: !boot.can_write && this.isEndpoint,
+      onChange: (protocol) => this.set("protocol", protocol),
+    });
   }
 
   buildTabs() {
-    const tabs = [["params", "Params"], ["headers", "Headers"], ["cookies", "Cookies"], ["auth", "Auth"], ["messages", "Messages"], ["settings", "Settings"]];
+    const tabs = [["params", "Params"], ["headers", "Headers"], ["cookies", "Cookies"], ["auth", "Auth"], ["messages", "Messages"], ["settings", "Settings"], ["socketio", "Socket.IO"]];
     if (this.isEndpoint) tabs.push(["docs", "Docs"], ["mock", "Mock"], ["activity", "Activity"]);
     this.tabButtons = {};
     this.panels = {};
@@ -106,7 +115,7 @@ export class EndpointEditor {
     this.tablist.addEventListener("keydown", (event) => {
       if (!["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) return;
       event.preventDefault();
-      const keys = tabs.map(([key]) => key);
+      const keys = tabs.map(([key]) => key).filter((key) => !this.tabButtons[key].hidden);
       let index = keys.indexOf(this.activeTab);
       if (event.key === "ArrowLeft") index = (index - 1 + keys.length) % keys.length;
       else if (event.key === "ArrowRight") index = (index + 1) % keys.length;
@@ -129,6 +138,8 @@ export class EndpointEditor {
     this.panels.messages.append(...this.messages.element);
     this.settings = new SettingsPanel({ editor: this });
     this.panels.settings.append(this.settings.element);
+    this.socketio = new SocketIOPanel({ editor: this, readOnly: !boot.can_write && this.isEndpoint });
+    this.panels.socketio.append(this.socketio.element);
     this.auth = new AuthPanel({ onChange: (auth) => this.set("auth", auth) });
     this.panels.auth.append(this.auth.element);
     if (this.isEndpoint) {
@@ -157,7 +168,7 @@ export class EndpointEditor {
   /** Show a debug session's handshake (see RequestView.onAttach). */
   adopt(session) {
     for (const field of HANDSHAKE) {
-      this.draft[field] = field === "settings" ? { ...DEFAULT_SETTINGS, ...(session.settings || {}) } : clone(session[field]);
+      this.draft[field] = field === "settings" || field === "socketio" ? comparable(field, session[field]) : clone(session[field]);
     }
     if (!this.isEndpoint && session.name) this.draft.name = session.name;
     this.fill();
@@ -167,6 +178,9 @@ export class EndpointEditor {
     const d = this.draft;
     this.nameInput.value = d.name;
     this.urlInput.value = d.url;
+    this.protocolInput.value = comparable("protocol", d.protocol);
+    this.socketio.fill(d);
+    this.showProtocol();
     for (const kind of ROW_KINDS) this.rows[kind].set(d[kind] || []);
     this.settings.fill(d);
     this.auth.fill(d.auth);
@@ -185,6 +199,11 @@ export class EndpointEditor {
     this.draft[field] = value;
     if (field === "status") this.renderBadge();
     if (field === "messages") this.hooks.onMessages(value);
+    if (field === "protocol") {
+      this.showProtocol();
+      this.messages.render();
+      this.hooks.onMessages(this.draft.messages);
+    }
     this.updateCounts();
     this.hooks.onEdit(field);
     this.hooks.onDirty(this.isDirty());
@@ -201,12 +220,24 @@ export class EndpointEditor {
     return body;
   }
 
+  /** The Socket.IO tab exists for that protocol only; the URL's placeholder says what it takes. */
+  showProtocol() {
+    const sio = isSocketIO(this.draft);
+    this.tabButtons.socketio.hidden = !sio;
+    if (!sio && this.activeTab === "socketio") this.selectTab("settings");
+    this.urlInput.placeholder = sio ? "https://example.com (Socket.IO server)" : "wss://example.com/socket";
+    this.urlInput.setAttribute("aria-label", sio ? "Socket.IO server URL" : "WebSocket URL");
+    if (this.hooks.onProtocol) this.hooks.onProtocol(comparable("protocol", this.draft.protocol));
+  }
+
   /** While connecting or connected, the handshake cannot change. */
   lock(active) {
     this.urlInput.readOnly = active;
     this.urlInput.setAttribute("aria-readonly", String(active));
     for (const kind of ROW_KINDS) this.rows[kind].lock(active);
     this.settings.lock(active);
+    this.socketio.lock(active);
+    this.protocolInput.disabled = active || (!boot.can_write && this.isEndpoint);
     this.auth.lock(active);
   }
 
@@ -263,7 +294,7 @@ export class EndpointEditor {
 
   /** Problems found before asking the API (JSON typed that does not parse), as `fields`. */
   localProblems() {
-    return this.messages.localProblems();
+    return isSocketIO(this.draft) ? { ...this.socketio.localProblems(), ...this.messages.localProblems() } : this.messages.localProblems();
   }
 
   /** Marks the fields an API error names (within `root`), opens the tab of the first and

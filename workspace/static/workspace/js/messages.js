@@ -3,51 +3,24 @@
    rules are tried in). A card edits one message: name, direction, format, Markdown description,
    match rule, reply_to, JSON Schema (typed, a project schema picked, or generated from an
    example) and its examples, each one click from the composer (Use) or the connection (Send).
+   A Socket.IO endpoint's message is an event instead: its name, the arguments schema (of the
+   arguments array), examples as argument arrays and the ack schema; no format or match rule.
    Edits go into the editor's draft; saving the endpoint keeps them. Viewers read, use and send. */
-import { api, get, describeError } from "./api.js";
+import { get } from "./api.js";
 import { clone, h, icon, toast } from "./dom.js";
 import { boot, base } from "./boot.js";
 import { FORMAT_LABELS } from "./composer.js";
+import { isSocketIO } from "./endpoint-fields.js";
+import { clearError, fillSchemaPicker, jsonProblem, matchEditor, matchSummary, schemaEditor } from "./message-parts.js";
 
-export const SCHEMA_REF = "#/components/schemas/";
 const DIRECTIONS = [["send", "Send", "What the client sends to the server."], ["receive", "Receive", "What the server sends to the client."]];
-const MATCH_KINDS = { any: "Any frame", path: "JSON path", regex: "Regular expression" };
-const MESSAGE_FIELDS = ["id", "name", "direction", "format", "description", "schema", "examples", "reply_to", "match"];
+const MESSAGE_FIELDS = ["id", "name", "direction", "format", "description", "schema", "examples", "reply_to", "match", "event", "ack_schema"];
 
 /** A documented message with only the fields the API takes (no `body`, which it derives). */
 export function messageFields(message) {
   const fields = {};
   for (const key of MESSAGE_FIELDS) if (message[key] !== undefined) fields[key] = message[key];
   return fields;
-}
-
-/** Where JSON.parse stopped, as the API says it ("line 3, column 5"); null when `text` parses. */
-export function jsonProblem(text) {
-  try {
-    JSON.parse(text);
-    return null;
-  } catch (error) {
-    const message = String(error.message || error);
-    const reason = message.replace(/\s*\(line \d+ column \d+\)/, "").replace(/ in JSON at position \d+/, "").replace(/^JSON\.parse: /, "");
-    const spelled = message.match(/line (\d+) column (\d+)/);
-    const position = message.match(/position (\d+)/);
-    if (spelled) return `Invalid JSON at line ${spelled[1]}, column ${spelled[2]}: ${reason}`;
-    // The end of the input is where an unfinished text stops; other messages give a position.
-    const end = /end of (JSON )?(data|input)/i.test(message);
-    if (!position && !end) return `Invalid JSON: ${reason}`;
-    const before = position ? text.slice(0, Number(position[1])) : text;
-    const line = before.split("\n").length;
-    const column = before.length - before.lastIndexOf("\n");
-    return `Invalid JSON at line ${line}, column ${column}: ${reason}`;
-  }
-}
-
-/** "$.type = "trade"", "/type present", "/^PING/", "any frame". */
-export function matchSummary(match) {
-  const rule = match || { kind: "any" };
-  if (rule.kind === "path") return "value" in rule ? `${rule.path} = ${JSON.stringify(rule.value)}` : `${rule.path} present`;
-  if (rule.kind === "regex") return `/${rule.pattern || ""}/`;
-  return "any frame";
 }
 
 function uniqueName(wanted, taken) {
@@ -60,14 +33,6 @@ function uniqueName(wanted, taken) {
 
 const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
 
-/** A field edited after an error was shown at it (ui.js showFieldErrors) no longer shows it. */
-function clearError(control) {
-  if (control.getAttribute("aria-invalid") !== "true") return;
-  control.removeAttribute("aria-invalid");
-  const note = control.nextElementSibling;
-  if (note && note.classList.contains("field-error")) note.remove();
-}
-
 export class DocumentedMessages {
   /** editor: the EndpointEditor; onUse(message, example); onSend(message, example);
    * composerMessage(): {format, body}. */
@@ -78,7 +43,7 @@ export class DocumentedMessages {
     this.expanded = [];
     // What was typed where the draft holds parsed JSON (a schema, a match value), per message
     // object: kept as typed, and while it does not parse (the draft keeps the last good value).
-    this.schemaText = new WeakMap();
+    this.typed = { schema: new WeakMap(), ack_schema: new WeakMap() };
     this.valueText = new WeakMap();
     this.schemas = [];
     this.list = h("div.msg-groups", { dataset: { field: "messages" }, tabindex: "-1" });
@@ -118,6 +83,11 @@ export class DocumentedMessages {
     return this.editor.draft.messages;
   }
 
+  /** A Socket.IO endpoint documents events (see the module's comment). */
+  get sio() {
+    return isSocketIO(this.editor.draft);
+  }
+
   /** The project's schemas, for the pickers (again when a teammate changes them). */
   async loadSchemas() {
     try {
@@ -125,7 +95,7 @@ export class DocumentedMessages {
     } catch (error) {
       this.schemas = [];
     }
-    this.list.querySelectorAll("select.msg-schema-pick").forEach((select) => this.fillSchemaPicker(select));
+    this.list.querySelectorAll("select.msg-schema-pick").forEach((select) => fillSchemaPicker(select, this.schemas));
   }
 
   fill(draft) {
@@ -156,9 +126,10 @@ export class DocumentedMessages {
   add(direction, extra = {}) {
     const messages = this.messages;
     const name = uniqueName(direction === "send" ? "New message" : "New reply", messages.map((m) => m.name));
+    const events = this.sio ? { event: "", ack_schema: null } : {};
     messages.push({
       name, direction, format: "json", description: "", schema: null,
-      examples: [{ name: "Example", body: "{}" }], reply_to: "", match: { kind: "any" }, ...extra,
+      examples: [{ name: "Example", body: this.sio ? "[]" : "{}" }], reply_to: "", match: { kind: "any" }, ...events, ...extra,
     });
     this.expanded[messages.length - 1] = true;
     this.restructure(`[data-field="messages[${messages.length - 1}].name"]`);
@@ -219,10 +190,12 @@ export class DocumentedMessages {
   localProblems() {
     const problems = {};
     this.messages.forEach((message, index) => {
-      const schema = this.schemaText.get(message);
-      if (message.format === "json" && schema !== undefined && schema.trim()) {
-        const problem = jsonProblem(schema);
-        if (problem) problems[`messages[${index}].schema`] = [problem];
+      for (const key of ["schema", "ack_schema"]) {
+        const schema = this.typed[key].get(message);
+        if (message.format === "json" && schema !== undefined && schema.trim()) {
+          const problem = jsonProblem(schema);
+          if (problem) problems[`messages[${index}].${key}`] = [problem];
+        }
       }
       const value = this.valueText.get(message);
       if (message.match && message.match.kind === "path" && value !== undefined && value.trim()) {
@@ -260,8 +233,10 @@ export class DocumentedMessages {
       title.textContent = message.name || "(no name)";
       summary.replaceChildren(...[
         h(`span.dir-badge.dir-${message.direction}`, {}, message.direction === "receive" ? "receive" : "send"),
-        h("span.chip-fmt", {}, FORMAT_LABELS[message.format] || message.format),
-        h("code.msg-rule", { title: "Match rule" }, matchSummary(message.match)),
+        ...(this.sio ? [h("code.msg-event", { title: "Socket.IO event" }, message.event || message.name),
+          message.ack_schema ? h("span.chip-fmt", { title: "An acknowledgement is documented" }, "ack") : null] : [
+          h("span.chip-fmt", {}, FORMAT_LABELS[message.format] || message.format),
+          h("code.msg-rule", { title: "Match rule" }, matchSummary(message.match))]),
         h("span.muted", {}, plural((message.examples || []).length, "example")),
         message.direction === "receive" && message.reply_to ? h("span.muted", { title: "Replies to" }, `↩ ${message.reply_to}`) : null,
       ].filter(Boolean));
@@ -333,16 +308,25 @@ export class DocumentedMessages {
     format.addEventListener("change", () => {
       message.format = format.value;
       // Only JSON messages have a schema; what was typed comes back with JSON.
-      const typed = this.schemaText.get(message);
+      const typed = this.typed.schema.get(message);
       if (message.format !== "json") {
-        if (message.schema !== null && typed === undefined) this.schemaText.set(message, JSON.stringify(message.schema, null, 2));
+        if (message.schema !== null && typed === undefined) this.typed.schema.set(message, JSON.stringify(message.schema, null, 2));
         message.schema = null;
       } else if (typed && !jsonProblem(typed)) {
         message.schema = JSON.parse(typed);
       }
       this.restructure(`[data-field="${path}.format"]`);
     });
-    const row = [field("name", "Name", name), field("direction", "Direction", direction), field("format", "Format", format)];
+    const event = h("input.mono", { id: id("event"), value: message.event || "", readOnly, spellcheck: "false", placeholder: message.name, "aria-label": `Message ${number} event name`, dataset: { field: `${path}.event` } });
+    event.addEventListener("input", () => {
+      clearError(event);
+      message.event = event.value;
+      renderSummary();
+      this.changed();
+    });
+    name.addEventListener("input", () => { event.placeholder = name.value; });
+    const row = [field("name", "Name", name), field("direction", "Direction", direction),
+      this.sio ? field("event", "Event", event) : field("format", "Format", format)];
     if (message.direction === "receive") {
       const reply = h("select.msg-reply", { id: id("reply"), disabled: readOnly, "aria-label": `Message ${number} replies to`, dataset: { field: `${path}.reply_to`, index } });
       this.fillReplyOptions(reply, message);
@@ -362,9 +346,10 @@ export class DocumentedMessages {
     return [
       h("div.msg-row", {}, row),
       field("description", "Description", description),
-      this.matchEditor(message, index, renderSummary),
-      message.format === "json" ? this.schemaEditor(message, index) : null,
+      this.sio ? null : matchEditor(this, message, index, renderSummary),
+      message.format === "json" ? schemaEditor(this, message, index, this.sio ? "arguments" : "schema") : null,
       this.examplesEditor(message, index, renderSummary),
+      this.sio ? schemaEditor(this, message, index, "ack") : null,
     ];
   }
 
@@ -379,151 +364,6 @@ export class DocumentedMessages {
     this.list.querySelectorAll("select.msg-reply").forEach((select) => this.fillReplyOptions(select, this.messages[Number(select.dataset.index)]));
   }
 
-  matchEditor(message, index, renderSummary) {
-    const number = index + 1;
-    const path = `messages[${index}].match`;
-    const readOnly = !this.canWrite;
-    const match = message.match || { kind: "any" };
-    const kind = h("select", { id: `msg-${index}-match`, disabled: readOnly, "aria-label": `Message ${number} match rule`, dataset: { field: `${path}.kind` } },
-      Object.entries(MATCH_KINDS).map(([value, label]) => h("option", { value, selected: value === match.kind }, label)));
-    kind.addEventListener("change", () => {
-      const rule = { kind: kind.value };
-      if (rule.kind === "path") rule.path = match.path || "$.type";
-      if (rule.kind === "regex") rule.pattern = match.pattern || "";
-      message.match = rule;
-      this.valueText.delete(message);
-      this.restructure(`[data-field="${path}.kind"]`);
-    });
-    const parts = [h("label", { for: kind.id }, "Recognised by"), kind];
-    const note = h("p.field-hint", {});
-    if (match.kind === "path") {
-      const where = h("input.mono", { value: match.path || "", readOnly, spellcheck: "false", placeholder: "$.type or /type", "aria-label": `Message ${number} match path`, dataset: { field: `${path}.path` } });
-      where.addEventListener("input", () => {
-        message.match = { ...message.match, path: where.value };
-        renderSummary();
-        this.changed();
-      });
-      const typed = this.valueText.get(message);
-      const value = h("input.mono", {
-        value: typed !== undefined ? typed : ("value" in match ? JSON.stringify(match.value) : ""),
-        readOnly,
-        spellcheck: "false",
-        placeholder: "\"trade\" (optional)",
-        "aria-label": `Message ${number} match value (JSON)`,
-        dataset: { field: `${path}.value` },
-      });
-      const hint = "The value expected there, as JSON: \"trade\" (in quotes), 1, true. Empty: anything found there.";
-      const check = () => {
-        const problem = value.value.trim() ? jsonProblem(value.value) : null;
-        note.textContent = problem ? `${problem}. Text goes in quotes: "trade".` : hint;
-        note.classList.toggle("bad", Boolean(problem));
-        return problem;
-      };
-      value.addEventListener("input", () => {
-        this.valueText.set(message, value.value);
-        if (!check()) {
-          const rule = { kind: "path", path: message.match.path || "" };
-          if (value.value.trim()) rule.value = JSON.parse(value.value);
-          message.match = rule;
-          renderSummary();
-          this.changed();
-        }
-      });
-      check();
-      parts.push(where, h("span.msg-eq", { "aria-hidden": "true" }, "="), value);
-    } else if (match.kind === "regex") {
-      const pattern = h("input.mono", { value: match.pattern || "", readOnly, spellcheck: "false", placeholder: "^PING \\d+", "aria-label": `Message ${number} match pattern`, dataset: { field: `${path}.pattern` } });
-      pattern.addEventListener("input", () => {
-        message.match = { kind: "regex", pattern: pattern.value };
-        renderSummary();
-        this.changed();
-      });
-      parts.push(pattern);
-      note.textContent = "Searched in the text of the frame (JSON Schema's pattern dialect).";
-    } else {
-      note.textContent = "Every frame of this direction that no message above claims. Put specific rules first.";
-    }
-    return h("div.msg-field.msg-match", { dataset: { field: path } }, h("div.msg-match-row", {}, parts), note);
-  }
-
-  schemaEditor(message, index) {
-    const number = index + 1;
-    const path = `messages[${index}].schema`;
-    const typed = this.schemaText.get(message);
-    const text = h("textarea.mono.msg-schema", {
-      id: `msg-${index}-schema`,
-      rows: "6",
-      spellcheck: "false",
-      readOnly: !this.canWrite,
-      placeholder: "{\"type\": \"object\", \"properties\": {…}}  (empty: no schema)",
-      "aria-label": `Message ${number} schema (JSON Schema)`,
-      dataset: { field: path },
-    });
-    text.value = typed !== undefined ? typed : (message.schema === null || message.schema === undefined ? "" : JSON.stringify(message.schema, null, 2));
-    const note = h("p.field-hint", { "aria-live": "polite" });
-    const check = () => {
-      const problem = text.value.trim() ? jsonProblem(text.value) : null;
-      note.textContent = problem || (text.value.trim() ? "" : "No schema: frames recognised as this message are not checked.");
-      note.classList.toggle("bad", Boolean(problem));
-      return problem;
-    };
-    const apply = (value) => {
-      clearError(text);
-      text.value = value;
-      this.schemaText.set(message, value);
-      if (!check()) {
-        message.schema = value.trim() ? JSON.parse(value) : null;
-        this.changed();
-      }
-    };
-    text.addEventListener("input", () => {
-      clearError(text);
-      apply(text.value);
-    });
-    check();
-    const tools = [];
-    if (this.canWrite) {
-      const pick = h("select.msg-schema-pick", { "aria-label": `Message ${number}: refer to a project schema` });
-      this.fillSchemaPicker(pick);
-      pick.addEventListener("change", () => {
-        if (!pick.value) return;
-        apply(JSON.stringify({ $ref: `${SCHEMA_REF}${pick.value}` }, null, 2));
-        pick.value = "";
-      });
-      const generate = h("button.btn.small.ghost", {
-        type: "button",
-        title: "Infer a schema from the first example (every property it has, all required)",
-        on: {
-          click: async () => {
-            const example = (message.examples || [])[0];
-            generate.disabled = true;
-            try {
-              const result = await api("POST", `${base}/schemas/generate/`, { body: { example: example ? example.body : "" } });
-              apply(JSON.stringify(result.schema, null, 2));
-              toast(`Schema generated from example "${example.name}". Edit it down, then save.`);
-            } catch (error) {
-              note.textContent = `Could not generate a schema from example "${example ? example.name : ""}": ${describeError(error)}`;
-              note.classList.add("bad");
-            } finally {
-              generate.disabled = false;
-            }
-          },
-        },
-      }, icon("wand"), "Generate from example");
-      tools.push(pick, generate);
-    }
-    return h("div.msg-field.msg-schema-field", {},
-      h("div.msg-sub-head", {}, h("label", { for: text.id }, "Schema ", h("span.optional", {}, "JSON Schema 2020-12")), ...tools),
-      text, note);
-  }
-
-  fillSchemaPicker(select) {
-    const options = [h("option", { value: "" }, this.schemas.length ? "Project schema…" : "No project schemas")];
-    for (const name of this.schemas) options.push(h("option", { value: name }, name));
-    select.replaceChildren(...options);
-    select.disabled = !this.schemas.length;
-  }
-
   examplesEditor(message, index, renderSummary) {
     const number = index + 1;
     const path = `messages[${index}].examples`;
@@ -536,7 +376,7 @@ export class DocumentedMessages {
         example.name = name.value;
         this.changed();
       });
-      const body = h("textarea.mono", { rows: "3", readOnly, spellcheck: "false", "aria-label": `${label} body`, dataset: { field: `${path}[${j}].body` } });
+      const body = h("textarea.mono", { rows: "3", readOnly, spellcheck: "false", "aria-label": `${label} body`, placeholder: this.sio ? "[\"hello\", {\"room\": 1}]" : null, dataset: { field: `${path}[${j}].body` } });
       body.value = example.body;
       body.addEventListener("input", () => {
         clearError(body);
@@ -547,11 +387,11 @@ export class DocumentedMessages {
       const send = h("button.btn.small", {
         type: "button",
         disabled: !this.open,
-        title: "Send it now, checked as this message",
+        title: this.sio ? "Emit it now, checked as this event" : "Send it now, checked as this message",
         "aria-label": `Send ${label} (${example.name})`,
         dataset: { sendExample: `${index}.${j}` },
         on: { click: () => this.onSend(message, example) },
-      }, icon("send"), "Send");
+      }, icon("send"), this.sio ? "Emit" : "Send");
       const remove = this.canWrite && examples.length > 1 ? h("button.icon-btn", {
         type: "button",
         "aria-label": `Remove ${label} (${example.name})`,
@@ -579,7 +419,7 @@ export class DocumentedMessages {
       },
     }, icon("plus"), "Add example") : null;
     return h("div.msg-field.msg-examples", {},
-      h("div.msg-sub-head", {}, h("span.msg-sub-title", {}, "Examples"), h("span.muted", {}, "The first is the default.")),
+      h("div.msg-sub-head", {}, h("span.msg-sub-title", {}, "Examples"), h("span.muted", {}, this.sio ? "Each is the event's arguments as a JSON array; the first is the default." : "The first is the default.")),
       h("div.msg-example-list", { dataset: { field: path }, tabindex: "-1" }, items),
       add);
   }

@@ -116,6 +116,8 @@ export class Store extends EventTarget {
       version: endpoint.version,
       assignee: endpoint.assignee,
       tags: endpoint.tags,
+      // A live event's summary has no protocol: the one read last stays.
+      protocol: endpoint.protocol || (current ? current.protocol : undefined),
     });
     this.emit("tree");
   }

@@ -6,6 +6,7 @@ import { h, toast } from "./dom.js";
 import { dialog, confirmDialog, promptDialog } from "./ui.js";
 import { folderOptions } from "./tree-model.js";
 import { editAuthDialog } from "./auth-panel.js";
+import { protocolSelect } from "./socketio-fields.js";
 
 const navigate = (url, options = {}) => window.dispatchEvent(new CustomEvent("sb:navigate", { detail: { url, ...options } }));
 const endpointChanged = (id) => window.dispatchEvent(new CustomEvent("sb:endpoint-changed", { detail: { id } }));
@@ -95,13 +96,18 @@ export class TreeActions {
   async newEndpoint(folderId = null) {
     const name = h("input#endpoint-name", { autocomplete: "off", autofocus: true, placeholder: "e.g. Ticker stream", dataset: { field: "name" } });
     const url = h("input#endpoint-url", { autocomplete: "off", spellcheck: "false", placeholder: "wss://api.example.com/ticker", dataset: { field: "url" } });
+    const protocol = protocolSelect({
+      id: "endpoint-protocol",
+      onChange: (value) => { url.placeholder = value === "socketio" ? "https://chat.example.com" : "wss://api.example.com/ticker"; },
+    });
     const folder = h("select#endpoint-folder", { dataset: { field: "folder" } }, folderOptions(this.store, "Top level"));
     folder.value = folderId ? String(folderId) : "";
     const endpoint = await dialog({
       title: "New endpoint",
-      description: "A WebSocket endpoint of the project: its URL and handshake, saved messages and docs.",
+      description: "A WebSocket or Socket.IO endpoint of the project: its URL and handshake, saved messages and docs.",
       content: [
         h("label", { for: "endpoint-name" }, "Name"), name,
+        h("label", { for: "endpoint-protocol" }, "Type"), protocol,
         h("label", { for: "endpoint-url" }, "URL"), url,
         h("label", { for: "endpoint-folder" }, "Folder"), folder,
       ],
@@ -116,7 +122,7 @@ export class TreeActions {
             return false;
           }
           return api("POST", `${this.base}/endpoints/`, {
-            body: { name: name.value.trim(), url: url.value.trim(), folder: Number(folder.value) || null },
+            body: { name: name.value.trim(), protocol: protocol.value, url: url.value.trim(), folder: Number(folder.value) || null },
           });
         },
       }],

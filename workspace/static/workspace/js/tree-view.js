@@ -97,7 +97,8 @@ export class TreeView {
     },
     h(`span.dot.s-${endpoint.status}`, { title: endpoint.status }),
     h("span.node-name", {}, endpoint.name),
-    h("span.sr-only", {}, `, ${endpoint.status}`),
+    endpoint.protocol === "socketio" ? h("span.proto-mark", { title: "Socket.IO endpoint" }, "SIO") : null,
+    h("span.sr-only", {}, `${endpoint.protocol === "socketio" ? ", Socket.IO" : ""}, ${endpoint.status}`),
     others.length ? h("span.node-presence", {}, others.slice(0, 3).map((entry) => avatar(entry.user, "tiny"))) : null);
     const fresh = store.fresh.has(endpoint.id);
     if (fresh) setTimeout(() => store.fresh.delete(endpoint.id), 4000);
