@@ -178,16 +178,27 @@ export class DebugSession {
   /** Sends `what`: {format, body}, or a documented message {message_id, example}. Resolves
    * with the answer (the live socket's ack or the REST 201: seq, message, contract, problems,
    * and `warning` when it went out invalid). */
-  async send(what) {
+  send(what) {
+    return this.command("send", what, "messages");
+  }
+
+  /** Emits a Socket.IO event: `what` is {event, args, namespace?, ack, ack_timeout?} or a
+   * documented one {message, example, ...}. Resolves with {seq, ack_id, ...}. */
+  emit(what) {
+    return this.command("emit", what, "emit");
+  }
+
+  /** A command over the live socket when it is open, else its REST twin (…/{rest}/). */
+  async command(type, what, rest) {
     if (this.live && this.live.isOpen) {
       const ref = ++this.ref;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => this.settle(ref, new ApiError(0, { code: "timeout", detail: "No answer from the server in 30 s." })), 30000);
         this.pending.set(ref, { resolve, reject, timer });
-        this.live.send({ type: "send", ...what, ref });
+        this.live.send({ type, ...what, ref });
       });
     }
-    return api("POST", `/api/v1/sessions/${this.session.id}/messages/`, { body: what });
+    return api("POST", `/api/v1/sessions/${this.session.id}/${rest}/`, { body: what });
   }
 
   /** Saves the draft as a new endpoint through the session (which then belongs to it, log and all). */

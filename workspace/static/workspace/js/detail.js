@@ -2,11 +2,13 @@
    format and encoding switcher), a binary one as a hexdump (or Base64, or downloaded), a
    status entry with the connection record (the request sent, the response). A checked frame
    has a Contract section (contract.js): what it was recognised as, and the problems next to the
-   schema. */
+   schema. A Socket.IO record has a section of its own (sio-detail.js): the event, its arguments
+   and the raw Engine.IO packet(s) with their attachments. */
 import { get, describeError } from "./api.js";
 import { h, icon, clockTime, formatBytes, copyText, toast } from "./dom.js";
 import { segmented } from "./ui.js";
 import { contractSection } from "./contract.js";
+import { sioSection, sioTitle } from "./sio-detail.js";
 
 const FORMATS = [["auto", "Auto"], ["text", "Text"], ["json", "JSON"], ["xml", "XML"], ["html", "HTML"], ["hexdump", "Hexdump"], ["base64", "Base64"]];
 const ENCODINGS = ["utf-8", "utf-16", "utf-16-le", "utf-16-be", "latin-1", "ascii", "cp1252"];
@@ -39,9 +41,12 @@ export function highlightJson(text) {
 }
 
 export class DetailPanel {
-  constructor({ sessionId, onClose }) {
+  /** sessionId(); onClose(); entryOf(seq): a log entry; goTo(seq): select it in the log. */
+  constructor({ sessionId, onClose, entryOf, goTo }) {
     this.sessionId = sessionId;
     this.onClose = onClose;
+    this.entryOf = entryOf;
+    this.goTo = goTo;
     this.entry = null;
     this.format = "auto";
     this.encoding = "";
@@ -77,7 +82,8 @@ export class DetailPanel {
     }
     this.element.hidden = false;
     const direction = entry.direction === "out" ? "Sent" : entry.direction === "in" ? "Received" : "Status";
-    this.title.textContent = entry.direction ? `${direction} message` : describeStatus(entry);
+    const sio = sioTitle(entry);
+    this.title.textContent = sio ? `${direction === "Status" ? "" : `${direction} · `}${sio}` : entry.direction ? `${direction} message` : describeStatus(entry);
     const parts = [`#${entry.seq}`, clockTime(entry.timestamp), `connection ${entry.connection}`];
     if (entry.direction) parts.splice(1, 0, entry.opcode === "binary" ? "binary" : "text", formatBytes(entry.size));
     this.meta.textContent = parts.join(" · ");
@@ -155,23 +161,28 @@ export class DetailPanel {
     if (detail.view === "json") pre.append(highlightJson(detail.content));
     else pre.textContent = detail.content;
     const nodes = [this.controls(entry)];
+    nodes.push(this.sio(entry));
     if (detail.contract) nodes.push(contractSection(entry, detail, { sessionId: this.sessionId(), highlight: highlightJson }));
     if (detail.problem) nodes.push(h("p.notice.warn", { role: "status" }, detail.problem));
     if (entry.truncated) nodes.push(h("p.notice", {}, `Only the start of this ${formatBytes(entry.size)} message is stored.`));
     nodes.push(h("p.detail-shown", {}, `Shown as ${detail.view}${detail.encoding ? ` · ${detail.encoding}` : ""}`));
     nodes.push(pre);
-    this.body.replaceChildren(...nodes);
+    this.body.replaceChildren(...nodes.filter(Boolean));
+  }
+
+  sio(entry) {
+    return sioSection(entry, { sessionId: this.sessionId(), entryOf: this.entryOf, goTo: this.goTo, highlight: highlightJson });
   }
 
   async showStatus(entry) {
     const ticket = ++this.request;
-    const nodes = [h("p.detail-status", {}, entry.text || entry.kind)];
+    const nodes = [h("p.detail-status", {}, entry.text || entry.kind), this.sio(entry)];
     if (entry.info && Object.keys(entry.info).length) {
       nodes.push(h("dl.facts", {}, Object.entries(entry.info).flatMap(([key, value]) => [
         h("dt", {}, key), h("dd", {}, typeof value === "object" ? JSON.stringify(value) : String(value)),
       ])));
     }
-    this.body.replaceChildren(...nodes);
+    this.body.replaceChildren(...nodes.filter(Boolean));
     try {
       const connections = await get(`/api/v1/sessions/${this.sessionId()}/connections/`);
       if (ticket !== this.request) return;

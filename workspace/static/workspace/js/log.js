@@ -2,9 +2,12 @@
    rows in view exist in the DOM, so tens of thousands of messages scroll smoothly), filters by
    direction, text and contract check, and auto-scroll that pauses while the member reads older
    entries. A frame checked against the endpoint's documented messages shows the message it was
-   recognised as, and is marked when invalid or undocumented (docs/debug-sessions.md). */
+   recognised as, and is marked when invalid or undocumented (docs/debug-sessions.md). A
+   Socket.IO session's rows say what each record means (sio-log.js), and a row's link (an ack's
+   emit, an attachment's event) goes to that row. */
 import { h, icon, clockTime, formatBytes, fromBase64, hexPreview, debounce } from "./dom.js";
 import { segmented } from "./ui.js";
+import { SioFilters, sioCells } from "./sio-log.js";
 
 export const ROW_HEIGHT = 30;
 const OVERSCAN = 8;
@@ -73,7 +76,7 @@ export class MessageLog {
 
   build() {
     this.count = h("span.log-count", { "aria-live": "off" }, "0 entries");
-    const filter = segmented("Show", [["all", "All"], ["out", "Sent"], ["in", "Received"]], "all", (value) => {
+    const filter = this.directionFilter = segmented("Show", [["all", "All"], ["out", "Sent"], ["in", "Received"]], "all", (value) => {
       this.direction = value;
       this.refilter();
     });
@@ -123,7 +126,8 @@ export class MessageLog {
       h("p", {}, "Connect, then send a message: everything sent and received shows up here, in order."));
     this.jump = h("button.log-jump", { type: "button", hidden: true, on: { click: () => this.scrollToEnd() } },
       icon("arrowDown"), h("span", {}, "New messages"));
-    this.toolbar = h("div.log-toolbar", {}, filter.element, this.contractFilter.element, controlToggle, this.search, this.count);
+    this.sio = new SioFilters({ onChange: () => this.refilter() });
+    this.toolbar = h("div.log-toolbar", {}, filter.element, this.contractFilter.element, controlToggle, this.sio.element, this.search, this.count);
     this.element = h("section.log", { "aria-label": "Messages" },
       this.toolbar,
       h("div.log-body", {}, this.viewport, this.empty, this.jump));
@@ -133,8 +137,10 @@ export class MessageLog {
       this.schedule();
     });
     this.viewport.addEventListener("click", (event) => {
+      const goto = event.target.closest("[data-goto]");
       const row = event.target.closest(".log-row");
-      if (row) this.select(Number(row.dataset.seq), true);
+      if (goto) this.goTo(Number(goto.dataset.goto));
+      else if (row) this.select(Number(row.dataset.seq), true);
     });
     this.viewport.addEventListener("keydown", (event) => this.keydown(event));
     new ResizeObserver(() => this.schedule()).observe(this.viewport);
@@ -148,6 +154,7 @@ export class MessageLog {
   /** The direction and text filters (the contract counts are of what they let through). */
   passes(entry) {
     if (!this.showControl && CONTROL_KINDS.has(entry.kind)) return false;
+    if (!this.sio.passes(entry, (seq) => this.bySeq.get(seq))) return false;
     if (this.direction !== "all" && entry.direction !== this.direction) return false;
     if (this.text && !searchable(entry).includes(this.text)) return false;
     return true;
@@ -174,6 +181,7 @@ export class MessageLog {
     this.selected = null;
     this.stick = true;
     this.counts = { invalid: 0, undocumented: 0, valid: 0 };
+    this.sio.reset();
     // A new session starts unfiltered: a hidden filter must not hide its entries.
     this.contract = "all";
     this.contractFilter.set("all");
@@ -193,6 +201,7 @@ export class MessageLog {
       if (entry.seq <= this.lastSeq) continue;
       this.entries.push(entry);
       this.bySeq.set(entry.seq, entry);
+      this.sio.seen(entry);
       this.tally(entry);
       if (this.matches(entry)) {
         this.view.push(this.entries.length - 1);
@@ -295,6 +304,7 @@ export class MessageLog {
       h("span.log-dir", { "aria-hidden": "true" }, icon(entry.direction === "out" ? "up" : "down"));
     const contract = entry.contract || "";
     const problem = contract === "invalid" ? firstProblem(entry) : "";
+    const sio = sioCells(entry);
     return h(`div.log-row.${kind}${contract ? `.c-${contract}` : ""}${entry.seq === this.selected ? ".selected" : ""}`, {
       id: `log-row-${entry.seq}`,
       role: "option",
@@ -305,14 +315,41 @@ export class MessageLog {
     mark,
     h("span.sr-only", {}, `${label}, `),
     h("span.log-time", {}, clockTime(entry.timestamp)),
-    binary ? h("span.log-kind", {}, "bin") : null,
+    binary && !sio ? h("span.log-kind", {}, "bin") : null,
     control ? h("span.log-kind", { title: entry.info && entry.info.rtt_ms !== undefined ? `Round trip ${entry.info.rtt_ms} ms` : null }, entry.kind) : null,
     entry.message ? h("span.log-msg", { title: `Documented message ${entry.message}` }, entry.message) : null,
     contract === "invalid" ? h("span.log-verdict.bad", { title: problem }, "invalid") : null,
     contract === "undocumented" ? h("span.log-verdict.none", { title: "No documented message matches this frame" }, "undocumented") : null,
     entry.message || contract === "undocumented" ? h("span.sr-only", {}, ", ") : null,
-    h("span.log-text", {}, status ? entry.text || label : preview(entry)),
+    ...(sio || [h("span.log-text", {}, status ? entry.text || label : preview(entry))]),
     status ? null : h("span.log-size", {}, formatBytes(entry.size)));
+  }
+
+  /** The Socket.IO filters show only for that protocol. */
+  setProtocol(protocol) {
+    this.sio.element.hidden = protocol !== "socketio";
+  }
+
+  /** Selects the entry `seq` (an ack's emit, an attachment's event), scrolled into view and
+   * shown in the detail; filters that hide it are cleared first. */
+  goTo(seq) {
+    if (!this.bySeq.has(seq)) return;
+    let position = this.view.findIndex((index) => this.entries[index].seq === seq);
+    if (position < 0) {
+      this.sio.clear();
+      this.search.value = "";
+      this.text = "";
+      this.direction = "all";
+      this.directionFilter.set("all");
+      this.contract = "all";
+      this.contractFilter.set("all");
+      this.refilter();
+      position = this.view.findIndex((index) => this.entries[index].seq === seq);
+      if (position < 0) return;
+    }
+    this.ensureVisible(position);
+    this.select(seq, true);
+    this.viewport.focus();
   }
 
   select(seq, notify) {

@@ -3,7 +3,7 @@
 
    - editor.js (with messages.js, panels.js): the draft and its form — URL, Params, Headers,
      Cookies, documented Messages, Settings, Docs; Mock is mock.js, Activity is activity.js.
-   - composer.js: the message to send. connection.js: the URL bar, environment and Connect;
+   - composer.js: the message to send (emit-composer.js: the event to emit, for Socket.IO). connection.js: the URL bar, environment and Connect;
      debug-session.js: the debug session (REST /api/v1/sessions/) that holds the upstream
      connection, and its live socket that streams the log (log.js, detail.js) and carries sends.
    - conflict.js: teammates' changes while editing, and stale saves (412).
@@ -23,6 +23,7 @@ import { folderOptions } from "./tree-model.js";
 import { EndpointEditor, blankDraft, comparable } from "./editor.js";
 import { HANDSHAKE, DOCS_FIELDS } from "./endpoint-fields.js";
 import { Composer } from "./composer.js";
+import { EmitComposer } from "./emit-composer.js";
 import { TimersPanel } from "./timers.js";
 import { ACTIVE } from "./debug-session.js";
 import { Connection } from "./connection.js";
@@ -95,19 +96,36 @@ export class RequestView {
       onSend: (what) => this.debug.send(what),
       savedExample: (message, example) => this.editor.savedExample(message, example),
     });
+    this.emitComposer = new EmitComposer({
+      onEmit: (what) => this.debug.emit(what),
+      savedExample: (message, example) => this.editor.savedExample(message, example),
+    });
+    // The composer the protocol uses; the connection drives both.
+    const active = () => (this.sio ? this.emitComposer : this.composer);
+    const composers = {
+      setOpen: (open) => { this.composer.setOpen(open); this.emitComposer.setOpen(open); },
+      focus: () => active().focus(),
+    };
     this.editor = new EndpointEditor({
       endpoint,
       endpointId: this.endpointId,
       store: this.store,
       hooks: {
-        onEdit: (field) => { if (HANDSHAKE.includes(field)) this.connection.error.hidden = true; },
+        onEdit: (field) => {
+          if (HANDSHAKE.includes(field)) this.connection.error.hidden = true;
+          if (field === "socketio") this.showProtocol(this.editor.draft.protocol);
+        },
         onDirty: (dirty) => {
           this.dirtyMark.hidden = !dirty || !this.isEndpoint;
           this.element.classList.toggle("dirty", dirty);
         },
-        onMessages: (messages) => this.composer.renderChips(messages),
-        onUseMessage: (message, example) => this.composer.use(message, example),
-        onSendExample: (message, example) => this.composer.sendExample(message, example),
+        onMessages: (messages) => {
+          this.composer.renderChips(messages);
+          this.emitComposer.renderChips(messages);
+        },
+        onUseMessage: (message, example) => active().use(message, example),
+        onSendExample: (message, example) => active().sendExample(message, example),
+        onProtocol: (protocol) => this.showProtocol(protocol),
         composerMessage: () => ({ format: this.composer.format.value, body: this.composer.body.value }),
         onTab: (key) => {
           if (key === "activity" && !this.activity.historyLoaded) this.activity.open();
@@ -149,7 +167,7 @@ export class RequestView {
     this.connection = new Connection({
       endpointId: this.endpointId,
       editor,
-      composer: this.composer,
+      composer: composers,
       log: this.log,
       store: this.store,
       root: () => this.element,
@@ -165,6 +183,8 @@ export class RequestView {
     this.log.toolbar.prepend(this.connection.statusPill);
     this.detail = new DetailPanel({
       sessionId: () => this.debug.session && this.debug.session.id,
+      entryOf: (seq) => this.log.bySeq.get(seq),
+      goTo: (seq) => this.log.goTo(seq),
       onClose: () => {
         this.log.clearSelection();
         this.workbench.classList.remove("with-detail");
@@ -172,7 +192,7 @@ export class RequestView {
       },
     });
     this.workbench = h("div.workbench", {},
-      h("div.bench-main", {}, this.composer.element, this.timers.element, this.log.element),
+      h("div.bench-main", {}, this.composer.element, this.emitComposer.element, this.timers.element, this.log.element),
       this.detail.element);
 
     this.element = h(`section.request${this.isEndpoint ? ".is-endpoint" : ""}`, { "aria-label": this.isEndpoint ? "Endpoint" : "New request" },
@@ -207,6 +227,18 @@ export class RequestView {
     this.activity.loadComments(); // for the open count on the tab
     this.mock = new MockPanel({ endpointId: this.endpointId });
     this.editor.panels.mock.append(this.mock.element);
+  }
+
+  /** Socket.IO swaps the composer for the emit composer and shows the log's Socket.IO filters. */
+  showProtocol(protocol) {
+    this.sio = protocol === "socketio";
+    if (!this.log) return;
+    this.composer.element.hidden = this.sio;
+    this.emitComposer.element.hidden = !this.sio;
+    this.timers.element.hidden = this.sio;
+    this.log.setProtocol(protocol);
+    // An emit without a namespace goes to the endpoint's.
+    this.emitComposer.namespace.placeholder = (this.editor.draft.socketio || {}).namespace || "/";
   }
 
   renderPresence() {
