@@ -2,7 +2,7 @@
    before anything is sent: it parses, it is an array), the namespace (empty: the endpoint's), and
    "wait for ack" with its timeout. A binary argument is {"$binary": "<base64>"} (Binary… adds a
    file as one); it goes as an attachment. Chips emit the endpoint's documented send events; one
-   saved as shown goes by name ({message, example}), so the server checks it as that event.
+   saved as shown goes by id ({message_id, example}), so the server checks it as that event.
    Emitting itself is the caller's (`onEmit(what)`, see SIO-SPEC "Emitting"). */
 import { describeError } from "./api.js";
 import { h, icon, modKey, toast } from "./dom.js";
@@ -111,22 +111,22 @@ export class EmitComposer {
     this.event.value = message.event || message.name;
     this.args.replaceAll(example ? example.body : "[]");
     const saved = example ? this.savedExample(message, example) : null;
-    this.documented = saved ? { name: message.name, example: example.name, event: this.event.value, body: example.body } : null;
+    this.documented = saved ? { id: saved.id, name: message.name, example: example.name, event: this.event.value, body: example.body } : null;
     this.check();
     this.args.area.focus();
   }
 
-  /** Emits a documented event's example: by name when saved as shown, else as typed there. */
+  /** Emits a documented event's example: by id when saved as shown, else as typed there. */
   sendExample(message, example = (message.examples || [])[0]) {
     const saved = example ? this.savedExample(message, example) : null;
-    if (saved) return this.send({ message: message.name, example: example.name, ...this.options() });
+    if (saved) return this.send({ message_id: saved.id, example: saved.example, ...this.options() }, message.event || message.name);
     const body = example ? example.body : "[]";
     const problem = jsonProblem(body);
     if (problem || !Array.isArray(JSON.parse(body))) {
       this.showError(`Example "${example ? example.name : ""}" of ${message.name} is not a JSON array of arguments.`);
       return null;
     }
-    return this.send({ event: message.event || message.name, args: JSON.parse(body), ...this.options() });
+    return this.send({ event: message.event || message.name, args: JSON.parse(body), ...this.options() }, message.event || message.name);
   }
 
   /** The documented example is here as saved: Emit names it. */
@@ -158,12 +158,13 @@ export class EmitComposer {
       if (first) first.focus();
       return null;
     }
-    if (this.sendsDocumented()) return this.send({ message: this.documented.name, example: this.documented.example, ...this.options() });
     const { event, args } = this.typed();
-    return this.send({ event, args: JSON.parse(args.trim() ? args : "[]"), ...this.options() });
+    if (this.sendsDocumented()) return this.send({ message_id: this.documented.id, example: this.documented.example, ...this.options() }, event);
+    return this.send({ event, args: JSON.parse(args.trim() ? args : "[]"), ...this.options() }, event);
   }
 
-  async send(what) {
+  /** Emits `what` through `onEmit`; `name`: the event, for the line saying what went. */
+  async send(what, name) {
     this.error.hidden = true;
     if (!this.open) {
       this.showError("Connect first: events go through the open connection.");
@@ -172,7 +173,6 @@ export class EmitComposer {
     this.emitButton.disabled = true;
     try {
       const answer = await this.onEmit(what);
-      const name = what.event || what.message;
       this.result.textContent = `Emitted ${name} · #${answer.seq}${answer.ack_id !== null && answer.ack_id !== undefined ? ` · waiting for ack ${answer.ack_id}` : ""}`;
       if (answer.warning) toast(answer.warning, "warning", 8000);
     } catch (error) {
