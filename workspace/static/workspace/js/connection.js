@@ -174,7 +174,8 @@ export class Connection {
     }
     let text = describeError(error);
     const answered = error instanceof ApiError && error.body.connection && error.body.connection.response ? error.body.connection.response.status : null;
-    if (answered && !text.includes(String(answered))) text = `${text} (the server answered HTTP ${answered})`;
+    // 101: the WebSocket opened, and what failed came after it (a Socket.IO namespace refused).
+    if (answered && answered !== 101 && !text.includes(String(answered))) text = `${text} (the server answered HTTP ${answered})`;
     this.error.replaceChildren(h("strong", {}, "Could not connect. "), text);
     this.error.hidden = false;
     const state = this.debug.state;

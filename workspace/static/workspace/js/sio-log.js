@@ -44,6 +44,8 @@ export function sioCells(entry) {
     case "close":
       return [tag("close"), text("Engine.IO close")];
     case "connect":
+      // Out: the client asks to join the namespace; in: the server lets it in.
+      if (entry.direction === "out") return [tag("connect"), text(`join ${sio.namespace || "/"}${sio.data ? " with an auth payload" : ""}`)];
       return [tag("connect", ".sio-ok"), text(`${sio.namespace || "/"} connected${sio.data && sio.data.sid ? ` · sid ${sio.data.sid}` : ""}`)];
     case "connect_error":
       return [tag("connect_error", ".sio-bad"), text(`${sio.namespace || "/"} refused: ${sio.message || JSON.stringify(sio.data)}`)];
