@@ -173,12 +173,29 @@ export class EmitComposer {
     this.emitButton.disabled = true;
     try {
       const answer = await this.onEmit(what);
-      this.result.textContent = `Emitted ${name} · #${answer.seq}${answer.ack_id !== null && answer.ack_id !== undefined ? ` · waiting for ack ${answer.ack_id}` : ""}`;
+      const waits = answer.ack_id !== null && answer.ack_id !== undefined;
+      this.waiting = waits ? { seq: answer.seq, name } : null;
+      this.result.textContent = `Emitted ${name} · #${answer.seq}${waits ? ` · waiting for ack ${answer.ack_id}` : ""}`;
       if (answer.warning) toast(answer.warning, "warning", 8000);
     } catch (error) {
       this.showError(error);
     } finally {
       this.emitButton.disabled = !this.open;
+    }
+  }
+
+  /** New log entries: the ack (or the ack timeout) of the last emit that waits for one. */
+  onEvents(events) {
+    if (!this.waiting) return;
+    for (const entry of events) {
+      const sio = entry.info && entry.info.sio;
+      const answered = sio && sio.type === "ack" && sio.ack_of === this.waiting.seq;
+      const timedOut = entry.kind === "error" && entry.info && entry.info.kind === "ack_timeout" && entry.info.seq === this.waiting.seq;
+      if (!answered && !timedOut) continue;
+      this.result.textContent = answered ? `Emitted ${this.waiting.name} · #${this.waiting.seq} · acknowledged (#${entry.seq})`
+        : `Emitted ${this.waiting.name} · #${this.waiting.seq} · no ack within ${entry.info.timeout} s`;
+      this.waiting = null;
+      return;
     }
   }
 

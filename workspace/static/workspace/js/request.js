@@ -179,7 +179,10 @@ export class RequestView {
       message: () => ({ format: this.composer.format.value, body: this.composer.body.value }),
     });
     this.connection.timers = this.timers;
-    this.debug.onEvents = (events) => this.timers.onEvents(events);
+    this.debug.onEvents = (events) => {
+      this.timers.onEvents(events);
+      this.emitComposer.onEvents(events);
+    };
     this.log.toolbar.prepend(this.connection.statusPill);
     this.detail = new DetailPanel({
       sessionId: () => this.debug.session && this.debug.session.id,
