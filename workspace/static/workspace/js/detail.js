@@ -8,7 +8,8 @@ import { get, describeError } from "./api.js";
 import { h, icon, clockTime, formatBytes, copyText, toast } from "./dom.js";
 import { segmented } from "./ui.js";
 import { contractSection } from "./contract.js";
-import { sioSection, sioTitle } from "./sio-detail.js";
+import { sioAttachments, sioSection, sioTitle } from "./sio-detail.js";
+import { sioOf } from "./sio-log.js";
 
 const FORMATS = [["auto", "Auto"], ["text", "Text"], ["json", "JSON"], ["xml", "XML"], ["html", "HTML"], ["hexdump", "Hexdump"], ["base64", "Base64"]];
 const ENCODINGS = ["utf-8", "utf-16", "utf-16-le", "utf-16-be", "latin-1", "ascii", "cp1252"];
@@ -157,7 +158,8 @@ export class DetailPanel {
   }
 
   render(entry, detail) {
-    const pre = h(`pre.detail-pre.view-${detail.view}`, { tabindex: "0", "aria-label": `Message content (${detail.view})` });
+    const sio = sioOf(entry);
+    const pre = h(`pre.detail-pre.view-${detail.view}${sio ? ".sio-packet" : ""}`, { tabindex: "0", "aria-label": `Message content (${detail.view})` });
     if (detail.view === "json") pre.append(highlightJson(detail.content));
     else pre.textContent = detail.content;
     const nodes = [this.controls(entry)];
@@ -165,13 +167,14 @@ export class DetailPanel {
     if (detail.contract) nodes.push(contractSection(entry, detail, { sessionId: this.sessionId(), highlight: highlightJson }));
     if (detail.problem) nodes.push(h("p.notice.warn", { role: "status" }, detail.problem));
     if (entry.truncated) nodes.push(h("p.notice", {}, `Only the start of this ${formatBytes(entry.size)} message is stored.`));
-    nodes.push(h("p.detail-shown", {}, `Shown as ${detail.view}${detail.encoding ? ` · ${detail.encoding}` : ""}`));
+    nodes.push(h("p.detail-shown", {}, `${sio ? "Raw Engine.IO packet · shown" : "Shown"} as ${detail.view}${detail.encoding ? ` · ${detail.encoding}` : ""}`));
     nodes.push(pre);
+    if (sio) nodes.push(sioAttachments(entry, { sessionId: this.sessionId(), entryOf: this.entryOf, goTo: this.goTo }));
     this.body.replaceChildren(...nodes.filter(Boolean));
   }
 
   sio(entry) {
-    return sioSection(entry, { sessionId: this.sessionId(), entryOf: this.entryOf, goTo: this.goTo, highlight: highlightJson });
+    return sioSection(entry, { goTo: this.goTo, highlight: highlightJson });
   }
 
   async showStatus(entry) {

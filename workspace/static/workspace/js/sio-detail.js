@@ -1,6 +1,7 @@
-/* The Socket.IO part of a log entry's detail (detail.js): what the record means — the event,
-   its namespace, ack id, the emit an ack answers — its arguments formatted (a binary argument
-   shown where it sits), and the raw Engine.IO packet with its binary attachments as hexdumps. */
+/* The Socket.IO parts of a log entry's detail (detail.js): what the record means — the event,
+   its namespace, ack id, the emit an ack answers — with its arguments formatted (a binary
+   argument shown where it sits); and, after the raw Engine.IO packet the detail shows anyway,
+   its binary attachments as hexdumps. */
 import { get, describeError } from "./api.js";
 import { h, formatBytes } from "./dom.js";
 import { sioOf, ackTimeoutOf } from "./sio-log.js";
@@ -24,11 +25,9 @@ function argsText(args) {
   return JSON.stringify(args || [], (key, value) => (value && typeof value === "object" && value._placeholder === true ? { "<binary attachment>": value.num } : value), 2);
 }
 
-/**
- * The section for `entry` (null when it has no Socket.IO meaning). sessionId; entryOf(seq): a
- * log entry; goTo(seq): select it in the log; highlight(text): JSON coloured.
- */
-export function sioSection(entry, { sessionId, entryOf, goTo, highlight }) {
+/** The section for `entry` (null when it has no Socket.IO meaning). goTo(seq): select that
+ * entry in the log; highlight(text): JSON coloured. */
+export function sioSection(entry, { goTo, highlight }) {
   const timeout = ackTimeoutOf(entry);
   const sio = sioOf(entry);
   if (!sio && !timeout) return null;
@@ -62,19 +61,24 @@ export function sioSection(entry, { sessionId, entryOf, goTo, highlight }) {
   } else if (sio.data !== undefined && sio.data !== null) {
     nodes.push(h("h3", {}, "Data"), h("pre.detail-pre.view-json", {}, highlight(JSON.stringify(sio.data, null, 2))));
   }
-  const attachments = sio.attachments || [];
-  const raw = h("div.sio-raw", {},
-    h("h3", {}, attachments.length ? `Raw Engine.IO packets (1 + ${attachments.length} binary)` : "Raw Engine.IO packet"),
-    h("pre.detail-pre.sio-packet", { "aria-label": "Raw Engine.IO packet" }, entry.text !== null && entry.text !== undefined ? entry.text : `(binary, ${formatBytes(entry.size)})`));
-  nodes.push(raw);
-  attachments.forEach((seq, num) => {
-    const block = h("div.sio-attachment", { dataset: { seq } },
-      h("h4", {}, `Attachment ${num} · `, goto(seq, `#${seq}`), entryOf(seq) ? ` · ${formatBytes(entryOf(seq).size)}` : ""),
-      h("pre.detail-pre.view-hexdump", { "aria-label": `Attachment ${num}` }, "Loading…"));
-    raw.append(block);
-    get(`/api/v1/sessions/${sessionId}/events/${seq}/`, { format: "hexdump" })
-      .then((detail) => { block.lastChild.textContent = detail.content; })
-      .catch((error) => { block.lastChild.textContent = describeError(error); });
-  });
   return h("section.sio-detail", { "aria-label": "Socket.IO" }, nodes);
+}
+
+/** A packet's binary attachments, each as a hexdump (null when it has none): shown after the
+ * packet's own text, so the detail reads as the frames that went over the wire. */
+export function sioAttachments(entry, { sessionId, entryOf, goTo }) {
+  const attachments = (sioOf(entry) || {}).attachments || [];
+  if (!attachments.length) return null;
+  const blocks = attachments.map((seq, num) => {
+    const pre = h("pre.detail-pre.view-hexdump", { "aria-label": `Attachment ${num}` }, "Loading…");
+    get(`/api/v1/sessions/${sessionId}/events/${seq}/`, { format: "hexdump" })
+      .then((detail) => { pre.textContent = detail.content; })
+      .catch((error) => { pre.textContent = describeError(error); });
+    return h("div.sio-attachment", { dataset: { seq } },
+      h("h4", {}, `Attachment ${num} · `,
+        h("button.btn.small.ghost.sio-goto", { type: "button", on: { click: () => goTo(seq) } }, `#${seq}`),
+        entryOf(seq) ? ` · ${formatBytes(entryOf(seq).size)}` : ""),
+      pre);
+  });
+  return h("section.sio-raw", { "aria-label": "Binary attachments" }, h("h3", {}, `Binary attachments (${attachments.length})`), blocks);
 }
