@@ -1,5 +1,11 @@
 """Socket.IO in the workspace, in a real Chromium against Daphne: an endpoint created as
-Socket.IO, its settings and documented events edited, with errors on the field the API names.
+Socket.IO, its settings and documented events edited (errors on the field the API names), and
+debug sessions against real servers in processes of their own — python-socketio
+(tests/core/socketio/python_server.py): connect, emit with and without an ack, a documented
+event from its chip, a broadcast with a binary attachment, the log's event filter and
+heartbeat toggle, an ack's link to its emit, the detail with the arguments and raw packets,
+connect_error for a refused namespace; Node's socket.io 4 (tests/node/socketio_server.js): an
+ack timeout linked to its emit, and a v2 client refused with the version to choose.
 
 Screenshots go to ``test-artifacts/workspace-socketio/``.
 """
@@ -7,18 +13,51 @@ Screenshots go to ``test-artifacts/workspace-socketio/``.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from endpoints.models import Endpoint
 from endpoints.projects.services import project_create
+from endpoints.tree.services import endpoint_create
 from tests.browser import Console, shot
 from tests.workspace.test_browser import _all_labelled, _clean, _logged_in, chromium_open
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
+ROOT = Path(__file__).resolve().parents[2]
 FOLDER = "workspace-socketio"
+
+
+def _serve(command: list[str]) -> Iterator[str]:
+    """A Socket.IO server in a process of its own; its base URL (http://127.0.0.1:<port>/)."""
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("port "), line
+        yield f"http://127.0.0.1:{int(line.split()[1])}/"
+    finally:
+        process.kill()
+        process.wait(10)
+
+
+@pytest.fixture
+def sio_server() -> Iterator[str]:
+    """python-socketio (tests/core/socketio/python_server.py)."""
+    yield from _serve(
+        [sys.executable, str(ROOT / "tests" / "core" / "socketio" / "python_server.py")]
+    )
+
+
+@pytest.fixture
+def node_server() -> Iterator[str]:
+    """Node's socket.io 4 (tests/node/socketio_server.js): "shout" takes no ack."""
+    yield from _serve(["node", str(ROOT / "tests" / "node" / "socketio_server.js"), "4"])
 
 
 def test_a_socketio_endpoint_is_created_configured_and_documented(
@@ -108,5 +147,170 @@ def test_a_socketio_endpoint_is_created_configured_and_documented(
         page.select_option("#req-protocol", "websocket")
         expect(page.locator("#tab-socketio")).to_be_hidden()
         expect(page.get_by_label("Message 1 format")).to_be_visible()
+        context.close()
+    assert console.problems == []
+
+
+def _emit(page: Any, event: str, args: str, *, ack: bool) -> None:
+    page.fill("#emit-event", event)
+    page.locator("#emit-args").fill(args)
+    page.locator("#emit-ack").set_checked(ack)
+    page.click("#emit")
+
+
+def test_a_socketio_debug_session_against_python_socketio(
+    make_user: Any, server: str, sio_server: str
+) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    ada = make_user("ada", first_name="Ada", last_name="Lovelace")
+    project = project_create(actor=ada, name="Chat")
+    endpoint = endpoint_create(
+        project=project,
+        actor=ada,
+        data={
+            "name": "Room",
+            "protocol": "socketio",
+            "url": sio_server,
+            "messages": [
+                {
+                    "name": "echo",
+                    "direction": "send",
+                    "examples": [{"name": "Hi", "body": '["hi", {"n": 1}]'}],
+                    "ack_schema": {"type": "array"},
+                }
+            ],
+        },
+    )
+    refused = endpoint_create(
+        project=project,
+        actor=ada,
+        data={
+            "name": "Private",
+            "protocol": "socketio",
+            "url": sio_server,
+            "socketio": {"namespace": "/chat"},
+        },
+    )
+    console = Console()
+    with chromium_open() as chromium:
+        context, page = _logged_in(chromium, ada, server, console)
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+        expect(page.locator(".emit-composer")).to_be_visible()
+        expect(page.locator("#composer")).to_be_hidden()
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        rows = page.locator(".log-row")
+        # The client's CONNECT and the server's answer; then the server's welcome.
+        connects = rows.filter(has=page.get_by_text("connect", exact=True))
+        expect(connects).to_have_count(2)
+        expect(
+            page.locator(".log-row.in", has=page.get_by_text("connect", exact=True))
+        ).to_have_count(1)
+        shot(page, FOLDER, "03-connected", full_page=False)
+        expect(page.locator(".log-row .log-event", has_text="welcome")).to_have_count(1)
+
+        # Arguments that are not an array are caught before anything is sent.
+        _emit(page, "echo", '{"text": "hi"}', ack=True)
+        expect(page.locator("#emit-args")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#emit-args-error")).to_contain_text("JSON array")
+        expect(page.locator(".log-row .log-event", has_text="echo")).to_have_count(0)
+
+        # With an ack: the ack row links to its emit; the link selects the emit.
+        _emit(page, "echo", '["hi", {"n": 1}]', ack=True)
+        ack_row = rows.filter(has=page.get_by_text("ack", exact=True))
+        expect(ack_row).to_have_count(1)
+        expect(ack_row).to_contain_text('["hi",{"n":1}]')
+        expect(page.locator(".emit-result")).to_contain_text("acknowledged")
+        ack_row.locator(".log-goto").click()
+        expect(page.locator(".log-row.selected .log-event")).to_have_text("echo")
+        expect(page.locator("#detail-title")).to_contain_text("Event echo")
+        expect(page.locator(".sio-args")).to_contain_text('"n": 1')
+        shot(page, FOLDER, "03-ack-linked-to-emit", full_page=False)
+
+        # Without an ack: a broadcast comes back with a binary attachment.
+        _emit(page, "shout", '["hello"]', ack=False)
+        news = rows.filter(has=page.locator(".log-event", has_text="news"))
+        expect(news).to_have_count(1)
+        expect(news).to_contain_text("<binary #0>")
+        expect(rows.filter(has=page.get_by_text("attachment", exact=True))).to_have_count(1)
+
+        # The event filter keeps the event and its attachment.
+        page.fill("#log-event", "news")
+        expect(rows).to_have_count(2)
+        news.click()
+        expect(page.locator("#detail-title")).to_contain_text("Event news")
+        expect(page.locator(".sio-args")).to_contain_text('"text": "hello"')
+        expect(page.locator(".sio-packet")).to_contain_text("news")
+        expect(page.locator(".sio-attachment pre")).to_contain_text("01 02 03 ff")
+        shot(page, FOLDER, "04-binary-detail", full_page=False)
+        page.fill("#log-event", "")
+
+        # Heartbeats come every second; the toggle hides them.
+        beats = page.locator(".log-row .sio-beat")
+        expect(beats.first).to_be_visible(timeout=10000)
+        page.locator("#log-heartbeats").uncheck()
+        expect(beats).to_have_count(0)
+        page.locator("#log-heartbeats").check()
+        expect(beats.first).to_be_visible()
+        # A documented event from its chip: emitted by id, recognised as that message.
+        page.get_by_role("button", name="Emit echo now").click()
+        echoes = page.locator(".log-row.out", has=page.locator(".log-event", has_text="echo"))
+        expect(echoes).to_have_count(2)
+        expect(echoes.last.locator(".log-msg")).to_have_text("echo")
+        _all_labelled(page)
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-closed"))
+
+        # A namespace the server refuses: connect_error with its reason.
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{refused.pk}/")
+        console.allowed = {502}
+        page.click("#connect")
+        refusal = rows.filter(has=page.get_by_text("connect_error", exact=True))
+        expect(refusal).to_contain_text("not authorized")
+        expect(page.locator(".connect-error")).to_contain_text("not authorized")
+        shot(page, FOLDER, "05-connect-error", full_page=False)
+        context.close()
+    assert console.problems == []
+
+
+def test_an_ack_that_never_comes_and_the_wrong_version_against_node_socketio(
+    make_user: Any, server: str, node_server: str
+) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    ada = make_user("ada", first_name="Ada", last_name="Lovelace")
+    project = project_create(actor=ada, name="Chat")
+    endpoint = endpoint_create(
+        project=project,
+        actor=ada,
+        data={"name": "Node", "protocol": "socketio", "url": node_server},
+    )
+    console = Console()
+    with chromium_open() as chromium:
+        context, page = _logged_in(chromium, ada, server, console)
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        page.locator("#emit-ack").check()
+        page.fill("#emit-ack-timeout", "0.5")
+        _emit(page, "shout", '["anyone?"]', ack=True)
+        timeout = page.locator(".log-row", has=page.get_by_text("ack timeout", exact=True))
+        expect(timeout).to_contain_text("No ack for shout within 0.5 s")
+        expect(page.locator(".emit-result")).to_contain_text("no ack within 0.5 s")
+        # Its link goes to the emit that waited.
+        timeout.locator(".log-goto").click()
+        expect(page.locator(".log-row.selected .log-event")).to_have_text("shout")
+        shot(page, FOLDER, "06-ack-timeout", full_page=False)
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-closed"))
+
+        # A v2 client against a v4 server: the connect fails saying which version to pick.
+        page.click("#tab-socketio")
+        page.select_option("#sio-version", "v2")
+        page.click("#save")
+        expect(page.locator(".dirty-mark")).to_be_hidden()
+        console.allowed = {502}
+        page.click("#connect")
+        expect(page.locator(".connect-error")).to_contain_text("v4")
+        shot(page, FOLDER, "07-wrong-version", full_page=False)
         context.close()
     assert console.problems == []
