@@ -227,12 +227,20 @@ def test_a_socketio_debug_session_against_python_socketio(
         expect(page.locator(".sio-args")).to_contain_text('"n": 1')
         shot(page, FOLDER, "03-ack-linked-to-emit", full_page=False)
 
+        # A binary argument goes as an attachment; the ack echoes it back as one.
+        _emit(page, "echo", '["pic", {"$binary": "AQID/w=="}]', ack=True)
+        sent = page.locator(".log-row.out", has=page.locator(".log-event", has_text="echo"))
+        expect(sent.last).to_contain_text("+1 bin")
+        expect(page.locator(".emit-result")).to_contain_text("acknowledged")
+        expect(ack_row.last).to_contain_text("<binary #0>")
+
         # Without an ack: a broadcast comes back with a binary attachment.
         _emit(page, "shout", '["hello"]', ack=False)
         news = rows.filter(has=page.locator(".log-event", has_text="news"))
         expect(news).to_have_count(1)
         expect(news).to_contain_text("<binary #0>")
-        expect(rows.filter(has=page.get_by_text("attachment", exact=True))).to_have_count(1)
+        # Three binary frames so far: the emit's, its ack's and the broadcast's.
+        expect(rows.filter(has=page.get_by_text("attachment", exact=True))).to_have_count(3)
 
         # The event filter keeps the event and its attachment.
         page.fill("#log-event", "news")
@@ -255,7 +263,7 @@ def test_a_socketio_debug_session_against_python_socketio(
         # A documented event from its chip: emitted by id, recognised as that message.
         page.get_by_role("button", name="Emit echo now").click()
         echoes = page.locator(".log-row.out", has=page.locator(".log-event", has_text="echo"))
-        expect(echoes).to_have_count(2)
+        expect(echoes).to_have_count(3)
         expect(echoes.last.locator(".log-msg")).to_have_text("echo")
         _all_labelled(page)
         page.click("#connect")
