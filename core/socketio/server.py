@@ -55,6 +55,8 @@ class SocketIOServer:
         self.pending_connects: set[str] = set()
         self.awaiting_acks: dict[int, tuple[str, str]] = {}  # our ack id -> (namespace, event)
         self.closed = False
+        # The event whose binary attachments are still due (its text part has arrived).
+        self.awaiting: str | None = None
         self._next_ack = 0
         self._heartbeat_due = False
         self._decoder = packets.Decoder()
@@ -224,7 +226,10 @@ class SocketIOServer:
         self._raw.append(frame)
         packet = self._decoder.feed(engine_packet.data)
         if packet is None:
+            if isinstance(engine_packet.data, str):
+                self.awaiting = packets.decode_text(engine_packet.data)[0].event
             return Output()
+        self.awaiting = None
         raw, self._raw = self._raw, []
         return self._packet(packet, raw)
 

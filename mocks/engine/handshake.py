@@ -43,7 +43,7 @@ class HandshakeVerdict:
     subprotocol: str | None
 
 
-def _expected(value: str, values: Mapping[str, str]) -> str | None:
+def expected_value(value: str, values: Mapping[str, str]) -> str | None:
     """The value a documented row requires, or None when any value will do: an empty value,
     or one holding references the shared globals cannot fill (secrets, dynamic values)."""
     literal = static_text(value) if "{{" in value else value
@@ -75,7 +75,7 @@ def check_handshake(
             if not got:
                 problems.append(f"{label} {name!r} is missing")
                 continue
-            expected = _expected(str(row.get("value") or ""), values)
+            expected = expected_value(str(row.get("value") or ""), values)
             if expected is not None and expected not in got:
                 problems.append(f"{label} {name!r} does not have the documented value")
     offered = list(request.subprotocols)
