@@ -3,13 +3,14 @@ its recent traffic."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 
 from core.errors import NotFound
+from core.socketio.handshake import SocketIOVersion
 from endpoints.models import Endpoint, Message, ProjectSchema, Variable
 from mocks.engine.handshake import endpoint_path
 from mocks.engine.spec import MockSpecError, normalize_spec
@@ -32,6 +33,16 @@ class MockTarget:
     messages: list[dict[str, Any]]
     schemas: dict[str, Any]
     values: dict[str, str]
+    path: str = "/"  # the endpoint's path, under /mock/<key>
+    protocol: str = "websocket"
+    socketio: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def socketio_version(self) -> SocketIOVersion | None:
+        """The Socket.IO version the mock speaks; None for a WebSocket endpoint."""
+        if self.protocol != "socketio":
+            return None
+        return SocketIOVersion(self.socketio["version"])
 
 
 def shared_values(project_id: int) -> dict[str, str]:

@@ -115,4 +115,8 @@ class MockFrameSerializer(serializers.Serializer[Any]):
     truncated = serializers.BooleanField()
     message = serializers.CharField(help_text="The documented message it is; empty: none.")
     note = serializers.CharField(help_text="What the mock did: reply, echo, ignored, dropped...")
+    event = serializers.CharField(
+        help_text="Socket.IO: the event the frame carries (an attachment's: its event's); "
+        "empty otherwise."
+    )
     at = serializers.DateTimeField()
