@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.socketio.handshake import normalise_path
 from endpoints.environments.resolver import fill_known, static_text
 
 
@@ -24,6 +25,12 @@ def endpoint_path(url: str, values: Mapping[str, str]) -> str:
         path = urlsplit(f"ws://{rest}").path
     path = "/" + path.lstrip("/")
     return path.rstrip("/") or "/"
+
+
+def socketio_mock_path(path: str, socketio_path: str) -> str:
+    """Where under ``/mock/<key>`` a Socket.IO endpoint's mock answers: the endpoint's path
+    (``endpoint_path``) followed by its Socket.IO path (``/v1/socket.io/``)."""
+    return ("" if path == "/" else path) + normalise_path(socketio_path)
 
 
 @dataclass(frozen=True)

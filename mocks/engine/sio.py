@@ -21,6 +21,7 @@ from core.socketio.engine import ProtocolError
 from core.socketio.handshake import SocketIOVersion
 from core.socketio.protocol import Happening, Kind, Output
 from core.socketio.server import SocketIOServer
+from endpoints.environments.resolver import fill_known
 
 from .handshake import expected_value
 from .machine import Close, MockMachine, Send
@@ -68,7 +69,7 @@ def auth_problems(documented: str, given: Any, values: Mapping[str, str]) -> lis
     """What a v4 CONNECT's auth payload lacks of the documented one (a JSON object text whose
     string values may hold {{references}}; "" documents none)."""
     try:
-        expected = json.loads(documented) if documented.strip() else {}
+        expected = json.loads(fill_known(documented, values)) if documented.strip() else {}
     except ValueError:
         return []  # not checkable: the endpoint's docs are wrong, not the client
     if not isinstance(expected, dict):
@@ -142,7 +143,7 @@ class SocketIOMock:
         """The namespaces left and the Engine.IO session closed, then the WebSocket."""
         if self.server.closed:
             return [close]
-        return [*self._frames(self.server.close(), "close"), close]
+        return [*self._frames(self.server.close()), close]
 
     # --- client frames -----------------------------------------------------------------
 
