@@ -38,6 +38,11 @@ class MessageFormat(models.TextChoices):
     HEX = "hex"
 
 
+class Protocol(models.TextChoices):
+    WEBSOCKET = "websocket", "WebSocket"
+    SOCKETIO = "socketio", "Socket.IO"
+
+
 class Project(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
@@ -140,6 +145,10 @@ class HandshakeFields(models.Model):
     # The Auth tab (endpoints.auth): {} inherits from the folders and the project. Kept apart
     # from the template fields: its credentials are write-only.
     auth = models.JSONField(default=dict, blank=True)
+    # "websocket", or "socketio": Socket.IO over the WebSocket transport, with its settings in
+    # ``socketio`` (endpoints.handshake.clean_socketio; {} is every default).
+    protocol = models.CharField(max_length=16, choices=Protocol.choices, default=Protocol.WEBSOCKET)
+    socketio = models.JSONField(default=dict, blank=True)
 
     class Meta:
         abstract = True
@@ -219,6 +228,11 @@ class Message(models.Model):
     reply_to = models.CharField(max_length=200, blank=True, default="")
     # How a frame is recognised as this message (endpoints.contracts.rules).
     match = models.JSONField(default=match_any, blank=True)
+    # The Socket.IO event this message is ("" on WebSocket endpoints): a frame is recognised
+    # by its event name and direction, and ``schema`` describes the arguments array.
+    event = models.CharField(max_length=200, blank=True, default="")
+    # A JSON Schema of the acknowledgement's arguments array (Socket.IO); null: no ack.
+    ack_schema = OrderedJSONField(null=True, blank=True)
     # The AsyncAPI operation id this message was imported from, kept by an export.
     asyncapi_operation = models.CharField(max_length=200, blank=True, default="")
 
@@ -245,6 +259,8 @@ MESSAGE_FIELDS = (
     "examples",
     "reply_to",
     "match",
+    "event",
+    "ack_schema",
 )
 
 

@@ -20,7 +20,7 @@ from endpoints.models import Endpoint, Message, ProjectSchema
 from sessions.masking import Masker
 
 logger = logging.getLogger("switchboard.sessions")
-_MESSAGE_KEYS = ("name", "direction", "format", "schema", "match")
+_MESSAGE_KEYS = ("name", "direction", "format", "schema", "match", "event", "ack_schema")
 
 
 def contract_stamp(version: int, schemas_at: Any, schemas_count: int) -> list[Any]:

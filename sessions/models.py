@@ -73,6 +73,8 @@ class FailureKind(models.TextChoices):
     RELAY = "relay"  # the relay could not take the connection (capacity, shutdown)
     LOST = "lost"  # the relay holding the connection stopped
     CANCELLED = "cancelled"  # disconnected while connecting
+    # A Socket.IO server that speaks the other major version than the endpoint's setting
+    SOCKETIO_VERSION = "socketio_version"
 
 
 class ClosedBy(models.TextChoices):
@@ -176,7 +178,7 @@ class Connection(models.Model):
     subprotocol = models.CharField(max_length=255, blank=True, default="")
     extensions = models.JSONField(default=list, blank=True)
     failure_kind = models.CharField(
-        max_length=10, choices=FailureKind.choices, blank=True, default=""
+        max_length=20, choices=FailureKind.choices, blank=True, default=""
     )
     failure_detail = models.TextField(blank=True, default="")
     close_code = models.PositiveIntegerField(null=True, blank=True)

@@ -19,6 +19,11 @@ from endpoints.environments.serializers import MAX_VARIABLE_VALUE
 from endpoints.handshake import handshake_data
 from endpoints.models import MessageFormat
 from endpoints.tree.message_serializers import MessageInSerializer
+from endpoints.tree.protocol_serializers import (
+    SocketIOSettingsInSerializer,
+    SocketIOSettingsSerializer,
+    protocol_field,
+)
 from endpoints.tree.serializers import (
     HandshakeInput,
     RowSerializer,
@@ -177,6 +182,8 @@ class SessionOutSerializer(serializers.Serializer):
     cookies = RowSerializer(many=True)
     subprotocols = serializers.ListField(child=serializers.CharField())
     settings = EndpointSettingsSerializer()
+    protocol = protocol_field(required=True)
+    socketio = SocketIOSettingsSerializer()
     auth = AuthOutSerializer(help_text=AUTH_HELP)
     environment = serializers.IntegerField(
         allow_null=True, help_text="The environment {{variables}} come from (with the globals)."
@@ -376,6 +383,8 @@ class DraftSerializer(HandshakeInput):
     cookies = RowSerializer(many=True, required=False)
     subprotocols = serializers.ListField(child=serializers.CharField(), required=False)
     settings = SettingsInSerializer(required=False)
+    protocol = protocol_field(required=False)
+    socketio = SocketIOSettingsInSerializer(required=False)
     auth = AuthInSerializer(required=False, help_text=AUTH_HELP)
     environment = serializers.IntegerField(
         allow_null=True,

@@ -24,14 +24,13 @@ from core.timestamps import iso
 from endpoints.activity import events
 from endpoints.activity.event_kinds import EventKind
 from endpoints.auth import clean_auth
-from endpoints.environments.resolver import (
-    url_template_problem,
-)
+from endpoints.environments.resolver import check_url_protocol, url_template_problem
 from endpoints.handshake import (
     TEMPLATE_FIELDS,
     clean_settings,
     handshake_copy,
     handshake_data,
+    socketio_stored,
 )
 from endpoints.models import Endpoint, Environment, Project
 from endpoints.tree.services import endpoint_create, endpoint_update
@@ -55,7 +54,7 @@ from sessions.models import (
 from sessions.relay import client, reaper, registry
 from sessions.relay.protocol import CONNECT, DISCONNECT
 
-DRAFT_FIELDS = ("name", *TEMPLATE_FIELDS)
+DRAFT_FIELDS = ("name", *TEMPLATE_FIELDS, "protocol")
 # Draft fields that are not part of the handshake: they may change while connected.
 UNFROZEN_FIELDS = frozenset({"name", "variables"})
 # Extra seconds a web process waits for a relay beyond the operation's own timeout.
@@ -104,6 +103,10 @@ def _apply_draft(session: DebugSession, data: dict[str, Any]) -> None:
         session.connection_settings = clean_settings(
             data["settings"], base=session.connection_settings
         )
+    if "socketio" in data:
+        session.socketio = socketio_stored(data["socketio"], session.socketio)
+    if {"url", "protocol"} & data.keys():
+        check_url_protocol(session)
     if data.get("auth") is not None:
         session.auth = clean_auth(data["auth"], stored=session.auth)
     if "environment" in data:
@@ -297,7 +300,7 @@ def session_disconnect(
 
 
 def _endpoint_fields(session: DebugSession) -> dict[str, Any]:
-    problem = url_template_problem(session.url)
+    problem = url_template_problem(session.url, session.protocol)
     if problem:
         raise ValidationFailed({"url": [problem]})
     # The stored tab, credentials included: the endpoint keeps what the session used.

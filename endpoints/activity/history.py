@@ -20,6 +20,7 @@ from endpoints.tree.message_serializers import message_data
 # Every field a user can change, in the order a diff lists them.
 ENDPOINT_FIELDS = (
     "name",
+    "protocol",
     "url",
     "folder",
     "position",
@@ -28,6 +29,7 @@ ENDPOINT_FIELDS = (
     "cookies",
     "subprotocols",
     "settings",
+    "socketio",
     "auth",
     "messages",
     "strict",

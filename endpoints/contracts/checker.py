@@ -49,6 +49,9 @@ class _Compiled:
     is_json: bool
     rule: Rule
     validator: jsonschema_rs.Validator | None
+    # Socket.IO: the event name (frames are recognised by it) and the ack arguments' schema.
+    event: str = ""
+    ack_validator: jsonschema_rs.Validator | None = None
 
 
 class Contract:
@@ -64,6 +67,12 @@ class Contract:
                 validator=(
                     compile_schema(m["schema"], schemas) if m.get("schema") is not None else None
                 ),
+                event=m.get("event") or "",
+                ack_validator=(
+                    compile_schema(m["ack_schema"], schemas)
+                    if m.get("ack_schema") is not None
+                    else None
+                ),
             )
             for m in messages
         ]
@@ -72,6 +81,9 @@ class Contract:
             for direction in (SEND, RECEIVE)
         }
         self._by_name = {m.name: m for m in compiled}
+        self._by_event = {
+            (m.event, m.direction): m for m in reversed(compiled) if m.event
+        }  # the first documented message of an event and direction wins
 
     def documents(self, direction: str) -> bool:
         """Whether frames of ``direction`` are checked (some message of it is documented)."""
@@ -96,11 +108,32 @@ class Contract:
         parsed = value if value is not None else parse_json(text)
         return self._verdict(message, text, parsed)
 
+    def check_event(self, direction: str, event: str, arguments: list[Any]) -> Verdict:
+        """The verdict on a Socket.IO event going ``direction``: the message documenting
+        this event name, its schema checking the arguments array."""
+        if not self.documents(direction):
+            return UNCHECKED
+        message = self._by_event.get((event, direction))
+        if message is None:
+            return UNDOCUMENTED
+        return self._verdict(message, None, arguments, parsed_value=True)
+
+    def check_ack(self, event: str, direction: str, arguments: list[Any]) -> Verdict:
+        """The verdict on the acknowledgement of ``event`` (emitted going ``direction``):
+        checked against that message's ack schema; UNCHECKED when it documents none."""
+        message = self._by_event.get((event, direction))
+        if message is None or message.ack_validator is None:
+            return UNCHECKED
+        problems = problems_of(message.ack_validator, arguments, MAX_PROBLEMS)
+        return Verdict(Check.INVALID if problems else Check.VALID, message.name, problems)
+
     @staticmethod
-    def _verdict(message: _Compiled, text: str | None, parsed: Any) -> Verdict:
+    def _verdict(
+        message: _Compiled, text: str | None, parsed: Any, *, parsed_value: bool = False
+    ) -> Verdict:
         if message.validator is None and not message.is_json:
             return Verdict(Check.VALID, message.name)
-        if parsed is NOT_JSON:
+        if not parsed_value and parsed is NOT_JSON:
             reason = "a binary frame, not JSON" if text is None else "not valid JSON"
             return Verdict(Check.INVALID, message.name, [{"path": "", "reason": reason}])
         if message.validator is None:

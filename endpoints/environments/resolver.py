@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 from core.errors import ValidationFailed
 from endpoints.errors import UnresolvedVariables
-from endpoints.handshake import ROW_FIELDS, url_problem
+from endpoints.handshake import ROW_FIELDS, scheme_problem, url_problem, url_schemes
 
 MASK = "••••"
 MAX_NAME_LENGTH = 100
@@ -125,7 +125,7 @@ def static_text(text: str) -> str | None:
     return "".join(literal) if len(literal) == len(segments) else None
 
 
-def url_template_problem(url: str) -> str | None:
+def url_template_problem(url: str, protocol: str | None = "websocket") -> str | None:
     """Why a stored URL that may hold references can never work, or None.
 
     A URL without references gets the full check. With references only what is certain
@@ -133,20 +133,31 @@ def url_template_problem(url: str) -> str | None:
     literal scheme must be ws/wss); the resolved URL gets the full check at connect/preview.
     """
     if not isinstance(url, str) or not url.strip():
-        return url_problem(url)
+        return url_problem(url, protocol)
     segments = parse(url)
     literal = [segment for segment in segments if isinstance(segment, str)]
     if len(literal) == len(segments):
-        return url_problem("".join(literal))
+        return url_problem("".join(literal), protocol)
     placeholder = "".join("1" if isinstance(s, Reference) else s for s in segments)
     if any(ch in placeholder for ch in "\r\n\t\x00 "):
         return "The URL must not contain spaces or control characters."
     first_reference = next(i for i, s in enumerate(segments) if isinstance(s, Reference))
     prefix = "".join(s for s in segments[:first_reference] if isinstance(s, str))
     scheme = _SCHEME.match(prefix)
-    if scheme and scheme.group(1).lower() not in ("ws", "wss"):
-        return f"The scheme must be ws or wss, not {scheme.group(1)!r}."
+    schemes = url_schemes(protocol)
+    if scheme and scheme.group(1).lower() not in schemes:
+        return scheme_problem(protocol, scheme.group(1))
     return None
+
+
+def check_url_protocol(obj: Any) -> None:
+    """ValidationFailed naming ``url`` when a stored endpoint's or draft's URL does not suit
+    its protocol (a write changing either alone may break the pair)."""
+    if not obj.url:
+        return
+    problem = url_template_problem(obj.url, obj.protocol)
+    if problem:
+        raise ValidationFailed({"url": [problem]})
 
 
 # --- dynamic values -------------------------------------------------------------------------
@@ -382,12 +393,12 @@ def resolve_handshake(
         f"{_masked(n, _encode)}={_masked(v, _encode)}" for _, n, v in rows["params"]
     )
     url = _with_query(_joined(url_pieces), query)
-    problem = url_problem(url)
+    problem = url_problem(url, handshake.get("protocol") or "websocket")
     if problem:
         if any(secret for _, secret in url_pieces) or any(
             secret for _, n, v in rows["params"] for _, secret in (*n, *v)
         ):
-            problem = "The URL is not a valid ws:// or wss:// URL."
+            problem = "The URL is not a valid URL for this protocol."
         problems["url"] = [f"After substituting variables: {problem}"]
     if problems:
         raise ValidationFailed(
@@ -445,6 +456,8 @@ def references_in_endpoint(
             scan(row.get("value"), f"{field_name}[{index}].value", enabled)
     for index, item in enumerate(handshake.get("subprotocols") or []):
         scan(item, f"subprotocols[{index}]")
+    if handshake.get("protocol") == "socketio":
+        scan((handshake.get("socketio") or {}).get("auth"), "socketio.auth")
     for index, message in enumerate(messages):
         scan(message.get("body"), f"messages[{index}].body")
     return usages

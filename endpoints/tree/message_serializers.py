@@ -12,6 +12,16 @@ from rest_framework import serializers
 from endpoints.contracts.examples import default_body
 from endpoints.models import Message, MessageDirection, MessageFormat, match_any
 
+EVENT_HELP = (
+    "Socket.IO endpoints: the event this message is (default: the message's name); frames are "
+    "recognised by it, and schema and examples describe its arguments array. Empty on "
+    "WebSocket endpoints."
+)
+ACK_SCHEMA_HELP = (
+    "Socket.IO endpoints: JSON Schema of the acknowledgement's arguments array; null when the "
+    "event is not acknowledged."
+)
+
 
 def message_data(message: Message) -> dict[str, Any]:
     """A saved message; also takes a row with the same names (``selectors.EndpointRow``)."""
@@ -26,6 +36,8 @@ def message_data(message: Message) -> dict[str, Any]:
         "examples": examples,
         "reply_to": message.reply_to,
         "match": message.match,
+        "event": message.event,
+        "ack_schema": message.ack_schema,
         # Scripts written before documented messages read the body of a saved message.
         "body": default_body(examples),
     }
@@ -69,6 +81,8 @@ class MessageOutSerializer(serializers.Serializer):
         allow_blank=True, help_text="The send message this receive message answers."
     )
     match = MatchField(help_text="How a frame is recognised as this message.")
+    event = serializers.CharField(allow_blank=True, help_text=EVENT_HELP)
+    ack_schema = serializers.JSONField(allow_null=True, help_text=ACK_SCHEMA_HELP)
     body = serializers.CharField(
         allow_blank=True,
         help_text="The first example's body (for scripts written before examples).",
@@ -120,3 +134,7 @@ class MessageInSerializer(serializers.Serializer):
         default=match_any,
         help_text="How a frame is recognised as this message.",
     )
+    event = serializers.CharField(
+        allow_blank=True, max_length=200, required=False, help_text=EVENT_HELP
+    )
+    ack_schema = serializers.JSONField(required=False, allow_null=True, help_text=ACK_SCHEMA_HELP)

@@ -36,9 +36,11 @@ from endpoints.models import (
     MessageDirection,
     MessageFormat,
     Project,
+    Protocol,
     match_any,
 )
 from endpoints.schemas.selectors import schema_contents
+from endpoints.tree.event_messages import as_event, event_problems, websocket_event_problems
 
 
 def too_large(field: str, what: str, size: int, limit: int, unit: str = "bytes") -> PayloadTooLarge:
@@ -99,6 +101,7 @@ def messages_checked(
     project: Project,
     messages: Sequence[Mapping[str, Any]],
     stored: Mapping[int, Mapping[str, Any]] | None = None,
+    protocol: str = Protocol.WEBSOCKET,
 ) -> list[dict[str, Any]]:
     """``messages`` with examples (a legacy ``body`` is the one example), once all of them
     are usable together. An item with the ``id`` of a ``stored`` message keeps the fields it
@@ -133,6 +136,8 @@ def messages_checked(
                 message = {**stored[message_id], **message}
         if not message.get("match"):
             message["match"] = match_any()  # {} and null mean "any frame": store it one way
+        if protocol == Protocol.SOCKETIO:
+            message = as_event(message)
         checked.append(message)
 
     sends = {
@@ -141,6 +146,13 @@ def messages_checked(
         if m.get("direction", MessageDirection.SEND) == MessageDirection.SEND
     }
     schemas: dict[str, Any] | None = None
+
+    def project_schemas() -> dict[str, Any]:
+        nonlocal schemas
+        if schemas is None:
+            schemas = schema_contents(project=project)
+        return schemas
+
     seen_names: set[Any] = set()
     for index, message in enumerate(checked):
         at = f"messages[{index}]"
@@ -196,6 +208,14 @@ def messages_checked(
             check_rule(message.get("match"))
         except RuleError as exc:
             problem(f"{at}.match.{exc.field}", exc.reason)
+        if protocol == Protocol.SOCKETIO:
+
+            def example_field(number: int, at: str = at, index: int = index) -> str:
+                return f"{at}.body" if index in legacy else f"{at}.examples[{number}].body"
+
+            event_problems(message, at, problem, example_field, project_schemas)
+        else:
+            websocket_event_problems(message, at, problem)
 
         schema = message.get("schema")
         if schema is None:
@@ -209,14 +229,12 @@ def messages_checked(
         size = json_size(schema)
         if size > MAX_SCHEMA_BYTES:
             raise too_large(f"{at}.schema", "The schema", size, MAX_SCHEMA_BYTES)
-        if schemas is None:
-            schemas = schema_contents(project=project)
         try:
-            check_schema(schema, schemas)
+            check_schema(schema, project_schemas())
         except SchemaError as exc:
             problem(f"{at}.schema", str(exc))
             continue
-        validator = compile_schema(schema, schemas)
+        validator = compile_schema(schema, project_schemas())
         for number, example in enumerate(examples):
             if not isinstance(example.get("body"), str):
                 continue  # named above

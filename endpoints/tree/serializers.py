@@ -36,9 +36,11 @@ from endpoints.handshake import (
     HandshakeError,
     clean_rows,
     clean_settings,
+    clean_socketio,
     clean_subprotocols,
     handshake_data,
     handshake_of,
+    protocol_problem,
 )
 from endpoints.models import (
     Endpoint,
@@ -50,6 +52,11 @@ from endpoints.tree.message_serializers import (
     MessageInSerializer,
     MessageOutSerializer,
     message_data,
+)
+from endpoints.tree.protocol_serializers import (
+    SocketIOSettingsInSerializer,
+    SocketIOSettingsSerializer,
+    protocol_field,
 )
 from endpoints.tree.selectors import ENDPOINT_ORDERINGS, ROOT
 
@@ -223,6 +230,8 @@ class EndpointOutSerializer(serializers.Serializer):
     cookies = RowSerializer(many=True)
     subprotocols = serializers.ListField(child=serializers.CharField())
     settings = SettingsSerializer(source="connection_settings")
+    protocol = protocol_field(required=True)
+    socketio = SocketIOSettingsSerializer()
     auth = serializers.SerializerMethodField(help_text=AUTH_HELP)
     messages = MessageOutSerializer(many=True, source="messages.all")
     variables = serializers.SerializerMethodField(help_text="The {{names}} used, and where.")
@@ -332,6 +341,14 @@ class HandshakeInput(serializers.Serializer):
         if key == "settings":
             clean_settings(value)
             return value
+        if key == "socketio":
+            clean_socketio(value)
+            return value
+        if key == "protocol":
+            problem = protocol_problem(value)
+            if problem:
+                raise HandshakeError({"protocol": [problem]})
+            return value
         return clean_rows(value, key)
 
     def handshake_errors(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
@@ -359,7 +376,8 @@ class HandshakeInput(serializers.Serializer):
                 errors.update(exc.extra["fields"])
         if attrs.get("url"):
             # A URL may hold {{references}}; the resolved URL is checked fully at connect.
-            problem = url_template_problem(attrs["url"])
+            # Without a protocol in the request the stored one decides (the service checks).
+            problem = url_template_problem(attrs["url"], attrs.get("protocol"))
             if problem:
                 errors["url"] = [problem]
         errors.update(self.handshake_errors(attrs))
@@ -378,6 +396,8 @@ class EndpointInSerializer(HandshakeInput, VersionedInput):
     cookies = RowSerializer(many=True, required=False)
     subprotocols = serializers.ListField(child=serializers.CharField(), required=False)
     settings = SettingsInSerializer(required=False)
+    protocol = protocol_field(required=False)
+    socketio = SocketIOSettingsInSerializer(required=False)
     auth = AuthInSerializer(required=False, help_text=AUTH_HELP)
     # The list built out as many=True builds it, so that its length limit is typed.
     messages = serializers.ListSerializer[Any](

@@ -15,8 +15,9 @@ from core.errors import Conflict, ValidationFailed, VersionConflict
 from endpoints.activity import history, recording
 from endpoints.activity.event_kinds import EventKind
 from endpoints.auth import clean_auth
+from endpoints.environments.resolver import check_url_protocol
 from endpoints.errors import FolderCycle, FolderNotEmpty
-from endpoints.handshake import TEMPLATE_FIELDS, clean_settings
+from endpoints.handshake import TEMPLATE_FIELDS, clean_settings, socketio_stored
 from endpoints.models import (
     MESSAGE_FIELDS,
     Endpoint,
@@ -25,12 +26,20 @@ from endpoints.models import (
     Membership,
     Message,
     Project,
+    Protocol,
     Tag,
 )
 from endpoints.rows import UNSET, append_position, apply_edit, lock_current, place
 from endpoints.tree.messages import messages_checked, stored_messages
 
-ENDPOINT_SCALAR_FIELDS = ("name", *TEMPLATE_FIELDS, "status", "description", "strict")
+ENDPOINT_SCALAR_FIELDS = (
+    "name",
+    *TEMPLATE_FIELDS,
+    "protocol",
+    "status",
+    "description",
+    "strict",
+)
 
 
 def _folder_in_project(project: Project, folder_id: int | None, field: str) -> Folder | None:
@@ -271,8 +280,14 @@ def _write_messages(endpoint: Endpoint, messages: Sequence[dict[str, Any]]) -> N
 
 @transaction.atomic
 def endpoint_create(*, project: Project, actor: User, data: dict[str, Any]) -> Endpoint:
+    protocol = data.get("protocol") or Protocol.WEBSOCKET
     if data.get("messages"):
-        data = {**data, "messages": messages_checked(project=project, messages=data["messages"])}
+        data = {
+            **data,
+            "messages": messages_checked(
+                project=project, messages=data["messages"], protocol=protocol
+            ),
+        }
     folder = _folder_in_project(project, data.get("folder"), "folder")
     _check_assignee(project, data.get("assignee"))
     siblings = Endpoint.objects.filter(project=project, folder=folder)
@@ -281,6 +296,7 @@ def endpoint_create(*, project: Project, actor: User, data: dict[str, Any]) -> E
         folder=folder,
         assignee_id=data.get("assignee"),
         connection_settings=clean_settings(data.get("settings")),
+        socketio=socketio_stored(data.get("socketio"), None),
         auth=clean_auth(data["auth"]) if data.get("auth") is not None else {},
         created_by=actor,
         updated_by=actor,
@@ -290,6 +306,7 @@ def endpoint_create(*, project: Project, actor: User, data: dict[str, Any]) -> E
     for field in ENDPOINT_SCALAR_FIELDS:
         if field in data:
             setattr(endpoint, field, data[field])
+    check_url_protocol(endpoint)
     endpoint.save()
     if data.get("position") is not None:
         endpoint.position = place(siblings, endpoint.pk, data["position"])
@@ -327,7 +344,10 @@ def endpoint_apply(endpoint: Endpoint, actor: User, data: dict[str, Any]) -> Non
         data = {
             **data,
             "messages": messages_checked(
-                project=project, messages=data["messages"], stored=stored_messages(endpoint)
+                project=project,
+                messages=data["messages"],
+                stored=stored_messages(endpoint),
+                protocol=data.get("protocol") or endpoint.protocol,
             ),
         }
     moving = "folder" in data and data["folder"] != endpoint.folder_id
@@ -341,11 +361,15 @@ def endpoint_apply(endpoint: Endpoint, actor: User, data: dict[str, Any]) -> Non
         endpoint.connection_settings = clean_settings(
             data["settings"], base=endpoint.connection_settings
         )
+    if "socketio" in data:
+        endpoint.socketio = socketio_stored(data["socketio"], endpoint.socketio)
     if data.get("auth") is not None:
         endpoint.auth = clean_auth(data["auth"], stored=endpoint.auth)
     for field in ENDPOINT_SCALAR_FIELDS:
         if field in data:
             setattr(endpoint, field, data[field])
+    if {"url", "protocol"} & data.keys():
+        check_url_protocol(endpoint)
     apply_edit(endpoint, actor)
     endpoint.save()
     if moving or data.get("position") is not None:

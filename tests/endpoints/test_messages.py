@@ -49,7 +49,12 @@ def endpoints_url(team: Team) -> str:
 
 
 def without_ids(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in m.items() if k not in ("id", "body")} for m in messages]
+    # A WebSocket endpoint's messages are no Socket.IO events and have no acknowledgement.
+    assert all(m["event"] == "" and m["ack_schema"] is None for m in messages)
+    return [
+        {k: v for k, v in m.items() if k not in ("id", "body", "event", "ack_schema")}
+        for m in messages
+    ]
 
 
 # --- the happy path -------------------------------------------------------------------------
