@@ -13,7 +13,7 @@ from tests.conftest import Team, assert_error
 from tests.endpoints.test_bad_input import workspace_rows
 from tests.endpoints.test_messages import endpoints_url
 
-CHAT_MESSAGES = [
+CHAT_MESSAGES: list[dict[str, Any]] = [
     {
         "name": "say",
         "direction": "send",
@@ -107,7 +107,7 @@ def test_a_websocket_endpoint_is_unchanged(
     assert "ws or wss" in assert_error(refused, 400, "validation_error")["fields"]["url"][0]
 
 
-BAD = {
+BAD: dict[str, tuple[dict[str, Any], str]] = {
     "unsupported version": ({"socketio": {"version": "v3"}}, "socketio.version"),
     "namespace without a slash": ({"socketio": {"namespace": "chat"}}, "socketio.namespace"),
     "auth not an object": ({"socketio": {"auth": "[1, 2]"}}, "socketio.auth"),
