@@ -214,3 +214,27 @@ def test_the_api_says_where_a_socketio_mock_answers(team: Team, client_for: Any)
     assert refused.json()["fields"] == {
         "spec.rules[0].ack": ["only Socket.IO endpoints acknowledge"]
     }
+
+
+def test_a_client_that_stops_answering_pings_is_closed(server: str, team: Team) -> None:
+    endpoint, key = make_sio_chat(team)
+    url = (
+        server.replace("http://", "ws://") + f"/mock/{key}/v1/socket.io/?EIO=4&transport=websocket"
+    )
+
+    async def silent() -> Any:
+        async with connect(url, open_timeout=10) as ws:
+            opened = json.loads(str(await ws.recv())[1:])
+            assert (opened["pingInterval"], opened["pingTimeout"]) == (250, 2000)
+            await ws.send("40/chat,")
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                async with asyncio.timeout(10):
+                    while True:
+                        await ws.recv()  # pings, never answered
+            return closed.value.rcvd
+
+    close = asyncio.run(silent())
+    assert close is not None and close.reason == "ping timeout"
+    row = closed_connection(endpoint)
+    pings = MockFrame.objects.filter(connection=row, note="ping", direction="out")
+    assert pings.count() == 1  # one unanswered ping, then the close
