@@ -5,7 +5,8 @@ debug sessions against real servers in processes of their own — python-socketi
 event from its chip, a broadcast with a binary attachment, the log's event filter and
 heartbeat toggle, an ack's link to its emit, the detail with the arguments and raw packets,
 connect_error for a refused namespace; Node's socket.io 4 (tests/node/socketio_server.js): an
-ack timeout linked to its emit, and a v2 client refused with the version to choose.
+ack timeout linked to its emit, and a v2 client refused with the version to choose; and a
+server that asks for an ack (tests/workspace/sio_question_server.py), answered from the detail.
 
 Screenshots go to ``test-artifacts/workspace-socketio/``.
 """
@@ -52,6 +53,12 @@ def sio_server() -> Iterator[str]:
     yield from _serve(
         [sys.executable, str(ROOT / "tests" / "core" / "socketio" / "python_server.py")]
     )
+
+
+@pytest.fixture
+def question_server() -> Iterator[str]:
+    """A server that asks for an ack on connect (tests/workspace/sio_question_server.py)."""
+    yield from _serve([sys.executable, str(Path(__file__).with_name("sio_question_server.py"))])
 
 
 @pytest.fixture
@@ -266,7 +273,9 @@ def test_a_socketio_debug_session_against_python_socketio(
         expect(echoes).to_have_count(3)
         expect(echoes.last.locator(".log-msg")).to_have_text("echo")
         _all_labelled(page)
-        page.click("#connect")
+        # Disconnect, and let its answer arrive before the page moves on.
+        with page.expect_response(lambda response: "/disconnect/" in response.url):
+            page.click("#connect")
         expect(page.locator(".conn-pill")).to_have_class(re.compile("st-closed"))
 
         # A namespace the server refuses: connect_error with its reason.
@@ -308,7 +317,9 @@ def test_an_ack_that_never_comes_and_the_wrong_version_against_node_socketio(
         timeout.locator(".log-goto").click()
         expect(page.locator(".log-row.selected .log-event")).to_have_text("shout")
         shot(page, FOLDER, "06-ack-timeout", full_page=False)
-        page.click("#connect")
+        # Disconnect, and let its answer arrive before the page moves on.
+        with page.expect_response(lambda response: "/disconnect/" in response.url):
+            page.click("#connect")
         expect(page.locator(".conn-pill")).to_have_class(re.compile("st-closed"))
 
         # A v2 client against a v4 server: the connect fails saying which version to pick.
@@ -320,5 +331,47 @@ def test_an_ack_that_never_comes_and_the_wrong_version_against_node_socketio(
         page.click("#connect")
         expect(page.locator(".connect-error")).to_contain_text("v4")
         shot(page, FOLDER, "07-wrong-version", full_page=False)
+        context.close()
+    assert console.problems == []
+
+
+def test_answering_the_ack_a_server_asks_for(
+    make_user: Any, server: str, question_server: str
+) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    ada = make_user("ada", first_name="Ada", last_name="Lovelace")
+    project = project_create(actor=ada, name="Chat")
+    endpoint = endpoint_create(
+        project=project,
+        actor=ada,
+        data={"name": "Quiz", "protocol": "socketio", "url": question_server},
+    )
+    console = Console()
+    with chromium_open() as chromium:
+        context, page = _logged_in(chromium, ada, server, console)
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+        page.click("#connect")
+        question = page.locator(".log-row.in", has=page.locator(".log-event", has_text="question"))
+        expect(question.locator(".log-ackid")).to_have_text(re.compile(r"^ack \d+$"))
+        question.click()
+        page.click("#sio-answer")
+        expect(page.locator(".emit-answering")).to_contain_text(
+            re.compile(r'Answering ack \d+ of "question"')
+        )
+        expect(page.locator("#emit-event")).to_be_disabled()
+        page.locator("#emit-args").fill('["yes", 42]')
+        page.click("#emit")
+        # The ack went out, and the server says what it got.
+        expect(page.locator(".emit-answering")).to_be_hidden()
+        expect(page.locator(".emit-result")).to_contain_text(
+            re.compile(r"^Answered ack \d+ · #\d+$")
+        )
+        expect(page.locator("#emit-event")).not_to_have_attribute("aria-invalid", "true")
+        answered = page.locator(".log-row", has=page.locator(".log-event", has_text="answered"))
+        expect(answered).to_contain_text('[["yes",42]]')
+        expect(page.locator(".log-row.out", has=page.get_by_text("ack", exact=True))).to_have_count(
+            1
+        )
+        shot(page, FOLDER, "08-answered-ack", full_page=False)
         context.close()
     assert console.problems == []

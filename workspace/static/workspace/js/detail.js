@@ -42,10 +42,12 @@ export function highlightJson(text) {
 }
 
 export class DetailPanel {
-  /** sessionId(); onClose(); entryOf(seq): a log entry; goTo(seq): select it in the log. */
-  constructor({ sessionId, onClose, entryOf, goTo }) {
+  /** sessionId(); onClose(); entryOf(seq): a log entry; goTo(seq): select it in the log;
+   * onAnswer(entry): answer the ack a server event asks for. */
+  constructor({ sessionId, onClose, entryOf, goTo, onAnswer }) {
     this.sessionId = sessionId;
     this.onClose = onClose;
+    this.onAnswer = onAnswer;
     this.entryOf = entryOf;
     this.goTo = goTo;
     this.entry = null;
@@ -174,7 +176,7 @@ export class DetailPanel {
   }
 
   sio(entry) {
-    return sioSection(entry, { goTo: this.goTo, highlight: highlightJson });
+    return sioSection(entry, { goTo: this.goTo, highlight: highlightJson, answer: this.onAnswer });
   }
 
   async showStatus(entry) {

@@ -3,7 +3,8 @@
    "wait for ack" with its timeout. A binary argument is {"$binary": "<base64>"} (Binary… adds a
    file as one); it goes as an attachment. Chips emit the endpoint's documented send events; one
    saved as shown goes by id ({message_id, example}), so the server checks it as that event.
-   Emitting itself is the caller's (`onEmit(what)`, see SIO-SPEC "Emitting"). */
+   A server event that asks for an ack can be answered from here (`answerAck`): the arguments
+   then go back as that ack. Emitting itself is the caller's (`onEmit(what)`, docs/socketio.md). */
 import { describeError } from "./api.js";
 import { h, icon, modKey, toast } from "./dom.js";
 import { openMenu, showFieldErrors } from "./ui.js";
@@ -13,15 +14,17 @@ import { JsonText, jsonProblem } from "./json-text.js";
 const RESERVED = new Set(["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]);
 
 /** What is wrong with an emit as typed ({field: [problem]}); {} when it can go. */
-export function emitProblems({ event, args, namespace, ackTimeout, ack }) {
+export function emitProblems({ event, args, namespace, ackTimeout, ack, answering = false }) {
   const problems = {};
-  if (!event.trim()) problems.event = ["Name the event to emit."];
+  if (answering) {
+    // An ack names no event and asks for no ack.
+  } else if (!event.trim()) problems.event = ["Name the event to emit."];
   else if (RESERVED.has(event)) problems.event = [`"${event}" is reserved by Socket.IO: pick another event name.`];
   const problem = jsonProblem(args.trim() ? args : "[]");
   if (problem) problems.args = [`Invalid JSON at line ${problem.line}, column ${problem.column}: ${problem.message}.`];
   else if (!Array.isArray(JSON.parse(args.trim() ? args : "[]"))) problems.args = ["The arguments are one JSON array, e.g. [\"hello\", {\"room\": 1}]."];
   if (namespace && !namespace.startsWith("/")) problems.namespace = ["A namespace starts with /, e.g. /chat."];
-  if (ack && !(Number(ackTimeout) > 0)) problems.ack_timeout = ["Wait a positive number of seconds for the ack."];
+  if (ack && !answering && !(Number(ackTimeout) > 0)) problems.ack_timeout = ["Wait a positive number of seconds for the ack."];
   return problems;
 }
 
@@ -63,6 +66,10 @@ export class EmitComposer {
     this.docNote = h("span.emit-doc", { hidden: true });
     this.error = h("div.emit-error", { role: "alert", hidden: true });
     this.result = h("p.emit-result", { role: "status" });
+    this.answering = null;
+    this.answerNote = h("span");
+    this.answerBar = h("div.emit-answering", { hidden: true }, this.answerNote,
+      h("button.btn.small.ghost#emit-answer-cancel", { type: "button", on: { click: () => this.answerAck(null) } }, "Emit an event instead"));
     for (const input of [this.event, this.namespace]) input.addEventListener("input", () => this.check());
     this.element = h("section.composer.emit-composer", { "aria-label": "Emit composer", hidden: true },
       h("div.composer-bar", {},
@@ -72,6 +79,7 @@ export class EmitComposer {
         h("label.emit-ack", { title: "Ask the server to acknowledge; an ack that does not come in time is logged" }, this.ack, " Wait for ack"),
         this.ackTimeout, h("span.unit", {}, "s"),
         this.docNote, this.chips, this.emitButton),
+      this.answerBar,
       h("div.emit-args-head", {},
         h("label", { for: "emit-args" }, "Arguments ", h("span.optional", {}, "a JSON array; binary as {\"$binary\": \"<base64>\"}")),
         h("button.btn.small.ghost", { type: "button", on: { click: () => this.args.format() } }, icon("wand"), "Format"),
@@ -82,7 +90,10 @@ export class EmitComposer {
 
   /** The fields as typed. */
   typed() {
-    return { event: this.event.value.trim(), args: this.args.value, namespace: this.namespace.value.trim(), ack: this.ack.checked, ackTimeout: this.ackTimeout.value };
+    return {
+      event: this.event.value.trim(), args: this.args.value, namespace: this.namespace.value.trim(),
+      ack: this.ack.checked, ackTimeout: this.ackTimeout.value, answering: Boolean(this.answering),
+    };
   }
 
   /** Marks what cannot be emitted as typed; true when it can. */
@@ -152,6 +163,27 @@ export class EmitComposer {
     return options;
   }
 
+  /** Answer the server's event `entry` (its info.sio asks for an ack): the arguments typed go
+   * back as that ack. null: back to emitting events. */
+  answerAck(entry) {
+    const sio = entry && entry.info && entry.info.sio;
+    this.answering = sio ? { ackId: sio.ack_id, event: sio.event, namespace: sio.namespace || "/" } : null;
+    this.answerBar.hidden = !this.answering;
+    for (const control of [this.event, this.ack]) control.disabled = Boolean(this.answering);
+    this.ackTimeout.disabled = Boolean(this.answering) || !this.ack.checked;
+    this.emitButton.querySelector("span").textContent = this.answering ? "Answer" : "Emit";
+    if (this.answering) {
+      this.answerNote.textContent = `Answering ack ${sio.ack_id} of "${sio.event}" (#${entry.seq}${sio.namespace && sio.namespace !== "/" ? `, ${sio.namespace}` : ""}): the arguments below go back as its ack.`;
+      this.namespace.value = sio.namespace && sio.namespace !== "/" ? sio.namespace : "";
+      this.args.area.focus();
+      this.check();
+    } else {
+      // Back to events: nothing typed yet is wrong.
+      showFieldErrors(this.element, {});
+      this.args.clearError();
+    }
+  }
+
   emit() {
     if (!this.check()) {
       const first = this.element.querySelector("[aria-invalid=true]");
@@ -159,6 +191,11 @@ export class EmitComposer {
       return null;
     }
     const { event, args } = this.typed();
+    if (this.answering) {
+      const { ackId, namespace } = this.answering;
+      return this.send({ answer: ackId, args: JSON.parse(args.trim() ? args : "[]"), namespace }, `ack ${ackId}`)
+        .then((ok) => { if (ok) this.answerAck(null); });
+    }
     if (this.sendsDocumented()) return this.send({ message_id: this.documented.id, example: this.documented.example, ...this.options() }, event);
     return this.send({ event, args: JSON.parse(args.trim() ? args : "[]"), ...this.options() }, event);
   }
@@ -168,17 +205,19 @@ export class EmitComposer {
     this.error.hidden = true;
     if (!this.open) {
       this.showError("Connect first: events go through the open connection.");
-      return;
+      return false;
     }
     this.emitButton.disabled = true;
     try {
       const answer = await this.onEmit(what);
-      const waits = answer.ack_id !== null && answer.ack_id !== undefined;
+      const waits = what.answer === undefined && answer.ack_id !== null && answer.ack_id !== undefined;
       this.waiting = waits ? { seq: answer.seq, name } : null;
-      this.result.textContent = `Emitted ${name} · #${answer.seq}${waits ? ` · waiting for ack ${answer.ack_id}` : ""}`;
+      this.result.textContent = `${what.answer !== undefined ? "Answered" : "Emitted"} ${name} · #${answer.seq}${waits ? ` · waiting for ack ${answer.ack_id}` : ""}`;
       if (answer.warning) toast(answer.warning, "warning", 8000);
+      return true;
     } catch (error) {
       this.showError(error);
+      return false;
     } finally {
       this.emitButton.disabled = !this.open;
     }

@@ -188,6 +188,7 @@ export class RequestView {
       sessionId: () => this.debug.session && this.debug.session.id,
       entryOf: (seq) => this.log.bySeq.get(seq),
       goTo: (seq) => this.log.goTo(seq),
+      onAnswer: (entry) => this.emitComposer.answerAck(entry),
       onClose: () => {
         this.log.clearSelection();
         this.workbench.classList.remove("with-detail");

@@ -26,8 +26,9 @@ function argsText(args) {
 }
 
 /** The section for `entry` (null when it has no Socket.IO meaning). goTo(seq): select that
- * entry in the log; highlight(text): JSON coloured. */
-export function sioSection(entry, { goTo, highlight }) {
+ * entry in the log; highlight(text): JSON coloured; answer(entry): answer the ack the server
+ * asks for. */
+export function sioSection(entry, { goTo, highlight, answer }) {
   const timeout = ackTimeoutOf(entry);
   const sio = sioOf(entry);
   if (!sio && !timeout) return null;
@@ -56,6 +57,10 @@ export function sioSection(entry, { goTo, highlight }) {
     fact("Ping timeout", `${sio.ping_timeout} s`);
   }
   if (facts.length) nodes.push(h("dl.facts", {}, facts));
+  if (sio.type === "event" && entry.direction === "in" && sio.ack_id !== null && sio.ack_id !== undefined) {
+    nodes.push(h("p.sio-asks", {}, `The server asks for an ack (id ${sio.ack_id}). `,
+      h("button.btn.small#sio-answer", { type: "button", on: { click: () => answer(entry) } }, "Answer it…")));
+  }
   if (sio.type === "event" || sio.type === "ack") {
     nodes.push(h("h3", {}, "Arguments"), h("pre.detail-pre.view-json.sio-args", { tabindex: "0", "aria-label": "Arguments" }, highlight(argsText(sio.args))));
   } else if (sio.data !== undefined && sio.data !== null) {

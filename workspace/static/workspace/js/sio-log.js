@@ -53,7 +53,7 @@ export function sioCells(entry) {
       return [tag("disconnect", ".sio-bad"), text(`${sio.namespace || "/"} disconnected by the ${sio.by === "client" ? "client" : "server"}`)];
     case "event":
       return [h("span.log-event", { title: `Event ${sio.event}` }, sio.event),
-        sio.ack_id !== null && sio.ack_id !== undefined ? h("span.log-ackid", { title: "Asks for an ack" }, `ack ${sio.ack_id}`) : null,
+        sio.ack_id !== null && sio.ack_id !== undefined ? h("span.log-ackid", { title: entry.direction === "in" ? "The server asks for an ack: open it to answer" : "Asks for an ack" }, `ack ${sio.ack_id}`) : null,
         (sio.attachments || []).length ? h("span.log-ackid", { title: "Binary attachments" }, `+${sio.attachments.length} bin`) : null,
         text(nsp(sio), argsPreview(sio.args))];
     case "ack":
@@ -62,7 +62,7 @@ export function sioCells(entry) {
     case "attachment":
       return [tag("attachment"), text(`binary ${sio.num} of `, link(sio.of, `event #${sio.of}`))];
     default:
-      return [tag(sio.type), text(entry.text || "")];
+      return [tag(sio.type, sio.type === "invalid" ? ".sio-bad" : ""), text(sio.detail || entry.text || "")];
   }
 }
 
