@@ -154,3 +154,12 @@ def test_auth_field_names_and_server_addresses() -> None:
         "https://h.test:8443?a=1&b=2+3"
     )
     assert server_url("http://h.test", "/admin", []) == "http://h.test/admin"
+
+
+def test_the_shared_asyncapi_has_the_auth_fields_never_their_values(docs, chat_endpoint, browser):
+    _, token = docs.link(environment_id=docs.environment.pk)
+    text = browser.get(f"/share/{token}/asyncapi.yaml").content.decode()
+    assert "x-switchboard-socketio" in text and "- client" in text
+    assert AUTH_LITERAL not in text
+    for secret in docs.secrets:
+        assert secret not in text
