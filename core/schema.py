@@ -166,6 +166,7 @@ OPERATIONS: Operations = {
     _SESSION + "connections/": ("sessions", {"GET": "session_connection_list"}),
     _SESSION + "save/": ("sessions", {"POST": "session_save"}),
     _SESSION + "ping/": ("sessions", {"POST": "session_ping"}),
+    _SESSION + "emit/": ("sessions", {"POST": "session_emit"}),
     _SESSION + "timers/": (
         "sessions",
         {"GET": "session_timer_list", "POST": "session_timer_start"},

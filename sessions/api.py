@@ -255,6 +255,17 @@ class SessionEvents(SessionView):
                 enum=["valid", "invalid", "undocumented"],
                 description="Only entries with this contract check.",
             ),
+            OpenApiParameter(
+                "event",
+                str,
+                description="Socket.IO: only entries of this event (emits, receipts, acks).",
+            ),
+            OpenApiParameter(
+                "sio",
+                str,
+                enum=["hide_heartbeats"],
+                description="Socket.IO: hide_heartbeats leaves out Engine.IO pings and pongs.",
+            ),
         ],
         responses={200: s.EventPageSerializer, **ERRORS},
     )
@@ -279,6 +290,8 @@ class SessionEvents(SessionView):
                 request.query_params, "connection", default=None, low=1, high=2**31
             ),
             contract=filters.validated_data.get("contract"),
+            event=filters.validated_data.get("event"),
+            hide_heartbeats=filters.validated_data.get("sio") == "hide_heartbeats",
         )
         next_after = events[-1].seq if events and has_more else None
         next_url = None

@@ -1,4 +1,5 @@
-"""REST API of a session's connection control: pings and repeating messages (timers)."""
+"""REST API of a session's connection control: pings, repeating messages (timers), and
+Socket.IO emits."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rest_framework.response import Response
 
 from core.api import parse
 from core.requests import AuthenticatedRequest
-from sessions import control
+from sessions import control, emit_serializers, emitting
 from sessions import control_serializers as s
 from sessions.api import SESSION_ERRORS, SessionView
 
@@ -64,3 +65,21 @@ class SessionTimer(SessionView):
     @extend_schema(responses={200: s.TimerSerializer, **SESSION_ERRORS})
     def delete(self, request: AuthenticatedRequest, session_id: int, timer_id: int) -> Response:
         return Response(control.timer_stop(session=self.session, timer_id=timer_id))
+
+
+class SessionEmit(SessionView):
+    @extend_schema(
+        request=emit_serializers.EmitSerializer,
+        responses={201: emit_serializers.EmittedSerializer, **SESSION_ERRORS},
+        description="Socket.IO sessions: emit an event with any number of JSON arguments "
+        '(binary ones as {"$binary": base64}), optionally asking for an acknowledgement '
+        "(`ack`, `ack_timeout`): the ack is logged linked to the emit (`info.sio.ack_of`), or "
+        "an ack_timeout entry when none came. Or a documented event by `message_id`; or "
+        "`answer` a server's event that asked for an ack. Answers once the relay sent and "
+        "stored it. A bad event name, arguments that are not a JSON array or a bad namespace "
+        "is a 400 naming the field, and nothing is sent.",
+    )
+    def post(self, request: AuthenticatedRequest, session_id: int) -> Response:
+        data = parse(emit_serializers.EmitSerializer, request)
+        sent = emitting.event_emit(session=self.session, actor=request.user, **data)
+        return Response(sent, status=status.HTTP_201_CREATED)

@@ -19,9 +19,11 @@ from endpoints.environments.resolver import (
 )
 from endpoints.environments.selectors import variable_values_for
 from endpoints.handshake import clean_settings, handshake_of
+from endpoints.models import Protocol
 from endpoints.tree.selectors import auth_effective
 from sessions.masking import secret_forms
 from sessions.models import DebugSession
+from sessions.socketio_request import with_socketio
 
 # Headers the WebSocket handshake itself writes; a row with one of these names would break it.
 RESERVED_HEADERS = frozenset(
@@ -76,6 +78,8 @@ def resolved_handshake(
     applied = resolve_auth(effective.auth, values, secrets)
     request, shown = build_request(resolved, session.headers)
     with_auth(request, shown, applied, resolved.values["params"])
+    if session.protocol == Protocol.SOCKETIO:
+        with_socketio(session.socketio, request, shown, values, secrets)
     used = {
         usage.name
         for usage in references_in_endpoint(handshake)

@@ -75,6 +75,7 @@ class FailureKind(models.TextChoices):
     CANCELLED = "cancelled"  # disconnected while connecting
     # A Socket.IO server that speaks the other major version than the endpoint's setting
     SOCKETIO_VERSION = "socketio_version"
+    SOCKETIO_REFUSED = "connect_error"  # the Socket.IO server refused the namespace
 
 
 class ClosedBy(models.TextChoices):

@@ -124,8 +124,12 @@ def session_events(
     text: str | None = None,
     connection: int | None = None,
     contract: str | None = None,
+    event: str | None = None,
+    hide_heartbeats: bool = False,
 ) -> tuple[list[Event], bool]:
-    """Events with ``seq > after`` matching the filters, in order; and whether more follow."""
+    """Events with ``seq > after`` matching the filters, in order; and whether more follow.
+    ``event``: Socket.IO entries of this event name (its emits, receipts and acks);
+    ``hide_heartbeats``: without Engine.IO pings and pongs."""
     errors: dict[str, list[str]] = {}
     queryset = Event.objects.filter(session=session, seq__gt=after)
     if direction is not None:  # given empty is a mistake too
@@ -147,6 +151,10 @@ def session_events(
         queryset = queryset.filter(connection_number=connection)
     if contract is not None:
         queryset = queryset.filter(contract=contract)
+    if event is not None:
+        queryset = queryset.filter(info__sio__event=event)
+    if hide_heartbeats:
+        queryset = queryset.exclude(info__sio__type__in=["ping", "pong"])
     if errors:
         raise ValidationFailed(errors)
     rows = list(queryset.order_by("seq")[: limit + 1])

@@ -136,7 +136,8 @@ class ConnectionResponseSerializer(serializers.Serializer):
 class FailureSerializer(serializers.Serializer):
     kind = serializers.CharField(
         help_text="egress, dns, refused, network, tls, timeout, handshake, redirect, protocol, "
-        "relay, lost or cancelled."
+        "relay, lost or cancelled; for Socket.IO also socketio_version (the server speaks the "
+        "other version) and connect_error (the server refused the namespace)."
     )
     detail = serializers.CharField()
 
@@ -227,6 +228,21 @@ class EventFilterSerializer(serializers.Serializer):
         required=False,
         help_text="Only entries with this contract check.",
     )
+    event = serializers.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Socket.IO: only entries of this event (emitted, received, and their acks).",
+    )
+    sio = serializers.ChoiceField(
+        choices=["hide_heartbeats"],
+        required=False,
+        help_text="Socket.IO: hide_heartbeats leaves out Engine.IO pings and pongs.",
+    )
+
+    def validate_event(self, value: str) -> str:
+        if "\x00" in value:
+            raise serializers.ValidationError("NUL characters are not allowed.")
+        return value
 
 
 class EventOutSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/connections/", api.SessionConnections.as_view()),
     path("sessions/<int:session_id>/save/", api.SessionSave.as_view()),
     path("sessions/<int:session_id>/ping/", control_api.SessionPing.as_view()),
+    path("sessions/<int:session_id>/emit/", control_api.SessionEmit.as_view()),
     path("sessions/<int:session_id>/timers/", control_api.SessionTimers.as_view()),
     path("sessions/<int:session_id>/timers/<int:timer_id>/", control_api.SessionTimer.as_view()),
     path("projects/<int:project_id>/ca-bundle/", api.ProjectCABundleView.as_view()),

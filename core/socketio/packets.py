@@ -34,6 +34,8 @@ class PacketType(enum.IntEnum):
 
 
 BINARY_TYPES = (PacketType.BINARY_EVENT, PacketType.BINARY_ACK)
+# Attachments a packet may announce: a client holds them until the last one arrives.
+MAX_ATTACHMENTS = 1000
 
 
 @dataclass
@@ -89,6 +91,12 @@ def _reconstruct(value: Any, attachments: list[bytes]) -> Any:
     return value
 
 
+def with_placeholders(value: Any) -> Any:
+    """``value`` as JSON can show it: each binary value replaced by the placeholder that names
+    its attachment (``{"_placeholder": true, "num": n}``), numbered as ``encode`` numbers them."""
+    return _deconstruct(value, [])
+
+
 def encode(packet: Packet) -> list[str | bytes]:
     """The text message, then one binary message per attachment. An event or ack whose data
     holds ``bytes`` becomes a binary event or ack."""
@@ -126,6 +134,8 @@ def decode_text(text: str) -> tuple[Packet, int]:
         if not count.isdigit():
             raise ProtocolError("A binary packet must say how many attachments follow.")
         expected = int(count)
+        if expected > MAX_ATTACHMENTS:
+            raise ProtocolError(f"A packet may carry at most {MAX_ATTACHMENTS} attachments.")
         position = dash + 1
     namespace = "/"
     if position < len(text) and text[position] == "/":

@@ -79,6 +79,11 @@ class SocketIOProtocol:
         self._decoder = packets.Decoder()
         self._raw: list[str | bytes] = []
 
+    @property
+    def buffering(self) -> bool:
+        """A packet's attachments are still due: the frames received so far wait for them."""
+        return self._decoder.waiting
+
     # --- what the caller asks for -----------------------------------------------------
 
     def connect(self, namespace: str = "/", auth: dict[str, Any] | None = None) -> Output:

@@ -27,6 +27,10 @@ PING = "relay.ping"
 # {session, connection, action: "start" (with ``timer``) | "stop" (with ``id``) | "list",
 # reply_to, ref}: the repeating messages of a session's connection (sessions.relay.timers)
 TIMER = "relay.timer"
+# {session, connection, event, args, namespace?, ack?, ack_timeout?, answer?, masked?, verdict?,
+# reply_to, ref}: a Socket.IO emit (or ``answer`` to a server's ack request); args may hold
+# {"$binary": base64} attachments (sessions.relay.socketio)
+EMIT = "relay.emit"
 REPLY = "relay.reply"  # {ref, ok, ...}: handled by SessionStreamConsumer.relay_reply
 # {session, first, last, state, events_json, acks?}: viewers' live batches; ``acks`` are
 # [channel, reply] for the sockets whose sends the batch holds (sent with ack_in_events)

@@ -35,6 +35,7 @@ from sessions.relay.protocol import (
     ACKS_FOUND,
     CONNECT,
     DISCONNECT,
+    EMIT,
     LIVE_LAYER,
     PING,
     SEND,
@@ -241,7 +242,7 @@ class Relay:
                     self.spawn(self._on_connect(message))
                 elif kind == DISCONNECT:
                     self.spawn(self._on_disconnect(message))
-                elif kind in (PING, TIMER):
+                elif kind in (PING, TIMER, EMIT):
                     self.spawn(self._on_control(message))
                 elif kind == ACKS:
                     self.spawn(self._on_acks(message))
@@ -337,7 +338,8 @@ class Relay:
         )
 
     async def _on_control(self, message: dict[str, Any]) -> None:
-        """A ping to send, or a timer to start, stop or list, on the session's connection."""
+        """A ping to send, a timer to start, stop or list, or a Socket.IO emit, on the
+        session's connection."""
         reply_to = message.get("reply_to", "")
         if reply_to and message.get("ack_in_events"):
             reply_to = EventsAck(reply_to)
@@ -352,7 +354,13 @@ class Relay:
                 reply(ref, False, code="not_connected", detail="The connection is not open."),
             )
             return
-        if message["type"] == PING:
+        if message["type"] == EMIT:
+            if connection.sio is None:
+                detail = "Not a Socket.IO connection: send messages instead."
+                await self.reply(reply_to, reply(ref, False, code="not_socketio", detail=detail))
+            else:
+                await connection.sio.emit(message, reply_to, ref)
+        elif message["type"] == PING:
             await connection.control.ping(message.get("payload"), reply_to, ref)
         else:
             await connection.timers.command(message, reply_to, ref)

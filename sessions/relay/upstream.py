@@ -30,6 +30,7 @@ from sessions.relay.control import ControlFrames
 from sessions.relay.egress import EgressPolicy, Resolver
 from sessions.relay.frames_out import send_frame
 from sessions.relay.protocol import reply
+from sessions.relay.socketio import SocketIOLink, explained_failure
 from sessions.relay.store import Record, SessionLog, message_fields
 from sessions.relay.timers import Timers
 
@@ -89,6 +90,7 @@ class UpstreamConnection:
         "request",
         "send_lock",
         "session_id",
+        "sio",
         "task",
         "timers",
         "ws",
@@ -123,6 +125,8 @@ class UpstreamConnection:
         self.ended = False
         self.control = ControlFrames(self)
         self.timers = Timers(self)
+        # The Socket.IO client of a Socket.IO endpoint's connection, once it is open.
+        self.sio: SocketIOLink | None = None
         # Spellings of the secret values sent on this connection (handshake, then each send
         # that substituted one); None for the usual connection without secrets.
         self.masker: Masker | None = (
@@ -324,7 +328,10 @@ class UpstreamConnection:
             "subprotocol": subprotocol,
             "extensions": extensions,
         }
-        if self.connect_reply:
+        if request.get("socketio"):
+            # Answered when the namespace connects (sessions.relay.socketio).
+            self.sio = SocketIOLink(self, request["socketio"])
+        elif self.connect_reply:
             channel, ref = self.connect_reply
             opened.replies = [(channel, reply(ref, True, state=SessionState.OPEN))]
         await self.emit(opened)
@@ -359,6 +366,8 @@ class UpstreamConnection:
         logger.info(
             "Session %s connection %s failed (%s)", self.session_id, self.number, failure.kind
         )
+        if self.request.get("socketio"):
+            failure = explained_failure(failure, self.request["socketio"]["version"])
         masker = self.masker
         detail = masker.text(failure.detail) if masker else failure.detail
         info: dict[str, Any] = {"kind": failure.kind, "detail": detail}
@@ -449,9 +458,15 @@ class UpstreamConnection:
         put = self.relay.enqueue
         # Storing slows a flooding upstream down (backpressure) but would fill the disk.
         received, received_limit = 0, settings.SESSION_MAX_RECEIVED_BYTES
+        sio = self.sio
         try:
             while True:
                 message = await ws.recv()
+                if sio is not None:
+                    received += await sio.received(message)
+                    if received > received_limit:
+                        await self._close_over_limit(received_limit)
+                    continue
                 # Read per frame: a send may add secrets after the connection opened.
                 masker = self.masker
                 masked = message if masker is None else masker.message(message)
@@ -499,6 +514,10 @@ class UpstreamConnection:
             connection_exc=ws.connection_exc,
         )
         await self.timers.end_all(f"the connection closed ({code})")
+        sio_failure = None
+        if self.sio is not None:
+            sio_failure = self.sio.failure_at_close()
+            self.sio.ended(self.close_replies)
         if self.masker is not None:
             reason = self.masker.text(reason)
         info: dict[str, Any] = {"code": code, "reason": reason, "by": by}
@@ -519,6 +538,9 @@ class UpstreamConnection:
             code,
         )
         update = {"close_code": code, "close_reason": reason[:500], "closed_by": by}
+        if sio_failure is not None:
+            info["kind"], info["detail"] = sio_failure
+            update.update(failure_kind=sio_failure[0], failure_detail=sio_failure[1])
         conn_settings = self.request["settings"]
         if not self.relay.stopping and reconnect.wants_reconnect(
             conn_settings, code, self.close_intent is not None

@@ -3,7 +3,7 @@
 // `port <n>` when ready. Namespace /chat admits token "letmein" (v4: the auth payload; v2: the
 // handshake query) and refuses anyone else with "not authorized". Events: "echo" answers its
 // ack with its arguments; "shout" broadcasts "news" with a text and a binary attachment to the
-// namespace; "bye" makes the server disconnect the socket. Connecting sends "welcome".
+// namespace; "tell" answers with an "echoed" event of its arguments; "bye" makes the server disconnect the socket. Connecting sends "welcome".
 const http = require("http");
 
 const major = process.argv[2] || "4";
@@ -32,6 +32,7 @@ function serve(namespace) {
     socket.on("shout", (text) => {
       namespace.emit("news", { text }, Buffer.from([1, 2, 3, 255]));
     });
+    socket.on("tell", (...args) => socket.emit("echoed", ...args));
     socket.on("bye", () => socket.disconnect());
   });
 }

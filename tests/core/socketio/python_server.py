@@ -1,5 +1,5 @@
 """The tests' Socket.IO server in Python: python-socketio's AsyncServer (protocol 5, Engine.IO 4)
-on aiohttp, in a process of its own. Same behaviour as tests/node/socketio_server.js; prints
+as an ASGI app under uvicorn, in a process of its own. Same behaviour as tests/node/socketio_server.js; prints
 ``port <n>`` when ready."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import asyncio
 from typing import Any
 
 import socketio  # type: ignore[import-untyped]
-from aiohttp import web
+import uvicorn
 
-sio = socketio.AsyncServer(async_mode="aiohttp", ping_interval=1, ping_timeout=3)
+sio = socketio.AsyncServer(async_mode="asgi", ping_interval=1, ping_timeout=3)
 
 
 def serve(namespace: str) -> None:
@@ -32,6 +32,10 @@ def serve(namespace: str) -> None:
     async def shout(sid: str, text: Any) -> None:
         await sio.emit("news", ({"text": text}, b"\x01\x02\x03\xff"), namespace=namespace)
 
+    @sio.on("tell", namespace=namespace)
+    async def tell(sid: str, *args: Any) -> None:
+        await sio.emit("echoed", args, to=sid, namespace=namespace)
+
     @sio.on("bye", namespace=namespace)
     async def bye(sid: str) -> None:
         await sio.disconnect(sid, namespace=namespace)
@@ -40,15 +44,18 @@ def serve(namespace: str) -> None:
 async def main() -> None:
     serve("/")
     serve("/chat")
-    app = web.Application()
-    sio.attach(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    config = uvicorn.Config(
+        socketio.ASGIApp(sio), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()  # raises what stopped it
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
     print(f"port {port}", flush=True)
-    await asyncio.Event().wait()
+    await serving
 
 
 if __name__ == "__main__":
