@@ -406,6 +406,10 @@ MOCK_MIN_PUSH_INTERVAL_MS = int(os.environ.get("MOCK_MIN_PUSH_INTERVAL_MS", "100
 MOCK_LOG_CONNECTIONS = int(os.environ.get("MOCK_LOG_CONNECTIONS", "20"))
 MOCK_LOG_FRAMES = int(os.environ.get("MOCK_LOG_FRAMES", "200"))
 MOCK_LOG_FRAME_BYTES = int(os.environ.get("MOCK_LOG_FRAME_BYTES", "4096"))
+# Heartbeat of Socket.IO mocks, in seconds (Socket.IO's own defaults): the interval between
+# pings and how long a missing one is waited for before the connection is closed.
+MOCK_SOCKETIO_PING_INTERVAL = float(os.environ.get("MOCK_SOCKETIO_PING_INTERVAL", "25"))
+MOCK_SOCKETIO_PING_TIMEOUT = float(os.environ.get("MOCK_SOCKETIO_PING_TIMEOUT", "20"))
 # Egress policy of the relay (an SSRF guard): deny wins over allow; an empty allow list allows
 # everything not denied. Link-local and cloud metadata addresses are always in the default deny
 # list; loopback is denied by default when REDIS_URL is set (a shared, scaled deployment).

@@ -11,12 +11,13 @@ from core.api import ERRORS, parse
 from core.errors import NotFound
 from core.query import whole_number
 from core.requests import AuthenticatedRequest
+from core.socketio.handshake import SocketIOVersion
 from core.versioning import expected_version, versioned
-from endpoints.models import Endpoint
+from endpoints.handshake import clean_socketio
+from endpoints.models import Endpoint, Protocol
 from endpoints.projects.access import Action, ProjectView, project_actions
 from mocks import selectors, services
 from mocks import serializers as s
-from mocks.engine.handshake import endpoint_path
 from mocks.models import MockConnection
 from mocks.recording import connection_data, frame_data
 
@@ -61,11 +62,18 @@ class EndpointMockView(ProjectView):
     def behaviour_data(self, request: AuthenticatedRequest, endpoint: Endpoint) -> Response:
         behaviour = selectors.behaviour_of(endpoint=endpoint)
         key = services.mock_settings_ensure(project=self.project).key
-        path = endpoint_path(endpoint.url, selectors.shared_values(self.project.pk))
+        row = {"url": endpoint.url, "protocol": endpoint.protocol, "socketio": endpoint.socketio}
+        path = selectors.mock_path(row, selectors.shared_values(self.project.pk))
+        url = s.mock_base_url(request, key) + path
+        version = clean_socketio(None, base=endpoint.socketio)["version"]
+        socketio = endpoint.protocol == Protocol.SOCKETIO
+        if socketio:
+            url += f"?EIO={int(SocketIOVersion(version).engine)}&transport=websocket"
         data = {
             "endpoint": endpoint.pk,
-            "url": s.mock_base_url(request, key) + path,
+            "url": url,
             "path": path,
+            "socketio_path": f"/mock/{key}{path}" if socketio else None,
             "stored": behaviour.stored,
             "version": behaviour.version,
             "problem": behaviour.problem,

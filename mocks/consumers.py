@@ -10,12 +10,14 @@ endpoint documents). See docs/mock.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import re
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,8 +28,10 @@ from django.conf import settings
 from django.http.cookie import parse_cookie
 from django.utils import timezone
 
+from core.socketio.handshake import SocketIOVersion
 from mocks.engine.handshake import HandshakeRequest, check_handshake
 from mocks.engine.machine import Close, MockMachine, Send
+from mocks.engine.sio import SocketIOMock, Start
 from mocks.recorder import Closed, recorder
 from mocks.recording import FrameRecord, connection_opened, traffic_group
 from mocks.selectors import MockTarget, mock_target
@@ -62,6 +66,7 @@ class MockConsumer(AsyncWebsocketConsumer):
 
     target: MockTarget | None = None
     machine: MockMachine | None = None
+    sio: SocketIOMock | None = None  # a Socket.IO endpoint's mock
     connection_id: int | None = None
 
     async def connect(self) -> None:
@@ -80,6 +85,12 @@ class MockConsumer(AsyncWebsocketConsumer):
             await self.deny(404, _json_body("not_found", "No mock here."))
             return
         request = handshake_request(self.scope)
+        version = target.socketio_version
+        if version is not None and request.params.get("EIO") != [str(int(version.engine))]:
+            # What a Socket.IO server of the other version answers: 400, before any session.
+            detail = f"This mock speaks Socket.IO {version.value} (EIO={int(version.engine)})."
+            await self.deny(400, _json_body("socketio_version", detail))
+            return
         if target.header_name:
             sent = request.headers.get(target.header_name.lower(), [])
             if not any(hmac.compare_digest(v.encode(), target.header_value.encode()) for v in sent):
@@ -108,6 +119,19 @@ class MockConsumer(AsyncWebsocketConsumer):
         self.counted = True
         self.target = target
         self.machine = MockMachine(target.spec, target.messages, target.schemas, target.values)
+        if version is not None:
+            self.sio = SocketIOMock(
+                self.machine,
+                version,
+                namespace=target.socketio["namespace"],
+                auth=target.socketio["auth"],
+                check_auth=handshake["check"],
+                prefix=f"/mock/{key}{target.path}",
+                ping_interval=settings.MOCK_SOCKETIO_PING_INTERVAL,
+                ping_timeout=settings.MOCK_SOCKETIO_PING_TIMEOUT,
+                max_payload=settings.MOCK_MAX_MESSAGE_SIZE,
+            )
+            self.pong = asyncio.Event()
         self.tokens = 2 * settings.MOCK_RATE_LIMIT
         self.refilled = time.monotonic()
         opened = await database_sync_to_async(connection_opened)(
@@ -116,12 +140,21 @@ class MockConsumer(AsyncWebsocketConsumer):
         self.connection_id = opened["id"]
         await self.announce(opened)
         await self.accept(subprotocol=subprotocol)
-        await self.perform(self.machine.opening())
-        for index, push in enumerate(self.machine.pushes):
-            self.spawn(self.pushing(index, push["interval_ms"], push["times"]))
+        if self.sio is not None:
+            # Pushes start when the endpoint's namespace connects (a Start action).
+            self.spawn(self.heartbeat())
+            await self.perform(self.sio.opening())
+        else:
+            await self.perform(self.machine.opening())
+            self.start_pushes()
         seconds = self.machine.close_after_seconds
         if seconds is not None:
             self.spawn(self.close_later(seconds))
+
+    def start_pushes(self) -> None:
+        assert self.machine is not None
+        for index, push in enumerate(self.machine.pushes):
+            self.spawn(self.pushing(index, push["interval_ms"], push["times"]))
 
     def client_address(self) -> str:
         client = self.scope.get("client") or ("", "")
@@ -181,6 +214,13 @@ class MockConsumer(AsyncWebsocketConsumer):
             self.record("in", data, "", "over the rate limit")
             await self.finish(POLICY_VIOLATION, "rate limit exceeded")
             return
+        if self.sio is not None:
+            heard = self.sio.receive(text_data, bytes_data)
+            if heard.note == "pong":
+                self.pong.set()
+            self.record("in", data, heard.message, heard.note, heard.event)
+            await self.perform(heard.actions)
+            return
         got = self.machine.receive(text_data, bytes_data)
         self.record("in", data, got.message, got.note)
         await self.perform(got.actions)
@@ -195,8 +235,11 @@ class MockConsumer(AsyncWebsocketConsumer):
         self.tokens -= 1
         return True
 
-    async def perform(self, actions: list[Send | Close] | list[Send]) -> None:
+    async def perform(self, actions: Sequence[Send | Close | Start]) -> None:
         for action in actions:
+            if isinstance(action, Start):
+                self.start_pushes()
+                continue
             if isinstance(action, Close):
                 await self.finish(action.code, action.reason)
                 return
@@ -208,7 +251,7 @@ class MockConsumer(AsyncWebsocketConsumer):
     async def emit(self, action: Send) -> None:
         if self.close_sent is not None:
             return
-        self.record("out", action.data, action.message, action.note)
+        self.record("out", action.data, action.message, action.note, action.event)
         if action.note == "dropped":
             return
         if isinstance(action.data, bytes):
@@ -229,13 +272,40 @@ class MockConsumer(AsyncWebsocketConsumer):
             count += 1
             # Scheduled from the start, so pushes do not drift later with each one.
             await asyncio.sleep(max(0.0, start + count * interval - time.monotonic()))
-            await self.emit(self.machine.push(index, count))
+            if self.sio is not None:
+                for frame in self.sio.push(index, count):
+                    await self.emit(frame)
+            else:
+                await self.emit(self.machine.push(index, count))
 
     async def close_later(self, seconds: float) -> None:
         assert self.machine is not None
         await asyncio.sleep(seconds)
         close = self.machine.timed_close()
+        if self.sio is not None:
+            await self.perform(self.sio.closing(close))
+            return
         await self.finish(close.code, close.reason)
+
+    async def heartbeat(self) -> None:
+        """Socket.IO's heartbeat: v4 pings and waits for the pong; v2 waits for the client's
+        pings. A connection whose heartbeat stops is closed, as a Socket.IO server does."""
+        sio = self.sio
+        assert sio is not None
+        interval, timeout = sio.server.ping_interval, sio.server.ping_timeout
+        while self.close_sent is None:
+            if sio.server.version is SocketIOVersion.V4:
+                await asyncio.sleep(interval)
+                self.pong.clear()
+                for frame in sio.ping():
+                    await self.emit(frame)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.pong.wait(), timeout)
+            else:
+                await asyncio.sleep(interval + timeout)
+            if sio.missed_heartbeat():
+                await self.finish(1000, "ping timeout")
+                return
 
     async def finish(self, code: int, reason: str) -> None:
         if self.close_sent is not None:
@@ -243,7 +313,9 @@ class MockConsumer(AsyncWebsocketConsumer):
         self.close_sent = (code, reason)
         await self.close(code=code, reason=reason)
 
-    def record(self, direction: str, data: str | bytes, message: str, note: str) -> None:
+    def record(
+        self, direction: str, data: str | bytes, message: str, note: str, event: str = ""
+    ) -> None:
         if self.target is None or self.connection_id is None:
             return
         self.seq += 1
@@ -252,7 +324,7 @@ class MockConsumer(AsyncWebsocketConsumer):
         recorder().add(
             self.target.endpoint_id,
             self.connection_id,
-            FrameRecord(self.seq, direction, data, message, note, timezone.now()),
+            FrameRecord(self.seq, direction, data, message, note, timezone.now(), event),
         )
 
     def spawn(self, coroutine: Any) -> None:

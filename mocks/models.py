@@ -90,6 +90,8 @@ class MockFrame(models.Model):
     message = models.CharField(max_length=200, blank=True, default="")
     # What the mock did about it: "reply", "echo", "error", "ignored", "dropped", "invalid", ...
     note = models.CharField(max_length=40, blank=True, default="")
+    # Socket.IO: the event the frame carries (an attachment: the event it belongs to).
+    event = models.CharField(max_length=200, blank=True, default="")
     at = models.DateTimeField()
 
     class Meta:

@@ -31,6 +31,7 @@ class FrameRecord:
     message: str
     note: str
     at: datetime
+    event: str = ""
 
 
 def connection_data(row: MockConnection) -> dict[str, Any]:
@@ -55,6 +56,7 @@ def frame_data(row: MockFrame) -> dict[str, Any]:
         "truncated": row.truncated,
         "message": row.message,
         "note": row.note,
+        "event": row.event,
         "at": iso(row.at),
     }
 
@@ -78,6 +80,7 @@ def _frame_row(connection_id: int, record: FrameRecord) -> MockFrame:
         truncated=truncated,
         message=record.message[:200],
         note=record.note[:40],
+        event=record.event[:200],
         at=record.at,
     )
 

@@ -3,19 +3,31 @@ its recent traffic."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 
 from core.errors import NotFound
-from endpoints.models import Endpoint, Message, ProjectSchema, Variable
-from mocks.engine.handshake import endpoint_path
+from core.socketio.handshake import SocketIOVersion
+from endpoints.handshake import clean_socketio
+from endpoints.models import Endpoint, Message, ProjectSchema, Protocol, Variable
+from mocks.engine.handshake import endpoint_path, socketio_mock_path
 from mocks.engine.spec import MockSpecError, normalize_spec
 from mocks.models import MockBehaviour, MockConnection, MockFrame, MockSettings
 
-_MESSAGE_KEYS = ("name", "direction", "format", "schema", "match", "examples", "reply_to")
+_MESSAGE_KEYS = (
+    "name",
+    "direction",
+    "format",
+    "schema",
+    "match",
+    "examples",
+    "reply_to",
+    "event",
+    "ack_schema",
+)
 DEFAULT_SPEC: dict[str, Any] = {}
 
 
@@ -32,6 +44,16 @@ class MockTarget:
     messages: list[dict[str, Any]]
     schemas: dict[str, Any]
     values: dict[str, str]
+    path: str = "/"  # the endpoint's path, under /mock/<key>
+    protocol: str = "websocket"
+    socketio: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def socketio_version(self) -> SocketIOVersion | None:
+        """The Socket.IO version the mock speaks; None for a WebSocket endpoint."""
+        if self.protocol != "socketio":
+            return None
+        return SocketIOVersion(self.socketio["version"])
 
 
 def shared_values(project_id: int) -> dict[str, str]:
@@ -53,21 +75,34 @@ def documented_messages(endpoint_id: int) -> list[dict[str, Any]]:
 
 
 def effective_spec(
-    stored: dict[str, Any] | None, messages: list[dict[str, Any]]
+    stored: dict[str, Any] | None, messages: list[dict[str, Any]], *, socketio: bool = False
 ) -> tuple[dict[str, Any], str | None]:
     """The stored spec normalised, or the default one when there is none or it no longer fits
-    the messages (one it names was renamed or deleted), with why it does not."""
+    the messages (one it names was renamed or deleted) or the protocol, with why it does not."""
     minimum = settings.MOCK_MIN_PUSH_INTERVAL_MS
     try:
-        return normalize_spec(stored or DEFAULT_SPEC, messages, min_interval_ms=minimum), None
+        normal = normalize_spec(
+            stored or DEFAULT_SPEC, messages, min_interval_ms=minimum, socketio=socketio
+        )
+        return normal, None
     except MockSpecError as exc:
-        default = normalize_spec(DEFAULT_SPEC, messages, min_interval_ms=minimum)
+        default = normalize_spec(DEFAULT_SPEC, messages, min_interval_ms=minimum, socketio=socketio)
         return default, str(exc)
+
+
+def mock_path(endpoint: Any, values: dict[str, str]) -> str:
+    """Where under ``/mock/<key>`` the endpoint's mock answers: its URL's path, followed by
+    the Socket.IO path for a Socket.IO endpoint."""
+    path = endpoint_path(endpoint["url"], values)
+    if endpoint["protocol"] != Protocol.SOCKETIO:
+        return path
+    return socketio_mock_path(path, clean_socketio(None, base=endpoint["socketio"])["path"])
 
 
 def mock_target(*, key: str, path: str) -> MockTarget | None:
     """What ``/mock/<key><path>`` serves, or None: no such key, mocking switched off, or no
-    endpoint of the project has that path (the first by position when several do)."""
+    endpoint of the project has that path (the first by position when several do). A
+    Socket.IO endpoint's path ends with its Socket.IO path (``/v1/socket.io``)."""
     mock = (
         MockSettings.objects.filter(key=key, enabled=True)
         .values("project_id", "header_name", "header_value")
@@ -82,14 +117,15 @@ def mock_target(*, key: str, path: str) -> MockTarget | None:
     for row in (
         Endpoint.objects.filter(project_id=project_id)
         .order_by("folder_id", "position", "id")
-        .values("pk", "url", "params", "headers", "cookies", "subprotocols")
+        .values("pk", "url", "params", "headers", "cookies", "subprotocols", "protocol", "socketio")
     ):
-        if endpoint_path(row["url"], values) == wanted:
+        if mock_path(row, values).rstrip("/") == wanted.rstrip("/"):
             endpoint = row
             break
     if endpoint is None:
         return None
     messages = documented_messages(endpoint["pk"])
+    socketio = endpoint["protocol"] == Protocol.SOCKETIO
     stored = MockBehaviour.objects.filter(endpoint_id=endpoint["pk"]).values_list("spec", flat=True)
     schemas = dict(
         ProjectSchema.objects.filter(project_id=project_id).values_list("name", "schema")
@@ -106,10 +142,13 @@ def mock_target(*, key: str, path: str) -> MockTarget | None:
             "cookies": endpoint["cookies"],
             "subprotocols": endpoint["subprotocols"],
         },
-        spec=effective_spec(stored.first(), messages)[0],
+        spec=effective_spec(stored.first(), messages, socketio=socketio)[0],
         messages=messages,
         schemas=schemas,
         values=values,
+        path=endpoint_path(endpoint["url"], values),
+        protocol=endpoint["protocol"],
+        socketio=clean_socketio(None, base=endpoint["socketio"]),
     )
 
 
@@ -135,7 +174,11 @@ class Behaviour:
 
 def behaviour_of(*, endpoint: Endpoint) -> Behaviour:
     row = MockBehaviour.objects.filter(endpoint=endpoint).first()
-    spec, problem = effective_spec(row.spec if row else None, documented_messages(endpoint.pk))
+    spec, problem = effective_spec(
+        row.spec if row else None,
+        documented_messages(endpoint.pk),
+        socketio=endpoint.protocol == Protocol.SOCKETIO,
+    )
     return Behaviour(spec, row.version if row else 0, row is not None, problem)
 
 

@@ -80,8 +80,16 @@ class MockSettingsInSerializer(serializers.Serializer[Any]):
 
 class MockBehaviourOutSerializer(serializers.Serializer[Any]):
     endpoint = serializers.IntegerField()
-    url = serializers.CharField(help_text="Where this endpoint's mock answers.")
-    path = serializers.CharField()
+    url = serializers.CharField(
+        help_text="Where this endpoint's mock answers (a Socket.IO endpoint's: the WebSocket "
+        "transport's URL, with EIO and transport)."
+    )
+    path = serializers.CharField(help_text="The part of url after /mock/<key>.")
+    socketio_path = serializers.CharField(
+        allow_null=True,
+        help_text="Socket.IO endpoints: the path option a Socket.IO client connects with "
+        "(/mock/<key>/v1/socket.io/); null for WebSocket endpoints.",
+    )
     stored = serializers.BooleanField(help_text="False: the default behaviour.")
     version = serializers.IntegerField(help_text="0 until a behaviour is stored.")
     problem = serializers.CharField(
@@ -115,4 +123,8 @@ class MockFrameSerializer(serializers.Serializer[Any]):
     truncated = serializers.BooleanField()
     message = serializers.CharField(help_text="The documented message it is; empty: none.")
     note = serializers.CharField(help_text="What the mock did: reply, echo, ignored, dropped...")
+    event = serializers.CharField(
+        help_text="Socket.IO: the event the frame carries (an attachment's: its event's); "
+        "empty otherwise."
+    )
     at = serializers.DateTimeField()

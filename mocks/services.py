@@ -13,7 +13,7 @@ from core.errors import ValidationFailed, VersionConflict
 from core.versioning import check_version
 from endpoints.activity.event_kinds import EventKind
 from endpoints.activity.events import publish
-from endpoints.models import Endpoint, Project
+from endpoints.models import Endpoint, Project, Protocol
 from mocks.engine.spec import MockSpecError, normalize_spec
 from mocks.models import MockBehaviour, MockSettings, new_mock_key
 from mocks.selectors import documented_messages
@@ -101,6 +101,7 @@ def mock_behaviour_update(
             spec,
             documented_messages(endpoint.pk),
             min_interval_ms=settings.MOCK_MIN_PUSH_INTERVAL_MS,
+            socketio=endpoint.protocol == Protocol.SOCKETIO,
         )
     except MockSpecError as exc:
         field = f"spec.{exc.field}" if exc.field else "spec"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.socketio.handshake import normalise_path
 from endpoints.environments.resolver import fill_known, static_text
 
 
@@ -24,6 +25,12 @@ def endpoint_path(url: str, values: Mapping[str, str]) -> str:
         path = urlsplit(f"ws://{rest}").path
     path = "/" + path.lstrip("/")
     return path.rstrip("/") or "/"
+
+
+def socketio_mock_path(path: str, socketio_path: str) -> str:
+    """Where under ``/mock/<key>`` a Socket.IO endpoint's mock answers: the endpoint's path
+    (``endpoint_path``) followed by its Socket.IO path (``/v1/socket.io/``)."""
+    return ("" if path == "/" else path) + normalise_path(socketio_path)
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ class HandshakeVerdict:
     subprotocol: str | None
 
 
-def _expected(value: str, values: Mapping[str, str]) -> str | None:
+def expected_value(value: str, values: Mapping[str, str]) -> str | None:
     """The value a documented row requires, or None when any value will do: an empty value,
     or one holding references the shared globals cannot fill (secrets, dynamic values)."""
     literal = static_text(value) if "{{" in value else value
@@ -75,7 +82,7 @@ def check_handshake(
             if not got:
                 problems.append(f"{label} {name!r} is missing")
                 continue
-            expected = _expected(str(row.get("value") or ""), values)
+            expected = expected_value(str(row.get("value") or ""), values)
             if expected is not None and expected not in got:
                 problems.append(f"{label} {name!r} does not have the documented value")
     offered = list(request.subprotocols)

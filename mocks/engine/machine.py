@@ -3,6 +3,7 @@ runs the timers (delays, pushes, the close after T seconds) and the socket."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class Send:
     message: str
     note: str
     delay_ms: int = 0
+    event: str = ""  # Socket.IO: the event the frame carries
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class Received:
     message: str
     note: str
     actions: list[Send | Close]
+    # Socket.IO: the acknowledgement's arguments as JSON array text, when the rule or the
+    # message documents one (sent only if the client asked for an ack).
+    ack: str | None = None
 
 
 class MockMachine:
@@ -109,16 +114,21 @@ class MockMachine:
 
     # --- client frames --------------------------------------------------------------------
 
-    def receive(self, text: str | None, data: bytes | None = None) -> Received:
+    def receive(
+        self, text: str | None, data: bytes | None = None, *, recognised: str | None = None
+    ) -> Received:
+        """What to do about a client frame. ``recognised``: the documented message it is,
+        already known (a Socket.IO event is recognised by its name, not by match rules)."""
         self.received += 1
-        value = parse_json(text)
-        verdict = self.contract.check(SEND, text, value)
-        name = verdict.message or ""
+        if recognised is None:
+            verdict = self.contract.check(SEND, text, parse_json(text))
+            recognised = verdict.message or ""
+        name = recognised
         actions: list[Send | Close] = []
         rule = self.rules.get(name)
+        values = dict(self.values)
         if rule is not None:
-            note = "reply"
-            values = dict(self.values)
+            note = "reply" if rule["reply"] is not None else "ack"
             frame = Frame(text, data)
             for extraction in self.extractions.get(name, []):
                 got = extraction.apply(frame)
@@ -131,9 +141,23 @@ class MockMachine:
         if limit is not None and self.received >= limit and not self.closing:
             self.closing = True
             actions.append(self.timed_close())
-        return Received(name, note, actions)
+        return Received(name, note, actions, self._ack(name, rule, values))
+
+    def _ack(
+        self, name: str, rule: Mapping[str, Any] | None, values: Mapping[str, str]
+    ) -> str | None:
+        if rule is not None and rule.get("ack"):
+            return str(render(rule["ack"], "json", values, self.dynamics))
+        schema = self.messages[name].get("ack_schema") if name else None
+        if schema is None:
+            return None
+        examples = schema.get("examples") if isinstance(schema, Mapping) else None
+        first = next((e for e in examples or [] if isinstance(e, list)), [])
+        return json.dumps(first)
 
     def _reply(self, rule: Mapping[str, Any], values: dict[str, str]) -> list[Send]:
+        if rule["reply"] is None:
+            return []
         self.replies += 1
         faults = self.spec["faults"]
         values[COUNTER_VARIABLE] = str(self.replies)

@@ -13,6 +13,10 @@ Stored and sent as JSON::
                 "close_reason": "", "drop_every_nth_reply": null,
                 "invalid_frame_every_nth_reply": null},
      "unmatched": {"policy": "ignore", "message": null, "example": null}}
+
+A Socket.IO endpoint's rules also have ``ack``: the acknowledgement's arguments as a JSON
+array template (null: the documented ``ack_schema``'s first example), and may leave out the
+reply when they acknowledge.
 """
 
 from __future__ import annotations
@@ -161,9 +165,14 @@ def _unstorable_at(value: Any, path: str) -> str | None:
 
 
 def normalize_spec(
-    raw: Any, messages: Sequence[Mapping[str, Any]], *, min_interval_ms: int
+    raw: Any,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    min_interval_ms: int,
+    socketio: bool = False,
 ) -> dict[str, Any]:
-    """The spec with every default filled in; MockSpecError naming the first bad field."""
+    """The spec with every default filled in; MockSpecError naming the first bad field.
+    ``socketio``: the endpoint speaks Socket.IO (its rules may acknowledge)."""
     where = _unstorable_at(raw, "")
     if where is not None:
         raise MockSpecError(where, "NUL and unpaired surrogate characters cannot be stored")
@@ -205,32 +214,38 @@ def normalize_spec(
     rules = []
     for index, item in enumerate(_list(spec.get("rules"), "rules")):
         field = f"rules[{index}]"
-        item = _object(item, field, {"when", "reply", "pick", "delay_ms", "extract"})
+        item = _object(item, field, {"when", "reply", "pick", "delay_ms", "extract", "ack"})
         when = docs.named(item.get("when"), f"{field}.when", "send")
+        ack = item.get("ack")
+        if ack is not None and not socketio:
+            raise MockSpecError(f"{field}.ack", "only Socket.IO endpoints acknowledge")
+        ack = _text(ack, f"{field}.ack", "") or None
+        reply: Mapping[str, Any] | None
         if item.get("reply") is None:
             reply = docs.reply_of(when["name"])
-            if reply is None:
+            if reply is None and ack is None:
                 raise MockSpecError(
                     f"{field}.reply", f"{when['name']!r} has no documented reply: name one"
                 )
         else:
             reply = docs.named(item.get("reply"), f"{field}.reply", "receive")
-        if not reply.get("examples"):
+        if reply is not None and not reply.get("examples"):
             raise MockSpecError(f"{field}.reply", f"{reply['name']!r} has no example to send")
         pick = item.get("pick", "first")
         if pick not in PICKS:
             raise MockSpecError(f"{field}.pick", f"one of {', '.join(PICKS)}")
-        rules.append(
-            {
-                "when": when["name"],
-                "reply": reply["name"],
-                "pick": pick,
-                "delay_ms": _whole(
-                    item.get("delay_ms", 0), f"{field}.delay_ms", minimum=0, maximum=MAX_DELAY_MS
-                ),
-                "extract": _extractions(item.get("extract"), f"{field}.extract"),
-            }
-        )
+        rule = {
+            "when": when["name"],
+            "reply": reply["name"] if reply is not None else None,
+            "pick": pick,
+            "delay_ms": _whole(
+                item.get("delay_ms", 0), f"{field}.delay_ms", minimum=0, maximum=MAX_DELAY_MS
+            ),
+            "extract": _extractions(item.get("extract"), f"{field}.extract"),
+        }
+        if socketio:
+            rule["ack"] = ack
+        rules.append(rule)
     whens = [rule["when"] for rule in rules]
     for index, when in enumerate(whens):
         if when in whens[:index]:
