@@ -9,7 +9,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import HtmlLexer, JsonLexer, XmlLexer
+from pygments.lexers import HtmlLexer, JavascriptLexer, JsonLexer, PythonLexer, XmlLexer
 
 FORMAT_LABELS = {
     "text": "Text",
@@ -23,7 +23,14 @@ FORMAT_LABELS = {
 MAX_HIGHLIGHT_CHARS = 64 * 1024
 MAX_HEXDUMP_BYTES = 4096
 
-_LEXERS = {"json": JsonLexer, "xml": XmlLexer, "html": HtmlLexer}
+# By a message's format, and the languages of the docs' own code (Socket.IO connection code).
+_LEXERS = {
+    "json": JsonLexer,
+    "xml": XmlLexer,
+    "html": HtmlLexer,
+    "javascript": JavascriptLexer,
+    "python": PythonLexer,
+}
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 

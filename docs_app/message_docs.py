@@ -32,7 +32,7 @@ from docs_app.markup import (
     md_heading,
     shift_headings,
 )
-from docs_app.schema_table import SchemaTable, match_words, schema_rows
+from docs_app.schema_table import SchemaTable, arguments_rows, match_words, schema_rows
 from endpoints.contracts.examples import default_body
 from endpoints.contracts.schemas import COMPONENTS_PREFIX, referenced_in_order
 from endpoints.environments.resolver import fill_known
@@ -120,6 +120,17 @@ DIRECTION_TITLES = {
     "send": "Client → server (send)",
     "receive": "Server → client (receive)",
 }
+# A Socket.IO endpoint's messages are events: the client emits, the server emits to it.
+EVENT_DIRECTION_TITLES = {
+    "send": "Client → server (emit)",
+    "receive": "Server → client (event)",
+}
+ACK_NOTES = {
+    "send": "The server acknowledges this event with these arguments: pass a callback as the "
+    "emit's last argument to receive them.",
+    "receive": "The server asks for an acknowledgement of this event: call the handler's last "
+    "argument (the ack callback) with these arguments.",
+}
 
 
 @lru_cache(maxsize=4096)
@@ -145,6 +156,10 @@ class MessageDoc:
     examples: list[Example]
     reply_to: str
     replies: list[MessageDoc] = field(default_factory=list)
+    # A Socket.IO event's name ("" for a WebSocket message); then ``table`` lists its
+    # arguments, and ``ack_table`` those of its acknowledgement, if one is documented.
+    event: str = ""
+    ack_table: SchemaTable | None = None
 
 
 @dataclass(frozen=True)
@@ -160,12 +175,17 @@ class MessagesView:
     send: list[MessageDoc]
     receive: list[MessageDoc]
     schemas: list[SchemaDoc]
+    events: bool = False  # a Socket.IO endpoint's: events, emitted either way
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return EVENT_DIRECTION_TITLES if self.events else DIRECTION_TITLES
 
     @property
     def groups(self) -> list[tuple[str, str, list[MessageDoc]]]:
         """(direction, title, messages) of each direction that has messages."""
         return [
-            (direction, DIRECTION_TITLES[direction], items)
+            (direction, self.titles[direction], items)
             for direction, items in (("send", self.send), ("receive", self.receive))
             if items
         ]
@@ -185,6 +205,11 @@ def message_doc(
     message: Any, values: Mapping[str, str], project_schemas: Mapping[str, Any]
 ) -> MessageDoc:
     fmt = message.format
+    event = str(getattr(message, "event", "") or "")
+    table = None
+    if message.schema is not None:
+        table = (arguments_rows if event else schema_rows)(message.schema, project_schemas)
+    ack_schema = getattr(message, "ack_schema", None) if event else None
     examples = [
         example_of(str(item.get("name", "")), fmt, "", str(item.get("body", "")), values)
         for item in (message.examples or [])
@@ -197,9 +222,11 @@ def message_doc(
         description=message.description,
         description_html=description_html(message.description),
         match=match_words(message.match),
-        table=schema_rows(message.schema, project_schemas) if message.schema is not None else None,
+        table=table,
         examples=examples,
         reply_to=message.reply_to,
+        event=event,
+        ack_table=None if ack_schema is None else arguments_rows(ack_schema, project_schemas),
     )
 
 
@@ -223,7 +250,7 @@ def messages_view(
             by_name[doc.reply_to].replies.append(doc)
         else:
             receive.append(doc)
-    used = referenced_in_order([message.schema for message in messages], schemas)
+    used = referenced_in_order(documented_schemas(messages), schemas)
     return MessagesView(
         send,
         receive,
@@ -237,7 +264,19 @@ def messages_view(
             )
             for name in used
         ],
+        events=any(doc.event for doc in docs),
     )
+
+
+def documented_schemas(messages: Sequence[Any]) -> list[Any]:
+    """The schemas ``messages`` document, acknowledgements' included: what may refer to a
+    project schema."""
+    found = []
+    for message in messages:
+        found.append(message.schema)
+        if getattr(message, "ack_schema", None) is not None:
+            found.append(message.ack_schema)
+    return found
 
 
 # --- documented messages as HTML -------------------------------------------------------------
@@ -269,7 +308,7 @@ def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def schema_table_html(table: SchemaTable, caption: str) -> str:
+def schema_table_html(table: SchemaTable, caption: str, first: str = "Property") -> str:
     parts = []
     if table.root_constraints:
         parts.append(
@@ -278,14 +317,14 @@ def schema_table_html(table: SchemaTable, caption: str) -> str:
         )
     parts.append(
         f'<div class="table-wrap"><table class="schema"><caption class="sr">{escape(caption)}'
-        '</caption><thead><tr><th scope="col">Property</th><th scope="col">Type</th>'
+        f'</caption><thead><tr><th scope="col">{first}</th><th scope="col">Type</th>'
         '<th scope="col">Required</th><th scope="col">Constraints</th>'
         '<th scope="col">Description</th></tr></thead><tbody>'
     )
     for row in table.rows:
         constraints = "<br>".join(f"<code>{escape(item)}</code>" for item in row.constraints)
         parts.append(
-            f'<tr><td data-label="Property"><code>{escape(row.path)}</code></td>'
+            f'<tr><td data-label="{first}"><code>{escape(row.path)}</code></td>'
             f'<td data-label="Type">{escape(row.type)}</td>'
             f'<td data-label="Required">{"yes" if row.required else "no"}</td>'
             f'<td data-label="Constraints">{constraints}</td>'
@@ -303,12 +342,25 @@ def _message_html(message: MessageDoc, level: int, reply: bool) -> str:
         f'<article class="message message-{escape(message.direction)}">'
         f'<header class="example-head"><h{level}>{label}{escape(message.name)}</h{level}>'
         f'<span class="format">{escape(message.format_label)}</span></header>'
-        f'<p class="match">Matches: <code>{escape(message.match)}</code></p>'
     ]
+    if message.event:
+        parts.append(f'<p class="event">Event: <code>{escape(message.event)}</code></p>')
+    else:
+        parts.append(f'<p class="match">Matches: <code>{escape(message.match)}</code></p>')
     if message.description_html:
         parts.append(f'<div class="prose message-description">{message.description_html}</div>')
-    if message.table is not None:
+    if message.table is not None and message.event:
+        parts.append('<p class="arguments-title">Arguments</p>')
+        parts.append(schema_table_html(message.table, f"Arguments of {message.name}", "Argument"))
+    elif message.table is not None:
         parts.append(schema_table_html(message.table, f"Schema of {message.name}"))
+    if message.ack_table is not None:
+        parts.append(
+            f'<section class="ack"><p class="ack-title">Acknowledgement</p>'
+            f'<p class="ack-note">{escape(ACK_NOTES[message.direction])}</p>'
+            f"{schema_table_html(message.ack_table, f'Acknowledgement of {message.name}', 'Argument')}"
+            "</section>"
+        )
     parts.extend(_example_html(example) for example in message.examples)
     if message.replies:
         parts.append('<div class="replies">')
@@ -373,13 +425,13 @@ def example_markdown(example: Example) -> list[str]:
     return [md_fence(example.text, info), ""]
 
 
-def schema_markdown(table: SchemaTable) -> list[str]:
+def schema_markdown(table: SchemaTable, first: str = "Property") -> list[str]:
     """A schema table as a Markdown table (and what the message must be as a whole)."""
     out: list[str] = []
     if table.root_constraints:
         out += [f"{_first_upper(table.root_type)}: " + "; ".join(table.root_constraints), ""]
     out += [
-        "| Property | Type | Required | Constraints | Description |",
+        f"| {first} | Type | Required | Constraints | Description |",
         "| --- | --- | --- | --- | --- |",
     ]
     out += [
@@ -394,11 +446,19 @@ def schema_markdown(table: SchemaTable) -> list[str]:
 
 def _message_markdown(message: MessageDoc, level: int, title: str) -> list[str]:
     out = [md_heading(level, title), ""]
-    out += [f"Format: {message.format_label}. Matches: {message.match}.", ""]
+    if message.event:
+        out += [f"Event: {md_code(message.event)}.", ""]
+    else:
+        out += [f"Format: {message.format_label}. Matches: {message.match}.", ""]
     if message.description.strip():
         out += [message.description.strip(), ""]
-    if message.table is not None:
+    if message.table is not None and message.event:
+        out += ["Arguments:", "", *schema_markdown(message.table, "Argument")]
+    elif message.table is not None:
         out += ["Schema:", "", *schema_markdown(message.table)]
+    if message.ack_table is not None:
+        out += [f"Acknowledgement: {ACK_NOTES[message.direction]}", ""]
+        out += schema_markdown(message.ack_table, "Argument")
     for example in message.examples:
         out += [f"Example “{' '.join(example.name.split())}”:", "", *example_markdown(example)]
     for reply in message.replies:

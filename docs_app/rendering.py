@@ -17,7 +17,12 @@ from typing import Any
 from django.utils.safestring import SafeString, mark_safe
 
 from docs_app.markup import md_cell, md_code, md_fence, md_heading, md_link_text
-from docs_app.message_docs import DIRECTION_TITLES, MessagesView, messages_markdown
+from docs_app.message_docs import (
+    DIRECTION_TITLES,
+    EVENT_DIRECTION_TITLES,
+    MessagesView,
+    messages_markdown,
+)
 from docs_app.selectors import (
     DocsEndpoint,
     DocsEndpointSummary,
@@ -25,7 +30,9 @@ from docs_app.selectors import (
     DocsTree,
     MessageOutline,
 )
+from docs_app.socketio_docs import SocketIODoc, socketio_markdown
 from endpoints.environments.resolver import fill_known
+from endpoints.handshake import SOCKETIO
 from endpoints.models import EndpointStatus
 
 STATUS_LABELS: dict[str, str] = {str(value): str(label) for value, label in EndpointStatus.choices}
@@ -74,6 +81,10 @@ def _tags(tags: Sequence[str]) -> str:
     return f'<ul class="tags" aria-label="Tags">{items}</ul>'
 
 
+def _protocol(item: DocsEndpointSummary) -> str:
+    return '<p class="card-protocol">Socket.IO</p>' if item.protocol == SOCKETIO else ""
+
+
 def _endpoint_card(item: DocsEndpointSummary, root: str, path: str = "") -> str:
     crumbs = f'<p class="card-path">{escape(path)}</p>' if path else ""
     summary = f'<p class="card-summary">{escape(item.summary)}</p>' if item.summary else ""
@@ -81,7 +92,8 @@ def _endpoint_card(item: DocsEndpointSummary, root: str, path: str = "") -> str:
         f'<li class="card">{crumbs}<div class="card-head">'
         f'<a class="card-name" href="{root}endpoints/{item.id}/">{escape(item.name)}</a>'
         f"{_badge(item.status)}</div>"
-        f'<code class="card-url">{escape(item.url)}</code>{summary}{_tags(item.tags)}</li>'
+        f'<code class="card-url">{escape(item.url)}</code>{_protocol(item)}{summary}'
+        f"{_tags(item.tags)}</li>"
     )
 
 
@@ -199,6 +211,8 @@ def index_markdown(
             f"- [{md_link_text(item.name)}]({link_prefix}endpoints/{item.id}.md) — "
             f"{status_label(item.status)} — {md_code(item.url)}"
         )
+        if item.protocol == SOCKETIO:
+            line += " — Socket.IO"
         if item.tags:
             line += " — tags: " + ", ".join(item.tags)
         if item.summary:
@@ -231,6 +245,7 @@ def endpoint_markdown(
     cookies: Sequence[Row],
     subprotocols: Sequence[str],
     messages: MessagesView,
+    socketio: SocketIODoc | None = None,
 ) -> str:
     out = [f"# {' '.join(endpoint.name.split())}", ""]
     facts = [f"- Status: {status_label(endpoint.status)}"]
@@ -244,6 +259,8 @@ def endpoint_markdown(
         facts.append(f"- Auth: {endpoint.auth['label']}")
     facts.append(f"- Last updated: {endpoint.updated_at:%Y-%m-%d %H:%M} UTC")
     out += [*facts, "", "## URL", "", md_fence(url), ""]
+    if socketio is not None:
+        out += socketio_markdown(socketio, 2)
     if endpoint.description.strip():
         out += ["## Description", "", endpoint.description.strip(), ""]
     for title, rows in (("Query parameters", params), ("Headers", headers), ("Cookies", cookies)):
@@ -275,14 +292,16 @@ def llms_full_endpoints(tree: DocsTree, outlines: Mapping[int, Sequence[Any]]) -
     return chosen
 
 
-def _outline_markdown(outline: Sequence[MessageOutline]) -> list[str]:
+def _outline_markdown(
+    outline: Sequence[MessageOutline], titles: Mapping[str, str] = DIRECTION_TITLES
+) -> list[str]:
     send = {item.name for item in outline if item.direction == "send"}
     replies: dict[str, list[str]] = {}
     for item in outline:
         if item.direction != "send" and item.reply_to in send:
             replies.setdefault(item.reply_to, []).append(item.name)
     out = []
-    for direction, title in DIRECTION_TITLES.items():
+    for direction, title in titles.items():
         names = []
         for item in outline:
             if item.direction != direction or (direction != "send" and item.reply_to in send):
@@ -323,7 +342,8 @@ def llms_txt(
 
     def entry(item: DocsEndpointSummary) -> str:
         line = f"- [{md_link_text(item.name)}]({base_url}endpoints/{item.id}.md)"
-        extra = item.summary or f"{status_label(item.status)} WebSocket endpoint {item.url}"
+        kind = "Socket.IO" if item.protocol == SOCKETIO else "WebSocket"
+        extra = item.summary or f"{status_label(item.status)} {kind} endpoint {item.url}"
         return f"{line}: {extra}"
 
     if tree.endpoints:
@@ -348,5 +368,6 @@ def llms_txt(
         if item.id in messages:
             out += messages_markdown(messages[item.id], 4)
             continue
-        out += _outline_markdown(outlines[item.id])
+        titles = EVENT_DIRECTION_TITLES if item.protocol == SOCKETIO else DIRECTION_TITLES
+        out += _outline_markdown(outlines[item.id], titles)
     return "\n".join(out).rstrip() + "\n"

@@ -326,3 +326,39 @@ def match_words(match: Mapping[str, Any] | None) -> str:
             return f"{path} = {_json(match['value'])}"
         return f"{path} present"
     return "any frame"
+
+
+def arguments_rows(schema: Any, project_schemas: Mapping[str, Any]) -> SchemaTable:
+    """A Socket.IO arguments array's table: one row per argument (``1``, ``2``, and ``3+`` for
+    every further one, or ``each`` when the schema only says what every argument is), their
+    properties below them (``2.room``). A schema that is not an array of that shape gets the
+    ordinary table."""
+    if not isinstance(schema, dict):
+        return schema_rows(schema, project_schemas)
+    prefix = schema.get("prefixItems")
+    prefix = prefix if isinstance(prefix, list) else []
+    rest = schema.get("items")
+    if not prefix and not isinstance(rest, dict):
+        return schema_rows(schema, project_schemas)
+    arguments: dict[str, Any] = {str(number + 1): item for number, item in enumerate(prefix)}
+    if isinstance(rest, dict):
+        arguments[f"{len(prefix) + 1}+" if prefix else "each"] = rest
+    least = schema.get("minItems")
+    least = least if isinstance(least, int) and not isinstance(least, bool) else 0
+    # Definitions stay where the schema's local references look for them.
+    shape = {key: value for key, value in schema.items() if key in ("$defs", "definitions")}
+    shape.update(
+        type="object",
+        properties=arguments,
+        required=[str(number + 1) for number in range(min(least, len(prefix)))],
+    )
+    table = schema_rows(shape, project_schemas)
+    words = {"items ≥": "arguments ≥", "items ≤": "arguments ≤"}
+    own = []
+    for item in constraints_of(schema):
+        for old, new in words.items():
+            item = item.replace(old, new)
+        own.append(item)
+    if rest is False:
+        own.append("no other arguments")
+    return SchemaTable(table.rows, table.omitted, "arguments", tuple(own), table.omitted_more)

@@ -22,6 +22,7 @@ from docs_app.tokens import looks_like_token, token_digest
 from endpoints.auth import auth_scheme, effective_auth, folder_chain
 from endpoints.environments.resolver import fill_known
 from endpoints.environments.selectors import variable_sources_for
+from endpoints.handshake import clean_socketio
 from endpoints.models import Endpoint, Folder, Message, Project, ProjectSchema, Tag
 from endpoints.tree.selectors import tag_names_by_endpoint
 
@@ -172,6 +173,7 @@ class DocsEndpointSummary:
     tags: list[str] = field(default_factory=list)
     summary: str = ""
     description: str = ""
+    protocol: str = "websocket"
 
 
 @dataclass
@@ -239,7 +241,7 @@ def docs_tree(
     included = all_folder_ids if source.whole_project else _included_folders(source, children)
 
     endpoints = Endpoint.objects.filter(_scope_filter(source, included), project=source.project)
-    columns = ["id", "folder_id", "name", "url", "status", "updated_at"]
+    columns = ["id", "folder_id", "name", "url", "status", "updated_at", "protocol"]
     if details:
         # Not the stored HTML: the index shows summaries, and 1,000 HTML bodies cost time.
         columns += ["description", "docs_rendering__source_digest", "docs_rendering__summary"]
@@ -252,7 +254,7 @@ def docs_tree(
     stale: list[RenderedDescription] = []
     if details:
         renderings = services.descriptions_render(
-            items=((row[0], row[6], row[7], None, row[8]) for row in rows)
+            items=((row[0], row[7], row[8], None, row[9]) for row in rows)
         )
         rendered, stale = renderings.by_endpoint, renderings.stale
 
@@ -263,7 +265,7 @@ def docs_tree(
     root_endpoints: list[DocsEndpointSummary] = []
     last_modified = None
     for row in rows:
-        pk, folder_id, name, url, status, updated_at = row[:6]
+        pk, folder_id, name, url, status, updated_at, protocol = row[:7]
         item = DocsEndpointSummary(
             id=pk,
             folder_id=folder_id,
@@ -273,7 +275,8 @@ def docs_tree(
             updated_at=updated_at,
             tags=tags.get(pk, []),
             summary=rendered[pk].summary if details else "",
-            description=row[6] if details else "",
+            description=row[7] if details else "",
+            protocol=protocol,
         )
         summaries.append(item)
         last_modified = updated_at if last_modified is None else max(last_modified, updated_at)
@@ -342,6 +345,10 @@ class DocsEndpoint:
     stale_renderings: list[RenderedDescription] = field(default_factory=list)
     # The effective Auth tab's scheme (endpoints.auth.auth_scheme): never a value.
     auth: dict[str, str] = field(default_factory=dict)
+    protocol: str = "websocket"
+    # Socket.IO settings with every default (endpoints.handshake.clean_socketio); the auth
+    # payload is a template whose values the pages never show (docs_app.socketio_docs).
+    socketio: dict[str, Any] = field(default_factory=dict)
 
 
 def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsEndpoint | None:
@@ -400,6 +407,8 @@ def docs_endpoint(source: DocsSource, endpoint_id: int, tree: DocsTree) -> DocsE
                 source.project.auth,
             ).auth
         ),
+        protocol=endpoint.protocol,
+        socketio=clean_socketio(None, base=endpoint.socketio),
     )
 
 

@@ -24,12 +24,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from core.markdown import markdown_summary, render_markdown
-from docs_app import markup, message_docs, rendering, selectors, services
+from docs_app import markup, message_docs, rendering, selectors, services, socketio_docs
 from docs_app.asyncapi_pages import asyncapi_page
 from docs_app.errors import TooManyPasswordAttempts
 from docs_app.models import ShareLink
 from docs_app.responses import Site, conditional, count_view, secured
 from endpoints.environments.resolver import fill_known
+from endpoints.handshake import SOCKETIO
 from endpoints.projects.access import Action, project_membership
 
 UNLOCK_COOKIE = "sb_docs_unlock"
@@ -134,6 +135,7 @@ class EndpointView:
     messages: message_docs.MessagesView
     path: list[str]
     modified: datetime | None  # the endpoint's or a project schema's last change
+    socketio: socketio_docs.SocketIODoc | None  # how to connect, for a Socket.IO endpoint
 
 
 def _schemas_changed(schemas: dict[str, dict[str, Any]]) -> list[datetime | None]:
@@ -150,19 +152,30 @@ def _endpoint_view(site: Site, endpoint_id: int) -> EndpointView | None:
         return None
     services.descriptions_store(stale=endpoint.stale_renderings)
     schemas = selectors.project_schemas_for(
-        source.project, (message.schema for message in endpoint.messages)
+        source.project, message_docs.documented_schemas(endpoint.messages)
     )
+    url = fill_known(endpoint.url, values)
+    params = rendering.rows_view(endpoint.params, values)
+    headers = rendering.rows_view(endpoint.headers, values)
+    cookies = rendering.rows_view(endpoint.cookies, values)
     return EndpointView(
         endpoint=endpoint,
         tree=tree,
-        url=fill_known(endpoint.url, values),
-        params=rendering.rows_view(endpoint.params, values),
-        headers=rendering.rows_view(endpoint.headers, values),
-        cookies=rendering.rows_view(endpoint.cookies, values),
+        url=url,
+        params=params,
+        headers=headers,
+        cookies=cookies,
         subprotocols=[fill_known(item, values) for item in endpoint.subprotocols],
         messages=message_docs.messages_view(endpoint.messages, values, schemas),
         modified=_latest(endpoint.updated_at, *_schemas_changed(schemas)),
         path=[folder.name for folder in tree.folder_path(endpoint.folder_id)],
+        socketio=(
+            socketio_docs.socketio_doc(
+                endpoint.socketio, url, params, headers, cookies, endpoint.messages
+            )
+            if endpoint.protocol == SOCKETIO
+            else None
+        ),
     )
 
 
@@ -187,6 +200,7 @@ def endpoint_page(request: HttpRequest, site: Site, endpoint_id: int) -> HttpRes
         view=view,
         nav=rendering.nav_html(view.tree, "../../", endpoint_id),
         messages_html=message_docs.messages_html(view.messages),
+        socketio_html=socketio_docs.socketio_html(view.socketio) if view.socketio else "",
         previous=ordered[position - 1] if position > 0 else None,
         next=ordered[position + 1] if position + 1 < len(ordered) else None,
     )
@@ -221,7 +235,8 @@ def llms_txt(request: HttpRequest, site: Site) -> HttpResponse:
     outlines = selectors.message_outlines(tree)
     full = selectors.messages_of(rendering.llms_full_endpoints(tree, outlines))
     schemas = selectors.project_schemas_for(
-        source.project, (message.schema for items in full.values() for message in items)
+        source.project,
+        (schema for items in full.values() for schema in message_docs.documented_schemas(items)),
     )
     body = rendering.llms_txt(
         source.project.name,
@@ -255,6 +270,7 @@ def endpoint_markdown(request: HttpRequest, site: Site, endpoint_id: int) -> Htt
         cookies=view.cookies,
         subprotocols=view.subprotocols,
         messages=view.messages,
+        socketio=view.socketio,
     )
     modified = _latest(view.modified, _link_changed(site.source))
     count_view(site)

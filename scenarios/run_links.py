@@ -17,6 +17,9 @@ from sessions.relay.store import Record
 from sessions.relay.upstream import UpstreamConnection
 
 FRAMES_SHOWN = 5  # frames a failed expect step keeps of what it saw
+# What an expect step sees of a Socket.IO connection: its events and acks, not the Engine.IO
+# heartbeats, the namespace's connect or a binary attachment's own frame.
+SOCKETIO_FRAMES = ("event", "ack")
 FRAME_TEXT_CHARS = 2000
 FRAME_HEX_BYTES = 512
 # Who closed, as a step names it: the upstream is the server under test.
@@ -28,11 +31,17 @@ CLOSED_BY: dict[str, str] = {
 }
 
 
+def sio_of(record: Record) -> dict[str, Any] | None:
+    """What a Socket.IO frame meant (its record's ``info["sio"]``), None for a WebSocket one."""
+    found = (record.info or {}).get("sio")
+    return found if isinstance(found, dict) else None
+
+
 def frame_data(alias: str, record: Record) -> dict[str, Any]:
     """A logged frame as a run result shows it (cut to a few KiB)."""
     text = record.text
     data = record.data
-    return {
+    shown = {
         "alias": alias,
         "session": record.session_id,
         "seq": record.seq,
@@ -41,6 +50,10 @@ def frame_data(alias: str, record: Record) -> dict[str, Any]:
         "message": record.message or None,
         "contract": record.contract,
     }
+    sio = sio_of(record)
+    if sio is not None:
+        shown["sio"] = {key: sio.get(key) for key in ("type", "namespace", "event", "ack_id")}
+    return shown
 
 
 def frame_of(record: Record, payload: str | bytes | None = None) -> Frame:
@@ -53,6 +66,7 @@ def frame_of(record: Record, payload: str | bytes | None = None) -> Frame:
         message=record.message or None,
         contract=record.contract,
         problems=record.problems or (),
+        sio=sio_of(record),
     )
 
 
@@ -90,6 +104,12 @@ class Link:
     strict: bool = False
     # Received payloads as they arrived, by record, until the record is consumed.
     payloads: dict[int, str | bytes] = field(default_factory=dict)
+    # A Socket.IO endpoint's connection: open once its namespace connected; its frames are
+    # events and acks (SOCKETIO_FRAMES). The seq of the last emit sent, and acks by the seq
+    # of the emit they answer (an ack timeout's error record stands in for its ack).
+    socketio: bool = False
+    last_emit: int | None = None
+    acks: dict[int, Record] = field(default_factory=dict)
 
     def payload(self, record: Record) -> str | bytes | None:
         return self.payloads.get(id(record))
@@ -100,7 +120,9 @@ class Link:
 
     def feed(self, record: Record, payload: str | bytes | None) -> None:
         kind = record.kind
-        if kind == "received":
+        if self.socketio:
+            self._feed_socketio(record)
+        elif kind == "received":
             self.frames.append(record)
             if payload is not None:
                 self.payloads[id(record)] = payload
@@ -109,6 +131,28 @@ class Link:
         if record.final:
             self.final = record
         self.changed.set()
+
+    def _feed_socketio(self, record: Record) -> None:
+        sio = sio_of(record) or {}
+        kind = sio.get("type")
+        if record.kind == "received" and kind in SOCKETIO_FRAMES:
+            self.frames.append(record)
+            if kind == "ack" and isinstance(sio.get("ack_of"), int):
+                self.acks[sio["ack_of"]] = record
+        elif record.kind == "received" and kind == "connect":
+            self.opened = True
+        elif record.kind == "sent" and kind == "event":
+            self.last_emit = record.seq
+        elif record.kind == "error" and (record.info or {}).get("kind") == "ack_timeout":
+            self.acks[int((record.info or {}).get("seq") or 0)] = record
+
+    def forget(self, record: Record) -> None:
+        """Take ``record`` out of the frames still to be expected (an emit step waited for
+        it: it is its ack)."""
+        for place in range(self.cursor, len(self.frames)):
+            if self.frames[place] is record:
+                del self.frames[place]
+                return
 
     def take(self) -> Record:
         record = self.frames[self.cursor]

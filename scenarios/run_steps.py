@@ -4,11 +4,13 @@ expect close), and the run's variables; the run's lifecycle is ``scenarios.runne
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from django.conf import settings
 
 from core.formats import BodyFormatError, encode_body
+from core.socketio.handshake import arguments_problem
 from endpoints.environments.resolver import resolve_body, resolve_text
 from endpoints.errors import UnresolvedVariables
 from scenarios import run_store
@@ -114,7 +116,7 @@ class StepRunner:
         except Exception as exc:
             detail = getattr(exc, "detail", None) or str(exc)
             raise StepError(f"Could not connect {alias!r}: {detail}") from None
-        link = Link(alias, session_id)
+        link = Link(alias, session_id, socketio=bool(message["request"].get("socketio")))
         self.links[alias] = link
         result["session"] = session_id
         await self.relay._on_connect(message)
@@ -212,6 +214,77 @@ class StepRunner:
             verdict,
             checked,
         )
+        return True
+
+    async def _emit(self, step: Step, result: dict[str, Any]) -> bool:
+        link = self._link(step)
+        connection = link.connection
+        spec = step.spec
+        if "message" in spec:
+            messages = self.plan.messages.get(self._endpoint_of(step) or 0, {})
+            documented = messages.get(spec["message"])
+            if documented is None:
+                raise StepError(f"The endpoint no longer documents {spec['message']!r}.")
+            example = spec.get("example") or next(iter(documented.examples), None)
+            if example is not None and example not in documented.examples:
+                raise StepError(f"{spec['message']!r} no longer has an example {example!r}.")
+            event = documented.event or spec["message"]
+            written = documented.examples[str(example)] if example is not None else "[]"
+        else:
+            event, written = spec["event"], json.dumps(spec.get("args", []), ensure_ascii=False)
+        try:
+            text, masked = resolve_body(written, self.current, self.secrets)
+        except UnresolvedVariables as exc:
+            names = ", ".join(sorted({item.name for item in exc.unresolved}))
+            raise StepError(f"Unknown variable(s) in the arguments: {names}") from None
+        problem = None
+        try:
+            arguments = json.loads(text)
+        except ValueError as exc:
+            problem = f"not JSON once resolved: {exc}"
+        else:
+            problem = arguments_problem(arguments)
+        if problem:
+            raise StepError(f"Unusable arguments: {problem}")
+        if connection is None or connection.ended or connection.sio is None:
+            raise StepError(f"{step.alias!r} is not a connected Socket.IO connection.")
+        command: dict[str, Any] = {
+            "event": event,
+            "args": arguments,
+            "namespace": spec.get("namespace"),
+            "ack": bool(spec.get("ack")),
+            "ack_timeout": step.timeout_ms / 1000,
+        }
+        if masked != text:
+            used = [v for k, v in self.current.items() if k in self.secrets and v and v in text]
+            command["masked"] = {"redact": secret_forms(used)}
+        before = link.last_emit
+        await connection.sio.emit(command, "", None)
+        if link.last_emit == before or link.last_emit is None:
+            raise StepError(
+                f"{step.alias!r} could not emit {event!r} (is its namespace connected?)"
+            )
+        if not spec.get("ack") or spec.get("wait_ack") is False:
+            return True  # an ack that comes is a frame for the expect steps
+        return await self._ack(step, link, link.last_emit, result)
+
+    async def _ack(self, step: Step, link: Link, seq: int, result: dict[str, Any]) -> bool:
+        """Wait for the ack of the emit ``seq``: the relay's ack timeout (the step's) ends
+        the wait with its error record."""
+        deadline = asyncio.get_running_loop().time() + step.timeout_ms / 1000 + OPEN_MARGIN_S
+        while seq not in link.acks:
+            if link.final is not None:
+                result["message"] = f"The connection closed before the ack ({link.final.text})."
+                return False
+            if not await link.changed_within(deadline):
+                break
+        record = link.acks.get(seq)
+        if record is None or record.kind != "received":
+            result["message"] = f"No acknowledgement within {step.timeout_ms:,} ms."
+            return False
+        link.forget(record)
+        result["frame"] = frame_data(link.alias, record)
+        self.matched[step.index] = (link, record, None)
         return True
 
     def _endpoint_of(self, step: Step) -> int | None:

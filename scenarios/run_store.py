@@ -28,6 +28,7 @@ class DocumentedBody:
     format: str
     examples: dict[str, str]  # name -> body, in order
     direction: str
+    event: str = ""  # a Socket.IO endpoint's message: its event
 
 
 @dataclass
@@ -46,6 +47,7 @@ class RunPlan:
     run_variables: dict[str, str]
     messages: dict[int, dict[str, DocumentedBody]] = field(default_factory=dict)
     endpoint_names: dict[int, str] = field(default_factory=dict)
+    endpoint_protocols: dict[int, str] = field(default_factory=dict)
 
 
 def run_begin(run_id: int, relay_pk: int) -> RunPlan | str:
@@ -80,18 +82,19 @@ def run_begin(run_id: int, relay_pk: int) -> RunPlan | str:
         for step in plan.steps
         if step.get("kind") == "connect" and isinstance(step.get("endpoint"), int)
     }
-    plan.endpoint_names = dict(
-        Endpoint.objects.filter(project_id=run.project_id, pk__in=endpoint_ids).values_list(
-            "pk", "name"
-        )
-    )
-    for endpoint_id, name, fmt, direction, examples in Message.objects.filter(
+    for pk, name, protocol in Endpoint.objects.filter(
+        project_id=run.project_id, pk__in=endpoint_ids
+    ).values_list("pk", "name", "protocol"):
+        plan.endpoint_names[pk] = name
+        plan.endpoint_protocols[pk] = protocol
+    for endpoint_id, name, fmt, direction, examples, event in Message.objects.filter(
         endpoint_id__in=plan.endpoint_names
-    ).values_list("endpoint_id", "name", "format", "direction", "examples"):
+    ).values_list("endpoint_id", "name", "format", "direction", "examples", "event"):
         plan.messages.setdefault(endpoint_id, {})[name] = DocumentedBody(
             fmt,
             {str(e.get("name")): str(e.get("body", "")) for e in examples or ()},
             direction,
+            event,
         )
     return plan
 

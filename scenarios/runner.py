@@ -98,9 +98,10 @@ class RunExecutor(StepRunner):
         return EndpointFacts(
             self.plan.endpoint_names[endpoint],
             {
-                name: DocumentedMessage(body.direction, tuple(body.examples))
+                name: DocumentedMessage(body.direction, tuple(body.examples), event=body.event)
                 for name, body in messages.items()
             },
+            self.plan.endpoint_protocols.get(endpoint, "websocket"),
         )
 
     async def _finish(self, status: str, error: str) -> None:

@@ -33,11 +33,15 @@ def endpoint_facts(*, project: Project, steps: Any) -> dict[int, EndpointFacts]:
     }
     if not ids:
         return {}
-    names = dict(Endpoint.objects.filter(project=project, pk__in=ids).values_list("pk", "name"))
+    rows = Endpoint.objects.filter(project=project, pk__in=ids).values_list(
+        "pk", "name", "protocol"
+    )
+    names = {pk: name for pk, name, _ in rows}
+    protocols = {pk: protocol for pk, _, protocol in rows}
     messages: dict[int, dict[str, DocumentedMessage]] = {pk: {} for pk in names}
-    for endpoint_id, name, direction, examples in Message.objects.filter(
+    for endpoint_id, name, direction, examples, event in Message.objects.filter(
         endpoint_id__in=names
-    ).values_list("endpoint_id", "name", "direction", "examples"):
+    ).values_list("endpoint_id", "name", "direction", "examples", "event"):
         examples = examples or ()
         messages[endpoint_id][name] = DocumentedMessage(
             direction,
@@ -46,8 +50,9 @@ def endpoint_facts(*, project: Project, steps: Any) -> dict[int, EndpointFacts]:
                 str(example.get("name")): tuple(step_variables(str(example.get("body", ""))))
                 for example in examples
             },
+            event,
         )
-    return {pk: EndpointFacts(name, messages[pk]) for pk, name in names.items()}
+    return {pk: EndpointFacts(name, messages[pk], protocols[pk]) for pk, name in names.items()}
 
 
 def scenarios_of(

@@ -16,7 +16,7 @@ from scenarios.models import Run, RunStatus, Scenario, ScenarioFolder, ScenarioR
 
 STEPS_HELP = (
     "Ordered steps, each an object with a kind: connect, send, expect, extract, wait, "
-    "disconnect or expect_close (docs/scenarios.md)."
+    "disconnect, expect_close, or emit on a Socket.IO endpoint's connection (docs/scenarios.md)."
 )
 DATA_HELP = 'A data table run once per row: {"format": "csv" or "json", "text": "..."}, or null.'
 

@@ -67,11 +67,16 @@ class Output:
         return self
 
 
-class SocketIOProtocol:
+class Peer:
+    """What both ends of a Socket.IO connection do alike: emit events, answer acks, leave a
+    namespace, and turn packets into Engine.IO messages. ``side`` names who leaves in a
+    DISCONNECT this end sends."""
+
+    side = "client"
+
     def __init__(self, version: SocketIOVersion) -> None:
         self.version = version
         self.engine = version.engine
-        self.open_info: OpenInfo | None = None
         self.connected: dict[str, str | None] = {}  # namespace -> its sid (None in revision 4)
         self.pending_connects: set[str] = set()
         self.awaiting_acks: dict[int, tuple[str, str]] = {}  # our ack id -> (namespace, event)
@@ -79,32 +84,11 @@ class SocketIOProtocol:
         self._decoder = packets.Decoder()
         self._raw: list[str | bytes] = []
 
-    @property
-    def buffering(self) -> bool:
-        """A packet's attachments are still due: the frames received so far wait for them."""
-        return self._decoder.waiting
-
-    # --- what the caller asks for -----------------------------------------------------
-
-    def connect(self, namespace: str = "/", auth: dict[str, Any] | None = None) -> Output:
-        """Frames that connect ``namespace``. Revision 4 connects ``/`` by itself and takes no
-        ``auth``; a refused namespace comes back as a CONNECT_ERROR happening."""
-        if self.version is SocketIOVersion.V2:
-            if auth:
-                raise ProtocolError("Socket.IO v2 has no auth payload; use the query instead.")
-            if namespace == "/":
-                return Output()
-        self.pending_connects.add(namespace)
-        packet = Packet(PacketType.CONNECT, namespace, auth if auth else None)
-        if self.version is SocketIOVersion.V2:
-            packet.data = None
-        return self._out(packet)
-
     def disconnect(self, namespace: str = "/") -> Output:
         self.connected.pop(namespace, None)
         output = self._out(Packet(PacketType.DISCONNECT, namespace))
         output.happened.append(
-            Happening(Kind.DISCONNECT, "out", namespace, detail="client", raw=list(output.send))
+            Happening(Kind.DISCONNECT, "out", namespace, detail=self.side, raw=list(output.send))
         )
         return output
 
@@ -131,7 +115,7 @@ class SocketIOProtocol:
         return ack_id, output
 
     def answer(self, ack_id: int, arguments: list[Any], *, namespace: str = "/") -> Output:
-        """Acknowledges an event the server sent with an ack id."""
+        """Acknowledges an event the other end sent with an ack id."""
         output = self._out(Packet(PacketType.ACK, namespace, list(arguments), ack_id))
         output.happened.append(
             Happening(
@@ -145,14 +129,47 @@ class SocketIOProtocol:
         )
         return output
 
+    def forget_ack(self, ack_id: int) -> tuple[str, str] | None:
+        """An ack that timed out: no longer expected."""
+        return self.awaiting_acks.pop(ack_id, None)
+
+    def _out(self, packet: Packet) -> Output:
+        frames: list[str | bytes] = []
+        for part in packets.encode(packet):
+            frames.append(encode_engine(EnginePacket(EngineType.MESSAGE, part), self.engine))
+        return Output(frames)
+
+
+class SocketIOProtocol(Peer):
+    def __init__(self, version: SocketIOVersion) -> None:
+        super().__init__(version)
+        self.open_info: OpenInfo | None = None
+
+    @property
+    def buffering(self) -> bool:
+        """A packet's attachments are still due: the frames received so far wait for them."""
+        return self._decoder.waiting
+
+    # --- what the caller asks for -----------------------------------------------------
+
+    def connect(self, namespace: str = "/", auth: dict[str, Any] | None = None) -> Output:
+        """Frames that connect ``namespace``. Revision 4 connects ``/`` by itself and takes no
+        ``auth``; a refused namespace comes back as a CONNECT_ERROR happening."""
+        if self.version is SocketIOVersion.V2:
+            if auth:
+                raise ProtocolError("Socket.IO v2 has no auth payload; use the query instead.")
+            if namespace == "/":
+                return Output()
+        self.pending_connects.add(namespace)
+        packet = Packet(PacketType.CONNECT, namespace, auth if auth else None)
+        if self.version is SocketIOVersion.V2:
+            packet.data = None
+        return self._out(packet)
+
     def heartbeat(self) -> Output:
         """Engine.IO 3 only: the client's ping, every ``open_info.ping_interval`` seconds."""
         frame = encode_engine(EnginePacket(EngineType.PING), self.engine)
         return Output([frame], [Happening(Kind.PING, "out", raw=[frame])])
-
-    def forget_ack(self, ack_id: int) -> tuple[str, str] | None:
-        """An ack that timed out: no longer expected."""
-        return self.awaiting_acks.pop(ack_id, None)
 
     # --- what the server sent ---------------------------------------------------------
 
@@ -247,12 +264,6 @@ class SocketIOProtocol:
                 )
             ]
         )
-
-    def _out(self, packet: Packet) -> Output:
-        frames: list[str | bytes] = []
-        for part in packets.encode(packet):
-            frames.append(encode_engine(EnginePacket(EngineType.MESSAGE, part), self.engine))
-        return Output(frames)
 
 
 def _error(data: Any) -> dict[str, Any]:

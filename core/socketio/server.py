@@ -30,12 +30,14 @@ from core.socketio.engine import (
 )
 from core.socketio.handshake import SocketIOVersion
 from core.socketio.packets import Packet, PacketType
-from core.socketio.protocol import Happening, Kind, Output
+from core.socketio.protocol import Happening, Kind, Output, Peer
 
 DEFAULT_MAX_PAYLOAD = 1_000_000
 
 
-class SocketIOServer:
+class SocketIOServer(Peer):
+    side = "server"
+
     def __init__(
         self,
         version: SocketIOVersion,
@@ -45,22 +47,15 @@ class SocketIOServer:
         ping_timeout: float = 20.0,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
     ) -> None:
-        self.version = version
-        self.engine = version.engine
+        super().__init__(version)
         self.sid = sid or secrets.token_urlsafe(15)
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
-        self.connected: dict[str, str] = {}  # namespace -> the socket's id in it
-        self.pending_connects: set[str] = set()
-        self.awaiting_acks: dict[int, tuple[str, str]] = {}  # our ack id -> (namespace, event)
         self.closed = False
         # The event whose binary attachments are still due (its text part has arrived).
         self.awaiting: str | None = None
-        self._next_ack = 0
         self._heartbeat_due = False
-        self._decoder = packets.Decoder()
-        self._raw: list[str | bytes] = []
 
     # --- what the caller asks for -----------------------------------------------------
 
@@ -125,14 +120,6 @@ class SocketIOServer:
         )
         return output
 
-    def disconnect(self, namespace: str = "/") -> Output:
-        self.connected.pop(namespace, None)
-        output = self._out(Packet(PacketType.DISCONNECT, namespace))
-        output.happened.append(
-            Happening(Kind.DISCONNECT, "out", namespace, detail="server", raw=list(output.send))
-        )
-        return output
-
     def close(self) -> Output:
         """Every namespace left and the Engine.IO session closed; the caller then closes the
         WebSocket."""
@@ -143,43 +130,6 @@ class SocketIOServer:
         self.closed = True
         output.send.append(frame)
         output.happened.append(Happening(Kind.CLOSE, "out", raw=[frame]))
-        return output
-
-    def emit(
-        self, event: str, arguments: list[Any], *, namespace: str = "/", ack: bool = False
-    ) -> tuple[int | None, Output]:
-        ack_id = None
-        if ack:
-            ack_id = self._next_ack
-            self._next_ack += 1
-            self.awaiting_acks[ack_id] = (namespace, event)
-        output = self._out(Packet(PacketType.EVENT, namespace, [event, *arguments], ack_id))
-        output.happened.append(
-            Happening(
-                Kind.EVENT,
-                "out",
-                namespace,
-                event=event,
-                arguments=list(arguments),
-                ack_id=ack_id,
-                raw=list(output.send),
-            )
-        )
-        return ack_id, output
-
-    def answer(self, ack_id: int, arguments: list[Any], *, namespace: str = "/") -> Output:
-        """Acknowledges an event the client sent with an ack id."""
-        output = self._out(Packet(PacketType.ACK, namespace, list(arguments), ack_id))
-        output.happened.append(
-            Happening(
-                Kind.ACK,
-                "out",
-                namespace,
-                arguments=list(arguments),
-                ack_id=ack_id,
-                raw=list(output.send),
-            )
-        )
         return output
 
     def ping(self) -> Output:
@@ -278,9 +228,3 @@ class SocketIOServer:
                 )
             ]
         )
-
-    def _out(self, packet: Packet) -> Output:
-        frames: list[str | bytes] = []
-        for part in packets.encode(packet):
-            frames.append(encode_engine(EnginePacket(EngineType.MESSAGE, part), self.engine))
-        return Output(frames)

@@ -32,6 +32,14 @@ from endpoints.asyncapi.facts import (
     MessageFacts,
     ServerFacts,
 )
+from endpoints.asyncapi.socketio import (
+    PROTOCOL,
+    SCHEME,
+    SETTINGS,
+    ack_message,
+    channel_settings,
+    socketio_origin,
+)
 from endpoints.environments.resolver import static_text
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -99,6 +107,19 @@ class _Servers:
             }
         return found
 
+    def socketio_key(self, scheme: str, host: str) -> str:
+        """The server of a Socket.IO endpoint's own URL: protocol socketio, its scheme kept."""
+        found = self.origins.get((f"{PROTOCOL}+{scheme}", host))
+        if found is None:
+            found = unique_key(key_of(host, "server"), self.taken)
+            self.origins[(f"{PROTOCOL}+{scheme}", host)] = found
+            self.items[found] = {
+                **_server(PROTOCOL, host, "", "", self.values),
+                SCHEME: scheme,
+                f"{X}from-url": True,
+            }
+        return found
+
 
 def _rows_schema(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Handshake rows as the ws binding's ``query`` / ``headers`` schema: one string property
@@ -154,6 +175,11 @@ def _examples(
 
 def _message(message: MessageFacts) -> dict[str, Any]:
     out: dict[str, Any] = {"name": message.name, "contentType": CONTENT_TYPES[message.format]}
+    if message.event:
+        # A Socket.IO event: the message's name is the event's, its title the Switchboard name.
+        out["name"] = message.event
+        if message.name != message.event:
+            out["title"] = message.name
     if message.format in ("base64", "hex"):
         out[f"{X}format"] = message.format
     if message.description:
@@ -172,8 +198,25 @@ def _message(message: MessageFacts) -> dict[str, Any]:
     return out
 
 
+def _socketio_address(endpoint: EndpointFacts, servers: _Servers) -> tuple[str, list[str], str]:
+    """A Socket.IO channel's address is the namespace; its server, the URL's scheme and host."""
+    namespace = endpoint.socketio["namespace"]
+    if endpoint.url.startswith(BASE_URL_REFERENCE):
+        return namespace, list(servers.environment_keys), BASE_URL_REFERENCE
+    origin = socketio_origin(endpoint.url)
+    if origin is None:
+        return namespace, [], BASE_URL_REFERENCE
+    return (
+        namespace,
+        [servers.socketio_key(origin.scheme, origin.host)],
+        (f"{origin.scheme}://{origin.host}"),
+    )
+
+
 def _address(endpoint: EndpointFacts, servers: _Servers) -> tuple[str, list[str], str]:
     """The channel's address, its servers, and the URL an import makes of the two."""
+    if endpoint.protocol == PROTOCOL:
+        return _socketio_address(endpoint, servers)
     if endpoint.url.startswith(BASE_URL_REFERENCE):
         source = endpoint.url[len(BASE_URL_REFERENCE) :]
         keys = list(servers.environment_keys)
@@ -210,6 +253,8 @@ def _channel(endpoint: EndpointFacts, key: str, servers: _Servers) -> dict[str, 
         binding["headers"] = _rows_schema(endpoint.headers)
     if binding:
         channel["bindings"] = {"ws": {**binding, "bindingVersion": WS_BINDING_VERSION}}
+    if endpoint.protocol == PROTOCOL:
+        channel[SETTINGS] = channel_settings(endpoint.socketio)
     extensions: dict[str, Any] = {
         "status": endpoint.status,
         "responsible": endpoint.assignee,
@@ -248,10 +293,16 @@ def build_document(facts: ExportFacts) -> dict[str, Any]:
         message_keys: dict[str, str] = {}
         taken: set[str] = set()
         messages: dict[str, Any] = {}
+        acks: dict[str, str] = {}
         for message in endpoint.messages:
             message_key = unique_key(key_of(message.name, "message"), taken)
             message_keys[message.name] = message_key
             messages[message_key] = _message(message)
+        for message in endpoint.messages:
+            if message.event and message.ack_schema is not None:
+                ack_key = unique_key(f"{message_keys[message.name]}.ack", taken)
+                acks[message.name] = ack_key
+                messages[ack_key] = ack_message(message.event, message.ack_schema)
         if messages:
             channel["messages"] = messages
         security: list[dict[str, str]] = []
@@ -281,12 +332,13 @@ def build_document(facts: ExportFacts) -> dict[str, Any]:
             }
             if security:
                 operation["security"] = security
-            if replies.get(message.name):
+            # The acknowledgement of a Socket.IO event first, then the messages that answer it.
+            answers = [acks[message.name]] if message.name in acks else []
+            answers += replies.get(message.name, [])
+            if answers:
                 operation["reply"] = {
                     "channel": _ref("channels", key),
-                    "messages": [
-                        _ref("channels", key, "messages", reply) for reply in replies[message.name]
-                    ],
+                    "messages": [_ref("channels", key, "messages", item) for item in answers],
                 }
             operations[operation_key] = operation
     document: dict[str, Any] = {"asyncapi": ASYNCAPI_VERSION, "info": info}

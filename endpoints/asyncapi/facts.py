@@ -47,6 +47,9 @@ class MessageFacts:
     reply_to: str
     match: dict[str, Any]
     operation_id: str = ""
+    # A Socket.IO endpoint's message: its event, and its acknowledgement's arguments schema.
+    event: str = ""
+    ack_schema: Any = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class EndpointFacts:
     # The effective Auth tab (endpoints.auth.effective_auth), credentials included: only its
     # scheme is exported.
     auth: dict[str, Any] = field(default_factory=dict)
+    protocol: str = "websocket"
+    # Socket.IO settings with every default (endpoints.handshake.clean_socketio).
+    socketio: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -15,20 +15,24 @@ from typing import Any
 
 from endpoints.asyncapi.addresses import BASE_URL_REFERENCE, from_braces, pointer_segment
 from endpoints.asyncapi.auth_schemes import channel_auth, operation_auth
-from endpoints.asyncapi.export import X, example_text
+from endpoints.asyncapi.export import X
 from endpoints.asyncapi.facts import FORMATS_BY_CONTENT_TYPE
 from endpoints.asyncapi.loading import DocumentError
-from endpoints.asyncapi.samples import sample_of
+from endpoints.asyncapi.message_reading import payload_schema, read_examples
 from endpoints.asyncapi.security import security_rows
+from endpoints.asyncapi.socketio import (
+    ACK,
+    DEFAULT_SCHEME,
+    PROTOCOL,
+    SCHEME,
+    SCHEMES,
+    SETTINGS,
+    settings_of,
+)
 from endpoints.contracts.pointers import MISSING, pointer_parts, resolve
 from endpoints.models import EndpointStatus
 
 MAX_REF_HOPS = 32
-_JSON_SCHEMA_FORMATS = (
-    "application/vnd.aai.asyncapi",
-    "application/schema+json",
-    "application/schema+yaml",
-)
 
 
 @dataclass
@@ -40,6 +44,7 @@ class ServerSpec:
     from_url: bool
     # Handshake rows its security requirements ask for (endpoints.asyncapi.security).
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    socketio: bool = False  # protocol socketio: its channels are Socket.IO endpoints
 
 
 @dataclass
@@ -47,6 +52,7 @@ class MessageSpec:
     key: str
     data: dict[str, Any]  # as the endpoint API's ``messages`` items take it
     operation_id: str = ""
+    named: bool = True  # the document names it (a Socket.IO reply that does not is an ack)
 
 
 @dataclass
@@ -57,6 +63,8 @@ class EndpointSpec:
     responsible: str | None
     folder_path: list[str]
     messages: list[MessageSpec] = field(default_factory=list)
+    # A Socket.IO channel's acknowledgement messages (x-switchboard-ack): key -> payload.
+    acks: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,7 +119,14 @@ class _Reader:
             handled = {"host", "protocol", "pathname", "title", "variables", "security"}
             self.leftover(server, handled, where)
             protocol = str(server.get("protocol", "")).lower()
-            if protocol not in ("ws", "wss"):
+            socketio = protocol == PROTOCOL
+            if socketio:
+                # Its URL's scheme, which AsyncAPI has no field for.
+                protocol = str(server.get(SCHEME) or DEFAULT_SCHEME).lower()
+                if protocol not in SCHEMES:
+                    self.note(f"{where}/{SCHEME}", f"Not a scheme of a Socket.IO URL: {protocol}.")
+                    protocol = DEFAULT_SCHEME
+            elif protocol not in ("ws", "wss"):
                 self.note(where, f"Protocol {protocol!r} is not WebSocket: no environment made.")
                 continue
             variables: dict[str, str] = {}
@@ -133,6 +148,7 @@ class _Reader:
                     rows=security_rows(
                         self.document, server.get("security"), where, self.deref, self.note
                     ),
+                    socketio=socketio,
                 )
             )
         return found
@@ -172,19 +188,23 @@ class _Reader:
                 listed.append(pointer_parts(ref[1:])[-1])
         return listed
 
-    def url(self, channel: dict[str, Any], where: str, servers: dict[str, ServerSpec]) -> str:
+    def url(
+        self, channel: dict[str, Any], where: str, servers: dict[str, ServerSpec], socketio: bool
+    ) -> str:
         if isinstance(channel.get(f"{X}url"), str):
             return channel[f"{X}url"]
         address = channel.get("address")
         if address is None:
             self.note(f"{where}/address", "No address (a dynamic channel): the URL is {{baseUrl}}.")
             address = ""
+        if socketio:
+            address = ""  # the namespace: a Socket.IO setting, not part of the URL
         listed = self.listed_servers(channel)
         if len(listed) == 1 and listed[0] in servers and servers[listed[0]].from_url:
             return servers[listed[0]].base_url + from_braces(str(address))
         return BASE_URL_REFERENCE + from_braces(str(address))
 
-    def message(self, key: str, raw: Any, where: str) -> MessageSpec:
+    def message(self, key: str, raw: Any, where: str, events: bool = False) -> MessageSpec:
         message = self.deref(raw, where)
         handled = {"name", "contentType", "description", "summary", "payload", "examples", "title"}
         self.leftover(message, handled, where)
@@ -205,75 +225,32 @@ class _Reader:
             message_format = "json" if not content_type else "text"
             if content_type:
                 self.note(f"{where}/contentType", f"{content_type!r} is imported as text.")
-        schema = self.payload_schema(message.get("payload"), f"{where}/payload", message_format)
+        schema = payload_schema(
+            message.get("payload"), f"{where}/payload", message_format, self.note
+        )
         data: dict[str, Any] = {
             "name": str(message.get("name") or key)[:200],
             "format": message_format,
             "description": str(message.get("description") or message.get("summary") or ""),
             "schema": schema,
-            "examples": self.examples(message, where, message_format, schema),
+            "examples": read_examples(
+                message,
+                where,
+                message_format,
+                schema,
+                self.document,
+                self.deref,
+                self.note,
+                self.leftover,
+            ),
         }
         if isinstance(message.get(f"{X}match"), dict):
             data["match"] = message[f"{X}match"]
-        return MessageSpec(key=key, data=data)
-
-    def payload_schema(self, payload: Any, where: str, message_format: str) -> Any:
-        if payload is None:
-            return None
-        if isinstance(payload, dict) and "schemaFormat" in payload and "schema" in payload:
-            schema_format = str(payload["schemaFormat"])
-            if not schema_format.startswith(_JSON_SCHEMA_FORMATS):
-                self.note(where, f"A {schema_format} schema is not imported (JSON Schema only).")
-                return None
-            payload = payload["schema"]
-        if message_format != "json":
-            if payload != {"type": "string"}:
-                self.note(where, f"A schema documents JSON messages; this one is {message_format}.")
-            return None
-        return payload
-
-    def examples(
-        self, message: dict[str, Any], where: str, message_format: str, schema: Any
-    ) -> list[dict[str, str]]:
-        found: list[dict[str, str]] = []
-        for index, example in enumerate(message.get("examples") or []):
-            at = f"{where}/examples/{index}"
-            example = self.deref(example, at)
-            self.leftover(example, {"name", "summary", "payload"}, at)
-            if "payload" not in example:
-                self.note(at, "An example without a payload is not imported.")
-                continue
-            payload = example["payload"]
-            if isinstance(payload, str) and message_format != "json":
-                body = payload
-            elif isinstance(payload, str) and message_format == "json":
-                body = payload if _is_json(payload) else example_text(payload)
-            else:
-                body = example_text(payload)
-            found.append({"name": str(example.get("name") or f"Example {index + 1}"), "body": body})
-        for kept in message.get(f"{X}examples") or []:
-            if isinstance(kept, dict) and isinstance(kept.get("body"), str):
-                item = {"name": str(kept.get("name") or "Example"), "body": kept["body"]}
-                place = kept.get("index")
-                found.insert(place if isinstance(place, int) else len(found), item)
-        for written in message.get(f"{X}example-bodies") or []:
-            if not isinstance(written, dict) or not isinstance(written.get("body"), str):
-                continue
-            place = written.get("index")
-            if isinstance(place, int) and 0 <= place < len(found):
-                found[place]["body"] = written["body"]
-        if not found:
-            body = sample_of(message_format, schema, self.document)
-            found.append({"name": "Example", "body": body})
-            self.note(f"{where}/examples", "No example: one was made from the payload schema.")
-        names: set[str] = set()
-        for item in found:
-            base, number = item["name"][:200], 2
-            while item["name"] in names:
-                item["name"] = f"{base} {number}"
-                number += 1
-            names.add(item["name"])
-        return found
+        if events:
+            # A Socket.IO event is the message's name; its title, the Switchboard name.
+            data["event"] = data["name"]
+            data["name"] = str(message.get("title") or data["name"])[:200]
+        return MessageSpec(key=key, data=data, named=bool(message.get("name")))
 
     def channel(
         self, key: str, raw: Any, servers: dict[str, ServerSpec]
@@ -301,9 +278,13 @@ class _Reader:
             tag = self.deref(tag, f"{where}/tags/{index}")
             if isinstance(tag.get("name"), str):
                 tags.append(tag["name"][:64])
+        listed = self.listed_servers(channel) or list(servers)
+        socketio = SETTINGS in channel or any(
+            servers[name].socketio for name in listed if name in servers
+        )
         data: dict[str, Any] = {
             "name": str(channel.get("title") or key)[:200],
-            "url": self.url(channel, where, servers),
+            "url": self.url(channel, where, servers, socketio),
             "description": str(channel.get("description") or channel.get("summary") or ""),
             "params": self.rows(ws.get("query"), f"{where}/bindings/ws/query"),
             "headers": self.rows(ws.get("headers"), f"{where}/bindings/ws/headers"),
@@ -314,7 +295,10 @@ class _Reader:
             "strict": channel.get(f"{X}strict") is True,
             "tags": tags,
         }
-        for server_key in self.listed_servers(channel) or list(servers):
+        if socketio:
+            data["protocol"] = PROTOCOL
+            data["socketio"] = settings_of(channel.get(SETTINGS), channel.get("address"))
+        for server_key in listed:
             for handshake_field, rows in getattr(servers.get(server_key), "rows", {}).items():
                 data[handshake_field] = list(data[handshake_field])
                 present = {row.get("name") for row in data[handshake_field]}
@@ -338,7 +322,12 @@ class _Reader:
         names: set[str] = set()
         for message_key, raw_message in (channel.get("messages") or {}).items():
             at = f"{where}/messages/{pointer_segment(message_key)}"
-            message = self.message(message_key, raw_message, at)
+            target = self.deref(raw_message, at)
+            if socketio and isinstance(target, dict) and target.get(ACK) is True:
+                spec.acks[message_key] = target.get("payload")
+                identities[id(target)] = message_key
+                continue
+            message = self.message(message_key, raw_message, at, events=socketio)
             if message.data["name"] in names:
                 # Names are unique in an endpoint; the channel's keys are unique too.
                 self.note(
@@ -426,12 +415,14 @@ class _Reader:
             ):
                 self.note(reply_where, "A reply on another channel is not imported.")
                 continue
-            if direction != "send" or not keys:
-                self.note(reply_where, "Only replies to what the client sends are imported.")
-                continue
             reply_keys = self._message_keys(
                 reply.get("messages"), channel_key, identities, f"{reply_where}/messages"
             )
+            if spec.data.get("protocol") == PROTOCOL and keys:
+                reply_keys = [key for key in reply_keys if not self.ack(spec, messages, key, keys)]
+            if reply_keys and (direction != "send" or not keys):
+                self.note(reply_where, "Only replies to what the client sends are imported.")
+                continue
             for key in reply_keys:
                 replies[(channel_key, key)] = messages[keys[0]].data["name"]
         endpoints = []
@@ -457,6 +448,20 @@ class _Reader:
             endpoints.append(spec)
         return ImportModel(self.version, servers, self.schemas(), endpoints, self.notes)
 
+    def ack(
+        self, spec: EndpointSpec, messages: dict[str, MessageSpec], key: str, keys: list[str]
+    ) -> bool:
+        """Whether reply ``key`` is the acknowledgement of a Socket.IO event (then it becomes
+        the ack schema of the operation's first message, and no message of its own)."""
+        if key in spec.acks:
+            schema = spec.acks[key]
+        elif key in messages and not messages[key].named:  # another tool's ack: no event
+            schema = messages.pop(key).data.get("schema")
+        else:
+            return False
+        messages[keys[0]].data["ack_schema"] = schema
+        return True
+
     def schemas(self) -> dict[str, tuple[Any, str]]:
         components = self.document.get("components") or {}
         self.leftover(
@@ -472,14 +477,6 @@ class _Reader:
                 description = str(schema.pop(f"{X}description"))
             found[name] = (schema, description)
         return found
-
-
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return True
 
 
 def read_document(document: dict[str, Any], version: str) -> ImportModel:

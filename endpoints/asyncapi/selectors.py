@@ -16,7 +16,7 @@ from core.people import user_brief
 from endpoints.asyncapi.facts import EndpointFacts, ExportFacts, MessageFacts, ServerFacts
 from endpoints.auth import effective_auth, folder_chain
 from endpoints.contracts.schemas import referenced_in_order
-from endpoints.handshake import DEFAULT_SETTINGS, clean_settings
+from endpoints.handshake import DEFAULT_SETTINGS, clean_settings, clean_socketio
 from endpoints.models import Endpoint, Environment, Folder, Message, Project, ProjectSchema, Tag
 from endpoints.models import Variable as VariableRow
 
@@ -109,6 +109,8 @@ def _message_facts(message: Message) -> MessageFacts:
         reply_to=message.reply_to,
         match=dict(message.match or {}),
         operation_id=message.asyncapi_operation,
+        event=message.event,
+        ack_schema=message.ack_schema,
     )
 
 
@@ -225,4 +227,6 @@ def _endpoint_facts(
         channel_id=endpoint.asyncapi_channel,
         auth=auth,
         messages=[_message_facts(m) for m in endpoint.messages.all()],
+        protocol=endpoint.protocol,
+        socketio=clean_socketio(None, base=endpoint.socketio),
     )

@@ -8,7 +8,10 @@ An assertion is stored as JSON:
   JSON Pointer (``/price``) into a JSON frame, with one of JSON_OPS;
 - ``{"kind": "text", "op": "contains", "value": "ok"}`` — a text frame (equals, contains,
   matches);
-- ``{"kind": "binary", "op": "equals", "value": "00 ff"}`` — a binary frame, as hex.
+- ``{"kind": "binary", "op": "equals", "value": "00 ff"}`` — a binary frame, as hex;
+- ``{"kind": "event", "name": "chat"}`` — a Socket.IO event of that name (its arguments array
+  is the frame's JSON for the other assertions);
+- ``{"kind": "ack"}`` — a Socket.IO acknowledgement (``event``: of an emit of that event).
 
 Strings in ``value`` may hold ``{{variables}}``, resolved when the step runs.
 """
@@ -29,7 +32,7 @@ from endpoints.contracts.rules import NOT_JSON, RuleError, path_finder
 
 from .limits import REGEX_TIMEOUT_S, REGEX_WINDOW
 
-ASSERTION_KINDS = ("message", "valid", "json", "text", "binary")
+ASSERTION_KINDS = ("message", "valid", "json", "text", "binary", "event", "ack")
 JSON_OPS = (
     "equals",
     "not_equals",
@@ -73,7 +76,7 @@ class Frame:
     text), its contract check, and ``value``, the parsed JSON (NOT_JSON when it is not),
     parsed on first use: text assertions on non-JSON frames never pay for a failed parse."""
 
-    __slots__ = ("_value", "contract", "data", "message", "problems", "text")
+    __slots__ = ("_value", "contract", "data", "message", "problems", "sio", "text")
 
     def __init__(
         self,
@@ -82,9 +85,13 @@ class Frame:
         message: str | None = None,
         contract: str = "",
         problems: tuple[Mapping[str, str], ...] = (),
+        sio: Mapping[str, Any] | None = None,
     ) -> None:
         self.text, self.data = text, data
         self.message, self.contract, self.problems = message, contract, problems
+        # What a Socket.IO frame meant (a record's info["sio"]): its text is then the
+        # arguments array, as JSON.
+        self.sio = sio
         self._value: Any = _UNPARSED
 
     @property
@@ -106,7 +113,11 @@ class Frame:
         message: str | None = None,
         contract: str = "",
         problems: Any = (),
+        sio: Mapping[str, Any] | None = None,
     ) -> Frame:
+        if sio is not None and isinstance(sio.get("args"), list):
+            text = json.dumps(sio["args"], ensure_ascii=False)
+            return cls(text, None, message, contract, tuple(problems or ()), sio)
         if isinstance(payload, bytes):
             return cls(None, payload, message, contract, tuple(problems or ()))
         return cls(payload, None, message, contract, tuple(problems or ()))
@@ -232,6 +243,47 @@ def _message_assertion(spec: Mapping[str, Any]) -> Assertion:
         return Outcome(False, summary, name, actual, f"the frame is {actual}")
 
     summary = f"is message {name}"
+    return Assertion(spec, summary, test)
+
+
+def _sio_kind(frame: Frame) -> str:
+    return str(frame.sio.get("type")) if frame.sio is not None else "(not a Socket.IO frame)"
+
+
+def _event_assertion(spec: Mapping[str, Any]) -> Assertion:
+    _keys(spec, {"kind", "name"})
+    name = spec.get("name")
+    if not isinstance(name, str) or not name:
+        raise SpecError("name", "name the Socket.IO event")
+
+    def test(frame: Frame, resolve: Resolve) -> Outcome:
+        kind = _sio_kind(frame)
+        found = frame.sio.get("event") if frame.sio is not None and kind == "event" else None
+        if found == name:
+            return Outcome(True, summary, name, found)
+        actual = f"event {found}" if found is not None else kind
+        return Outcome(False, summary, name, actual, f"the frame is {actual}")
+
+    summary = f"is event {name}"
+    return Assertion(spec, summary, test)
+
+
+def _ack_assertion(spec: Mapping[str, Any]) -> Assertion:
+    _keys(spec, {"kind", "event"})
+    event = spec.get("event")
+    if event is not None and (not isinstance(event, str) or not event):
+        raise SpecError("event", "the name of the emitted event, or leave it out")
+
+    def test(frame: Frame, resolve: Resolve) -> Outcome:
+        kind = _sio_kind(frame)
+        if kind != "ack":
+            return Outcome(False, summary, "ack", kind, f"the frame is {kind}")
+        found = frame.sio.get("event") if frame.sio is not None else None
+        if event is not None and found != event:
+            return Outcome(False, summary, event, found, f"it acknowledges {found}")
+        return Outcome(True, summary, event or "ack", found or "ack")
+
+    summary = f"is the ack of {event}" if event else "is an ack"
     return Assertion(spec, summary, test)
 
 
@@ -403,6 +455,8 @@ _COMPILERS: dict[str, Callable[[Mapping[str, Any]], Assertion]] = {
     "json": _json_assertion,
     "text": _text_assertion,
     "binary": _binary_assertion,
+    "event": _event_assertion,
+    "ack": _ack_assertion,
 }
 
 

@@ -15,7 +15,8 @@ A step is stored as JSON with a ``kind`` (STEP_KINDS) and an optional ``title``:
   or of the one at index ``step``;
 - ``wait``: ``ms``;
 - ``disconnect``: ``alias``, ``code``, ``reason``;
-- ``expect_close``: ``alias``, ``timeout_ms``, optional ``code`` and ``by`` (server/client).
+- ``expect_close``: ``alias``, ``timeout_ms``, optional ``code`` and ``by`` (server/client);
+- ``emit`` (a Socket.IO endpoint's connection): see scenarios.engine.emit.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from core.formats import ALL_FORMATS, BodyFormatError, validate_body
 from endpoints.environments.resolver import references, static_text, url_template_problem
 
 from .assertions import Assertion, SpecError, compile_assertion
+from .emit import EMIT_FIELDS, check_emit, waits_for_ack
 from .extract import Extraction, compile_extraction
 from .limits import (
     CLIENT_CLOSE_CODES,
@@ -42,7 +44,16 @@ from .limits import (
     MAX_VALUE_BYTES,
 )
 
-STEP_KINDS = ("connect", "send", "expect", "extract", "wait", "disconnect", "expect_close")
+STEP_KINDS = (
+    "connect",
+    "send",
+    "expect",
+    "extract",
+    "wait",
+    "disconnect",
+    "expect_close",
+    "emit",
+)
 EXPECT_MODES = ("next", "any")
 CLOSED_BY = ("server", "client")
 ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}\Z")
@@ -57,6 +68,7 @@ _FIELDS: dict[str, set[str]] = {
     "wait": {"ms"},
     "disconnect": {"alias", "code", "reason"},
     "expect_close": {"alias", "timeout_ms", "code", "by"},
+    "emit": EMIT_FIELDS,
 }
 
 
@@ -66,6 +78,7 @@ class DocumentedMessage:
     examples: tuple[str, ...]
     # The {{names}} each example's body uses, by example name.
     example_variables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    event: str = ""  # a Socket.IO endpoint's message: its event
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class EndpointFacts:
 
     name: str
     messages: Mapping[str, DocumentedMessage]
+    protocol: str = "websocket"
 
 
 Lookup = Callable[[int], EndpointFacts | None]
@@ -132,6 +146,12 @@ def describe(spec: Mapping[str, Any]) -> str:
         return f"{alias}: disconnect ({spec.get('code', 1000)})"
     if kind == "expect_close":
         return f"{alias}: expect the connection to close"
+    if kind == "emit":
+        what = spec.get("message") or spec.get("event")
+        example = f" ({spec['example']})" if spec.get("example") else ""
+        return f"{alias}: emit {what}{example}" + (
+            " and wait for the ack" if waits_for_ack(spec) else ""
+        )
     return str(kind)
 
 
@@ -345,6 +365,23 @@ class _Checker:
                 raise exc.under(f"extract[{position}]") from None
         return Step(index, "extract", spec, extractions=tuple(compiled), source_step=source)
 
+    def _emit(self, index: int, spec: Mapping[str, Any]) -> Step:
+        alias = self.alias(spec)
+        endpoint = self.open[alias]
+        if endpoint is None:
+            raise SpecError(
+                "alias", f"{alias!r} connects to a URL: only a Socket.IO endpoint emits"
+            )
+        facts = self.endpoint_facts(endpoint) if self.lookup is not None else None
+        if facts is not None and facts.protocol != "socketio":
+            raise SpecError(
+                "alias", f"{alias!r} is not a Socket.IO endpoint: send messages instead"
+            )
+        timeout = check_emit(spec, facts.messages if facts is not None else None)
+        if waits_for_ack(spec):
+            self.expects.append(index)  # its ack is a frame to extract from
+        return Step(index, "emit", spec, alias=alias, timeout_ms=timeout)
+
     def _wait(self, index: int, spec: Mapping[str, Any]) -> Step:
         if "ms" not in spec:
             raise SpecError("ms", "how long to wait, in milliseconds")
@@ -412,7 +449,7 @@ def steps_variables(steps: list[Any], lookup: Lookup | None = None) -> list[list
             if spec.get("kind") == "connect" and isinstance(alias, str):
                 endpoint = spec.get("endpoint")
                 endpoints[alias] = endpoint if isinstance(endpoint, int) else None
-            elif spec.get("kind") == "send" and "message" in spec and lookup is not None:
+            elif spec.get("kind") in ("send", "emit") and "message" in spec and lookup is not None:
                 endpoint = endpoints.get(alias) if isinstance(alias, str) else None
                 facts = lookup(endpoint) if endpoint is not None else None
                 message = facts.messages.get(spec["message"]) if facts else None

@@ -4,6 +4,7 @@ private current value, and helpers to make share links."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -302,3 +303,62 @@ def ticker_contract(docs: Docs) -> Endpoint:
     ticker = docs.endpoints["ticker"]
     document_endpoint(ticker, ticker_contract_messages())
     return ticker
+
+
+# A literal value in a Socket.IO auth payload: never on a docs page, like the secrets.
+AUTH_LITERAL = "literal-auth-value-77"
+
+
+@pytest.fixture
+def chat_endpoint(docs: Docs) -> Endpoint:
+    """A Socket.IO endpoint in the market folder: namespace, auth payload, events both ways,
+    an acknowledgement."""
+    return endpoint_create(
+        project=docs.team.project,
+        actor=docs.team.admin,
+        data={
+            "name": "Trading chat",
+            "folder": docs.folders["market"].pk,
+            "protocol": "socketio",
+            "url": "wss://chat.example.com/ignored?tenant=acme",
+            "params": rows(("lang", "{{region}}", "")),
+            "headers": rows(("X-Api-Key", "{{apiKey}}", "")),
+            "socketio": {
+                "namespace": "/desk",
+                "path": "/rt/",
+                "auth": json.dumps({"token": "{{apiKey}}", "client": AUTH_LITERAL}),
+            },
+            "messages": [
+                {
+                    "name": "say",
+                    "direction": "send",
+                    "description": "Say something at the desk.",
+                    "schema": {
+                        "type": "array",
+                        "prefixItems": [
+                            {"type": "string", "maxLength": 500, "description": "The text"},
+                            {
+                                "type": "object",
+                                "required": ["room"],
+                                "properties": {"room": {"type": "integer", "minimum": 1}},
+                            },
+                        ],
+                        "minItems": 1,
+                        "items": False,
+                    },
+                    "examples": [{"name": "Hello", "body": '["hello", {"room": 1}]'}],
+                    "ack_schema": {
+                        "type": "array",
+                        "prefixItems": [{"enum": ["ok", "muted"], "description": "Outcome"}],
+                    },
+                },
+                {
+                    "name": "Someone spoke",
+                    "event": "said",
+                    "direction": "receive",
+                    "schema": {"type": "array", "items": {"type": "string"}},
+                    "examples": [{"name": "Reply", "body": '["hi back"]'}],
+                },
+            ],
+        },
+    )
