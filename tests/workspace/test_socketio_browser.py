@@ -25,8 +25,14 @@ import pytest
 from endpoints.models import Endpoint
 from endpoints.projects.services import project_create
 from endpoints.tree.services import endpoint_create
-from tests.browser import Console, shot
-from tests.workspace.test_browser import _all_labelled, _clean, _logged_in, chromium_open
+from tests.browser import PHONE, Console, no_sideways_scroll, shot
+from tests.workspace.test_browser import (
+    _all_labelled,
+    _clean,
+    _logged_in,
+    _session_cookie,
+    chromium_open,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -149,6 +155,18 @@ def test_a_socketio_endpoint_is_created_configured_and_documented(
         expect(page.locator(".msg-card .msg-event")).to_have_text("say")
         _all_labelled(page)
         shot(page, FOLDER, "02-documented-event")
+
+        # On a phone the emit composer and the Socket.IO tab fit the width.
+        phone = chromium.new_context(**PHONE)
+        phone.add_cookies([_session_cookie(ada, server)])
+        small = phone.new_page()
+        console.watch(small)
+        small.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+        small.click("#tab-socketio")
+        expect(small.locator("#emit-event")).to_be_visible()
+        no_sideways_scroll(small)
+        shot(small, FOLDER, "02-phone", full_page=True)
+        phone.close()
 
         # Back to WebSocket: the Socket.IO tab goes, the message card has a format again.
         page.select_option("#req-protocol", "websocket")
