@@ -5,7 +5,8 @@ debug sessions against real servers in processes of their own — python-socketi
 event from its chip, a broadcast with a binary attachment, the log's event filter and
 heartbeat toggle, an ack's link to its emit, the detail with the arguments and raw packets,
 connect_error for a refused namespace; Node's socket.io 4 (tests/node/socketio_server.js): an
-ack timeout linked to its emit, and a v2 client refused with the version to choose; and a
+ack timeout linked to its emit, a v2 client refused with the version to choose, a blank
+request into /chat with an auth payload saved as an endpoint; and a
 server that asks for an ack (tests/workspace/sio_question_server.py), answered from the detail.
 
 Screenshots go to ``test-artifacts/workspace-socketio/``.
@@ -391,5 +392,42 @@ def test_answering_the_ack_a_server_asks_for(
             1
         )
         shot(page, FOLDER, "08-answered-ack", full_page=False)
+        context.close()
+    assert console.problems == []
+
+
+def test_a_blank_socketio_request_is_debugged_then_saved_as_an_endpoint(
+    make_user: Any, server: str, node_server: str
+) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    ada = make_user("ada", first_name="Ada", last_name="Lovelace")
+    project = project_create(actor=ada, name="Chat")
+    console = Console()
+    with chromium_open() as chromium:
+        context, page = _logged_in(chromium, ada, server, console)
+        page.goto(f"{server}/projects/{project.pk}/new/")
+        page.select_option("#req-protocol", "socketio")
+        expect(page.locator(".emit-composer")).to_be_visible()
+        page.fill("#req-url", node_server)
+        page.click("#tab-socketio")
+        page.fill("#sio-namespace", "/chat")
+        page.fill("#sio-auth", '{"token": "letmein"}')
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        connected = page.locator(".log-row.in", has=page.get_by_text("connect", exact=True))
+        expect(connected).to_contain_text("/chat connected")
+        # Emitted into the endpoint's namespace unless another is named.
+        _emit(page, "echo", '["hi"]', ack=True)
+        acked = page.locator(".log-row", has=page.get_by_text("ack", exact=True))
+        expect(acked).to_contain_text('["hi"]')
+        page.click("#save")
+        page.fill("#save-name", "Private chat")
+        page.click("#save-new-confirm")
+        expect(page).to_have_url(re.compile(r"/endpoints/\d+/$"))
+        expect(page.locator(".tree-endpoint .proto-mark")).to_have_text("SIO")
+        expect(acked).to_have_count(1)
+        saved = Endpoint.objects.get(project=project, name="Private chat")
+        assert (saved.protocol, saved.socketio["namespace"]) == ("socketio", "/chat")
+        assert saved.socketio["auth"] == '{"token": "letmein"}'
         context.close()
     assert console.problems == []
