@@ -240,6 +240,11 @@ def test_a_socketio_debug_session_against_python_socketio(
         expect(page.locator("#emit-args")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#emit-args-error")).to_contain_text("JSON array")
         expect(page.locator(".log-row .log-event", has_text="echo")).to_have_count(0)
+        # While they do not parse, typing the event name stays in that field.
+        page.locator("#emit-args").fill('["hi", ')
+        page.locator("#emit-event").press_sequentially("!")
+        expect(page.locator("#emit-event")).to_be_focused()
+        expect(page.locator("#emit-args-error")).to_contain_text("line 1")
 
         # With an ack: the ack row links to its emit; the link selects the emit.
         _emit(page, "echo", '["hi", {"n": 1}]', ack=True)

@@ -8,7 +8,7 @@
 import { describeError } from "./api.js";
 import { h, icon, modKey, toast } from "./dom.js";
 import { openMenu, showFieldErrors } from "./ui.js";
-import { JsonText, jsonProblem } from "./json-text.js";
+import { JsonText, jsonProblem, placeIn } from "./json-text.js";
 
 // Names Socket.IO keeps for itself: a client cannot emit them.
 const RESERVED = new Set(["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]);
@@ -96,15 +96,28 @@ export class EmitComposer {
     };
   }
 
-  /** Marks what cannot be emitted as typed; true when it can. */
-  check() {
+  /** Marks what cannot be emitted as typed; true when it can. `place`: put the caret where the
+   * arguments break (on Emit; while typing, the caret stays where it is). */
+  check({ place = false } = {}) {
     this.error.hidden = true;
     const problems = emitProblems(this.typed());
     showFieldErrors(this.element, Object.fromEntries(Object.entries(problems).filter(([field]) => field !== "args")));
-    if (problems.args) this.args.showError(problems.args);
+    if (problems.args && place) this.args.showError(problems.args);
+    else if (problems.args) this.markArgs(problems.args[0]);
     else this.args.clearError();
     this.updateDocNote();
     return !Object.keys(problems).length;
+  }
+
+  /** The arguments' problem shown under them and its line marked, the caret left alone. */
+  markArgs(problem) {
+    const { area, error } = this.args;
+    error.replaceChildren(problem);
+    error.hidden = false;
+    area.setAttribute("aria-invalid", "true");
+    area.setAttribute("aria-errormessage", error.id);
+    const place = placeIn(problem);
+    this.args.markLine(place ? place.line : 0);
   }
 
   focus() {
@@ -185,7 +198,7 @@ export class EmitComposer {
   }
 
   emit() {
-    if (!this.check()) {
+    if (!this.check({ place: true })) {
       const first = this.element.querySelector("[aria-invalid=true]");
       if (first) first.focus();
       return null;
