@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.socketio.packets import arguments_of
 from endpoints.contracts.rules import NOT_JSON
 from scenarios.engine.assertions import Frame, Outcome
 from sessions.masking import Masker
@@ -61,12 +62,18 @@ def frame_of(record: Record, payload: str | bytes | None = None) -> Frame:
     hold it cut to the log's size cap, or with secrets masked)."""
     if payload is None:
         payload = record.text if record.text is not None else (record.data or b"")
+    sio = sio_of(record)
+    if sio is not None and sio.get("type") in ("event", "ack") and isinstance(payload, str):
+        # The arguments as they arrived: the record's may hold secrets masked.
+        arguments = arguments_of(payload)
+        if arguments is not None:
+            sio = {**sio, "args": arguments}
     return Frame.of(
         payload,
         message=record.message or None,
         contract=record.contract,
         problems=record.problems or (),
-        sio=sio_of(record),
+        sio=sio,
     )
 
 
@@ -121,7 +128,7 @@ class Link:
     def feed(self, record: Record, payload: str | bytes | None) -> None:
         kind = record.kind
         if self.socketio:
-            self._feed_socketio(record)
+            self._feed_socketio(record, payload)
         elif kind == "received":
             self.frames.append(record)
             if payload is not None:
@@ -132,11 +139,13 @@ class Link:
             self.final = record
         self.changed.set()
 
-    def _feed_socketio(self, record: Record) -> None:
+    def _feed_socketio(self, record: Record, payload: str | bytes | None) -> None:
         sio = sio_of(record) or {}
         kind = sio.get("type")
         if record.kind == "received" and kind in SOCKETIO_FRAMES:
             self.frames.append(record)
+            if payload is not None:
+                self.payloads[id(record)] = payload
             if kind == "ack" and isinstance(sio.get("ack_of"), int):
                 self.acks[sio["ack_of"]] = record
         elif record.kind == "received" and kind == "connect":

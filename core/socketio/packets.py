@@ -169,6 +169,20 @@ def _check_shape(packet: Packet) -> None:
         raise ProtocolError("An acknowledgement needs an id and an array of arguments.")
 
 
+def arguments_of(message: str) -> list[Any] | None:
+    """The arguments of an event or acknowledgement in an Engine.IO text message as it
+    travelled (binary arguments as their placeholders); None for any other message."""
+    if not message.startswith("4"):  # an Engine.IO message, in either version
+        return None
+    try:
+        packet, _ = decode_text(message[1:])
+    except ProtocolError:
+        return None
+    if packet.type in (PacketType.CONNECT, PacketType.DISCONNECT, PacketType.CONNECT_ERROR):
+        return None
+    return packet.arguments
+
+
 class Decoder:
     """Turns the Engine.IO messages of a connection into packets, waiting for attachments."""
 

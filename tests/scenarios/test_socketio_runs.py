@@ -6,11 +6,13 @@ comes failing its step. A WebSocket endpoint's connection cannot emit (checked w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from endpoints.environments.services import variable_create
 from endpoints.tree.services import endpoint_create
 from tests.core.socketio.test_servers import SERVERS, Server, start
 from tests.scenarios.conftest import Scenarios
@@ -162,3 +164,40 @@ def test_emit_steps_are_checked_when_saved(scenarios: Scenarios, client_for: Any
     fields = response.json()["fields"]
     assert fields["steps[1].alias"] == ["'t' is not a Socket.IO endpoint: send messages instead"]
     assert fields["steps[3].alias"] == ["'u' connects to a URL: only a Socket.IO endpoint emits"]
+
+
+def test_a_secret_echoed_in_an_ack_is_compared_as_its_value(
+    relay: Any, scenarios: Scenarios, sio_server: Server, client_for: Any
+) -> None:
+    variable_create(
+        project=scenarios.team.project,
+        actor=scenarios.team.admin,
+        name="key",
+        initial_value="s3cr3t-value",
+        secret=True,
+    )
+    api = client_for(scenarios.team.editor)
+    endpoint = _endpoint(scenarios, sio_server)
+    steps = [
+        {"kind": "connect", "alias": "a", "endpoint": endpoint},
+        {"kind": "expect", "alias": "a", "assertions": [{"kind": "event", "name": "welcome"}]},
+        {
+            "kind": "emit",
+            "alias": "a",
+            "event": "echo",
+            "args": ["{{key}}"],
+            "ack": True,
+            "wait_ack": False,
+        },
+        {
+            "kind": "expect",
+            "alias": "a",
+            "assertions": [
+                {"kind": "ack", "event": "echo"},
+                {"kind": "json", "path": "$[0]", "op": "equals", "value": "{{key}}"},
+            ],
+        },
+    ]
+    run = _run(api, scenarios, _scenario(api, scenarios, steps))
+    assert run["status"] == "passed", json.dumps(run["iterations"])[:3000]
+    assert "s3cr3t-value" not in json.dumps(run)
