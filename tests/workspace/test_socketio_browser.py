@@ -289,10 +289,19 @@ def test_a_socketio_debug_session_against_python_socketio(
         expect(beats.first).to_be_visible(timeout=10000)
         page.locator("#log-heartbeats").uncheck()
         expect(beats).to_have_count(0)
+        # Hidden heartbeats stay hidden after a reload (the connection stays open).
+        page.reload()
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        expect(page.locator(".log-row .log-event", has_text="welcome")).to_have_count(1)
+        expect(page.locator("#log-heartbeats")).not_to_be_checked()
+        expect(beats).to_have_count(0)
         page.locator("#log-heartbeats").check()
         expect(beats.first).to_be_visible()
         # A documented event from its chip: emitted by id, recognised as that message.
         page.get_by_role("button", name="Emit echo now").click()
+        # Filtered to the event, the log fits in view: three emits, two acks, two attachments.
+        page.fill("#log-event", "echo")
+        expect(rows).to_have_count(7)
         echoes = page.locator(".log-row.out", has=page.locator(".log-event", has_text="echo"))
         expect(echoes).to_have_count(3)
         expect(echoes.last.locator(".log-msg")).to_have_text("echo")

@@ -7,6 +7,8 @@
 import { h } from "./dom.js";
 
 const HEARTBEATS = new Set(["ping", "pong"]);
+// Hidden heartbeats stay hidden in this browser: at a ping a second they drown everything else.
+const HEARTBEATS_KEY = "sb.sio.heartbeats";
 const PREVIEW_CHARS = 200;
 
 /** The Socket.IO meaning of a record, or null. */
@@ -70,7 +72,7 @@ export function sioCells(entry) {
 export class SioFilters {
   constructor({ onChange }) {
     this.event = "";
-    this.showHeartbeats = true;
+    this.showHeartbeats = localStorage.getItem(HEARTBEATS_KEY) !== "hidden";
     this.names = new Set();
     this.list = h("datalist#log-events");
     this.input = h("input.log-event-filter#log-event", {
@@ -80,9 +82,11 @@ export class SioFilters {
       this.event = this.input.value.trim();
       onChange();
     });
-    this.heartbeats = h("input#log-heartbeats", { type: "checkbox", checked: true });
+    this.heartbeats = h("input#log-heartbeats", { type: "checkbox", checked: this.showHeartbeats });
     this.heartbeats.addEventListener("change", () => {
       this.showHeartbeats = this.heartbeats.checked;
+      if (this.showHeartbeats) localStorage.removeItem(HEARTBEATS_KEY);
+      else localStorage.setItem(HEARTBEATS_KEY, "hidden");
       onChange();
     });
     this.element = h("span.log-sio-filters", { hidden: true },
@@ -90,15 +94,10 @@ export class SioFilters {
       h("label.log-beat-toggle", { for: "log-heartbeats", title: "Show Engine.IO pings and pongs" }, this.heartbeats, " Heartbeats"));
   }
 
-  get active() {
-    return Boolean(this.event) || !this.showHeartbeats;
-  }
-
+  /** The event filter cleared (heartbeats are never what a link goes to). */
   clear() {
     this.event = "";
     this.input.value = "";
-    this.showHeartbeats = true;
-    this.heartbeats.checked = true;
   }
 
   /** Event names seen so far feed the filter's suggestions. */
