@@ -154,6 +154,12 @@ def test_a_socketio_endpoint_is_created_configured_and_documented(
         assert (message.event, message.examples[0]["body"]) == ("say", '["hi"]')
         assert message.ack_schema == {"type": "array", "prefixItems": [{"const": "ok"}]}
         expect(page.locator(".msg-card .msg-event")).to_have_text("say")
+        # What the emit composer holds becomes a documented event in one click.
+        page.fill("#emit-event", "leave")
+        page.locator("#emit-args").fill('["lobby"]')
+        page.get_by_role("button", name="Add the composer's message").click()
+        expect(page.get_by_label("Message 2 event name")).to_have_value("leave")
+        expect(page.get_by_label("Message 2 example 1 body")).to_have_value('["lobby"]')
         _all_labelled(page)
         shot(page, FOLDER, "02-documented-event")
 

@@ -109,6 +109,11 @@ export class EmitComposer {
     return !Object.keys(problems).length;
   }
 
+  /** What is typed, as a documented event's fields ("Add the composer's message"). */
+  asMessage() {
+    return { format: "json", body: this.args.value.trim() || "[]", event: this.event.value.trim() };
+  }
+
   /** The arguments' problem shown under them and its line marked, the caret left alone. */
   markArgs(problem) {
     const { area, error } = this.args;

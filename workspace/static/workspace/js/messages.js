@@ -35,7 +35,7 @@ const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
 
 export class DocumentedMessages {
   /** editor: the EndpointEditor; onUse(message, example); onSend(message, example);
-   * composerMessage(): {format, body}. */
+   * composerMessage(): {format, body}, and `event` for the emit composer's. */
   constructor({ editor, onUse, onSend, composerMessage }) {
     Object.assign(this, { editor, onUse, onSend, composerMessage });
     this.canWrite = boot.can_write;
@@ -63,8 +63,8 @@ export class DocumentedMessages {
       hidden: !this.canWrite,
       on: {
         click: () => {
-          const { format, body } = this.composerMessage();
-          this.add("send", { format, examples: [{ name: "Example", body }] });
+          const { format, body, event } = this.composerMessage();
+          this.add("send", { format, examples: [{ name: "Example", body }], ...(event ? { event } : {}) });
           toast("Added the composer's message as a send message. Save to keep it.");
         },
       },

@@ -126,7 +126,7 @@ export class RequestView {
         onUseMessage: (message, example) => active().use(message, example),
         onSendExample: (message, example) => active().sendExample(message, example),
         onProtocol: (protocol) => this.showProtocol(protocol),
-        composerMessage: () => ({ format: this.composer.format.value, body: this.composer.body.value }),
+        composerMessage: () => (this.sio ? this.emitComposer.asMessage() : { format: this.composer.format.value, body: this.composer.body.value }),
         onTab: (key) => {
           if (key === "activity" && !this.activity.historyLoaded) this.activity.open();
           if (key === "mock") this.mock.open();
