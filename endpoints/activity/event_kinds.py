@@ -129,6 +129,7 @@ ENDPOINT = Obj(
         "name": str,
         "folder": Nullable(int),
         "position": int,
+        "protocol": str,
         "status": str,
         "version": int,
     }

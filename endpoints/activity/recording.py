@@ -56,6 +56,7 @@ def _endpoint_summary(endpoint: Endpoint) -> dict[str, Any]:
         "name": endpoint.name,
         "folder": endpoint.folder_id,
         "position": endpoint.position,
+        "protocol": endpoint.protocol,
         "status": endpoint.status,
         "version": endpoint.version,
     }

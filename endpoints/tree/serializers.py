@@ -260,6 +260,7 @@ class EndpointSummarySerializer(serializers.Serializer):
     folder = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
     url = serializers.CharField()
+    protocol = protocol_field(required=True)
     status = serializers.ChoiceField(choices=EndpointStatus.choices)
     position = serializers.IntegerField()
     version = serializers.IntegerField()
