@@ -4,14 +4,15 @@
    data-field, so a 400 lands beside the field it names. */
 import { h, icon } from "./dom.js";
 import { openMenu } from "./ui.js";
+import { blankEmit, emitFields, emitTitle } from "./scenario-emit.js";
 
 export const STEP_KINDS = [
-  ["connect", "Connect"], ["send", "Send"], ["expect", "Expect"], ["extract", "Extract"],
+  ["connect", "Connect"], ["send", "Send"], ["emit", "Emit (Socket.IO)"], ["expect", "Expect"], ["extract", "Extract"],
   ["wait", "Wait"], ["disconnect", "Disconnect"], ["expect_close", "Expect close"],
 ];
 const KIND_LABEL = Object.fromEntries(STEP_KINDS);
 const FORMATS = ["text", "json", "xml", "html", "base64", "hex"];
-const ASSERTION_KINDS = [["message", "Is message"], ["valid", "Is valid (schema)"], ["json", "JSON path"], ["text", "Text"], ["binary", "Binary (hex)"]];
+const ASSERTION_KINDS = [["message", "Is message"], ["valid", "Is valid (schema)"], ["json", "JSON path"], ["text", "Text"], ["binary", "Binary (hex)"], ["event", "Is event (Socket.IO)"], ["ack", "Is ack (Socket.IO)"]];
 const JSON_OPS = [
   ["equals", "equals"], ["not_equals", "not equals"], ["contains", "contains"], ["not_contains", "does not contain"],
   ["matches", "matches regex"], ["exists", "exists"], ["not_exists", "does not exist"], ["type", "has type"],
@@ -60,6 +61,7 @@ export function describeStep(step, endpointName) {
   switch (step.kind) {
     case "connect": return `connect ${alias} → ${step.endpoint ? endpointName(step.endpoint) : step.url || "?"}`;
     case "send": return step.message ? `${alias}: send ${step.message}${step.example ? ` (${step.example})` : ""}` : `${alias}: send ${step.format || "text"}`;
+    case "emit": return emitTitle(step, alias);
     case "expect": {
       const count = (step.assertions || []).length;
       const what = `${count} assertion${count === 1 ? "" : "s"}`;
@@ -82,6 +84,7 @@ function blankStep(kind, aliases) {
       return { kind, alias: `c${n}`, url: "" };
     }
     case "send": return { kind, alias, format: "json", body: "" };
+    case "emit": return blankEmit(alias);
     case "expect": return { kind, alias, assertions: [] };
     case "extract": return { kind, extract: [{ variable: "", path: "" }] };
     case "wait": return { kind, ms: 500 };
@@ -289,6 +292,7 @@ export class StepsEditor {
     switch (step.kind) {
       case "connect": this.connectFields(grid, step, index); break;
       case "send": this.sendFields(grid, step, index); break;
+      case "emit": emitFields(this, grid, step, index); break;
       case "expect": this.expectFields(grid, step, index); break;
       case "extract": this.extractFields(grid, step, index); break;
       case "wait": grid.append(this.input(step, index, "ms", "Wait (ms)", { type: "number", number: true })); break;
@@ -438,6 +442,7 @@ export class StepsEditor {
       if (kind.value === "json") Object.assign(fresh, { path: "$.", op: "equals", value: "" });
       if (kind.value === "text") Object.assign(fresh, { op: "contains", value: "" });
       if (kind.value === "binary") Object.assign(fresh, { op: "equals", value: "" });
+      if (kind.value === "event") fresh.name = "";
       step.assertions[j] = fresh;
       this.changed();
       this.render();
@@ -473,6 +478,12 @@ export class StepsEditor {
       const input = text("name", "trade", "message name");
       input.setAttribute("list", listId);
       parts.push(input, h("datalist", { id: listId }, messageNames.map((name) => h("option", { value: name }))));
+    } else if (assertion.kind === "event") {
+      parts.push(text("name", "news", "event name"));
+    } else if (assertion.kind === "ack") {
+      const input = text("event", "chat message", "the emitted event it acknowledges (empty: any)");
+      input.addEventListener("input", () => { if (!input.value) delete assertion.event; });
+      parts.push(input);
     } else if (assertion.kind === "valid") {
       parts.push(h("span.muted.small", {}, "the frame is a documented message and fits its schema"));
     } else if (assertion.kind === "json") {
