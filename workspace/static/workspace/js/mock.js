@@ -284,7 +284,8 @@ export class MockPanel {
       h("td", {}, String(f.seq)),
       h("td", { title: f.direction === "in" ? "from the client" : "to the client" }, f.direction === "in" ? "↑" : "↓"),
       h("td", {}, f.message || "—"),
-      h("td", {}, f.note),
+      // A Socket.IO frame names its event beside the note (connect, ping, ack, attachment…).
+      h("td", {}, f.event ? `${f.note ? `${f.note} ` : ""}${f.event}` : f.note),
       h("td.mock-body", {}, f.binary ? `(binary, Base64) ${f.body}` : f.body, f.truncated ? " …" : ""))));
   }
 }
