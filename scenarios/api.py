@@ -23,8 +23,8 @@ from scenarios import serializers as s
 from scenarios.junit import junit_xml
 from scenarios.models import Scenario
 from sessions import selectors as session_selectors
+from sessions.event_serializers import EventPageSerializer
 from sessions.relay.protocol import event_data
-from sessions.serializers import EventPageSerializer
 
 
 def _data(row: Scenario) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from endpoints.models import Endpoint
 from endpoints.projects.access import Action, ProjectView, project_actions, project_membership
 from endpoints.tree.selectors import endpoint_get
 from endpoints.tree.serializers import EndpointOutSerializer, endpoint_data
-from sessions import selectors, sending, services
+from sessions import event_serializers, selectors, sending, services
 from sessions import serializers as s
 from sessions.errors import ConnectFailed, EgressDenied
 from sessions.event_detail import DETAIL_VIEWS, event_bytes, event_detail_data
@@ -267,7 +267,7 @@ class SessionEvents(SessionView):
                 description="Socket.IO: hide_heartbeats leaves out Engine.IO pings and pongs.",
             ),
         ],
-        responses={200: s.EventPageSerializer, **ERRORS},
+        responses={200: event_serializers.EventPageSerializer, **ERRORS},
     )
     def get(self, request: AuthenticatedRequest, session_id: int) -> Response:
         session = self.session
@@ -277,7 +277,7 @@ class SessionEvents(SessionView):
             request.query_params, "limit", default=100, low=1, high=settings.API_MAX_PAGE_SIZE
         )
         kinds = [k.strip() for k in params.get("kind", "").split(",") if k.strip()]
-        filters = s.EventFilterSerializer(data=params)
+        filters = event_serializers.EventFilterSerializer(data=params)
         filters.is_valid(raise_exception=True)
         events, has_more = selectors.session_events(
             session=session,
@@ -328,7 +328,7 @@ class SessionEventDetail(SessionView):
             ),
         ],
         responses={
-            (200, "application/json"): s.EventDetailSerializer,
+            (200, "application/json"): event_serializers.EventDetailSerializer,
             # ?as=raw: the original bytes, as a download.
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             (200, "text/plain"): OpenApiTypes.STR,

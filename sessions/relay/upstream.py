@@ -30,7 +30,8 @@ from sessions.relay.control import ControlFrames
 from sessions.relay.egress import EgressPolicy, Resolver
 from sessions.relay.frames_out import send_frame
 from sessions.relay.protocol import reply
-from sessions.relay.socketio import SocketIOLink, explained_failure
+from sessions.relay.socketio import SocketIOLink
+from sessions.relay.socketio_meaning import explained_failure
 from sessions.relay.store import Record, SessionLog, message_fields
 from sessions.relay.timers import Timers
 
