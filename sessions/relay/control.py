@@ -25,6 +25,7 @@ from websockets.protocol import State
 
 from sessions.relay.protocol import reply
 from sessions.relay.store import Record
+from sessions.relay.timed_socket import TimedSocket
 
 if TYPE_CHECKING:
     from websockets.protocol import Event
@@ -52,10 +53,18 @@ class ObservedConnection(ws_client.ClientConnection):
         # (bounded like the library's own queue of received frames, which pauses reading).
         self.arrivals: deque[datetime] = deque()
         self._read_at = datetime.now(UTC)
+        # The socket, when the kernel times what it reads (set once it is connected).
+        self.timed_socket: TimedSocket | None = None
 
     def data_received(self, data: bytes) -> None:
-        # One clock reading per read, however many frames it holds.
-        self._read_at = datetime.now(UTC)
+        # One time per read, however many frames it holds: the kernel's receive time of the
+        # data when it gives one (the loop may come round to a socket late), else now.
+        sock = self.timed_socket
+        self._read_at = (
+            datetime.fromtimestamp(sock.read_at, UTC)
+            if sock is not None and sock.read_at
+            else datetime.now(UTC)
+        )
         super().data_received(data)
 
     def process_event(self, event: Event) -> None:

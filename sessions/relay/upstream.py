@@ -468,7 +468,8 @@ class UpstreamConnection:
         try:
             while True:
                 message = await ws.recv()
-                # Timed when it was read off the socket, not when this reader came round to it.
+                # Timed when it reached the socket (control.ObservedConnection), not when this
+                # reader came round to it.
                 arrived = observed.arrived_at(self.sent_at) if observed is not None else None
                 if sio is not None:
                     received += await sio.received(message)

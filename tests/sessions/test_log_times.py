@@ -1,10 +1,12 @@
 """The log's times are what users read latency from: a sent entry is timed when it is written
-to the upstream and a received one when it was read off the socket, even while the relay's
-writer is behind (the database holds it up), and the times never go back along ``seq``."""
+to the upstream and a received one when it reached the socket (the kernel's receive time),
+even while the relay's writer is behind (the database holds it up) or its event loop is
+busy, and the times never go back along ``seq``."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
+from sessions.relay import timed_socket
 from sessions.relay.server import Relay
 from tests.sessions.test_writer import _lock_holder
 from tests.sessions.upstreams import LoopThread, ServedWebsockets, Upstream
@@ -99,3 +102,25 @@ def test_times_are_taken_at_the_wire_while_the_writer_is_held_up(
         written = twice.times[event["text"]]
         assert written <= _at(event) < written + slack, event["text"]
     assert [_at(e) for e in events] == sorted(_at(e) for e in events)
+
+
+@pytest.mark.skipif(timed_socket.SO_TIMESTAMPNS is None, reason="no kernel receive times here")
+@pytest.mark.parametrize("read", ["recv", "recv_into"])
+def test_a_timed_socket_reads_the_kernels_receive_time_not_its_own(read: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        sock = timed_socket.timed_socket(socket.AF_INET)
+        sock.setblocking(True)
+        sock.connect(server.getsockname())
+        peer, _ = server.accept()
+        with sock, peer:
+            assert isinstance(sock, timed_socket.TimedSocket)
+            before = time.time()
+            peer.sendall(b"hello")
+            after = time.time()
+            time.sleep(0.2)  # a busy event loop comes round to the socket late
+            if read == "recv":
+                assert sock.recv(100) == b"hello"
+            else:
+                buffer = bytearray(100)
+                assert sock.recv_into(buffer) == 5 and buffer[:5] == b"hello"
+            assert before - 0.01 <= sock.read_at <= after + 0.05
