@@ -142,10 +142,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
     parser.add_argument(
         "--viewer-acks",
-        choices=("events", "message"),
-        default="events",
-        help="RTT viewers in (d1)/(d2) get a send's ack inside the events batch (acks=events, "
-        "the default) or as a message of its own (the protocol's default)",
+        choices=("message", "events"),
+        default="message",
+        help="RTT viewers in (d1)/(d2) get a send's ack as a message of its own (the "
+        "protocol's default, and this one's) or inside the events batch (acks=events)",
     )
     # Internal: the same module runs the upstream, the bare relay and the SQLite set-up in
     # processes of their own.
