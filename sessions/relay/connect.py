@@ -110,10 +110,20 @@ class _Attempt(ws_client.connect):
     async def open_tcp_connection(self) -> ws_client.ClientConnection:
         # Our own socket, so that what it reads is timed by the kernel (timed_socket).
         kwargs = self.create_connection_kwargs
-        host, port = kwargs["host"], kwargs["port"]
-        sock = timed_socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        loop = asyncio.get_running_loop()
+        # The checked address, numeric: its socket address (an IPv6 scope included).
+        family, _, _, _, address = (
+            await loop.getaddrinfo(
+                kwargs["host"],
+                kwargs["port"],
+                type=socket.SOCK_STREAM,
+                proto=socket.IPPROTO_TCP,
+                flags=socket.AI_NUMERICHOST,
+            )
+        )[0]
+        sock = timed_socket(family)
         try:
-            await asyncio.get_running_loop().sock_connect(sock, (host, port))
+            await loop.sock_connect(sock, address)
             self.create_connection_kwargs = {
                 **{k: v for k, v in kwargs.items() if k not in ("host", "port")},
                 "sock": sock,
