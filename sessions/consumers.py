@@ -5,7 +5,9 @@ Session stream protocol (all messages are JSON text; see README "Debug sessions"
 
 * server → client ``{"type": "session", "session": {...}}`` once, then
   ``{"type": "events", "state": <state or null>, "events": [...]}`` batches, each event with
-  its ``seq``; a batch carries every event after the previous one, none twice.
+  its ``seq``; a batch carries every event after the previous one, none twice. Opened with
+  ``acks=events``, a batch that holds the sent entry of this socket's send carries its ack as
+  ``"acks": [{"ref", "seq", ...}]`` instead of a separate ``ack`` message.
 * client → server ``{"type": "send", "format": "json", "body": "...", "ref": "any"}`` or
   ``{"type": "send", "message_id": 3, "example": "BTC", "ref": ...}`` (either may add
   ``"variables": {...}``, values for this send only); answered by ``{"type": "ack", "ref",
@@ -51,15 +53,9 @@ from endpoints.models import MessageFormat
 from sessions import selectors, sending, services
 from sessions.errors import NotConnected
 from sessions.live_control import LIVE_CONTROL_TYPES, live_control_command
+from sessions.live_messages import ack_fields, fits, live_chunks
 from sessions.models import DebugSession, SessionState
-from sessions.relay.protocol import (
-    ACKS,
-    LIVE_LAYER,
-    LIVE_MESSAGE_BYTES,
-    event_data,
-    ref_key,
-    session_group,
-)
+from sessions.relay.protocol import ACKS, LIVE_LAYER, event_data, ref_key, session_group
 from sessions.serializers import clean_variables, session_data
 
 logger = logging.getLogger("switchboard.sessions")
@@ -67,32 +63,6 @@ logger = logging.getLogger("switchboard.sessions")
 REPLAY_PAGE = 500
 # Unanswered sends a socket keeps asking about after a lost batch (the oldest are given up).
 MAX_UNACKED = 256
-# Daphne (autobahn) will not send a message over --websocket-max-message-size (1 MiB by
-# default, which SESSION_MAX_MESSAGE_SIZE equals; raise both together): it fails the socket
-# with 1011. Batches are split below LIVE_MESSAGE_BYTES (the relay splits its own), and an
-# entry that alone is bigger goes without its content ("omitted": read it through REST).
-
-
-def _fits(text: str) -> bool:
-    return len(text) * 4 <= LIVE_MESSAGE_BYTES or len(text.encode("utf-8")) <= LIVE_MESSAGE_BYTES
-
-
-def _live_chunks(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """``events`` in consecutive chunks whose JSON fits in one live message."""
-    chunks: list[list[dict[str, Any]]] = [[]]
-    size = 0
-    for event in events:
-        encoded = json.dumps(event, ensure_ascii=False)
-        if not _fits(encoded):
-            event = {**event, "text": None, "base64": None, "omitted": True}
-            encoded = json.dumps(event, ensure_ascii=False)
-        cost = len(encoded.encode("utf-8")) + 2
-        if chunks[-1] and size + cost > LIVE_MESSAGE_BYTES - 1024:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(event)
-        size += cost
-    return chunks
 
 
 class SessionStreamConsumer(AsyncWebsocketConsumer):
@@ -102,6 +72,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
     session_id = 0
     last_seq = 0
     joined = False
+    acks_in_events = False  # ``?acks=events``: a send's ack rides in the events message
     touch_task: asyncio.Task[None] | None = None
     # The session as last read; sends use it without a query until a batch says the state
     # changed (then it is read again), so sending stays off the database on the hot path.
@@ -151,6 +122,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
         self.joined = True
         self.last_seq = int(raw_after)
+        self.acks_in_events = (query.get("acks") or [""])[-1] == "events"
         await self.send(text_data=json.dumps({"type": "session", "session": snapshot}))
         await self._replay(before=None)
         self.touch_task = asyncio.get_running_loop().create_task(self._touch_loop())
@@ -189,11 +161,11 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
 
     async def _send_events(self, events: list[dict[str, Any]], state: str | None) -> None:
         text = json.dumps({"type": "events", "state": state, "events": events}, ensure_ascii=False)
-        if _fits(text):
+        if fits(text):
             self.last_seq = events[-1]["seq"]
             await self.send(text_data=text)
             return
-        chunks = _live_chunks(events)
+        chunks = live_chunks(events)
         for index, chunk in enumerate(chunks):
             self.last_seq = chunk[-1]["seq"]
             chunk_state = state if index == len(chunks) - 1 else None
@@ -202,11 +174,18 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
 
     async def session_events(self, message: dict[str, Any]) -> None:
         """A stored batch from the relay: forward it once, in order, without gaps."""
-        for channel, ack in message.get("acks") or ():
-            if channel == self.channel_name:
-                # This socket's sends the batch holds; acknowledged like a direct reply.
-                await self.relay_reply(ack)
         first, last = message["first"], message["last"]
+        # This socket's sends the batch holds: acknowledged like a direct reply, or, for a
+        # socket opened with ``acks=events``, inside the events message (one write, not two).
+        acks = [ack for channel, ack in message.get("acks") or () if channel == self.channel_name]
+        inline = ""
+        if acks and self.acks_in_events and first == self.last_seq + 1:
+            inline = json.dumps([ack_fields(ack) for ack in acks], ensure_ascii=False)
+            if not fits(message["events_json"] + inline):
+                inline = ""
+        if not inline:
+            for ack in acks:
+                await self.relay_reply(ack)
         if last <= self.last_seq:
             return
         if first > self.last_seq + 1:
@@ -222,12 +201,18 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
             if events:
                 await self._send_events(events, state)
             return
-        if not _fits(message["events_json"]):
+        if not fits(message["events_json"]):
             await self._send_events(json.loads(message["events_json"]), state)
             return
         self.last_seq = last
         # The relay encoded the events once for every viewer; only the envelope is added here.
         envelope = f'{{"type": "events", "state": {json.dumps(state)}, "events": '
+        if inline:
+            for ack in acks:
+                self.unacked.pop(ref_key(ack.get("ref")), None)
+            envelope = (
+                f'{{"type": "events", "state": {json.dumps(state)}, "acks": {inline}, "events": '
+            )
         await self.send(text_data=envelope + message["events_json"] + "}")
 
     async def live_resync(self, message: dict[str, Any]) -> None:
@@ -417,7 +402,7 @@ class SessionStreamConsumer(AsyncWebsocketConsumer):
     async def relay_reply(self, message: dict[str, Any]) -> None:
         """The relay's answer to a send from this socket."""
         self.unacked.pop(ref_key(message.get("ref")), None)
-        fields = {k: v for k, v in message.items() if k not in ("type", "ok")}
+        fields = ack_fields(message)
         if message.get("ok"):
             await self.send(text_data=json.dumps({"type": "ack", **fields}))
         else:

@@ -7,6 +7,7 @@ TLS, the WebSocket handshake, and redirects (each target checked before it is co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import ssl
@@ -29,6 +30,7 @@ from sessions.models import FailureKind
 from sessions.relay import egress
 from sessions.relay.control import ObservedConnection
 from sessions.relay.egress import EgressPolicy, Resolver
+from sessions.relay.timed_socket import TimedSocket, timed_socket
 
 # The websockets library logs handshake headers and frame contents at DEBUG; for upstream
 # connections those carry users' tokens and secrets, so its logger for them never goes below
@@ -106,7 +108,34 @@ class _Attempt(ws_client.connect):
         return exc
 
     async def open_tcp_connection(self) -> ws_client.ClientConnection:
-        self.attempt = await super().open_tcp_connection()
+        # Our own socket, so that what it reads is timed by the kernel (timed_socket).
+        kwargs = self.create_connection_kwargs
+        loop = asyncio.get_running_loop()
+        # The checked address, numeric: its socket address (an IPv6 scope included).
+        family, _, _, _, address = (
+            await loop.getaddrinfo(
+                kwargs["host"],
+                kwargs["port"],
+                type=socket.SOCK_STREAM,
+                proto=socket.IPPROTO_TCP,
+                flags=socket.AI_NUMERICHOST,
+            )
+        )[0]
+        sock = timed_socket(family)
+        try:
+            await loop.sock_connect(sock, address)
+            self.create_connection_kwargs = {
+                **{k: v for k, v in kwargs.items() if k not in ("host", "port")},
+                "sock": sock,
+            }
+            self.attempt = await super().open_tcp_connection()
+        except BaseException:
+            sock.close()
+            raise
+        finally:
+            self.create_connection_kwargs = kwargs
+        if isinstance(self.attempt, ObservedConnection) and isinstance(sock, TimedSocket):
+            self.attempt.timed_socket = sock
         return self.attempt
 
     def sent_headers(self) -> list[list[str]] | None:

@@ -13,16 +13,19 @@ from __future__ import annotations
 import asyncio
 import random
 import struct
+from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio import client as ws_client
 from websockets.exceptions import ConcurrencyError, ConnectionClosed
-from websockets.frames import Frame, Opcode
+from websockets.frames import DATA_OPCODES, Frame, Opcode
 from websockets.protocol import State
 
 from sessions.relay.protocol import reply
 from sessions.relay.store import Record
+from sessions.relay.timed_socket import TimedSocket
 
 if TYPE_CHECKING:
     from websockets.protocol import Event
@@ -39,19 +42,50 @@ ControlHook = Callable[[Opcode, bytes], None]
 
 class ObservedConnection(ws_client.ClientConnection):
     """A client connection that tells ``on_control`` of every ping and pong it receives,
-    before the library handles it (so a pong still names the ping it answers)."""
+    before the library handles it (so a pong still names the ping it answers), and keeps
+    when each message was read off the socket (``arrived_at``)."""
 
     on_control: ControlHook | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The time of the socket read that completed each message not taken yet, in order
+        # (bounded like the library's own queue of received frames, which pauses reading).
+        self.arrivals: deque[datetime] = deque()
+        self._read_at = datetime.now(UTC)
+        # The socket, when the kernel times what it reads (set once it is connected).
+        self.timed_socket: TimedSocket | None = None
+
+    def data_received(self, data: bytes) -> None:
+        # One time per read, however many frames it holds: the kernel's receive time of the
+        # data when it gives one (the loop may come round to a socket late), else now.
+        sock = self.timed_socket
+        self._read_at = (
+            datetime.fromtimestamp(sock.read_at, UTC)
+            if sock is not None and sock.read_at
+            else datetime.now(UTC)
+        )
+        super().data_received(data)
+
     def process_event(self, event: Event) -> None:
-        hook = self.on_control
-        if (
-            hook is not None
-            and isinstance(event, Frame)
-            and (event.opcode is Opcode.PING or event.opcode is Opcode.PONG)
-        ):
-            hook(event.opcode, bytes(event.data))
+        if isinstance(event, Frame):
+            opcode = event.opcode
+            if opcode in DATA_OPCODES:
+                if event.fin:
+                    self.arrivals.append(self._read_at)
+            elif opcode is Opcode.PING or opcode is Opcode.PONG:
+                hook = self.on_control
+                if hook is not None:
+                    hook(opcode, bytes(event.data))
         super().process_event(event)
+
+    def arrived_at(self, not_before: datetime | None) -> datetime:
+        """When the message ``recv`` just returned was read off the socket (a reader takes
+        one per message, in order), but never before ``not_before``: the time of the sent
+        entry numbered ahead of it (the log's times never go back along ``seq``)."""
+        arrivals = self.arrivals
+        at = arrivals.popleft() if arrivals else datetime.now(UTC)
+        return at if not_before is None or at > not_before else not_before
 
 
 def control_record(

@@ -1,9 +1,11 @@
 """Sending a message frame on an open upstream connection: numbered and logged (masked,
-checked against the contract) before it is written, so an echo is never logged ahead of it."""
+checked against the contract) before it is written, so an echo is never logged ahead of it,
+and timed at the write."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -73,6 +75,11 @@ async def send_frame(
                 record.problems = verdict.get("problems")
         elif connection.contract is not None:
             connection.check(record, SEND_DIRECTION, payload)
+        # Its time is when it goes on the wire: stamped, queued and written with nothing
+        # awaited in between (``ws.send`` writes before its first await). Queued before it is
+        # written, so an echo can never be stored ahead of it; only then does a busy writer
+        # make us wait (a wait before the write would show in the log as upstream latency).
+        record.created_at = connection.sent_at = datetime.now(UTC)
         # A scenario run sends with no one to answer (it reads the record itself).
         record.replies = (
             None
@@ -94,9 +101,12 @@ async def send_frame(
                 )
             ]
         )
-        await connection.emit(record)
+        connection.relay.enqueue_nowait(record)
+        if connection.observer is not None:
+            connection.observer(record, None)
         try:
             await ws.send(payload)
+            await connection.relay.writer_room()
         except ConnectionClosed:
             if not connection.ended:
                 await connection.emit(

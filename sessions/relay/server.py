@@ -143,8 +143,13 @@ class Relay:
         return self.writer.put(record)
 
     def enqueue_nowait(self, record: Record) -> None:
-        """Hand a small ``record`` to the batch writer at once (control frames)."""
+        """Hand ``record`` to the batch writer at once (control frames; a sent frame, which
+        then waits with ``writer_room`` once it is written)."""
         self.writer.put_nowait(record)
+
+    def writer_room(self) -> Awaitable[None]:
+        """Wait while too many records are pending."""
+        return self.writer.room()
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)

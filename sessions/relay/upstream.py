@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from sessions.models import ClosedBy, FailureKind, SessionState
 from sessions.relay import reconnect
 from sessions.relay.closing import CLOSED_BY_TEXT, CloseIntent, close_description, close_outcome
 from sessions.relay.connect import Failure, open_upstream, raw_headers
-from sessions.relay.control import ControlFrames
+from sessions.relay.control import ControlFrames, ObservedConnection
 from sessions.relay.egress import EgressPolicy, Resolver
 from sessions.relay.frames_out import send_frame
 from sessions.relay.protocol import reply
@@ -52,6 +53,8 @@ class RelayLink(Protocol):
     def enqueue(self, record: Record) -> Awaitable[None]: ...
 
     def enqueue_nowait(self, record: Record) -> None: ...
+
+    def writer_room(self) -> Awaitable[None]: ...
 
     async def reply(self, channel: str | None, message: dict[str, Any]) -> None: ...
 
@@ -90,6 +93,7 @@ class UpstreamConnection:
         "relay",
         "request",
         "send_lock",
+        "sent_at",
         "session_id",
         "sio",
         "task",
@@ -120,6 +124,7 @@ class UpstreamConnection:
         self.ws: ws_client.ClientConnection | None = None
         self.task: asyncio.Task[None] | None = None
         self.send_lock: asyncio.Lock | None = None
+        self.sent_at: datetime | None = None  # the time of the last sent entry
         self.close_intent: CloseIntent | None = None
         self.cancel_reason: tuple[str, str, str] | None = None
         self.close_replies: list[tuple[str, dict[str, Any]]] = []
@@ -460,9 +465,13 @@ class UpstreamConnection:
         # Storing slows a flooding upstream down (backpressure) but would fill the disk.
         received, received_limit = 0, settings.SESSION_MAX_RECEIVED_BYTES
         sio = self.sio
+        observed = ws if isinstance(ws, ObservedConnection) else None
         try:
             while True:
                 message = await ws.recv()
+                # Timed when it reached the socket (control.ObservedConnection), not when this
+                # reader came round to it.
+                arrived = observed.arrived_at(self.sent_at) if observed is not None else None
                 if sio is not None:
                     received += await sio.received(message)
                     if received > received_limit:
@@ -478,6 +487,8 @@ class UpstreamConnection:
                     record = self.message_record(
                         "received", "in", message, shown=masked, info={"masked": True}
                     )
+                if arrived is not None:
+                    record.created_at = arrived
                 if self.contract is not None:
                     self.check(record, RECEIVE, message)
                 await put(record)
@@ -501,6 +512,8 @@ class UpstreamConnection:
         self.relay.spawn(self.close(by=ClosedBy.RELAY, code=1008, reason=reason))
         while True:
             await ws.recv()  # ends with ConnectionClosed once the close completes
+            if isinstance(ws, ObservedConnection):
+                ws.arrivals.clear()
 
     async def _closed(self) -> None:
         ws = self.ws

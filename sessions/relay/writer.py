@@ -166,6 +166,10 @@ class Writer:
         behind. Queued before any wait: records are queued in the order they were numbered,
         whoever queues them (a control frame is queued from a protocol callback meanwhile)."""
         self.put_nowait(record)
+        await self.room()
+
+    async def room(self) -> None:
+        """Wait while the writer is behind (returns at once when it is not)."""
         while self.queued > self.max_pending or self.pending_bytes > MAX_PENDING_BYTES:
             self._room.clear()
             await self._room.wait()
@@ -214,7 +218,7 @@ class Writer:
             batch, fenced = await stored.get()
             self.queued -= len(batch)
             self.pending_bytes -= sum(_cost(r) for r in batch)
-            if self.pending_bytes <= MAX_PENDING_BYTES and self.queued < self.max_pending:
+            if self.pending_bytes <= MAX_PENDING_BYTES and self.queued <= self.max_pending:
                 self._room.set()
             try:
                 await self._after_store(batch, fenced)

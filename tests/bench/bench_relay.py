@@ -140,6 +140,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=600, help="whole-run bound (600)")
     parser.add_argument("--seed", type=int, default=3, help="random seed of the round order")
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
+    parser.add_argument(
+        "--viewer-acks",
+        choices=("message", "events"),
+        default="message",
+        help="RTT viewers in (d1)/(d2) get a send's ack as a message of its own (the "
+        "protocol's default, and this one's) or inside the events batch (acks=events)",
+    )
     # Internal: the same module runs the upstream, the bare relay and the SQLite set-up in
     # processes of their own.
     parser.add_argument(
@@ -1078,7 +1085,8 @@ async def run_all(run: Run, deadline: float) -> bool:
             SessionPath(
                 key,
                 labels[key],
-                f"ws://127.0.0.1:{deployment.port}/ws/sessions/{session_id}/?after=0",
+                f"ws://127.0.0.1:{deployment.port}/ws/sessions/{session_id}/?after=0"
+                + ("&acks=events" if args.viewer_acks == "events" else ""),
                 headers={"Authorization": f"Bearer {deployment.data['tokens'][0]}"},
                 store=deployment.store,
                 session_id=session_id,

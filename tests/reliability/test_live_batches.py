@@ -16,8 +16,8 @@ from channels.testing import WebsocketCommunicator
 from accounts.tokens import token_create
 from config.asgi import application
 from sessions import services
-from sessions.consumers import LIVE_MESSAGE_BYTES
 from sessions.models import Event
+from sessions.relay.protocol import LIVE_MESSAGE_BYTES
 from tests.factories import log_entry
 
 pytestmark = pytest.mark.django_db(transaction=True)
