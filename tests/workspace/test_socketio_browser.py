@@ -451,3 +451,56 @@ def test_a_blank_socketio_request_is_debugged_then_saved_as_an_endpoint(
         assert saved.socketio["auth"] == '{"token": "letmein"}'
         context.close()
     assert console.problems == []
+
+
+@pytest.fixture
+def node2_server() -> Iterator[str]:
+    """Node's socket.io 2 (tests/node/socketio_server.js): /chat admits ?token=letmein."""
+    yield from _serve(["node", str(ROOT / "tests" / "node" / "socketio_server.js"), "2"])
+
+
+def test_a_socketio_v2_session_against_node_socketio_2(
+    make_user: Any, server: str, node2_server: str
+) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    ada = make_user("ada", first_name="Ada", last_name="Lovelace")
+    project = project_create(actor=ada, name="Chat")
+    endpoint = endpoint_create(
+        project=project,
+        actor=ada,
+        data={
+            "name": "Legacy room",
+            "protocol": "socketio",
+            "url": node2_server,
+            "params": [{"name": "token", "value": "letmein"}],
+            "socketio": {"version": "v2", "namespace": "/chat"},
+        },
+    )
+    console = Console()
+    with chromium_open() as chromium:
+        context, page = _logged_in(chromium, ada, server, console)
+        page.goto(f"{server}/projects/{project.pk}/endpoints/{endpoint.pk}/")
+        page.click("#connect")
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-open"))
+        rows = page.locator(".log-row")
+        # Socket.IO 2 connects "/" by itself, then /chat on request: two welcomes.
+        expect(page.locator(".log-row .log-event", has_text="welcome")).to_have_count(2)
+        _emit(page, "echo", '["old", {"n": 2}]', ack=True)
+        ack_row = rows.filter(has=page.get_by_text("ack", exact=True))
+        expect(ack_row).to_have_count(1)
+        expect(ack_row).to_contain_text('["old",{"n":2}]')
+        _emit(page, "shout", '["hello v2"]', ack=False)
+        news = rows.filter(has=page.locator(".log-event", has_text="news"))
+        expect(news).to_have_count(1)
+        expect(news).to_contain_text("<binary #0>")
+        news.click()
+        expect(page.locator(".sio-args")).to_contain_text('"text": "hello v2"')
+        # Engine.IO 3 binary frames carry their message type (04) first.
+        expect(page.locator(".sio-attachment pre")).to_contain_text("04 01 02 03 ff")
+        shot(page, FOLDER, "08-socketio-v2", full_page=False)
+        # The server disconnects the namespace: logged, and the session ends.
+        _emit(page, "bye", "[]", ack=False)
+        expect(rows.filter(has=page.get_by_text("disconnect", exact=True))).to_have_count(1)
+        expect(page.locator(".conn-pill")).to_have_class(re.compile("st-closed"))
+        context.close()
+    assert console.problems == []
