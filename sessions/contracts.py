@@ -9,6 +9,7 @@ the web processes share nothing but the data.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db.models import Count, Max
 from endpoints.contracts.checker import Contract, Verdict, contract_for
 from endpoints.contracts.limits import short_reason
 from endpoints.models import Endpoint, Message, ProjectSchema
+from sessions.errors import ContractViolation
 from sessions.masking import Masker
 
 logger = logging.getLogger("switchboard.sessions")
@@ -111,6 +113,41 @@ def endpoint_contract(endpoint_id: int) -> EndpointContract:
     if data is not None:
         _RECENT[endpoint_id] = (data["stamp"], found)
     return found
+
+
+def checked_send(
+    endpoint_id: int | None,
+    check: Callable[[Contract], Verdict],
+    redact: list[str] | None,
+    *,
+    violates: str,
+    field: str,
+) -> dict[str, Any] | None:
+    """The contract's verdict on what a member sends (None when nothing is checked), as
+    ``verdict_data``; on a ``strict`` endpoint an invalid one is refused (ContractViolation,
+    saying "The endpoint is strict and <violates> <name> (<problems>)"), before anything is
+    sent. Reasons quoting a secret's value show it as ••••."""
+    if endpoint_id is None:
+        return None
+    found = endpoint_contract(endpoint_id)
+    if found.contract is None:
+        return None
+    verdict = check(found.contract)
+    if not verdict.check:
+        return None
+    data = verdict_data(verdict, Masker(redact) if redact else None)
+    if found.strict and verdict.check == "invalid":
+        fields: dict[str, list[str]] = {}
+        for problem in data["problems"] or ():
+            fields.setdefault(problem["path"] or field, []).append(problem["reason"])
+        where = "; ".join(f"{path}: {', '.join(reasons)}" for path, reasons in fields.items())
+        raise ContractViolation(
+            f"The endpoint is strict and {violates} {verdict.message!r} ({where}); "
+            "nothing was sent.",
+            fields=fields,
+            message=verdict.message,
+        )
+    return data
 
 
 def shown_problems(problems: list[dict[str, str]], masker: Masker | None) -> list[dict[str, str]]:

@@ -17,10 +17,9 @@ from core.errors import ValidationFailed
 from core.socketio.handshake import arguments_problem, event_name_problem, namespace_problem
 from endpoints.contracts.examples import default_body
 from endpoints.models import Message, Protocol
-from sessions.contracts import endpoint_contract, verdict_data
-from sessions.errors import ContractViolation, MessageTooLarge, NotConnected, RelayTimeout
+from sessions.contracts import checked_send
+from sessions.errors import MessageTooLarge, NotConnected, RelayTimeout
 from sessions.handshake import resolved_body, session_settings
-from sessions.masking import Masker
 from sessions.models import DebugSession, SessionState
 from sessions.relay import client
 from sessions.relay.protocol import EMIT
@@ -178,29 +177,15 @@ def emit_prepare(*, session: DebugSession, **emit: Any) -> tuple[str, dict[str, 
 def _checked(
     session: DebugSession, event: str, arguments: Any, redact: list[str] | None
 ) -> dict[str, Any] | None:
-    """The contract's verdict on an emit; a strict endpoint refuses one that violates its
-    event's schema."""
-    if session.endpoint_id is None:
-        return None
-    found = endpoint_contract(session.endpoint_id)
-    if found.contract is None:
-        return None
-    verdict = found.contract.check_event("send", event, arguments)
-    if not verdict.check:
-        return None
-    data = verdict_data(verdict, Masker(redact) if redact else None)
-    if found.strict and verdict.check == "invalid":
-        problems: dict[str, list[str]] = {}
-        for problem in data["problems"] or ():
-            problems.setdefault(problem["path"] or "args", []).append(problem["reason"])
-        where = "; ".join(f"{path}: {', '.join(reasons)}" for path, reasons in problems.items())
-        raise ContractViolation(
-            f"The endpoint is strict and these arguments violate the schema of event "
-            f"{event!r} ({where}); nothing was emitted.",
-            fields=problems,
-            message=verdict.message,
-        )
-    return data
+    """The contract's verdict on an emit; a strict endpoint refuses arguments that violate
+    their event's schema."""
+    return checked_send(
+        session.endpoint_id,
+        lambda contract: contract.check_event("send", event, arguments),
+        redact,
+        violates="these arguments violate the schema of event",
+        field="args",
+    )
 
 
 def event_emit(*, session: DebugSession, **emit: Any) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from django.contrib.auth.models import User
 
 from core.errors import ValidationFailed
 from core.formats import BodyFormatError, encode_body
+from endpoints.contracts.checker import Contract, Verdict
 from endpoints.contracts.examples import default_body
 from endpoints.models import Message
-from sessions.contracts import endpoint_contract, verdict_data
-from sessions.errors import ContractViolation, MessageTooLarge, NotConnected, RelayTimeout
+from sessions.contracts import checked_send
+from sessions.errors import MessageTooLarge, NotConnected, RelayTimeout
 from sessions.handshake import resolved_body, session_settings
-from sessions.masking import Masker
 from sessions.models import DebugSession, SessionState
 from sessions.relay import client
 from sessions.relay.protocol import SEND
@@ -143,34 +143,21 @@ def _checked(
     documented: str | None,
     redact: list[str] | None,
 ) -> dict[str, Any] | None:
-    """The contract's verdict on a send (None when nothing is checked). On a ``strict``
-    endpoint a body that violates its schema is refused here, before anything is sent.
-    Reasons quoting a secret's value show it as ••••."""
-    if session.endpoint_id is None:
-        return None
-    found = endpoint_contract(session.endpoint_id)
-    if found.contract is None:
-        return None
+    """The contract's verdict on a send; a strict endpoint refuses an invalid body here."""
     text = payload if isinstance(payload, str) else None
-    if documented is not None:
-        verdict = found.contract.check_as(documented, text)
-    else:
-        verdict = found.contract.check("send", text)
-    if not verdict.check:
-        return None
-    data = verdict_data(verdict, Masker(redact) if redact else None)
-    if found.strict and verdict.check == "invalid":
-        fields: dict[str, list[str]] = {}
-        for problem in data["problems"] or ():
-            fields.setdefault(problem["path"] or "body", []).append(problem["reason"])
-        where = "; ".join(f"{path}: {', '.join(reasons)}" for path, reasons in fields.items())
-        raise ContractViolation(
-            f"The endpoint is strict and this body violates the schema of message "
-            f"{verdict.message!r} ({where}); nothing was sent.",
-            fields=fields,
-            message=verdict.message,
-        )
-    return data
+
+    def check(contract: Contract) -> Verdict:
+        if documented is not None:
+            return contract.check_as(documented, text)
+        return contract.check("send", text)
+
+    return checked_send(
+        session.endpoint_id,
+        check,
+        redact,
+        violates="this body violates the schema of message",
+        field="body",
+    )
 
 
 def message_send(*, session: DebugSession, **message: Unpack[MessageInput]) -> dict[str, Any]:

@@ -133,6 +133,32 @@ class Peer:
         """An ack that timed out: no longer expected."""
         return self.awaiting_acks.pop(ack_id, None)
 
+    def _message_in(self, packet: Packet, raw: list[str | bytes]) -> Output:
+        """An event from the other end, or its ack of one of our emits."""
+        if packet.type in (PacketType.EVENT, PacketType.BINARY_EVENT):
+            event = Happening(
+                Kind.EVENT,
+                "in",
+                packet.namespace,
+                event=packet.event,
+                arguments=packet.arguments,
+                ack_id=packet.id,
+                raw=raw,
+            )
+            return Output(happened=[event])
+        assert packet.id is not None
+        origin = self.awaiting_acks.pop(packet.id, None)
+        ack = Happening(
+            Kind.ACK,
+            "in",
+            packet.namespace,
+            event=origin[1] if origin else None,
+            arguments=packet.arguments,
+            ack_id=packet.id,
+            raw=raw,
+        )
+        return Output(happened=[ack])
+
     def _out(self, packet: Packet) -> Output:
         frames: list[str | bytes] = []
         for part in packets.encode(packet):
@@ -234,36 +260,7 @@ class SocketIOProtocol(Peer):
             return Output(
                 happened=[Happening(Kind.DISCONNECT, "in", namespace, detail="server", raw=raw)]
             )
-        if kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
-            return Output(
-                happened=[
-                    Happening(
-                        Kind.EVENT,
-                        "in",
-                        namespace,
-                        event=packet.event,
-                        arguments=packet.arguments,
-                        ack_id=packet.id,
-                        raw=raw,
-                    )
-                ]
-            )
-        # An ack of one of our emits.
-        assert packet.id is not None
-        origin = self.awaiting_acks.pop(packet.id, None)
-        return Output(
-            happened=[
-                Happening(
-                    Kind.ACK,
-                    "in",
-                    namespace,
-                    event=origin[1] if origin else None,
-                    arguments=packet.arguments,
-                    ack_id=packet.id,
-                    raw=raw,
-                )
-            ]
-        )
+        return self._message_in(packet, raw)
 
 
 def _error(data: Any) -> dict[str, Any]:

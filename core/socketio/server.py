@@ -198,33 +198,4 @@ class SocketIOServer(Peer):
             )
         if kind == PacketType.CONNECT_ERROR:
             raise ProtocolError("A client never sends CONNECT_ERROR.")
-        if kind in (PacketType.EVENT, PacketType.BINARY_EVENT):
-            return Output(
-                happened=[
-                    Happening(
-                        Kind.EVENT,
-                        "in",
-                        namespace,
-                        event=packet.event,
-                        arguments=packet.arguments,
-                        ack_id=packet.id,
-                        raw=raw,
-                    )
-                ]
-            )
-        # An ack of one of our emits.
-        assert packet.id is not None
-        origin = self.awaiting_acks.pop(packet.id, None)
-        return Output(
-            happened=[
-                Happening(
-                    Kind.ACK,
-                    "in",
-                    namespace,
-                    event=origin[1] if origin else None,
-                    arguments=packet.arguments,
-                    ack_id=packet.id,
-                    raw=raw,
-                )
-            ]
-        )
+        return self._message_in(packet, raw)
