@@ -312,7 +312,7 @@ class Relay:
             )
             connection.ended = True
             self.connection_ended(connection)
-            await connection._fail(Failure(FailureKind.RELAY, detail), {})
+            await connection.fail(Failure(FailureKind.RELAY, detail), {})
             return
         connection.task = self.spawn(connection.run())
 

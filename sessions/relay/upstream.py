@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
 from websockets.asyncio import client as ws_client
@@ -19,17 +19,17 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from core import metrics
-from core.errors import DomainError
 from endpoints.contracts.checker import RECEIVE, Contract
-from sessions.contracts import compiled, shown_problems
-from sessions.masking import Masker, shown_pairs
+from sessions.contracts import shown_problems
+from sessions.masking import Masker
 from sessions.models import ClosedBy, FailureKind, SessionState
 from sessions.relay import reconnect
 from sessions.relay.closing import CLOSED_BY_TEXT, CloseIntent, close_description, close_outcome
-from sessions.relay.connect import Failure, open_upstream, raw_headers
+from sessions.relay.connect import Failure, raw_headers
 from sessions.relay.control import ControlFrames, ObservedConnection
-from sessions.relay.egress import EgressPolicy, Resolver
 from sessions.relay.frames_out import send_frame
+from sessions.relay.link import RelayLink
+from sessions.relay.opening import open_connection
 from sessions.relay.protocol import reply
 from sessions.relay.socketio import SocketIOLink
 from sessions.relay.socketio_meaning import explained_failure
@@ -39,38 +39,6 @@ from sessions.relay.timers import Timers
 logger = logging.getLogger("switchboard.relay")
 
 REFUSED_BODY_BYTES = 4096
-
-
-class RelayLink(Protocol):
-    """What an upstream connection needs from the relay holding it (``server.Relay``)."""
-
-    @property
-    def resolver(self) -> Resolver | None: ...
-
-    @property
-    def policy(self) -> EgressPolicy: ...
-
-    def enqueue(self, record: Record) -> Awaitable[None]: ...
-
-    def enqueue_nowait(self, record: Record) -> None: ...
-
-    def writer_room(self) -> Awaitable[None]: ...
-
-    async def reply(self, channel: str | None, message: dict[str, Any]) -> None: ...
-
-    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
-
-    async def db(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
-
-    def connection_ended(self, connection: UpstreamConnection) -> None: ...
-
-    def reconnect(self, connection: UpstreamConnection) -> None: ...
-
-    @property
-    def stopping(self) -> bool: ...
-
-    @property
-    def name(self) -> str: ...
 
 
 class UpstreamConnection:
@@ -226,7 +194,7 @@ class UpstreamConnection:
                 if self.cancel_reason is None:
                     raise
                 kind, detail, by = self.cancel_reason
-                await self._fail(Failure(kind, detail), {}, state=SessionState.CLOSED, by=by)
+                await self.fail(Failure(kind, detail), {}, state=SessionState.CLOSED, by=by)
                 return
             if opened:
                 await self._read()
@@ -235,129 +203,16 @@ class UpstreamConnection:
             if self.ws is not None:
                 self.ws.transport.abort()
             if not self.ended:
-                await self._fail(Failure(FailureKind.RELAY, "The relay hit an internal error."), {})
+                await self.fail(Failure(FailureKind.RELAY, "The relay hit an internal error."), {})
         finally:
             self.ended = True
             self.relay.connection_ended(self)
 
     async def _open(self) -> bool:
-        if self.attempt:
-            try:
-                claimed = await reconnect.wait_and_claim(self)
-            except DomainError as exc:
-                await self._fail(
-                    Failure(FailureKind.PROTOCOL, f"Could not reconnect: {exc.detail}"), {}
-                )
-                return False
-            if claimed is None:
-                self.ended = True
-                return False
-            self.request = claimed
-            self.masker = Masker(claimed.get("redact") or ()) if claimed.get("shown") else None
-        request = self.request
-        if request.get("contract"):
-            # A big contract takes milliseconds to compile: not on the loop every session shares.
-            self.contract = await asyncio.to_thread(compiled, request["contract"])
-        # What the record shows: the request with secrets as ••••, when any was substituted.
-        shown = request.get("shown") or request
-        connecting = self.record(
-            "connecting",
-            text=f"Connecting to {shown['url']}",
-            info={"url": shown["url"], "subprotocols": shown["subprotocols"]},
-        )
-        await self.emit(connecting)
-        conn_settings = request["settings"]
-        timeout = float(conn_settings["open_timeout"])
-        planned: dict[str, Any] = {
-            "request_url": shown["url"],
-            "request_headers": [list(pair) for pair in shown["headers"]],
-            "request_cookies": [list(pair) for pair in shown["cookies"]],
-            "subprotocols_offered": list(shown["subprotocols"]),
-        }
+        """Claim a reconnect's turn, then open the connection (sessions.relay.opening)."""
+        return await open_connection(self)
 
-        def request_sent(url: str, sent_headers: list[list[str]]) -> None:
-            # A server answered: the failure record shows what was really sent to it.
-            planned["request_headers"] = self._shown_headers(sent_headers)
-            planned["request_url"] = self._shown_url(url)
-
-        relay = self.relay
-        try:
-            async with asyncio.timeout(timeout):
-                ws, final_url, sent = await open_upstream(
-                    request,
-                    resolver=relay.resolver,
-                    policy=relay.policy,
-                    request_sent=request_sent,
-                )
-        except Failure as failure:
-            await self._fail(failure, planned)
-            return False
-        except TimeoutError:
-            timed_out = Failure(
-                FailureKind.TIMEOUT,
-                f"No answer to the WebSocket handshake within {timeout:g} s (open_timeout).",
-            )
-            await self._fail(timed_out, planned)
-            return False
-        sent_headers = sent if sent is not None else planned["request_headers"]
-        self.ws = ws
-        self.opened_at = asyncio.get_running_loop().time()
-        self.control.attach(ws)
-        response = ws.response
-        remote = ws.remote_address
-        remote_text = f"{remote[0]}:{remote[1]}" if remote else ""
-        extensions = response.headers.get_all("Sec-WebSocket-Extensions") if response else []
-        subprotocol = ws.subprotocol or ""
-        final_url = self._shown_url(final_url)
-        opened = self.record(
-            "open",
-            text=f"Connected to {final_url}"
-            + (f" with subprotocol {subprotocol}" if subprotocol else ""),
-            info={
-                "status": response.status_code if response else 101,
-                "subprotocol": subprotocol or None,
-                "extensions": extensions,
-                "remote_address": remote_text,
-            },
-        )
-        logger.info("Session %s connection %s open", self.session_id, self.number)
-        opened.state = SessionState.OPEN
-        opened.session_update = {"state": SessionState.OPEN}
-        opened.connection_update = {
-            **planned,
-            "request_url": final_url,
-            "request_headers": self._shown_headers(sent_headers),
-            "opened_at": opened.created_at,
-            "remote_address": remote_text,
-            "response_status": response.status_code if response else 101,
-            "response_headers": raw_headers(response.headers) if response else [],
-            "subprotocol": subprotocol,
-            "extensions": extensions,
-        }
-        if request.get("socketio"):
-            # Answered when the namespace connects (sessions.relay.socketio).
-            self.sio = SocketIOLink(self, request["socketio"])
-        elif self.connect_reply:
-            channel, ref = self.connect_reply
-            opened.replies = [(channel, reply(ref, True, state=SessionState.OPEN))]
-        await self.emit(opened)
-        return True
-
-    def _shown_url(self, url: str) -> str:
-        """A URL for the record: the masked request URL, or a redirect target searched."""
-        if self.masker is None:
-            return url
-        if url == self.request["url"] and self.request.get("shown"):
-            return str(self.request["shown"]["url"])
-        return self.masker.text(url)
-
-    def _shown_headers(self, sent: list[list[str]]) -> list[list[str]]:
-        if self.masker is None:
-            return sent
-        shown = self.request.get("shown") or self.request
-        return shown_pairs(sent, self.request["headers"], shown["headers"], self.masker)
-
-    async def _fail(
+    async def fail(
         self,
         failure: Failure,
         planned: dict[str, Any],
