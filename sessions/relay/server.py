@@ -29,6 +29,7 @@ from sessions.models import ClosedBy, FailureKind
 from sessions.relay import reaper, store
 from sessions.relay.connect import CLOSE_TIMEOUT, Failure
 from sessions.relay.egress import EgressPolicy, Resolver
+from sessions.relay.inline_store import InlineSqlite
 from sessions.relay.live_layer import RESYNC
 from sessions.relay.protocol import (
     ACKS,
@@ -113,6 +114,7 @@ class Relay:
             relay_pk=lambda: self.pk,
             after_store=self._after_store,
             max_pending=MAX_PENDING_RECORDS,
+            inline=InlineSqlite.for_default_database(),
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
@@ -223,6 +225,8 @@ class Relay:
             # Each thread keeps its own database connection; leave nothing open behind.
             await loop.run_in_executor(executor, db_connections.close_all)
             executor.shutdown(wait=False)
+        if self.writer.inline is not None:
+            self.writer.inline.close()
         logger.info("Relay %s stopped", self.name)
 
     # --- commands -----------------------------------------------------------------------
