@@ -31,6 +31,7 @@ from sessions.relay.connect import CLOSE_TIMEOUT, Failure
 from sessions.relay.egress import EgressPolicy, Resolver
 from sessions.relay.inline_store import InlineSqlite
 from sessions.relay.live_layer import RESYNC
+from sessions.relay.loop_pg import LoopPostgres
 from sessions.relay.protocol import (
     ACKS,
     ACKS_FOUND,
@@ -115,6 +116,7 @@ class Relay:
             after_store=self._after_store,
             max_pending=MAX_PENDING_RECORDS,
             inline=InlineSqlite.for_default_database(),
+            on_loop=LoopPostgres.for_default_database(),
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
@@ -224,6 +226,8 @@ class Relay:
             executor.shutdown(wait=False)
         if self.writer.inline is not None:
             self.writer.inline.close()
+        if self.writer.on_loop is not None:
+            await self.writer.on_loop.close()
         logger.info("Relay %s stopped", self.name)
 
     # --- commands -----------------------------------------------------------------------

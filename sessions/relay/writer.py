@@ -7,7 +7,8 @@ Only after a batch is committed are replies sent and viewers sent it.
 
 On SQLite a few records are stored on the loop itself instead, when the thread has nothing
 of ours unstored (``inline_store``): a thread hand-over costs an embedded relay more there
-than the write.
+than the write. On PostgreSQL every batch is written from the loop, through psycopg's asyncio
+connection (``loop_pg``), for the same reason; the thread then only runs submitted jobs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from core import metrics
 from sessions.relay.inline_store import InlineSqlite, storable_inline
+from sessions.relay.loop_pg import LoopPostgres
 from sessions.relay.store import MAX_BATCH, Record, run_db, store_batch
 
 logger = logging.getLogger("switchboard.relay")
@@ -149,6 +151,7 @@ class Writer:
         after_store: Callable[[list[Record], set[int]], Any],
         max_pending: int,
         inline: InlineSqlite | None = None,
+        on_loop: LoopPostgres | None = None,
     ) -> None:
         self._relay_pk = relay_pk
         self._after_store = after_store
@@ -165,6 +168,10 @@ class Writer:
         self.inline = inline
         self._held: list[Record] = []
         self._threaded = 0
+        # The loop's own PostgreSQL connection: records are held for the task that writes
+        # them (``_serve_on_loop``), woken by ``_wake``.
+        self.on_loop = on_loop
+        self._wake = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
 
@@ -192,6 +199,10 @@ class Writer:
         self.unfinished += 1
         self.pending_bytes += _cost(record)
         loop = self._loop
+        if self.on_loop is not None and loop is not None and self._threaded == 0:
+            self._held.append(record)
+            self._wake.set()
+            return
         if self.inline is not None and loop is not None and self._threaded == 0:
             # Stored when the loop comes round (after the caller's write to the upstream),
             # with whatever else was queued until then.
@@ -254,20 +265,66 @@ class Writer:
         self._loop = asyncio.get_running_loop()
         self._stored = stored = asyncio.Queue[tuple[list[Record], set[int], bool]]()
         self.executor.start()
+        serving = None
+        if self.on_loop is not None:
+            serving = self._loop.create_task(self._serve_on_loop(self.on_loop, stored))
+        try:
+            while True:
+                batch, fenced, threaded = await stored.get()
+                if threaded:
+                    self._threaded -= len(batch)
+                self.queued -= len(batch)
+                self.pending_bytes -= sum(_cost(r) for r in batch)
+                if self.pending_bytes <= MAX_PENDING_BYTES and self.queued <= self.max_pending:
+                    self._room.set()
+                try:
+                    await self._after_store(batch, fenced)
+                except Exception:
+                    logger.exception("Publishing a stored batch failed")
+                finally:
+                    self.unfinished -= len(batch)
+        finally:
+            if serving is not None:
+                serving.cancel()
+
+    async def _serve_on_loop(
+        self, store: LoopPostgres, stored: asyncio.Queue[tuple[list[Record], set[int], bool]]
+    ) -> None:
+        """Write the held records, a batch at a time, from the loop (retrying while the
+        database is down, as the thread does); records of its sessions held meanwhile join
+        the batch before it commits."""
         while True:
-            batch, fenced, threaded = await stored.get()
-            if threaded:
-                self._threaded -= len(batch)
-            self.queued -= len(batch)
-            self.pending_bytes -= sum(_cost(r) for r in batch)
-            if self.pending_bytes <= MAX_PENDING_BYTES and self.queued <= self.max_pending:
-                self._room.set()
-            try:
-                await self._after_store(batch, fenced)
-            except Exception:
-                logger.exception("Publishing a stored batch failed")
-            finally:
-                self.unfinished -= len(batch)
+            while not self._held:
+                self._wake.clear()
+                await self._wake.wait()
+            batch, self._held = self._held[:MAX_BATCH], self._held[MAX_BATCH:]
+            delay = 0.2
+            while True:
+                started = time.perf_counter()
+                try:
+                    fenced = await store.write(self._relay_pk(), batch, self._more_held)
+                except Exception:
+                    logger.exception("Storing %d log entries failed; retrying", len(batch))
+                    if self.stopping and delay > 2:
+                        fenced = {r.session_id for r in batch}
+                        break
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                else:
+                    metrics.WRITER_COMMIT.observe(time.perf_counter() - started)
+                    break
+            stored.put_nowait((batch, fenced, False))
+
+    def _more_held(self, session_ids: set[int], room: int) -> list[Record]:
+        """Up to ``room`` held records of ``session_ids``, in order, stopping at the first
+        other (it starts the next batch)."""
+        taken = 0
+        for record in self._held:
+            if taken == room or record.session_id not in session_ids:
+                break
+            taken += 1
+        more, self._held = self._held[:taken], self._held[taken:]
+        return more
 
     async def drain(self, timeout: float) -> None:
         """Wait until everything queued so far is stored (bounded by ``timeout``)."""

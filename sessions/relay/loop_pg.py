@@ -1,0 +1,170 @@
+"""Storing log records from the relay's event loop, with psycopg's asyncio connection, when the
+database is PostgreSQL (the relay worker of a scaled deployment).
+
+The writer's thread cost a relay more than the statements it ran (docs/benchmarks.md, issue
+21): every batch crossed from the loop to the thread and back, each crossing waiting for the
+other side to wake, and the thread and the loop took the GIL from each other at every
+statement. Here the loop sends the statements and waits for PostgreSQL's answers as it waits
+for any socket. What the thread's ``store.store_batch`` promises holds here too:
+
+* one transaction at a time, in ``seq`` order;
+* a session's rows are written only while it still names this relay (its row is locked with
+  ``FOR UPDATE`` first; a relay declared lost writes nothing more of it);
+* records of the batch's sessions queued while its transaction runs join it before COMMIT
+  (a group commit: an echo usually shares its message's commit);
+* the session and connection updates a record carries are written in the same transaction,
+  with the SQL Django's ORM makes for them.
+
+A failed transaction is rolled back whole; the writer tries the batch again (``Writer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+import psycopg
+from django.db import connections
+from django.db.models.sql import UpdateQuery
+from psycopg.types.json import Jsonb
+
+from sessions.models import Connection, DebugSession, Event
+from sessions.relay.store import _EVENT_COLUMNS as EVENT_COLUMNS
+from sessions.relay.store import COPY_FROM_ROWS, MAX_BATCH, Record
+
+# Django's connection parameters this connection does without (Django's own adapters and cursor
+# class; psycopg's default of preparing a statement from its fifth use is kept).
+_DJANGO_ONLY = ("cursor_factory", "context", "prepare_threshold")
+
+
+class LoopPostgres:
+    """One asyncio connection of the relay's loop to the default (PostgreSQL) database."""
+
+    def __init__(self) -> None:
+        self._db: psycopg.AsyncConnection[Any] | None = None
+        wrapper = connections["default"]
+        ops = wrapper.ops
+        self._table = ops.quote_name(Event._meta.db_table)
+        self._columns = ", ".join(EVENT_COLUMNS)
+        sessions = ops.quote_name(DebugSession._meta.db_table)
+        relay = ops.quote_name(DebugSession._meta.get_field("relay").column)
+        self._lock = (
+            f"SELECT id FROM {sessions} WHERE id = ANY(%s) AND {relay} = %s ORDER BY id FOR UPDATE"
+        )
+
+    @staticmethod
+    def for_default_database() -> LoopPostgres | None:
+        return LoopPostgres() if connections["default"].vendor == "postgresql" else None
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        db = self._db
+        if db is not None and db.closed:
+            db = self._db = None
+        if db is None:
+            params = connections["default"].get_connection_params()
+            for name in _DJANGO_ONLY:
+                params.pop(name, None)
+            db = self._db = await psycopg.AsyncConnection.connect(**params, autocommit=False)
+        return db
+
+    async def write(
+        self,
+        relay_pk: int,
+        records: list[Record],
+        more: Callable[[set[int], int], list[Record]],
+    ) -> set[int]:
+        """Store ``records``, extended by what ``more`` adds before the commit; the sessions
+        this relay no longer holds. Raises on a database error (nothing is stored then)."""
+        db = await self._connection()
+        session_ids = {r.session_id for r in records}
+        try:
+            async with db.cursor() as cursor:
+                await cursor.execute(self._lock, [sorted(session_ids), relay_pk])
+                owned = {row[0] for row in await cursor.fetchall()}
+                await self._write(cursor, records, owned)
+                while len(records) < MAX_BATCH:
+                    extra = more(session_ids, MAX_BATCH - len(records))
+                    if not extra:
+                        break
+                    records.extend(extra)
+                    await self._write(cursor, extra, owned)
+            await db.commit()
+        except BaseException:
+            await self._abandon(db)
+            raise
+        return session_ids - owned
+
+    async def _abandon(self, db: psycopg.AsyncConnection[Any]) -> None:
+        """After a failure: roll back, or drop a connection that cannot even do that."""
+        try:
+            await db.rollback()
+        except Exception:
+            await db.close()
+            self._db = None
+
+    async def _write(
+        self, cursor: psycopg.AsyncCursor[Any], records: Sequence[Record], owned: set[int]
+    ) -> None:
+        rows = [_row(r) for r in records if r.session_id in owned and r.kind is not None]
+        if rows and len(rows) < COPY_FROM_ROWS:
+            marks = "(" + ", ".join(["%s"] * len(EVENT_COLUMNS)) + ")"
+            await cursor.execute(
+                f"INSERT INTO {self._table} ({self._columns}) VALUES "
+                + ", ".join([marks] * len(rows)),
+                [value for row in rows for value in row],
+            )
+        elif rows:
+            async with cursor.copy(f"COPY {self._table} ({self._columns}) FROM STDIN") as copy:
+                for row in rows:
+                    await copy.write_row(row)
+        session_updates: dict[int, dict[str, Any]] = {}
+        connection_updates: dict[tuple[int, int], dict[str, Any]] = {}
+        for r in records:
+            if r.session_id not in owned:
+                continue
+            if r.session_update:
+                session_updates.setdefault(r.session_id, {}).update(r.session_update)
+            if r.connection_update:
+                key = (r.session_id, r.connection_number)
+                connection_updates.setdefault(key, {}).update(r.connection_update)
+        for session_id, fields in session_updates.items():
+            await cursor.execute(*_update_sql(DebugSession, {"pk": session_id}, fields))
+        for (session_id, number), fields in connection_updates.items():
+            filters = {"session_id": session_id, "number": number}
+            await cursor.execute(*_update_sql(Connection, filters, fields))
+
+    async def close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()
+
+
+def _row(r: Record) -> tuple[Any, ...]:
+    return (
+        r.session_id,
+        r.seq,
+        r.connection_number,
+        r.kind,
+        r.direction,
+        r.created_at,
+        r.opcode,
+        r.size,
+        r.text,
+        r.data,
+        r.truncated,
+        None if r.info is None else Jsonb(r.info),
+        r.contract,
+        r.message,
+        None if r.problems is None else Jsonb(r.problems),
+    )
+
+
+def _update_sql(
+    model: type[DebugSession] | type[Connection], filters: dict[str, Any], fields: dict[str, Any]
+) -> tuple[str, Sequence[Any]]:
+    """The UPDATE ``model.objects.filter(**filters).update(**fields)`` would run, as SQL and
+    parameters (made by Django's compiler; nothing is run)."""
+    query = cast(UpdateQuery, model.objects.filter(**filters).query.chain(UpdateQuery))
+    query.add_update_values(fields)
+    sql, params = query.get_compiler("default").as_sql()
+    return sql, params
