@@ -176,3 +176,23 @@ def test_a_dropped_connection_is_replaced_and_the_batch_written_once(team):
         (session.pk, 3),
     ]
     assert list(Event.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
+
+
+def test_a_write_of_several_sessions_fences_the_one_another_relay_took(team):
+    relay, other = relay_row(channel_name="relay.test!e"), relay_row(channel_name="relay.test!f")
+    held, lost = (
+        DebugSession.objects.create(
+            owner=team.editor, project=team.project, url="ws://u/", relay=owner
+        ).pk
+        for owner in (relay, other)
+    )
+
+    async def scenario(writer: Writer, store: LoopPostgres) -> None:
+        batch = [_record(held, 1), _record(lost, 1), _record(held, 2), _record(lost, 2)]
+        for record in batch:
+            writer.put_nowait(record)
+
+    handed_back = _run(relay.pk, scenario)
+    assert handed_back == [([(held, 1), (lost, 1), (held, 2), (lost, 2)], {lost})]
+    stored = Event.objects.order_by("session_id", "seq").values_list("session_id", "seq")
+    assert list(stored) == [(held, 1), (held, 2)]
