@@ -43,8 +43,7 @@ def kill_subscriber(layer: Any) -> None:
     restart or a dropped connection would)."""
     loop_layer = layer._get_layer()
     for shard in loop_layer._shards:
-        connection = shard._pubsub.connection
-        host, port = connection._writer.get_extra_info("sockname")[:2]
+        host, port = shard._subscriber.transport.get_extra_info("sockname")[:2]
         client = redis.Redis.from_url(live_config()["hosts"][0]["address"])
         try:
             assert client.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
