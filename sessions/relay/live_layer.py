@@ -247,6 +247,7 @@ class _Shard:
         self._asked = 0
         self._confirmed = 0
         self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+        self._unconfirmed: dict[str, asyncio.Future[None]] = {}  # name -> its waiter
 
     # --- publishing ---------------------------------------------------------------------
 
@@ -284,29 +285,39 @@ class _Shard:
     # --- subscribing --------------------------------------------------------------------
 
     async def subscribe(self, name: str) -> None:
+        """Returns once Redis confirmed the subscription (asked for by this call or by an
+        earlier one), or at once while Redis cannot be reached."""
+        waiter = self._unconfirmed.get(name)
         if name in self.wanted:
-            return
-        self.wanted.add(name)
-        if self._keeper is None:
-            self._keeper = asyncio.get_running_loop().create_task(self._keep())
-        connection = self._subscriber
-        if connection is None or connection.lost.done():
-            if self._down:
-                return  # subscribed (and told to resync) once Redis is back
-            waiter = self._wait(None)  # the first connection, or the next, subscribes it
+            if waiter is None or waiter.done():
+                return
         else:
-            connection.write(b"SUBSCRIBE", name)
-            self._asked += 1
-            waiter = self._wait(self._asked)
+            self.wanted.add(name)
+            if self._keeper is None:
+                self._keeper = asyncio.get_running_loop().create_task(self._keep())
+            connection = self._subscriber
+            if connection is None or connection.lost.done():
+                if self._down:
+                    return  # subscribed (and told to resync) once Redis is back
+                waiter = self._wait(None)  # the first connection, or the next, subscribes it
+            else:
+                connection.write(b"SUBSCRIBE", name)
+                self._asked += 1
+                waiter = self._wait(self._asked)
+            self._unconfirmed[name] = waiter
         try:
-            await asyncio.wait_for(waiter, SUBSCRIBE_WAIT)
+            await asyncio.wait_for(asyncio.shield(waiter), SUBSCRIBE_WAIT)
         except TimeoutError:
             logger.warning("Redis did not confirm a subscription to %s in time", name)
+        finally:
+            if waiter.done() and self._unconfirmed.get(name) is waiter:
+                del self._unconfirmed[name]
 
     def unsubscribe(self, name: str) -> None:
         if name not in self.wanted:
             return
         self.wanted.discard(name)
+        self._unconfirmed.pop(name, None)
         connection = self._subscriber
         if connection is not None and not connection.lost.done():
             connection.write(b"UNSUBSCRIBE", name)
@@ -370,7 +381,7 @@ class _Shard:
                     self._interrupted = False
                     self.layer.resync_all()
             await connection.lost
-            logger.warning("Live layer: the subscriber connection to Redis was lost")
+            logger.warning("Live layer: lost the subscriber connection: %r", connection.error)
             self._lose()
 
     def _lose(self) -> None:
@@ -390,4 +401,5 @@ class _Shard:
         self._subscriber = self._publisher = None
         self.wanted = set()
         self._release(None)
+        self._unconfirmed = {}
         self._down = self._interrupted = False

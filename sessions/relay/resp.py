@@ -91,6 +91,7 @@ class RespConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.loop = asyncio.get_running_loop()
         self.lost: asyncio.Future[None] = self.loop.create_future()
+        self.error: Exception | None = None  # why it was lost, if known
         self._replies: deque[asyncio.Future[Any]] = deque()
         self._buffer = bytearray()
         self._need = 0  # the buffer's length before a reply can be complete
@@ -160,11 +161,20 @@ class RespConnection(asyncio.Protocol):
 
     def _reply(self, reply: Reply) -> None:
         self._received += 1
-        if self.on_push is not None and type(reply) is list and reply and reply[0] in PUSH_KINDS:
+        if (
+            self.on_push is not None
+            and type(reply) is list
+            and reply
+            and type(reply[0]) is bytes
+            and reply[0] in PUSH_KINDS
+        ):
             self.on_push(reply)
             return
         if not self._replies:
-            return  # e.g. an error about a SUBSCRIBE: nobody waits for it
+            if isinstance(reply, RespError):
+                # An error about a SUBSCRIBE (an ACL, say): what was asked for is unknown.
+                self._close(reply)
+            return
         waiter = self._replies.popleft()
         if not waiter.done():
             if isinstance(reply, RespError):
@@ -188,6 +198,7 @@ class RespConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort() if exc is not None else self.transport.close()
         if not self.lost.done():
+            self.error = exc
             self.lost.set_result(None)
         error = ConnectionError(f"The connection to Redis was lost: {exc!r}")
         while self._replies:
