@@ -381,7 +381,10 @@ class _Shard:
                     self._interrupted = False
                     self.layer.resync_all()
             await connection.lost
-            logger.warning("Live layer: lost the subscriber connection: %r", connection.error)
+            logger.warning(
+                "Live layer: lost the subscriber connection to Redis (%s)",
+                repr(connection.error) if connection.error else "closed by Redis",
+            )
             self._lose()
 
     def _lose(self) -> None:
