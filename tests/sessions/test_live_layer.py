@@ -1,5 +1,6 @@
-"""The live channel layer (Redis pub/sub for session streams): what it adds to channels_redis'
-pub/sub layer, and that a viewer gets every entry once, in order, when pub/sub loses some."""
+"""The live channel layer (Redis pub/sub for session streams): what it adds to plain pub/sub
+(bounded queues, RESYNC, subscriber counts), and that a viewer gets every entry once, in order,
+when pub/sub loses some. Against its own redis-servers: test_live_layer_redis.py."""
 
 from __future__ import annotations
 
