@@ -143,8 +143,18 @@ class _LoopLayer:
 
     async def _subscribe_to_channel(self, channel: str) -> asyncio.Queue[bytes]:
         queue = self.channels[channel] = asyncio.Queue(maxsize=self.capacity)
-        await self._shard(channel).subscribe(channel)
+        try:
+            await self._shard(channel).subscribe(channel)
+        except (asyncio.CancelledError, GeneratorExit):
+            self._forget(channel, queue)  # nobody will ever receive on it
+            raise
         return queue
+
+    def _forget(self, channel: str, queue: asyncio.Queue[bytes]) -> None:
+        if self.channels.get(channel) is queue:
+            del self.channels[channel]
+            self.missed.discard(channel)
+            self._shard(channel).unsubscribe(channel)
 
     async def send(self, channel: str, message: dict[str, Any]) -> int:
         return await self._shard(channel).publish(channel, self.owner.serialize(message))
@@ -168,10 +178,7 @@ class _LoopLayer:
             data = await queue.get()
         except (asyncio.CancelledError, GeneratorExit):
             # A consumer that ends (channels has no call for that): its channel goes.
-            if self.channels.get(channel) is queue:
-                del self.channels[channel]
-                self.missed.discard(channel)
-                self._shard(channel).unsubscribe(channel)
+            self._forget(channel, queue)
             raise
         return self.owner.deserialize(data)
 

@@ -5,7 +5,9 @@ messages understood by channels_redis' pub/sub layer both ways."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -197,3 +199,22 @@ async def test_channels_redis_pubsub_understands_it_both_ways():
     assert await asyncio.wait_for(theirs.receive(their_channel), 5) == big
     await ours.flush()
     await theirs.flush()
+
+
+async def test_a_channel_cancelled_while_subscribing_is_not_kept(private_redis):
+    layer, _ = layers(private_redis.url)
+    loop_layer = layer._get_layer()
+    shard = loop_layer._shards[0]
+    await layer.new_channel()  # connected
+    await asyncio.to_thread(os.kill, private_redis.process.pid, signal.SIGSTOP)
+    try:
+        subscribing = asyncio.ensure_future(layer.new_channel("gone."))
+        await asyncio.sleep(0.1)  # asked for; Redis does not answer
+        subscribing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await subscribing
+    finally:
+        os.kill(private_redis.process.pid, signal.SIGCONT)
+    assert not [name for name in loop_layer.channels if ".gone." in name]
+    assert not [name for name in shard.wanted if ".gone." in name]
+    await layer.flush()
