@@ -269,7 +269,8 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
-        "live": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+        # Channels' in-memory layer without its copies: session traffic, every frame.
+        "live": {"BACKEND": "sessions.relay.local_layer.LocalLayer"},
     }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -29,6 +29,7 @@ from sessions.models import ClosedBy, FailureKind
 from sessions.relay import reaper, store
 from sessions.relay.connect import CLOSE_TIMEOUT, Failure
 from sessions.relay.egress import EgressPolicy, Resolver
+from sessions.relay.inline_store import InlineSqlite
 from sessions.relay.live_layer import RESYNC
 from sessions.relay.protocol import (
     ACKS,
@@ -113,11 +114,11 @@ class Relay:
             relay_pk=lambda: self.pk,
             after_store=self._after_store,
             max_pending=MAX_PENDING_RECORDS,
+            inline=InlineSqlite.for_default_database(),
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self._writer_task: asyncio.Task[None] | None = None
-        self._publishing: asyncio.Task[None] | None = None
         self.recent_acks: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         self._shutdown: asyncio.Task[None] | None = None
 
@@ -209,8 +210,6 @@ class Relay:
                 if not c.ended:
                     c.abort()
         await self.writer.drain(timeout=10)
-        if self._publishing is not None:
-            await asyncio.wait([self._publishing], timeout=5)
         if self._writer_task is not None:
             self.writer.stopping = True
             self._writer_task.cancel()
@@ -223,6 +222,8 @@ class Relay:
             # Each thread keeps its own database connection; leave nothing open behind.
             await loop.run_in_executor(executor, db_connections.close_all)
             executor.shutdown(wait=False)
+        if self.writer.inline is not None:
+            self.writer.inline.close()
         logger.info("Relay %s stopped", self.name)
 
     # --- commands -----------------------------------------------------------------------
@@ -475,13 +476,11 @@ class Relay:
         for session_id in finals:
             if session_id not in self.connections:
                 self.logs.pop(session_id, None)
-        # Publishing overlaps the next write; at most one batch is being published at a time,
-        # so viewers get every session's batches in order.
-        if self._publishing is not None and not self._publishing.done():
-            await self._publishing
-        self._publishing = asyncio.get_running_loop().create_task(
-            self._publish(groups, replies, acks)
-        )
+        # Published before the next stored batch is taken (Writer.run awaits this), so viewers
+        # get every session's batches in order; the writer's thread meanwhile writes the next
+        # one. Awaited here rather than in a task of its own: a task would start a turn of the
+        # loop later, and a stored batch's viewers wait for it.
+        await self._publish(groups, replies, acks)
 
     async def _publish(
         self,
@@ -506,6 +505,13 @@ class Relay:
             self.live.send(channel, ack) for left in acks.values() for channel, ack in left
         )
         results: list[Any] = []
+        if len(sends) == 1:
+            # The usual batch of a live session: one message, awaited as it is (gather would
+            # wrap it in a task).
+            try:
+                await sends.pop()
+            except Exception as exc:
+                results.append(exc)
         for start in range(0, len(sends), PUBLISH_CONCURRENCY):
             chunk = sends[start : start + PUBLISH_CONCURRENCY]
             results.extend(await asyncio.gather(*chunk, return_exceptions=True))

@@ -4,6 +4,10 @@ as fast as the database takes them, then hand each stored batch back to the even
 When the database is idle a frame is stored at once; when it is busy the queue grows and the
 next write takes everything queued (and frames of its sessions that arrive before it commits).
 Only after a batch is committed are replies sent and viewers sent it.
+
+On SQLite a few records are stored on the loop itself instead, when the thread has nothing
+of ours unstored (``inline_store``): a thread hand-over costs an embedded relay more there
+than the write.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 from core import metrics
+from sessions.relay.inline_store import InlineSqlite, storable_inline
 from sessions.relay.store import MAX_BATCH, Record, run_db, store_batch
 
 logger = logging.getLogger("switchboard.relay")
@@ -143,6 +148,7 @@ class Writer:
         relay_pk: Callable[[], int],
         after_store: Callable[[list[Record], set[int]], Any],
         max_pending: int,
+        inline: InlineSqlite | None = None,
     ) -> None:
         self._relay_pk = relay_pk
         self._after_store = after_store
@@ -153,7 +159,12 @@ class Writer:
         self.pending_bytes = 0
         self.unfinished = 0  # records put and not through after_store yet
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stored: asyncio.Queue[tuple[list[Record], set[int]]] | None = None
+        self._stored: asyncio.Queue[tuple[list[Record], set[int], bool]] | None = None
+        # The loop's own SQLite connection (None: every batch goes to the thread), the records
+        # waiting for the loop to come round to them, and how many records the thread holds.
+        self.inline = inline
+        self._held: list[Record] = []
+        self._threaded = 0
         self._room = asyncio.Event()
         self._room.set()
 
@@ -180,7 +191,36 @@ class Writer:
         self.queued += 1
         self.unfinished += 1
         self.pending_bytes += _cost(record)
+        loop = self._loop
+        if self.inline is not None and loop is not None and self._threaded == 0:
+            # Stored when the loop comes round (after the caller's write to the upstream),
+            # with whatever else was queued until then.
+            if not self._held:
+                loop.call_soon(self._store_held)
+            self._held.append(record)
+            return
+        self._threaded += 1
         self.executor.inbox.put(record)
+
+    def _store_held(self) -> None:
+        """On the loop: store the held records here if they are few and the database's write
+        lock is free, else hand them to the thread (in order: nothing else is queued there)."""
+        held, self._held = self._held, []
+        stored = self._stored
+        if self.inline is not None and stored is not None and storable_inline(held):
+            started = time.perf_counter()
+            try:
+                fenced = self.inline.write(self._relay_pk(), held)
+            except Exception as exc:
+                # Locked by a request, or anything else: the thread waits and retries.
+                logger.debug("Inline store of %d records declined: %r", len(held), exc)
+            else:
+                metrics.WRITER_COMMIT.observe(time.perf_counter() - started)
+                stored.put_nowait((held, fenced, False))
+                return
+        self._threaded += len(held)
+        for record in held:
+            self.executor.inbox.put(record)
 
     def _write(self, batch: list[Record], more: Callable[[set[int], int], list[Record]]) -> None:
         """On the writer thread: store ``batch`` and what ``more`` adds to it (retrying while
@@ -205,17 +245,19 @@ class Writer:
         if loop is None or stored is None:
             raise _LoopClosed
         try:
-            loop.call_soon_threadsafe(stored.put_nowait, (batch, fenced))
+            loop.call_soon_threadsafe(stored.put_nowait, (batch, fenced, True))
         except RuntimeError:
             raise _LoopClosed from None
 
     async def run(self) -> None:
         """Start the writer thread, then pass each stored batch, in order, to ``after_store``."""
         self._loop = asyncio.get_running_loop()
-        self._stored = stored = asyncio.Queue[tuple[list[Record], set[int]]]()
+        self._stored = stored = asyncio.Queue[tuple[list[Record], set[int], bool]]()
         self.executor.start()
         while True:
-            batch, fenced = await stored.get()
+            batch, fenced, threaded = await stored.get()
+            if threaded:
+                self._threaded -= len(batch)
             self.queued -= len(batch)
             self.pending_bytes -= sum(_cost(r) for r in batch)
             if self.pending_bytes <= MAX_PENDING_BYTES and self.queued <= self.max_pending:

@@ -28,7 +28,8 @@ session without endpoint (checking off) and through one opened from an endpoint 
 documents them with a ~20-property schema (nested objects, arrays) and a match rule (checking
 on, every frame checked and stored valid), alternating, best of three each.
 
-Targets (exit 1 when one is missed): p50 RTT of (d1) ≤ 1.5x (c) and of (d2) ≤ 3x (c);
+Targets (exit 1 when one is missed): p50 RTT of (d1) ≤ 1.5x (c) and of (d2) ≤ 2.5x (c)
+(issue 21; the viewers use the protocol the workspace uses, ``acks=events``);
 (d2) ≥ 20,000 frames/s stored and delivered to a viewer, with checking on too; ≤ 64 KiB RSS
 per idle open session.
 Every wait is bounded, and the whole run by ``--max-seconds``; everything is on 127.0.0.1.
@@ -74,7 +75,7 @@ WARM_SESSIONS = 20  # opened before the "before" RSS, so imports and caches are 
 SESSIONS_PER_USER = 20  # the default SESSION_MAX_OPEN_PER_USER
 
 D1_MAX_RATIO = 1.5
-D2_MAX_RATIO = 3.0
+D2_MAX_RATIO = 2.5
 D2_MIN_RATE = 20_000
 CHECKED_MIN_RATE = 20_000  # (d2) with every frame checked against a documented message
 ROUNDS_CHECKED = 3  # tick floods with checking off and on, alternating; the best of each counts
@@ -143,9 +144,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--viewer-acks",
         choices=("message", "events"),
-        default="message",
-        help="RTT viewers in (d1)/(d2) get a send's ack as a message of its own (the "
-        "protocol's default, and this one's) or inside the events batch (acks=events)",
+        default="events",
+        help="RTT viewers in (d1)/(d2) get a send's ack inside the events batch that holds "
+        "the sent entry (acks=events, as the workspace opens its socket; the default) or as a "
+        "message of its own (the protocol's default for a socket opened without it)",
     )
     # Internal: the same module runs the upstream, the bare relay and the SQLite set-up in
     # processes of their own.

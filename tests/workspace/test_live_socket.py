@@ -122,7 +122,7 @@ def test_a_dropped_session_socket_resumes_after_the_last_entry(make_user: Any, s
         expect(page.locator(".log-count")).to_have_text("3 entries")
         urls = "() => window.__sockets.map((s) => s.url).filter((u) => u.includes('/ws/sessions/'))"
         assert page.evaluate(urls) == [
-            f"{server.replace('http', 'ws')}/ws/sessions/{session.pk}/?after=0"
+            f"{server.replace('http', 'ws')}/ws/sessions/{session.pk}/?after=0&acks=events"
         ]
         page.evaluate(
             "() => window.__sockets.find((s) => s.url.includes('/ws/sessions/')).close(4000)"
@@ -130,7 +130,7 @@ def test_a_dropped_session_socket_resumes_after_the_last_entry(make_user: Any, s
         page.wait_for_function(
             "() => window.__sockets.filter((s) => s.url.includes('/ws/sessions/')).length === 2"
         )
-        assert page.evaluate(urls)[1].endswith(f"/ws/sessions/{session.pk}/?after=3")
+        assert page.evaluate(urls)[1].endswith(f"/ws/sessions/{session.pk}/?after=3&acks=events")
         page.wait_for_timeout(500)
         expect(page.locator(".log-count")).to_have_text("3 entries")
     assert console.problems == []

@@ -1,7 +1,8 @@
 /* The debug session behind a request view: found again on return (the tab remembers it), created
    on the first Connect, and followed through its live socket (WS /ws/sessions/{id}/?after=N, a
    LiveSocket: the log resumes after the last sequence number shown). Sends go over that socket
-   when it is open (answered by `ack` or `error` with the same `ref`), else over REST; either
+   when it is open (answered by an ack with the same `ref`, inside the `events` message that holds
+   the sent entry as the socket is opened with acks=events, or by an `error`), else over REST; either
    answer carries the contract check of what was sent. The connection's state goes to
    `onState`; the log's entries to `log`. */
 import { api, get, ApiError } from "./api.js";
@@ -79,7 +80,8 @@ export class DebugSession {
     if (!this.session || this.destroyed || this.live) return;
     const sid = this.session.id;
     this.live = new LiveSocket({
-      path: () => `/ws/sessions/${sid}/?after=${this.log.lastSeq}`,
+      // acks=events: a send's ack rides in the events message holding its sent entry.
+      path: () => `/ws/sessions/${sid}/?after=${this.log.lastSeq}&acks=events`,
       onMessage: (data) => this.receive(data),
       onDrop: () => this.dropPending(),
       onStop: ({ detail }) => {
@@ -95,6 +97,7 @@ export class DebugSession {
       this.session = data.session;
       this.setState(data.session.state);
     } else if (data.type === "events") {
+      for (const ack of data.acks || []) this.settle(ack.ref, null, { type: "ack", ...ack });
       this.log.add(data.events);
       if (this.onEvents) this.onEvents(data.events);
       if (data.state) this.setState(data.state);

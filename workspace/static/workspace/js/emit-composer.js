@@ -42,6 +42,7 @@ export class EmitComposer {
   constructor({ onEmit, savedExample }) {
     Object.assign(this, { onEmit, savedExample });
     this.open = false;
+    this.answers = new Map();  // emit seq -> its ack (or ack timeout) entry, as seen in the log
     this.event = h("input.mono#emit-event", { type: "text", spellcheck: "false", autocomplete: "off", placeholder: "chat message", "aria-label": "Event name", dataset: { field: "event" }, list: "emit-events" });
     this.eventList = h("datalist#emit-events");
     this.namespace = h("input.mono#emit-namespace", { type: "text", spellcheck: "false", autocomplete: "off", placeholder: "/", "aria-label": "Namespace", title: "Empty: the endpoint's namespace", dataset: { field: "namespace" } });
@@ -231,6 +232,8 @@ export class EmitComposer {
       const waits = what.answer === undefined && answer.ack_id !== null && answer.ack_id !== undefined;
       this.waiting = waits ? { seq: answer.seq, name } : null;
       this.result.textContent = `${what.answer !== undefined ? "Answered" : "Emitted"} ${name} · #${answer.seq}${waits ? ` · waiting for ack ${answer.ack_id}` : ""}`;
+      // Its ack may be in the log already: it can ride in the batch that acknowledged the emit.
+      this.settleWaiting();
       if (answer.warning) toast(answer.warning, "warning", 8000);
       return true;
     } catch (error) {
@@ -241,19 +244,25 @@ export class EmitComposer {
     }
   }
 
-  /** New log entries: the ack (or the ack timeout) of the last emit that waits for one. */
+  /** New log entries: acks and ack timeouts are kept (the latest 64, by the emit they answer)
+      for the last emit that waits for one, whether they come before its answer or after. */
   onEvents(events) {
-    if (!this.waiting) return;
     for (const entry of events) {
       const sio = entry.info && entry.info.sio;
-      const answered = sio && sio.type === "ack" && sio.ack_of === this.waiting.seq;
-      const timedOut = entry.kind === "error" && entry.info && entry.info.kind === "ack_timeout" && entry.info.seq === this.waiting.seq;
-      if (!answered && !timedOut) continue;
-      this.result.textContent = answered ? `Emitted ${this.waiting.name} · #${this.waiting.seq} · acknowledged (#${entry.seq})`
-        : `Emitted ${this.waiting.name} · #${this.waiting.seq} · no ack within ${entry.info.timeout} s`;
-      this.waiting = null;
-      return;
+      if (sio && sio.type === "ack" && sio.ack_of) this.answers.set(sio.ack_of, entry);
+      else if (entry.kind === "error" && entry.info && entry.info.kind === "ack_timeout") this.answers.set(entry.info.seq, entry);
+      else continue;
+      if (this.answers.size > 64) this.answers.delete(this.answers.keys().next().value);
     }
+    this.settleWaiting();
+  }
+
+  settleWaiting() {
+    const entry = this.waiting && this.answers.get(this.waiting.seq);
+    if (!entry) return;
+    this.result.textContent = entry.kind !== "error" ? `Emitted ${this.waiting.name} · #${this.waiting.seq} · acknowledged (#${entry.seq})`
+      : `Emitted ${this.waiting.name} · #${this.waiting.seq} · no ack within ${entry.info.timeout} s`;
+    this.waiting = null;
   }
 
   showError(error) {
