@@ -1,5 +1,6 @@
-"""The live channel layer (Redis pub/sub for session streams): what it adds to channels_redis'
-pub/sub layer, and that a viewer gets every entry once, in order, when pub/sub loses some."""
+"""The live channel layer (Redis pub/sub for session streams): what it adds to plain pub/sub
+(bounded queues, RESYNC, subscriber counts), and that a viewer gets every entry once, in order,
+when pub/sub loses some. Against its own redis-servers: test_live_layer_redis.py."""
 
 from __future__ import annotations
 
@@ -43,8 +44,7 @@ def kill_subscriber(layer: Any) -> None:
     restart or a dropped connection would)."""
     loop_layer = layer._get_layer()
     for shard in loop_layer._shards:
-        connection = shard._pubsub.connection
-        host, port = connection._writer.get_extra_info("sockname")[:2]
+        host, port = shard._subscriber.transport.get_extra_info("sockname")[:2]
         client = redis.Redis.from_url(live_config()["hosts"][0]["address"])
         try:
             assert client.client_kill_filter(_type=None, addr=f"{host}:{port}") == 1
