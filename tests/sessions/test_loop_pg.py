@@ -101,7 +101,8 @@ def test_rows_and_row_updates_are_written_and_a_lost_session_is_fenced(team):
         (held.pk, 1, {"protocol": "chat", "headers": [["X-Ü", "1"]]}),
         (held.pk, 2, None),
     ]
-    assert bytes(stored[1][3]) == b"\x00\xff"
+    data = stored[1][3]
+    assert data is not None and bytes(data) == b"\x00\xff"
     held.refresh_from_db()
     assert held.state == SessionState.OPEN
     row = Connection.objects.get(session=held, number=1)
