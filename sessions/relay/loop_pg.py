@@ -20,7 +20,7 @@ A failed transaction is rolled back whole; the writer tries the batch again (``W
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 import psycopg
@@ -28,9 +28,14 @@ from django.db import connections
 from django.db.models.sql import UpdateQuery
 from psycopg.types.json import Jsonb
 
-from sessions.models import Connection, DebugSession, Event
+from sessions.models import Connection, DebugSession, Event, EventKind
 from sessions.relay.store import _EVENT_COLUMNS as EVENT_COLUMNS
 from sessions.relay.store import COPY_FROM_ROWS, MAX_BATCH, Record
+
+# How long a write whose batch ends on a sent frame keeps its transaction open for the answer
+# when nothing else is queued: an echo back within that is committed with its message instead
+# of paying a commit of its own (the lock's round trip alone is often shorter than the echo's).
+ANSWER_WAIT = 0.0005
 
 # Django's connection parameters this connection does without (Django's own adapters and cursor
 # class; psycopg's default of preparing a statement from its fifth use is kept).
@@ -64,7 +69,8 @@ class LoopPostgres:
             params = connections["default"].get_connection_params()
             for name in _DJANGO_ONLY:
                 params.pop(name, None)
-            db = self._db = await psycopg.AsyncConnection.connect(**params, autocommit=False)
+            # Autocommit: each batch's BEGIN and COMMIT are in its messages (``write``).
+            db = self._db = await psycopg.AsyncConnection.connect(**params, autocommit=True)
         return db
 
     async def write(
@@ -72,66 +78,65 @@ class LoopPostgres:
         relay_pk: int,
         records: list[Record],
         more: Callable[[set[int], int], list[Record]],
+        soon: Callable[[float], Awaitable[None]],
     ) -> set[int]:
         """Store ``records``, extended by what ``more`` adds before the commit; the sessions
-        this relay no longer holds. Raises on a database error (nothing is stored then)."""
+        this relay no longer holds. Raises on a database error (nothing is stored then).
+
+        Two messages to PostgreSQL, not a round trip per statement: ``BEGIN`` and the lock,
+        then the rows, the row updates and ``COMMIT`` (parameters bound in the client, so a
+        message may hold several statements; they run in order and stop at an error). A batch
+        that ends on a sent frame waits ``soon(ANSWER_WAIT)`` for something else to be queued
+        before it takes ``more``: an echo back within that is committed with its message."""
         db = await self._connection()
         session_ids = {r.session_id for r in records}
+        cursor = psycopg.AsyncClientCursor(db)
         try:
-            async with db.cursor() as cursor:
-                await cursor.execute(self._lock, [sorted(session_ids), relay_pk])
-                owned = {row[0] for row in await cursor.fetchall()}
-                await self._write(cursor, records, owned)
-                while len(records) < MAX_BATCH:
-                    extra = more(session_ids, MAX_BATCH - len(records))
-                    if not extra:
-                        break
-                    records.extend(extra)
-                    await self._write(cursor, extra, owned)
-            await db.commit()
+            await cursor.execute(f"BEGIN; {self._lock}", [sorted(session_ids), relay_pk])
+            cursor.nextset()
+            owned = {row[0] for row in await cursor.fetchall()}
+            if records[-1].kind == EventKind.SENT:
+                await soon(ANSWER_WAIT)
+            while len(records) < MAX_BATCH:
+                extra = more(session_ids, MAX_BATCH - len(records))
+                if not extra:
+                    break
+                records.extend(extra)
+            rows = [_row(r) for r in records if r.session_id in owned and r.kind is not None]
+            statements: list[tuple[str, Sequence[Any]]] = []
+            if len(rows) >= COPY_FROM_ROWS:
+                async with cursor.copy(f"COPY {self._table} ({self._columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        await copy.write_row(row)
+            elif rows:
+                marks = "(" + ", ".join(["%s"] * len(EVENT_COLUMNS)) + ")"
+                insert = f"INSERT INTO {self._table} ({self._columns}) VALUES "
+                statements.append(
+                    (
+                        insert + ", ".join([marks] * len(rows)),
+                        [value for row in rows for value in row],
+                    )
+                )
+            statements += _updates(records, owned)
+            statements.append(("COMMIT", ()))
+            await cursor.execute(
+                "; ".join(sql for sql, _ in statements),
+                [value for _, params in statements for value in params],
+            )
         except BaseException:
             await self._abandon(db)
             raise
+        finally:
+            await cursor.close()
         return session_ids - owned
 
     async def _abandon(self, db: psycopg.AsyncConnection[Any]) -> None:
         """After a failure: roll back, or drop a connection that cannot even do that."""
         try:
-            await db.rollback()
+            await db.execute("ROLLBACK")
         except Exception:
             await db.close()
             self._db = None
-
-    async def _write(
-        self, cursor: psycopg.AsyncCursor[Any], records: Sequence[Record], owned: set[int]
-    ) -> None:
-        rows = [_row(r) for r in records if r.session_id in owned and r.kind is not None]
-        if rows and len(rows) < COPY_FROM_ROWS:
-            marks = "(" + ", ".join(["%s"] * len(EVENT_COLUMNS)) + ")"
-            await cursor.execute(
-                f"INSERT INTO {self._table} ({self._columns}) VALUES "
-                + ", ".join([marks] * len(rows)),
-                [value for row in rows for value in row],
-            )
-        elif rows:
-            async with cursor.copy(f"COPY {self._table} ({self._columns}) FROM STDIN") as copy:
-                for row in rows:
-                    await copy.write_row(row)
-        session_updates: dict[int, dict[str, Any]] = {}
-        connection_updates: dict[tuple[int, int], dict[str, Any]] = {}
-        for r in records:
-            if r.session_id not in owned:
-                continue
-            if r.session_update:
-                session_updates.setdefault(r.session_id, {}).update(r.session_update)
-            if r.connection_update:
-                key = (r.session_id, r.connection_number)
-                connection_updates.setdefault(key, {}).update(r.connection_update)
-        for session_id, fields in session_updates.items():
-            await cursor.execute(*_update_sql(DebugSession, {"pk": session_id}, fields))
-        for (session_id, number), fields in connection_updates.items():
-            filters = {"session_id": session_id, "number": number}
-            await cursor.execute(*_update_sql(Connection, filters, fields))
 
     async def close(self) -> None:
         db, self._db = self._db, None
@@ -157,6 +162,29 @@ def _row(r: Record) -> tuple[Any, ...]:
         r.message,
         None if r.problems is None else Jsonb(r.problems),
     )
+
+
+def _updates(records: Sequence[Record], owned: set[int]) -> list[tuple[str, Sequence[Any]]]:
+    """The session and connection updates of ``records`` as SQL, merged per row in order."""
+    session_updates: dict[int, dict[str, Any]] = {}
+    connection_updates: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in records:
+        if r.session_id not in owned:
+            continue
+        if r.session_update:
+            session_updates.setdefault(r.session_id, {}).update(r.session_update)
+        if r.connection_update:
+            key = (r.session_id, r.connection_number)
+            connection_updates.setdefault(key, {}).update(r.connection_update)
+    statements = [
+        _update_sql(DebugSession, {"pk": session_id}, fields)
+        for session_id, fields in session_updates.items()
+    ]
+    statements += [
+        _update_sql(Connection, {"session_id": session_id, "number": number}, fields)
+        for (session_id, number), fields in connection_updates.items()
+    ]
+    return statements
 
 
 def _update_sql(

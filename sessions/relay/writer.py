@@ -14,6 +14,7 @@ connection (``loop_pg``), for the same reason; the thread then only runs submitt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import queue
@@ -302,7 +303,9 @@ class Writer:
             while True:
                 started = time.perf_counter()
                 try:
-                    fenced = await store.write(self._relay_pk(), batch, self._more_held)
+                    fenced = await store.write(
+                        self._relay_pk(), batch, self._more_held, self._held_soon
+                    )
                 except Exception:
                     logger.exception("Storing %d log entries failed; retrying", len(batch))
                     if self.stopping and delay > 2:
@@ -314,6 +317,14 @@ class Writer:
                     metrics.WRITER_COMMIT.observe(time.perf_counter() - started)
                     break
             stored.put_nowait((batch, fenced, False))
+
+    async def _held_soon(self, timeout: float) -> None:
+        """Return once a record is held (at once if one is), or after ``timeout``."""
+        if self._held:
+            return
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _more_held(self, session_ids: set[int], room: int) -> list[Record]:
         """Up to ``room`` held records of ``session_ids``, in order, stopping at the first

@@ -197,3 +197,44 @@ def test_a_write_of_several_sessions_fences_the_one_another_relay_took(team):
     assert handed_back == [([(held, 1), (lost, 1), (held, 2), (lost, 2)], {lost})]
     stored = Event.objects.order_by("session_id", "seq").values_list("session_id", "seq")
     assert list(stored) == [(held, 1), (held, 2)]
+
+
+def test_a_batch_ending_on_a_sent_frame_waits_briefly_for_its_answer(team):
+    """The answer to a sent frame, queued while the write waits for it, is committed with it
+    (``soon`` stands for the writer's short wait: here it is where the echo comes in)."""
+    relay = relay_row(channel_name="relay.test!g")
+    session = DebugSession.objects.create(
+        owner=team.editor, project=team.project, url="ws://u/", relay=relay
+    ).pk
+    sent = Record(session, 1, 1, "sent", "out", "text", size=4, text="ping")
+    queued: list[Record] = []
+    waits: list[float] = []
+
+    async def soon(timeout: float) -> None:
+        waits.append(timeout)
+        queued.append(Record(session, 2, 1, "received", "in", "text", size=4, text="pong"))
+
+    def more(session_ids: set[int], room: int) -> list[Record]:
+        taken = [r for r in queued if r.session_id in session_ids][:room]
+        del queued[: len(taken)]
+        return taken
+
+    async def main() -> list[Record]:
+        store = LoopPostgres()
+        try:
+            batch = [sent]
+            assert await store.write(relay.pk, batch, more, soon) == set()
+            plain = [Record(session, 3, 1, "received", "in", "text", size=1, text="x")]
+            assert await store.write(relay.pk, plain, more, soon) == set()
+            return batch
+        finally:
+            await store.close()
+
+    batch = asyncio.run(main())
+    assert [r.seq for r in batch] == [1, 2]  # one transaction for the frame and its answer
+    assert waits == [pytest.approx(0.0005)]  # only the batch that ended on a sent frame
+    assert list(Event.objects.order_by("seq").values_list("seq", "text")) == [
+        (1, "ping"),
+        (2, "pong"),
+        (3, "x"),
+    ]
