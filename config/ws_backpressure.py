@@ -48,8 +48,16 @@ class _WriteGate:
         self.writable.set()
 
 
-def daphne_protocol(send: Any) -> Any | None:
-    """Daphne hands each application ``partial(server.handle_reply, protocol)`` as ``send``."""
+# Where the outermost of these middlewares leaves Daphne's protocol object in the scope, for
+# those inside a middleware that wraps ``send`` (the denial responses, the mock router).
+SCOPE_KEY = "switchboard.daphne_protocol"
+
+
+def daphne_protocol(send: Any, scope: dict[str, Any] | None = None) -> Any | None:
+    """Daphne hands each application ``partial(server.handle_reply, protocol)`` as ``send``;
+    inside a middleware that wrapped it, the protocol is in the scope (``SCOPE_KEY``)."""
+    if scope is not None and scope.get(SCOPE_KEY) is not None:
+        return scope[SCOPE_KEY]
     if not isinstance(send, functools.partial) or not send.args:
         return None
     try:
@@ -70,8 +78,9 @@ class DaphneSocketMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope.get("type") == "websocket":
-            protocol = daphne_protocol(send)
+            protocol = daphne_protocol(send, scope)
             if protocol is not None:
+                scope = {**scope, SCOPE_KEY: protocol}
                 send = self.adjust(protocol, send)
         return await self.inner(scope, receive, send)
 
@@ -103,14 +112,17 @@ def _gate_for(protocol: Any) -> _WriteGate | None:
 
 
 class WebSocketBackpressure:
-    """ASGI middleware for the ``websocket`` scope; the outermost one, to get Daphne's send."""
+    """ASGI middleware for the ``websocket`` scope. It finds Daphne's protocol from Daphne's
+    own send or, inside middlewares that wrap it, in the scope (``daphne_protocol``): without
+    it, it could not wait, and a viewer that stops reading would grow its web process again
+    (as it did for a while when the mock router and the denial responses came outside it)."""
 
     def __init__(self, inner: Any, stall_timeout: float = STALL_TIMEOUT) -> None:
         self.inner = inner
         self.stall_timeout = stall_timeout
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        protocol = daphne_protocol(send) if scope.get("type") == "websocket" else None
+        protocol = daphne_protocol(send, scope) if scope.get("type") == "websocket" else None
         if protocol is None:
             return await self.inner(scope, receive, send)
         gate: _WriteGate | None = None

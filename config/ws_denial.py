@@ -63,7 +63,7 @@ class WebSocketDenialResponse:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        protocol = daphne_protocol(send) if scope.get("type") == "websocket" else None
+        protocol = daphne_protocol(send, scope) if scope.get("type") == "websocket" else None
         if protocol is None:
             return await self.inner(scope, receive, send)
         extensions = {**(scope.get("extensions") or {}), "websocket.http.response": {}}

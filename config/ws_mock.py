@@ -25,7 +25,7 @@ class MockSocketRouter:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope.get("type") != "websocket" or not scope.get("path", "").startswith(MOCK_PREFIX):
             return await self.other(scope, receive, send)
-        protocol = daphne_protocol(send)
+        protocol = daphne_protocol(send, scope)
         if protocol is not None:
             limit = settings.MOCK_MAX_MESSAGE_SIZE
             protocol.maxMessagePayloadSize = limit

@@ -1,6 +1,7 @@
 """A tiny ASGI application for the backpressure test: every WebSocket it accepts is sent 256 KiB
 text messages as fast as ``send`` returns; ``GET /`` answers how many were sent. Wrapped in
-``config.ws_backpressure`` exactly like config/asgi.py wraps Switchboard's sockets."""
+the same WebSocket middlewares as config/asgi.py, in the same order (the backpressure inside
+the ones that wrap ``send``), so that the test fails if that order hides Daphne from it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import asyncio
 from typing import Any
 
 from config.ws_backpressure import WebSocketBackpressure
+from config.ws_close_codes import WebSocketCloseCodes
+from config.ws_denial import WebSocketDenialResponse
+from config.ws_empty_messages import WebSocketEmptyMessages
 
 MESSAGE = "x" * (256 * 1024)
 sent = {"messages": 0}
@@ -30,4 +34,6 @@ async def flood(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await asyncio.sleep(0)  # like a consumer between channel messages
 
 
-application = WebSocketBackpressure(flood, stall_timeout=5)
+application = WebSocketCloseCodes(
+    WebSocketEmptyMessages(WebSocketDenialResponse(WebSocketBackpressure(flood, stall_timeout=5)))
+)
