@@ -26,11 +26,16 @@ from typing import Any, cast
 import psycopg
 from django.db import connections
 from django.db.models.sql import UpdateQuery
-from psycopg.types.json import Jsonb
 
 from sessions.models import Connection, DebugSession, Event, EventKind
 from sessions.relay.store import _EVENT_COLUMNS as EVENT_COLUMNS
-from sessions.relay.store import COPY_FROM_ROWS, MAX_BATCH, Record
+from sessions.relay.store import (
+    COPY_FROM_ROWS,
+    MAX_BATCH,
+    Record,
+    merged_updates,
+    postgres_row,
+)
 
 # How long a write whose batch ends on a sent frame keeps its transaction open for the answer
 # when nothing else is queued: an echo back within that is committed with its message instead
@@ -102,7 +107,9 @@ class LoopPostgres:
                 if not extra:
                     break
                 records.extend(extra)
-            rows = [_row(r) for r in records if r.session_id in owned and r.kind is not None]
+            rows = [
+                postgres_row(r) for r in records if r.session_id in owned and r.kind is not None
+            ]
             statements: list[tuple[str, Sequence[Any]]] = []
             if len(rows) >= COPY_FROM_ROWS:
                 async with cursor.copy(f"COPY {self._table} ({self._columns}) FROM STDIN") as copy:
@@ -144,38 +151,9 @@ class LoopPostgres:
             await db.close()
 
 
-def _row(r: Record) -> tuple[Any, ...]:
-    return (
-        r.session_id,
-        r.seq,
-        r.connection_number,
-        r.kind,
-        r.direction,
-        r.created_at,
-        r.opcode,
-        r.size,
-        r.text,
-        r.data,
-        r.truncated,
-        None if r.info is None else Jsonb(r.info),
-        r.contract,
-        r.message,
-        None if r.problems is None else Jsonb(r.problems),
-    )
-
-
 def _updates(records: Sequence[Record], owned: set[int]) -> list[tuple[str, Sequence[Any]]]:
     """The session and connection updates of ``records`` as SQL, merged per row in order."""
-    session_updates: dict[int, dict[str, Any]] = {}
-    connection_updates: dict[tuple[int, int], dict[str, Any]] = {}
-    for r in records:
-        if r.session_id not in owned:
-            continue
-        if r.session_update:
-            session_updates.setdefault(r.session_id, {}).update(r.session_update)
-        if r.connection_update:
-            key = (r.session_id, r.connection_number)
-            connection_updates.setdefault(key, {}).update(r.connection_update)
+    session_updates, connection_updates = merged_updates(records, owned)
     statements = [
         _update_sql(DebugSession, {"pk": session_id}, fields)
         for session_id, fields in session_updates.items()

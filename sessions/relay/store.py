@@ -115,29 +115,8 @@ def _insert(records: Sequence[Record]) -> None:
     ops = connection.ops
     table = ops.quote_name(Event._meta.db_table)
     if connection.vendor == "postgresql":
-        from psycopg.types.json import Jsonb
-
         columns = ", ".join(_EVENT_COLUMNS)
-        values = [
-            (
-                r.session_id,
-                r.seq,
-                r.connection_number,
-                r.kind,
-                r.direction,
-                r.created_at,
-                r.opcode,
-                r.size,
-                r.text,
-                r.data,
-                r.truncated,
-                None if r.info is None else Jsonb(r.info),
-                r.contract,
-                r.message,
-                None if r.problems is None else Jsonb(r.problems),
-            )
-            for r in records
-        ]
+        values = [postgres_row(r) for r in records]
         with connection.cursor() as cursor:
             if len(values) < COPY_FROM_ROWS:
                 # A few rows (frames of a slow exchange, often one or two): one INSERT costs a
@@ -181,6 +160,47 @@ def _insert(records: Sequence[Record]) -> None:
     marks = ", ".join(["%s"] * len(_EVENT_COLUMNS))
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+def postgres_row(r: Record) -> tuple[Any, ...]:
+    """The values of ``_EVENT_COLUMNS`` of a record, as psycopg takes them."""
+    from psycopg.types.json import Jsonb
+
+    return (
+        r.session_id,
+        r.seq,
+        r.connection_number,
+        r.kind,
+        r.direction,
+        r.created_at,
+        r.opcode,
+        r.size,
+        r.text,
+        r.data,
+        r.truncated,
+        None if r.info is None else Jsonb(r.info),
+        r.contract,
+        r.message,
+        None if r.problems is None else Jsonb(r.problems),
+    )
+
+
+def merged_updates(
+    records: Sequence[Record], owned: set[int]
+) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, int], dict[str, Any]]]:
+    """The session and connection row updates ``records`` carry, merged per row in order
+    (only for the sessions in ``owned``)."""
+    session_updates: dict[int, dict[str, Any]] = {}
+    connection_updates: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in records:
+        if r.session_id not in owned:
+            continue
+        if r.session_update:
+            session_updates.setdefault(r.session_id, {}).update(r.session_update)
+        if r.connection_update:
+            key = (r.session_id, r.connection_number)
+            connection_updates.setdefault(key, {}).update(r.connection_update)
+    return session_updates, connection_updates
 
 
 def _lock_owned(relay_pk: int, session_ids: set[int]) -> set[int]:
@@ -236,16 +256,7 @@ def _write(records: Sequence[Record], owned: set[int]) -> None:
     rows = [r for r in records if r.session_id in owned and r.kind is not None]
     if rows:
         _insert(rows)
-    session_updates: dict[int, dict[str, Any]] = {}
-    connection_updates: dict[tuple[int, int], dict[str, Any]] = {}
-    for r in records:
-        if r.session_id not in owned:
-            continue
-        if r.session_update:
-            session_updates.setdefault(r.session_id, {}).update(r.session_update)
-        if r.connection_update:
-            key = (r.session_id, r.connection_number)
-            connection_updates.setdefault(key, {}).update(r.connection_update)
+    session_updates, connection_updates = merged_updates(records, owned)
     for session_id, fields in session_updates.items():
         DebugSession.objects.filter(pk=session_id).update(**fields)
     for (session_id, number), fields in connection_updates.items():
