@@ -21,8 +21,12 @@ _ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size)
 
 class TimedSocket(socket.socket):
     """A TCP socket whose reads also take the kernel's receive time of the data read
-    (``read_at``, POSIX seconds; 0 until a read brought one). asyncio's transports read with
-    ``recv`` (plain) or ``recv_into`` (TLS); both go through ``recvmsg`` here."""
+    (``read_at``, POSIX seconds; 0 when the read brought none). asyncio's transports read with
+    ``recv`` (plain) or ``recv_into`` (TLS); both go through ``recvmsg`` here.
+
+    Linux starts stamping packets a moment after the first socket of the machine asks for it
+    (it turns the stamping on from a work queue): data that arrives before then has no time,
+    and the reader falls back to the loop's (``control.ObservedConnection``)."""
 
     read_at = 0.0
 
@@ -40,6 +44,7 @@ class TimedSocket(socket.socket):
         return size
 
     def _stamp(self, ancillary: list[tuple[int, int, bytes]]) -> None:
+        self.read_at = 0.0  # never an earlier read's time
         for level, kind, payload in ancillary:
             if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                 seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
