@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 import time
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -42,12 +41,9 @@ from sessions.relay.protocol import (
     PING,
     SEND,
     TIMER,
-    event_data,
-    events_messages,
-    ref_key,
     reply,
-    session_group,
 )
+from sessions.relay.publishing import EventsAck, Publisher
 from sessions.relay.store import Record, SessionLog
 from sessions.relay.upstream import UpstreamConnection
 from sessions.relay.writer import Writer
@@ -57,33 +53,12 @@ logger = logging.getLogger("switchboard.relay")
 # Records waiting for the writer; beyond this, upstream readers pause (TCP backpressure).
 MAX_PENDING_RECORDS = 50_000
 SHUTDOWN_REASON = "Switchboard relay shutting down"
-# Channel-layer sends one publish runs at once: channels_redis takes a pooled Redis connection
-# for each, and redis-py's pool gives at most 100 (beyond: MaxConnectionsError, batch lost).
-PUBLISH_CONCURRENCY = 32
-# A stored batch bigger than this is published only if its session has viewers (on the live
-# layer a publish encodes and sends it even when nobody listens; a flooding upstream would
-# make the relay hold each batch twice more). A viewer that subscribes just after reads the
-# batch from the log: it subscribes before it reads.
-WATCHED_CHECK_BYTES = 1024 * 1024
-# Acks that travelled inside stored batches, kept for the viewer sockets that lost a batch
-# and ask again (ACKS): the latest this many per socket, for this many sockets.
-RECENT_ACKS_PER_SOCKET = 64
-RECENT_ACK_SOCKETS = 512
 
 
 # Commands other apps add to the relay (scenario runs), by message type: a coroutine function
 # of the relay and the message. Registered by the app's AppConfig.ready(), so the relay
 # imports no app that builds on it.
 EXTRA_COMMANDS: dict[str, Callable[[Relay, dict[str, Any]], Coroutine[Any, Any, None]]] = {}
-
-
-class EventsAck(str):
-    """The channel of a viewer socket that sent a message, on the live layer: its
-    acknowledgement travels in the stored batch that holds the message (``acks`` of the
-    session's events message), so each send costs one message to the viewers instead of two;
-    an error goes to it directly, on the live layer too."""
-
-    __slots__ = ()
 
 
 class Relay:
@@ -111,9 +86,10 @@ class Relay:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopping = False
         self.control = ThreadPoolExecutor(1, thread_name_prefix="relay-control")
+        self.publisher = Publisher(self)
         self.writer = Writer(
             relay_pk=lambda: self.pk,
-            after_store=self._after_store,
+            after_store=self.publisher.after_store,
             max_pending=MAX_PENDING_RECORDS,
             inline=InlineSqlite.for_default_database(),
             on_loop=LoopPostgres.for_default_database(),
@@ -121,7 +97,6 @@ class Relay:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self._writer_task: asyncio.Task[None] | None = None
-        self.recent_acks: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         self._shutdown: asyncio.Task[None] | None = None
 
     @property
@@ -400,19 +375,8 @@ class Relay:
     async def _on_acks(self, message: dict[str, Any]) -> None:
         channel = str(message.get("reply_to") or "")
         wanted = {str(ref) for ref in message.get("refs") or ()}
-        recent = self.recent_acks.get(channel, ())
-        found = [ack for ack in recent if ref_key(ack.get("ref")) in wanted]
+        found = self.publisher.acks_for(channel, wanted)
         await self.reply(EventsAck(channel), {"type": ACKS_FOUND, "acks": found})
-
-    def _remember_ack(self, channel: str, ack: dict[str, Any]) -> None:
-        recent = self.recent_acks.get(channel)
-        if recent is None:
-            recent = self.recent_acks[channel] = deque(maxlen=RECENT_ACKS_PER_SOCKET)
-            if len(self.recent_acks) > RECENT_ACK_SOCKETS:
-                self.recent_acks.popitem(last=False)
-        else:
-            self.recent_acks.move_to_end(channel)
-        recent.append(ack)
 
     def reconnect(self, ended: UpstreamConnection) -> None:
         """Start the next automatic reconnect attempt of ``ended``'s session, in its place."""
@@ -433,112 +397,6 @@ class Relay:
         if self.connections.get(connection.session_id) is connection:
             del self.connections[connection.session_id]
             metrics.RELAY_CONNECTIONS.dec()
-
-    # --- after a batch is stored --------------------------------------------------------
-
-    async def _after_store(self, batch: list[Record], fenced: set[int]) -> None:
-        _count_frames(batch)
-        metrics.WRITER_QUEUE.set(self.writer.queued)
-        groups: dict[int, list[Record]] = {}
-        replies: list[tuple[str, dict[str, Any]]] = []
-        acks: dict[int, list[list[Any]]] = {}
-        finals: list[int] = []
-        for record in batch:
-            if record.session_id in fenced:
-                for channel, message in record.replies or ():
-                    replies.append(
-                        (
-                            channel,
-                            reply(
-                                message.get("ref"),
-                                False,
-                                code="not_connected",
-                                detail="The connection was lost before this was stored.",
-                            ),
-                        )
-                    )
-                continue
-            groups.setdefault(record.session_id, []).append(record)
-            for channel, message in record.replies or ():
-                if isinstance(channel, EventsAck) and message.get("ok"):
-                    acks.setdefault(record.session_id, []).append([str(channel), message])
-                    self._remember_ack(str(channel), message)
-                else:
-                    replies.append((channel, message))
-            if record.final:
-                finals.append(record.session_id)
-        for session_id in fenced:
-            connection = self.connections.get(session_id)
-            if connection is not None and not connection.ended:
-                logger.warning(
-                    "Relay %s no longer holds session %s; dropping its connection",
-                    self.name,
-                    session_id,
-                )
-                connection.abort()
-            self.logs.pop(session_id, None)
-        for session_id in finals:
-            if session_id not in self.connections:
-                self.logs.pop(session_id, None)
-        # Published before the next stored batch is taken (Writer.run awaits this), so viewers
-        # get every session's batches in order; the writer's thread meanwhile writes the next
-        # one. Awaited here rather than in a task of its own: a task would start a turn of the
-        # loop later, and a stored batch's viewers wait for it.
-        await self._publish(groups, replies, acks)
-
-    async def _publish(
-        self,
-        groups: dict[int, list[Record]],
-        replies: list[tuple[str, dict[str, Any]]],
-        acks: dict[int, list[list[Any]]] | None = None,
-    ) -> None:
-        acks = acks or {}
-        # Replies first: a REST call is waiting for each.
-        sends = [self.layer_of(channel).send(channel, message) for channel, message in replies]
-        for session_id, records in groups.items():
-            messages = batch_messages(session_id, records)
-            if messages:
-                if session_id in acks:
-                    messages[-1]["acks"] = acks.pop(session_id)
-                elif sum(
-                    len(m["events_json"]) for m in messages
-                ) > WATCHED_CHECK_BYTES and not await self._watched(session_id):
-                    continue
-                sends.append(self._group_send_in_order(session_group(session_id), messages))
-        sends.extend(
-            self.live.send(channel, ack) for left in acks.values() for channel, ack in left
-        )
-        results: list[Any] = []
-        if len(sends) == 1:
-            # The usual batch of a live session: one message, awaited as it is (gather would
-            # wrap it in a task).
-            try:
-                await sends.pop()
-            except Exception as exc:
-                results.append(exc)
-        for start in range(0, len(sends), PUBLISH_CONCURRENCY):
-            chunk = sends[start : start + PUBLISH_CONCURRENCY]
-            results.extend(await asyncio.gather(*chunk, return_exceptions=True))
-        for result in results:
-            if isinstance(result, BaseException):
-                logger.warning("Relay %s could not publish: %r", self.name, result)
-
-    async def _group_send_in_order(self, group: str, messages: list[dict[str, Any]]) -> None:
-        for message in messages:
-            await self.live.group_send(group, message)
-
-    async def _watched(self, session_id: int) -> bool:
-        watched = getattr(self.live, "group_watched", None)
-        if watched is None:
-            return True  # the in-memory layer copies nothing for a group without members
-        try:
-            return bool(await watched(session_group(session_id)))
-        except Exception:
-            return True
-
-    async def publish(self, messages: list[dict[str, Any]]) -> None:
-        for message in messages:
-            await self.live.group_send(session_group(message["session"]), message)
 
     # --- heartbeat, reaping, idle sessions ----------------------------------------------
 
@@ -562,7 +420,7 @@ class Relay:
                 if beating_since is None:
                     beating_since = time.monotonic()
                 if time.monotonic() - beating_since >= settings.RELAY_LOST_AFTER:
-                    await self.publish(await self.db(reaper.relays_reap))
+                    await self.publisher.publish(await self.db(reaper.relays_reap))
                 idle = await self.db(store.idle_session_ids, self.pk, settings.SESSION_IDLE_TIMEOUT)
                 for session_id in idle:
                     connection = self.connections.get(session_id)
@@ -611,27 +469,3 @@ class Relay:
             connection.abort()
         self.logs.clear()
         await self._register()
-
-
-def _count_frames(batch: list[Record]) -> None:
-    """The batch's frames and bytes, added to the metrics once per batch."""
-    frames = {"in": 0, "out": 0}
-    sizes = {"in": 0, "out": 0}
-    for record in batch:
-        if record.kind == "received" or record.kind == "sent":
-            frames[record.direction] += 1
-            sizes[record.direction] += record.size
-    for direction in ("in", "out"):
-        if frames[direction]:
-            metrics.RELAY_FRAMES.labels(direction).inc(frames[direction])
-            metrics.RELAY_BYTES.labels(direction).inc(sizes[direction])
-
-
-def batch_messages(session_id: int, records: list[Record]) -> list[dict[str, Any]]:
-    """The live messages for viewers: every stored event of the session in this batch, in
-    as many messages as it takes for each to fit in one viewer message."""
-    events = [event_data(r) for r in records if r.kind]
-    if not events:
-        return []
-    state = next((r.state for r in reversed(records) if r.state), None)
-    return events_messages(session_id, events, state)
