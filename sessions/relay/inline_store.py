@@ -30,8 +30,7 @@ from typing import Any
 from django.db import connection
 
 from sessions.models import DebugSession, Event
-from sessions.relay.store import _EVENT_COLUMNS as EVENT_COLUMNS
-from sessions.relay.store import Record
+from sessions.relay.store import EVENT_COLUMNS, Record
 
 # At most this many records (or payload bytes) are written on the loop at once; a bigger
 # batch (a flood) goes to the thread, which overlaps its writes with the loop's reading.

@@ -28,9 +28,9 @@ from django.db import connections
 from django.db.models.sql import UpdateQuery
 
 from sessions.models import Connection, DebugSession, Event, EventKind
-from sessions.relay.store import _EVENT_COLUMNS as EVENT_COLUMNS
 from sessions.relay.store import (
     COPY_FROM_ROWS,
+    EVENT_COLUMNS,
     MAX_BATCH,
     Record,
     merged_updates,

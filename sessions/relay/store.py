@@ -19,7 +19,7 @@ from sessions.models import ACTIVE_STATES, Connection, DebugSession, Event, Rela
 
 # One write takes at most this many records; more waiting means the next write follows at once.
 MAX_BATCH = 2000
-_EVENT_COLUMNS = (
+EVENT_COLUMNS = (
     "session_id",
     "seq",
     "connection_number",
@@ -115,13 +115,13 @@ def _insert(records: Sequence[Record]) -> None:
     ops = connection.ops
     table = ops.quote_name(Event._meta.db_table)
     if connection.vendor == "postgresql":
-        columns = ", ".join(_EVENT_COLUMNS)
+        columns = ", ".join(EVENT_COLUMNS)
         values = [postgres_row(r) for r in records]
         with connection.cursor() as cursor:
             if len(values) < COPY_FROM_ROWS:
                 # A few rows (frames of a slow exchange, often one or two): one INSERT costs a
                 # fraction of setting up a COPY.
-                row = "(" + ", ".join(["%s"] * len(_EVENT_COLUMNS)) + ")"
+                row = "(" + ", ".join(["%s"] * len(EVENT_COLUMNS)) + ")"
                 params: list[Any] = [value for item in values for value in item]
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(values))}",
@@ -156,14 +156,14 @@ def _insert(records: Sequence[Record]) -> None:
         )
         for r in records
     ]
-    columns = ", ".join(ops.quote_name(column) for column in _EVENT_COLUMNS)
-    marks = ", ".join(["%s"] * len(_EVENT_COLUMNS))
+    columns = ", ".join(ops.quote_name(column) for column in EVENT_COLUMNS)
+    marks = ", ".join(["%s"] * len(EVENT_COLUMNS))
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 def postgres_row(r: Record) -> tuple[Any, ...]:
-    """The values of ``_EVENT_COLUMNS`` of a record, as psycopg takes them."""
+    """The values of ``EVENT_COLUMNS`` of a record, as psycopg takes them."""
     from psycopg.types.json import Jsonb
 
     return (
